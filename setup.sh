@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One-time setup: Gradescope's setup script, and the setup command of the README anywhere else.
+#
+#   ./setup.sh          runtime packages (numpy, PyYAML, gradescope-utils)
+#   ./setup.sh --dev    plus what our own tests need (pytest, jsonschema)
+#
+# As root (Gradescope, CI) it also makes grading safe for untrusted code:
+#   - the virtual environment lives in /opt/rnn-autograder/venv, readable by every user, so the
+#     unprivileged worker can start Python and import numpy; ./.venv links to it;
+#   - it creates the worker user `rnn-worker` (no home, no shell, no password);
+#   - it closes this folder (reference solutions, configuration) to every other user.
+# Not root (a TA's laptop): ./.venv in this folder, and the worker runs as you.
+set -euo pipefail
+umask 022
+here=$(cd "$(dirname "$0")" && pwd)
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+worker_user=${AUTOGRADER_WORKER_USER:-rnn-worker}
+if [ "$(id -u)" = 0 ]; then
+  venv=${AUTOGRADER_VENV:-/opt/rnn-autograder/venv}
+else
+  venv=${AUTOGRADER_VENV:-$here/.venv}
+fi
+
+# The system interpreter: readable by every user, unlike a pyenv or conda one in a home folder.
+base=${AUTOGRADER_BASE_PYTHON:-}
+if [ -z "$base" ]; then
+  for candidate in /usr/bin/python3 "$(command -v python3 || true)"; do
+    if [ -x "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+      base=$candidate; break
+    fi
+  done
+fi
+[ -n "$base" ] || { echo "setup.sh: needs Python 3.10 or newer (python3)" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! "$base" -m venv "$venv" 2>/dev/null; then
+    # Ubuntu and Debian ship venv's ensurepip separately.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      ver=$("$base" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python$ver-venv" >/dev/null
+      rm -rf "$venv"; "$base" -m venv "$venv"
+    else
+      echo "setup.sh: '$base -m venv' failed; install your distribution's python3-venv package" >&2; exit 1
+    fi
+  fi
+fi
+requirements=$here/requirements.txt
+[ "$dev" = 1 ] && requirements=$here/requirements-dev.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+
+if [ "$(id -u)" = 0 ]; then
+  [ "$venv" = "$here/.venv" ] || ln -sfn "$venv" "$here/.venv"
+  chmod -R a+rX "$venv"
+  if ! id "$worker_user" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$worker_user"
+  fi
+  chmod -R go-rwx "$here"
+fi
+echo "setup.sh: ready ($("$venv/bin/python" --version), $venv). Activate it with: . .venv/bin/activate"
