@@ -1,0 +1,69 @@
+"""The checks a configured test can name: each one's parameters, the calls it needs, and its judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Sequence
+
+from autograder.collect import Collected
+from autograder.judge import adder, lstm
+from autograder.judge.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Check:
+    """A kind of test: the dataclass of its YAML `params`, the student calls it needs, and its judge."""
+
+    params: type
+    calls: Callable[[Any], Sequence[Mapping[str, Any]]]
+    run: Callable[[Any, Collected], Verdict]
+
+
+def _no_calls(params: Any) -> Sequence[Mapping[str, Any]]:
+    return ()
+
+
+def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callable[[Any, Collected], Verdict]:
+    def run(params: Any, collected: Collected) -> Verdict:
+        if isinstance(collected.adder, str):
+            return Verdict(0.0, collected.adder)
+        weights = adder.read_adder_weights(collected.adder)
+        if isinstance(weights, str):
+            return Verdict(0.0, weights)
+        return judge(weights, params)
+    return run
+
+
+@lru_cache(maxsize=64)
+def _problems(params: Any) -> tuple:
+    return tuple(lstm.make_problems(params))
+
+
+@lru_cache(maxsize=8)
+def _demo_problems(params: Any) -> tuple:
+    return (lstm.make_demo_problem(params),)
+
+
+def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], Sequence[Mapping[str, Any]]]:
+    return lambda params: [lstm.call_arguments(problem) for problem in problems(params)]
+
+
+def _lstm_check(problems: Callable[[Any], tuple], judge: Callable[..., Verdict]) -> Callable[[Any, Collected], Verdict]:
+    def run(params: Any, collected: Collected) -> Verdict:
+        chosen = problems(params)
+        replies = [collected.reply(lstm.call_arguments(problem)) for problem in chosen]
+        return judge(chosen, replies, params)
+    return run
+
+
+CHECKS: dict[str, Check] = {
+    "adder_exhaustive": Check(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
+    "adder_proof": Check(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
+    "lstm_bar": Check(lstm.BarParams, _lstm_calls(_problems),
+                      _lstm_check(_problems, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params))),
+    "lstm_weight": Check(lstm.LstmParams, _lstm_calls(_problems), _lstm_check(_problems, lstm.check_weight)),
+    "lstm_vanishing_demo": Check(lstm.DemoParams, _lstm_calls(_demo_problems),
+                                 _lstm_check(_demo_problems, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0]))),
+}
+PARAMS: dict[str, type] = {name: check.params for name, check in CHECKS.items()}

@@ -1,0 +1,364 @@
+"""The question-1 judge: the student's adder weights in, verdicts on exhaustive checks and the proof out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from autograder.judge.adder_machine import (
+    CONVENTIONS, FailingPair, Machine, Signs, Step, build_machine, compute_signs, input_bits, prove,
+    readout_is_consistent, search_exhaustive, trace,
+)
+from autograder.judge.verdict import Verdict
+
+MAX_BITS_LIMIT = 13  # 4**13 prefixes take 67 MB; the check is honest enumeration, so memory grows 4x per bit
+
+
+@dataclass(frozen=True, eq=False)
+class AdderWeights:
+    """The network's weights as float64 arrays in the contract's canonical shapes."""
+
+    U: np.ndarray  # (3, 2)
+    W: np.ndarray  # (3, 3); W[i, j] is the weight from h_j^(t-1) to h_i^(t)
+    V: np.ndarray  # (1, 3)
+    b_h: np.ndarray  # (3,)
+    b_y: float
+
+    def __post_init__(self) -> None:
+        for name, shape in (("U", (3, 2)), ("W", (3, 3)), ("V", (1, 3)), ("b_h", (3,))):
+            array = np.array(getattr(self, name), dtype=np.float64).reshape(shape)
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "b_y", float(self.b_y))
+
+
+# name -> accepted shapes (the canonical one first), in the contract's order
+SHAPES: dict[str, tuple[tuple[int, ...], ...]] = {
+    "U": ((3, 2),),
+    "W": ((3, 3),),
+    "V": ((1, 3), (3,)),
+    "b_h": ((3,), (3, 1), (1, 3)),
+    "b_y": ((), (1,), (1, 1)),
+}
+_WORKER_TEXT = re.compile(r"<not a number: (?:type '(?P<type>[^']*)'|(?P<reason>.*))>\Z", re.S)
+
+
+class _NotNumbers(Exception):
+    """A value that is not a number or a list of numbers: `where` is its index, `what` says what it is."""
+
+    def __init__(self, where: tuple[int, ...], what: str, advice: str = "") -> None:
+        super().__init__(what)
+        self.where, self.what, self.advice = where, what, advice
+
+
+class _Ragged(Exception):
+    pass
+
+
+def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py") -> AdderWeights | str:
+    """Turn the plain data collected from the student's adder file into weights, or say (markdown) what is wrong.
+
+    Every problem is reported, one bullet each. Booleans are refused like text: `True` in a weight is
+    almost always an expression such as `x > 0` gone astray, and reading it as 1 would hide that.
+    """
+    problems: list[str] = []
+    arrays: dict[str, np.ndarray] = {}
+    for name, accepted in SHAPES.items():
+        if name not in raw:
+            problems.append(f"`{name}` is missing: define it in {file_name}")
+            continue
+        array, found = _read_array(name, raw[name], accepted)
+        problems.extend(found)
+        if array is not None and not found:
+            arrays[name] = array
+    if problems:
+        return "\n".join(f"- {problem}" for problem in problems)
+    return AdderWeights(U=arrays["U"], W=arrays["W"], V=arrays["V"], b_h=arrays["b_h"], b_y=float(arrays["b_y"].item()))
+
+
+def _read_array(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray | None, list[str]]:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        shape = _shape(value, ())
+    except _NotNumbers as problem:
+        where = f" at {_index(problem.where)}" if problem.where else ""
+        first = f"`{name}` is not a number or a list of numbers" if not problem.where else f"`{name}` has a non-number"
+        return None, [f"{first}{where}: it is {problem.what}{problem.advice}"]
+    except _Ragged:
+        return None, [f"`{name}` is a ragged list (its rows have different lengths), expected shape {_expected(accepted)}"]
+    problems = []
+    if shape not in accepted:
+        transposed = ": did you transpose it?" if tuple(reversed(shape)) in accepted else ""
+        found = "is a single number" if shape == () else f"has shape {shape}"
+        problems.append(f"`{name}` {found}, expected {_expected(accepted)}{transposed}")
+    try:
+        array = np.array(value, dtype=np.float64)
+    except OverflowError:
+        return None, problems + [f"`{name}` has a number too large to be a float: every weight must be a finite number"]
+    for test, what in ((np.isnan, "NaN"), (np.isinf, "infinity")):
+        bad = np.argwhere(test(array))
+        if len(bad):
+            if array.ndim == 0:
+                problems.append(f"`{name}` is {what}: every weight must be a finite number")
+            else:
+                more = f" and {len(bad) - 1} more place{'s' if len(bad) > 2 else ''}" if len(bad) > 1 else ""
+                problems.append(f"`{name}` contains {what} at {_index(tuple(bad[0]))}{more}: "
+                                "every weight must be a finite number")
+    return array, problems
+
+
+def _shape(value: object, where: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of nested lists of numbers; raises _NotNumbers or _Ragged."""
+    if isinstance(value, (list, tuple)):
+        shapes = {_shape(item, where + (i,)) for i, item in enumerate(value)}
+        if len(shapes) > 1:
+            raise _Ragged()
+        return (len(value),) + (shapes.pop() if shapes else ())
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return ()
+    raise _NotNumbers(where, *_describe(value))
+
+
+def _describe(value: object) -> tuple[str, str]:
+    """What a non-number is, in the student's terms, and a short advice."""
+    if isinstance(value, (bool, np.bool_)):
+        return f"{bool(value)} (a `bool`)", ": write 1 or 0"
+    if isinstance(value, str):
+        worker = _WORKER_TEXT.match(value)
+        if worker and worker.group("type") is not None:
+            kind = worker.group("type")
+            if kind == "str":
+                return "text (a `str`)", ": write the number without quotes"
+            if kind == "bool":
+                return "True or False (a `bool`)", ": write 1 or 0"
+            if kind == "NoneType":
+                return "None", ""
+            return f"a value of type `{kind}`", ""
+        if worker:
+            return f"not usable ({worker.group('reason')})", ""
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"the text {shown!r}", ": write the number without quotes"
+    if value is None:
+        return "None", ""
+    return f"a value of type `{type(value).__name__}`", ""
+
+
+def _index(where: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in where) + "]"
+
+
+def _expected(accepted: tuple[tuple[int, ...], ...]) -> str:
+    if accepted[0] == ():
+        return "a single number"
+    names = [str(shape) for shape in accepted]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _convention_field(default: str = "either") -> Any:
+    return field(default=default, metadata={"doc": (
+        "How the hard threshold reads a pre-activation of exactly 0: `fires` (phi(0) = 1), `silent` "
+        "(phi(0) = 0) or `either` (correct under one of the two, applied to every unit; the feedback "
+        "then says which one the network needs).")})
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS + ("either",):
+        raise ValueError(f"convention must be fires, silent or either, got {convention!r}")
+
+
+@dataclass(frozen=True)
+class ExhaustiveParams:
+    """Parameters of `check: adder_exhaustive`."""
+
+    max_bits: int = field(default=10, metadata={"doc": (
+        f"Every pair of n-bit numbers is added, for every n from 1 to max_bits (1 to {MAX_BITS_LIMIT}).")})
+    convention: str = _convention_field()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_bits, bool) or not isinstance(self.max_bits, int) or not 1 <= self.max_bits <= MAX_BITS_LIMIT:
+            raise ValueError(f"max_bits must be a whole number from 1 to {MAX_BITS_LIMIT}, got {self.max_bits!r}")
+        _check_convention(self.convention)
+
+
+@dataclass(frozen=True)
+class ProofParams:
+    """Parameters of `check: adder_proof`."""
+
+    convention: str = _convention_field()
+
+    def __post_init__(self) -> None:
+        _check_convention(self.convention)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The machine a verdict is about, its shortest failing pair, and what to say about phi(0)."""
+
+    machine: Machine
+    failing: FailingPair | None
+    convention: str  # "fires", "silent", or "either" when the answer does not depend on phi(0)
+    note: str | None
+
+
+def check_exhaustive(weights: AdderWeights, params: ExhaustiveParams) -> Verdict:
+    """Add every pair of n-bit numbers for every n <= max_bits, checking every output bit."""
+    bits = params.max_bits
+    headline = "Adds every pair of 1-bit numbers" if bits == 1 else f"Adds every pair of numbers up to {bits} bits"
+    outcome = _decide(weights, params.convention, lambda machine: search_exhaustive(machine, bits))
+    data: dict[str, Any] = {"max_bits": bits, "convention": outcome.convention}
+    if outcome.failing is None:
+        pairs = sum(4 ** n for n in range(1, bits + 1))
+        data["pairs_checked"] = pairs
+        return Verdict(1.0, _join(f"{headline}: passes ({pairs:,} pairs checked).", outcome.note), data)
+    return _failed(headline, weights, outcome, data)
+
+
+def check_proof(weights: AdderWeights, params: ProofParams) -> Verdict:
+    """Prove the network right for numbers of every length, or give its shortest failing pair."""
+    headline = "Adds numbers of every length"
+    outcome = _decide(weights, params.convention, lambda machine: prove(machine).failing)
+    proof = prove(outcome.machine)
+    data: dict[str, Any] = {"convention": outcome.convention, "reachable_states": proof.reachable_states,
+                            "reachable_nodes": proof.reachable_nodes}
+    if outcome.failing is None:
+        text = (f"{headline}: passes.\n\n"
+                f"Proof: your network's hidden state takes {proof.reachable_states} different values (h^(0) = 0 "
+                f"included). Paired with the carry of grade-school addition, they make {proof.reachable_nodes} "
+                "reachable (hidden state, carry) combinations, and from each of them all 4 inputs (x1, x2) give "
+                "the right sum bit and lead to another such combination. So every output bit is right, for "
+                "numbers of any length.")
+        return Verdict(1.0, _join(text, outcome.note), data)
+    return _failed(headline, weights, outcome, data)
+
+
+def _signs(weights: AdderWeights) -> Signs:
+    return compute_signs(weights.U, weights.W, weights.V, weights.b_h, weights.b_y)
+
+
+def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], FailingPair | None]) -> _Outcome:
+    """Run `search` under the configured reading of phi(0); with `either`, under both when it matters."""
+    signs = _signs(weights)
+    if convention != "either":
+        machine = build_machine(signs, convention)
+        failing = search(machine)
+        note = None
+        if failing is not None and signs.has_ties and search(build_machine(signs, _other(convention))) is None:
+            note = (f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your "
+                    f"network would pass if {_reading(_other(convention))}, but this test uses phi(0) = "
+                    f"{_value(convention)}. {_ADVICE}")
+        return _Outcome(machine, failing, convention, note)
+    if not signs.has_ties:
+        machine = build_machine(signs, "fires")
+        return _Outcome(machine, search(machine), "either", None)
+    machines = {c: build_machine(signs, c) for c in CONVENTIONS}
+    results = {c: search(machines[c]) for c in CONVENTIONS}
+    passing = [c for c in CONVENTIONS if results[c] is None]
+    if len(passing) == 2:
+        return _Outcome(machines["fires"], None, "either", None)
+    if len(passing) == 1:
+        needed = passing[0]
+        return _Outcome(machines[needed], None, needed, _needs_note(needed, machines[_other(needed)], results[_other(needed)]))
+    shown = max(CONVENTIONS, key=lambda c: results[c].bits)  # the later failure; "fires" on a tie
+    note = None
+    runs = {c: [(s.h, s.y) for s in trace(machines[c], results[c])] for c in CONVENTIONS}
+    if results["fires"] != results["silent"] or runs["fires"] != runs["silent"]:
+        note = (f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0), and your "
+                f"network fails whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}")
+    return _Outcome(machines[shown], results[shown], shown, note)
+
+
+_ADVICE = "To be safe, keep every pre-activation away from 0 (for example with biases like -0.5)."
+
+
+def _other(convention: str) -> str:
+    return "silent" if convention == "fires" else "fires"
+
+
+def _value(convention: str) -> int:
+    return 1 if convention == "fires" else 0
+
+
+def _reading(convention: str) -> str:
+    if convention == "fires":
+        return "the threshold fires at exactly 0 (phi(0) = 1)"
+    return "the threshold stays silent at exactly 0 (phi(0) = 0)"
+
+
+def _needs_note(needed: str, other: Machine, failing: FailingPair) -> str:
+    """Say which reading of phi(0) the network needs, and where a unit sits exactly on its threshold."""
+    tie = next(step for step in trace(other, failing) if step.ties)  # the runs differ only after a tie
+    names = [("the output unit y" if name == "y" else name) for name in tie.ties]
+    units = ("unit " + names[0]) if len(names) == 1 else "units " + ", ".join(names[:-1]) + " and " + names[-1]
+    sits = "sits exactly on its threshold" if len(names) == 1 else "sit exactly on their thresholds"
+    return (f"Note: your network is correct only if {_reading(needed)}: on {failing.a} + {failing.b}, {units} "
+            f"{sits} at step {tie.t}, and with phi(0) = {_value(_other(needed))} the sum comes out wrong. {_ADVICE}")
+
+
+def _failed(headline: str, weights: AdderWeights, outcome: _Outcome, data: dict[str, Any]) -> Verdict:
+    """The failure feedback: the shortest failing pair, its step table and a hint."""
+    pair = outcome.failing
+    assert pair is not None
+    steps = trace(outcome.machine, pair)
+    wrong = steps[-1]
+    total = pair.a + pair.b
+    lines = [f"{headline}: fails.", "",
+             f"Shortest failing pair: {pair.a} + {pair.b} (bits, least significant first: "
+             f"{_bits(pair.a, pair.bits)} + {_bits(pair.b, pair.bits)}), expected {total} ({_bits(total, pair.bits + 1)}).",
+             "", "```text", " t | x1 x2 | h1 h2 h3 | y  expected"]
+    for step in steps:
+        mark = "   <- first wrong bit" if step is wrong else ""
+        lines.append(f"{step.t:>2} | {step.x[0]:>2} {step.x[1]:>2} | {step.h[0]:>2} {step.h[1]:>2} {step.h[2]:>2} "
+                     f"| {step.y}  {step.expected}{mark}")
+    lines.append("```")
+    mistake, hint = _hint(weights, outcome.machine, wrong)
+    if hint:
+        lines += ["", hint]
+    data.update({"failing_pair": [pair.a, pair.b], "bits": pair.bits, "first_wrong_step": wrong.t,
+                 "mistake": mistake})
+    return Verdict(0.0, _join("\n".join(lines), outcome.note), data)
+
+
+def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | None, str | None]:
+    """A likely cause, when one is cheap to recognise: (its name for the TA report, the hint)."""
+    t = wrong.t
+    if not np.array_equal(weights.W, weights.W.T):
+        flipped = compute_signs(weights.U, weights.W.T, weights.V, weights.b_h, weights.b_y)
+        if any(prove(build_machine(flipped, c)).failing is None for c in CONVENTIONS):
+            return "w_transposed", ("Hint: your network would be correct with `W` transposed: `W[i, j]` is the "
+                                    "weight from h_j^(t-1) to h_i^(t).")
+    readout = "the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."
+    if t == 1:
+        first = {}
+        for x in range(4):
+            first.setdefault(int(machine.next_state[0, x]), []).append(x)
+        for state, xs in first.items():
+            mixed = [x for x in xs if sum(input_bits(x)) % 2 != sum(input_bits(xs[0])) % 2]
+            if mixed:
+                h = tuple(int(b) for b in (state & 1, (state >> 1) & 1, (state >> 2) & 1))
+                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {h} for x = "
+                                        f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
+                                        "so no output weights can tell them apart: check `U` and `b_h`.")
+        return "output_weights", f"Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so {readout}"
+    if readout_is_consistent(machine):
+        return "output_weights", ("Hint: every hidden state your network reaches always calls for the same sum bit, "
+                                  f"so your hidden units are fine and {readout}")
+    fresh = int(machine.next_state[0, wrong.x[0] + 2 * wrong.x[1]])
+    if wrong.carry_in and wrong.state == fresh:
+        return "carry_lost", (f"Hint: the carry from step {t - 1} never reaches step {t}: check `W` (`W[i, j]` is "
+                              "the weight from h_j^(t-1) to h_i^(t)).")
+    if not wrong.carry_in and wrong.state != fresh:
+        return "phantom_carry", (f"Hint: nothing carries into step {t}, but your hidden units react to h^({t - 1}) as "
+                                 "if something did: check `W`.")
+    return None, None
+
+
+def _bits(number: int, count: int) -> str:
+    return "".join(str((number >> t) & 1) for t in range(count))
+
+
+def _join(text: str, note: str | None) -> str:
+    return text if note is None else f"{text}\n\n{note}"

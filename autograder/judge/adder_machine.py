@@ -1,0 +1,270 @@
+"""The adder network as a finite-state machine: exact threshold signs, transition tables, the carry product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# A hidden state h = (h1, h2, h3) is the integer h1 + 2 h2 + 4 h3; an input x = (x1, x2) is x1 + 2 x2.
+# A node of the product with grade-school addition is 2 * state + carry.
+STATES = 8
+INPUTS = 4
+NODES = 2 * STATES
+CONVENTIONS = ("fires", "silent")  # phi(0) = 1, phi(0) = 0
+
+
+def state_bits(state: int) -> tuple[int, int, int]:
+    """The hidden units (h1, h2, h3) of a state number."""
+    return state & 1, (state >> 1) & 1, (state >> 2) & 1
+
+
+def input_bits(x: int) -> tuple[int, int]:
+    """The input bits (x1, x2) of an input number."""
+    return x & 1, x >> 1
+
+
+@dataclass(frozen=True, eq=False)
+class Signs:
+    """The exact sign (-1, 0, +1) of every pre-activation the network can ever compute.
+
+    `hidden[s, x, i]` is the sign of (U x + W h + b_h)_i for h^(t-1) = state s and input x;
+    `output[s]` is the sign of V h + b_y for h^(t) = state s. A 0 is a unit exactly on its threshold.
+    """
+
+    hidden: np.ndarray  # (8, 4, 3) int8
+    output: np.ndarray  # (8,) int8
+
+    @property
+    def has_ties(self) -> bool:
+        return bool((self.hidden == 0).any() or (self.output == 0).any())
+
+
+def compute_signs(U: np.ndarray, W: np.ndarray, V: np.ndarray, b_h: np.ndarray, b_y: float) -> Signs:
+    """Decide every sign exactly: each pre-activation is a bias plus a subset of the weights.
+
+    Every finite float is an integer multiple of 2**-1074, so scaling all weights by a common power of
+    two turns them into Python integers, whose sums are exact (no rounding, no overflow).
+    """
+    values = [float(v) for v in (*np.ravel(U), *np.ravel(W), *np.ravel(V), *np.ravel(b_h), b_y)]
+    ratios = [v.as_integer_ratio() for v in values]
+    scale = max(den for _, den in ratios)  # every denominator is a power of two
+    ints = [num * (scale // den) for num, den in ratios]
+    u = [ints[0:2], ints[2:4], ints[4:6]]
+    w = [ints[6:9], ints[9:12], ints[12:15]]
+    v = ints[15:18]
+    bh = ints[18:21]
+    by = ints[21]
+
+    def sign(z: int) -> int:
+        return (z > 0) - (z < 0)
+
+    hidden = np.zeros((STATES, INPUTS, 3), dtype=np.int8)
+    output = np.zeros(STATES, dtype=np.int8)
+    for s in range(STATES):
+        h = state_bits(s)
+        output[s] = sign(by + sum(v[j] for j in range(3) if h[j]))
+        for x in range(INPUTS):
+            xb = input_bits(x)
+            for i in range(3):
+                z = bh[i] + sum(u[i][k] for k in range(2) if xb[k]) + sum(w[i][j] for j in range(3) if h[j])
+                hidden[s, x, i] = sign(z)
+    return Signs(hidden=hidden, output=output)
+
+
+@dataclass(frozen=True, eq=False)
+class Machine:
+    """The network's transition table under one reading of phi(0), and its product with the carry."""
+
+    signs: Signs
+    convention: str  # "fires" or "silent"
+    next_state: np.ndarray  # (8, 4) uint8: h^(t) from h^(t-1) and x^(t)
+    output: np.ndarray  # (8,) uint8: y^(t) from h^(t)
+    next_node: np.ndarray  # (16, 4) uint8: the product node after input x
+    wrong: np.ndarray  # (16, 4) bool: input x at that node gives a wrong sum bit
+
+    def step(self, state: int, x: int) -> tuple[int, int]:
+        """One step of the network: (h^(t), y^(t)) from h^(t-1) and x^(t)."""
+        new = int(self.next_state[state, x])
+        return new, int(self.output[new])
+
+
+def build_machine(signs: Signs, convention: str) -> Machine:
+    """The tables of the network with phi(0) read as `convention` ("fires" or "silent") for every unit."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    at_zero = 1 if convention == "fires" else 0
+    fired = np.where(signs.hidden == 0, at_zero, signs.hidden > 0).astype(np.uint8)  # (8, 4, 3)
+    next_state = (fired[..., 0] + 2 * fired[..., 1] + 4 * fired[..., 2]).astype(np.uint8)
+    output = np.where(signs.output == 0, at_zero, signs.output > 0).astype(np.uint8)
+    next_node = np.zeros((NODES, INPUTS), dtype=np.uint8)
+    wrong = np.zeros((NODES, INPUTS), dtype=bool)
+    for node in range(NODES):
+        state, carry = divmod(node, 2)
+        for x in range(INPUTS):
+            column = sum(input_bits(x)) + carry
+            new = next_state[state, x]
+            next_node[node, x] = 2 * new + (column >= 2)
+            wrong[node, x] = output[new] != column % 2
+    return Machine(signs, convention, next_state, output, next_node, wrong)
+
+
+@dataclass(frozen=True)
+class FailingPair:
+    """The shortest failing pair: two `bits`-bit numbers, run for bits + 1 steps (one padding zero)."""
+
+    bits: int
+    a: int
+    b: int
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The reachable part of the product machine, and the shortest failing pair if there is one."""
+
+    reachable_nodes: int
+    reachable_states: int
+    failing: FailingPair | None
+
+
+def prove(machine: Machine) -> Proof:
+    """Decide correctness for every length from the reachable (hidden state, carry) nodes.
+
+    Every input sequence is the start of a valid padded problem, so the network is correct on every
+    problem of every length exactly when no reachable node has an input with a wrong sum bit.
+    """
+    reachable = _reachable(machine.next_node.tolist())
+    states = len({node // 2 for node in reachable})
+    failing = None
+    if machine.wrong[sorted(reachable)].any():
+        failing = smallest_failing_pair(machine)
+    return Proof(len(reachable), states, failing)
+
+
+def _reachable(next_node: list[list[int]]) -> set[int]:
+    seen, frontier = {0}, [0]
+    while frontier:
+        for successor in next_node[frontier.pop()]:
+            if successor not in seen:
+                seen.add(successor)
+                frontier.append(successor)
+    return seen
+
+
+def smallest_failing_pair(machine: Machine) -> FailingPair | None:
+    """The failing pair with the fewest bits, then the smallest first number, then the smallest second.
+
+    A failing input reaches a wrong transition within NODES steps, so at most NODES bits are needed.
+    The bits are fixed one at a time, most significant first, keeping a 0 whenever some completion
+    still fails (a reachability question over the 16 product nodes).
+    """
+    for bits in range(1, NODES + 1):
+        free = [(0, 1)] * bits
+        if _fails_somewhere(machine, free, free):
+            a_bits, b_bits = list(free), list(free)
+            for fixed in (a_bits, b_bits):
+                for t in reversed(range(bits)):
+                    fixed[t] = (0,)
+                    if not _fails_somewhere(machine, a_bits, b_bits):
+                        fixed[t] = (1,)
+            return FailingPair(bits, _number(a_bits), _number(b_bits))
+    return None
+
+
+def _number(bits: Sequence[tuple[int, ...]]) -> int:
+    return sum(choice[0] << t for t, choice in enumerate(bits))
+
+
+def _fails_somewhere(machine: Machine, a_bits: Sequence[Iterable[int]], b_bits: Sequence[Iterable[int]]) -> bool:
+    """Does some pair with these allowed bits (then one padding zero) get a wrong sum bit at some step?"""
+    next_node, wrong = machine.next_node.tolist(), machine.wrong.tolist()
+    reach = {0}
+    allowed_steps = [[x1 + 2 * x2 for x1 in a for x2 in b] for a, b in zip(a_bits, b_bits)] + [[0]]
+    for allowed in allowed_steps:
+        if any(wrong[node][x] for node in reach for x in allowed):
+            return True
+        reach = {next_node[node][x] for node in reach for x in allowed}
+    return False
+
+
+def search_exhaustive(machine: Machine, max_bits: int) -> FailingPair | None:
+    """Run every pair of n-bit numbers for every n <= max_bits; the smallest failing pair, or None.
+
+    A prefix tree: level k holds the product node after each of the 4**k input prefixes of length k
+    (index = sum of x_t * 4**(k - t)), so every pair's every step is visited once. The table `code`
+    adds 16 to a node reached by a wrong sum bit; rows 16..31 repeat rows 0..15.
+    """
+    code = (machine.next_node + NODES * machine.wrong).astype(np.uint8)
+    code = np.vstack([code, code])
+    nodes = np.zeros(1, dtype=np.uint8)
+    for k in range(1, max_bits + 1):
+        level = code[nodes].reshape(-1)
+        if level.max() >= NODES:
+            failed = np.flatnonzero(level >= NODES)
+            padding_failed = failed[(failed & 3) == 0] >> 2
+            if k >= 2 and padding_failed.size:  # (k-1)-bit pairs failing at their padding step
+                return _smallest(padding_failed, k - 1)
+            after = code[level, 0]  # k-bit pairs failing at their padding step
+            return _smallest(np.union1d(failed, np.flatnonzero(after >= NODES)), k)
+        nodes = level
+    failed = np.flatnonzero(code[nodes, 0] >= NODES)
+    return _smallest(failed, max_bits) if failed.size else None
+
+
+def _smallest(prefixes: np.ndarray, bits: int) -> FailingPair:
+    """The smallest (a, b) among prefix-tree indices of `bits` steps."""
+    prefixes = prefixes.astype(np.int64)
+    a = np.zeros_like(prefixes)
+    b = np.zeros_like(prefixes)
+    for t in range(bits):  # step t + 1 sits at digit bits - 1 - t
+        x = (prefixes >> (2 * (bits - 1 - t))) & 3
+        a |= (x & 1) << t
+        b |= (x >> 1) << t
+    best = int(np.argmin((a << bits) | b))
+    return FailingPair(bits, int(a[best]), int(b[best]))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a run: input, hidden state, output, the right bit, and the units exactly at 0."""
+
+    t: int
+    x: tuple[int, int]
+    h: tuple[int, int, int]
+    y: int
+    expected: int
+    carry_in: int
+    previous: int  # h^(t-1) as a state number
+    state: int  # h^(t) as a state number
+    ties: tuple[str, ...]  # names of the units whose pre-activation is exactly 0 at this step
+
+
+def trace(machine: Machine, pair: FailingPair, *, stop_at_wrong: bool = True) -> list[Step]:
+    """The run of the network on a pair (bits + 1 steps), up to and including the first wrong bit."""
+    total = pair.a + pair.b
+    steps: list[Step] = []
+    state, carry = 0, 0
+    for t in range(1, pair.bits + 2):
+        x1, x2 = (pair.a >> (t - 1)) & 1, (pair.b >> (t - 1)) & 1
+        x = x1 + 2 * x2
+        new, y = machine.step(state, x)
+        ties = tuple(f"h{i + 1}" for i in range(3) if machine.signs.hidden[state, x, i] == 0)
+        if machine.signs.output[new] == 0:
+            ties += ("y",)
+        expected = (total >> (t - 1)) & 1
+        steps.append(Step(t, (x1, x2), state_bits(new), y, expected, carry, state, new, ties))
+        state, carry = new, (x1 + x2 + carry) >> 1
+        if stop_at_wrong and y != expected:
+            break
+    return steps
+
+
+def readout_is_consistent(machine: Machine) -> bool:
+    """Does every hidden state the network reaches always call for the same sum bit (so only V, b_y are wrong)?"""
+    needed: dict[int, set[int]] = {}
+    for node in _reachable(machine.next_node.tolist()):
+        state, carry = divmod(node, 2)
+        for x in range(INPUTS):
+            needed.setdefault(int(machine.next_state[state, x]), set()).add((sum(input_bits(x)) + carry) % 2)
+    return all(len(bits) == 1 for bits in needed.values())

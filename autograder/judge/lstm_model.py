@@ -1,0 +1,404 @@
+"""The univariate LSTM of question 2 as a forward graph: problems, the forward pass, the numerical truth.
+
+Nothing here knows the backprop equations. The truth is measured: every bar is the total derivative
+of the loss, by central finite differences through the whole forward pass (all perturbations of a
+problem in one batched pass). The "own equation" of a bar, used for error carried forward, is the
+one-step chain rule over the forward graph, whose local partials are complex-step derivatives of a
+single forward equation (exact to rounding).
+
+Measured accuracy (tests/test_lstm_model.py, 200 random problems, T up to 50, against the exact
+complex-step derivatives): the error of the central difference, divided by the largest |bar| of its
+problem, is at most about 2e-9 at step 1e-4, 5e-10 at 1e-5 (the chosen `fd_step`), 4e-9 at 1e-6 and
+3e-8 at 1e-7 (truncation wins above 1e-5, rounding below). The default `rtol` of 1e-6 leaves a margin
+of over 1000 while any catalogued mistake is off by more than 1e-2 of that scale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+GRADED = ("h", "c", "g", "o", "f", "i")  # the bars of question 2(a), in the order of the handout
+FORWARD_KEYS = ("i", "f", "o", "g", "c", "h")  # the keys of the student's `forward` argument
+WEIGHT_NAMES = ("w_ix", "w_ih", "w_fx", "w_fh", "w_ox", "w_oh", "w_gx", "w_gh")
+COMPLEX_STEP = 1e-20  # a complex-step derivative has no cancellation: any tiny step is exact
+
+
+def _sigmoid(z: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+ACTIVATIONS: Mapping[str, Callable[[Any], Any]] = {"sigmoid": _sigmoid, "tanh": np.tanh}
+
+Read = Callable[[str, int], Any]  # read(name, lag): the value of a node or input at step t + lag
+
+
+@dataclass(frozen=True)
+class Node:
+    """One forward equation, evaluated at step t: `equation(read, weights, activations)`."""
+
+    name: str
+    equation: Callable[[Read, Mapping[str, Any], Mapping[str, Callable[[Any], Any]]], Any]
+
+
+# The handout's forward pass, one elementary equation per node, in the order they are computed.
+# z_* are the pre-activations and tanh_c is tanh(c); they are not graded, only passed through.
+GRAPH: tuple[Node, ...] = (
+    Node("z_i", lambda read, w, act: w["w_ix"] * read("x", 0) + w["w_ih"] * read("h", -1)),
+    Node("i", lambda read, w, act: act["sigmoid"](read("z_i", 0))),
+    Node("z_f", lambda read, w, act: w["w_fx"] * read("x", 0) + w["w_fh"] * read("h", -1)),
+    Node("f", lambda read, w, act: act["sigmoid"](read("z_f", 0))),
+    Node("z_o", lambda read, w, act: w["w_ox"] * read("x", 0) + w["w_oh"] * read("h", -1)),
+    Node("o", lambda read, w, act: act["sigmoid"](read("z_o", 0))),
+    Node("z_g", lambda read, w, act: w["w_gx"] * read("x", 0) + w["w_gh"] * read("h", -1)),
+    Node("g", lambda read, w, act: act["tanh"](read("z_g", 0))),
+    Node("c", lambda read, w, act: read("f", 0) * read("c", -1) + read("i", 0) * read("g", 0)),
+    Node("tanh_c", lambda read, w, act: act["tanh"](read("c", 0))),
+    Node("h", lambda read, w, act: read("o", 0) * read("tanh_c", 0)),
+)
+NODES: Mapping[str, Node] = {node.name: node for node in GRAPH}
+
+
+@dataclass(frozen=True)
+class Link:
+    """An edge of the graph: `child` at step s reads `parent` at step s - offset (a weight at every step)."""
+
+    parent: str
+    child: str
+    offset: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.parent}->{self.child}"
+
+
+def _trace_links() -> tuple[Link, ...]:
+    """Read the graph's edges off the equations themselves, so they are written down once."""
+    links = []
+    for node in GRAPH:
+        reads: list[tuple[str, int]] = []
+
+        def read(name: str, lag: int) -> float:
+            reads.append((name, lag))
+            return 0.5
+
+        class Weights(dict):
+            def __missing__(self, name: str) -> float:
+                reads.append((name, 0))
+                return 0.5
+
+        node.equation(read, Weights(), ACTIVATIONS)
+        links += [Link(name, node.name, -lag) for name, lag in reads if name != "x"]
+    return tuple(links)
+
+
+LINKS: tuple[Link, ...] = _trace_links()
+LINK_KEYS = frozenset(link.key for link in LINKS)
+
+
+def _trace_paths(start: str) -> tuple[tuple[Link, ...], ...]:
+    """Every route from `start` to a graded node that passes only through ungraded nodes."""
+    paths: list[tuple[Link, ...]] = []
+    for link in LINKS:
+        if link.parent != start:
+            continue
+        if link.child in GRADED:
+            paths.append((link,))
+        else:
+            paths += [(link,) + rest for rest in _trace_paths(link.child)]
+    return tuple(paths)
+
+
+PATHS: Mapping[str, tuple[tuple[Link, ...], ...]] = {name: _trace_paths(name) for name in GRADED + ("w_ix",)}
+
+
+def _param(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class LstmParams:
+    """The YAML `params` of the LSTM checks: the problems and the grading rule (every default here)."""
+
+    seeds: tuple[int, ...] = _param((1007, 1014, 1016, 1003, 1618), "Random seeds, one problem per seed (shown to students); the defaults give |c| of order 1.")
+    lengths: tuple[int, ...] = _param((1, 3, 6, 15, 50), "The sequence length T of each problem, in the order of `seeds`.")
+    carried_forward_credit: float = _param(1.0, "The share of a quantity's points earned when it is wrong only because a bar it is built from is wrong (error carried forward).")
+    rtol: float = _param(1e-5, "A value passes when |actual - expected| <= rtol * (largest |expected| of that quantity in that problem) + atol.")
+    atol: float = _param(1e-9, "The absolute part of the tolerance (tiny: it only matters when a whole quantity is near zero).")
+    fd_step: float = _param(1e-5, "The finite-difference step of the truth (measured best; see autograder/judge/lstm_model.py).")
+    weight_range: tuple[float, ...] = _param((0.5, 1.5), "Each weight's magnitude is drawn uniformly from this range; its sign at random.")
+    input_scale: float = _param(1.0, "The standard deviation of the inputs x^(t).")
+    initial_h_range: tuple[float, ...] = _param((0.2, 0.8), "|h^(0)| is drawn uniformly from this range; its sign at random.")
+    initial_c_range: tuple[float, ...] = _param((0.5, 1.5), "|c^(0)| is drawn uniformly from this range; its sign at random.")
+    loss_linear: float = _param(1.0, "The loss is sum_t a_t h^(t) + b_t (h^(t))^2 / 2; a_t has this standard deviation.")
+    loss_quadratic: float = _param(1.0, "The standard deviation of b_t in the loss.")
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "lengths", "weight_range", "initial_h_range", "initial_c_range"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not self.seeds or len(self.seeds) != len(self.lengths):
+            raise ValueError("`seeds` and `lengths` must be non-empty lists of the same length")
+        if any(length < 1 for length in self.lengths):
+            raise ValueError("every length T must be at least 1")
+        if not 0.0 <= self.carried_forward_credit <= 1.0:
+            raise ValueError("`carried_forward_credit` must lie between 0 and 1")
+        if self.rtol <= 0 or self.atol < 0 or self.fd_step <= 0:
+            raise ValueError("`rtol` and `fd_step` must be positive and `atol` not negative")
+        for name in ("weight_range", "initial_h_range", "initial_c_range"):
+            low_high = getattr(self, name)
+            if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
+                raise ValueError(f"`{name}` must be two numbers 0 <= low <= high")
+
+
+@dataclass(frozen=True)
+class DemoParams:
+    """The YAML `params` of the part (c) demonstration."""
+
+    length: int = _param(60, "The sequence length T of the demonstration (forget gates near 1, input and output gates near 0).")
+    fd_step: float = _param(1e-5, "The finite-difference step of the truth shown beside the student's values.")
+
+    def __post_init__(self) -> None:
+        if self.length < 1 or self.fd_step <= 0:
+            raise ValueError("`length` must be at least 1 and `fd_step` positive")
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One call of the student's function, with everything the judge measured about it.
+
+    Arrays are indexed by time t = 0..T like the student's. `values` holds every node of the
+    forward pass (and `x`); `truth` the finite-difference bars (index 0 is NaN: not graded).
+    """
+
+    seed: int
+    x: np.ndarray
+    weights: Mapping[str, float]
+    loss_a: np.ndarray
+    loss_b: np.ndarray
+    values: Mapping[str, np.ndarray]
+    dL_dh: np.ndarray
+    truth: Mapping[str, np.ndarray] = field(default_factory=dict)
+    truth_w_ix: float = float("nan")
+
+    @property
+    def length(self) -> int:
+        return len(self.x) - 1
+
+
+def make_problems(params: LstmParams) -> list[Problem]:
+    """The graded problems, one per seed, with their truth: deterministic from the parameters."""
+    settings = {f.name: getattr(params, f.name) for f in dataclasses.fields(LstmParams)}
+    for name in ("carried_forward_credit", "rtol", "atol"):
+        settings.pop(name)
+    return list(_make_problems(tuple(sorted(settings.items()))))
+
+
+@lru_cache(maxsize=16)
+def _make_problems(settings: tuple) -> tuple[Problem, ...]:
+    s = dict(settings)
+    return tuple(_random_problem(seed, length, s) for seed, length in zip(s["seeds"], s["lengths"]))
+
+
+def _random_problem(seed: int, length: int, s: Mapping[str, Any]) -> Problem:
+    rng = np.random.default_rng(seed)
+
+    def signed(low_high: Sequence[float], size: int | None = None) -> Any:
+        return rng.choice((-1.0, 1.0), size) * rng.uniform(low_high[0], low_high[1], size)
+
+    weights = dict(zip(WEIGHT_NAMES, (float(w) for w in signed(s["weight_range"], len(WEIGHT_NAMES)))))
+    x = np.concatenate(([0.0], s["input_scale"] * rng.standard_normal(length)))
+    h0, c0 = float(signed(s["initial_h_range"])), float(signed(s["initial_c_range"]))
+    loss_a = np.concatenate(([0.0], s["loss_linear"] * rng.standard_normal(length)))
+    loss_b = np.concatenate(([0.0], s["loss_quadratic"] * rng.standard_normal(length)))
+    return with_truth(build_problem(seed, x, weights, h0, c0, loss_a, loss_b), s["fd_step"])
+
+
+def make_demo_problem(params: DemoParams) -> Problem:
+    """Part (c)'s regime: forget gates near 1, input and output gates near 0; the loss reads h^(T) only."""
+    return _make_demo_problem(params.length, params.fd_step)
+
+
+@lru_cache(maxsize=4)
+def _make_demo_problem(length: int, fd_step: float) -> Problem:
+    weights = {"w_ix": -4.0, "w_ih": 0.5, "w_fx": 5.0, "w_fh": 0.5, "w_ox": -4.0, "w_oh": 0.5, "w_gx": 1.0, "w_gh": 0.5}
+    x = np.concatenate(([0.0], np.ones(length)))
+    loss_a = np.zeros(length + 1)
+    loss_a[length] = 1.0
+    return with_truth(build_problem(0, x, weights, 0.0, 1.0, loss_a, np.zeros(length + 1)), fd_step)
+
+
+def build_problem(seed: int, x: np.ndarray, weights: Mapping[str, float], h0: float, c0: float,
+                  loss_a: np.ndarray, loss_b: np.ndarray) -> Problem:
+    """A problem from its inputs, with its forward pass and dL_dh (its truth not yet measured)."""
+    x = np.asarray(x, dtype=float)
+    values = {name: column[:, 0] for name, column in run_forward(x, weights, h0, c0, columns=1).items()}
+    dL_dh = loss_a + loss_b * values["h"]
+    dL_dh[0] = 0.0  # the loss has no term at step 0
+    return Problem(seed=seed, x=x, weights=dict(weights), loss_a=np.asarray(loss_a, float),
+                   loss_b=np.asarray(loss_b, float), values=values, dL_dh=dL_dh)
+
+
+def with_truth(problem: Problem, fd_step: float) -> Problem:
+    """The problem with its finite-difference truth attached."""
+    bars, w_ix = finite_difference_bars(problem, fd_step)
+    return dataclasses.replace(problem, truth=bars, truth_w_ix=w_ix)
+
+
+def run_forward(x: np.ndarray, weights: Mapping[str, Any], h0: Any, c0: Any, *, columns: int,
+                nudges: Mapping[str, np.ndarray] | None = None, dtype: type = float) -> dict[str, np.ndarray]:
+    """The forward pass on `columns` copies at once; `nudges[name][t]` is added to node `name` right after step t computes it.
+
+    Weights may be arrays over the columns. Returns every node (and `x`) as arrays of shape (T+1, columns).
+    """
+    nudges = nudges or {}
+    length = len(x) - 1
+    values = {node.name: np.zeros((length + 1, columns), dtype) for node in GRAPH}
+    values["x"] = np.asarray(x, dtype=float)[:, None]
+    values["h"][0], values["c"][0], values["tanh_c"][0] = h0, c0, np.tanh(c0)
+    for t in range(1, length + 1):
+        def read(name: str, lag: int, t: int = t) -> np.ndarray:
+            return values[name][t + lag]
+        for node in GRAPH:
+            value = node.equation(read, weights, ACTIVATIONS)
+            nudge = nudges.get(node.name)
+            values[node.name][t] = value if nudge is None else value + nudge[t]
+    return values
+
+
+def _step_losses(problem: Problem, nudge_sizes: Sequence[Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per-step losses, shape (len(nudge_sizes), 6T+1, T), of one batched pass in which every
+    graded node at every step, and then w_ix, is nudged by each of `nudge_sizes` in its own column."""
+    length = problem.length
+    count = len(GRADED) * length + 1
+    columns = len(nudge_sizes) * count
+    dtype = complex if any(isinstance(size, complex) for size in nudge_sizes) else float
+    steps = np.arange(1, length + 1)
+    nudges = {name: np.zeros((length + 1, columns), dtype) for name in GRADED}
+    weights: dict[str, Any] = dict(problem.weights)
+    weights["w_ix"] = np.full(columns, problem.weights["w_ix"], dtype)
+    for replica, size in enumerate(nudge_sizes):
+        first = replica * count
+        for index, name in enumerate(GRADED):
+            nudges[name][steps, first + index * length + steps - 1] = size
+        weights["w_ix"][first + count - 1] += size
+    values = run_forward(problem.x, weights, problem.values["h"][0], problem.values["c"][0],
+                         columns=columns, nudges=nudges, dtype=dtype)
+    h = values["h"][1:]
+    losses = problem.loss_a[1:, None] * h + 0.5 * problem.loss_b[1:, None] * h * h
+    return losses.T.reshape(len(nudge_sizes), count, length), values
+
+
+def _unpack(problem: Problem, derivatives: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
+    length = problem.length
+    bars = {name: np.concatenate(([np.nan], derivatives[index * length:(index + 1) * length]))
+            for index, name in enumerate(GRADED)}
+    return bars, float(derivatives[-1])
+
+
+def finite_difference_bars(problem: Problem, step: float) -> tuple[dict[str, np.ndarray], float]:
+    """Every bar at every step, and w_ix's, by central differences (the truth of the grading).
+
+    The two sides are differenced step by step before summing over time, so the unchanged loss
+    terms upstream of a nudge cancel exactly; the divisor is the nudge as actually stored.
+    """
+    losses, values = _step_losses(problem, (step, -step))
+    length, count = problem.length, len(GRADED) * problem.length + 1
+    taken = np.empty(count)
+    steps = np.arange(1, length + 1)
+    for index, name in enumerate(GRADED):
+        plus = index * length + steps - 1
+        taken[plus] = values[name][steps, plus] - values[name][steps, count + plus]
+    w_ix = problem.weights["w_ix"]
+    taken[-1] = (w_ix + step) - (w_ix - step)
+    return _unpack(problem, (losses[0] - losses[1]).sum(axis=-1) / taken)
+
+
+def complex_step_bars(problem: Problem) -> tuple[dict[str, np.ndarray], float]:
+    """Every bar at every step, and w_ix's, by the complex step: exact to rounding (a witness for the tests)."""
+    losses, _ = _step_losses(problem, (1j * COMPLEX_STEP,))
+    return _unpack(problem, losses[0].imag.sum(axis=-1) / COMPLEX_STEP)
+
+
+@dataclass(frozen=True)
+class LinkEdit:
+    """A change to one link of the graph, as a known mistake makes it (see mistakes.yaml).
+
+    `drop` removes the link; `power` raises its local partial to a power (0: the factor is
+    missing, 2: it appears twice); `shift_inputs` moves the steps the child's equation reads
+    (`{"f": -1}`: f^(s-1) in place of f^(s)); `functions` swaps an activation for another
+    function while the partial is taken.
+    """
+
+    link: str
+    drop: bool = False
+    power: float = 1.0
+    shift_inputs: Mapping[str, int] = field(default_factory=dict)
+    functions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+
+NO_EDIT = LinkEdit("")
+
+
+def local_partial(problem: Problem, link: Link, steps: np.ndarray, edit: LinkEdit = NO_EDIT) -> np.ndarray:
+    """d child^(s) / d parent^(s - offset) at the child steps `steps`, by the complex step on the child's equation."""
+    last = problem.length
+
+    def read(name: str, lag: int) -> np.ndarray:
+        where = np.clip(steps + lag + edit.shift_inputs.get(name, 0), 0, last)
+        value = problem.values[name][where].astype(complex)
+        return value + 1j * COMPLEX_STEP if name == link.parent else value
+
+    weights = {name: complex(value) for name, value in problem.weights.items()}
+    if link.parent in weights:
+        weights[link.parent] += 1j * COMPLEX_STEP
+    activations = {**ACTIVATIONS, **edit.functions}
+    partial = np.broadcast_to(NODES[link.child].equation(read, weights, activations).imag / COMPLEX_STEP, steps.shape)
+    return partial ** edit.power if edit.power != 1 else partial
+
+
+def chain_rule(problem: Problem, quantity: str, bars: Mapping[str, np.ndarray],
+               edits: Sequence[LinkEdit] = (), steps: str = "all") -> tuple[Any, Any]:
+    """A bar's own equation: the loss's direct term, and the sum over its children of the child's bar
+    (taken from `bars`, arrays indexed t = 0..T) times the local partials along the way.
+
+    For a node, returns two arrays over the graded steps t = 1..T; for `w_ix`, two numbers (the sum
+    over all steps, or only the `first` or `last` step's term). `edits` change links as a mistake would.
+    """
+    length = problem.length
+    by_link = {edit.link: edit for edit in edits}
+    t = np.arange(1, length + 1)
+    direct = problem.dL_dh[1:].copy() if quantity == "h" else np.zeros(length)
+    through = np.zeros(length)
+    for path in PATHS[quantity]:
+        if any(by_link.get(link.key, NO_EDIT).drop for link in path):
+            continue
+        child_steps = t.copy()
+        factor = np.ones(length)
+        for link in path:
+            child_steps = child_steps + link.offset
+            inside = (child_steps >= 1) & (child_steps <= length)
+            factor = np.where(inside, factor, 0.0)
+            factor[inside] *= local_partial(problem, link, child_steps[inside], by_link.get(link.key, NO_EDIT))
+        child = path[-1].child
+        inside = child_steps <= length
+        through[inside] += np.asarray(bars[child], dtype=float)[child_steps[inside]] * factor[inside]
+    if quantity != "w_ix":
+        return direct, through
+    chosen = {"all": through, "first": through[:1], "last": through[-1:]}[steps]
+    return 0.0, float(chosen.sum())
+
+
+def call_arguments(problem: Problem) -> dict[str, Any]:
+    """The student's call as JSON-able data; `{"__array__": [...]}` marks a float64 1-D array."""
+    def array(values: np.ndarray) -> dict[str, list[float]]:
+        return {"__array__": [float(v) for v in values]}
+    return {
+        "x": array(problem.x),
+        "weights": {name: float(problem.weights[name]) for name in WEIGHT_NAMES},
+        "forward": {name: array(problem.values[name]) for name in FORWARD_KEYS},
+        "dL_dh": array(problem.dL_dh),
+    }

@@ -1,0 +1,145 @@
+"""Find the student's files by name in a submission folder or zip, safely and predictably."""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+# The files a submission may hold, by question; the first name of a group wins when several exist.
+WANTED = {
+    "adder": ("adder.py", "adder.yaml", "adder.yml", "adder.json"),
+    "lstm": ("lstm_bptt.py",),
+}
+JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Located:
+    """The student's files found in a submission: canonical name -> bytes, and notes for the student."""
+
+    files: dict[str, bytes]
+    notes: tuple[str, ...]
+
+    def first(self, group: str) -> str | None:
+        """The canonical name of the file found for a question (`adder` or `lstm`), if any."""
+        return next((name for name in WANTED[group] if name in self.files), None)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: PurePosixPath
+    size: int
+    read: object  # () -> bytes
+
+
+def locate(submission: Path) -> Located:
+    """Collect the wanted files of a folder or a .zip submission.
+
+    Files are matched by name anywhere in the tree; a name that differs only in case is taken
+    with a note; of several candidates the shallowest (then alphabetically first) path wins,
+    with a note. Junk (`__MACOSX/`, `._*`, `.DS_Store`, `__pycache__/`), links and paths that
+    leave the submission are never read. A folder that holds no wanted file but one .zip is
+    searched inside that zip (a student who uploaded a zip of a zip).
+    """
+    notes: list[str] = []
+    submission = Path(submission)
+    if submission.is_file() and zipfile.is_zipfile(submission):
+        candidates = _zip_candidates(submission, notes)
+    elif submission.is_file():
+        info = submission.stat()
+        candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, submission.read_bytes)]
+    elif submission.is_dir():
+        candidates = _folder_candidates(submission, notes)
+        zips = [c for c in candidates if c.path.suffix.lower() == ".zip"]
+        if not any(_canonical(c.path) for c in candidates) and len(zips) == 1:
+            inner = submission / zips[0].path
+            if not inner.is_symlink():
+                notes.append(f"Looked inside `{zips[0].path}`, the only file of your upload with one of the names we grade.")
+                candidates = _zip_candidates(inner, notes)
+    else:
+        return Located({}, ("Your submission is empty: no files were uploaded.",))
+    files: dict[str, bytes] = {}
+    for group in WANTED.values():
+        for name in group:
+            matches = [c for c in candidates if _canonical(c.path) == name]
+            if not matches:
+                continue
+            matches.sort(key=lambda c: (c.path.name != name, len(c.path.parts), str(c.path)))
+            chosen = matches[0]
+            if chosen.size > MAX_FILE_BYTES:
+                notes.append(f"`{chosen.path}` is larger than {MAX_FILE_BYTES // 1000} kB; it was not read.")
+                continue
+            files[name] = chosen.read()
+            if chosen.path.name != name:
+                notes.append(f"Found `{chosen.path}` and graded it as `{name}` (the name should be exactly `{name}`).")
+            if len(matches) > 1:
+                others = ", ".join(f"`{c.path}`" for c in matches[1:])
+                notes.append(f"Several files could be `{name}`: graded `{chosen.path}`, ignored {others}.")
+        present = [name for name in group if name in files]
+        for extra in present[1:]:
+            notes.append(f"Both `{present[0]}` and `{extra}` were found; graded `{present[0]}` only.")
+            del files[extra]
+    if not candidates:
+        notes.append("Your submission is empty: no files were uploaded.")
+    return Located(files, tuple(notes))
+
+
+def _canonical(path: PurePosixPath) -> str | None:
+    lowered = path.name.lower()
+    return next((name for group in WANTED.values() for name in group if name == lowered), None)
+
+
+def _is_junk(path: PurePosixPath) -> bool:
+    return any(part in JUNK_PARTS for part in path.parts) or path.name.startswith("._") or path.name == ".DS_Store"
+
+
+def _folder_candidates(root: Path, notes: list[str]) -> list[_Candidate]:
+    found = []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs.sort()
+        for name in sorted(names):
+            full = Path(folder) / name
+            relative = PurePosixPath(full.relative_to(root).as_posix())
+            if _is_junk(relative):
+                continue
+            info = full.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                if _canonical(relative):
+                    notes.append(f"`{relative}` is a link, not a file; it was not read.")
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append(_Candidate(relative, info.st_size, lambda full=full: full.read_bytes()))
+    return found
+
+
+def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        notes.append(f"`{path.name}` is not a readable zip file.")
+        return []
+    found = []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        relative = PurePosixPath(info.filename.replace("\\", "/"))
+        if _is_junk(relative):
+            continue
+        if relative.is_absolute() or ".." in relative.parts:
+            notes.append(f"`{info.filename}` in your zip points outside the upload; it was not read.")
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            if _canonical(relative):
+                notes.append(f"`{relative}` in your zip is a link, not a file; it was not read.")
+            continue
+        found.append(_Candidate(relative, info.file_size, lambda info=info: _read_member(archive, info)))
+    return found
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as member:
+        return member.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]

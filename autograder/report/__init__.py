@@ -1,0 +1,1 @@
+"""Reporting: results.json for Gradescope and a readable summary for people."""

@@ -1,0 +1,97 @@
+"""The one writer of results.json: configured tests become unittest cases run by gradescope-utils."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from gradescope_utils.autograder_utils.decorators import number, partial_credit, tags, visibility
+from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
+
+from autograder.config import TestSpec
+from autograder.judge.verdict import Verdict
+
+MAX_OUTPUT_CHARS = 20_000  # Gradescope cuts a field near 100,000 characters; we cut first, readably.
+NOT_YOUR_FAULT = ("The autograder itself failed while grading your submission. This is not your fault: "
+                  "please tell the course staff. ")
+
+
+def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
+                  extra_data: Mapping[str, Any] | None = None) -> dict:
+    """Run one unittest case per configured test through JSONTestRunner and return its results dict."""
+    case = _test_case(outcomes)
+    stream = io.StringIO()
+
+    def finish(results: dict) -> None:
+        for test, (_, verdict) in zip(results["tests"], outcomes):
+            if verdict.data:
+                test["extra_data"] = dict(verdict.data)
+            test["score"] = round(float(test["score"]), 6)
+            test["output_format"] = "md"
+            test["tags"] = list(test.get("tags", ()))
+        results["score"] = round(sum(test["score"] for test in results["tests"]), 6)
+        results["execution_time"] = float(results["execution_time"])
+        results["output"] = _cut(output)
+        results["output_format"] = "md"
+        results["stdout_visibility"] = "hidden"
+        results["extra_data"] = dict(extra_data or {})
+        results.pop("leaderboard", None)
+
+    runner = JSONTestRunner(stream=stream, failure_prefix="", post_processor=finish)
+    runner.run(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    return json.loads(stream.getvalue())
+
+
+def failure_results(message: str, *, extra_data: Mapping[str, Any] | None = None) -> dict:
+    """A valid results.json for when grading could not finish: score 0 and the reason."""
+    return {"score": 0.0, "execution_time": 0.0, "output": _cut(NOT_YOUR_FAULT + message), "output_format": "md",
+            "stdout_visibility": "hidden", "tests": [], "extra_data": dict(extra_data or {})}
+
+
+def write_results(path: Path | str, results: Mapping[str, Any]) -> None:
+    """Write results.json atomically, as strict JSON (NaN and infinity are refused, not written)."""
+    path = Path(path)
+    text = json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _test_case(outcomes: Sequence[tuple[TestSpec, Verdict]]) -> type:
+    methods = {}
+    for index, (spec, verdict) in enumerate(outcomes):
+        methods[f"test_{index:04d}"] = _test_method(spec, verdict)
+    return type("GradedTests", (unittest.TestCase,), methods)
+
+
+def _test_method(spec: TestSpec, verdict: Verdict):
+    def test(self, set_score=None):
+        set_score(verdict.fraction * spec.max_score)
+        if not verdict.passed:
+            raise self.failureException(_cut(verdict.output))
+        print(_cut(verdict.output))
+
+    test.__doc__ = spec.name
+    test = partial_credit(spec.max_score)(test)
+    test.__doc__ = spec.name
+    for decorate in (number(spec.number), tags(spec.question), visibility(spec.visibility)):
+        test = decorate(test)
+    return test
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    return text[:MAX_OUTPUT_CHARS] + f"\n\n… (cut here: {len(text) - MAX_OUTPUT_CHARS:,} more characters)"

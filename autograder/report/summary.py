@@ -1,0 +1,42 @@
+"""A readable plain-text summary of a results.json, per question and per test, for terminals."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, Mapping
+
+from autograder.config import QUESTIONS
+
+
+def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Score and maximum per question tag, in the contract's order, from a results dict."""
+    scores: dict[str, tuple[float, float]] = {}
+    for question in QUESTIONS:
+        tests = [t for t in results.get("tests", []) if question in t.get("tags", [])]
+        if tests:
+            scores[question] = (round(sum(t["score"] for t in tests), 6), round(sum(t["max_score"] for t in tests), 6))
+    return scores
+
+
+def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -> str:
+    """The summary: the total, each question's score, each test with a mark, and the feedback of failures."""
+    tests = results.get("tests", [])
+    total = sum(t.get("max_score", 0) for t in tests)
+    lines = [f"{title}: {_points(results.get('score', 0))} / {_points(total)} points"]
+    if results.get("output"):
+        lines += ["", textwrap.indent(results["output"].strip(), "  ")]
+    for question, (score, maximum) in question_scores(results).items():
+        lines += ["", f"Question {question}: {_points(score)} / {_points(maximum)}"]
+        for test in tests:
+            if question not in test.get("tags", []):
+                continue
+            mark = "ok  " if test["status"] == "passed" else "FAIL"
+            lines.append(f"  {mark} {test.get('number', '')} {test['name']}  "
+                         f"({_points(test['score'])} / {_points(test['max_score'])})")
+            if details and test["status"] != "passed" and test.get("output"):
+                lines.append(textwrap.indent(test["output"].rstrip(), "        "))
+    return "\n".join(lines) + "\n"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"

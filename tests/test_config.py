@@ -1,0 +1,100 @@
+"""Tests of the configuration loader: YAML in, checked dataclasses out, errors that point at the line."""
+
+from dataclasses import dataclass
+from textwrap import dedent
+
+import pytest
+
+from autograder.config import ConfigError, load_config
+
+
+@dataclass(frozen=True)
+class ToyParams:
+    max_bits: int = 10
+    convention: str = "either"
+    seeds: tuple[int, ...] = (1, 2)
+    rtol: float = 1e-6
+
+    def __post_init__(self):
+        if self.convention not in ("fires", "silent", "either"):
+            raise ValueError(f"convention must be fires, silent or either, not {self.convention!r}")
+
+
+CHECKS = {"toy": ToyParams}
+GOOD = """\
+limits:
+  call_seconds: 2
+tests:
+  - name: Toy test
+    number: "1.1"
+    question: "1"
+    max_score: 2
+    check: toy
+    params: {max_bits: 4, seeds: [7], rtol: 1}
+  - {name: Other, number: "2.1", question: 2a, max_score: 0.5, check: toy, visibility: hidden}
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "tests.yaml"
+    path.write_text(dedent(text))
+    return path
+
+
+def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
+    """Every key is read, ints are accepted for floats, lists for tuples, and missing keys take defaults."""
+    config = load_config(write(tmp_path, GOOD), checks=CHECKS)
+    first, second = config.tests
+    assert (first.name, first.number, first.question, first.max_score, first.visibility) == ("Toy test", "1.1", "1", 2.0, "visible")
+    assert first.params == ToyParams(max_bits=4, seeds=(7,), rtol=1.0)
+    assert second.params == ToyParams() and second.visibility == "hidden"
+    assert config.limits.call_seconds == 2
+    assert len(config.sha256) == 64
+
+
+def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
+    """The student's view of a configuration keeps only the visible tests."""
+    config = load_config(write(tmp_path, GOOD), checks=CHECKS)
+    assert [t.number for t in config.visible_only().tests] == ["1.1"]
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    max_score: 2\n", "    max_score: -1\n", ":7: `tests[0].max_score` must not be negative, got -1.0"),
+    ("    max_score: 2\n", "    max_score: two\n", ":7: `tests[0].max_score` has the wrong type: got 'two', expected float"),
+    ("    number: \"1.1\"\n", "    number: \"1.1\"\n    weight: 3\n", ":6: `tests[0].weight` is not a known key here"),
+    ("params: {max_bits: 4,", "params: {max_bit: 4,", ":9: `tests[0].params.max_bit` is not a known key here"),
+    ("params: {max_bits: 4,", "params: {max_bits: 4.5,", ":9: `tests[0].params.max_bits` has the wrong type: got 4.5, expected int"),
+    ("question: 2a", "question: 3", ":10: `tests[1].question` must be one of 1, 2a, 2b, 2c, not '3'"),
+    ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check 'nope'; known: toy"),
+    ("  call_seconds: 2\n", "  call_second: 2\n", ":2: `limits.call_second` is not a known key here"),
+    ("visibility: hidden", "visibility: secret", ":10: `tests[1].visibility` must be one of visible, hidden"),
+    ("seeds: [7]", "seeds: 7", ":9: `tests[0].params.seeds` must be a list, got 7"),
+    ("    params: {max_bits: 4, seeds: [7], rtol: 1}\n", "    params: {convention: maybe}\n",
+     ":9: `tests[0].params` is not valid: convention must be fires, silent or either, not 'maybe'"),
+    ("\"2.1\"", "\"1.1\"", ": test number 1.1 is used twice"),
+    ("    name: Toy test\n", "", ":4: `tests[0]` needs the key `name`"),
+])
+def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, message):
+    """An unknown key, a wrong type, a bad value or a negative score is an error naming file:line and key."""
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, checks=CHECKS)
+    assert str(error.value).startswith(f"{path}{message}")
+
+
+def test_a_file_that_is_not_yaml_is_reported(tmp_path):
+    """Broken YAML and a missing file are configuration errors, not tracebacks."""
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "tests: [\n"), checks=CHECKS)
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_config(tmp_path / "missing.yaml", checks=CHECKS)
+
+
+def test_the_default_configuration_is_valid_and_worth_ten_points():
+    """The shipped default loads, tags every test with one question, and gives the contract's points."""
+    config = load_config()
+    points = {}
+    for test in config.tests:
+        points[test.question] = points.get(test.question, 0) + test.max_score
+    assert points == {"1": 5, "2a": 4, "2b": 1, "2c": 0}

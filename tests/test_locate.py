@@ -1,0 +1,113 @@
+"""Tests of finding the student's files in a folder or zip: by name, safely, predictably."""
+
+import os
+import stat
+import zipfile
+
+from autograder.locate import MAX_FILE_BYTES, locate
+
+
+def make(tmp_path, files):
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return tmp_path
+
+
+def zip_of(path, entries, links=()):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+        for name, target in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return path
+
+
+def test_files_are_found_anywhere_in_the_tree(tmp_path):
+    """The wanted files are found in sub-folders; other files are ignored."""
+    found = locate(make(tmp_path, {"hw/q1/adder.py": b"U = 1", "hw/lstm_bptt.py": b"x", "notes.txt": b"n"}))
+    assert found.files == {"adder.py": b"U = 1", "lstm_bptt.py": b"x"}
+    assert found.notes == ()
+
+
+def test_a_name_differing_in_case_is_taken_with_a_note(tmp_path):
+    """`Adder.py` in a sub-folder of a zip is graded as adder.py, and the student is told."""
+    found = locate(zip_of(tmp_path / "up.zip", {"Homework/Adder.py": b"U = 2"}))
+    assert found.files == {"adder.py": b"U = 2"}
+    assert found.notes == ("Found `Homework/Adder.py` and graded it as `adder.py` (the name should be exactly `adder.py`).",)
+
+
+def test_of_two_candidates_the_shallowest_wins_with_a_note(tmp_path):
+    """Two adder.py files: the shallower path is graded, the other named in a note."""
+    found = locate(make(tmp_path, {"old/v1/adder.py": b"old", "final/adder.py": b"new"}))
+    assert found.files["adder.py"] == b"new"
+    assert found.notes == ("Several files could be `adder.py`: graded `final/adder.py`, ignored `old/v1/adder.py`.",)
+
+
+def test_adder_py_wins_over_adder_json(tmp_path):
+    """With both adder.py and adder.json, adder.py is graded and the student is told."""
+    found = locate(make(tmp_path, {"adder.py": b"py", "adder.json": b"{}"}))
+    assert found.files == {"adder.py": b"py"}
+    assert found.notes == ("Both `adder.py` and `adder.json` were found; graded `adder.py` only.",)
+
+
+def test_junk_is_ignored(tmp_path):
+    """macOS and Python leftovers are never graded."""
+    found = locate(make(tmp_path, {"__MACOSX/adder.py": b"junk", "._adder.py": b"junk",
+                                   "__pycache__/lstm_bptt.py": b"junk", "sub/adder.py": b"real"}))
+    assert found.files == {"adder.py": b"real"} and found.notes == ()
+
+
+def test_links_are_not_followed_in_a_folder(tmp_path):
+    """A symbolic link named adder.py is not read (it could point at the reference solution)."""
+    secret = tmp_path / "secret.py"
+    secret.write_bytes(b"SECRET")
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    os.symlink(secret, folder / "adder.py")
+    found = locate(folder)
+    assert found.files == {}
+    assert found.notes == ("`adder.py` is a link, not a file; it was not read.",)
+
+
+def test_a_zip_with_parent_paths_or_links_is_read_safely(tmp_path):
+    """`../` entries and link entries in a zip are skipped with a note; nothing is extracted."""
+    archive = zip_of(tmp_path / "up.zip", {"../adder.py": b"escape", "ok/lstm_bptt.py": b"fine"},
+                     links=[("adder.py", "/autograder/source/reference/adder.py")])
+    found = locate(archive)
+    assert found.files == {"lstm_bptt.py": b"fine"}
+    assert found.notes == ("`../adder.py` in your zip points outside the upload; it was not read.",
+                           "`adder.py` in your zip is a link, not a file; it was not read.")
+    assert not (tmp_path.parent / "adder.py").exists()
+
+
+def test_a_zip_inside_the_upload_folder_is_searched(tmp_path):
+    """Gradescope unpacks a zip upload; a zip inside it (a zip of a zip) is still searched."""
+    zip_of(tmp_path / "homework.zip", {"hw/adder.py": b"inner"})
+    found = locate(tmp_path)
+    assert found.files == {"adder.py": b"inner"}
+    assert found.notes[0].startswith("Looked inside `homework.zip`")
+
+
+def test_an_empty_upload_is_reported(tmp_path):
+    """An empty folder gives no files and a note saying so."""
+    assert locate(tmp_path).notes == ("Your submission is empty: no files were uploaded.",)
+
+
+def test_a_broken_zip_is_reported(tmp_path):
+    """A file that claims to be a zip but is not one is reported, not a crash."""
+    bad = tmp_path / "up.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    found = locate(bad)
+    assert found.files == {}
+    assert "is not a readable zip file" in found.notes[0] or found.notes[0].startswith("Your submission is empty")
+
+
+def test_an_oversized_file_is_not_read(tmp_path):
+    """A file larger than the cap is skipped with a note (no memory blow-up)."""
+    found = locate(make(tmp_path, {"adder.py": b"#" * (MAX_FILE_BYTES + 1)}))
+    assert found.files == {}
+    assert found.notes == ("`adder.py` is larger than 1000 kB; it was not read.",)

@@ -1,0 +1,47 @@
+"""End to end: every sample submission, and the reference, graded through the real `run_autograder`."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from autograder.report.summary import question_scores
+from conftest import ROOT, assert_valid_results
+
+SAMPLES = sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+CASES = [ROOT / "reference"] + SAMPLES
+
+
+def run_autograder(submission: Path, root: Path) -> dict:
+    """Lay out an /autograder-style tree, run ./run_autograder as Gradescope would, return results.json."""
+    shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
+    (root / "results").mkdir()
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+    done = subprocess.run([str(ROOT / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_each_sample_gets_its_expected_scores(case, tmp_path):
+    """A sample's results.json is valid, scores what its expected.yaml says per question, and shows its feedback."""
+    expected = yaml.safe_load((case / "expected.yaml").read_text())
+    results = run_autograder(case, tmp_path)
+    assert_valid_results(results)
+    scores = {question: score for question, (score, _) in question_scores(results).items()}
+    assert scores == {q: pytest.approx(float(s)) for q, s in expected["scores"].items()}
+    shown = results["output"] + "\n".join(t.get("output", "") for t in results["tests"])
+    for phrase in expected.get("output_contains", []):
+        assert phrase in shown
+    statuses = {t["number"]: t["status"] for t in results["tests"]}
+    assert statuses["1.2"] == statuses["1.3"], "the exhaustive check and the proof disagree"
+
+
+def test_the_reference_scores_full_marks():
+    """The reference solution scores 5 + 4 + 1 under the default configuration."""
+    expected = yaml.safe_load((ROOT / "reference" / "expected.yaml").read_text())
+    assert expected["scores"] == {"1": 5, "2a": 4, "2b": 1, "2c": 0}
