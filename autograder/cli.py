@@ -24,8 +24,34 @@ def main(argv: list[str] | None = None) -> int:
     grade_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
     grade_parser.add_argument("--quiet", action="store_true", help="print only the total")
 
+    check_parser = verbs.add_parser("check", help="check your homework as Gradescope will (the visible tests)")
+    check_parser.add_argument("folder", nargs="?", type=Path, default=Path("."),
+                              help="the folder (or .zip) holding your files (default: the current folder)")
+    check_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
+
+    batch_parser = verbs.add_parser("batch", help="grade a Gradescope export (or a folder of submissions) into a "
+                                                  "gradebook and a class report")
+    batch_parser.add_argument("export", type=Path, help="the export: a .zip or folder from Gradescope's Export "
+                                                        "Submissions, or a folder of submission folders")
+    batch_parser.add_argument("--out", type=Path, required=True,
+                              help="where to write results, gradebook.csv and report.html (reused when resuming)")
+    batch_parser.add_argument("--jobs", type=int, help="submissions graded at once (default: one per core)")
+    batch_parser.add_argument("--regrade", action="store_true",
+                              help="grade again submissions already graded in --out with this configuration")
+    batch_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
+
+    build_parser = verbs.add_parser("build", help="make the Gradescope zip, the student kit, or the configuration "
+                                                  "reference")
+    build_parser.add_argument("target", choices=("gradescope", "kit", "docs"),
+                              help="gradescope: the autograder zip; kit: the student kit zip; docs: "
+                                   "docs/configuration.md")
+    build_parser.add_argument("--out", type=Path, help="where to write it (default: dist/autograder.zip, "
+                                                       "dist/student_kit.zip, docs/configuration.md)")
+    build_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
+
     args = parser.parse_args(argv)
-    return {"grade": grade_command}[args.verb](args)
+    commands = {"grade": grade_command, "check": check_command, "batch": batch_command, "build": build_command}
+    return commands[args.verb](args)
 
 
 def grade_command(args: argparse.Namespace) -> int:
@@ -48,3 +74,27 @@ def grade_command(args: argparse.Namespace) -> int:
     title = f"Grading {args.submission}"
     print(summarize(results, title=title, details=not args.quiet), end="")
     return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """The student's check: the visible tests on a folder; exit 0 whenever grading finished."""
+    from autograder import check
+
+    return check.main(folder=args.folder, config_path=args.config)
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    """The TA's batch run over an export; exit 0 when every submission has a row in the gradebook."""
+    from autograder import batch
+
+    if args.jobs is not None and args.jobs < 1:
+        print("batch: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade, config_path=args.config)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    """The instructor's builds: the Gradescope zip, the student kit, the configuration reference."""
+    from autograder import build
+
+    return build.main(target=args.target, out=args.out, config_path=args.config)

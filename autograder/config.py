@@ -32,6 +32,8 @@ def doc(text: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
 class TestSpec:
     """One graded test, as results.json will show it."""
 
+    __test__ = False  # not a pytest test class
+
     name: str = doc("The test's title, shown to students.")
     number: str = doc('Its number on Gradescope, e.g. "1.2"; tests are sorted by it.')
     question: str = doc("The question it belongs to: one of " + ", ".join(QUESTIONS) + " (its only tag).")
@@ -169,6 +171,8 @@ class _Where:
             return value
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
+        if hint is str and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # `question: 1` unquoted
         if hint is type(None) and value is None:
             return None
         if isinstance(hint, type) and isinstance(value, hint) and not (isinstance(value, bool) and hint is not bool):

@@ -47,7 +47,7 @@ def locate(submission: Path) -> Located:
     """
     notes: list[str] = []
     submission = Path(submission)
-    if submission.is_file() and zipfile.is_zipfile(submission):
+    if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
         candidates = _zip_candidates(submission, notes)
     elif submission.is_file():
         info = submission.stat()
@@ -83,7 +83,7 @@ def locate(submission: Path) -> Located:
         for extra in present[1:]:
             notes.append(f"Both `{present[0]}` and `{extra}` were found; graded `{present[0]}` only.")
             del files[extra]
-    if not candidates:
+    if not candidates and not notes:
         notes.append("Your submission is empty: no files were uploaded.")
     return Located(files, tuple(notes))
 

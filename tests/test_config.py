@@ -72,7 +72,7 @@ def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
     ("    params: {max_bits: 4, seeds: [7], rtol: 1}\n", "    params: {convention: maybe}\n",
      ":9: `tests[0].params` is not valid: convention must be fires, silent or either, not 'maybe'"),
     ("\"2.1\"", "\"1.1\"", ": test number 1.1 is used twice"),
-    ("    name: Toy test\n", "", ":4: `tests[0]` needs the key `name`"),
+    ("  - name: Toy test\n    number", "  - number", ":4: `tests[0]` needs the key `name`"),
 ])
 def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, message):
     """An unknown key, a wrong type, a bad value or a negative score is an error naming file:line and key."""

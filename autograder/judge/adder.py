@@ -10,7 +10,7 @@ import numpy as np
 
 from autograder.judge.adder_machine import (
     CONVENTIONS, FailingPair, Machine, Signs, Step, build_machine, compute_signs, input_bits, prove,
-    readout_is_consistent, search_exhaustive, trace,
+    reachable_nodes, readout_is_consistent, search_exhaustive, state_bits, trace,
 )
 from autograder.judge.verdict import Verdict
 
@@ -126,22 +126,22 @@ def _shape(value: object, where: tuple[int, ...]) -> tuple[int, ...]:
 def _describe(value: object) -> tuple[str, str]:
     """What a non-number is, in the student's terms, and a short advice."""
     if isinstance(value, (bool, np.bool_)):
-        return f"{bool(value)} (a `bool`)", ": write 1 or 0"
+        return f"{bool(value)} (a `bool`)", "; write 1 or 0"
     if isinstance(value, str):
         worker = _WORKER_TEXT.match(value)
         if worker and worker.group("type") is not None:
             kind = worker.group("type")
             if kind == "str":
-                return "text (a `str`)", ": write the number without quotes"
+                return "text (a `str`)", "; write the numbers without quotes"
             if kind == "bool":
-                return "True or False (a `bool`)", ": write 1 or 0"
+                return "True or False (a `bool`)", "; write 1 or 0"
             if kind == "NoneType":
                 return "None", ""
             return f"a value of type `{kind}`", ""
         if worker:
             return f"not usable ({worker.group('reason')})", ""
         shown = value if len(value) <= 30 else value[:27] + "..."
-        return f"the text {shown!r}", ": write the number without quotes"
+        return f"the text {shown!r}", "; write the numbers without quotes"
     if value is None:
         return "None", ""
     return f"a value of type `{type(value).__name__}`", ""
@@ -338,8 +338,7 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
         for state, xs in first.items():
             mixed = [x for x in xs if sum(input_bits(x)) % 2 != sum(input_bits(xs[0])) % 2]
             if mixed:
-                h = tuple(int(b) for b in (state & 1, (state >> 1) & 1, (state >> 2) & 1))
-                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {h} for x = "
+                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} for x = "
                                         f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
                                         "so no output weights can tell them apart: check `U` and `b_h`.")
         return "output_weights", f"Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so {readout}"
@@ -353,6 +352,12 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
     if not wrong.carry_in and wrong.state != fresh:
         return "phantom_carry", (f"Hint: nothing carries into step {t}, but your hidden units react to h^({t - 1}) as "
                                  "if something did: check `W`.")
+    x = wrong.x[0] + 2 * wrong.x[1]
+    if any(node % 2 == wrong.carry_in and not machine.wrong[node, x] for node in reachable_nodes(machine)):
+        return "extra_recurrence", (f"Hint: with the input {wrong.x} and a carry of {wrong.carry_in}, your network is "
+                                    f"right after other hidden states but not after h^({t - 1}) = "
+                                    f"{state_bits(wrong.previous)}: h^(t) should depend on h^(t-1) only through the "
+                                    "carry. Check `W`.")
     return None, None
 
 

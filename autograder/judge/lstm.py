@@ -13,11 +13,12 @@ from autograder.judge.mistakes import Mistake, load_mistakes
 from autograder.judge.verdict import Verdict
 
 __all__ = ["BarParams", "DemoParams", "LstmParams", "Answer", "call_arguments", "check_bar", "check_vanishing_demo",
-           "check_weight", "make_demo_problem", "make_problems", "read_answers"]
+           "check_weight", "make_demo_problem", "make_problems", "read_answer", "read_replies"]
 
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
+HANDOUT_ORDER = ("h", "c", "i", "f", "o", "g")
 CHILDREN = {name: sorted({(path[-1].child, sum(link.offset for link in path)) for path in PATHS[name]},
-                         key=lambda child: (child[1], GRADED.index(child[0])))
+                         key=lambda child: (child[1], HANDOUT_ORDER.index(child[0])))
             for name in PATHS}
 
 
@@ -42,21 +43,24 @@ class Answer:
     problems: Mapping[str, str]
 
 
-def label(quantity: str) -> str:
+def _label(quantity: str) -> str:
     return f"{quantity}_bar"
 
 
-def where(problem: Problem, index: int) -> str:
+def _where(problem: Problem, index: int) -> str:
     return f"problem {index + 1} (seed {problem.seed}, T = {problem.length})"
 
 
-def read_answers(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]]) -> list[Answer]:
+def read_replies(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]]) -> list[Answer]:
     """Read every reply once: exact length T+1, numbers only, finite at the graded steps."""
-    return [read_answer(problem, index, reply) for index, (problem, reply) in enumerate(zip(problems, replies))]
+    if len(problems) != len(replies):
+        raise ValueError(f"{len(replies)} replies for {len(problems)} problems")
+    return [read_answer(problem, reply, _where(problem, index))
+            for index, (problem, reply) in enumerate(zip(problems, replies))]
 
 
-def read_answer(problem: Problem, index: int, reply: Mapping[str, Any]) -> Answer:
-    place = where(problem, index)
+def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answer:
+    """Read one reply; `place` names the problem in messages ("problem 2 (seed 1014, T = 3)")."""
     keys = GRADED + ("w_ix",)
     if not isinstance(reply, Mapping) or "value" not in reply:
         text = str(reply.get("error", "no answer")) if isinstance(reply, Mapping) else "no answer"
@@ -124,8 +128,9 @@ def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
     if tuple(size for size in shape if size != 1) != (length + 1,):
         if len(shape) > 1:
             return f"{wanted}, got an array of shape {shape}."
-        note = " Index t holds the value at time t, so index 0 must be there too (it is not graded)." if shape[0] == length else ""
-        return f"{wanted}, got {shape[0]} numbers.{note}"
+        note = (" Index t holds the value at time t, so index 0 must be there too (it is not graded)."
+                if shape[0] == length else "")
+        return f"{wanted}, got {_count(shape[0])}.{note}"
     items = _flatten(value)
     numbers, bad = _to_floats(items)
     if bad is not None:
@@ -133,7 +138,7 @@ def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
     infinite = np.flatnonzero(~np.isfinite(numbers[1:]))
     if infinite.size:
         t = int(infinite[0]) + 1
-        return f"not finite at t = {t} of {length} on {place}: got {numbers[t]}."
+        return f"not finite at t = {t} on {place}: got {numbers[t]}."
     return numbers
 
 
@@ -141,7 +146,7 @@ def _read_number(value: Any, place: str) -> float | str:
     shape = _shape(value)
     items = _flatten(value) if shape is not None else []
     if shape is None or len(items) != 1:
-        count = f"{len(items)} numbers" if shape is not None else "nested lists of different lengths"
+        count = _count(len(items)) if shape is not None else "nested lists of different lengths"
         return f"expected a single number on {place}, got {count}."
     numbers, bad = _to_floats(items)
     if bad is not None:
@@ -149,6 +154,10 @@ def _read_number(value: Any, place: str) -> float | str:
     if not np.isfinite(numbers[0]):
         return f"not finite on {place}: got {numbers[0]}."
     return float(numbers[0])
+
+
+def _count(count: int) -> str:
+    return f"{count} number" + ("" if count == 1 else "s")
 
 
 def _number(value: float) -> str:
@@ -164,19 +173,27 @@ def _tolerance(params: LstmParams, scale: float) -> float:
 
 
 def _close(actual: np.ndarray, expected: np.ndarray, params: LstmParams) -> np.ndarray:
-    """Elementwise match, with a tolerance scaled by the largest |expected| (a small wrong equation still fails)."""
+    """Elementwise match, with a tolerance scaled by the largest |expected| (a small wrong equation still fails).
+
+    An expected value that overflowed (built from a student's huge bars) matches nothing.
+    """
     expected = np.atleast_1d(expected)
-    return np.abs(np.atleast_1d(actual) - expected) <= _tolerance(params, float(np.max(np.abs(expected))))
+    if not np.isfinite(expected).all():
+        return np.zeros(expected.shape, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.abs(np.atleast_1d(actual) - expected) <= _tolerance(params, float(np.max(np.abs(expected))))
 
 
 def _own(problem: Problem, quantity: str, bars: Mapping[str, Any], mistake: Mistake | None = None) -> tuple[Any, Any]:
-    if mistake is None:
-        return chain_rule(problem, quantity, bars)
-    return chain_rule(problem, quantity, bars, mistake.edits, mistake.steps)
+    """The quantity's own equation (or a known mistake's), built from `bars` (huge student values may overflow)."""
+    with np.errstate(all="ignore"):
+        if mistake is None:
+            return chain_rule(problem, quantity, bars)
+        return chain_rule(problem, quantity, bars, mistake.edits, mistake.steps)
 
 
 def _children_text(quantity: str) -> str:
-    names = [f"{label(child)}^(t+{offset})" if offset else label(child) for child, offset in CHILDREN[quantity]]
+    names = [f"{_label(child)}^(t+{offset})" if offset else _label(child) for child, offset in CHILDREN[quantity]]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -215,32 +232,39 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
 
 def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[Answer],
                params: LstmParams) -> Mistake | None:
-    """The known mistake that the wrong answer equals everywhere, with the student's own bars (or the true ones)."""
+    """The known mistake the wrong answer equals everywhere, built from the student's own bars (or the true ones).
+
+    As for error carried forward, a match counts only if it discriminates: where the answer is wrong,
+    the mistaken equation must not be (all but) zero there, so an answer of zeros matches nothing.
+    """
     for mistake in load_mistakes():
         if mistake.quantity != graded.quantity:
             continue
         for source in ("student", "truth"):
-            matched = True
-            for problem, answer, actual in zip(problems, answers, graded.actual):
+            matched, visible = True, False
+            for problem, answer, actual, expected, right in zip(problems, answers, graded.actual, graded.expected,
+                                                                graded.right):
                 bars = {**problem.truth, **answer.values} if source == "student" else problem.truth
-                direct, through = _own(problem, graded.quantity, bars, mistake)
-                if not _close(actual, np.atleast_1d(direct + through), params).all():
+                own = np.atleast_1d(sum(_own(problem, graded.quantity, bars, mistake)))
+                if not _close(actual, own, params).all():
                     matched = False
                     break
-            if matched:
+                scale = float(np.max(np.abs(expected)))
+                visible = visible or (not right.all() and np.max(np.abs(own)) > _tolerance(params, scale))
+            if matched and visible:
                 return mistake
     return None
 
 
-def _usable(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]) -> Verdict | None:
+def _usable(quantity: str, answers: Sequence[Answer]) -> Verdict | None:
     for answer in answers:
         if quantity in answer.problems:
-            return Verdict(0.0, f"{label(quantity)}: {answer.problems[quantity]}",
+            return Verdict(0.0, f"{_label(quantity)}: {answer.problems[quantity]}",
                            {"quantity": quantity, "status": "unusable"})
     return None
 
 
-def _first_difference(graded: _Graded, problems: Sequence[Problem]) -> tuple[int, int]:
+def _first_difference(graded: _Graded) -> tuple[int, int]:
     """The first problem that is not right (preferring one that is wrong outright), and its first wrong step."""
     order = [k for k, ok in enumerate(graded.ok) if not ok] + [k for k, r in enumerate(graded.right) if not r.all()]
     k = order[0]
@@ -268,25 +292,25 @@ def _summary(graded: _Graded, params: LstmParams) -> str:
         return (f"Wrong on {wrong_problems} of {len(graded.right)} problems; "
                 f"tolerance {params.rtol:g} × |expected| + {params.atol:g}.")
     return (f"Wrong at {wrong_steps} of {sum(r.size for r in graded.right)} graded steps, in {wrong_problems} of "
-            f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |{label(graded.quantity)}| "
+            f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |{_label(graded.quantity)}| "
             f"of each problem + {params.atol:g}.")
 
 
 def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]],
            params: LstmParams) -> Verdict:
-    answers = read_answers(problems, replies)
-    unusable = _usable(quantity, problems, answers)
+    answers = read_replies(problems, replies)
+    unusable = _usable(quantity, answers)
     if unusable is not None:
         return unusable
     graded = _grade(quantity, problems, answers, params)
-    name = label(quantity)
+    name = _label(quantity)
     if all(r.all() for r in graded.right):
         seeds = ", ".join(str(p.seed) for p in problems)
         lengths = ", ".join(str(p.length) for p in problems)
         checked = "in all" if quantity == "w_ix" else "at every step t = 1..T of"
         return Verdict(1.0, f"{name}: matches the finite-difference truth {checked} {len(problems)} problems "
                             f"(seeds {seeds}; T = {lengths}).", {"quantity": quantity, "status": "correct"})
-    k, step = _first_difference(graded, problems)
+    k, step = _first_difference(graded)
     place, numbers, data = _difference_text(graded, problems, k, step)
     if all(graded.ok):
         credit = params.carried_forward_credit
@@ -295,7 +319,8 @@ def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping
                                f"{_children_text(quantity)} (error carried forward): {worth}.\n  {numbers}",
                        {"quantity": quantity, "status": "carried_forward", **data})
     mistake = _recognise(graded, problems, answers, params)
-    lines = [f"{name}: wrong {place}.", f"  {numbers}"] + ([f"  {mistake.hint}"] if mistake else []) + [f"  {_summary(graded, params)}"]
+    hint = [f"  {mistake.hint}"] if mistake else []
+    lines = [f"{name}: wrong {place}.", f"  {numbers}", *hint, f"  {_summary(graded, params)}"]
     return Verdict(0.0, "\n".join(lines), {"quantity": quantity, "status": "wrong",
                                           "mistake": mistake.name if mistake else None, **data})
 
@@ -315,10 +340,10 @@ def check_weight(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
 
 def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any]) -> Verdict:
     """Part (c), informational: how the student's |h_bar| and |c_bar| evolve back in time, beside the truth."""
-    answer = read_answer(problem, 0, reply)
+    answer = read_answer(problem, reply, f"the demonstration problem (T = {problem.length})")
     for quantity in ("h", "c"):
         if quantity in answer.problems:
-            return Verdict(0.0, f"The demonstration could not run. {label(quantity)}: {answer.problems[quantity]}",
+            return Verdict(0.0, f"The demonstration could not run. {_label(quantity)}: {answer.problems[quantity]}",
                            {"status": "unusable"})
     length = problem.length
     steps = sorted(set(range(length, 0, -10)) | {1}, reverse=True)
@@ -326,10 +351,10 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any]) -> Verdict:
     rows = [f"{'t':>4} {'|h_bar| yours':>15} {'|h_bar| true':>14} {'|c_bar| yours':>15} {'|c_bar| true':>14}"]
     data: dict[str, Any] = {"status": "shown", "t": steps}
     for quantity in ("h", "c"):
-        data[label(quantity)] = {"actual": [abs(float(answer.values[quantity][t])) for t in steps],
+        data[_label(quantity)] = {"actual": [abs(float(answer.values[quantity][t])) for t in steps],
                                  "expected": [abs(float(problem.truth[quantity][t])) for t in steps]}
     for row, t in enumerate(steps):
-        cells = [data[label(q)][side][row] for q in ("h", "c") for side in ("actual", "expected")]
+        cells = [data[_label(q)][side][row] for q in ("h", "c") for side in ("actual", "expected")]
         rows.append(f"{t:>4} {cells[0]:>15.3e} {cells[1]:>14.3e} {cells[2]:>15.3e} {cells[3]:>14.3e}")
     text = (f"Your function with forget gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 "
             f"(i about {mean['i']:.3f}, o about {mean['o']:.3f}), over T = {length} steps; the loss depends on "

@@ -1,4 +1,4 @@
-"""The catalogue of known question-2 mistakes: loaded from mistakes.yaml, each one a set of edits to the forward graph."""
+"""The catalogue of known question-2 mistakes, loaded from mistakes.yaml: each one edits the forward graph."""
 
 from __future__ import annotations
 

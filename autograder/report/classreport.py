@@ -19,6 +19,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-to
 table { border-collapse: collapse; width: 100%; margin: 0.6em 0; font-size: 0.95em; }
 th, td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.share { white-space: nowrap; }
 .meter { background: #eaeef2; height: 0.8em; width: 8em; display: inline-block; vertical-align: middle; }
 .meter span { background: #2da44e; height: 100%; display: block; }
 .note { color: #57606a; font-size: 0.9em; } .bad { color: #cf222e; }
@@ -58,7 +59,7 @@ def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSu
     cards = [("submissions", str(len(submissions))), ("graded", str(len(graded))),
              ("could not be graded", str(len(submissions) - len(graded)))]
     if totals:
-        cards += [("mean total", f"{format_points(statistics.fmean(totals))} / {format_points(max_total)}"),
+        cards += [("mean total", f"{_mean(totals)} / {format_points(max_total)}"),
                   ("median total", format_points(statistics.median(totals))),
                   ("full marks", str(sum(1 for t in totals if t >= max_total)))]
     body = "".join(f'<div class="card"><b>{escape(value)}</b>{escape(label)}</div>' for label, value in cards)
@@ -124,7 +125,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Seque
 
 def _share(count: int, of: int) -> str:
     percent = 100 * count / of if of else 0.0
-    return (f'{count} / {of} ({percent:.0f}%) <span class="meter"><span style="width: {percent:.1f}%"></span></span>')
+    return (f'<span class="share">{count} / {of} ({percent:.0f}%)</span> <span class="meter"><span style="width: {percent:.1f}%"></span></span>')
 
 
 def _tests_of(submission: GradedSubmission) -> dict[str, Mapping[str, Any]]:
@@ -139,8 +140,8 @@ def _questions_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpe
         if not any(t.question == question for t in tests):
             continue
         full = sum(1 for score in scores if score >= maximum)
-        mean = format_points(statistics.fmean(scores)) if scores else "–"
-        rows.append([escape(question), format_points(maximum), mean, _share(full, len(scores))])
+        rows.append([escape(question), format_points(maximum), _mean(scores),
+                     _share(full, len(scores)) if maximum > 0 else "–"])
     return _table(["question", "points", "mean score", "full marks"], rows, numeric=(1, 2), table_id="questions")
 
 
@@ -149,11 +150,15 @@ def _tests_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) 
     for spec in tests:
         found = [t for t in (_tests_of(s).get(spec.number) for s in graded) if t is not None]
         passed = sum(1 for t in found if t.get("status") == "passed")
-        mean = format_points(statistics.fmean(float(t.get("score", 0)) for t in found)) if found else "–"
+        carried = sum(1 for t in found if (t.get("extra_data") or {}).get("status") == "carried_forward")
         rows.append([escape(spec.number), escape(spec.name), escape(spec.question), format_points(spec.max_score),
-                     mean, _share(passed, len(found))])
-    return _table(["number", "test", "question", "points", "mean score", "passed"], rows, numeric=(3, 4),
-                  table_id="tests")
+                     _mean([float(t.get("score", 0)) for t in found]), _share(passed, len(found)), str(carried)])
+    return _table(["number", "test", "question", "points", "mean score", "passed", "error carried forward"], rows,
+                  numeric=(3, 4, 6), table_id="tests")
+
+
+def _mean(values: Sequence[float]) -> str:
+    return f"{statistics.fmean(values):.2f}" if values else "–"
 
 
 def mistake_counts(graded: Sequence[GradedSubmission]) -> Counter:
@@ -161,10 +166,16 @@ def mistake_counts(graded: Sequence[GradedSubmission]) -> Counter:
     counts: Counter = Counter()
     for submission in graded:
         for number, test in _tests_of(submission).items():
-            names = (test.get("extra_data") or {}).get("mistakes") or ()
-            for name in sorted(set(str(name) for name in names)):
+            for name in matched_mistakes(test):
                 counts[(number, name)] += 1
     return counts
+
+
+def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
+    """The catalogued mistakes a test's extra_data names (`mistake`: one name, or `mistakes`: a list)."""
+    extra = test.get("extra_data") or {}
+    names = list(extra.get("mistakes") or ()) + ([extra["mistake"]] if extra.get("mistake") else [])
+    return sorted(set(str(name) for name in names))
 
 
 def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec], hints: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ clean environment. It uses only the standard library and numpy and never imports
 
 import ctypes
 import fcntl
+import gc
 import importlib.util
 import io
 import json
@@ -36,7 +37,8 @@ SETUP_FAILED = 125
 MAX_DEPTH = 64  # deeper nesting is not a number
 MAX_MESSAGE = 4000  # characters of an error message kept
 CLEANUP_SECONDS = 10.0
-PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 15, 36, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 15, 36, 38
+HEADER = 8  # a job on the control socket: its length (8 bytes, big-endian), then JSON; fds ride along
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,7 +55,11 @@ def prctl(option, value):
 
 def write_line(fd, obj):
     """Write one JSON line to a pipe, whole."""
-    view = memoryview((json.dumps(obj, allow_nan=True, separators=(",", ":")) + "\n").encode())
+    write_text(fd, json.dumps(obj, allow_nan=True, separators=(",", ":")))
+
+
+def write_text(fd, text):
+    view = memoryview((text + "\n").encode())
     while view:
         view = view[os.write(fd, view):]
 
@@ -65,13 +71,15 @@ def serve(control_fd):
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors and adopted orphans reap themselves
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # escapees of a dead supervisor stay findable below us
     prctl(PR_SET_NAME, ctypes.c_char_p(ZYGOTE_NAME))
+    prctl(PR_SET_DUMPABLE, 0)  # no ptrace and no /proc/PID/fd for processes of the same user
+    gc.freeze()  # forked children then do not touch (and copy) every page of the zygote
     control.sendall(json.dumps({"ready": os.getpid()}).encode())
     while True:
         try:
-            message, fds, _flags, _address = socket.recv_fds(control, 1 << 16, 8)
-        except OSError:
+            message, fds = receive(control)
+        except (OSError, ValueError):
             break
-        if not message:
+        if message is None:
             break
         try:
             job = json.loads(message)
@@ -91,10 +99,32 @@ def serve(control_fd):
     os._exit(0)
 
 
+def receive(control):
+    """One job from the control socket: (its JSON bytes, its fds), or (None, []) at the end."""
+    data, fds, _flags, _address = socket.recv_fds(control, HEADER, 8)
+    while data and len(data) < HEADER:
+        more = control.recv(HEADER - len(data))
+        if not more:
+            break
+        data += more
+    if len(data) < HEADER:
+        for fd in fds:
+            os.close(fd)
+        return None, []
+    size, body = int.from_bytes(data, "big"), b""
+    while len(body) < size:
+        more = control.recv(size - len(body))
+        if not more:
+            raise ValueError("the control socket closed inside a job")
+        body += more
+    return body, fds
+
+
 def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
     """Run one task in a child; afterwards no process of it is left. Reports on status_fd."""
     prctl(PR_SET_NAME, ctypes.c_char_p(SUPERVISOR_NAME))
     prctl(PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_DUMPABLE, 0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -177,7 +207,7 @@ def kill_below(child, reaper, wake_r):
         if time.monotonic() > give_up:
             return False
         victims = descendants(os.getpid())
-        for pid in victims:
+        for pid in victims or ():
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -272,7 +302,11 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
             os.setgroups([])
             os.setresgid(job["gid"], job["gid"], job["gid"])
             os.setresuid(job["uid"], job["uid"], job["uid"])
-        if 0 in os.getresuid() or 0 in os.getresgid():
+            if 0 in os.getresuid() or 0 in os.getresgid():
+                raise PermissionError("the worker kept root's identity")
+        else:
+            prctl(PR_SET_DUMPABLE, 1)  # the grader's own user: an ordinary process again
+        if os.geteuid() == 0 or os.getuid() == 0:
             raise PermissionError("refusing to run student code as root")
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -297,7 +331,7 @@ def close_all_but(keep):
     try:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
-        fds = range(resource.getrlimit(resource.RLIMIT_NOFILE)[0] if False else 1024)
+        fds = range(1024)
     for fd in fds:
         if fd not in keep:
             try:
@@ -353,17 +387,11 @@ class Replies:
             os._exit(0)
         text = json.dumps(obj, allow_nan=True, separators=(",", ":"))
         if len(text) >= self.limit and "value" in obj:
-            text = json.dumps({"error": f"returned a value too large to send back ({len(text)} bytes)"})
+            text = json.dumps({"error": f"returned a value too large to send back ({len(text)} bytes, limit {self.limit})"})
         try:
-            write_line_text(REPLY_FD, text)
+            write_text(REPLY_FD, text)
         except OSError:
             os._exit(1)  # the grader stopped listening
-
-
-def write_line_text(fd, text):
-    view = memoryview((text + "\n").encode())
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def run_task(task, folder):
@@ -374,15 +402,16 @@ def run_task(task, folder):
         described = Describer(folder, task.get("memory_mb"))
         path = os.path.join(folder, task["module"])
         ok, module = guarded(lambda: load(path), seconds, described)
-        if not ok:
-            module_error = f"Importing {task['module']} failed.\n{module}"
+        module_error = None if ok else f"Importing {task['module']} failed:\n{module}"
         if task["task"] == "names":
-            if ok:
+            if module_error is None:
                 ok, names = guarded(lambda: module_names(module, task["names"]), seconds, described)
-            replies.send({"names": names} if ok else {"error": names if ok is None else module_error if module is not names else module_error})
+                replies.send({"names": names} if ok else {"error": names})
+            else:
+                replies.send({"error": module_error})
         else:
             function = None
-            if ok:
+            if module_error is None:
                 function, module_error = find_function(module, task["module"], task["function"])
             for arguments in task["calls"]:
                 if function is None:
@@ -414,7 +443,7 @@ def guarded(work, seconds, describe):
     """
     signal.signal(signal.SIGALRM, on_alarm)
     outcome = None
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001), 1.0)
     while True:
         try:
             if outcome is None:
@@ -532,7 +561,9 @@ def convert(obj, depth):
         array = np.array(obj, copy=True, subok=False)
         if type(array) is np.ndarray and array.dtype.kind in "iuf":
             return array.astype(np.float64).tolist()
-        return f"<not a number: type '{type_name(obj)}' of {array.dtype}>"
+        if issubclass(kind, np.generic):
+            return not_a_number(obj)
+        return f"<not a number: type '{type_name(obj)}' with dtype {array.dtype}>"
     if issubclass(kind, int):
         return float(int.__index__(obj))
     if issubclass(kind, float):

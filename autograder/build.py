@@ -1,0 +1,269 @@
+"""The builds: the Gradescope autograder zip, the student kit, and the generated configuration reference."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import sys
+import tempfile
+import types
+import typing
+import zipfile
+from collections import Counter
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping, TextIO
+
+import yaml
+
+from autograder.config import Config, ConfigError, TestSpec, load_config
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+PACKAGE = ROOT / "autograder"
+KIT = ROOT / "kit"
+REFERENCE_DOC = ROOT / "docs" / "configuration.md"
+TARGETS = ("gradescope", "kit", "docs")
+DEFAULT_OUT = {"gradescope": Path("dist/autograder.zip"), "kit": Path("dist/student_kit.zip"), "docs": REFERENCE_DOC}
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp: the same sources give the same zip, byte for byte
+EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
+
+
+class BuildError(Exception):
+    """A build cannot be made; the message says why."""
+
+
+# ---------------------------------------------------------------- zips
+
+def write_zip(out: Path, files: Mapping[str, bytes]) -> Path:
+    """Write a reproducible zip: sorted entries, fixed timestamps, fixed modes (0755 for the root scripts)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}-")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w") as archive:
+            for name in sorted(files):
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # unix, so that the modes below are honoured
+                mode = 0o755 if name in EXECUTABLES else 0o644
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                archive.writestr(info, files[name], compresslevel=9)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return out
+
+
+def package_files() -> dict[str, bytes]:
+    """The grader's own package, `autograder/...` -> bytes, without caches and without its configuration."""
+    files = {}
+    for folder, dirs, names in os.walk(PACKAGE):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_PARTS and not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            relative = PurePosixPath(path.relative_to(ROOT).as_posix())
+            if name.startswith(".") or name.endswith((".pyc", ".pyo")) or str(relative) in (
+                    "autograder/default.yaml", "autograder/kit.json"):
+                continue
+            files[str(relative)] = path.read_bytes()
+    return files
+
+
+def _load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as error:
+        raise BuildError(f"the configuration is broken: {error}") from None
+
+
+def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
+    """Gradescope's autograder: `setup.sh` and `run_autograder` at the root, the package, the configuration.
+
+    No reference solution: the grader never reads one (the truth of question 2 is measured).
+    """
+    config = _load(config_path)
+    files = package_files()
+    files["autograder/default.yaml"] = config.path.read_bytes()
+    for name in ("setup.sh", "run_autograder", "requirements.txt"):
+        files[name] = (ROOT / name).read_bytes()
+    return files
+
+
+def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
+    """The student kit: starter files, the check and its package, the visible tests only, the handout."""
+    config = _load(config_path)
+    visible = config.visible_only()
+    if not visible.tests:
+        raise BuildError(f"{config.path}: no test is visible, so the kit's check would have nothing to run")
+    files = package_files()
+    files["autograder/default.yaml"] = config_yaml(visible, header=(
+        "The visible tests of the homework, as Gradescope runs them (written by `python3 -m autograder build kit`)."
+    )).encode()
+    counts = Counter(t.visibility for t in config.tests if t.visibility != "visible")
+    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(counts.items()))}, indent=2) + "\n").encode()
+    for name in ("adder.py", "lstm_bptt.py", "check.py"):
+        files[name] = (KIT / name).read_bytes()
+    files["HANDOUT.md"] = (ROOT / "docs" / "student.md").read_bytes()
+    files["requirements.txt"] = (ROOT / "requirements.txt").read_bytes()
+    _check_round_trip(files["autograder/default.yaml"], visible)
+    return files
+
+
+# ---------------------------------------------------------------- configuration as YAML
+
+def plain(value: Any) -> Any:
+    """A configuration value as YAML data: dataclasses become mappings, tuples lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [plain(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def config_yaml(config: Config, *, header: str) -> str:
+    """A configuration file that loads back to the same tests and limits (every parameter written out)."""
+    tests = []
+    for spec in config.tests:
+        entry = {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(TestSpec) if f.name != "params"}
+        if spec.params is not None:
+            entry["params"] = plain(spec.params)
+        tests.append(entry)
+    limits = yaml.safe_dump({"limits": plain(config.limits)}, sort_keys=False, default_flow_style=False)
+    body = yaml.safe_dump({"tests": tests}, sort_keys=False, default_flow_style=None, allow_unicode=True, width=110)
+    return f"# {header}\n{limits}{body}"
+
+
+def _check_round_trip(text: bytes, config: Config) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "default.yaml"
+        path.write_bytes(text)
+        loaded = load_config(path)
+    if loaded.tests != config.tests or loaded.limits != config.limits:
+        raise BuildError("the kit's configuration does not load back to the visible tests (a bug of `build`)")
+
+
+# ---------------------------------------------------------------- the configuration reference
+
+def configuration_reference() -> str:
+    """docs/configuration.md: every key of a configuration file, from the dataclasses' field documentation."""
+    from autograder.checks import CHECKS
+    from autograder.worker.sandbox import Limits
+
+    lines = [
+        "# Configuration reference", "",
+        "<!-- Generated by `python3 -m autograder build docs` from the code's field documentation: "
+        "edit the code, not this file. -->", "",
+        "A configuration is a YAML file: `autograder/default.yaml` unless a command is given `--config FILE`. "
+        "It has two keys: `limits` (optional) and `tests` (a non-empty list). A key without a default is required. "
+        "The file is checked when it is loaded: an unknown key, a wrong type or a bad value is an error that names "
+        "the file, the line and the key.", "",
+        "## `limits`", "", _doc_of(Limits), "", *_fields_table(Limits), "",
+        "## `tests`", "", "Each entry of the list is one graded test, shown on Gradescope as one test.", "",
+        *_fields_table(TestSpec), "",
+        "## Checks", "", "A test's `check` names one of these; its `params` takes the keys listed under it.", "",
+    ]
+    for name, check in CHECKS.items():
+        lines += [f"### `{name}`", ""]
+        description = _doc_of(check.params)
+        if description:
+            lines += [description, ""]
+        lines += [*_fields_table(check.params), ""]
+    return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
+
+
+def _doc_of(cls: type) -> str:
+    doc = (cls.__doc__ or "").strip()
+    if not doc or doc.startswith(cls.__name__ + "("):  # the dataclass's generated signature says nothing new
+        return ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def _fields_table(cls: type) -> list[str]:
+    fields = dataclasses.fields(cls)
+    if not fields:
+        return ["No parameters."]
+    hints = typing.get_type_hints(cls)
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            default = f"`{_yaml_value(f.default)}`"
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f"`{_yaml_value(f.default_factory())}`"
+        else:
+            default = "required"
+        meaning = " ".join(str(f.metadata.get("doc", "")).split()).replace("|", "\\|")
+        rows.append(f"| `{f.name}` | {_type_name(hints.get(f.name, Any))} | {default} | {meaning} |")
+    return rows
+
+
+def _yaml_value(value: Any) -> str:
+    value = plain(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_yaml_value(item)}" for key, item in value.items()) + "}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(option) for option in typing.get_args(hint))
+    if origin in (tuple, list):
+        return f"list of {_type_name(typing.get_args(hint)[0])}" if typing.get_args(hint) else "list"
+    if hint is Any:
+        return "any"
+    if hint is type(None):
+        return "null"
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return "mapping"
+    return {"str": "text", "float": "number", "int": "integer", "bool": "true/false"}.get(
+        getattr(hint, "__name__", ""), getattr(hint, "__name__", str(hint)))
+
+
+# ---------------------------------------------------------------- the verb
+
+def build(target: str, *, out: Path | None = None, config_path: Path | None = None) -> Path:
+    """Make one build (`gradescope`, `kit` or `docs`) and return where it was written."""
+    out = Path(out) if out is not None else DEFAULT_OUT[target]
+    if target == "gradescope":
+        return write_zip(out, gradescope_files(config_path))
+    if target == "kit":
+        return write_zip(out, kit_files(config_path))
+    if target == "docs":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(configuration_reference(), encoding="utf-8")
+        return out
+    raise BuildError(f"unknown build {target!r}; known: {', '.join(TARGETS)}")
+
+
+NEXT_STEP = {
+    "gradescope": "Upload it on Gradescope: the assignment's Configure Autograder page, Zip file upload "
+                  "(base image Ubuntu 22.04 or newer with Python 3.10+). See docs/instructor.md.",
+    "kit": "Give it to the students: it holds the starter files, HANDOUT.md and `python3 check.py`.",
+    "docs": "The configuration reference is up to date.",
+}
+
+
+def main(*, target: str, out: Path | None = None, config_path: Path | None = None, stdout: TextIO = sys.stdout,
+         stderr: TextIO = sys.stderr) -> int:
+    """The `build` verb: exit 0 when the build was written, 2 when it could not be made."""
+    try:
+        path = build(target, out=out, config_path=config_path)
+    except BuildError as error:
+        print(f"build: {error}", file=stderr)
+        return 2
+    size = path.stat().st_size
+    print(f"Wrote {path} ({size / 1000:,.1f} kB). {NEXT_STEP[target]}", file=stdout)
+    return 0

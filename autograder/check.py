@@ -1,0 +1,89 @@
+"""The student's check: grade a folder with the visible tests, as Gradescope will, and say what it will show."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping, TextIO
+
+from autograder.config import VISIBILITIES, Config, ConfigError, load_config
+
+# Written into the student kit by `build kit`: how many tests of each visibility the kit's config left out.
+KIT_NOTE = Path(__file__).with_name("kit.json")
+KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
+SHOWN = {"hidden": "never shown to you", "after_due_date": "shown after the due date",
+         "after_published": "shown when grades are published"}
+
+
+def check(folder: Path, *, config: Config) -> dict:
+    """The results of the visible tests of `config` on a folder (or .zip), graded exactly as on Gradescope."""
+    from autograder.engine import grade
+    from autograder.worker.sandbox import Sandbox
+
+    with student_files(Path(folder)) as submission, Sandbox() as sandbox:
+        return grade(submission, config=config.visible_only(), sandbox=sandbox)
+
+
+@contextmanager
+def student_files(folder: Path) -> Iterator[Path]:
+    """The folder to grade: the student kit's own files (the `autograder` package, `check.py`) left out."""
+    if not (folder / "autograder" / "__main__.py").is_file():
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        copy = Path(scratch) / "submission"
+        shutil.copytree(folder, copy, symlinks=True,
+                        ignore=lambda where, names: [n for n in names if Path(where) == folder and n in KIT_FILES])
+        yield copy
+
+
+def not_visible(config: Config, note: Path = KIT_NOTE) -> Counter:
+    """How many tests of each non-visible kind Gradescope runs that this check does not."""
+    counts = Counter(t.visibility for t in config.tests if t.visibility != "visible")
+    try:
+        counts.update(json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}))
+    except FileNotFoundError:
+        pass
+    return counts
+
+
+def closing_lines(counts: Mapping[str, int]) -> str:
+    """What Gradescope will show, compared with this check."""
+    same = ("Gradescope runs these same tests with this same grader, and shows you these scores and this "
+            "feedback for them.")
+    total = sum(counts.values())
+    if not total:
+        return f"{same} There are no hidden tests: this is your score.\n"
+    kinds = ", ".join(f"{counts[v]} {SHOWN[v]}" for v in VISIBILITIES if counts.get(v))
+    more = "1 more test" if total == 1 else f"{total} more tests"
+    return f"{same} It also runs {more} that this check does not ({kinds}); they count toward your final score.\n"
+
+
+def main(*, folder: Path, config_path: Path | None = None, stdout: TextIO = sys.stdout,
+         stderr: TextIO = sys.stderr) -> int:
+    """The `check` verb: print the summary of the visible tests and what Gradescope will show; exit 0 once graded."""
+    from autograder.report.summary import summarize
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"check: the grader's configuration is broken: {error}", file=stderr)
+        return 2
+    if not Path(folder).exists():
+        print(f"check: {folder}: no such folder or file", file=stderr)
+        return 2
+    try:
+        results = check(Path(folder), config=config)
+    except Exception:  # noqa: BLE001 - the grader's own failure: say so plainly
+        traceback.print_exc(file=stderr)
+        print("check: the grader itself failed (not your fault); please tell the course staff.", file=stderr)
+        return 1
+    print(summarize(results, title=f"Checking {folder}"), file=stdout)
+    print(closing_lines(not_visible(config)), end="", file=stdout)
+    return 0

@@ -1,0 +1,508 @@
+"""The sandbox: runs one task on a student's files in a limited, unprivileged worker, and collects plain data.
+
+The grader side of the worker. `Sandbox` starts the zygote (`inside.py`, a fresh `python -I`
+with a clean environment that has imported numpy) once; each `run` writes the student's files
+into a fresh private folder, hands the zygote the task and the pipes, and reads back the
+replies, the captured output and the outcome. The zygote forks a supervisor per task, the
+supervisor forks the child that drops privileges and runs the student's code; when `run`
+returns, no process of the task is left. See inside.py for the worker's side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+
+INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
+WORKER_USER = "rnn-worker"
+SUPERVISOR_NAME = "rnn-supervisor"  # as inside.py names its supervisors (their /proc comm)
+SETUP_HINT = "run ./setup.sh as root to set the worker up"
+GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
+SWEEP_SECONDS = 5.0
+CHUNK = 1 << 16
+FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+PROBE = b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
+ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",  # one thread: forks stay safe and RLIMIT_NPROC is not eaten
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself cannot work (a setup problem): the grader's fault, never the student's."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one task may use. Times are seconds."""
+
+    call_seconds: float = 5.0  # per call of the student's function (an alarm inside the worker)
+    wall_seconds: float = 30.0  # per task (hard: everything is killed)
+    cpu_seconds: int = 30  # RLIMIT_CPU
+    memory_mb: int = 1024  # RLIMIT_AS
+    processes: int = 32  # RLIMIT_NPROC (on top of the user's own processes when not a dedicated user)
+    file_size_mb: int = 16  # RLIMIT_FSIZE
+    output_bytes: int = 65536  # captured stdout+stderr kept (the rest is cut with a note)
+    reply_bytes: int = 4_000_000  # more replies than this fail the task
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What came back from one task. Everything in it is the student's data: untrusted."""
+
+    replies: list[dict]  # one per answered request, plain JSON data only
+    output: str  # the student's stdout and stderr, cut to Limits.output_bytes
+    failure: str | None  # None if the task ran to the end, else a reason for the student
+
+
+class Sandbox:
+    """Runs tasks on students' files; `run` may be called from several threads at once."""
+
+    def __init__(self, *, python: str | None = None, user: str | None = "auto"):
+        self._python = resolve_python(python)
+        self._uid, self._gid = resolve_user(user)
+        if self._uid is not None:
+            check_reachable(self._python)
+        self._lock = threading.Lock()
+        self._zygote: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._zygote_log = None
+        self._base = tempfile.mkdtemp(prefix="rnn-sandbox-", dir=scratch_folder())
+        self._remove_base = weakref.finalize(self, shutil.rmtree, self._base, ignore_errors=True)
+        try:
+            # Task folders live here under unguessable names: the worker user may pass, not list.
+            os.chmod(self._base, 0o711 if self._uid is not None else 0o700)
+            os.mkdir(os.path.join(self._base, "zygote"), 0o700)
+            self._inside = os.path.join(self._base, "zygote", "inside.py")
+            shutil.copyfile(INSIDE, self._inside)
+            self._start_zygote()
+            self._probe()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(self, task: dict, files: dict[str, bytes], limits: Limits) -> TaskResult:
+        """Run one task (see inside.py) on the given files; every process of it is gone on return."""
+        expected = check_task(task, files)
+        folder = self._make_folder(files)
+        try:
+            return self._run_in(folder, task, limits, expected)
+        finally:
+            if self._uid is not None:
+                self._sweep()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """Stop the zygote and remove the sandbox's folders."""
+        with self._lock:
+            self._stop_zygote()
+        self._remove_base()
+
+    # -- the zygote ----------------------------------------------------------------------------
+
+    def _start_zygote(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._zygote_log = tempfile.TemporaryFile()
+        try:
+            self._zygote = subprocess.Popen(
+                [self._python, "-I", self._inside, "zygote", str(theirs.fileno())],
+                env=ENVIRONMENT, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self._zygote_log, pass_fds=[theirs.fileno()], start_new_session=True)
+        finally:
+            theirs.close()
+        self._control = ours
+        ours.settimeout(60)
+        try:
+            hello = ours.recv(256)
+        except OSError:
+            hello = b""
+        ours.settimeout(None)
+        if not hello:
+            self._stop_zygote()
+            raise SandboxError(f"the worker could not start ({self._python}): {self._zygote_says()}")
+
+    def _zygote_says(self) -> str:
+        try:
+            self._zygote_log.seek(0)
+            return self._zygote_log.read()[-2000:].decode("utf-8", "replace").strip() or "no message"
+        except (OSError, ValueError):
+            return "no message"
+
+    def _stop_zygote(self) -> None:
+        if self._control is not None:
+            self._control.close()  # the zygote leaves when it sees the end of its socket
+            self._control = None
+        if self._zygote is not None:
+            try:
+                self._zygote.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._zygote.kill()
+                self._zygote.wait()
+            self._zygote = None
+        if self._zygote_log is not None:
+            self._zygote_log.close()
+            self._zygote_log = None
+
+    def _send(self, job: dict, fds: list[int]) -> None:
+        body = json.dumps(job).encode()
+        message = len(body).to_bytes(8, "big") + body  # as inside.receive reads it
+        with self._lock:
+            for attempt in range(2):
+                if self._zygote is None or self._zygote.poll() is not None:
+                    self._stop_zygote()
+                    self._start_zygote()
+                try:
+                    sent = socket.send_fds(self._control, [message], fds)
+                    self._control.sendall(message[sent:])
+                    return
+                except OSError:
+                    if attempt:
+                        raise SandboxError(f"the worker stopped answering: {self._zygote_says()}")
+                    self._stop_zygote()
+
+    def _probe(self) -> None:
+        """Check once that the worker user can run Python and read numpy from its folder."""
+        result = self.run({"task": "names", "module": "probe.py", "names": ["R"]}, {"probe.py": PROBE},
+                          Limits(wall_seconds=60, cpu_seconds=60))
+        if result.failure is not None or result.replies != [{"names": {"R": [1.0, 1.0]}}]:
+            raise SandboxError(f"the worker cannot run Python with numpy ({self._python}); {SETUP_HINT}. "
+                               f"It said: {result.failure or result.replies} {result.output}".strip())
+
+    # -- one task ------------------------------------------------------------------------------
+
+    def _make_folder(self, files: dict[str, bytes]) -> str:
+        folder = os.path.join(self._base, secrets.token_hex(16))
+        os.mkdir(folder, 0o700)
+        try:
+            for name, data in files.items():
+                fd = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "wb") as stream:
+                    stream.write(data)
+                    if self._uid is not None:
+                        os.fchown(stream.fileno(), self._uid, self._gid)
+            if self._uid is not None:
+                os.chown(folder, self._uid, self._gid)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return folder
+
+    def _run_in(self, folder: str, task: dict, limits: Limits, expected: int) -> TaskResult:
+        message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
+        message.setdefault("call_seconds", limits.call_seconds)
+        job = {"dir": folder, "uid": self._uid, "gid": self._gid, "wall_seconds": limits.wall_seconds,
+               "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+               "processes": limits.processes, "file_size_mb": limits.file_size_mb}
+        pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
+        with tempfile.TemporaryFile() as task_file:
+            task_file.write(json.dumps(message, allow_nan=False).encode())
+            task_file.flush()
+            task_file.seek(0)
+            try:
+                self._send(job, [task_file.fileno(), pipes["out"][1], pipes["reply"][1],
+                                 pipes["status"][1], pipes["stop"][0]])
+            except BaseException:
+                for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0], pipes["stop"][1]):
+                    os.close(fd)
+                raise
+            finally:
+                for name in ("out", "reply", "status"):
+                    os.close(pipes[name][1])
+                os.close(pipes["stop"][0])
+        collector = Collector(task["task"], expected, limits)
+        try:
+            collector.collect(pipes["out"][0], pipes["reply"][0], pipes["status"][0], pipes["stop"][1],
+                              limits.wall_seconds + GRACE_SECONDS)
+        finally:
+            for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0]):
+                os.close(fd)
+            if not collector.stop_sent:
+                os.close(pipes["stop"][1])
+        if "outcome" not in collector.status:
+            self._kill_stuck(collector.status, collector.status_open)
+        if "setup_error" in collector.status:
+            raise SandboxError(f"the worker could not be set up: {collector.status['setup_error']}; {SETUP_HINT}")
+        if "supervisor" not in collector.status:
+            raise SandboxError(f"the worker stopped unexpectedly: {self._zygote_says()}")
+        return TaskResult(replies=collector.replies, output=collector.text(folder),
+                          failure=collector.failure(limits))
+
+    def _kill_stuck(self, status: dict, supervisor_alive: bool) -> None:
+        """Last resort when a supervisor did not report: kill it and the child's session. (The
+        student cannot touch the supervisor when the worker is a dedicated user; otherwise it
+        can, and then what escaped the session may survive: same user, no protection anyway.)"""
+        targets = [(status.get("child"), os.killpg)]
+        if supervisor_alive:  # else its pid may already be someone else's
+            targets.append((status.get("supervisor"), os.kill))
+        for pid, kill in targets:
+            if type(pid) is int and pid > 1:
+                try:
+                    kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def _sweep(self) -> None:
+        """Kill every process of the worker user that no live supervisor watches, until none is left."""
+        give_up = time.monotonic() + SWEEP_SECONDS
+        while time.monotonic() < give_up:
+            victims = strays(self._uid)
+            if not victims:
+                return
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+        raise SandboxError(f"processes of the worker user survive SIGKILL: {strays(self._uid)}")
+
+
+class Collector:
+    """Reads a task's three pipes until they close or time runs out; judges what came back."""
+
+    def __init__(self, kind: str, expected: int, limits: Limits):
+        self.kind, self.expected, self.limits = kind, expected, limits
+        self.replies: list[dict] = []
+        self.status: dict = {}
+        self.out = bytearray()
+        self.out_total = 0
+        self.reply_total = 0
+        self.pending = {"reply": b"", "status": b""}
+        self.done = False
+        self.fatal: str | None = None
+        self.problem: str | None = None  # what the replies did wrong
+        self.gave_up = False
+        self.stop_sent = False
+        self.status_open = True  # the supervisor is alive while it holds the status pipe
+
+    def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        with selectors.DefaultSelector() as selector:
+            for fd, name in ((out_fd, "out"), (reply_fd, "reply"), (status_fd, "status")):
+                selector.register(fd, selectors.EVENT_READ, name)
+            while selector.get_map():
+                if self.problem is not None and not self.stop_sent:
+                    os.close(stop_fd)  # the supervisor kills the task now
+                    self.stop_sent = True
+                if "outcome" in self.status:
+                    deadline = min(deadline, time.monotonic() + 1.0)  # all below it is dead already
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.gave_up = "outcome" not in self.status
+                    return
+                for key, _events in selector.select(remaining):
+                    data = os.read(key.fd, CHUNK)
+                    if not data:
+                        selector.unregister(key.fd)
+                        self.status_open &= key.data != "status"
+                    elif key.data == "out":
+                        self.out_total += len(data)
+                        self.out += data[:max(0, self.limits.output_bytes - len(self.out))]
+                    elif key.data == "reply" and self.problem is None:
+                        self.read_replies(data)
+                    elif key.data == "status":
+                        self.read_status(data)
+
+    def lines(self, name: str, data: bytes) -> list[bytes]:
+        *lines, self.pending[name] = (self.pending[name] + data).split(b"\n")
+        return lines
+
+    def read_status(self, data: bytes) -> None:
+        """Lines from the supervisor (or from the child before any student code runs)."""
+        for line in self.lines("status", data):
+            record = parse_reply(line) or {}
+            if "timed_out" in record:
+                record["outcome"] = True
+            self.status.update(record)
+
+    def read_replies(self, data: bytes) -> None:
+        self.reply_total += len(data)
+        if self.reply_total > self.limits.reply_bytes:
+            self.problem = f"sent more than {self.limits.reply_bytes / 1e6:g} MB back"
+            return
+        for line in self.lines("reply", data):
+            record = parse_reply(line)
+            if self.done or record is None:
+                self.problem = "sent something that is not data"
+            elif "done" in record:
+                self.done = True
+            elif "fatal" in record:
+                self.fatal = record["fatal"][:200]
+            elif len(self.replies) < self.expected and is_reply(record, self.kind):
+                self.replies.append(record)
+            else:
+                self.problem = "sent something that is not data"
+            if self.problem is not None:
+                return
+
+    def failure(self, limits: Limits) -> str | None:
+        """The student-facing reason the task did not run to the end, or None."""
+        status = self.status
+        signum, code = status.get("signal"), status.get("exit")
+        if self.gave_up or status.get("timed_out"):
+            return f"timed out after {limits.wall_seconds:g} s"
+        if "outcome" not in status:
+            return "was stopped before it finished"
+        if self.problem is not None:
+            return self.problem
+        if self.fatal is not None:
+            return f"{self.fatal} (limit {limits.memory_mb} MB)" if self.fatal == "ran out of memory" else self.fatal
+        if signum == signal.SIGXCPU or (signum == signal.SIGKILL and status.get("cpu_seconds", 0) >= limits.cpu_seconds):
+            return f"used more than {limits.cpu_seconds:g} s of CPU time"
+        if signum == signal.SIGXFSZ:
+            return f"wrote a file larger than {limits.file_size_mb:g} MB"
+        if signum is not None:
+            return f"was killed by signal {signum}"
+        if code != 0 or not self.done:
+            return f"exited early with status {code} (sys.exit?)"
+        if self.pending["reply"]:
+            return "sent something that is not data"
+        return None
+
+    def text(self, folder: str) -> str:
+        text = bytes(self.out).decode("utf-8", "replace").replace(folder + os.sep, "").replace(folder, ".")
+        if self.out_total > len(self.out):
+            text += f"\n[... {self.out_total - len(self.out)} more bytes of output cut]"
+        return text
+
+
+def parse_reply(line: bytes) -> dict | None:
+    """One reply line as a dict, or None if it is not JSON data."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return record if type(record) is dict else None
+
+
+def is_reply(record: dict, kind: str) -> bool:
+    if len(record) != 1:
+        return False
+    key, value = next(iter(record.items()))
+    if key == "error":
+        return type(value) is str
+    return (key, type(value) is dict) == ("names", True) if kind == "names" else key == "value"
+
+
+def check_task(task: dict, files: dict[str, bytes]) -> int:
+    """Validate a task from the pipeline; returns how many replies it asks for."""
+    for name in files:
+        if not FILE_NAME.fullmatch(name):
+            raise ValueError(f"not a plain file name: {name!r}")
+    if task.get("module") not in files:
+        raise ValueError(f"the task's module {task.get('module')!r} is not among the files")
+    if task.get("task") == "names":
+        return 1
+    if task.get("task") == "call" and isinstance(task.get("function"), str):
+        return len(task["calls"])
+    raise ValueError(f"unknown task: {task.get('task')!r}")
+
+
+def resolve_python(python: str | None) -> str:
+    """The interpreter for the worker: one the worker user can run (not a path through the repo)."""
+    if python is None:
+        python = os.environ.get("AUTOGRADER_WORKER_PYTHON")
+    if python is None:
+        if sys.prefix != sys.base_prefix:  # a venv: ./.venv may be a link into /opt
+            python = os.path.join(os.path.realpath(sys.prefix), "bin", "python")
+        if python is None or not os.path.isfile(python):
+            python = os.path.realpath(sys.executable)
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise SandboxError(f"the worker's Python {python} is not an executable file")
+    return python
+
+
+def resolve_user(user: str | None) -> tuple[int | None, int | None]:
+    """(uid, gid) of the dedicated worker user, or (None, None) to run as the grader's user."""
+    root = os.geteuid() == 0
+    if user == "auto":
+        if not root:
+            return None, None
+        user = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
+    if user is None:
+        if root:
+            raise SandboxError(f"refusing to run student code as root; {SETUP_HINT}")
+        return None, None
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise SandboxError(f"the worker user '{user}' does not exist; {SETUP_HINT}") from None
+    if entry.pw_uid == 0:
+        raise SandboxError(f"refusing to run student code as root ('{user}')")
+    if entry.pw_uid == os.geteuid():
+        return None, None
+    if not root:
+        raise SandboxError(f"only root can run the worker as '{user}'")
+    return entry.pw_uid, entry.pw_gid
+
+
+def scratch_folder() -> str | None:
+    """Where task folders go: memory (/dev/shm) when there is one, as creating and removing a
+    folder on a journaling disk costs milliseconds per task; else the usual temporary folder."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) and os.stat(shm).st_mode & 0o1777 == 0o1777:
+        return shm
+    return None
+
+
+def check_reachable(path: str) -> None:
+    """The worker user (another user) must be able to reach and run the interpreter."""
+    for target in (os.path.abspath(path), os.path.realpath(path)):
+        folder = os.path.dirname(target)
+        while True:
+            if not os.stat(folder).st_mode & 0o001:
+                raise SandboxError(f"the worker user cannot reach {path}: {folder} is closed to "
+                                   f"other users; {SETUP_HINT}")
+            if folder == os.path.dirname(folder):
+                break
+            folder = os.path.dirname(folder)
+    if not os.stat(path).st_mode & 0o001:
+        raise SandboxError(f"the worker user cannot run {path}; {SETUP_HINT}")
+
+
+def strays(uid: int) -> list[int]:
+    """Processes of `uid` that no live supervisor watches (their nearest ancestor of another
+    user is not a supervisor): left over from a task, so to be killed."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/status") as status:
+                    fields = dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
+                table[int(name)] = (int(fields["PPid"]), int(fields["Uid"].split()[0]), fields["Name"])
+            except (OSError, KeyError, ValueError):
+                continue
+    found = []
+    for pid, (ppid, owner, _name) in table.items():
+        if owner != uid:
+            continue
+        while ppid in table and table[ppid][1] == uid:
+            ppid = table[ppid][0]
+        watcher = table.get(ppid)
+        if watcher is None or watcher[1] != 0 or watcher[2] != SUPERVISOR_NAME:
+            found.append(pid)
+    return found

@@ -1,0 +1,221 @@
+"""Tests of the class report: one self-contained HTML page with the histogram, pass rates, mistakes and failures."""
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from autograder.config import TestSpec as Spec
+from autograder.judge.verdict import Verdict
+from autograder.report.classreport import histogram_bins, mistake_counts, render_report
+from autograder.report.gradebook import GradedSubmission, Submitter
+from autograder.report.results import build_results, failure_results
+
+TESTS = [
+    Spec(name="Adds every pair", number="1.1", question="1", max_score=5, check="toy"),
+    Spec(name="c_bar", number="2.2", question="2a", max_score=4, check="toy"),
+    Spec(name="w_ix_bar", number="2.7", question="2b", max_score=1, check="toy"),
+]
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+def submission(number, adder, c_bar, w_ix, name="Student"):
+    """A graded submission from (fraction, extra data) per test."""
+    verdicts = [Verdict(fraction, "feedback", data) for fraction, data in (adder, c_bar, w_ix)]
+    results = build_results(list(zip(TESTS, verdicts)))
+    return GradedSubmission(f"submission_{number}", (Submitter(name, f"{number}@uni.edu", str(number)),), results)
+
+
+RIGHT = (1.0, {})
+CLASS = [
+    submission(1, RIGHT, RIGHT, RIGHT),
+    submission(2, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}), RIGHT),
+    submission(3, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}),
+               (1.0, {"status": "carried_forward"})),
+    submission(4, RIGHT, (0.0, {"mistakes": ["c_bar_one_minus_c_squared"]}),
+               (0.0, {"internal_error": True}), name="<script>alert(1)</script>"),
+    GradedSubmission("submission_5", (Submitter("Eve", "eve@uni.edu", "5"),), failure_results("x"),
+                     problem="the grading process died (exit code -9)"),
+]
+HINTS = {"c_bar_without_carry": "This matches c_bar without the c_bar^(t+1) f^(t+1) term."}
+
+
+class Page(HTMLParser):
+    """The parts of the page the tests read: element ids, histogram bars, and each table's rows as text."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.ids, self.bars, self.tables, self.tags = set(), 0, {}, []
+        self._table, self._row, self._cell = None, None, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "rect" and attrs.get("class") == "bar":
+            self.bars += 1
+        if tag == "table":
+            self._table = self.tables.setdefault(attrs.get("id", ""), [])
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def html():
+    return render_report(CLASS, tests=TESTS, title="Class report: hw1", hints=HINTS)
+
+
+def test_histogram_bins_count_totals_per_round_width():
+    """Totals up to 10 fall in half-point bins from 0 to 10; the maximum has its own bin."""
+    bins = histogram_bins([0, 0.5, 0.7, 4, 10], 10)
+    assert len(bins) == 21 and bins[0] == (0.0, 1) and bins[1] == (0.5, 2) and bins[8] == (4.0, 1)
+    assert bins[-1] == (10.0, 1) and sum(count for _, count in bins) == 5
+    assert [start for start, _ in histogram_bins([3], 100)][:3] == [0.0, 5.0, 10.0]
+
+
+def test_the_page_has_every_section_and_a_bar_per_bin(html):
+    """The page holds the overview, an inline SVG histogram with one bar per bin, and the four tables."""
+    page = Page(html)
+    assert {"overview", "histogram", "questions", "tests", "mistakes", "pairs", "problems"} <= page.ids
+    assert page.bars == len(histogram_bins([s.total for s in CLASS if s.graded], 10))
+
+
+def test_the_overview_counts_submissions_graded_and_failed(html):
+    """The overview says 5 submissions, 4 graded, 1 not, the mean of the graded totals (10, 1, 1, 5) and full marks."""
+    text = " ".join(html.split())
+    for card in ("<b>5</b>submissions", "<b>4</b>graded", "<b>1</b>could not be graded", "<b>4.25 / 10</b>mean total",
+                 "<b>1</b>full marks"):
+        assert card in text
+
+
+def test_pass_rates_and_error_carried_forward_are_counted_per_test(html):
+    """Each test's row gives how many graded submissions passed it and how many earned carried-forward credit."""
+    rows = {row[0]: row for row in Page(html).tables["tests"][1:]}
+    assert rows["1.1"][5].startswith("2 / 4 (50%)") and rows["2.2"][5].startswith("1 / 4 (25%)")
+    assert rows["2.7"][5].startswith("3 / 4 (75%)") and rows["2.7"][6] == "1"
+
+
+def test_mistakes_are_counted_with_their_hint(html):
+    """A mistake named in tests' extra_data (`mistake` or `mistakes`) is counted once per submission, with its hint."""
+    assert mistake_counts([s for s in CLASS if s.graded]) == {("2.2", "c_bar_without_carry"): 2,
+                                                              ("2.2", "c_bar_one_minus_c_squared"): 1}
+    rows = Page(html).tables["mistakes"][1:]
+    assert rows[0][1] == "c_bar_without_carry " + HINTS["c_bar_without_carry"]
+    assert rows[0][2].startswith("2 / 4 (50%)") and rows[1][1] == "c_bar_one_minus_c_squared"
+
+
+def test_failing_pairs_are_tallied(html):
+    """The shortest failing pairs of question 1 are listed with how many submissions failed on each."""
+    assert Page(html).tables["pairs"][1:] == [["1.1", "3 + 1", "2"]]
+
+
+def test_submissions_that_could_not_be_graded_are_listed_with_the_reason(html):
+    """A failed submission and a test the grader failed on are listed, with who and why."""
+    assert Page(html).tables["problems"][1:] == [
+        ["submission_4", "<script>alert(1)</script>", "the grader failed on test 2.7 w_ix_bar (scored 0)"],
+        ["submission_5", "Eve", "the grading process died (exit code -9)"],
+    ]
+
+
+def test_the_page_is_self_contained_and_escapes_names(html):
+    """Nothing is loaded from elsewhere (no script, link, src, href or url()), and a name cannot inject markup."""
+    assert not [tag for tag, attrs in Page(html).tags if tag in ("script", "link", "img", "iframe")]
+    assert not [attrs for _, attrs in Page(html).tags if {"src", "href"} & set(attrs)]
+    assert "url(" not in html and "@import" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_an_empty_class_still_renders():
+    """With nothing graded the page says so instead of drawing an empty histogram."""
+    html = render_report([CLASS[-1]], tests=TESTS, title="t")
+    assert "No submission was graded." in html and 'id="histogram"' not in html
+
+
+def png_colours(path, limit=500):
+    """Width, height and (up to `limit`) distinct RGB colours of an 8-bit RGB or RGBA PNG (no imaging library)."""
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour_type = header[:4]
+    assert depth == 8 and colour_type in (2, 6), header
+    step = 3 if colour_type == 2 else 4
+    raw, stride = zlib.decompress(b"".join(chunks)), width * step
+    previous, colours = bytearray(stride), set()
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride) if kind else ():
+            a = line[x - step] if x >= step else 0
+            b, c = previous[x], (previous[x - step] if x >= step else 0)
+            if kind == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        if len(colours) < limit:
+            colours.update(bytes(line[x:x + 3]) for x in range(0, stride, step))
+        previous = line
+    return width, height, colours
+
+
+def chromium(tmp_path, *arguments):
+    """Run headless Chromium on its own profile; return what it printed."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
+def test_a_browser_renders_the_report(html, tmp_path):
+    """Chromium renders the page: a non-blank screenshot showing the bars' colour, and a DOM with histogram and tables."""
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    screenshot = tmp_path / "report.png"
+    chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1200,1600", page.as_uri())
+    width, height, colours = png_colours(screenshot)
+    assert (width, height) == (1200, 1600) and screenshot.stat().st_size > 20_000
+    assert len(colours) > 20, "the screenshot is (nearly) blank"
+    assert bytes.fromhex("4c72b0") in colours, "the histogram's bars were not drawn"
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri())
+    rendered = Page(dom)
+    assert rendered.bars == Page(html).bars > 0
+    assert {"histogram", "tests", "mistakes", "problems"} <= rendered.ids
+    assert len(rendered.tables["tests"]) == len(TESTS) + 1

@@ -1,0 +1,423 @@
+"""Tests of the question-2 judge: verdicts, error carried forward, mistake hints, robustness, and the samples."""
+
+import math
+import runpy
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from autograder.judge import lstm
+from autograder.judge.lstm_model import GRADED
+from autograder.judge.mistakes import load_mistakes
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(path for path in (ROOT / "submissions_sample").glob("lstm_*") if path.is_dir())
+POINTS = {"h": 1, "c": 1, "g": 0.5, "o": 0.5, "f": 0.5, "i": 0.5}
+PARAMS = lstm.LstmParams()
+PROBLEMS = lstm.make_problems(PARAMS)
+DEMO = lstm.make_demo_problem(lstm.DemoParams())
+
+
+def load_function(path):
+    """A trusted sample's lstm_bptt, run in-process (the real pipeline runs students in a worker)."""
+    return runpy.run_path(str(path))["lstm_bptt"]
+
+
+REFERENCE = load_function(ROOT / "reference" / "lstm_bptt.py")
+
+
+def plain(value):
+    """What the worker makes of a returned object: numbers, lists and str-keyed dicts; anything else a marker."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return f"<not a number: type '{type(value).__name__}'>"
+
+
+def rebuild(data):
+    if isinstance(data, dict) and "__array__" in data:
+        return np.array(data["__array__"], dtype=np.float64)
+    if isinstance(data, dict):
+        return {key: rebuild(item) for key, item in data.items()}
+    return data
+
+
+def call(function, problem):
+    """One reply as the worker sends it: the plain value, or the error with the student's own traceback."""
+    try:
+        return {"value": plain(function(**rebuild(lstm.call_arguments(problem))))}
+    except Exception as error:  # the student's exception, reported as the worker would
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename.endswith("lstm_bptt.py")]
+        for frame in frames:
+            frame.filename = "lstm_bptt.py"
+        text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+        return {"error": text + f"{type(error).__name__}: {error}"}
+
+
+def replies_of(function, problems=PROBLEMS):
+    return [call(function, problem) for problem in problems]
+
+
+def judge_all(replies, params=PARAMS, problems=PROBLEMS):
+    verdicts = {quantity: lstm.check_bar(quantity, problems, replies, params) for quantity in GRADED}
+    verdicts["w_ix"] = lstm.check_weight(problems, replies, params)
+    return verdicts
+
+
+def scores(verdicts):
+    return {"2a": sum(POINTS[q] * verdicts[q].fraction for q in GRADED), "2b": verdicts["w_ix"].fraction}
+
+
+def reference_replies(change=None):
+    """The reference's replies, with `change(k, result)` applied to each problem's plain result."""
+    replies = replies_of(REFERENCE)
+    if change is not None:
+        for k, reply in enumerate(replies):
+            change(k, reply["value"])
+    return replies
+
+
+# --- The samples -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("folder", SAMPLES, ids=[path.name for path in SAMPLES])
+def test_sample_scores_and_feedback(folder):
+    """Every LSTM sample gets the 2a and 2b scores in its expected.yaml, and shows its phrases."""
+    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    function = load_function(folder / "lstm_bptt.py")
+    verdicts = judge_all(replies_of(function))
+    verdicts["demo"] = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
+    assert scores(verdicts) == pytest.approx({"2a": expected["scores"]["2a"], "2b": expected["scores"]["2b"]})
+    assert expected["scores"]["2c"] == 0
+    output = "\n".join(verdict.output for verdict in verdicts.values())
+    for phrase in expected.get("output_contains", []):
+        assert phrase in output
+
+
+MISTAKE_SAMPLES = list(load_mistakes())
+
+
+@pytest.mark.parametrize("mistake", MISTAKE_SAMPLES, ids=[m.name for m in MISTAKE_SAMPLES])
+def test_every_catalogued_mistake_has_a_sample_that_is_recognised(mistake):
+    """Each catalogued mistake has a sample; only its quantity fails, with that mistake named; the rest
+    is right or earns error-carried-forward credit."""
+    function = load_function(ROOT / "submissions_sample" / f"lstm_{mistake.name}" / "lstm_bptt.py")
+    verdicts = judge_all(replies_of(function))
+    failed = {quantity for quantity, verdict in verdicts.items() if verdict.fraction < 1}
+    assert failed == {mistake.quantity}
+    assert verdicts[mistake.quantity].data["mistake"] == mistake.name
+    assert mistake.hint in verdicts[mistake.quantity].output
+
+
+def test_wrong_equation_feedback_wording():
+    """A dropped c_bar^(t+1) f^(t+1) gets the first wrong step, the numbers, the hint and the tolerance."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
+    verdict = lstm.check_bar("c", PROBLEMS, replies_of(function), PARAMS)
+    assert verdict.output == (
+        "c_bar: wrong at t = 1 of 3 (problem 2, seed 1014).\n"
+        "  got -0.03329, expected -0.1573 (relative error 0.79)\n"
+        "  This matches c_bar without the c_bar^(t+1) f^(t+1) term: c^(t) also affects c^(t+1).\n"
+        "  Wrong at 70 of 75 graded steps, in 4 of 5 problems; "
+        "tolerance 1e-05 × the largest |c_bar| of each problem + 1e-09.")
+    assert verdict.fraction == 0
+    assert verdict.data == {"quantity": "c", "status": "wrong", "mistake": "c_bar_without_carry", "problem": 2,
+                            "seed": 1014, "t": 1, "actual": pytest.approx(-0.03329, rel=1e-3),
+                            "expected": pytest.approx(-0.1573, rel=1e-3)}
+
+
+def test_carried_forward_feedback_wording():
+    """A bar that follows from the student's own wrong bars says so, with the numbers, and earns full credit."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
+    replies = replies_of(function)
+    g = lstm.check_bar("g", PROBLEMS, replies, PARAMS)
+    assert g.fraction == 1.0 and g.data["status"] == "carried_forward"
+    assert g.output == ("g_bar: differs from the truth at t = 1 of 3 (problem 2, seed 1014), but follows correctly "
+                        "from your own c_bar (error carried forward): full credit.\n"
+                        "  got -0.02307, expected -0.109 (relative error 0.79)")
+    h = lstm.check_bar("h", PROBLEMS, replies, PARAMS)
+    assert "from your own i_bar^(t+1), f_bar^(t+1), o_bar^(t+1) and g_bar^(t+1) (error carried forward)" in h.output
+    c = lstm.check_bar("c", PROBLEMS, replies_of(load_function(
+        ROOT / "submissions_sample" / "lstm_h_bar_without_recurrence" / "lstm_bptt.py")), PARAMS)
+    assert "from your own h_bar and c_bar^(t+1) (error carried forward)" in c.output
+
+
+def test_correct_feedback_names_the_seeds():
+    """A right bar says so and names the seeds and lengths of the problems."""
+    verdict = lstm.check_bar("h", PROBLEMS, reference_replies(), PARAMS)
+    assert verdict.output == ("h_bar: matches the finite-difference truth at every step t = 1..T of 5 problems "
+                              "(seeds 1007, 1014, 1016, 1003, 1618; T = 1, 3, 6, 15, 50).")
+    assert verdict.fraction == 1.0
+
+
+# --- Error carried forward -----------------------------------------------------------------------------------
+
+def noisy_c_student(x, weights, forward, dL_dh):
+    """Right equations, except that c_bar gets an arbitrary extra term; everything else is built from it."""
+    i, f, o, g, c = (np.asarray(forward[k]) for k in "ifogc")
+    T = len(x) - 1
+    bar = {key: np.zeros(T + 1) for key in "hcgofi"}
+    for t in range(T, 0, -1):
+        bar["h"][t] = dL_dh[t]
+        if t < T:
+            bar["h"][t] += (bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
+                            + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
+                            + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
+                            + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"])
+        bar["c"][t] = bar["h"][t] * o[t] * (1 - np.tanh(c[t]) ** 2) + 0.3 * math.sin(t)
+        if t < T:
+            bar["c"][t] += bar["c"][t + 1] * f[t + 1]
+        bar["g"][t], bar["o"][t] = bar["c"][t] * i[t], bar["h"][t] * np.tanh(c[t])
+        bar["f"][t], bar["i"][t] = bar["c"][t] * c[t - 1], bar["c"][t] * g[t]
+    w_ix = float(np.sum(bar["i"][1:] * i[1:] * (1 - i[1:]) * x[1:]))
+    return {**bar, "w_ix": w_ix}
+
+
+def test_error_carried_forward_credits_bars_built_from_a_wrong_c_bar():
+    """With an arbitrary error in c_bar, only c fails: g, o, f, i, h and w_ix follow from the student's c_bar."""
+    verdicts = judge_all(replies_of(noisy_c_student))
+    assert {q: v.fraction for q, v in verdicts.items()} == {"h": 1, "c": 0, "g": 1, "o": 1, "f": 1, "i": 1, "w_ix": 1}
+    assert verdicts["c"].data["mistake"] is None
+    assert all(verdicts[q].data["status"] == "carried_forward" for q in "hgofi")
+
+
+def test_carried_forward_credit_is_configurable():
+    """carried_forward_credit = 0.5 gives half the points, and says so."""
+    params = lstm.LstmParams(carried_forward_credit=0.5)
+    verdict = lstm.check_bar("g", PROBLEMS, replies_of(noisy_c_student), params)
+    assert verdict.fraction == 0.5 and "(error carried forward): 50% credit." in verdict.output
+
+
+def test_a_bar_inconsistent_with_its_own_children_gets_nothing():
+    """A g_bar that neither matches the truth nor follows from the student's c_bar earns 0."""
+    def change(k, result):
+        result["g"] = [value * 1.5 for value in result["g"]]
+    verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
+    assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
+
+
+def test_zeros_earn_nothing():
+    """A function returning zeros earns 0 everywhere: error carried forward needs non-zero inputs."""
+    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
+        **{key: np.zeros(len(x)) for key in "hcgofi"}, "w_ix": 0.0}))
+    assert scores(verdicts) == {"2a": 0, "2b": 0}
+    assert all(verdict.data["mistake"] is None for verdict in verdicts.values())
+
+
+@pytest.mark.parametrize("constant", [1.0, -0.5, 2])
+def test_constants_earn_nothing(constant):
+    """A function returning the same constant everywhere earns 0."""
+    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
+        **{key: [constant] * len(x) for key in "hcgofi"}, "w_ix": constant}))
+    assert scores(verdicts) == {"2a": 0, "2b": 0}
+
+
+def test_direct_term_alone_with_empty_gates_earns_nothing():
+    """h_bar = dL/dh with all-zero gate bars is not credited by error carried forward (nothing to carry)."""
+    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
+        **{key: np.zeros(len(x)) for key in "cgofi"}, "h": np.array(dL_dh), "w_ix": 0.0}))
+    assert verdicts["h"].fraction == 0
+
+
+def test_huge_values_that_overflow_earn_nothing():
+    """Gate bars so large that the carried-forward equation overflows give h_bar no credit."""
+    def huge(x, weights, forward, dL_dh):
+        bars = {key: [math.copysign(1.7e308, weights[f"w_{key}h"])] * len(x) for key in "ifog"}
+        return {**bars, "c": [1.0] * len(x), "h": [0.5] * (len(x) - 1) + [float(dL_dh[-1])], "w_ix": 1.0}
+    params = lstm.LstmParams(seeds=(1014, 1016), lengths=(3, 6))
+    problems = lstm.make_problems(params)
+    verdict = lstm.check_bar("h", problems, replies_of(huge, problems), params)
+    assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
+
+
+def test_small_values_do_not_hide_a_wrong_equation():
+    """With a loss a million times smaller every bar is tiny, yet a wrong c_bar still fails and the reference passes."""
+    params = lstm.LstmParams(loss_linear=1e-6, loss_quadratic=1e-6)
+    problems = lstm.make_problems(params)
+    wrong = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
+    assert lstm.check_bar("c", problems, replies_of(wrong, problems), params).fraction == 0
+    assert scores(judge_all(replies_of(REFERENCE, problems), params, problems)) == {"2a": 4, "2b": 1}
+
+
+# --- What students return -------------------------------------------------------------------------------------
+
+def test_wrong_length_is_reported_with_the_expected_length():
+    """Arrays of length T instead of T+1 fail with a message giving the length expected and why."""
+    def change(k, result):
+        result["h"] = result["h"][1:]
+    verdict = lstm.check_bar("h", PROBLEMS, reference_replies(change), PARAMS)
+    assert verdict.fraction == 0
+    assert verdict.output == ("h_bar: expected a list or array of T+1 = 2 numbers (index 0 to T = 1) on problem 1 "
+                              "(seed 1007, T = 1), got 1 number. Index t holds the value at time t, so index 0 must "
+                              "be there too (it is not graded).")
+
+
+def test_a_wrong_shape_is_reported():
+    """A (T+1, 2) array fails with its shape; a (T+1, 1) column is accepted."""
+    def two_columns(k, result):
+        result["c"] = [[v, v] for v in result["c"]]
+    verdict = lstm.check_bar("c", PROBLEMS, reference_replies(two_columns), PARAMS)
+    assert verdict.output.endswith("got an array of shape (2, 2).")
+
+    def column(k, result):
+        result["c"] = [[v] for v in result["c"]]
+    assert lstm.check_bar("c", PROBLEMS, reference_replies(column), PARAMS).fraction == 1
+
+
+@pytest.mark.parametrize("bad, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf")])
+def test_non_finite_values_are_reported(bad, shown):
+    """NaN or infinity at a graded step fails with where it is."""
+    def change(k, result):
+        if k == 2:
+            result["o"][4] = bad
+    verdict = lstm.check_bar("o", PROBLEMS, reference_replies(change), PARAMS)
+    assert verdict.fraction == 0
+    assert verdict.output == f"o_bar: not finite at t = 4 on problem 3 (seed 1016, T = 6): got {shown}."
+
+
+def test_index_zero_is_not_graded():
+    """Anything finite or not at index 0 is ignored (it is not graded)."""
+    def change(k, result):
+        result["f"][0] = float("nan")
+        result["i"][0] = 123.0
+    replies = reference_replies(change)
+    assert lstm.check_bar("f", PROBLEMS, replies, PARAMS).fraction == 1
+    assert lstm.check_bar("i", PROBLEMS, replies, PARAMS).fraction == 1
+
+
+def test_a_missing_key_fails_only_that_quantity():
+    """A result without 'c' fails c_bar with the keys expected; the other bars are still graded."""
+    def change(k, result):
+        del result["c"]
+    replies = reference_replies(change)
+    verdict = lstm.check_bar("c", PROBLEMS, replies, PARAMS)
+    assert verdict.output == ("c_bar: the dict your function returned on problem 1 (seed 1007, T = 1) has no key 'c'; "
+                              "expected keys h, c, g, o, f, i and w_ix.")
+    assert lstm.check_bar("h", PROBLEMS, replies, PARAMS).fraction == 1
+
+
+def test_extra_keys_are_ignored():
+    """Extra keys in the result, even unreadable ones, change nothing."""
+    def change(k, result):
+        result["notes"] = "<not a number: type 'Foo'>"
+        result["w_ih"] = [1, 2, 3]
+    assert scores(judge_all(reference_replies(change))) == {"2a": 4, "2b": 1}
+
+
+def test_lists_of_ints_and_floats_are_read_as_float64():
+    """Lists mixing int and float are accepted and read as float64 arrays."""
+    answers = lstm.read_replies(PROBLEMS[:1], [{"value": {"h": [0, 1], "c": [0.5, 2], "w_ix": 3}}])
+    assert answers[0].values["h"].dtype == np.float64 and list(answers[0].values["c"]) == [0.5, 2.0]
+    assert answers[0].values["w_ix"] == 3.0 and "g" in answers[0].problems
+
+
+def test_non_numbers_are_reported():
+    """An element the worker could not convert is named, with what it was."""
+    def change(k, result):
+        result["g"][1] = "<not a number: type 'Foo'>"
+    verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
+    assert verdict.output == ("g_bar: element 1 is not a number on problem 1 (seed 1007, T = 1): "
+                              "got <not a number: type 'Foo'>.")
+
+
+def test_a_result_that_is_not_a_dict_is_reported():
+    """Returning a list fails every quantity with what a result must be."""
+    verdict = lstm.check_bar("h", PROBLEMS, [{"value": [1.0, 2.0]}] * len(PROBLEMS), PARAMS)
+    assert verdict.output == ("h_bar: your function returned a list on problem 1 (seed 1007, T = 1); expected a dict "
+                              "with keys h, c, g, o, f, i and w_ix.")
+
+
+@pytest.mark.parametrize("value, message", [
+    ([0.5, 0.25], "got 2 numbers."), ("<not a number: type 'Tensor'>", "got <not a number: type 'Tensor'>."),
+    (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got nan."),
+], ids=["list", "object", "nan"])
+def test_w_ix_must_be_one_finite_number(value, message):
+    """w_ix_bar must be a single finite number (a one-element list is fine)."""
+    def change(k, result):
+        result["w_ix"] = value
+    verdict = lstm.check_weight(PROBLEMS, reference_replies(change), PARAMS)
+    assert verdict.fraction == 0 and verdict.output.endswith(message)
+
+    def one_element(k, result):
+        result["w_ix"] = [result["w_ix"]]
+    assert lstm.check_weight(PROBLEMS, reference_replies(one_element), PARAMS).fraction == 1
+
+
+def test_an_exception_shows_the_students_traceback():
+    """A raising function fails with its own traceback in a code block."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py")
+    replies = replies_of(function)
+    verdict = lstm.check_bar("i", PROBLEMS, replies, PARAMS)
+    assert verdict.fraction == 0
+    assert verdict.output == (
+        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```\n" + replies[0]["error"] + "\n```")
+    assert 'File "lstm_bptt.py", line 11, in lstm_bptt' in verdict.output
+
+
+def test_a_timeout_message_is_passed_on():
+    """The worker's error text (a timeout, a crash) is shown as it came."""
+    replies = [{"error": "Your function took longer than 5 s on this call."}] * len(PROBLEMS)
+    assert "Your function took longer than 5 s on this call." in lstm.check_weight(PROBLEMS, replies, PARAMS).output
+
+
+def test_replies_must_pair_with_problems():
+    """A reply count that differs from the problem count is the grader's own error, not a verdict."""
+    with pytest.raises(ValueError):
+        lstm.check_bar("h", PROBLEMS, reference_replies()[:2], PARAMS)
+
+
+# --- Part (c) --------------------------------------------------------------------------------------------------
+
+def test_demo_shows_the_table_beside_the_truth():
+    """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, and counts as run."""
+    verdict = lstm.check_vanishing_demo(DEMO, call(REFERENCE, DEMO))
+    assert verdict.fraction == 1.0
+    header = "   t   |h_bar| yours   |h_bar| true   |c_bar| yours   |c_bar| true"
+    assert f"```\n{header}\n  60       1.000e+00" in verdict.output
+    assert verdict.data["t"] == [60, 50, 40, 30, 20, 10, 1]
+    assert verdict.data["c_bar"]["actual"] == pytest.approx(verdict.data["c_bar"]["expected"], rel=1e-6)
+    assert "forget gates near 1 (f about 0.993)" in verdict.output
+
+
+def test_demo_that_cannot_run_says_why():
+    """A raising function gives the demonstration fraction 0, with the error."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py")
+    verdict = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
+    assert verdict.fraction == 0
+    assert verdict.output.startswith("The demonstration could not run. h_bar: your function failed on the "
+                                     "demonstration problem (T = 60):")
+
+
+# --- Parameters and packaging ----------------------------------------------------------------------------------
+
+def test_bar_params_need_a_known_quantity():
+    """An lstm_bar test's quantity must be one of h c g o f i."""
+    assert lstm.BarParams(quantity="g").quantity == "g"
+    with pytest.raises(ValueError):
+        lstm.BarParams(quantity="w_ix")
+    with pytest.raises(ValueError):
+        lstm.check_bar("x", PROBLEMS, reference_replies(), PARAMS)
+
+
+def test_problems_are_shared_between_quantities():
+    """The six bar tests, differing only in quantity, share one set of problems (measured once)."""
+    assert lstm.make_problems(lstm.BarParams(quantity="h"))[0] is lstm.make_problems(lstm.BarParams(quantity="c"))[0]
+
+
+def test_the_judge_does_not_import_the_reference():
+    """The judge works without reference/ (the student kit ships without it)."""
+    code = ("import sys; import autograder.judge.lstm as j; j.make_problems(j.LstmParams()); "
+            "print(any('reference' in (getattr(m, '__file__', '') or '') for m in list(sys.modules.values())))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,521 @@
+"""Tests of the sandbox: student code runs in a limited worker and only plain data comes back."""
+
+import math
+import os
+import pwd
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.worker import Limits, Sandbox, SandboxError
+from autograder.worker.sandbox import WORKER_USER, resolve_user
+
+ROOT = os.geteuid() == 0
+REPO = Path(__file__).resolve().parents[1]
+root_only = pytest.mark.skipif(not ROOT, reason="the worker drops privileges only when the grader runs as root")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as box:
+        yield box
+
+
+def source(text):
+    return textwrap.dedent(text).encode()
+
+
+def call(sandbox, text, calls=({},), limits=Limits(), function="f"):
+    """Run `function` of a student file holding `text` once per argument dict in `calls`."""
+    task = {"task": "call", "module": "student.py", "function": function, "calls": list(calls)}
+    return sandbox.run(task, {"student.py": source(text)}, limits)
+
+
+def names(sandbox, text, wanted=("U", "V", "W", "b_h", "b_y")):
+    task = {"task": "names", "module": "adder.py", "names": list(wanted)}
+    return sandbox.run(task, {"adder.py": source(text)}, Limits())
+
+
+def worker_processes():
+    """Pids of the worker user's processes (root only)."""
+    uid = pwd.getpwnam(WORKER_USER).pw_uid
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/status") as status:
+                if any(line.startswith("Uid:") and int(line.split()[1]) == uid for line in status):
+                    found.append(int(name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+# -- the two tasks -----------------------------------------------------------------------------
+
+
+def test_names_task_returns_module_level_values_as_plain_floats(sandbox):
+    """A names task imports the file and sends back the asked names as floats, absent ones left out."""
+    result = names(sandbox, """
+        import numpy as np
+        U = np.array([[1, 0], [0, 1], [1, 1]])
+        V = [1, -1, 0.5]
+        b_y = -1
+        W = "three by three"
+        print("imported")
+    """)
+    assert result.failure is None
+    assert result.output == "imported\n"
+    assert result.replies == [{"names": {"U": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], "V": [1.0, -1.0, 0.5],
+                                         "W": "<not a number: type 'str'>", "b_y": -1.0}}]
+
+
+def test_import_error_shows_only_the_students_frames(sandbox):
+    """An exception at import is one error reply with a traceback trimmed to the student's file."""
+    result = names(sandbox, """
+        U = 1
+        x = 1 / 0
+    """)
+    assert result.failure is None
+    (reply,) = result.replies
+    assert reply["error"].startswith('Importing adder.py failed:\nTraceback (most recent call last):\n'
+                                     '  File "adder.py", line 3, in <module>\n    x = 1 / 0\n')
+    assert reply["error"].endswith("\nZeroDivisionError: division by zero")
+    assert "importlib" not in reply["error"]
+
+
+def test_syntax_error_names_the_file_without_its_folder(sandbox):
+    """A syntax error is reported with the bare file name, never the worker's folder."""
+    result = names(sandbox, "U = [1, 2\n")
+    (reply,) = result.replies
+    assert reply["error"].startswith('Importing adder.py failed:\n  File "adder.py", line 1')
+    assert "SyntaxError" in reply["error"]
+    assert "/" not in reply["error"]
+
+
+def test_call_task_answers_every_call_in_order(sandbox):
+    """A call task sends one value per call, in order, from fresh arguments."""
+    result = call(sandbox, """
+        def f(x, weights, n):
+            return {"sum": x.sum() * weights["w_ix"], "n": n, "shape": x.shape}
+    """, calls=[{"x": {"__array__": [1, 2]}, "weights": {"w_ix": 2.0}, "n": k} for k in range(3)])
+    assert result.failure is None
+    assert result.replies == [{"value": {"sum": 6.0, "n": float(k), "shape": [2.0]}} for k in range(3)]
+
+
+def test_arrays_round_trip_as_float64_including_non_finite_values(sandbox):
+    """Arrays arrive as float64 numpy arrays and come back as nested floats, NaN and infinity kept."""
+    result = call(sandbox, """
+        import numpy as np
+        def f(a):
+            return {"a": a, "dtype": a.dtype.name, "special": np.array([np.nan, np.inf, -np.inf])}
+    """, calls=[{"a": {"__array__": [[1, 2.5], [3, 4]]}}])
+    (reply,) = result.replies
+    assert reply["value"]["a"] == [[1.0, 2.5], [3.0, 4.0]]
+    assert reply["value"]["dtype"] == "<not a number: type 'str'>"
+    nan, inf, minus_inf = reply["value"]["special"]
+    assert math.isnan(nan) and inf == math.inf and minus_inf == -math.inf
+
+
+def test_mutating_arguments_changes_nothing_for_the_next_call(sandbox):
+    """A function that changes its arguments in place gets fresh, unchanged ones on the next call."""
+    result = call(sandbox, """
+        seen = []
+        def f(x, forward):
+            for old in seen:
+                old[:] = -100.0
+            seen.append(x)
+            total = float(x.sum() + forward["h"].sum())
+            x *= 10
+            forward["h"][:] = 7.0
+            forward.clear()
+            return total
+    """, calls=[{"x": {"__array__": [1.0, 2.0]}, "forward": {"h": {"__array__": [0.5, 0.5]}}}] * 3)
+    assert result.replies == [{"value": 4.0}] * 3
+
+
+def test_an_exception_in_a_call_is_an_error_reply_and_later_calls_still_run(sandbox):
+    """A call that raises gives an error with the student's frames; the next call is answered."""
+    result = call(sandbox, """
+        def helper(k):
+            return 1 / k
+        def f(k):
+            return helper(k)
+    """, calls=[{"k": 0}, {"k": 4}])
+    assert result.failure is None
+    assert result.replies[1] == {"value": 0.25}
+    error = result.replies[0]["error"]
+    assert error.startswith('Traceback (most recent call last):\n  File "student.py", line 5, in f\n')
+    assert '  File "student.py", line 3, in helper\n' in error
+    assert error.endswith("ZeroDivisionError: division by zero")
+
+
+def test_a_missing_function_is_an_error_for_every_call(sandbox):
+    """A file without the asked function answers every call with the same clear error."""
+    result = call(sandbox, "def g(): pass\n", calls=[{}, {}])
+    assert result.replies == [{"error": "student.py defines no function named 'f'."}] * 2
+
+
+@pytest.mark.parametrize("statement, shown", [
+    ("raise SystemExit(3)", "SystemExit: 3"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("import sys; sys.exit('bye')", "SystemExit: bye"),
+], ids=["SystemExit", "KeyboardInterrupt", "sys.exit"])
+def test_system_exit_and_keyboard_interrupt_in_a_call_are_errors(sandbox, statement, shown):
+    """SystemExit and KeyboardInterrupt raised by the function are errors of that call, not of the task."""
+    result = call(sandbox, f"""
+        def f(k):
+            if k == 0:
+                {statement}
+            return k
+    """, calls=[{"k": 0}, {"k": 1}])
+    assert result.failure is None
+    assert result.replies[0]["error"].endswith(shown)
+    assert result.replies[1] == {"value": 1.0}
+
+
+def test_sys_exit_at_import_is_an_error_reply(sandbox):
+    """sys.exit() while the file is imported is caught like any exception."""
+    result = names(sandbox, "import sys\nU = 1\nsys.exit(3)\n")
+    assert result.failure is None
+    assert result.replies[0]["error"].endswith("SystemExit: 3")
+
+
+def test_os_exit_in_the_function_ends_the_task_with_the_calls_so_far(sandbox):
+    """os._exit in the function ends the task early; the calls answered before it are kept."""
+    result = call(sandbox, """
+        import os
+        def f(k):
+            if k == 2:
+                os._exit(3)
+            return k
+    """, calls=[{"k": 1}, {"k": 2}, {"k": 3}])
+    assert result.replies == [{"value": 1.0}]
+    assert result.failure == "exited early with status 3 (sys.exit?)"
+
+
+def test_a_process_killed_by_a_signal_says_which(sandbox):
+    """A worker killed by a signal fails the task with the signal's number."""
+    result = call(sandbox, "import os, signal\ndef f():\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert result.failure == "was killed by signal 9"
+
+
+# -- plain data only ---------------------------------------------------------------------------
+
+
+def test_objects_that_lie_become_markers_or_their_true_values(sandbox):
+    """Conversion uses the base types' own methods: lying __float__, __iter__, __array__, __class__ change nothing."""
+    result = call(sandbox, """
+        import numpy as np
+
+        class LyingFloat(float):
+            def __float__(self):
+                return "nonsense"
+
+        class Raises:
+            def __float__(self):
+                raise RuntimeError("no")
+            def __array__(self, *args, **kwargs):
+                raise RuntimeError("no")
+            def __eq__(self, other):
+                raise RuntimeError("no")
+
+        class LyingList(list):
+            def __iter__(self):
+                raise RuntimeError("no")
+
+        class Pretender:
+            @property
+            def __class__(self):
+                return np.ndarray
+
+        def f():
+            deep = []
+            for _ in range(1000):
+                deep = [deep]
+            return {
+                "lying_float": LyingFloat(2.5),
+                "raises": Raises(),
+                "lying_list": LyingList([1, 2]),
+                "pretender": Pretender(),
+                "deep": deep,
+                "objects": np.array([1, "a"], dtype=object),
+                "flag": True,
+                "nothing": None,
+                "numpy_scalars": (np.int64(3), np.float32(0.5)),
+                "complex": 1j,
+                7: "a key that is not a string is dropped",
+            }
+    """)
+    value = result.replies[0]["value"]
+    depth = 0
+    while isinstance(value["deep"], list):
+        value["deep"], depth = value["deep"][0], depth + 1
+    assert depth > 10 and value.pop("deep") == "<not a number: type 'list'>"
+    assert value == {
+        "lying_float": 2.5,
+        "raises": "<not a number: type 'Raises'>",
+        "lying_list": [1.0, 2.0],
+        "pretender": "<not a number: type 'Pretender'>",
+        "objects": "<not a number: type 'ndarray' with dtype object>",
+        "flag": "<not a number: type 'bool'>",
+        "nothing": "<not a number: type 'NoneType'>",
+        "numpy_scalars": [3.0, 0.5],
+        "complex": "<not a number: type 'complex'>",
+    }
+
+
+def test_garbage_on_the_reply_pipe_fails_the_task(sandbox):
+    """Bytes on the reply pipe that are not JSON data fail the task."""
+    result = call(sandbox, "import os\ndef f():\n    os.write(3, b'surprise\\n')\n    return 1\n")
+    assert result.failure == "sent something that is not data"
+
+
+def test_forged_extra_replies_fail_the_task(sandbox):
+    """More replies than requests (forged on the reply pipe) fail the task."""
+    result = call(sandbox, "import os\ndef f():\n    os.write(3, b'{\"value\": 5}\\n')\n    return 1\n")
+    assert result.replies == [{"value": 5}]
+    assert result.failure == "sent something that is not data"
+
+
+def test_too_much_reply_data_fails_the_task(sandbox):
+    """Replies larger than reply_bytes in all fail the task."""
+    result = call(sandbox, "import os\ndef f():\n    os.write(3, b' ' * 5000)\n    return 1\n",
+                  limits=Limits(reply_bytes=1000))
+    assert result.failure == "sent more than 0.001 MB back"
+
+
+def test_a_single_value_too_large_is_an_error_of_that_call(sandbox):
+    """A return value larger than reply_bytes becomes an error reply; the task goes on."""
+    result = call(sandbox, "def f(n):\n    return [0.5] * n\n", calls=[{"n": 10_000}, {"n": 2}],
+                  limits=Limits(reply_bytes=20_000))
+    assert result.replies == [{"error": "returned a value too large to send back (40011 bytes, limit 20000)"}, {"value": [0.5, 0.5]}]
+    assert result.failure is None
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_an_endless_call_times_out_and_the_next_call_still_runs(sandbox):
+    """A call that never returns is stopped after call_seconds; the following call is answered."""
+    result = call(sandbox, """
+        def f(k):
+            while k == 0:
+                pass
+            return k
+    """, calls=[{"k": 0}, {"k": 1}], limits=Limits(call_seconds=0.5))
+    assert result.replies == [{"error": "timed out after 0.5 s"}, {"value": 1.0}]
+    assert result.failure is None
+
+
+def test_code_that_swallows_the_alarm_is_killed_at_the_wall_clock(sandbox):
+    """A loop that catches every timeout still ends: the whole task is killed after wall_seconds."""
+    result = call(sandbox, """
+        def f():
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    pass
+    """, limits=Limits(call_seconds=0.2, wall_seconds=2))
+    assert result.replies == []
+    assert result.failure == "timed out after 2 s"
+
+
+def test_cpu_time_is_limited(sandbox):
+    """A process that burns CPU past cpu_seconds is stopped with a clear reason."""
+    result = call(sandbox, "def f():\n    while True:\n        pass\n",
+                  limits=Limits(call_seconds=30, cpu_seconds=1, wall_seconds=20))
+    assert result.failure == "used more than 1 s of CPU time"
+
+
+@pytest.mark.parametrize("allocation", ["bytearray(2 * 1024 ** 3)", "np.ones(1 << 31)", "[0] * (1 << 31)"])
+def test_a_memory_bomb_is_an_out_of_memory_error(sandbox, allocation):
+    """Allocating more than memory_mb fails that call with 'ran out of memory' and the limit."""
+    result = call(sandbox, f"import numpy as np\ndef f():\n    return {allocation}\n")
+    assert result.failure is None
+    assert result.replies[0]["error"].startswith("ran out of memory (limit 1024 MB)\nTraceback")
+    assert "MemoryError" in result.replies[0]["error"]
+
+
+def test_a_growing_memory_bomb_is_stopped_too(sandbox):
+    """Memory eaten bit by bit stops at the limit with the same error, and the task survives."""
+    result = call(sandbox, """
+        def f():
+            blocks = []
+            while True:
+                blocks.append(bytearray(1 << 20))
+    """, limits=Limits(memory_mb=300))
+    assert result.failure is None
+    assert result.replies[0]["error"].startswith("ran out of memory (limit 300 MB)")
+
+
+def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox):
+    """Forking without end stops at the process limit, and no process of it survives the task."""
+    result = call(sandbox, "import os\ndef f():\n    while True:\n        os.fork()\n",
+                  limits=Limits(processes=16, wall_seconds=10))
+    assert result.failure is None
+    assert "BlockingIOError" in result.replies[0]["error"]
+    if ROOT:
+        assert worker_processes() == []
+
+
+def test_huge_output_is_cut_with_a_note(sandbox):
+    """Printed output beyond output_bytes is dropped with a note, and the task still finishes."""
+    result = call(sandbox, """
+        def f():
+            for i in range(100_000):
+                print("spam " * 20)
+            return 1
+    """, limits=Limits(output_bytes=1000))
+    assert result.replies == [{"value": 1.0}]
+    assert result.output == ("spam " * 20 + "\n") * 9 + ("spam " * 20)[:1000 - 9 * 101] + \
+        f"\n[... {100_000 * 101 - 1000} more bytes of output cut]"
+
+
+def test_a_file_larger_than_the_limit_cannot_be_written(sandbox):
+    """Writing past file_size_mb fails with 'File too large'."""
+    result = call(sandbox, "def f():\n    open('big', 'wb').write(bytes(2 << 20))\n",
+                  limits=Limits(file_size_mb=1))
+    assert "File too large" in result.replies[0]["error"]
+
+
+def test_a_daemon_is_dead_when_run_returns():
+    """A double-forked daemon that would write a file later is killed before run() returns."""
+    shared = tempfile.mkdtemp()
+    os.chmod(shared, 0o1777)
+    marker, pidfile = os.path.join(shared, "marker"), os.path.join(shared, "pid")
+    with Sandbox() as box:
+        result = call(box, f"""
+            import os, time
+            def f():
+                if os.fork() == 0:
+                    os.setsid()
+                    if os.fork() == 0:
+                        with open({pidfile!r}, "w") as out:
+                            out.write(str(os.getpid()))
+                        time.sleep(1)
+                        open({marker!r}, "w").write("still alive")
+                    os._exit(0)
+                while not os.path.exists({pidfile!r}):
+                    time.sleep(0.01)
+                return 1
+        """)
+        assert result.replies == [{"value": 1.0}]
+        time.sleep(2)
+        pid = int(Path(pidfile).read_text())
+    assert not os.path.exists(marker)
+    assert not os.path.exists(f"/proc/{pid}")
+    if ROOT:
+        assert worker_processes() == []
+
+
+# -- isolation ---------------------------------------------------------------------------------
+
+
+def test_only_the_given_files_are_importable(sandbox):
+    """Neither the grader's package nor other files are on the worker's import path."""
+    result = call(sandbox, "def f():\n    import autograder\n")
+    assert result.replies[0]["error"].endswith("ModuleNotFoundError: No module named 'autograder'")
+
+
+def test_the_worker_environment_is_clean(monkeypatch):
+    """The grader's environment variables do not reach the worker."""
+    monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "hunter2")
+    with Sandbox() as box:
+        result = call(box, "import os\ndef f():\n    return [float('SECRET' in k) for k in os.environ]\n")
+    assert result.replies[0]["value"] and not any(result.replies[0]["value"])
+
+
+def test_two_threads_can_run_tasks_at_once(sandbox):
+    """run() may be called from two threads at the same time; each gets its own answers."""
+    results = {}
+
+    def work(k):
+        results[k] = call(sandbox, "import time\ndef f(k):\n    time.sleep(0.3)\n    return k\n",
+                          calls=[{"k": k}, {"k": k + 1}])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (10, 20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[10].replies == [{"value": 10.0}, {"value": 11.0}]
+    assert results[20].replies == [{"value": 20.0}, {"value": 21.0}]
+
+
+def test_a_dead_zygote_is_restarted_on_the_next_run():
+    """If the pre-started worker dies between tasks, the next task starts a new one."""
+    with Sandbox() as box:
+        box._zygote.kill()
+        box._zygote.wait()
+        result = call(box, "def f():\n    return 2\n")
+    assert result.replies == [{"value": 2.0}]
+
+
+def test_bad_file_names_are_refused(sandbox):
+    """Only plain file names can be handed to the worker."""
+    with pytest.raises(ValueError, match="not a plain file name"):
+        sandbox.run({"task": "names", "module": "../adder.py", "names": []}, {"../adder.py": b""}, Limits())
+
+
+@root_only
+def test_the_worker_runs_as_the_worker_user(sandbox):
+    """As root, student code runs as rnn-worker, with no supplementary groups."""
+    result = call(sandbox, "import os\ndef f():\n    return [os.getuid(), os.geteuid(), os.getgid(), len(os.getgroups())]\n")
+    entry = pwd.getpwnam(WORKER_USER)
+    assert result.replies == [{"value": [float(entry.pw_uid), float(entry.pw_uid), float(entry.pw_gid), 0.0]}]
+
+
+@root_only
+def test_the_worker_cannot_read_a_root_only_file(sandbox):
+    """As root, a file readable only by root cannot be read by the worker."""
+    with tempfile.NamedTemporaryFile("w", dir="/tmp") as secret:
+        secret.write("the answer")
+        secret.flush()
+        os.chmod(secret.name, 0o600)
+        result = call(sandbox, f"def f():\n    return open({secret.name!r}).read()\n")
+    assert "PermissionError" in result.replies[0]["error"]
+
+
+@root_only
+def test_the_worker_cannot_read_the_reference_solutions(sandbox):
+    """As root, the repository's reference/ folder is closed to the worker (setup.sh closes the repo)."""
+    if os.stat(REPO).st_mode & 0o007:
+        pytest.skip("setup.sh has not closed this checkout to other users")
+    result = call(sandbox, f"import os\ndef f():\n    return os.listdir({str(REPO / 'reference')!r})\n")
+    assert "PermissionError" in result.replies[0]["error"]
+
+
+@root_only
+def test_the_worker_cannot_write_a_root_owned_folder(sandbox):
+    """As root, the worker cannot create files in a folder owned by root."""
+    folder = tempfile.mkdtemp()
+    os.chmod(folder, 0o755)
+    result = call(sandbox, f"def f():\n    open({folder + '/results.json'!r}, 'w').write('{{}}')\n")
+    assert "PermissionError" in result.replies[0]["error"]
+    assert os.listdir(folder) == []
+
+
+@root_only
+def test_without_the_worker_user_root_refuses_to_run_student_code(monkeypatch):
+    """As root, a missing worker user is a setup error, never a reason to run student code as root."""
+    monkeypatch.setenv("AUTOGRADER_WORKER_USER", "no-such-user-here")
+    with pytest.raises(SandboxError, match=r"the worker user 'no-such-user-here' does not exist; run ./setup.sh as root"):
+        resolve_user("auto")
+    with pytest.raises(SandboxError, match="refusing to run student code as root"):
+        resolve_user(None)
+
+
+@pytest.mark.skipif(ROOT, reason="checks the behaviour for a grader that is not root")
+def test_without_root_the_worker_runs_as_the_grader_user(sandbox):
+    """Not root, the worker runs as the grader's own user, and switching user is refused."""
+    result = call(sandbox, "import os\ndef f():\n    return os.getuid()\n")
+    assert result.replies == [{"value": float(os.getuid())}]
+    other = next(entry.pw_name for entry in pwd.getpwall() if entry.pw_uid not in (0, os.getuid()))
+    with pytest.raises(SandboxError, match=f"only root can run the worker as '{other}'"):
+        resolve_user(other)
