@@ -224,13 +224,16 @@ def _clock(seconds: float) -> str:
 # ---------------------------------------------------------------- the run
 
 def already_graded(results_path: Path, *, config_sha256: str, submission_sha256: str) -> bool:
-    """Whether a results.json from an earlier run holds this submission graded under this configuration."""
+    """Whether a results.json from an earlier run holds this submission graded under this configuration.
+
+    A submission the grader failed on is tried again: the failure may not happen twice.
+    """
     try:
         extra = json.loads(results_path.read_text(encoding="utf-8")).get("extra_data", {})
     except (OSError, ValueError, AttributeError):
         return False
     return (isinstance(extra, dict) and extra.get("config_sha256") == config_sha256
-            and extra.get("submission_sha256") == submission_sha256)
+            and extra.get("submission_sha256") == submission_sha256 and not extra.get("grading_failed"))
 
 
 def read_graded(submission: Submission, out: Path) -> GradedSubmission:
@@ -316,9 +319,10 @@ def _open_export(export: Path) -> _Export:
 
 
 def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = False,
-         config_path: Path | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+         config_path: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
          tty: bool | None = None) -> int:
     """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     started = time.monotonic()
     try:
         config = load_config(config_path)

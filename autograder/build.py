@@ -256,9 +256,10 @@ NEXT_STEP = {
 }
 
 
-def main(*, target: str, out: Path | None = None, config_path: Path | None = None, stdout: TextIO = sys.stdout,
-         stderr: TextIO = sys.stderr) -> int:
+def main(*, target: str, out: Path | None = None, config_path: Path | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
     """The `build` verb: exit 0 when the build was written, 2 when it could not be made."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         path = build(target, out=out, config_path=config_path)
     except BuildError as error:

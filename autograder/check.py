@@ -65,9 +65,10 @@ def closing_lines(counts: Mapping[str, int]) -> str:
     return f"{same} It also runs {more} that this check does not ({kinds}); they count toward your final score.\n"
 
 
-def main(*, folder: Path, config_path: Path | None = None, stdout: TextIO = sys.stdout,
-         stderr: TextIO = sys.stderr) -> int:
+def main(*, folder: Path, config_path: Path | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
     """The `check` verb: print the summary of the visible tests and what Gradescope will show; exit 0 once graded."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     from autograder.report.summary import summarize
 
     try:

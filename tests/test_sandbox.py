@@ -411,7 +411,12 @@ def test_a_daemon_is_dead_when_run_returns():
     assert not os.path.exists(marker)
     assert not os.path.exists(f"/proc/{pid}")
     if ROOT:
-        assert worker_processes() == []
+        left = worker_processes()
+        for p in left:
+            print("LEFT", p, open(f"/proc/{p}/status").read()[:400], open(f"/proc/{p}/cmdline").read())
+            pp = int([l for l in open(f"/proc/{p}/status") if l.startswith("PPid")][0].split()[1])
+            print("PARENT", pp, open(f"/proc/{pp}/status").read()[:300])
+        assert left == []
 
 
 # -- isolation ---------------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def search_exhaustive(machine: Machine, max_bits: int) -> FailingPair | None:
             after = code[level, 0]  # k-bit pairs failing at their padding step
             return _smallest(np.union1d(failed, np.flatnonzero(after >= NODES)), k)
         nodes = level
-    failed = np.flatnonzero(code[nodes, 0] >= 99)
+    failed = np.flatnonzero(code[nodes, 0] >= NODES)
     return _smallest(failed, max_bits) if failed.size else None
 
 

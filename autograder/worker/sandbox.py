@@ -106,7 +106,20 @@ class Sandbox:
         self.close()
 
     def run(self, task: dict, files: dict[str, bytes], limits: Limits) -> TaskResult:
-        """Run one task (see inside.py) on the given files; every process of it is gone on return."""
+        """Run one task on `files` (plain names to bytes); every process of it is gone on return.
+
+        Tasks (the file named by "module" is imported from its own path, SystemExit included):
+          {"task": "names", "module": "adder.py", "names": ["U", ...]}
+              -> one reply {"names": {"U": plain, ...}} (absent names left out) or {"error": str}
+          {"task": "call", "module": "lstm_bptt.py", "function": "lstm_bptt", "calls": [kwargs, ...]}
+              -> one reply per call, in order: {"value": plain} or {"error": str}; in the kwargs,
+                 {"__array__": nested list} becomes a float64 array, fresh for every call.
+        "call_seconds" in the task (default limits.call_seconds) bounds each call and the import.
+        Plain values are floats (NaN and infinities included), lists and dicts with str keys;
+        anything else is the string "<not a number: type 'X'>". Errors show the student's own
+        frames only. Raises ValueError for a malformed task and SandboxError when the sandbox
+        itself fails (the grader's fault); whatever the student's code does is in the result.
+        """
         expected = check_task(task, files)
         folder = self._make_folder(files)
         try:
@@ -248,6 +261,8 @@ class Sandbox:
             raise SandboxError(f"the worker could not be set up: {collector.status['setup_error']}; {SETUP_HINT}")
         if "supervisor" not in collector.status:
             raise SandboxError(f"the worker stopped unexpectedly: {self._zygote_says()}")
+        if collector.status.get("clean") is False:
+            raise SandboxError("processes of a task survived SIGKILL for 10 s")
         return TaskResult(replies=collector.replies, output=collector.text(folder),
                           failure=collector.failure(limits))
 

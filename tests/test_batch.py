@@ -1,0 +1,271 @@
+"""Tests of the TA's batch run: a 200-submission export into a gradebook and a report, resumable and reproducible."""
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from autograder import batch
+from autograder.config import load_config
+from autograder.export import Submission, find_submissions
+from autograder.judge.mistakes import load_mistakes
+from autograder.report.gradebook import COLUMNS, Submitter
+from autograder.worker.sandbox import Sandbox, SandboxError
+from conftest import ROOT, assert_valid_results
+from test_classreport import Page
+
+CASES = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+COPIES = -(-200 // len(CASES))  # of every case, for at least 200 submissions
+QUESTIONS = ("1", "2a", "2b", "2c")
+
+
+def expected_scores(case):
+    return {q: float(s) for q, s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].items()}
+
+
+def make_export(folder: Path, copies: int) -> dict:
+    """An export as Gradescope lays it out: one folder per submission and submission_metadata.yml; returns id -> case."""
+    folder.mkdir(parents=True)
+    cases, metadata = {}, {}
+    for index in range(copies * len(CASES)):
+        case = CASES[index % len(CASES)]
+        sid = f"submission_{100000 + index}"
+        shutil.copytree(case, folder / sid, ignore=shutil.ignore_patterns("expected.yaml"))
+        cases[sid] = case
+        people = [{":name": f"Student {index}", ":sid": f"{5000 + index}", ":email": f"s{index}@uni.edu"}]
+        if index == 1:
+            people = [{":name": "Zoë Doe, Jr.", ":sid": "1", ":email": "zoe@uni.edu"},
+                      {":name": "Bo Partner", ":sid": "2", ":email": "bo@uni.edu"}]
+        metadata[sid] = {":submitters": people, ":created_at": "2021-10-01 12:00:00.000000000 -07:00", ":score": 0.0}
+    metadata["submission_999999"] = {":submitters": [{":name": "No Files", ":sid": "9", ":email": "nf@uni.edu"}]}
+    (folder / "submission_metadata.yml").write_text(yaml.safe_dump(metadata, allow_unicode=True), encoding="utf-8")
+    return cases
+
+
+def zip_folder(folder: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as opened:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                opened.write(path, path.relative_to(folder.parent).as_posix())
+        opened.writestr("__MACOSX/._junk", "junk")
+    return archive
+
+
+def run_cli(*arguments):
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", *map(str, arguments)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return SimpleNamespace(stdout=done.stdout, stderr=done.stderr, seconds=time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def big_run(tmp_path_factory):
+    """One batch run over a zipped export of at least 200 submissions, then a second run of the same command."""
+    base = tmp_path_factory.mktemp("batch")
+    cases = make_export(base / "assignment_42_export", COPIES)
+    export = zip_folder(base / "assignment_42_export", base / "export.zip")
+    out = base / "graded"
+    first = run_cli(export, "--out", out, "--jobs", "2")
+    print(f"\nbatch: {len(cases) + 1} submissions graded in {first.seconds:.1f} s with 2 jobs")
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    second = run_cli(export, "--out", out, "--jobs", "2")
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    return SimpleNamespace(cases=cases, out=out, first=first, second=second, stamps=stamps, rows=rows,
+                           page=Page((out / "report.html").read_text(encoding="utf-8")))
+
+
+def test_every_submission_has_a_row_with_its_expected_scores(big_run):
+    """One row per submission, in id order, each question scored as its sample's expected.yaml says."""
+    assert [row["submission_id"] for row in big_run.rows] == sorted([*big_run.cases, "submission_999999"])
+    for row in big_run.rows[:-1]:
+        expected = expected_scores(big_run.cases[row["submission_id"]])
+        assert {q: float(row[q]) for q in QUESTIONS} == expected, row
+        assert float(row["total"]) == pytest.approx(sum(expected.values())) and row["status"] == "graded"
+
+
+def test_the_gradebook_names_the_submitters(big_run):
+    """Name, email and SID come from the metadata; a group lists both students; a missing folder scores 0."""
+    with open(big_run.out / "gradebook.csv", encoding="utf-8") as file:
+        assert file.readline().rstrip("\r\n") == ",".join(COLUMNS)
+    rows = {row["submission_id"]: row for row in big_run.rows}
+    assert (rows["submission_100000"]["name"], rows["submission_100000"]["email"], rows["submission_100000"]["sid"]) \
+        == ("Student 0", "s0@uni.edu", "5000")
+    assert rows["submission_100001"]["name"] == "Zoë Doe, Jr.; Bo Partner" and rows["submission_100001"]["sid"] == "1; 2"
+    empty = rows["submission_999999"]
+    assert (empty["name"], empty["total"], empty["status"]) == ("No Files", "0", "graded")
+
+
+def test_each_results_json_is_valid_and_records_what_graded_it(big_run):
+    """Every results.json is valid for Gradescope and records the configuration's hash and the submission's."""
+    config = load_config()
+    for path in sorted(big_run.out.glob("*/results.json")):
+        results = json.loads(path.read_text())
+        assert_valid_results(results)
+        assert results["extra_data"]["config_sha256"] == config.sha256
+        assert re.fullmatch(r"[0-9a-f]{64}", results["extra_data"]["submission_sha256"])
+    assert len(big_run.stamps) == len(big_run.rows)
+
+
+def test_the_report_counts_the_class(big_run):
+    """The report's overview, pass rates and mistake counts match what the samples are."""
+    total = len(big_run.rows)
+    text = (big_run.out / "report.html").read_text(encoding="utf-8")
+    assert f"<b>{total}</b>submissions" in text and f"<b>{total}</b>graded" in text
+    assert "<b>0</b>could not be graded" in text and "Every submission was graded." in text
+    full_q1 = sum(1 for row in big_run.rows if row["1"] == "5")
+    tests = {row[0]: row for row in big_run.page.tables["tests"][1:]}
+    assert tests["1.3"][5].startswith(f"{full_q1} / {total} (")
+    mistakes = {row[1].split()[0]: row[2] for row in big_run.page.tables["mistakes"][1:]}
+    catalogued = {m.name for m in load_mistakes()}
+    samples = {case.name[len("lstm_"):] for case in CASES} & catalogued
+    assert samples, "the samples should show catalogued mistakes"
+    for name in samples:
+        assert mistakes[name].startswith(f"{COPIES} / {total} ("), name
+
+
+def test_progress_is_one_line_per_submission_off_a_terminal(big_run):
+    """Without a terminal each finished submission prints one plain line, and the run ends with a summary."""
+    total = len(big_run.rows)
+    lines = big_run.first.stderr.splitlines()
+    assert len(lines) == total and all(re.match(rf"\[\d+/{total}\] submission_\d+: ", line) for line in lines)
+    assert re.match(rf"{total} submissions in \d+:\d\d: {total} graded now, 0 already graded, 0 could not be graded\.",
+                    big_run.first.stdout)
+
+
+def test_a_second_run_grades_nothing(big_run):
+    """Run again with the same configuration, every submission is resumed: no results.json is rewritten."""
+    total = len(big_run.rows)
+    assert f"{total} submissions already graded with this configuration" in big_run.second.stderr
+    assert f": 0 graded now, {total} already graded" in big_run.second.stdout
+    assert {p: p.stat().st_mtime_ns for p in big_run.out.glob("*/results.json")} == big_run.stamps
+
+
+def comparable(results):
+    """results.json without its timings."""
+    return {**results, "execution_time": None, "tests": [{k: v for k, v in t.items() if k != "execution_time"}
+                                                         for t in results["tests"]]}
+
+
+def run_api(export, out, **options):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    status = batch.main(export=export, out=out, jobs=2, stdout=stdout, stderr=stderr, **options)
+    assert status == 0, stderr.getvalue()
+    return stdout.getvalue()
+
+
+def test_regrade_grades_again_and_gives_identical_results(tmp_path):
+    """--regrade grades every submission again, and each results.json is the same as before (timings aside)."""
+    make_export(tmp_path / "export", 1)
+    out = tmp_path / "graded"
+    run_api(tmp_path / "export", out)
+    before = {p.parent.name: comparable(json.loads(p.read_text())) for p in out.glob("*/results.json")}
+    summary = run_api(tmp_path / "export", out, regrade=True)
+    assert f": {len(before)} graded now, 0 already graded" in summary
+    after = {p.parent.name: comparable(json.loads(p.read_text())) for p in out.glob("*/results.json")}
+    assert after == before
+
+
+def test_a_changed_submission_or_configuration_is_graded_again(tmp_path):
+    """Resuming regrades a submission whose files changed, and everything when the configuration changed."""
+    make_export(tmp_path / "export", 1)
+    out = tmp_path / "graded"
+    run_api(tmp_path / "export", out)
+    adder = tmp_path / "export" / "submission_100000" / "adder.py"
+    adder.write_text(adder.read_text().replace("b_y = -0.5", "b_y = 0.5"))
+    assert f": 1 graded now, {len(CASES)} already graded" in run_api(tmp_path / "export", out)
+    rows = {row["submission_id"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
+    assert rows["submission_100000"]["1"] == "0"
+    config = tmp_path / "config.yaml"
+    config.write_text("# another course\n" + (ROOT / "autograder" / "default.yaml").read_text())
+    assert f": {len(CASES) + 1} graded now, 0 already graded" in run_api(tmp_path / "export", out, config_path=config)
+
+
+class BrokenSandbox:
+    """A sandbox that cannot work: the grader's own failure, as when the worker user is missing."""
+
+    def run(self, task, files, limits):
+        raise SandboxError("the worker user rnn-worker does not exist")
+
+
+def faulty_serve(connection, config_path):
+    """A pool process whose grader fails on `*_crash` submissions and dies on `*_die` ones."""
+    config = load_config(config_path)
+    with Sandbox() as sandbox:
+        while (job := connection.recv()) is not None:
+            if job["id"].endswith("_die"):
+                os._exit(9)
+            chosen = BrokenSandbox() if job["id"].endswith("_crash") else sandbox
+            connection.send(batch.grade_into(job, config=config, sandbox=chosen))
+
+
+def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path):
+    """The grader failing, or its process dying, costs that submission a row of zeros and a line in the report."""
+    names = ["a_crash", "b_die", "c_ok", "d_ok"]
+    submissions = []
+    for name in names:
+        shutil.copytree(ROOT / "reference", tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
+        submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
+    config, out = load_config(), tmp_path / "graded"
+    progress = batch.Progress(len(names), io.StringIO(), tty=False)
+    outcomes = batch.run_batch(submissions, out=out, config=config, jobs=2, regrade=False, progress=progress,
+                               serve=faulty_serve)
+    assert sorted((o.id, o.kind) for o in outcomes) == [("a_crash", "failed"), ("b_die", "failed"), ("c_ok", "graded"),
+                                                         ("d_ok", "graded")]
+    rows = {row.id: row for row in batch.write_reports(submissions, out=out, config=config, title="t")}
+    assert rows["a_crash"].problem == "the grader failed (SandboxError: the worker user rnn-worker does not exist)"
+    assert rows["b_die"].problem == "the grading process died (exit code 9)"
+    assert rows["c_ok"].total == 10 and rows["a_crash"].total == rows["b_die"].total == 0
+    for name in ("a_crash", "b_die"):
+        assert_valid_results(json.loads((out / name / "results.json").read_text()))
+    gradebook = {row["submission_id"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
+    assert gradebook["b_die"]["status"] == "not graded: the grading process died (exit code 9)"
+    problems = Page((out / "report.html").read_text(encoding="utf-8")).tables["problems"][1:]
+    assert problems == [["a_crash", "A_CRASH", rows["a_crash"].problem], ["b_die", "B_DIE", rows["b_die"].problem]]
+    again = batch.run_batch(submissions, out=out, config=config, jobs=2, regrade=False, progress=progress,
+                            serve=faulty_serve)
+    assert sorted((o.id, o.kind) for o in again if o.kind != "resumed") == [("a_crash", "failed"), ("b_die", "failed")]
+
+
+def test_progress_on_a_terminal_is_one_updating_line():
+    """On a terminal the progress line is rewritten in place and ends with a newline when done."""
+    stream = io.StringIO()
+    progress = batch.Progress(4, stream, tty=True)
+    progress.resumed(1)
+    progress.done(batch.Outcome("s1", "graded", score=5.0))
+    progress.done(batch.Outcome("s2", "failed", problem="x"))
+    progress.close()
+    lines = stream.getvalue().split("\r")
+    assert lines[0] == "" and len(lines) == 3 and stream.getvalue().endswith("\x1b[K\n")
+    assert re.fullmatch(r"2/4 submissions \[#{12}-{12}\] 0 could not be graded, \d+:\d\d elapsed, ~\d+:\d\d left\x1b\[K",
+                        lines[1])
+    assert lines[2].startswith("3/4 submissions [##################------] 1 could not be graded, ")
+
+
+def test_an_unreadable_export_stops_before_grading(tmp_path):
+    """A missing export exits 2 with a message and writes nothing."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert batch.main(export=tmp_path / "nope.zip", out=tmp_path / "out", stdout=stdout, stderr=stderr) == 2
+    assert stderr.getvalue() == f"batch: {tmp_path / 'nope.zip'}: no such folder or zip file\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_output_folder_inside_the_export_is_not_a_submission(tmp_path):
+    """Writing the results inside a plain export folder does not make them a submission on the next run."""
+    (tmp_path / "alice").mkdir()
+    submissions, _ = find_submissions(tmp_path, exclude=tmp_path / "graded")
+    (tmp_path / "graded").mkdir()
+    again, _ = find_submissions(tmp_path, exclude=tmp_path / "graded")
+    assert [s.id for s in submissions] == [s.id for s in again] == ["alice"]

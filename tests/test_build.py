@@ -1,0 +1,216 @@
+"""Tests of the builds: the Gradescope zip grades as on Gradescope, the kit checks with no answer or hidden test inside."""
+
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from autograder import build
+from autograder.check import closing_lines
+from autograder.config import load_config
+from autograder.judge.adder import read_adder_weights
+from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
+from autograder.report.summary import question_scores
+from conftest import ROOT, assert_valid_results
+
+SECRET_NAME = "Carries a bar across chained steps (secret ZQX)"
+SECRET_SEEDS = [424242, 777001]
+HIDDEN_TEST = {"name": SECRET_NAME, "number": "2.9", "question": "2a", "max_score": 0.5, "check": "lstm_bar",
+               "visibility": "hidden", "params": {"quantity": "h", "seeds": SECRET_SEEDS, "lengths": [2, 4]}}
+KIT_ROOT_FILES = {"adder.py", "lstm_bptt.py", "check.py", "HANDOUT.md", "requirements.txt"}
+NEVER_SHIPPED = ("reference/", "submissions_sample/", "tests/", "kit/", "docs/", "benchmarks/", ".venv/", ".ci/")
+
+
+@pytest.fixture(scope="module")
+def secret_config(tmp_path_factory):
+    """The default tests plus one hidden test with a distinctive name and distinctive seeds."""
+    data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    data["tests"].append(HIDDEN_TEST)
+    path = tmp_path_factory.mktemp("config") / "course.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def gradescope_zip(tmp_path_factory, secret_config):
+    return build.build("gradescope", out=tmp_path_factory.mktemp("dist") / "autograder.zip", config_path=secret_config)
+
+
+@pytest.fixture(scope="module")
+def kit_zip(tmp_path_factory, secret_config):
+    return build.build("kit", out=tmp_path_factory.mktemp("dist") / "student_kit.zip", config_path=secret_config)
+
+
+def unzip(archive: Path, into: Path) -> Path:
+    """Extract a zip keeping the modes it records (as Gradescope's unzip does)."""
+    with zipfile.ZipFile(archive) as opened:
+        for info in opened.infolist():
+            target = Path(opened.extract(info, into))
+            os.chmod(target, (info.external_attr >> 16) & 0o777)
+    return into
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem + "_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def expected_scores(case: Path) -> dict:
+    return {q: pytest.approx(float(s)) for q, s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].items()}
+
+
+def test_the_gradescope_zip_holds_the_grader_and_its_configuration(gradescope_zip, secret_config):
+    """Setup.sh and run_autograder (executable) at the root, the package, the given configuration; no answers, no caches."""
+    with zipfile.ZipFile(gradescope_zip) as archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        assert archive.read("autograder/default.yaml") == secret_config.read_bytes()
+    modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
+    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/__main__.py", "autograder/engine.py",
+            "autograder/worker/sandbox.py"} <= set(names)
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755 and modes["autograder/engine.py"] == 0o644
+    assert not [n for n in names if n.startswith(NEVER_SHIPPED) or "__pycache__" in n or n.endswith(".pyc")]
+    assert names == sorted(names) and {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("target", ["gradescope", "kit"])
+def test_builds_are_reproducible(target, tmp_path, secret_config):
+    """The same sources and configuration give the same zip, byte for byte."""
+    first = build.build(target, out=tmp_path / "first.zip", config_path=secret_config).read_bytes()
+    second = build.build(target, out=tmp_path / "second.zip", config_path=secret_config).read_bytes()
+    assert first == second
+
+
+def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
+    """Unzipped into source/, set up by its setup.sh, its run_autograder grades submission/ into results/results.json."""
+    source = unzip(gradescope_zip, tmp_path / "source")
+    venv = (ROOT / ".venv").resolve()
+    setup = subprocess.run(["bash", str(source / "setup.sh")], env={**os.environ, "AUTOGRADER_VENV": str(venv)},
+                           capture_output=True, text=True, timeout=600)
+    assert setup.returncode == 0, setup.stderr
+    if not (source / ".venv").exists():  # not root: setup.sh leaves the environment where it is
+        (source / ".venv").symlink_to(venv)
+    for case in (ROOT / "reference", ROOT / "submissions_sample" / "lstm_c_bar_without_carry"):
+        shutil.rmtree(tmp_path / "submission", ignore_errors=True)
+        shutil.rmtree(tmp_path / "results", ignore_errors=True)
+        shutil.copytree(case, tmp_path / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
+        done = subprocess.run([str(source / "run_autograder")], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)}, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((tmp_path / "results" / "results.json").read_text())
+        assert_valid_results(results)
+        hidden = [t for t in results["tests"] if t["number"] == "2.9"]
+        assert [(t["name"], t["visibility"]) for t in hidden] == [(SECRET_NAME, "hidden")]
+        others = dict(results, tests=[t for t in results["tests"] if t["number"] != "2.9"])
+        assert {q: s for q, (s, _) in question_scores(others).items()} == expected_scores(case)
+
+
+def test_the_kit_holds_no_answer_and_nothing_of_the_hidden_tests(kit_zip, secret_config):
+    """No reference, samples or tests; no hidden test's name or seeds anywhere; the starters answer nothing."""
+    with zipfile.ZipFile(kit_zip) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    assert {name for name in files if "/" not in name} == KIT_ROOT_FILES
+    assert not [n for n in files if n.startswith(NEVER_SHIPPED) or "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in files if n.startswith("autograder/") and n[len("autograder/"):].startswith("kit/")]
+    for name, data in files.items():
+        for secret in (SECRET_NAME, *map(str, SECRET_SEEDS)):
+            assert secret.encode() not in data, f"{name} reveals {secret}"
+    reference = {p.read_bytes() for p in (ROOT / "reference").glob("*.py")}
+    assert not reference & set(files.values())
+    assert files["HANDOUT.md"] == (ROOT / "docs" / "student.md").read_bytes()
+
+
+def test_the_kits_configuration_holds_the_visible_tests_and_counts_the_rest(kit_zip, secret_config, tmp_path):
+    """The kit's default.yaml loads back to exactly the visible tests; kit.json counts the hidden one."""
+    kit = unzip(kit_zip, tmp_path / "kit")
+    shipped = load_config(kit / "autograder" / "default.yaml")
+    visible = load_config(secret_config).visible_only()
+    assert shipped.tests == visible.tests and shipped.limits == visible.limits
+    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": {"hidden": 1}}
+
+
+def test_the_kits_check_runs_from_the_unzipped_kit(kit_zip, tmp_path):
+    """`python3 check.py SAMPLE` grades the visible tests; `python3 check.py` alone grades the kit's starter files."""
+    kit = unzip(kit_zip, tmp_path / "kit")
+    python = str((ROOT / ".venv" / "bin" / "python").absolute())
+    case = ROOT / "submissions_sample" / "lstm_c_bar_without_carry"
+    done = subprocess.run([python, "check.py", str(case)], cwd=kit, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    total = sum(float(s) for s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].values())
+    assert done.stdout.startswith(f"Checking {case}: {total:g} / 10 points\n")
+    assert done.stdout.endswith(closing_lines(Counter(hidden=1)))
+    assert "2.9" not in done.stdout and SECRET_NAME not in done.stdout
+    starter = subprocess.run([python, str(kit / "check.py")], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert starter.returncode == 0, starter.stderr
+    assert starter.stdout.startswith(f"Checking {kit}: 0 / 10 points\n")
+    assert "NotImplementedError: lstm_bptt is not written yet" in starter.stdout
+    assert "Several files could be" not in starter.stdout  # the kit's own package was not searched
+
+
+def test_the_starter_forward_pass_is_the_graders():
+    """The kit's `lstm_forward` computes the forward pass the grader hands to `lstm_bptt`, in the same layout."""
+    starter = load_module(ROOT / "kit" / "lstm_bptt.py")
+    rng = np.random.default_rng(3)
+    x = np.concatenate(([0.0], rng.standard_normal(6)))
+    weights = dict(zip(("w_ix", "w_ih", "w_fx", "w_fh", "w_ox", "w_oh", "w_gx", "w_gh"), rng.uniform(-1.5, 1.5, 8)))
+    problem = build_problem(0, x, weights, 0.4, -0.9, np.ones(7), np.zeros(7))
+    forward = starter.lstm_forward(x, weights, h0=0.4, c0=-0.9)
+    assert sorted(forward) == sorted(FORWARD_KEYS)
+    for key in FORWARD_KEYS:
+        np.testing.assert_allclose(forward[key], problem.values[key], rtol=1e-12, atol=1e-15)
+    with pytest.raises(NotImplementedError):
+        starter.lstm_bptt(x, weights, forward, np.ones(7))
+
+
+def test_the_starter_adder_has_every_name_in_its_shape_and_only_zeros():
+    """The kit's adder.py is accepted by the grader as weights (right shapes) and holds no answer (all zeros)."""
+    starter = load_module(ROOT / "kit" / "adder.py")
+    raw = {name: getattr(starter, name) for name in ("U", "W", "V", "b_h", "b_y")}
+    assert not isinstance(read_adder_weights(raw), str)
+    assert [np.shape(raw[name]) for name in ("U", "W", "V", "b_h", "b_y")] == [(3, 2), (3, 3), (1, 3), (3,), ()]
+    assert not any(np.any(np.asarray(value)) for value in raw.values())
+
+
+def test_a_kit_needs_a_visible_test(tmp_path):
+    """A configuration whose tests are all hidden cannot make a kit: its check would run nothing."""
+    data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    for test in data["tests"]:
+        test["visibility"] = "hidden"
+    (tmp_path / "hidden.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(build.BuildError, match="no test is visible"):
+        build.build("kit", out=tmp_path / "kit.zip", config_path=tmp_path / "hidden.yaml")
+
+
+def test_a_broken_configuration_is_not_built(tmp_path, capsys):
+    """`build gradescope` with a broken configuration exits 2 with the loader's message and writes no zip."""
+    (tmp_path / "broken.yaml").write_text("tests: []\n")
+    assert build.main(target="gradescope", out=tmp_path / "a.zip", config_path=tmp_path / "broken.yaml") == 2
+    assert capsys.readouterr().err.startswith("build: the configuration is broken: ")
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_build_command_writes_the_zip(tmp_path):
+    """`python3 -m autograder build gradescope --out FILE` writes the zip and says what to do with it."""
+    out = tmp_path / "dist" / "autograder.zip"
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "gradescope", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Wrote {out} (") and zipfile.is_zipfile(out)
+
+
+def test_the_configuration_reference_is_up_to_date():
+    """docs/configuration.md is what `python3 -m autograder build docs` writes from the code's field documentation."""
+    assert (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8") == build.configuration_reference(), (
+        "docs/configuration.md is stale: run `python3 -m autograder build docs`")
