@@ -51,6 +51,8 @@ def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], Sequence[Ma
 
 def _lstm_check(problems: Callable[[Any], tuple], judge: Callable[..., Verdict]) -> Callable[[Any, Collected], Verdict]:
     def run(params: Any, collected: Collected) -> Verdict:
+        if collected.lstm_problem is not None:
+            return Verdict(0.0, collected.lstm_problem)
         chosen = problems(params)
         replies = [collected.reply(lstm.call_arguments(problem)) for problem in chosen]
         return judge(chosen, replies, params)

@@ -27,8 +27,6 @@ class Collected:
 
     def reply(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
         """The reply to one call of the student's function."""
-        if self.lstm_problem is not None:
-            return {"error": self.lstm_problem}
         return self.replies[call_key(call)]
 
 
@@ -72,21 +70,18 @@ def _collect_calls(located: Located, calls: Sequence[Mapping[str, Any]], sandbox
     task = {"task": "call", "module": name, "function": LSTM_FUNCTION, "call_seconds": limits.call_seconds,
             "calls": [call for _, call in unique]}
     result = sandbox.run(task, {name: located.files[name]}, limits)
-    if len(result.replies) == 1 and "error" in result.replies[0] and "value" not in result.replies[0] and result.failure is None and len(unique) > 1:
-        # The module could not be imported (or has no such function): one error for every call.
-        return {}, result.replies[0]["error"], result.output
-    replies: dict[str, Mapping[str, Any]] = {}
-    for index, (key, _) in enumerate(unique):
-        if index < len(result.replies) and isinstance(result.replies[index], dict):
-            replies[key] = result.replies[index]
-        else:
-            replies[key] = {"error": _task_problem(name, result)}
+    answers = [reply for reply in result.replies if "value" in reply or "error" in reply]
+    replies = {key: answers[index] if index < len(answers) else {"error": _task_problem(name, result)}
+               for index, (key, _) in enumerate(unique)}
     return replies, None, result.output
 
 
 def _task_problem(name: str, result: TaskResult) -> str:
-    if result.replies and isinstance(result.replies[-1], dict) and isinstance(result.replies[-1].get("error"), str):
-        return result.replies[-1]["error"]
+    """Why the worker gave no (further) answer, in the student's terms."""
+    last = result.replies[-1] if result.replies else {}
+    for key in ("error", "fatal"):
+        if isinstance(last.get(key), str):
+            return last[key]
     if result.failure:
         return f"Your `{name}` {result.failure}."
     return f"Your `{name}` gave no answer."
