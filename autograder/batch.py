@@ -9,9 +9,9 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import time
 import traceback
+from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from autograder.config import Config, ConfigError, load_config
-from autograder.export import ExportError, Submission, find_submissions, unpack_export
+from autograder.engine import grade, provenance
+from autograder.export import ExportError, Submission, find_submissions, opened_export
+from autograder.judge.mistakes import load_mistakes
 from autograder.locate import locate
 from autograder.report.classreport import render_report
 from autograder.report.gradebook import GradedSubmission, gradebook_csv
 from autograder.report.results import failure_results, write_results
+from autograder.worker.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -50,26 +53,31 @@ def fingerprint(path: Path) -> str:
 
 def _serve(connection: Connection, config_path: str | None) -> None:
     """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop."""
-    from autograder.worker.sandbox import Sandbox
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool in order
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
-    with Sandbox() as sandbox:
-        while True:
-            try:
-                job = connection.recv()
-            except EOFError:
-                return
-            if job is None:
-                return
+    try:
+        sandbox = Sandbox()
+    except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
+        problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
+        while (job := _next_job(connection)) is not None:
+            connection.send(write_failure(job, problem))
+        return
+    with sandbox:
+        while (job := _next_job(connection)) is not None:
             connection.send(grade_into(job, config=config, sandbox=sandbox))
+
+
+def _next_job(connection: Connection) -> Mapping[str, str] | None:
+    """The next job from the parent, or None when it is done (or gone)."""
+    try:
+        return connection.recv()
+    except EOFError:
+        return None
 
 
 def grade_into(job: Mapping[str, str], *, config: Config, sandbox: Any) -> Outcome:
     """Grade one submission into `job["out"]`/results.json; the grader's own failure is written as a score-0 result."""
-    from autograder.engine import grade, provenance
-
     captured = io.StringIO()
     problem = None
     try:
@@ -92,6 +100,12 @@ def _write(job: Mapping[str, str], results: dict, problem: str | None, output: s
     elif log.exists():
         log.unlink()
     return Outcome(job["id"], "failed" if problem else "graded", problem, results.get("score"))
+
+
+def write_failure(job: Mapping[str, str], problem: str) -> Outcome:
+    """Record that the grader could not grade a submission: a valid score-0 results.json that says why."""
+    extra = {"grading_failed": problem, "config_sha256": job["config_sha256"]}
+    return _write(job, failure_results(f"({problem})", extra_data=extra), problem, "")
 
 
 class _Pool:
@@ -119,16 +133,19 @@ class _Pool:
         while pending or self.busy:
             while pending and self.idle:
                 process, connection = self.idle.pop()
-                job = pending.pop()
-                connection.send(dict(job))
-                self.busy[connection] = (process, job, time.monotonic())
+                try:
+                    connection.send(dict(pending[-1]))
+                except OSError:  # the process died while idle: start another, the job waits for it
+                    self._replace(process, connection)
+                    continue
+                self.busy[connection] = (process, pending.pop(), time.monotonic())
             for connection in wait(list(self.busy), timeout=1.0):
                 process, job, _ = self.busy.pop(connection)
                 try:
                     outcome = connection.recv()
-                except (EOFError, OSError):
-                    self._replace(process, connection)
-                    outcome = self._failed(job, f"the grading process died (exit code {process.exitcode})")
+                except (EOFError, OSError):  # it died: let it finish dying, to read its exit code
+                    self._replace(process, connection, grace=5.0)
+                    outcome = write_failure(job, f"the grading process died (exit code {process.exitcode})")
                 else:
                     self.idle.append((process, connection))
                 done(outcome)
@@ -137,14 +154,10 @@ class _Pool:
                 if now - started > self.timeout:
                     del self.busy[connection]
                     self._replace(process, connection)
-                    done(self._failed(job, f"grading took longer than {self.timeout:g} s and was stopped"))
+                    done(write_failure(job, f"grading took longer than {self.timeout:g} s and was stopped"))
 
-    def _failed(self, job: Mapping[str, str], problem: str) -> Outcome:
-        extra = {"grading_failed": problem, "config_sha256": job["config_sha256"]}
-        return _write(job, failure_results(f"({problem})", extra_data=extra), problem, "")
-
-    def _replace(self, process: Any, connection: Connection) -> None:
-        _stop(process, connection)
+    def _replace(self, process: Any, connection: Connection, grace: float = 0.0) -> None:
+        _stop(process, connection, grace)
         self.idle.append(self._start())
 
     def close(self) -> None:
@@ -155,15 +168,16 @@ class _Pool:
             except OSError:
                 pass
         for process, connection in self.idle:
-            process.join(timeout=30)
-            _stop(process, connection)
+            _stop(process, connection, grace=30.0)
         for connection, (process, _, _) in self.busy.items():
             _stop(process, connection)
         self.idle, self.busy = [], {}
 
 
-def _stop(process: Any, connection: Connection) -> None:
+def _stop(process: Any, connection: Connection, grace: float = 0.0) -> None:
+    """Close our end, give the process `grace` seconds to end by itself, then terminate it, then kill it."""
     connection.close()
+    process.join(timeout=grace)
     if process.is_alive():
         process.terminate()
         process.join(timeout=10)
@@ -266,8 +280,9 @@ def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, j
     progress.resumed(len(outcomes))
     if not todo:
         return outcomes
-    wall = float(getattr(config.limits, "wall_seconds", 30))
-    pool = _Pool(min(jobs, len(todo)), str(config.path), timeout=max(120.0, 4 * wall + 30), serve=serve)
+    # A safety net only: the sandbox stops student code after wall_seconds; this stops a stuck grader.
+    timeout = max(120.0, 4 * config.limits.wall_seconds + 30)
+    pool = _Pool(min(jobs, len(todo)), str(config.path), timeout=timeout, serve=serve)
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)
@@ -285,37 +300,10 @@ def write_reports(submissions: Sequence[Submission], *, out: Path, config: Confi
     """Write `out`/gradebook.csv and `out`/report.html from the results in `out`; return the rows."""
     rows = [read_graded(submission, out) for submission in submissions]
     (out / "gradebook.csv").write_text(gradebook_csv(rows), encoding="utf-8", newline="")
-    (out / "report.html").write_text(render_report(rows, tests=config.tests, title=title, hints=_hints()),
-                                     encoding="utf-8")
+    hints = {mistake.name: mistake.hint for mistake in load_mistakes()}
+    report = render_report(rows, tests=config.tests, title=title, hints=hints)
+    (out / "report.html").write_text(report, encoding="utf-8")
     return rows
-
-
-def _hints() -> dict[str, str]:
-    try:
-        from autograder.judge.mistakes import load_mistakes
-
-        return {mistake.name: mistake.hint for mistake in load_mistakes()}
-    except Exception:  # noqa: BLE001 - the report is still useful with the mistakes' names alone
-        return {}
-
-
-@dataclass(frozen=True)
-class _Export:
-    root: Path
-    cleanup: Callable[[], None]
-
-
-def _open_export(export: Path) -> _Export:
-    if export.is_dir():
-        return _Export(export, lambda: None)
-    if export.is_file():
-        scratch = tempfile.TemporaryDirectory(prefix="autograder-export-")
-        try:
-            return _Export(unpack_export(export, Path(scratch.name)), scratch.cleanup)
-        except BaseException:
-            scratch.cleanup()
-            raise
-    raise ExportError(f"{export}: no such folder or zip file")
 
 
 def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = False,
@@ -324,34 +312,27 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
     """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     started = time.monotonic()
+    out = Path(out)
     try:
         config = load_config(config_path)
-        opened = _open_export(Path(export))
+        with opened_export(Path(export)) as root:
+            submissions, warnings = find_submissions(root, exclude=out)
+            for warning in warnings:
+                print(f"batch: {warning}", file=stderr)
+            out.mkdir(parents=True, exist_ok=True)
+            progress = Progress(len(submissions), stderr, tty=tty)
+            outcomes = run_batch(submissions, out=out, config=config, jobs=jobs or os.cpu_count() or 1,
+                                 regrade=regrade, progress=progress)
+            rows = write_reports(submissions, out=out, config=config, title=f"Class report: {Path(export).name}")
     except (ConfigError, ExportError) as error:
         print(f"batch: {error}", file=stderr)
         return 2
-    try:
-        submissions, warnings = find_submissions(opened.root, exclude=Path(out))
-        for warning in warnings:
-            print(f"batch: {warning}", file=stderr)
-        out.mkdir(parents=True, exist_ok=True)
-        progress = Progress(len(submissions), stderr, tty=tty)
-        try:
-            outcomes = run_batch(submissions, out=out, config=config, jobs=jobs or os.cpu_count() or 1,
-                                 regrade=regrade, progress=progress)
-        except KeyboardInterrupt:
-            print("\nbatch: interrupted; run the same command again to grade the rest.", file=stderr)
-            return 130
-        rows = write_reports(submissions, out=out, config=config, title=f"Class report: {Path(export).name}")
-    except ExportError as error:
-        print(f"batch: {error}", file=stderr)
-        return 2
-    finally:
-        opened.cleanup()
-    kinds = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in ("graded", "resumed")}
+    except KeyboardInterrupt:
+        print("\nbatch: interrupted; run the same command again to grade the rest.", file=stderr)
+        return 130
+    kinds = Counter(outcome.kind for outcome in outcomes)
     failed = sum(1 for row in rows if not row.graded)
     print(f"{len(rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
           f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
           f"Gradebook: {out / 'gradebook.csv'}\nClass report: {out / 'report.html'}", file=stdout)
     return 0
-

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import stat
+import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import yaml
 
@@ -133,3 +135,15 @@ def unpack_export(export: Path, into: Path) -> Path:
     if len(entries) == 1 and entries[0].is_dir() and not (into / METADATA).exists():
         return entries[0]
     return into
+
+
+@contextmanager
+def opened_export(export: Path) -> Iterator[Path]:
+    """The export as a folder: itself, or a zip unpacked into a temporary folder removed afterwards."""
+    if export.is_dir():
+        yield export
+    elif export.is_file():
+        with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
+            yield unpack_export(export, Path(scratch))
+    else:
+        raise ExportError(f"{export}: no such folder or zip file")

@@ -73,7 +73,11 @@ def locate(submission: Path) -> Located:
             if chosen.size > MAX_FILE_BYTES:
                 notes.append(f"`{chosen.path}` is larger than {MAX_FILE_BYTES // 1000} kB; it was not read.")
                 continue
-            files[name] = chosen.read()
+            try:
+                files[name] = chosen.read()
+            except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
+                notes.append(f"`{chosen.path}` could not be read (a damaged or encrypted file?); upload it again.")
+                continue
             if chosen.path.name != name:
                 notes.append(f"Found `{chosen.path}` and graded it as `{name}` (the name should be exactly `{name}`).")
             if len(matches) > 1:

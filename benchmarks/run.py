@@ -93,31 +93,42 @@ class Finished:
     tree_peak: int | None = None  # the largest sum of RSS over its process tree, sampled (None: not sampled)
 
 
-def run_process(command: Sequence[str], *, sample_tree: bool = False, cwd: Path = ROOT) -> Finished:
-    """Run a command, output discarded; wait4 gives the largest RSS of it and every descendant it waited for."""
-    started = time.perf_counter()
-    process = subprocess.Popen(list(command), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE if not sample_tree else subprocess.DEVNULL)
-    sampler = TreeSampler(process.pid) if sample_tree else None
-    if process.stderr is not None:
-        errors = process.stderr.read()
-        process.stderr.close()
-    else:
-        errors = b""
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+# A small launcher runs each command: a child's ru_maxrss counts its parent's memory at the fork
+# (the kernel keeps the high-water mark of the address space it left at exec), so commands must not
+# be started from this process, which holds the big arrays of figure 1. The launcher's own few MB
+# are the floor of every ru_maxrss measured.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "code": os.waitstatus_to_exitcode(status), "max_rss": usage.ru_maxrss * 1024}))
+"""
+
+
+def run_process(command: Sequence[str], *, sample_tree: bool = False) -> Finished:
+    """Run a command from the launcher, output discarded: its wall time from start to exit, and (wait4) the
+    largest RSS of it and every descendant it waited for; with `sample_tree`, also its tree's summed RSS."""
+    launcher = subprocess.Popen([PYTHON, "-I", "-S", "-c", LAUNCHER, *command], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sampler = TreeSampler(launcher.pid) if sample_tree else None
+    out, errors = launcher.communicate()
     if sampler is not None:
         sampler.stop()
-    if process.returncode != 0:
-        PROBLEMS.append(f"`{' '.join(command)}` exited with {process.returncode}: "
+    try:
+        report = json.loads(out)
+    except ValueError:
+        report = {"seconds": float("nan"), "code": launcher.returncode, "max_rss": 0}
+    if report["code"] != 0:
+        PROBLEMS.append(f"`{' '.join(command)}` exited with {report['code']}: "
                         f"{errors.decode(errors='replace')[-500:]}")
-    return Finished(seconds, process.returncode, usage.ru_maxrss * 1024,
+    return Finished(report["seconds"], report["code"], report["max_rss"],
                     sampler.peak if sampler is not None else None)
 
 
 class TreeSampler:
-    """Samples, every few milliseconds, the summed RSS of a process and all its descendants (Linux /proc)."""
+    """Samples, every few milliseconds, the summed RSS of the descendants of a process (Linux /proc)."""
 
     def __init__(self, root: int, interval: float = 0.002):
         self.root, self.interval, self.peak = root, interval, 0
@@ -145,7 +156,7 @@ class TreeSampler:
             pid = int(entry.name)
             children.setdefault(int(fields[1]), []).append(pid)
             rss[pid] = int(fields[21]) * self.page
-        total, stack = 0, [self.root]
+        total, stack = 0, list(children.get(self.root, ()))
         while stack:
             pid = stack.pop()
             total += rss.get(pid, 0)
@@ -170,7 +181,11 @@ def fmt_seconds(seconds: float) -> str:
 def fmt_bytes(count: int | None) -> str:
     if count is None:
         return "-"
-    return f"{count / 2 ** 20:.1f} MiB" if count < 2 ** 30 else f"{count / 2 ** 30:.2f} GiB"
+    return f"{count / 1e6:.1f} MB"  # decimal megabytes, as the targets are stated
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def verdict(ok: bool) -> str:
@@ -278,7 +293,7 @@ def figure_truth(quick: bool) -> None:
     lengths = ", ".join(str(problem.length) for problem in problems)
     NOTES.append(f"3. The judge's truth: lstm_model.finite_difference_bars on the {len(problems)} default problems "
                  f"(T = {lengths}), one batched forward pass each. Loop baseline: plain-Python scalar forward pass "
-                 f"rerun twice (+/- step) per node per step and once each way for w_ix ({loop_runs} runs); "
+                 f"rerun twice (+/- step) per node per step and once each way for w_ix ({plural(loop_runs, 'run')}); "
                  f"it agrees with the judge's truth to {worst:.1g} (relative to each bar's largest value).")
     ROWS.append(Row(f"3. LSTM FD truth, {len(problems)} problems, T <= {max(p.length for p in problems)}", str(runs),
                     fmt_seconds(seconds), f"{fmt_seconds(loop_seconds)} loop", f"{loop_seconds / seconds:,.1f}x faster",
@@ -373,7 +388,7 @@ def figure_batch(quick: bool, scratch: Path, grades: list[Finished]) -> None:
         rate = statistics.median(rates)
         NOTES.append(f"5. `python -m autograder batch EXPORT --out DIR --jobs 2` on {BATCH_SIZE} submission folders "
                      f"cycling through reference/ and the {len(list((ROOT / 'submissions_sample').iterdir()))} samples; "
-                     f"submissions per second = {BATCH_SIZE} / wall time of the whole command ({runs} runs, fresh --out "
+                     f"submissions per second = {BATCH_SIZE} / wall time of the whole command ({plural(runs, 'run')}, fresh --out "
                      f"each). Baseline: one `grade` process per submission, in turn, on every "
                      f"{10 if not quick else 40}th of them ({len(sequential)}). Batch peak memory: ru_maxrss, the largest "
                      f"single process of the batch run ({os.cpu_count()} CPUs on this machine).")
@@ -385,7 +400,8 @@ def figure_batch(quick: bool, scratch: Path, grades: list[Finished]) -> None:
     NOTES.append(f"5. Memory of one grading: ru_maxrss (wait4) of {len(grades) + 1} `grade` subprocesses, the largest single "
                  f"process among each grade process and its waited-for worker children: {fmt_bytes(largest)}. Summed "
                  f"RSS of the whole process tree of one grading of reference/ (grader, zygote, supervisors, "
-                 f"children; /proc sampled every 2 ms; shared pages counted once per process, so an upper bound): "
+                 f"children; /proc sampled every 2 ms; a page shared by several processes is counted in each, so this is an "
+                 f"upper bound): "
                  f"{fmt_bytes(sampled.tree_peak)}. The target is checked against the larger of the two.")
     worst = max(largest, sampled.tree_peak or 0)
     ROWS.append(Row("5. memory of one grading", str(len(grades) + 1), fmt_bytes(worst), "-", "-", "-",
@@ -419,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions: a fast smoke run")
     args = parser.parse_args(argv)
+    for collected in (ROWS, NOTES, PROBLEMS):
+        collected.clear()
     print(f"Benchmarks ({'quick' if args.quick else 'full'} run) on {machine()}")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="autograder-bench-") as scratch:

@@ -201,12 +201,14 @@ class BrokenSandbox:
 
 
 def faulty_serve(connection, config_path):
-    """A pool process whose grader fails on `*_crash` submissions and dies on `*_die` ones."""
+    """A pool process whose grader fails on `*_crash` submissions, dies on `*_die` ones and hangs on `*_hang` ones."""
     config = load_config(config_path)
     with Sandbox() as sandbox:
         while (job := connection.recv()) is not None:
             if job["id"].endswith("_die"):
                 os._exit(9)
+            if job["id"].endswith("_hang"):
+                time.sleep(600)
             chosen = BrokenSandbox() if job["id"].endswith("_crash") else sandbox
             connection.send(batch.grade_into(job, config=config, sandbox=chosen))
 
@@ -237,6 +239,19 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     again = batch.run_batch(submissions, out=out, config=config, jobs=2, regrade=False, progress=progress,
                             serve=faulty_serve)
     assert sorted((o.id, o.kind) for o in again if o.kind != "resumed") == [("a_crash", "failed"), ("b_die", "failed")]
+
+
+def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
+    """A submission whose grading overruns the pool's time-out fails with the reason; the next one is still graded."""
+    jobs = [{"id": name, "path": str(ROOT / "reference"), "out": str(tmp_path / name), "fingerprint": "f",
+             "config_sha256": "c"} for name in ("a_hang", "b_ok")]
+    pool, outcomes = batch._Pool(1, str(ROOT / "autograder" / "default.yaml"), timeout=3, serve=faulty_serve), []
+    try:
+        pool.run(jobs, outcomes.append)
+    finally:
+        pool.close()
+    assert [(o.id, o.kind, o.problem) for o in outcomes] == [
+        ("a_hang", "failed", "grading took longer than 3 s and was stopped"), ("b_ok", "graded", None)]
 
 
 def test_progress_on_a_terminal_is_one_updating_line():

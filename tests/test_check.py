@@ -66,12 +66,12 @@ def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden
 def test_the_closing_lines_say_whether_gradescope_runs_more():
     """With no hidden tests the check's score is the score; otherwise it says how many more run, of which kind."""
     assert closing_lines(Counter()) == (
-        "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback "
+        "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
         "for them. There are no hidden tests: this is your score.\n")
     assert closing_lines(Counter({"hidden": 2, "after_due_date": 1})) == (
-        "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback "
-        "for them. It also runs 3 more tests that this check does not (2 never shown to you, 1 shown after the "
-        "due date); they count toward your final score.\n")
+        "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
+        "for them. It also runs 3 more tests that this check does not (2 never shown to you, 1 shown after\n"
+        "the due date); they count toward your final score.\n")
     assert "It also runs 1 more test that" in closing_lines(Counter({"after_published": 1}))
 
 
@@ -101,15 +101,20 @@ def test_a_missing_folder_is_reported_not_graded():
 
 
 def test_the_kits_own_files_are_not_graded(tmp_path):
-    """In a kit folder the `autograder` package (which has its own adder.py) and check.py are left out."""
+    """In a kit folder the `autograder` package (which has its own adder.py), check.py and other files are left out."""
     (tmp_path / "autograder" / "judge").mkdir(parents=True)
-    (tmp_path / "autograder" / "__main__.py").write_text("")
+    (tmp_path / "autograder" / "kit.json").write_text("{}")
     (tmp_path / "autograder" / "judge" / "adder.py").write_text("")
     (tmp_path / "check.py").write_text("")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "numpy.py").write_text("")
     (tmp_path / "work").mkdir()
-    (tmp_path / "work" / "lstm_bptt.py").write_text("")
+    (tmp_path / "work" / "LSTM_bptt.py").write_text("")
+    (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
-        assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == ["work", "work/lstm_bptt.py"]
+        assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
+            "Adder.py", "work", "work/LSTM_bptt.py"]
+        assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
     with student_files(plain) as folder:
         assert folder == plain

@@ -111,3 +111,15 @@ def test_an_oversized_file_is_not_read(tmp_path):
     found = locate(make(tmp_path, {"adder.py": b"#" * (MAX_FILE_BYTES + 1)}))
     assert found.files == {}
     assert found.notes == ("`adder.py` is larger than 1000 kB; it was not read.",)
+
+
+def test_a_damaged_zip_member_is_a_note_not_a_crash(tmp_path):
+    """A zip whose member fails its checksum gives a note asking for a new upload."""
+    archive = zip_of(tmp_path / "up.zip", {"adder.py": b"U = [[1, 1], [1, 1], [1, 1]]" * 10})
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"U = [[")
+    data[start:start + 4] = b"XXXX"
+    archive.write_bytes(bytes(data))
+    found = locate(archive)
+    assert found.files == {}
+    assert found.notes == ("`adder.py` could not be read (a damaged or encrypted file?); upload it again.",)

@@ -3,6 +3,8 @@
 import math
 import os
 import pwd
+import shutil
+import subprocess
 import tempfile
 import textwrap
 import threading
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.sandbox import WORKER_USER, resolve_user
+from autograder.worker.sandbox import WORKER_USER, resolve_user, scratch_folder
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -40,18 +42,18 @@ def names(sandbox, text, wanted=("U", "V", "W", "b_h", "b_y")):
     return sandbox.run(task, {"adder.py": source(text)}, Limits())
 
 
-def worker_processes():
-    """Pids of the worker user's processes (root only)."""
-    uid = pwd.getpwnam(WORKER_USER).pw_uid
-    found = []
-    for name in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{name}/status") as status:
-                if any(line.startswith("Uid:") and int(line.split()[1]) == uid for line in status):
-                    found.append(int(name))
-        except (OSError, ValueError):
-            pass
-    return found
+@pytest.fixture
+def shared_folder():
+    """A folder the worker may write to, for the notes left by a task's processes."""
+    folder = tempfile.mkdtemp()
+    os.chmod(folder, 0o1777)
+    yield Path(folder)
+    shutil.rmtree(folder)
+
+
+def alive(pids):
+    """Those of `pids` that still exist (reaped processes leave /proc)."""
+    return [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
 
 
 # -- the two tasks -----------------------------------------------------------------------------
@@ -354,14 +356,21 @@ def test_a_growing_memory_bomb_is_stopped_too(sandbox):
     assert result.replies[0]["error"].startswith("ran out of memory (limit 300 MB)")
 
 
-def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox):
+def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox, shared_folder):
     """Forking without end stops at the process limit, and no process of it survives the task."""
-    result = call(sandbox, "import os\ndef f():\n    while True:\n        os.fork()\n",
-                  limits=Limits(processes=16, wall_seconds=10))
+    pids = shared_folder / "pids"
+    result = call(sandbox, f"""
+        import os
+        def f():
+            while True:
+                if os.fork() == 0:
+                    with open({str(pids)!r}, "a") as out:
+                        out.write(f"{{os.getpid()}}\\n")
+    """, limits=Limits(processes=16, wall_seconds=10))
     assert result.failure is None
     assert "BlockingIOError" in result.replies[0]["error"]
-    if ROOT:
-        assert worker_processes() == []
+    forked = [int(line) for line in pids.read_text().split()]
+    assert forked and alive(forked) == []
 
 
 def test_huge_output_is_cut_with_a_note(sandbox):
@@ -384,11 +393,9 @@ def test_a_file_larger_than_the_limit_cannot_be_written(sandbox):
     assert "File too large" in result.replies[0]["error"]
 
 
-def test_a_daemon_is_dead_when_run_returns():
+def test_a_daemon_is_dead_when_run_returns(shared_folder):
     """A double-forked daemon that would write a file later is killed before run() returns."""
-    shared = tempfile.mkdtemp()
-    os.chmod(shared, 0o1777)
-    marker, pidfile = os.path.join(shared, "marker"), os.path.join(shared, "pid")
+    marker, pidfile = str(shared_folder / "marker"), str(shared_folder / "pid")
     with Sandbox() as box:
         result = call(box, f"""
             import os, time
@@ -409,14 +416,7 @@ def test_a_daemon_is_dead_when_run_returns():
         time.sleep(2)
         pid = int(Path(pidfile).read_text())
     assert not os.path.exists(marker)
-    assert not os.path.exists(f"/proc/{pid}")
-    if ROOT:
-        left = worker_processes()
-        for p in left:
-            print("LEFT", p, open(f"/proc/{p}/status").read()[:400], open(f"/proc/{p}/cmdline").read())
-            pp = int([l for l in open(f"/proc/{p}/status") if l.startswith("PPid")][0].split()[1])
-            print("PARENT", pp, open(f"/proc/{pp}/status").read()[:300])
-        assert left == []
+    assert alive([pid]) == []
 
 
 # -- isolation ---------------------------------------------------------------------------------
@@ -462,6 +462,22 @@ def test_a_dead_zygote_is_restarted_on_the_next_run():
     assert result.replies == [{"value": 2.0}]
 
 
+def test_folders_of_dead_graders_are_removed_at_start():
+    """A new sandbox removes the folders that a killed grader left behind, and keeps live ones."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    scratch = scratch_folder() or tempfile.gettempdir()
+    stale = tempfile.mkdtemp(prefix=f"rnn-sandbox-{dead.pid}-", dir=scratch)
+    live = tempfile.mkdtemp(prefix=f"rnn-sandbox-{os.getpid()}-", dir=scratch)
+    try:
+        with Sandbox():
+            assert not os.path.exists(stale)
+            assert os.path.exists(live)
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(live)
+
+
 def test_bad_file_names_are_refused(sandbox):
     """Only plain file names can be handed to the worker."""
     with pytest.raises(ValueError, match="not a plain file name"):
@@ -499,11 +515,11 @@ def test_the_worker_cannot_read_the_reference_solutions(sandbox):
 @root_only
 def test_the_worker_cannot_write_a_root_owned_folder(sandbox):
     """As root, the worker cannot create files in a folder owned by root."""
-    folder = tempfile.mkdtemp()
-    os.chmod(folder, 0o755)
-    result = call(sandbox, f"def f():\n    open({folder + '/results.json'!r}, 'w').write('{{}}')\n")
-    assert "PermissionError" in result.replies[0]["error"]
-    assert os.listdir(folder) == []
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)
+        result = call(sandbox, f"def f():\n    open({folder + '/results.json'!r}, 'w').write('{{}}')\n")
+        assert "PermissionError" in result.replies[0]["error"]
+        assert os.listdir(folder) == []
 
 
 @root_only

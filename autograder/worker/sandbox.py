@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import re
 import secrets
 import selectors
@@ -27,8 +26,14 @@ import time
 import weakref
 from dataclasses import dataclass
 
+try:
+    import pwd
+except ImportError:  # Windows: importable, but Sandbox() says it cannot work there
+    pwd = None
+
 INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
 WORKER_USER = "rnn-worker"
+BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 SUPERVISOR_NAME = "rnn-supervisor"  # as inside.py names its supervisors (their /proc comm)
 SETUP_HINT = "run ./setup.sh as root to set the worker up"
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
@@ -77,6 +82,8 @@ class Sandbox:
     """Runs tasks on students' files; `run` may be called from several threads at once."""
 
     def __init__(self, *, python: str | None = None, user: str | None = "auto"):
+        if pwd is None or not hasattr(socket, "send_fds"):
+            raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
         self._python = resolve_python(python)
         self._uid, self._gid = resolve_user(user)
         if self._uid is not None:
@@ -85,7 +92,9 @@ class Sandbox:
         self._zygote: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._zygote_log = None
-        self._base = tempfile.mkdtemp(prefix="rnn-sandbox-", dir=scratch_folder())
+        scratch = scratch_folder()
+        remove_stale_folders(scratch)
+        self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
         self._remove_base = weakref.finalize(self, shutil.rmtree, self._base, ignore_errors=True)
         try:
             # Task folders live here under unguessable names: the worker user may pass, not list.
@@ -363,9 +372,9 @@ class Collector:
             record = parse_reply(line)
             if self.done or record is None:
                 self.problem = "sent something that is not data"
-            elif "done" in record:
+            elif record == {"done": True}:
                 self.done = True
-            elif "fatal" in record:
+            elif len(record) == 1 and type(record.get("fatal")) is str:
                 self.fatal = record["fatal"][:200]
             elif len(self.replies) < self.expected and is_reply(record, self.kind):
                 self.replies.append(record)
@@ -482,6 +491,27 @@ def scratch_folder() -> str | None:
     if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) and os.stat(shm).st_mode & 0o1777 == 0o1777:
         return shm
     return None
+
+
+def remove_stale_folders(scratch: str | None) -> None:
+    """Remove sandbox folders left by graders that died without close() (killed, os._exit)."""
+    scratch = scratch or tempfile.gettempdir()
+    pattern = re.compile(re.escape(BASE_PREFIX) + r"(\d+)-")
+    try:
+        names = os.listdir(scratch)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.match(name)
+        path = os.path.join(scratch, name)
+        if match is None or os.lstat(path).st_uid != os.geteuid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # alive, another user's
 
 
 def check_reachable(path: str) -> None:
