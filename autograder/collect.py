@@ -56,7 +56,8 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
         return result.replies[0]["names"], result.output
-    return _task_problem(name, result), result.output
+    problem = _task_problem(name, result).replace("`" * 3, "'" * 3)
+    return f"Your `{name}` could not be loaded:\n\n```\n{problem}\n```", result.output
 
 
 def _collect_calls(located: Located, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox,

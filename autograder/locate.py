@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ def locate(submission: Path) -> Located:
             except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
                 notes.append(f"`{chosen.path}` could not be read (a damaged or encrypted file?); upload it again.")
                 continue
+            if not _is_utf8(files[name]):
+                files[name] = _to_utf8(files[name])
+                notes.append(f"`{chosen.path}` is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).")
             if chosen.path.name != name:
                 notes.append(f"Found `{chosen.path}` and graded it as `{name}` (the name should be exactly `{name}`).")
             if len(matches) > 1:
@@ -90,6 +94,23 @@ def locate(submission: Path) -> Located:
     if not candidates and not notes:
         notes.append("Your submission is empty: no files were uploaded.")
     return Located(files, tuple(notes))
+
+
+def _is_utf8(content: bytes) -> bool:
+    """UTF-8, or a Python file that declares its own encoding (PEP 263)."""
+    try:
+        content.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return re.search(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(content.splitlines()[:2]), re.M) is not None
+
+
+def _to_utf8(content: bytes) -> bytes:
+    """Windows-1252 (what editors on Windows write), else Latin-1 (which decodes anything), as UTF-8."""
+    try:
+        return content.decode("cp1252").encode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1").encode("utf-8")
 
 
 def _canonical(path: PurePosixPath) -> str | None:

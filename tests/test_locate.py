@@ -123,3 +123,16 @@ def test_a_damaged_zip_member_is_a_note_not_a_crash(tmp_path):
     found = locate(archive)
     assert found.files == {}
     assert found.notes == ("`adder.py` could not be read (a damaged or encrypted file?); upload it again.",)
+
+
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252_with_a_note(tmp_path):
+    """An adder.py saved by a Windows editor is converted to UTF-8, and the student is told."""
+    found = locate(make(tmp_path, {"adder.py": "# poids trouvés\r\nU = 1\r\n".encode("cp1252")}))
+    assert found.files == {"adder.py": "# poids trouvés\r\nU = 1\r\n".encode("utf-8")}
+    assert found.notes == ("`adder.py` is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).",)
+
+
+def test_a_python_file_declaring_its_encoding_is_left_alone(tmp_path):
+    """A PEP 263 coding line means Python itself will decode the file: its bytes are kept."""
+    content = "# -*- coding: latin-1 -*-\n# é\nU = 1\n".encode("latin-1")
+    assert locate(make(tmp_path, {"adder.py": content})).files == {"adder.py": content}

@@ -30,8 +30,11 @@ def run_autograder(submission: Path, root: Path) -> dict:
 def test_each_sample_gets_its_expected_scores(case, tmp_path):
     """A sample's results.json is valid, scores what its expected.yaml says per question, and shows its feedback."""
     expected = yaml.safe_load((case / "expected.yaml").read_text())
+    if expected.get("root_only") and os.geteuid() != 0:
+        pytest.skip("this protection needs root: not root, the worker runs as you (README, security model)")
     results = run_autograder(case, tmp_path)
     assert_valid_results(results)
+    assert "FORGED" not in json.dumps(results), "a submission's forged text reached results.json"
     scores = {question: score for question, (score, _) in question_scores(results).items()}
     assert scores == {q: pytest.approx(float(s)) for q, s in expected["scores"].items()}
     shown = results["output"] + "\n".join(t.get("output", "") for t in results["tests"])

@@ -301,15 +301,16 @@ def test_a_single_value_too_large_is_an_error_of_that_call(sandbox):
 # -- limits ------------------------------------------------------------------------------------
 
 
-def test_an_endless_call_times_out_and_the_next_call_still_runs(sandbox):
-    """A call that never returns is stopped after call_seconds; the following call is answered."""
+def test_an_endless_call_times_out_and_the_later_calls_are_not_made(sandbox):
+    """A call that never returns is stopped after call_seconds; later calls are skipped, bounding the task."""
     result = call(sandbox, """
         def f(k):
             while k == 0:
                 pass
             return k
-    """, calls=[{"k": 0}, {"k": 1}], limits=Limits(call_seconds=0.5))
-    assert result.replies == [{"error": "timed out after 0.5 s"}, {"value": 1.0}]
+    """, calls=[{"k": 1}, {"k": 0}, {"k": 2}], limits=Limits(call_seconds=0.5))
+    assert result.replies == [{"value": 1.0}, {"error": "timed out after 0.5 s"},
+                              {"error": "not called: an earlier call timed out after 0.5 s"}]
     assert result.failure is None
 
 

