@@ -341,7 +341,7 @@ def test_a_memory_bomb_is_an_out_of_memory_error(sandbox, allocation):
     """Allocating more than memory_mb fails that call with 'ran out of memory' and the limit."""
     result = call(sandbox, f"import numpy as np\ndef f():\n    return {allocation}\n")
     assert result.failure is None
-    assert result.replies[0]["error"].startswith("ran out of memory (limit 1024 MB)\nTraceback")
+    assert result.replies[0]["error"].startswith("ran out of memory (limit 512 MB)\nTraceback")
     assert "MemoryError" in result.replies[0]["error"]
 
 

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 try:
     import pwd
@@ -59,14 +59,14 @@ class SandboxError(RuntimeError):
 class Limits:
     """What one task may use. Times are seconds."""
 
-    call_seconds: float = 5.0  # per call of the student's function (an alarm inside the worker)
-    wall_seconds: float = 30.0  # per task (hard: everything is killed)
-    cpu_seconds: int = 30  # RLIMIT_CPU
-    memory_mb: int = 1024  # RLIMIT_AS
-    processes: int = 32  # RLIMIT_NPROC (on top of the user's own processes when not a dedicated user)
-    file_size_mb: int = 16  # RLIMIT_FSIZE
-    output_bytes: int = 65536  # captured stdout+stderr kept (the rest is cut with a note)
-    reply_bytes: int = 4_000_000  # more replies than this fail the task
+    call_seconds: float = field(default=5.0, metadata={"doc": "Seconds one call of the student's function may take (its import too); after a timeout the remaining calls are skipped."})
+    wall_seconds: float = field(default=30.0, metadata={"doc": "Seconds one question's whole worker task may take; then every process of it is killed."})
+    cpu_seconds: int = field(default=30, metadata={"doc": "CPU seconds the worker may use (RLIMIT_CPU)."})
+    memory_mb: int = field(default=512, metadata={"doc": "Address space of the worker in MB (RLIMIT_AS); keep it below the container's memory (Gradescope: about 768 MB)."})
+    processes: int = field(default=32, metadata={"doc": "Processes the worker user may run at once (RLIMIT_NPROC): bounds fork bombs."})
+    file_size_mb: int = field(default=16, metadata={"doc": "Largest file the worker may write, in MB (RLIMIT_FSIZE)."})
+    output_bytes: int = field(default=65536, metadata={"doc": "How much of the student's printed output is kept (instructors see it); the rest is cut with a note."})
+    reply_bytes: int = field(default=4_000_000, metadata={"doc": "Largest answer the worker may send back, in bytes; more fails the task."})
 
 
 @dataclass(frozen=True)
