@@ -7,7 +7,8 @@
 # As root (Gradescope, CI) it also makes grading safe for untrusted code:
 #   - the virtual environment lives in /opt/rnn-autograder/venv, readable by every user, so the
 #     unprivileged worker can start Python and import numpy; ./.venv links to it;
-#   - it creates the worker user `rnn-worker` (no home, no shell, no password);
+#   - it creates the worker users `rnn-worker` (and rnn-worker1..7 for a TA's parallel batch runs;
+#     no home, no shell, no password);
 #   - it closes this folder (reference solutions, configuration) to every other user.
 # Not root (a TA's laptop): ./.venv in this folder, and the worker runs as you.
 set -euo pipefail
@@ -53,9 +54,12 @@ requirements=$here/requirements.txt
 if [ "$(id -u)" = 0 ]; then
   [ "$venv" = "$here/.venv" ] || ln -sfn "$venv" "$here/.venv"
   chmod -R a+rX "$venv"
-  if ! id "$worker_user" >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$worker_user"
-  fi
+  # One user per concurrent grading (a TA's batch runs several at once; Gradescope, one).
+  for name in "$worker_user" "$worker_user"{1..7}; do
+    if ! id "$name" >/dev/null 2>&1; then
+      useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
+    fi
+  done
   chmod -R go-rwx "$here"
 fi
 echo "setup.sh: ready ($("$venv/bin/python" --version), $venv). Activate it with: . .venv/bin/activate"

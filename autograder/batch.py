@@ -7,6 +7,7 @@ import io
 import json
 import multiprocessing
 import os
+import pwd
 import signal
 import sys
 import time
@@ -26,7 +27,7 @@ from autograder.locate import locate
 from autograder.report.classreport import render_report
 from autograder.report.gradebook import GradedSubmission, gradebook_csv
 from autograder.report.results import failure_results, write_results
-from autograder.worker.sandbox import Sandbox
+from autograder.worker.sandbox import WORKER_USER, Sandbox
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,27 @@ def fingerprint(path: Path) -> str:
 
 # ---------------------------------------------------------------- the pool
 
-def _serve(connection: Connection, config_path: str | None) -> None:
+def worker_user(slot: int) -> str:
+    """The user that runs students' code for pool process `slot`: one user per slot when root, so that
+    one student's code cannot signal or starve another's task running at the same time."""
+    base = os.environ.get("AUTOGRADER_WORKER_USER", WORKER_USER)
+    name = base if slot == 0 else f"{base}{slot}"
+    if os.geteuid() != 0:
+        return "auto"  # not root: the worker runs as you, whatever the slot
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return "auto"  # fewer users than slots (an old setup.sh): they share `rnn-worker`
+    return name
+
+
+def _serve(connection: Connection, config_path: str | None, user: str = "auto") -> None:
     """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool in order
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
     try:
-        sandbox = Sandbox()
+        sandbox = Sandbox(user=user)
     except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
         problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
         while (job := _next_job(connection)) is not None:
@@ -117,14 +132,17 @@ class _Pool:
         self.timeout = timeout
         self.idle: list[tuple[Any, Connection]] = []
         self.busy: dict[Connection, tuple[Any, Mapping[str, str], float]] = {}
-        for _ in range(size):
-            self.idle.append(self._start())
+        self.slots: dict[Connection, int] = {}  # each process's slot, kept by its replacement
+        for slot in range(size):
+            self.idle.append(self._start(slot))
 
-    def _start(self) -> tuple[Any, Connection]:
+    def _start(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=self.serve, args=(theirs, self.config_path), name="autograder-batch")
+        process = self.context.Process(target=self.serve, args=(theirs, self.config_path, worker_user(slot)),
+                                       name="autograder-batch")
         process.start()
         theirs.close()
+        self.slots[ours] = slot
         return process, ours
 
     def run(self, jobs: Sequence[Mapping[str, str]], done: Callable[[Outcome], None]) -> None:
@@ -158,7 +176,7 @@ class _Pool:
 
     def _replace(self, process: Any, connection: Connection, grace: float = 0.0) -> None:
         _stop(process, connection, grace)
-        self.idle.append(self._start())
+        self.idle.append(self._start(self.slots.pop(connection)))
 
     def close(self) -> None:
         """Stop every process: idle ones are asked to finish, busy ones are stopped."""

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -200,7 +201,7 @@ class BrokenSandbox:
         raise SandboxError("the worker user rnn-worker does not exist")
 
 
-def faulty_serve(connection, config_path):
+def faulty_serve(connection, config_path, user="auto"):
     """A pool process whose grader fails on `*_crash` submissions, dies on `*_die` ones and hangs on `*_hang` ones."""
     config = load_config(config_path)
     with Sandbox() as sandbox:
@@ -284,3 +285,18 @@ def test_the_output_folder_inside_the_export_is_not_a_submission(tmp_path):
     (tmp_path / "graded").mkdir()
     again, _ = find_submissions(tmp_path, exclude=tmp_path / "graded")
     assert [s.id for s in submissions] == [s.id for s in again] == ["alice"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="separate worker users need root")
+def test_concurrent_gradings_run_students_code_as_different_users(tmp_path):
+    """As root, the two pool processes run students' code as two different unprivileged users."""
+    export = tmp_path / "export"
+    for index in range(8):
+        (export / f"s{index}").mkdir(parents=True)
+        (export / f"s{index}" / "adder.py").write_text("import os, time\nprint('uid', os.getuid())\ntime.sleep(0.3)\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(tmp_path / "out"),
+                           "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    uids = {int(uid) for uid in re.findall(r"uid (\d+)", "".join(p.read_text() for p in (tmp_path / "out").rglob("output.txt")))}
+    assert len(uids) == 2 and 0 not in uids
+    assert uids <= {pwd.getpwnam(name).pw_uid for name in ("rnn-worker", "rnn-worker1")}
