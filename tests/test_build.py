@@ -101,7 +101,11 @@ def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
     assert setup.returncode == 0, setup.stderr
     if not (source / ".venv").exists():  # not root: setup.sh leaves the environment where it is
         (source / ".venv").symlink_to(venv)
-    for case in (ROOT / "reference", ROOT / "submissions_sample" / "lstm_c_bar_without_carry"):
+    samples = ROOT / "submissions_sample"
+    cases = [ROOT / "reference", samples / "lstm_c_bar_without_carry"]
+    if os.geteuid() == 0:  # the protections that need root, in Gradescope's own layout
+        cases += [samples / name for name in ("hostile_exfiltrate_config", "hostile_forge_atexit", "hostile_forge_daemon")]
+    for case in cases:
         shutil.rmtree(tmp_path / "submission", ignore_errors=True)
         shutil.rmtree(tmp_path / "results", ignore_errors=True)
         shutil.copytree(case, tmp_path / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
@@ -110,6 +114,7 @@ def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
         assert done.returncode == 0, done.stderr
         results = json.loads((tmp_path / "results" / "results.json").read_text())
         assert_valid_results(results)
+        assert "FORGED" not in json.dumps(results) and "LEAKED" not in json.dumps(results)
         hidden = [t for t in results["tests"] if t["number"] == "2.9"]
         assert [(t["name"], t["visibility"]) for t in hidden] == [(SECRET_NAME, "hidden")]
         others = dict(results, tests=[t for t in results["tests"] if t["number"] != "2.9"])
