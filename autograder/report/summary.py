@@ -19,7 +19,8 @@ def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]
 
 
 def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -> str:
-    """The summary: the total, each question's score, each test with a mark, and the feedback of failures."""
+    """The summary: the total, each question's score, each test with a mark, and the feedback of failures
+    and of informational (0-point) tests."""
     tests = results.get("tests", [])
     total = sum(t.get("max_score", 0) for t in tests)
     lines = [f"{title}: {_points(results.get('score', 0))} / {_points(total)} points"]
@@ -33,7 +34,8 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
             mark = "ok  " if test["status"] == "passed" else "FAIL"
             lines.append(f"  {mark} {test.get('number', '')} {test['name']}  "
                          f"({_points(test['score'])} / {_points(test['max_score'])})")
-            if details and test["status"] != "passed" and test.get("output"):
+            informational = test["max_score"] == 0  # e.g. part (c)'s demonstration: worth reading, worth no points
+            if details and (test["status"] != "passed" or informational) and test.get("output"):
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
     return "\n".join(lines) + "\n"
 
