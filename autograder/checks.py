@@ -28,7 +28,7 @@ def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callabl
     def run(params: Any, collected: Collected) -> Verdict:
         if isinstance(collected.adder, str):
             return Verdict(0.0, collected.adder)
-        weights = adder.read_adder_weights(collected.adder)
+        weights = adder.read_adder_weights(collected.adder, file_name=collected.adder_file)
         if isinstance(weights, str):
             return Verdict(0.0, weights)
         return judge(weights, params)

@@ -21,6 +21,7 @@ class Collected:
     """What came back from the student's files, as plain data, or why nothing did (in the student's terms)."""
 
     adder: Mapping[str, Any] | str
+    adder_file: str = "adder.py"  # the file the adder's names came from (adder.py, adder.yaml or adder.json)
     replies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # call key -> {"value": ...} | {"error": ...}
     lstm_problem: str | None = None
     output: str = ""  # what the student's code printed (shown to instructors only)
@@ -43,7 +44,8 @@ def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sa
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
     output = "".join(f"--- output of {name} ---\n{text}\n" for name, text in
                      (("adder.py", adder_output), ("lstm_bptt.py", lstm_output)) if text)
-    return Collected(adder=adder_data, replies=replies, lstm_problem=lstm_problem, output=output)
+    return Collected(adder=adder_data, adder_file=located.first("adder") or "adder.py", replies=replies,
+                     lstm_problem=lstm_problem, output=output)
 
 
 def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[Mapping[str, Any] | str, str]:
