@@ -7,10 +7,11 @@ import sys
 import traceback
 from pathlib import Path
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
+# Light imports only: `grade` starts the worker before it imports the judges (numpy and all).
 from autograder.config import ConfigError, load_config
-from autograder.engine import grade
 from autograder.report.results import failure_results, write_results
-from autograder.report.summary import summarize
 from autograder.worker.sandbox import Sandbox
 
 
@@ -57,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
 def grade_command(args: argparse.Namespace) -> int:
     """Grade one submission; exit 0 whenever grading finished, whatever the score."""
     write_results(args.results, failure_results("Grading started but did not finish (it was stopped or crashed)."))
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        starting = starter.submit(Sandbox)  # the worker starts while this process imports the judges
+        try:
+            return _grade_with(starting, args)
+        finally:
+            _close(starting)
+
+
+def _grade_with(starting: Future, args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -64,16 +74,23 @@ def grade_command(args: argparse.Namespace) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     try:
-        with Sandbox() as sandbox:
-            results = grade(args.submission, config=config, sandbox=sandbox)
+        from autograder.engine import grade
+        from autograder.report.summary import summarize
+
+        results = grade(args.submission, config=config, sandbox=starting.result())
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=sys.stderr)
         write_results(args.results, failure_results(f"({type(error).__name__}: {error})"))
         return 1
     write_results(args.results, results)
-    title = f"Grading {args.submission}"
-    print(summarize(results, title=title, details=not args.quiet), end="")
+    print(summarize(results, title=f"Grading {args.submission}", details=not args.quiet), end="")
     return 0
+
+
+def _close(starting: Future) -> None:
+    """Stop the worker, whether or not it was used (or could start at all)."""
+    if starting.exception() is None:
+        starting.result().close()
 
 
 def check_command(args: argparse.Namespace) -> int:
