@@ -369,7 +369,8 @@ def test_ties_that_do_not_matter_are_not_mentioned():
 def test_samples_score_as_expected(folder):
     """Each adder sample gets its expected question-1 score under the default tests, with the expected phrases."""
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
-    w = read_adder_weights(sample_raw(folder))
+    (file_name,) = [p.name for p in folder.iterdir() if p.name in ("adder.py", "adder.yaml", "adder.json")]
+    w = read_adder_weights(sample_raw(folder), file_name=file_name)
     if isinstance(w, str):
         score, output = 0, w
     else:

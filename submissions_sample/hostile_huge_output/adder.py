@@ -1,6 +1,9 @@
+"""Floods its output (about 60 MB on stdout and 10 MB on stderr) before defining right weights."""
 import sys
-for i in range(2_000_000):
-    print("debug line", i, "x" * 40)
+
+block = "debug: still alive " + "x" * 80 + "\n"
+for _ in range(600):
+    sys.stdout.write(block * 1000)
 sys.stderr.write("E" * 10_000_000)
 U = [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
 W = [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]
