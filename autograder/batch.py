@@ -97,7 +97,7 @@ def grade_into(job: Mapping[str, str], *, config: Config, sandbox: Any) -> Outco
     problem = None
     try:
         with redirect_stdout(captured), redirect_stderr(captured):
-            results = grade(Path(job["path"]), config=config, sandbox=sandbox)
+            results = grade(Path(job["path"]), config=config, sandbox=sandbox, student_output=captured.write)
     except Exception as error:  # noqa: BLE001 - the grader's failure on this one submission: a row all the same
         traceback.print_exc(file=captured)
         problem = f"the grader failed ({type(error).__name__}: {error})"

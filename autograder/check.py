@@ -30,7 +30,7 @@ SHOWN = {"hidden": "never shown to you", "after_due_date": "shown after the due 
 def check(folder: Path, *, config: Config) -> dict:
     """The results of the visible tests of `config` on a folder (or .zip), graded exactly as on Gradescope."""
     with student_files(Path(folder)) as submission, Sandbox() as sandbox:
-        return grade(submission, config=config.visible_only(), sandbox=sandbox)
+        return grade(submission, config=config.visible_only(), sandbox=sandbox, student_output=sys.stdout.write)
 
 
 @contextmanager

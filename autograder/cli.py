@@ -77,7 +77,7 @@ def _grade_with(starting: Future, args: argparse.Namespace) -> int:
         from autograder.engine import grade
         from autograder.report.summary import summarize
 
-        results = grade(args.submission, config=config, sandbox=starting.result())
+        results = grade(args.submission, config=config, sandbox=starting.result(), student_output=sys.stdout.write)
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=sys.stderr)
         write_results(args.results, failure_results(f"({type(error).__name__}: {error})"))

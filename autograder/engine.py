@@ -7,7 +7,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -21,8 +21,13 @@ from autograder.report.results import NOT_YOUR_FAULT, build_results
 from autograder.worker.sandbox import Sandbox
 
 
-def grade(submission: Path, *, config: Config, sandbox: Sandbox) -> dict:
-    """Grade one submission (a folder or a .zip) and return its results.json as a dict."""
+def grade(submission: Path, *, config: Config, sandbox: Sandbox,
+          student_output: Callable[[str], object] | None = None) -> dict:
+    """Grade one submission (a folder or a .zip) and return its results.json as a dict.
+
+    What the student's code printed is never part of the results (it could carry hidden test data
+    into visible feedback); it goes to `student_output` if given (instructors' stdout on Gradescope).
+    """
     started = time.monotonic()
     located = locate(submission)
     calls = [call for spec in config.tests for call in CHECKS[spec.check].calls(spec.params)]
@@ -32,8 +37,8 @@ def grade(submission: Path, *, config: Config, sandbox: Sandbox) -> dict:
     results = build_results(outcomes, output=f"Notes on your upload:\n\n{notes}\n" if notes else "",
                             extra_data=provenance(config))
     results["execution_time"] = round(time.monotonic() - started, 3)
-    if collected.output:
-        print(collected.output, end="", file=sys.stdout)
+    if collected.output and student_output is not None:
+        student_output(collected.output)
     return results
 
 
