@@ -45,27 +45,30 @@ def _demo_problems(params: Any) -> tuple:
     return (lstm.make_demo_problem(params),)
 
 
-def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], Sequence[Mapping[str, Any]]]:
-    return lambda params: [lstm.call_arguments(problem) for problem in problems(params)]
+def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
+    """The student's calls for a test's problems, built once per parameters (collecting and judging share them)."""
+    return lru_cache(maxsize=64)(lambda params: tuple(lstm.call_arguments(problem) for problem in problems(params)))
 
 
-def _lstm_check(problems: Callable[[Any], tuple], judge: Callable[..., Verdict]) -> Callable[[Any, Collected], Verdict]:
+_calls, _demo_calls = _lstm_calls(_problems), _lstm_calls(_demo_problems)
+
+
+def _lstm_check(problems: Callable[[Any], tuple], calls: Callable[[Any], tuple],
+                judge: Callable[..., Verdict]) -> Callable[[Any, Collected], Verdict]:
     def run(params: Any, collected: Collected) -> Verdict:
         if collected.lstm_problem is not None:
             return Verdict(0.0, collected.lstm_problem)
-        chosen = problems(params)
-        replies = [collected.reply(lstm.call_arguments(problem)) for problem in chosen]
-        return judge(chosen, replies, params)
+        return judge(problems(params), [collected.reply(call) for call in calls(params)], params)
     return run
 
 
 CHECKS: dict[str, Check] = {
     "adder_exhaustive": Check(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
     "adder_proof": Check(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
-    "lstm_bar": Check(lstm.BarParams, _lstm_calls(_problems),
-                      _lstm_check(_problems, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params))),
-    "lstm_weight": Check(lstm.LstmParams, _lstm_calls(_problems), _lstm_check(_problems, lstm.check_weight)),
-    "lstm_vanishing_demo": Check(lstm.DemoParams, _lstm_calls(_demo_problems),
-                                 _lstm_check(_demo_problems, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0]))),
+    "lstm_bar": Check(lstm.BarParams, _calls, _lstm_check(
+        _problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params))),
+    "lstm_weight": Check(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight)),
+    "lstm_vanishing_demo": Check(lstm.DemoParams, _demo_calls, _lstm_check(
+        _demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0]))),
 }
 PARAMS: dict[str, type] = {name: check.params for name, check in CHECKS.items()}

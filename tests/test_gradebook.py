@@ -7,7 +7,8 @@ import pytest
 
 from autograder.config import TestSpec as Spec
 from autograder.judge.verdict import Verdict
-from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, format_points, gradebook_csv
+from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, gradebook_csv
+from autograder.report.summary import format_points
 from autograder.report.results import build_results, failure_results
 
 TESTS = [

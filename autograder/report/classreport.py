@@ -9,7 +9,8 @@ from html import escape
 from typing import Any, Mapping, Sequence
 
 from autograder.config import QUESTIONS, TestSpec
-from autograder.report.gradebook import GradedSubmission, format_points
+from autograder.report.gradebook import GradedSubmission
+from autograder.report.summary import format_points
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 2em auto;

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from autograder.config import QUESTIONS
-from autograder.report.summary import question_scores
+from autograder.report.summary import format_points, question_scores
 
 COLUMNS = ("submission_id", "name", "email", "sid", *QUESTIONS, "total", "status")
 
@@ -71,9 +71,3 @@ def gradebook_csv(submissions: Sequence[GradedSubmission]) -> str:
     writer.writeheader()
     writer.writerows(gradebook_rows(submissions))
     return buffer.getvalue()
-
-
-def format_points(value: float) -> str:
-    """Points as a spreadsheet reads them: 4.5, 10, 0.333333 (at most six decimals, no trailing zeros)."""
-    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

@@ -83,9 +83,8 @@ def _test_method(spec: TestSpec, verdict: Verdict):
             raise self.failureException(_cut(verdict.output))
         print(_cut(verdict.output))
 
-    test.__doc__ = spec.name
+    test.__doc__ = spec.name  # its name in results.json (partial_credit's wrapper keeps it)
     test = partial_credit(spec.max_score)(test)
-    test.__doc__ = spec.name
     for decorate in (number(spec.number), tags(spec.question), visibility(spec.visibility)):
         test = decorate(test)
     return test

@@ -23,22 +23,24 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
     and of informational (0-point) tests."""
     tests = results.get("tests", [])
     total = sum(t.get("max_score", 0) for t in tests)
-    lines = [f"{title}: {_points(results.get('score', 0))} / {_points(total)} points"]
+    lines = [f"{title}: {format_points(results.get('score', 0))} / {format_points(total)} points"]
     if results.get("output"):
         lines += ["", textwrap.indent(results["output"].strip(), "  ")]
     for question, (score, maximum) in question_scores(results).items():
-        lines += ["", f"Question {question}: {_points(score)} / {_points(maximum)}"]
+        lines += ["", f"Question {question}: {format_points(score)} / {format_points(maximum)}"]
         for test in tests:
             if question not in test.get("tags", []):
                 continue
             mark = "ok  " if test["status"] == "passed" else "FAIL"
             lines.append(f"  {mark} {test.get('number', '')} {test['name']}  "
-                         f"({_points(test['score'])} / {_points(test['max_score'])})")
+                         f"({format_points(test['score'])} / {format_points(test['max_score'])})")
             informational = test["max_score"] == 0  # e.g. part (c)'s demonstration: worth reading, worth no points
             if details and (test["status"] != "passed" or informational) and test.get("output"):
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
     return "\n".join(lines) + "\n"
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
+def format_points(value: float) -> str:
+    """Points as people and spreadsheets read them: 4.5, 10, 0.333333 (at most six decimals, no trailing zeros)."""
+    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
