@@ -68,7 +68,10 @@ def serve(control_fd):
     """The zygote's loop: one supervisor per job until the grader closes the control socket."""
     control = socket.socket(fileno=control_fd)
     os.chdir("/")
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors and adopted orphans reap themselves
+    # Supervisors and adopted orphans are waited for (not ignored), so that their CPU and memory
+    # add up into the zygote's children's usage and, once the grader waits for the zygote, into
+    # the grader's: `time` and wait4 around a grading see every process of it.
+    signal.signal(signal.SIGCHLD, reap_children)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # escapees of a dead supervisor stay findable below us
     prctl(PR_SET_NAME, ctypes.c_char_p(ZYGOTE_NAME))
     prctl(PR_SET_DUMPABLE, 0)  # no ptrace and no /proc/PID/fd for processes of the same user
@@ -97,6 +100,15 @@ def serve(control_fd):
         for fd in fds:
             os.close(fd)
     os._exit(0)
+
+
+def reap_children(signum=None, frame=None):
+    """Wait for every child that has exited (the zygote's SIGCHLD handler)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def receive(control):
@@ -158,6 +170,8 @@ def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
         drain(wake_r)
         reaper.reap()
     outcome["clean"] = kill_below(child, reaper, wake_r)
+    if outcome["clean"]:
+        outcome["usage"] = tree_usage()
     if reaper.result is not None:
         status, usage = reaper.result
         if os.WIFSIGNALED(status):
@@ -166,6 +180,18 @@ def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
             outcome["exit"] = os.waitstatus_to_exitcode(status)
         outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     write_line(status_fd, outcome)
+
+
+def tree_usage():
+    """CPU seconds and the largest resident set (bytes, of any one process) of the whole task tree.
+
+    Once every process below is reaped, this supervisor's children's usage covers them all: the
+    child, what it waited for, and the orphans we adopted and reaped. Not counted: processes a
+    student's process let the kernel reap (SIGCHLD ignored); a cgroup would see those too.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "max_rss": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)}
 
 
 class Reaper:

@@ -76,6 +76,24 @@ class TaskResult:
     replies: list[dict]  # one per answered request, plain JSON data only
     output: str  # the student's stdout and stderr, cut to Limits.output_bytes
     failure: str | None  # None if the task ran to the end, else a reason for the student
+    usage: TaskUsage | None = None  # what the whole task tree used (None if the supervisor could not tell)
+
+
+@dataclass(frozen=True)
+class TaskUsage:
+    """The resources of every process of one task, as its (trusted) supervisor measured them."""
+
+    cpu_seconds: float  # user + system, all processes of the task
+    max_rss: int  # bytes: the largest resident set of any one process of the task
+
+    @classmethod
+    def read(cls, record: object) -> TaskUsage | None:
+        if not isinstance(record, dict):
+            return None
+        try:
+            return cls(float(record["cpu_seconds"]), int(record["max_rss"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 class Sandbox:
@@ -273,7 +291,7 @@ class Sandbox:
         if collector.status.get("clean") is False:
             raise SandboxError("processes of a task survived SIGKILL for 10 s")
         return TaskResult(replies=collector.replies, output=collector.text(folder),
-                          failure=collector.failure(limits))
+                          failure=collector.failure(limits), usage=TaskUsage.read(collector.status.get("usage")))
 
     def _kill_stuck(self, status: dict, supervisor_alive: bool) -> None:
         """Last resort when a supervisor did not report: kill it and the child's session. (The
