@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
 from autograder.collect import Collected
-from autograder.judge import adder, lstm
+from autograder.judge import adder, lstm, lstm_model
 from autograder.judge.verdict import Verdict
 
 
@@ -37,12 +37,12 @@ def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callabl
 
 @lru_cache(maxsize=64)
 def _problems(params: Any) -> tuple:
-    return tuple(lstm.make_problems(params))
+    return lstm_model.judged_problems(params)
 
 
 @lru_cache(maxsize=8)
 def _demo_problems(params: Any) -> tuple:
-    return (lstm.make_demo_problem(params),)
+    return (lstm_model.judged_demo_problem(params),)
 
 
 def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], tuple]:

@@ -1,26 +1,27 @@
 """Tests of the question-2 judge: verdicts, error carried forward, mistake hints, robustness, and the samples."""
 
+import json
 import math
 import runpy
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from autograder.judge import lstm
-from autograder.judge.lstm_model import GRADED
+from autograder.judge import lstm, lstm_model
+from autograder.judge.lstm_problem import GRADED, Problem
 from autograder.judge.mistakes import load_mistakes
+from autograder.worker.inside import Describer, plain, rebuild
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path for path in (ROOT / "submissions_sample").glob("lstm_*") if path.is_dir())
 POINTS = {"h": 1, "c": 1, "g": 0.5, "o": 0.5, "f": 0.5, "i": 0.5}
 PARAMS = lstm.LstmParams()
-PROBLEMS = lstm.make_problems(PARAMS)
-DEMO = lstm.make_demo_problem(lstm.DemoParams())
+PROBLEMS = lstm_model.judged_problems(PARAMS)
+DEMO = lstm_model.judged_demo_problem(lstm.DemoParams())
 
 
 def load_function(path):
@@ -31,40 +32,16 @@ def load_function(path):
 REFERENCE = load_function(ROOT / "reference" / "lstm_bptt.py")
 
 
-def plain(value):
-    """What the worker makes of a returned object: numbers, lists and str-keyed dicts; anything else a marker."""
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return f"<not a number: type '{type(value).__name__}'>"
-
-
-def rebuild(data):
-    if isinstance(data, dict) and "__array__" in data:
-        return np.array(data["__array__"], dtype=np.float64)
-    if isinstance(data, dict):
-        return {key: rebuild(item) for key, item in data.items()}
-    return data
-
-
 def call(function, problem):
-    """One reply as the worker sends it: the plain value, or the error with the student's own traceback."""
+    """One reply as the worker sends it, made with the worker's own conversions: the arguments rebuilt from
+    the JSON call and passed positionally, the result made plain, an exception described with the
+    student's own frames."""
+    arguments = rebuild(json.loads(json.dumps(lstm.call_arguments(problem))))
     try:
-        return {"value": plain(function(**rebuild(lstm.call_arguments(problem))))}
-    except Exception as error:  # the student's exception, reported as the worker would
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if frame.filename.endswith("lstm_bptt.py")]
-        for frame in frames:
-            frame.filename = "lstm_bptt.py"
-        text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
-        return {"error": text + f"{type(error).__name__}: {error}"}
+        return {"value": plain(function(*arguments.values()))}
+    except Exception as error:  # the student's exception, reported as the worker reports it
+        folder = Path(function.__code__.co_filename).parent if hasattr(function, "__code__") else ROOT
+        return {"error": Describer(str(folder), None)(error)}
 
 
 def replies_of(function, problems=PROBLEMS):
@@ -126,11 +103,11 @@ def test_wrong_equation_feedback_wording():
     function = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
     verdict = lstm.check_bar("c", PROBLEMS, replies_of(function), PARAMS)
     assert verdict.output == (
-        "c_bar: wrong at t = 1 of 3 (problem 2, seed 1014).\n"
-        "  got -0.03329, expected -0.1573 (relative error 0.79)\n"
-        "  This matches c_bar without the c_bar^(t+1) f^(t+1) term: c^(t) also affects c^(t+1).\n"
-        "  Wrong at 70 of 75 graded steps, in 4 of 5 problems; "
-        "tolerance 1e-05 × the largest |c_bar| of each problem + 1e-09.")
+        "c_bar: wrong at t = 1 of 3 (problem 2, seed 1014).\n\n"
+        "- got -0.03329, expected -0.1573 (relative error 0.79)\n"
+        "- This matches c_bar without the c_bar^(t+1) f^(t+1) term: c^(t) also affects c^(t+1).\n"
+        "- Wrong at 70 of 75 graded steps, in 4 of 5 problems; "
+        "tolerance 1e-05 × the largest |expected c_bar| of each problem + 1e-09.")
     assert verdict.fraction == 0
     assert verdict.data == {"quantity": "c", "status": "wrong", "mistake": "c_bar_without_carry", "problem": 2,
                             "seed": 1014, "t": 1, "actual": pytest.approx(-0.03329, rel=1e-3),
@@ -144,8 +121,8 @@ def test_carried_forward_feedback_wording():
     g = lstm.check_bar("g", PROBLEMS, replies, PARAMS)
     assert g.fraction == 1.0 and g.data["status"] == "carried_forward"
     assert g.output == ("g_bar: differs from the truth at t = 1 of 3 (problem 2, seed 1014), but follows correctly "
-                        "from your own c_bar (error carried forward): full credit.\n"
-                        "  got -0.02307, expected -0.109 (relative error 0.79)")
+                        "from your own c_bar (error carried forward): full credit.\n\n"
+                        "- got -0.02307, expected -0.109 (relative error 0.79)")
     h = lstm.check_bar("h", PROBLEMS, replies, PARAMS)
     assert "from your own i_bar^(t+1), f_bar^(t+1), o_bar^(t+1) and g_bar^(t+1) (error carried forward)" in h.output
     c = lstm.check_bar("c", PROBLEMS, replies_of(load_function(
@@ -236,7 +213,7 @@ def test_huge_values_that_overflow_earn_nothing():
         bars = {key: [math.copysign(1.7e308, weights[f"w_{key}h"])] * len(x) for key in "ifog"}
         return {**bars, "c": [1.0] * len(x), "h": [0.5] * (len(x) - 1) + [float(dL_dh[-1])], "w_ix": 1.0}
     params = lstm.LstmParams(seeds=(1014, 1016), lengths=(3, 6))
-    problems = lstm.make_problems(params)
+    problems = lstm_model.judged_problems(params)
     verdict = lstm.check_bar("h", problems, replies_of(huge, problems), params)
     assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
 
@@ -244,7 +221,7 @@ def test_huge_values_that_overflow_earn_nothing():
 def test_small_values_do_not_hide_a_wrong_equation():
     """With a loss a million times smaller every bar is tiny, yet a wrong c_bar still fails and the reference passes."""
     params = lstm.LstmParams(loss_linear=1e-6, loss_quadratic=1e-6)
-    problems = lstm.make_problems(params)
+    problems = lstm_model.judged_problems(params)
     wrong = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
     assert lstm.check_bar("c", problems, replies_of(wrong, problems), params).fraction == 0
     assert scores(judge_all(replies_of(REFERENCE, problems), params, problems)) == {"2a": 4, "2b": 1}
@@ -318,7 +295,7 @@ def test_extra_keys_are_ignored():
 def test_lists_of_ints_and_floats_are_read_as_float64():
     """Lists mixing int and float are accepted and read as float64 arrays."""
     answers = lstm.read_replies(PROBLEMS[:1], [{"value": {"h": [0, 1], "c": [0.5, 2], "w_ix": 3}}])
-    assert answers[0].values["h"].dtype == np.float64 and list(answers[0].values["c"]) == [0.5, 2.0]
+    assert answers[0].values["h"].dtype == np.float64 and list(answers[0].values["c"]) == [0.0, 2.0]
     assert answers[0].values["w_ix"] == 3.0 and "g" in answers[0].problems
 
 
@@ -328,7 +305,7 @@ def test_non_numbers_are_reported():
         result["g"][1] = "<not a number: type 'Foo'>"
     verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.output == ("g_bar: element 1 is not a number on problem 1 (seed 1007, T = 1): "
-                              "got <not a number: type 'Foo'>.")
+                              "got `<not a number: type 'Foo'>`.")
 
 
 def test_a_result_that_is_not_a_dict_is_reported():
@@ -339,7 +316,7 @@ def test_a_result_that_is_not_a_dict_is_reported():
 
 
 @pytest.mark.parametrize("value, message", [
-    ([0.5, 0.25], "got 2 numbers."), ("<not a number: type 'Tensor'>", "got <not a number: type 'Tensor'>."),
+    ([0.5, 0.25], "got 2 numbers."), ("<not a number: type 'Tensor'>", "got `<not a number: type 'Tensor'>`."),
     (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got nan."),
 ], ids=["list", "object", "nan"])
 def test_w_ix_must_be_one_finite_number(value, message):
@@ -361,7 +338,7 @@ def test_an_exception_shows_the_students_traceback():
     verdict = lstm.check_bar("i", PROBLEMS, replies, PARAMS)
     assert verdict.fraction == 0
     assert verdict.output == (
-        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```\n" + replies[0]["error"] + "\n```")
+        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```text\n" + replies[0]["error"] + "\n```")
     assert 'File "lstm_bptt.py", line 11, in lstm_bptt' in verdict.output
 
 
@@ -379,24 +356,37 @@ def test_replies_must_pair_with_problems():
 
 # --- Part (c) --------------------------------------------------------------------------------------------------
 
-def test_demo_shows_the_table_beside_the_truth():
-    """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, and counts as run."""
+def test_demo_shows_the_table_beside_the_truth_and_what_it_shows():
+    """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, and says what that shows."""
     verdict = lstm.check_vanishing_demo(DEMO, call(REFERENCE, DEMO))
-    assert verdict.fraction == 1.0
+    assert verdict.fraction == 1.0 and verdict.data["status"] == "shown"
     header = "   t   |h_bar| yours   |h_bar| true   |c_bar| yours   |c_bar| true"
-    assert f"```\n{header}\n  60       1.000e+00" in verdict.output
+    assert f"```text\n{header}\n  60       1.000e+00" in verdict.output
     assert verdict.data["t"] == [60, 50, 40, 30, 20, 10, 1]
     assert verdict.data["c_bar"]["actual"] == pytest.approx(verdict.data["c_bar"]["expected"], rel=1e-6)
     assert "forget gates near 1 (f about 0.993)" in verdict.output
+    assert ("What it shows: going back from t = 60 to t = 1, the true |c_bar| keeps 68% of its size"
+            in verdict.output)
+    assert "differs from the truth" not in verdict.output
 
 
-def test_demo_that_cannot_run_says_why():
-    """A raising function gives the demonstration fraction 0, with the error."""
+def test_demo_with_a_wrong_h_bar_says_so_and_is_information():
+    """A wrong h_bar is never shown as "ok": the demonstration says the columns show the student's equations."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_h_bar_without_recurrence" / "lstm_bptt.py")
+    verdict = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
+    assert verdict.output.startswith("For information (no points; part (c) is graded by hand)")
+    assert ("Your h_bar differs from the truth on this problem (first at t = 59, going back from T), so your "
+            "columns show what your equations do, not what the LSTM does.") in verdict.output
+
+
+def test_demo_that_cannot_run_says_why_and_shows_the_truth():
+    """A raising function gets the reason and the true columns, as information (never a failed 0/0 test)."""
     function = load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py")
     verdict = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
-    assert verdict.fraction == 0
-    assert verdict.output.startswith("The demonstration could not run. h_bar: your function failed on the "
-                                     "demonstration problem (T = 60):")
+    assert verdict.fraction == 1.0 and verdict.data["status"] == "unusable"
+    assert ("Your function could not be shown here (the table has the truth only): your function failed on the "
+            "demonstration problem (T = 60):") in verdict.output
+    assert "  60               -      1.000e+00" in verdict.output and "What it shows:" in verdict.output
 
 
 # --- Parameters and packaging ----------------------------------------------------------------------------------
@@ -412,12 +402,33 @@ def test_bar_params_need_a_known_quantity():
 
 def test_problems_are_shared_between_quantities():
     """The six bar tests, differing only in quantity, share one set of problems (measured once)."""
-    assert lstm.make_problems(lstm.BarParams(quantity="h"))[0] is lstm.make_problems(lstm.BarParams(quantity="c"))[0]
+    assert (lstm_model.judged_problems(lstm.BarParams(quantity="h"))[0]
+            is lstm_model.judged_problems(lstm.BarParams(quantity="c"))[0])
 
 
-def test_the_judge_does_not_import_the_reference():
-    """The judge works without reference/ (the student kit ships without it)."""
-    code = ("import sys; import autograder.judge.lstm as j; j.make_problems(j.LstmParams()); "
-            "print(any('reference' in (getattr(m, '__file__', '') or '') for m in list(sys.modules.values())))")
+def test_the_judge_does_not_import_the_reference_nor_the_solver():
+    """The judge reads numbers only: importing it and judging built problems loads neither reference/ nor
+    lstm_model.py nor the mistake catalogue's reader (the student kit ships the judge without them)."""
+    data = json.dumps([PROBLEMS[0].to_data()])
+    reply = json.dumps([call(REFERENCE, PROBLEMS[0])])
+    code = ("import json, sys; import autograder.judge.lstm as j; from autograder.judge.lstm_problem import Problem; "
+            f"problems = [Problem.from_data(d) for d in json.loads({data!r})]; "
+            f"v = j.check_bar('h', problems, json.loads({reply!r}), j.LstmParams(seeds=(1,), lengths=(1,))); "
+            "files = [getattr(m, '__file__', '') or '' for m in list(sys.modules.values())]; "
+            "print(v.fraction, [f for f in files if 'reference' in f or 'lstm_model' in f or 'mistakes' in f "
+            "or 'yaml' in f])")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "1.0 []"
+
+
+def test_problems_round_trip_through_plain_data():
+    """to_data() is plain JSON (lists of floats) and from_data() gives back a problem that judges the same."""
+    for problem in PROBLEMS:
+        data = json.loads(json.dumps(problem.to_data(), allow_nan=False))
+        again = Problem.from_data(data)
+        assert again.to_data() == data
+        assert again.length == problem.length and len(again.mistakes) == len(problem.mistakes)
+    replies = replies_of(load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py"))
+    rebuilt = [Problem.from_data(json.loads(json.dumps(p.to_data()))) for p in PROBLEMS]
+    for quantity in GRADED:
+        assert lstm.check_bar(quantity, rebuilt, replies, PARAMS) == lstm.check_bar(quantity, PROBLEMS, replies, PARAMS)

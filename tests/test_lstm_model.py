@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from autograder.judge import lstm_model as model
+from autograder.judge import lstm_problem as judged
+from autograder.judge.mistakes import load_mistakes
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = runpy.run_path(str(ROOT / "reference" / "lstm_bptt.py"))["lstm_bptt"]
@@ -190,13 +192,31 @@ def test_yaml_lists_become_tuples():
 
 
 def test_call_arguments_are_json_and_follow_the_contract():
-    """The call is JSON-able: arrays of T+1 floats marked __array__, the eight weights, gates 0 at index 0."""
-    problem = model.make_problems(DEFAULTS)[1]
-    call = json.loads(json.dumps(model.call_arguments(problem)))
-    assert set(call) == {"x", "weights", "forward", "dL_dh"}
+    """The call is JSON-able, in the positional order x, weights, forward, dL_dh: arrays of T+1 floats
+    marked __array__, the eight weights, gates 0 at index 0."""
+    problem = model.judged_problems(DEFAULTS)[1]
+    call = json.loads(json.dumps(judged.call_arguments(problem)))
+    assert tuple(call) == judged.CALL_ORDER == ("x", "weights", "forward", "dL_dh")
     assert sorted(call["weights"]) == sorted(model.WEIGHT_NAMES)
     assert sorted(call["forward"]) == sorted(model.FORWARD_KEYS)
     assert len(call["x"]["__array__"]) == problem.length + 1 and call["x"]["__array__"][0] == 0
     assert all(call["forward"][key]["__array__"][0] == 0 for key in "ifog")
     assert call["forward"]["h"]["__array__"][0] != 0 and call["forward"]["c"]["__array__"][0] != 0
     assert call["dL_dh"]["__array__"][1:] == [float(v) for v in problem.dL_dh[1:]]
+
+
+def test_judged_problems_carry_the_equations_as_affine_maps():
+    """The judge's numbers reproduce the model: each right equation, fed the exact bars, gives the exact bar,
+    and each mistake's equation equals the edited chain rule, on every default problem."""
+    for measured, problem in zip(model.make_problems(DEFAULTS), model.judged_problems(DEFAULTS)):
+        exact, exact_w_ix = model.complex_step_bars(measured)
+        for quantity in judged.QUANTITIES:
+            own = sum(problem.equations[quantity].parts(exact))
+            expected = [exact_w_ix] if quantity == "w_ix" else exact[quantity][1:]
+            np.testing.assert_allclose(own, expected, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(problem.truth["c"], measured.truth["c"][1:], rtol=0)
+        for mistake, catalogued in zip(problem.mistakes, load_mistakes()):
+            assert (mistake.name, mistake.hint) == (catalogued.name, catalogued.hint)
+            noise = {key: exact[key] + np.sin(np.arange(len(exact[key]))) for key in exact}
+            wrong = sum(model.chain_rule(measured, catalogued.quantity, noise, catalogued.edits, catalogued.steps))
+            np.testing.assert_allclose(sum(mistake.equation.parts(noise)), wrong, rtol=1e-12, atol=1e-14)

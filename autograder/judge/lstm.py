@@ -1,43 +1,36 @@
-"""The judge of question 2: the student's answers against the measured truth, with error carried forward."""
+"""The judge of question 2: the student's answers against the measured truth, with error carried forward.
+
+The judge reads numbers only (lstm_problem.Problem: the call, the truth, and each equation as an
+affine map of the bars it is built from); it never imports the builder (lstm_model.py), so the student
+kit can ship it with the numbers of its visible problems and no solver. Every tolerance is scaled from
+the truth, never from a value the student gave (contract 5.2).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from autograder.judge.lstm_model import (GRADED, PATHS, DemoParams, LstmParams, Problem, call_arguments,
-                                         chain_rule, make_demo_problem, make_problems)
-from autograder.judge.mistakes import Mistake, load_mistakes
+from autograder.judge.lstm_problem import (CALL_ORDER, GRADED, QUANTITIES, BarParams, DemoParams, LstmParams,
+                                           Problem, call_arguments)
 from autograder.judge.verdict import Verdict
+from autograder.text import literal, literal_block
 
-__all__ = ["BarParams", "DemoParams", "LstmParams", "Answer", "call_arguments", "check_bar", "check_vanishing_demo",
-           "check_weight", "make_demo_problem", "make_problems", "read_answer", "read_replies"]
+__all__ = ["BarParams", "DemoParams", "LstmParams", "Answer", "Problem", "call_arguments", "check_bar",
+           "check_vanishing_demo", "check_weight", "read_answer", "read_replies"]
 
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
-HANDOUT_ORDER = ("h", "c", "i", "f", "o", "g")
-CHILDREN = {name: sorted({(path[-1].child, sum(link.offset for link in path)) for path in PATHS[name]},
-                         key=lambda child: (child[1], HANDOUT_ORDER.index(child[0])))
-            for name in PATHS}
-
-
-@dataclass(frozen=True, kw_only=True)
-class BarParams(LstmParams):
-    """The YAML `params` of an `lstm_bar` test: the problems and grading rule, and which bar it grades."""
-
-    quantity: str = field(metadata={"doc": "The bar this test grades: one of " + ", ".join(GRADED) + "."})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.quantity not in GRADED:
-            raise ValueError(f"`quantity` must be one of {', '.join(GRADED)}, not {self.quantity!r}")
+SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
+_TIMEOUT = re.compile(r"timed out after ([0-9.]+) s")
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One reply, read: each usable key's value (a float64 array over t = 0..T, or w_ix's number),
-    and for every other key why it cannot be used (a sentence naming the problem)."""
+    """One reply, read: each usable key's value (a float64 array over t = 0..T, index 0 set to 0, or
+    w_ix's number), and for every other key why it cannot be used (a sentence naming the problem)."""
 
     values: Mapping[str, Any]
     problems: Mapping[str, str]
@@ -61,18 +54,17 @@ def read_replies(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
 
 def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answer:
     """Read one reply; `place` names the problem in messages ("problem 2 (seed 1014, T = 3)")."""
-    keys = GRADED + ("w_ix",)
     if not isinstance(reply, Mapping) or "value" not in reply:
         text = str(reply.get("error", "no answer")) if isinstance(reply, Mapping) else "no answer"
-        text = text.replace("```", "'''").rstrip()
-        return Answer({}, {key: f"your function failed on {place}:\n\n```\n{text}\n```" for key in keys})
+        message = _failure(text, place)
+        return Answer({}, {key: message for key in QUANTITIES})
     result = reply["value"]
     if not isinstance(result, Mapping):
         message = f"your function returned {_describe(result)} on {place}; expected a dict with keys {KEYS_TEXT}."
-        return Answer({}, {key: message for key in keys})
+        return Answer({}, {key: message for key in QUANTITIES})
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
-    for key in keys:
+    for key in QUANTITIES:
         if key not in result:
             problems[key] = f"the dict your function returned on {place} has no key '{key}'; expected keys {KEYS_TEXT}."
             continue
@@ -81,9 +73,26 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
     return Answer(values, problems)
 
 
+def _failure(text: str, place: str) -> str:
+    """Why a call gave no value, in the student's terms: a timeout and a call that does not fit the
+    signature say what usually causes them; anything else shows the worker's text literally."""
+    timeout = _TIMEOUT.search(text)
+    if timeout:
+        earlier = " (an earlier call had already timed out, so this one was not made)" if text.startswith("not called") else ""
+        return (f"your function did not finish within {timeout.group(1)} s on {place}{earlier}. This usually means "
+                f"an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
+                f"`len(x)` is T+1, at most a few dozen), or waiting for input (`input()` waits forever). Check that "
+                f"your loop runs t = T down to 1 once, and that the file does nothing slow when it is imported.")
+    if text.startswith("TypeError:"):  # raised at the call itself: the worker shows no frame of the student's file
+        return (f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
+                f"It is called with four positional arguments, in this order: `def lstm_bptt(x, weights, forward, "
+                f"dL_dh):` (the parameter names are yours to choose; no other parameter may be required).")
+    return f"your function failed on {place}:\n\n{literal_block(text)}"
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, str):
-        return value if value.startswith("<") else "a string"
+        return literal(value) if value.startswith("<") else "a string"
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, (int, float)):
@@ -105,6 +114,14 @@ def _flatten(value: Any) -> list[Any]:
     return [leaf for item in value for leaf in _flatten(item)] if isinstance(value, list) else [value]
 
 
+def _unwrap(value: Any, *, rows: bool = False) -> Any:
+    """A value without one-element list wrappers: [[v]] is v; with `rows`, only lists around a list are
+    removed ([[v0, v1, ...]] is [v0, v1, ...], [v] stays a list of one number)."""
+    while isinstance(value, list) and len(value) == 1 and (not rows or isinstance(value[0], list)):
+        value = value[0]
+    return value
+
+
 def _to_floats(items: Sequence[Any]) -> tuple[np.ndarray, int | None]:
     """The items as float64, and the index of the first one that is not a number (None if all are)."""
     numbers = []
@@ -119,27 +136,30 @@ def _to_floats(items: Sequence[Any]) -> tuple[np.ndarray, int | None]:
 
 
 def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
+    """T+1 values over t = 0..T (a row or column is fine); index 0 is ignored whatever it holds."""
     wanted = f"expected a list or array of T+1 = {length + 1} numbers (index 0 to T = {length}) on {place}"
-    shape = _shape(value)
-    if shape is None:
-        return f"{wanted}, got nested lists of different lengths."
-    if shape == ():
+    value = _unwrap(value, rows=True)
+    if not isinstance(value, list):
         return f"{wanted}, got {_describe(value)}."
-    if tuple(size for size in shape if size != 1) != (length + 1,):
-        if len(shape) > 1:
+    if len(value) != length + 1:
+        shape = _shape(value)
+        if shape is not None and len(shape) > 1 and shape[1:] != (1,) * (len(shape) - 1):
             return f"{wanted}, got an array of shape {shape}."
         note = (" Index t holds the value at time t, so index 0 must be there too (it is not graded)."
-                if shape[0] == length else "")
-        return f"{wanted}, got {_count(shape[0])}.{note}"
-    items = _flatten(value)
+                if len(value) == length else "")
+        return f"{wanted}, got {_count(len(value))}.{note}"
+    items = [_unwrap(item) for item in value[1:]]
+    if any(isinstance(item, list) for item in items):
+        shape = _shape(value)
+        return f"{wanted}, got " + (f"an array of shape {shape}." if shape else "nested lists of different lengths.")
     numbers, bad = _to_floats(items)
     if bad is not None:
-        return f"element {bad} is not a number on {place}: got {_describe(items[bad])}."
-    infinite = np.flatnonzero(~np.isfinite(numbers[1:]))
+        return f"element {bad + 1} is not a number on {place}: got {_describe(items[bad])}."
+    infinite = np.flatnonzero(~np.isfinite(numbers))
     if infinite.size:
         t = int(infinite[0]) + 1
-        return f"not finite at t = {t} on {place}: got {numbers[t]}."
-    return numbers
+        return f"not finite at t = {t} on {place}: got {numbers[t - 1]}."
+    return np.concatenate(([0.0], numbers))
 
 
 def _read_number(value: Any, place: str) -> float | str:
@@ -168,91 +188,101 @@ def _relative(actual: float, expected: float) -> str:
     return f"relative error {abs(actual - expected) / abs(expected):.2g}" if expected != 0 else "expected exactly 0"
 
 
-def _tolerance(params: LstmParams, scale: float) -> float:
-    return params.rtol * scale + params.atol
+def _tolerance(problem: Problem, quantity: str, params: LstmParams) -> float:
+    """The tolerance of a quantity in a problem: from the truth's largest magnitude there, never from the student."""
+    return params.rtol * float(np.max(np.abs(problem.expected(quantity)))) + params.atol
 
 
-def _close(actual: np.ndarray, expected: np.ndarray, params: LstmParams) -> np.ndarray:
-    """Elementwise match, with a tolerance scaled by the largest |expected| (a small wrong equation still fails).
-
-    An expected value that overflowed (built from a student's huge bars) matches nothing.
-    """
-    expected = np.atleast_1d(expected)
-    if not np.isfinite(expected).all():
-        return np.zeros(expected.shape, dtype=bool)
+def _close(actual: np.ndarray, expected: np.ndarray, tolerance: float) -> np.ndarray:
+    """Elementwise match within `tolerance`; a value that overflowed (built from huge bars) matches nothing."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.abs(np.atleast_1d(actual) - expected) <= _tolerance(params, float(np.max(np.abs(expected))))
+        difference = np.abs(np.asarray(actual) - np.asarray(expected))
+    return np.isfinite(difference) & (difference <= tolerance)
 
 
-def _own(problem: Problem, quantity: str, bars: Mapping[str, Any], mistake: Mistake | None = None) -> tuple[Any, Any]:
-    """The quantity's own equation (or a known mistake's), built from `bars` (huge student values may overflow)."""
-    with np.errstate(all="ignore"):
-        if mistake is None:
-            return chain_rule(problem, quantity, bars)
-        return chain_rule(problem, quantity, bars, mistake.edits, mistake.steps)
+def _student_bars(problem: Problem, answer: Answer) -> dict[str, np.ndarray]:
+    """The student's usable bars over t = 0..T, the truth standing in for any they did not give."""
+    bars = {key: np.concatenate(([0.0], problem.truth[key])) for key in GRADED}
+    bars.update({key: answer.values[key] for key in GRADED if key in answer.values})
+    return bars
 
 
-def _children_text(quantity: str) -> str:
-    names = [f"{_label(child)}^(t+{offset})" if offset else _label(child) for child, offset in CHILDREN[quantity]]
+def _children_text(problem: Problem, quantity: str) -> str:
+    terms = problem.equations[quantity].terms
+    names = [f"{_label(t.child)}^(t+{t.offset})" if t.offset else _label(t.child) for t in terms]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)
 class _Graded:
-    """One quantity across the problems: what was given, the truth, and what matched."""
+    """One quantity across the problems: what was given, the truth, each problem's tolerance, what matched."""
 
     quantity: str
     actual: list[np.ndarray]
     expected: list[np.ndarray]
+    tolerance: list[float]
     right: list[np.ndarray]
-    carried: list[bool]
+    carried: bool
 
     @property
-    def ok(self) -> list[bool]:
-        return [bool(right.all()) or carried for right, carried in zip(self.right, self.carried)]
+    def ok(self) -> bool:
+        return all(r.all() for r in self.right) or self.carried
 
 
 def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], params: LstmParams) -> _Graded:
     weight = quantity == "w_ix"
     actual = [np.atleast_1d(answer.values[quantity] if weight else answer.values[quantity][1:]) for answer in answers]
-    expected = [np.atleast_1d(problem.truth_w_ix if weight else problem.truth[quantity][1:]) for problem in problems]
-    right = [_close(a, e, params) for a, e in zip(actual, expected)]
-    carried = []
-    for problem, answer, a, e, r in zip(problems, answers, actual, expected, right):
-        children = [child for child, _ in CHILDREN[quantity]]
-        if r.all() or any(child not in answer.values for child in children):
-            carried.append(False)
-            continue
-        direct, through = _own(problem, quantity, answer.values)
-        own = np.atleast_1d(direct + through)
-        shows = np.max(np.abs(through)) > _tolerance(params, float(np.max(np.abs(e))))
-        carried.append(bool(shows and _close(a, own, params).all()))
-    return _Graded(quantity, actual, expected, right, carried)
+    expected = [problem.expected(quantity) for problem in problems]
+    tolerance = [_tolerance(problem, quantity, params) for problem in problems]
+    right = [_close(a, e, tol) for a, e, tol in zip(actual, expected, tolerance)]
+    return _Graded(quantity, actual, expected, tolerance, right,
+                   _carried(quantity, problems, answers, actual, tolerance, right))
 
 
-def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[Answer],
-               params: LstmParams) -> Mistake | None:
-    """The known mistake the wrong answer equals everywhere, built from the student's own bars (or the true ones).
+def _carried(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], actual: Sequence[np.ndarray],
+             tolerance: Sequence[float], right: Sequence[np.ndarray]) -> bool:
+    """Error carried forward (5.2): in every problem the answer is right or follows from the student's own
+    bars through the right equation, and the part carried through those bars is not empty: it exceeds
+    the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
+    if all(r.all() for r in right):
+        return False
+    shows = False
+    for problem, answer, a, tol, r in zip(problems, answers, actual, tolerance, right):
+        equation = problem.equations[quantity]
+        if any(child not in answer.values for child in equation.children):
+            return False
+        direct, carried = equation.parts(answer.values)
+        with np.errstate(over="ignore", invalid="ignore"):
+            own = direct + carried
+        if not (r.all() or _close(a, own, tol).all()):
+            return False
+        shows = shows or bool(np.any(~_close(carried, 0.0, tol)))
+    return shows
+
+
+def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[Answer]) -> str | None:
+    """The hint of the known mistake the wrong answer equals everywhere, built from the student's own bars
+    (or the true ones), within the truth-scaled tolerance.
 
     As for error carried forward, a match counts only if it discriminates: where the answer is wrong,
     the mistaken equation must not be (all but) zero there, so an answer of zeros matches nothing.
     """
-    for mistake in load_mistakes():
+    for index, mistake in enumerate(problems[0].mistakes):
         if mistake.quantity != graded.quantity:
             continue
         for source in ("student", "truth"):
             matched, visible = True, False
-            for problem, answer, actual, expected, right in zip(problems, answers, graded.actual, graded.expected,
-                                                                graded.right):
-                bars = {**problem.truth, **answer.values} if source == "student" else problem.truth
-                own = np.atleast_1d(sum(_own(problem, graded.quantity, bars, mistake)))
-                if not _close(actual, own, params).all():
+            for problem, answer, actual, tol, right in zip(problems, answers, graded.actual, graded.tolerance,
+                                                           graded.right):
+                bars = _student_bars(problem, answer if source == "student" else Answer({}, {}))
+                with np.errstate(over="ignore", invalid="ignore"):
+                    own = sum(problem.mistakes[index].equation.parts(bars))
+                if not _close(actual, own, tol).all():
                     matched = False
                     break
-                scale = float(np.max(np.abs(expected)))
-                visible = visible or (not right.all() and np.max(np.abs(own)) > _tolerance(params, scale))
+                visible = visible or (not right.all() and bool(np.any(~_close(own, 0.0, tol))))
             if matched and visible:
-                return mistake
+                return mistake.name
     return None
 
 
@@ -265,9 +295,8 @@ def _usable(quantity: str, answers: Sequence[Answer]) -> Verdict | None:
 
 
 def _first_difference(graded: _Graded) -> tuple[int, int]:
-    """The first problem that is not right (preferring one that is wrong outright), and its first wrong step."""
-    order = [k for k, ok in enumerate(graded.ok) if not ok] + [k for k, r in enumerate(graded.right) if not r.all()]
-    k = order[0]
+    """The first problem that is not right, and its first wrong step."""
+    k = next(k for k, r in enumerate(graded.right) if not r.all())
     return k, int(np.flatnonzero(~graded.right[k])[0])
 
 
@@ -292,8 +321,13 @@ def _summary(graded: _Graded, params: LstmParams) -> str:
         return (f"Wrong on {wrong_problems} of {len(graded.right)} problems; "
                 f"tolerance {params.rtol:g} × |expected| + {params.atol:g}.")
     return (f"Wrong at {wrong_steps} of {sum(r.size for r in graded.right)} graded steps, in {wrong_problems} of "
-            f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |{_label(graded.quantity)}| "
-            f"of each problem + {params.atol:g}.")
+            f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |expected "
+            f"{_label(graded.quantity)}| of each problem + {params.atol:g}.")
+
+
+def _items(*lines: str) -> str:
+    """Lines as a Markdown list, so a renderer keeps them apart (single newlines would join them)."""
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]],
@@ -312,17 +346,17 @@ def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping
                             f"(seeds {seeds}; T = {lengths}).", {"quantity": quantity, "status": "correct"})
     k, step = _first_difference(graded)
     place, numbers, data = _difference_text(graded, problems, k, step)
-    if all(graded.ok):
+    if graded.carried:
         credit = params.carried_forward_credit
         worth = "full credit" if credit == 1 else f"{credit:.0%} credit"
         return Verdict(credit, f"{name}: differs from the truth {place}, but follows correctly from your own "
-                               f"{_children_text(quantity)} (error carried forward): {worth}.\n  {numbers}",
+                               f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n"
+                               + _items(numbers),
                        {"quantity": quantity, "status": "carried_forward", **data})
-    mistake = _recognise(graded, problems, answers, params)
-    hint = [f"  {mistake.hint}"] if mistake else []
-    lines = [f"{name}: wrong {place}.", f"  {numbers}", *hint, f"  {_summary(graded, params)}"]
-    return Verdict(0.0, "\n".join(lines), {"quantity": quantity, "status": "wrong",
-                                          "mistake": mistake.name if mistake else None, **data})
+    mistake = _recognise(graded, problems, answers)
+    hints = [m.hint for m in problems[0].mistakes if m.name == mistake]
+    text = f"{name}: wrong {place}.\n\n" + _items(numbers, *hints, _summary(graded, params))
+    return Verdict(0.0, text, {"quantity": quantity, "status": "wrong", "mistake": mistake, **data})
 
 
 def check_bar(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]],
@@ -339,25 +373,43 @@ def check_weight(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
 
 
 def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any]) -> Verdict:
-    """Part (c), informational: how the student's |h_bar| and |c_bar| evolve back in time, beside the truth."""
-    answer = read_answer(problem, reply, f"the demonstration problem (T = {problem.length})")
-    for quantity in ("h", "c"):
-        if quantity in answer.problems:
-            return Verdict(0.0, f"The demonstration could not run. {_label(quantity)}: {answer.problems[quantity]}",
-                           {"status": "unusable"})
+    """Part (c), for information only: how |h_bar| and |c_bar| evolve back in time, the student's beside the
+    truth, and what that shows. It never passes or fails: the written answer is graded by hand."""
     length = problem.length
+    answer = read_answer(problem, reply, f"the demonstration problem (T = {length})")
+    usable = all(quantity in answer.values for quantity in ("h", "c"))
     steps = sorted(set(range(length, 0, -10)) | {1}, reverse=True)
-    mean = {gate: float(np.mean(problem.values[gate][1:])) for gate in ("f", "i", "o")}
-    rows = [f"{'t':>4} {'|h_bar| yours':>15} {'|h_bar| true':>14} {'|c_bar| yours':>15} {'|c_bar| true':>14}"]
-    data: dict[str, Any] = {"status": "shown", "t": steps}
+    mean = {gate: float(np.mean(problem.forward[gate][1:])) for gate in ("f", "i", "o")}
+    data: dict[str, Any] = {"status": "shown" if usable else "unusable", "t": steps}
     for quantity in ("h", "c"):
-        data[_label(quantity)] = {"actual": [abs(float(answer.values[quantity][t])) for t in steps],
-                                 "expected": [abs(float(problem.truth[quantity][t])) for t in steps]}
+        true = [abs(float(problem.truth[quantity][t - 1])) for t in steps]
+        yours = [abs(float(answer.values[quantity][t])) for t in steps] if usable else None
+        data[_label(quantity)] = {"actual": yours, "expected": true}
+    rows = [f"{'t':>4} {'|h_bar| yours':>15} {'|h_bar| true':>14} {'|c_bar| yours':>15} {'|c_bar| true':>14}"]
     for row, t in enumerate(steps):
-        cells = [data[_label(q)][side][row] for q in ("h", "c") for side in ("actual", "expected")]
-        rows.append(f"{t:>4} {cells[0]:>15.3e} {cells[1]:>14.3e} {cells[2]:>15.3e} {cells[3]:>14.3e}")
-    text = (f"Your function with forget gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 "
-            f"(i about {mean['i']:.3f}, o about {mean['o']:.3f}), over T = {length} steps; the loss depends on "
-            f"h^({length}) only. How far back the error signals reach, beside the truth:\n\n```\n"
-            + "\n".join(rows) + "\n```")
-    return Verdict(1.0, text, data)
+        cells = [f"{data[_label(q)]['actual'][row]:>15.3e}" if usable else f"{'-':>15}" for q in ("h", "c")]
+        rows.append(f"{t:>4} {cells[0]} {data['h_bar']['expected'][row]:>14.3e} {cells[1]} "
+                    f"{data['c_bar']['expected'][row]:>14.3e}")
+    h_true, c_true = (np.abs(problem.truth[q]) for q in ("h", "c"))
+    lines = [f"For information (no points; part (c) is graded by hand): your function on a problem with forget "
+             f"gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 (i about {mean['i']:.3f}, "
+             f"o about {mean['o']:.3f}), over T = {length} steps, where the loss depends on h^({length}) only. "
+             f"How far back the error signals reach, yours beside the truth:", literal_block("\n".join(rows)),
+             f"What it shows: going back from t = {length} to t = 1, the true |c_bar| keeps "
+             f"{c_true[0] / c_true[-1]:.0%} of its size (each step multiplies it by a forget gate near 1), while "
+             f"the true |h_bar| falls from {h_true[-1]:.3g} to at most {np.max(h_true[:-1]):.3g} before step {length} "
+             f"(h reaches later steps only through gates that are nearly closed): the cell carries the error signal "
+             f"far back, the hidden state does not."]
+    if not usable:
+        reason = answer.problems.get("h") or answer.problems["c"]
+        lines.insert(1, f"Your function could not be shown here (the table has the truth only): {reason}")
+    else:
+        for quantity in ("h", "c"):
+            wrong = np.flatnonzero(~_close(answer.values[quantity][1:], problem.truth[quantity],
+                                           _tolerance(problem, quantity, LstmParams())))
+            if wrong.size:
+                t = int(wrong[-1]) + 1
+                lines.append(f"Your {_label(quantity)} differs from the truth on this problem (first at t = {t}, going "
+                             f"back from T), so your columns show what your equations do, not what the LSTM does.")
+                break
+    return Verdict(1.0, "\n\n".join(lines), data)

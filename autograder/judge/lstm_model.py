@@ -4,7 +4,9 @@ Nothing here knows the backprop equations. The truth is measured: every bar is t
 of the loss, by central finite differences through the whole forward pass (the perturbations of a
 problem in batched passes, in chunks, in memory linear in T). The "own equation" of a bar, used for error carried forward, is the
 one-step chain rule over the forward graph, whose local partials are complex-step derivatives of a
-single forward equation (exact to rounding).
+single forward equation (exact to rounding); for a fixed problem it is an affine map of the child
+bars, and `judged_problems` hands the judge exactly these numbers (lstm_problem.Problem), so the
+judge never needs this module.
 
 Measured once (200 random problems of the default kind, seeds drawn from default_rng(0), T from 1
 to 50), against the exact complex-step derivatives: the largest error of a central difference, divided
@@ -26,9 +28,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-GRADED = ("h", "c", "g", "o", "f", "i")  # the bars of question 2(a), in the order of the handout
-FORWARD_KEYS = ("i", "f", "o", "g", "c", "h")  # the keys of the student's `forward` argument
-WEIGHT_NAMES = ("w_ix", "w_ih", "w_fx", "w_fh", "w_ox", "w_oh", "w_gx", "w_gh")
+from autograder.judge import lstm_problem as judged
+from autograder.judge.lstm_problem import FORWARD_KEYS, GRADED, WEIGHT_NAMES, DemoParams, LstmParams
+
 COMPLEX_STEP = 1e-20  # a complex-step derivative has no cancellation: any tiny step is exact
 
 
@@ -120,67 +122,6 @@ def _trace_paths(start: str) -> tuple[tuple[Link, ...], ...]:
 PATHS: Mapping[str, tuple[tuple[Link, ...], ...]] = {name: _trace_paths(name) for name in GRADED + ("w_ix",)}
 
 
-def _param(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"doc": doc})
-
-
-@dataclass(frozen=True)
-class LstmParams:
-    """The YAML `params` of the LSTM checks: the problems and the grading rule (every default here)."""
-
-    seeds: tuple[int, ...] = _param(
-        (1007, 1014, 1016, 1003, 1618),
-        "Random seeds, one problem per seed (shown to students); the defaults give |c| of order 1.")
-    lengths: tuple[int, ...] = _param(
-        (1, 3, 6, 15, 50), "The sequence length T of each problem, in the order of `seeds`.")
-    carried_forward_credit: float = _param(
-        1.0, "The share of a quantity's points earned when its own equation holds with the student's own "
-             "values of the bars it is built from, but those are wrong (error carried forward).")
-    rtol: float = _param(
-        1e-5, "A value passes when |actual - expected| <= rtol * (the largest |expected| of that quantity "
-              "in that problem) + atol.")
-    atol: float = _param(1e-9, "The absolute part of the tolerance (tiny: it matters only for a quantity near 0).")
-    fd_step: float = _param(1e-5, "The step of the finite differences that measure the truth (see lstm_model.py).")
-    weight_range: tuple[float, ...] = _param(
-        (0.5, 1.5), "Each weight's magnitude is drawn uniformly from this range, its sign at random.")
-    input_scale: float = _param(1.0, "The standard deviation of the inputs x^(t).")
-    initial_h_range: tuple[float, ...] = _param(
-        (0.2, 0.8), "|h^(0)| is drawn uniformly from this range, its sign at random.")
-    initial_c_range: tuple[float, ...] = _param(
-        (0.5, 1.5), "|c^(0)| is drawn uniformly from this range, its sign at random.")
-    loss_linear: float = _param(
-        1.0, "The loss is sum_t a_t h^(t) + b_t (h^(t))^2 / 2; a_t is normal with this standard deviation.")
-    loss_quadratic: float = _param(1.0, "The standard deviation of b_t in the loss.")
-
-    def __post_init__(self) -> None:
-        for name in ("seeds", "lengths", "weight_range", "initial_h_range", "initial_c_range"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        if not self.seeds or len(self.seeds) != len(self.lengths):
-            raise ValueError("`seeds` and `lengths` must be non-empty lists of the same length")
-        if any(length < 1 for length in self.lengths):
-            raise ValueError("every length T must be at least 1")
-        if not 0.0 <= self.carried_forward_credit <= 1.0:
-            raise ValueError("`carried_forward_credit` must lie between 0 and 1")
-        if self.rtol <= 0 or self.atol < 0 or self.fd_step <= 0:
-            raise ValueError("`rtol` and `fd_step` must be positive and `atol` not negative")
-        for name in ("weight_range", "initial_h_range", "initial_c_range"):
-            low_high = getattr(self, name)
-            if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
-                raise ValueError(f"`{name}` must be two numbers 0 <= low <= high")
-
-
-@dataclass(frozen=True)
-class DemoParams:
-    """The YAML `params` of the part (c) demonstration."""
-
-    length: int = _param(60, "The sequence length T of the demonstration.")
-    fd_step: float = _param(1e-5, "The step of the finite differences that measure the truth shown beside it.")
-
-    def __post_init__(self) -> None:
-        if self.length < 1 or self.fd_step <= 0:
-            raise ValueError("`length` must be at least 1 and `fd_step` positive")
-
-
 @dataclass(frozen=True, eq=False)
 class Problem:
     """One call of the student's function, with everything the judge measured about it.
@@ -206,10 +147,7 @@ class Problem:
 
 def make_problems(params: LstmParams) -> list[Problem]:
     """The graded problems, one per seed, with their truth: deterministic from the parameters."""
-    settings = {f.name: getattr(params, f.name) for f in dataclasses.fields(LstmParams)}
-    for name in ("carried_forward_credit", "rtol", "atol"):
-        settings.pop(name)
-    return list(_make_problems(tuple(sorted(settings.items()))))
+    return list(_make_problems(make_problems_key(params)))
 
 
 @lru_cache(maxsize=16)
@@ -405,22 +343,21 @@ def local_partial(problem: Problem, link: Link, steps: np.ndarray, edit: LinkEdi
     return partial ** edit.power if edit.power != 1 else partial
 
 
-def chain_rule(problem: Problem, quantity: str, bars: Mapping[str, np.ndarray],
-               edits: Sequence[LinkEdit] = (), steps: str = "all") -> tuple[Any, Any]:
-    """A bar's own equation: the loss's direct term, and the sum over its children of the child's bar
-    (taken from `bars`, arrays indexed t = 0..T) times the local partials along the way.
+HANDOUT_ORDER = ("h", "c", "i", "f", "o", "g")  # the order the handout's equations name the bars in
 
-    For a node, returns two arrays over the graded steps t = 1..T; for `w_ix`, two numbers (the sum
-    over all steps, or only the `first` or `last` step's term). `edits` change links as a mistake would.
+
+def equation(problem: Problem, quantity: str, edits: Sequence[LinkEdit] = (), steps: str = "all") -> judged.Affine:
+    """A quantity's own equation on this problem, as an affine map of the bars it is built from: the
+    loss's direct term, and per child bar and step offset the sum over routes of the local partials.
+
+    `edits` change links as a mistake would; for `w_ix`, `steps` keeps the terms of `all` steps
+    (summed), or of the `first` or the `last` step only.
     """
     length = problem.length
     by_link = {edit.link: edit for edit in edits}
     t = np.arange(1, length + 1)
-    direct = problem.dL_dh[1:].copy() if quantity == "h" else np.zeros(length)
-    through = np.zeros(length)
+    coefs: dict[tuple[str, int], np.ndarray] = {}
     for path in PATHS[quantity]:
-        if any(by_link.get(link.key, NO_EDIT).drop for link in path):
-            continue
         child_steps = t.copy()
         factor = np.ones(length)
         for link in path:
@@ -428,22 +365,64 @@ def chain_rule(problem: Problem, quantity: str, bars: Mapping[str, np.ndarray],
             inside = (child_steps >= 1) & (child_steps <= length)
             factor = np.where(inside, factor, 0.0)
             factor[inside] *= local_partial(problem, link, child_steps[inside], by_link.get(link.key, NO_EDIT))
-        child = path[-1].child
-        inside = (child_steps >= 1) & (child_steps <= length)
-        through[inside] += np.asarray(bars[child], dtype=float)[child_steps[inside]] * factor[inside]
-    if quantity != "w_ix":
-        return direct, through
-    chosen = {"all": through, "first": through[:1], "last": through[-1:]}[steps]
-    return 0.0, float(chosen.sum())
+        if any(by_link.get(link.key, NO_EDIT).drop for link in path):
+            factor = np.zeros(length)
+        key = (path[-1].child, sum(link.offset for link in path))
+        coefs[key] = coefs.get(key, np.zeros(length)) + factor
+    if quantity == "w_ix" and steps != "all":
+        keep = np.zeros(length, dtype=bool)
+        keep[0 if steps == "first" else -1] = True
+        coefs = {key: np.where(keep, coef, 0.0) for key, coef in coefs.items()}
+    order = sorted(coefs, key=lambda key: (key[1], HANDOUT_ORDER.index(key[0])))
+    direct = problem.dL_dh[1:] if quantity == "h" else np.zeros(length)
+    return judged.Affine(direct=direct, terms=tuple(judged.Term(child, offset, coefs[child, offset])
+                                                    for child, offset in order), total=quantity == "w_ix")
 
 
-def call_arguments(problem: Problem) -> dict[str, Any]:
-    """The student's call as JSON-able data; `{"__array__": [...]}` marks a float64 1-D array."""
-    def array(values: np.ndarray) -> dict[str, list[float]]:
-        return {"__array__": [float(v) for v in values]}
-    return {
-        "x": array(problem.x),
-        "weights": {name: float(problem.weights[name]) for name in WEIGHT_NAMES},
-        "forward": {name: array(problem.values[name]) for name in FORWARD_KEYS},
-        "dL_dh": array(problem.dL_dh),
-    }
+def chain_rule(problem: Problem, quantity: str, bars: Mapping[str, np.ndarray],
+               edits: Sequence[LinkEdit] = (), steps: str = "all") -> tuple[Any, Any]:
+    """A bar's own equation evaluated on `bars` (arrays indexed t = 0..T): the direct part and the part
+    carried through the children, two arrays over t = 1..T, or for `w_ix` two numbers."""
+    direct, carried = equation(problem, quantity, edits, steps).parts(bars)
+    return (0.0, float(carried[0])) if quantity == "w_ix" else (direct, carried)
+
+
+def judged_problem(problem: Problem, mistakes: Sequence[Any] = (), *, equations: bool = True) -> judged.Problem:
+    """The numbers the judge needs about a measured problem: the call, the truth, and (with `equations`)
+    the right equation of every quantity and of every mistake in `mistakes` (catalogue entries, mistakes.py)."""
+    rights = {quantity: equation(problem, quantity) for quantity in judged.QUANTITIES} if equations else {}
+    return judged.Problem(
+        seed=problem.seed, x=problem.x, weights=problem.weights,
+        forward={key: problem.values[key] for key in FORWARD_KEYS}, dL_dh=problem.dL_dh,
+        truth={key: problem.truth[key][1:] for key in GRADED}, truth_w_ix=problem.truth_w_ix, equations=rights,
+        mistakes=tuple(judged.MistakeEquation(m.name, m.quantity, m.hint, equation(problem, m.quantity, m.edits, m.steps))
+                       for m in mistakes))
+
+
+def judged_problems(params: LstmParams) -> tuple[judged.Problem, ...]:
+    """The graded problems as the judge reads them (equations and catalogued mistakes included), built once."""
+    return _judged_problems(make_problems_key(params))
+
+
+def make_problems_key(params: LstmParams) -> tuple:
+    """What the problems depend on: every parameter but the grading rule's."""
+    settings = {f.name: getattr(params, f.name) for f in dataclasses.fields(LstmParams)}
+    for name in ("carried_forward_credit", "rtol", "atol"):
+        settings.pop(name)
+    return tuple(sorted(settings.items()))
+
+
+@lru_cache(maxsize=16)
+def _judged_problems(settings: tuple) -> tuple[judged.Problem, ...]:
+    from autograder.judge.mistakes import load_mistakes  # the catalogue names this graph's links: imported late
+    return tuple(judged_problem(problem, load_mistakes()) for problem in _make_problems(settings))
+
+
+def judged_demo_problem(params: DemoParams) -> judged.Problem:
+    """Part (c)'s problem as the judge reads it (its truth and call; no equations are needed)."""
+    return _judged_demo_problem(params.length, params.fd_step)
+
+
+@lru_cache(maxsize=4)
+def _judged_demo_problem(length: int, fd_step: float) -> judged.Problem:
+    return judged_problem(_make_demo_problem(length, fd_step), equations=False)

@@ -444,7 +444,7 @@ def run_task(task, folder):
                 if function is None or timed_out:
                     replies.send({"error": module_error or f"not called: an earlier call {timed_out}"})
                     continue
-                ok, value = guarded(lambda: plain(function(**rebuild(arguments))), seconds, described)
+                ok, value = guarded(lambda: plain(function(*rebuild(arguments).values())), seconds, described)
                 replies.send({"value": value} if ok else {"error": value})
                 if not ok and value.startswith("timed out"):
                     timed_out = value  # a function that hangs once would hang again: bound the task by one call
