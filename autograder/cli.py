@@ -3,115 +3,102 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import traceback
 from pathlib import Path
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from autograder import __version__
 
-# Light imports only: `grade` starts the worker before it imports the judges (numpy and all).
-from autograder.config import ConfigError, load_config
-from autograder.report.results import failure_results, write_results
-from autograder.worker.sandbox import Sandbox
+DESCRIPTION = """\
+rnn-autograder: grades the RNN homework (question 1, a binary-adder RNN; question 2, LSTM backprop
+through time) into Gradescope's results.json. Student code runs only in a limited worker process.
+"""
+EPILOG = """\
+examples:
+  python3 -m autograder grade submission/ --results results.json   one submission (as Gradescope does)
+  python3 -m autograder check                                      a student's check of their folder
+  python3 -m autograder batch export.zip --out class/              a TA's whole class
+  python3 -m autograder build gradescope                           the Gradescope autograder zip
+Each verb has its own --help. Exit status: 0 when the verb finished (whatever the scores), 2 for a
+usage or configuration error, 1 when the grader itself failed.
+"""
+BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE, as `yes | head` is
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m autograder", description=__doc__.split(":")[0] + ".")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-
-    grade_parser = verbs.add_parser("grade", help="grade one submission (a folder or a .zip) into a results.json")
-    grade_parser.add_argument("submission", type=Path, help="the submission folder or .zip")
-    grade_parser.add_argument("--results", type=Path, required=True, help="where to write results.json")
-    grade_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
-    grade_parser.add_argument("--quiet", action="store_true", help="print only the total")
-
-    check_parser = verbs.add_parser("check", help="check your homework as Gradescope will (the visible tests)")
-    check_parser.add_argument("folder", nargs="?", type=Path, default=Path("."),
-                              help="the folder (or .zip) holding your files (default: the current folder)")
-    check_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
-
-    batch_parser = verbs.add_parser("batch", help="grade a Gradescope export (or a folder of submissions) into a "
-                                                  "gradebook and a class report")
-    batch_parser.add_argument("export", type=Path, help="the export: a .zip or folder from Gradescope's Export "
-                                                        "Submissions, or a folder of submission folders")
-    batch_parser.add_argument("--out", type=Path, required=True,
-                              help="where to write results, gradebook.csv and report.html (reused when resuming)")
-    batch_parser.add_argument("--jobs", type=int, help="submissions graded at once (default: one per core)")
-    batch_parser.add_argument("--regrade", action="store_true",
-                              help="grade again submissions already graded in --out with this configuration")
-    batch_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
-
-    build_parser = verbs.add_parser("build", help="make the Gradescope zip, the student kit, or the configuration "
-                                                  "reference")
-    build_parser.add_argument("target", choices=("gradescope", "kit", "docs"),
-                              help="gradescope: the autograder zip; kit: the student kit zip; docs: "
-                                   "docs/configuration.md")
-    build_parser.add_argument("--out", type=Path, help="where to write it (default: dist/autograder.zip, "
-                                                       "dist/student_kit.zip, docs/configuration.md)")
-    build_parser.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
-
-    args = parser.parse_args(argv)
-    commands = {"grade": grade_command, "check": check_command, "batch": batch_command, "build": build_command}
-    return commands[args.verb](args)
-
-
-def grade_command(args: argparse.Namespace) -> int:
-    """Grade one submission; exit 0 whenever grading finished, whatever the score."""
-    write_results(args.results, failure_results("Grading started but did not finish (it was stopped or crashed)."))
-    with ThreadPoolExecutor(max_workers=1) as starter:
-        starting = starter.submit(Sandbox)  # the worker starts while this process imports the judges
-        try:
-            return _grade_with(starting, args)
-        finally:
-            _close(starting)
-
-
-def _grade_with(starting: Future, args: argparse.Namespace) -> int:
+    """Run one verb; a closed stdout (`| head`) ends it quietly."""
     try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        write_results(args.results, failure_results("The autograder's configuration is broken."))
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    try:
-        from autograder.engine import grade
-        from autograder.report.summary import summarize
-
-        results = grade(args.submission, config=config, sandbox=starting.result(), student_output=sys.stdout.write)
-    except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
-        traceback.print_exc(file=sys.stderr)
-        write_results(args.results, failure_results(f"({type(error).__name__}: {error})"))
-        return 1
-    write_results(args.results, results)
-    print(summarize(results, title=f"Grading {args.submission}", details=not args.quiet), end="")
-    return 0
+        return _run(parser().parse_args(argv))
+    except BrokenPipeError:
+        # The reader has gone. Point stdout at /dev/null, so that the interpreter's final flush
+        # does not raise again, and end like a process that SIGPIPE ended, without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
 
 
-def _close(starting: Future) -> None:
-    """Stop the worker, whether or not it was used (or could start at all)."""
-    if starting.exception() is None:
-        starting.result().close()
+def parser() -> argparse.ArgumentParser:
+    """The parser of every verb; `--config` is shared (one parent parser)."""
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
+
+    top = argparse.ArgumentParser(prog="python3 -m autograder", description=DESCRIPTION, epilog=EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"rnn-autograder {__version__}")
+    verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    grade = verbs.add_parser("grade", parents=[config],
+                             help="grade one submission (a folder or a .zip) into a results.json")
+    grade.add_argument("submission", type=Path, help="the submission folder or .zip")
+    grade.add_argument("--results", required=True,
+                       help="where to write results.json; `-` writes it to stdout (the summary then goes to stderr)")
+    grade.add_argument("--quiet", action="store_true", help="print only the total (not the tests, not the "
+                                                            "student's output)")
+
+    check = verbs.add_parser("check", parents=[config],
+                             help="check your homework as Gradescope will (the visible tests)")
+    check.add_argument("folder", nargs="?", type=Path, default=Path("."),
+                       help="the folder (or .zip) holding your files (default: the current folder)")
+
+    batch = verbs.add_parser("batch", parents=[config], help="grade a Gradescope export (or a folder of "
+                                                             "submissions) into a gradebook and a class report")
+    batch.add_argument("export", type=Path, help="the export: a .zip or folder from Gradescope's Export "
+                                                 "Submissions, or a folder of submission folders")
+    batch.add_argument("--out", type=Path, required=True,
+                       help="where to write results, gradebook.csv and report.html (reused when resuming)")
+    batch.add_argument("--jobs", type=int, help="submissions graded at once (default: one per core)")
+    batch.add_argument("--regrade", action="store_true",
+                       help="grade again submissions already graded in --out with this configuration")
+
+    build = verbs.add_parser("build", parents=[config], help="make the Gradescope zip, the student kit, or the "
+                                                             "configuration reference")
+    build.add_argument("target", choices=("gradescope", "kit", "docs"),
+                       help="gradescope: the autograder zip; kit: the student kit zip; docs: docs/configuration.md")
+    build.add_argument("--out", type=Path, help="where to write it (default: dist/autograder.zip, "
+                                                "dist/student_kit.zip, docs/configuration.md)")
+    return top
 
 
-def check_command(args: argparse.Namespace) -> int:
-    """The student's check: the visible tests on a folder; exit 0 whenever grading finished."""
-    from autograder import check
+def _run(args: argparse.Namespace) -> int:
+    # Each verb imports its module only when chosen: `grade` starts the worker before importing numpy.
+    if args.verb == "grade":
+        from autograder import grading
 
-    return check.main(folder=args.folder, config_path=args.config)
+        return grading.main(submission=args.submission, results=args.results, config_path=args.config,
+                            quiet=args.quiet)
+    if args.verb == "check":
+        from autograder import check
 
+        return check.main(folder=args.folder, config_path=args.config)
+    if args.verb == "batch":
+        from autograder import batch
 
-def batch_command(args: argparse.Namespace) -> int:
-    """The TA's batch run over an export; exit 0 when every submission has a row in the gradebook."""
-    from autograder import batch
-
-    if args.jobs is not None and args.jobs < 1:
-        print("batch: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade, config_path=args.config)
-
-
-def build_command(args: argparse.Namespace) -> int:
-    """The instructor's builds: the Gradescope zip, the student kit, the configuration reference."""
+        if args.jobs is not None and args.jobs < 1:
+            print("batch: --jobs must be at least 1", file=sys.stderr)
+            return 2
+        return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade,
+                          config_path=args.config)
     from autograder import build
 
     return build.main(target=args.target, out=args.out, config_path=args.config)

@@ -1,6 +1,8 @@
 """Tests of the `grade` command: exit codes, the summary, and a valid results.json whatever happens."""
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,3 +62,79 @@ def test_results_exist_even_if_the_grader_is_killed_mid_way(tmp_path):
     written = json.loads(results.read_text())
     assert_valid_results(written)
     assert written["score"] == 0 and "did not finish" in written["output"]
+
+
+def test_version_names_the_tool_and_its_version():
+    """`--version` prints the package's name and version and exits 0."""
+    from autograder import __version__
+
+    done = subprocess.run([sys.executable, "-m", "autograder", "--version"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == f"rnn-autograder {__version__}\n"
+
+
+def test_top_level_help_says_what_the_tool_is():
+    """`--help` says what the tool grades and lists every verb with an example."""
+    done = subprocess.run([sys.executable, "-m", "autograder", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "rnn-autograder: grades the RNN homework" in done.stdout
+    for verb in ("grade", "check", "batch", "build"):
+        assert f"python3 -m autograder {verb}" in done.stdout
+
+
+def test_every_verb_takes_config(tmp_path):
+    """`--config` is accepted by every verb (one shared definition), and a broken one is refused by each."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("tests: 3\n")
+    for verb, *rest in (("grade", ROOT / "reference", "--results", tmp_path / "r.json"), ("check", ROOT / "reference"),
+                        ("build", "kit", "--out", tmp_path / "kit.zip")):
+        done = subprocess.run([sys.executable, "-m", "autograder", verb, *map(str, rest), "--config", str(config)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (verb, done.stdout, done.stderr)
+        assert "bad.yaml" in done.stderr, verb
+
+
+def test_a_submission_that_does_not_exist_exits_2_with_a_message(tmp_path):
+    """Grading a path that does not exist is a usage error (exit 2, one line), not an empty upload graded 0."""
+    results = tmp_path / "results.json"
+    done = grade(tmp_path / "no-such-folder", "--results", results)
+    assert done.returncode == 2
+    assert done.stderr == f"grade: {tmp_path / 'no-such-folder'}: no such folder or file\n"
+    assert done.stdout == "" and not results.exists()
+
+
+def test_results_dash_writes_the_json_to_stdout_and_the_summary_to_stderr():
+    """`--results -` puts exactly results.json on stdout; the summary goes to stderr."""
+    done = grade(ROOT / "reference", "--results", "-")
+    assert done.returncode == 0, done.stderr
+    written = json.loads(done.stdout)
+    assert_valid_results(written)
+    assert written["score"] == 10
+    assert done.stderr.startswith("Grading ") and "10 / 10 points" in done.stderr
+    assert not (ROOT / "-").exists()
+
+
+def test_quiet_prints_the_total_only(tmp_path):
+    """`--quiet` prints one line, the total: no per-test lines, no feedback, no student output."""
+    submission = tmp_path / "loud"
+    shutil.copytree(ROOT / "submissions_sample" / "lstm_zeros", submission)
+    (submission / "adder.py").write_text("print('HELLO FROM THE STUDENT')\n")
+    loud = grade(submission, "--results", tmp_path / "loud.json")
+    quiet = grade(submission, "--results", tmp_path / "quiet.json", "--quiet")
+    assert "HELLO FROM THE STUDENT" in loud.stdout and "FAIL" in loud.stdout
+    assert quiet.returncode == 0 and quiet.stdout == f"Grading {submission}: 0 / 10 points\n"
+    scores = [json.loads((tmp_path / name).read_text())["score"] for name in ("quiet.json", "loud.json")]
+    assert scores == [0, 0]
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """When the reader of stdout has gone (`| head`), grade ends without a traceback, as SIGPIPE would (141),
+    and results.json is written all the same."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte is written
+    results = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(ROOT / "submissions_sample" / "lstm_zeros"),
+                           "--results", str(results)], cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE,
+                          text=True, timeout=120)
+    os.close(write_end)
+    assert done.returncode == 141 and done.stderr == ""
+    assert json.loads(results.read_text())["tests"]

@@ -56,17 +56,22 @@ def failure_results(message: str, *, extra_data: Mapping[str, Any] | None = None
 def write_results(path: Path | str, results: Mapping[str, Any]) -> None:
     """Write results.json atomically, as strict JSON (NaN and infinity are refused, not written)."""
     path = Path(path)
-    text = json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False)
+    text = results_text(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+            file.write(text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def results_text(results: Mapping[str, Any]) -> str:
+    """results.json's text: strict JSON, indented, one final newline."""
+    return json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def _test_case(outcomes: Sequence[tuple[TestSpec, Verdict]]) -> type:

@@ -1,0 +1,91 @@
+"""The `grade` verb: one submission into a Gradescope results.json, and a readable summary."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, TextIO
+
+# Light imports only: the worker starts while this process imports the judges (numpy and all).
+from autograder.config import ConfigError, load_config
+from autograder.report.results import failure_results, results_text, write_results
+from autograder.worker.sandbox import Sandbox
+
+TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
+
+
+def main(*, submission: Path, results: Path | str, config_path: Path | None = None, quiet: bool = False,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Grade one submission (a folder or a .zip) into `results` and print a summary.
+
+    Exits 0 whenever grading finished, whatever the score; 2 when the submission does not exist or
+    the configuration is broken; 1 when the grader itself failed. Every exit but a usage error
+    leaves a valid results.json. `quiet` prints the total only, and not the student's output.
+    """
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    to_stdout = str(results) == TO_STDOUT
+    report = stderr if to_stdout else stdout
+
+    def deliver(written: dict) -> None:
+        if to_stdout:
+            stdout.write(results_text(written))
+            stdout.flush()
+        else:
+            write_results(results, written)
+
+    if not Path(submission).exists():
+        print(f"grade: {submission}: no such folder or file", file=stderr)
+        return 2
+    if not to_stdout:
+        deliver(failure_results("Grading started but did not finish (it was stopped or crashed)."))
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        starting = starter.submit(Sandbox)  # the worker starts while this process imports the judges
+        try:
+            graded = _grade_with(starting, Path(submission), config_path,
+                                 student_output=None if quiet else _echo(report), stderr=stderr)
+        finally:
+            _close(starting)
+    code, written = graded
+    deliver(written)
+    if code == 0:
+        from autograder.report.summary import summarize
+
+        summary = summarize(written, title=f"Grading {submission}")
+        report.write(summary.splitlines()[0] + "\n" if quiet else summary)  # the first line is the total
+        report.flush()
+    return code
+
+
+def _grade_with(starting: Future, submission: Path, config_path: Path | None, *,
+                student_output: Callable[[str], object] | None, stderr: TextIO) -> tuple[int, dict]:
+    """(exit code, results) of grading with the worker being started by `starting`."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=stderr)
+        return 2, failure_results("The autograder's configuration is broken.")
+    try:
+        from autograder.engine import grade
+
+        return 0, grade(submission, config=config, sandbox=starting.result(), student_output=student_output)
+    except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
+        traceback.print_exc(file=stderr)
+        return 1, failure_results(f"({type(error).__name__}: {error})")
+
+
+def _echo(stream: TextIO) -> Callable[[str], None]:
+    """Writes the student's output to `stream`, and stops quietly if its reader has gone (`| head`)."""
+    def write(text: str) -> None:
+        try:
+            stream.write(text)
+        except BrokenPipeError:
+            pass
+    return write
+
+
+def _close(starting: Future) -> None:
+    """Stop the worker, whether or not it was used (or could start at all)."""
+    if starting.exception() is None:
+        starting.result().close()
