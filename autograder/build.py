@@ -233,8 +233,25 @@ def _type_name(hint: Any) -> str:
 
 # ---------------------------------------------------------------- the verb
 
+# What the builds copy from beside the package: a clone of the repository has them, an installed
+# package (`pip install .`) does not, so there the builds refuse with a message instead of a traceback.
+REPOSITORY = {"gradescope": ("setup.sh", "run_autograder", "requirements.txt"),
+              "kit": ("kit", "docs/student.md", "requirements.txt"), "docs": ("docs",)}
+
+
+def _need_repository(target: str, out: Path | None) -> None:
+    if target == "docs" and out is not None:
+        return  # the reference is generated from the package alone
+    missing = [name for name in REPOSITORY.get(target, ()) if not (ROOT / name).exists()]
+    if missing:
+        raise BuildError(f"`build {target}` needs a clone of the repository: {', '.join(missing)} not found in "
+                         f"{ROOT} (an installed package); run it in the repository's folder"
+                         + (", or give --out" if target == "docs" else ""))
+
+
 def build(target: str, *, out: Path | None = None, config_path: Path | None = None) -> Path:
     """Make one build (`gradescope`, `kit` or `docs`) and return where it was written."""
+    _need_repository(target, out)
     out = Path(out) if out is not None else DEFAULT_OUT[target]
     if target == "gradescope":
         return write_zip(out, gradescope_files(config_path))
