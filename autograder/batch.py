@@ -10,6 +10,7 @@ import os
 import pwd
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -24,10 +25,15 @@ from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
 from autograder.locate import locate
+from autograder.report.changes import COLUMNS as CHANGE_COLUMNS, Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
-from autograder.report.gradebook import GradedSubmission, gradebook_csv
+from autograder.report.gradebook import ENCODING, INTERRUPTED, GradedSubmission, gradebook_rows, points_possible, to_csv
 from autograder.report.results import failure_results, write_results
+from autograder.text import printable
 from autograder.worker.sandbox import WORKER_USER, Sandbox
+
+
+SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
 
 
 @dataclass(frozen=True)
@@ -40,14 +46,27 @@ class Outcome:
     score: float | None = None
 
 
-def fingerprint(path: Path) -> str:
-    """The identity of what the grader reads from a submission: the files it finds and the notes about them."""
+class Interrupted(Exception):
+    """The run was stopped (Ctrl-C or SIGTERM); `outcomes` holds what finished before."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+
+
+def submission_folder(out: Path, submission_id: str) -> Path:
+    return out / SUBMISSIONS / submission_id
+
+
+def fingerprint(path: Path) -> tuple[str, list[str]]:
+    """The identity of what the grader reads from a submission (the files it finds and the notes about them),
+    and the names of those files."""
     located = locate(path)
     digest = hashlib.sha256()
     for name in sorted(located.files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(located.files[name]).digest())
     digest.update("\n".join(located.notes).encode())
-    return digest.hexdigest()
+    return digest.hexdigest(), sorted(located.files)
 
 
 # ---------------------------------------------------------------- the pool
@@ -83,7 +102,7 @@ def _serve(connection: Connection, config_path: str | None, user: str = "auto") 
             connection.send(grade_into(job, config=config, sandbox=sandbox))
 
 
-def _next_job(connection: Connection) -> Mapping[str, str] | None:
+def _next_job(connection: Connection) -> Mapping[str, Any] | None:
     """The next job from the parent, or None when it is done (or gone)."""
     try:
         return connection.recv()
@@ -91,7 +110,7 @@ def _next_job(connection: Connection) -> Mapping[str, str] | None:
         return None
 
 
-def grade_into(job: Mapping[str, str], *, config: Config, sandbox: Any) -> Outcome:
+def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outcome:
     """Grade one submission into `job["out"]`/results.json; the grader's own failure is written as a score-0 result."""
     captured = io.StringIO()
     problem = None
@@ -105,8 +124,9 @@ def grade_into(job: Mapping[str, str], *, config: Config, sandbox: Any) -> Outco
     return _write(job, results, problem, captured.getvalue())
 
 
-def _write(job: Mapping[str, str], results: dict, problem: str | None, output: str) -> Outcome:
+def _write(job: Mapping[str, Any], results: dict, problem: str | None, output: str) -> Outcome:
     results["extra_data"]["submission_sha256"] = job["fingerprint"]
+    results["extra_data"]["files_found"] = list(job.get("files", ()))
     folder = Path(job["out"])
     write_results(folder / "results.json", results)
     log = folder / "output.txt"
@@ -117,7 +137,7 @@ def _write(job: Mapping[str, str], results: dict, problem: str | None, output: s
     return Outcome(job["id"], "failed" if problem else "graded", problem, results.get("score"))
 
 
-def write_failure(job: Mapping[str, str], problem: str) -> Outcome:
+def write_failure(job: Mapping[str, Any], problem: str) -> Outcome:
     """Record that the grader could not grade a submission: a valid score-0 results.json that says why."""
     extra = {"grading_failed": problem, "config_sha256": job["config_sha256"]}
     return _write(job, failure_results(f"({problem})", extra_data=extra), problem, "")
@@ -131,7 +151,7 @@ class _Pool:
         self.config_path, self.serve = config_path, serve
         self.timeout = timeout
         self.idle: list[tuple[Any, Connection]] = []
-        self.busy: dict[Connection, tuple[Any, Mapping[str, str], float]] = {}
+        self.busy: dict[Connection, tuple[Any, Mapping[str, Any], float]] = {}
         self.slots: dict[Connection, int] = {}  # each process's slot, kept by its replacement
         for slot in range(size):
             self.idle.append(self._start(slot))
@@ -145,7 +165,7 @@ class _Pool:
         self.slots[ours] = slot
         return process, ours
 
-    def run(self, jobs: Sequence[Mapping[str, str]], done: Callable[[Outcome], None]) -> None:
+    def run(self, jobs: Sequence[Mapping[str, Any]], done: Callable[[Outcome], None]) -> None:
         """Grade every job, calling `done` with each outcome as it comes."""
         pending = list(reversed(jobs))
         while pending or self.busy:
@@ -221,6 +241,13 @@ class Progress:
             self.stream.write(f"{count} submissions already graded with this configuration "
                               "(--regrade grades them again)\n")
 
+    def grading(self, reasons: Counter) -> None:
+        """Say what is graded now and why: new, its files changed, the configuration changed, --regrade."""
+        if reasons:
+            why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+            self.stream.write(f"Grading {sum(reasons.values())} submissions ({why})\n")
+            self.stream.flush()
+
     def done(self, outcome: Outcome) -> None:
         self.counts[outcome.kind] += 1
         finished = sum(self.counts.values())
@@ -234,7 +261,7 @@ class Progress:
         else:
             what = (f"could not be graded: {outcome.problem}" if outcome.problem
                     else f"{outcome.score:g} points" if outcome.score is not None else "graded")
-            self.stream.write(f"[{finished}/{self.total}] {outcome.id}: {what}\n")
+            self.stream.write(f"[{finished}/{self.total}] {printable(outcome.id)}: {printable(what)}\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -255,47 +282,78 @@ def _clock(seconds: float) -> str:
 
 # ---------------------------------------------------------------- the run
 
-def already_graded(results_path: Path, *, config_sha256: str, submission_sha256: str) -> bool:
-    """Whether a results.json from an earlier run holds this submission graded under this configuration.
-
-    A submission the grader failed on is tried again: the failure may not happen twice.
-    """
+def why_grade(results_path: Path, *, config_sha256: str, submission_sha256: str, regrade: bool) -> str | None:
+    """Why a submission is graded in this run, or None when its results.json from an earlier run stands:
+    graded under this configuration from the same files. A submission the grader failed on is tried again."""
     try:
         extra = json.loads(results_path.read_text(encoding="utf-8")).get("extra_data", {})
+    except FileNotFoundError:
+        return "new"
     except (OSError, ValueError, AttributeError):
-        return False
-    return (isinstance(extra, dict) and extra.get("config_sha256") == config_sha256
-            and extra.get("submission_sha256") == submission_sha256 and not extra.get("grading_failed"))
+        return "earlier results unreadable"
+    if not isinstance(extra, dict):
+        return "earlier results unreadable"
+    changed = [what for what, same in (("configuration", extra.get("config_sha256") == config_sha256),
+                                       ("submission", extra.get("submission_sha256") == submission_sha256)) if not same]
+    if changed:
+        return " and ".join(changed) + " changed"
+    if extra.get("grading_failed"):
+        return "the grader failed on it last time"
+    return "--regrade" if regrade else None
 
 
-def read_graded(submission: Submission, out: Path) -> GradedSubmission:
-    """A submission's row as written in `out`: its results, or why it could not be graded."""
-    path = out / submission.id / "results.json"
+def read_graded(submission: Submission, out: Path, *, finished: bool = True) -> GradedSubmission:
+    """A submission's row as written in `out`: its results, or why it was not graded or had no files.
+    `finished` is False for a submission an interrupted run did not reach (whatever is on disk is older)."""
+    if submission.problem:
+        return GradedSubmission(submission.id, submission.submitters, {}, submission.problem)
+    if submission.path is None or not submission.path.exists():
+        return GradedSubmission(submission.id, submission.submitters, {}, no_files="the export holds no folder for it")
+    if not finished:
+        return GradedSubmission(submission.id, submission.submitters, {}, INTERRUPTED)
+    path = submission_folder(out, submission.id) / "results.json"
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        extra = results.get("extra_data") or {}
+    except (OSError, ValueError, AttributeError) as error:
         return GradedSubmission(submission.id, submission.submitters, {}, f"no readable results.json ({error})")
-    problem = (results.get("extra_data") or {}).get("grading_failed")
-    return GradedSubmission(submission.id, submission.submitters, results, problem)
+    no_files = "none of the assignment's files is in it" if extra.get("files_found") == [] else None
+    return GradedSubmission(submission.id, submission.submitters, results, extra.get("grading_failed"), no_files)
 
 
 def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, jobs: int, regrade: bool,
               progress: Progress, serve: Callable[..., None] = _serve) -> list[Outcome]:
     """Grade what is not graded yet (everything with `regrade`) into `out`, `jobs` submissions at a time.
 
-    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there).
+    A submission with a problem (from the export) or without a folder is not graded: its row says why.
+    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there). Ctrl-C or
+    SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped.
     """
-    todo, outcomes = [], []
-    for submission in submissions:
-        folder = out / submission.id
-        job = {"id": submission.id, "path": str(submission.path), "out": str(folder),
-               "fingerprint": fingerprint(submission.path), "config_sha256": config.sha256}
-        if not regrade and already_graded(folder / "results.json", config_sha256=config.sha256,
-                                          submission_sha256=job["fingerprint"]):
-            outcomes.append(Outcome(submission.id, "resumed"))
-        else:
-            todo.append(job)
-    progress.resumed(len(outcomes))
+    todo, outcomes, reasons = [], [], Counter()
+    try:
+        for submission in submissions:
+            if submission.problem or submission.path is None or not submission.path.exists():
+                continue
+            folder = submission_folder(out, submission.id)
+            job = {"id": submission.id, "path": str(submission.path), "out": str(folder),
+                   "config_sha256": config.sha256}
+            try:
+                job["fingerprint"], job["files"] = fingerprint(submission.path)
+            except Exception as error:  # noqa: BLE001 - one submission's unreadable files: its row says so
+                job["fingerprint"], job["files"] = "unreadable", []
+                outcomes.append(write_failure(job, f"its files could not be read ({type(error).__name__}: {error})"))
+                continue
+            reason = why_grade(folder / "results.json", config_sha256=config.sha256,
+                               submission_sha256=job["fingerprint"], regrade=regrade)
+            if reason is None:
+                outcomes.append(Outcome(submission.id, "resumed"))
+            else:
+                reasons[reason] += 1
+                todo.append(job)
+    except KeyboardInterrupt:
+        raise Interrupted(outcomes) from None
+    progress.resumed(sum(1 for outcome in outcomes if outcome.kind == "resumed"))
+    progress.grading(reasons)
     if not todo:
         return outcomes
     # A safety net only: the sandbox stops student code after wall_seconds; this stops a stuck grader.
@@ -308,49 +366,110 @@ def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, j
 
     try:
         pool.run(todo, done)
+    except KeyboardInterrupt:
+        raise Interrupted(outcomes) from None
     finally:
         pool.close()
         progress.close()
     return outcomes
 
 
-def write_reports(submissions: Sequence[Submission], *, out: Path, config: Config, title: str) -> list[GradedSubmission]:
-    """Write `out`/gradebook.csv and `out`/report.html from the results in `out`; return the rows."""
-    rows = [read_graded(submission, out) for submission in submissions]
-    (out / "gradebook.csv").write_text(gradebook_csv(rows), encoding="utf-8", newline="")
-    hints = {mistake.name: mistake.hint for mistake in load_mistakes()}
-    report = render_report(rows, tests=config.tests, title=title, hints=hints)
-    (out / "report.html").write_text(report, encoding="utf-8")
-    return rows
+@dataclass(frozen=True)
+class Written:
+    """What write_reports wrote: the gradebook's submissions and the changes since an earlier run (if compared)."""
+
+    rows: list[GradedSubmission]
+    changes: list[dict[str, str]] | None
+
+
+def write_reports(submissions: Sequence[Submission], *, out: Path, config: Config, title: str,
+                  finished: set[str] | None = None, previous: Snapshot | None = None,
+                  warnings: Sequence[str] = ()) -> Written:
+    """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
+    `previous`) from the results in `out`. `finished`: the submissions an interrupted run reached
+    (None: the run was complete); the others are rows saying so, and the report is marked partial."""
+    rows = [read_graded(s, out, finished=finished is None or s.id in finished) for s in submissions]
+    gradebook = gradebook_rows(rows)
+    _write_text(out / "gradebook.csv", to_csv(gradebook))
+    _write_text(out / "points_possible.csv", to_csv([points_possible(config.tests)]))
+    changes = None
+    if previous is not None:
+        changes = changed_rows(previous, gradebook, out)
+        _write_text(out / "changes.csv", to_csv(changes, CHANGE_COLUMNS))
+    mistakes = load_mistakes()
+    report = render_report(rows, tests=config.tests, title=title, mistakes=mistakes, config=config,
+                           partial=finished is not None, changes=changes,
+                           compared_with=str(previous.folder) if previous else None, warnings=warnings)
+    _write_text(out / "report.html", report, encoding="utf-8")
+    return Written(rows, changes)
+
+
+def _write_text(path: Path, text: str, encoding: str = ENCODING) -> None:
+    """Write a whole file atomically: a reader (or an interrupted run) never sees half a gradebook."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding=encoding, newline="")
+    os.replace(temporary, path)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = False,
-         config_path: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
-         tty: bool | None = None) -> int:
-    """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start."""
+         config_path: Path | None = None, compare: Path | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None, tty: bool | None = None) -> int:
+    """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start,
+    130 when interrupted (the gradebook and report of what was graded are still written, marked partial)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     started = time.monotonic()
     out = Path(out)
+    handler = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
         config = load_config(config_path)
-        with opened_export(Path(export)) as root:
-            submissions, warnings = find_submissions(root, exclude=out)
+        try:  # read before anything is written: PREV_OUT may be OUT itself
+            previous = read_snapshot(Path(compare)) if compare is not None else None
+        except ValueError as error:
+            raise ExportError(f"--compare: {error}") from None
+        with opened_export(Path(export)) as opened:
+            submissions, warnings = find_submissions(opened.root, exclude=out, problems=opened.problems)
+            warnings = [*opened.warnings, *warnings]
             for warning in warnings:
-                print(f"batch: {warning}", file=stderr)
+                print(f"batch: {printable(warning)}", file=stderr)
             out.mkdir(parents=True, exist_ok=True)
             progress = Progress(len(submissions), stderr, tty=tty)
-            outcomes = run_batch(submissions, out=out, config=config, jobs=jobs or os.cpu_count() or 1,
-                                 regrade=regrade, progress=progress)
-            rows = write_reports(submissions, out=out, config=config, title=f"Class report: {Path(export).name}")
+            title = f"Class report: {Path(export).name}"
+            try:
+                outcomes = run_batch(submissions, out=out, config=config, jobs=jobs or os.cpu_count() or 1,
+                                     regrade=regrade, progress=progress)
+            except Interrupted as interrupted:
+                finished = {o.id for o in interrupted.outcomes}
+                write_reports(submissions, out=out, config=config, title=title, finished=finished,
+                              previous=previous, warnings=warnings)
+                print(f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
+                      f"report of those are written, marked partial. Run the same command again to grade the rest.",
+                      file=stderr)
+                return 130
+            written = write_reports(submissions, out=out, config=config, title=title, previous=previous,
+                                    warnings=warnings)
     except (ConfigError, ExportError) as error:
-        print(f"batch: {error}", file=stderr)
+        print(f"batch: {printable(str(error))}", file=stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nbatch: interrupted; run the same command again to grade the rest.", file=stderr)
+        print("\nbatch: interrupted.", file=stderr)
         return 130
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
     kinds = Counter(outcome.kind for outcome in outcomes)
-    failed = sum(1 for row in rows if not row.graded)
-    print(f"{len(rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
+    failed = sum(1 for row in written.rows if not row.graded)
+    print(f"{len(written.rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
           f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
-          f"Gradebook: {out / 'gradebook.csv'}\nClass report: {out / 'report.html'}", file=stdout)
+          f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
+          f"Class report: {out / 'report.html'}", file=stdout)
+    if written.changes is not None:
+        print(f"Changes since {compare}: {len(written.changes)} students, in {out / 'changes.csv'}", file=stdout)
     return 0
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

@@ -70,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=int, help="submissions graded at once (default: one per core)")
     batch.add_argument("--regrade", action="store_true",
                        help="grade again submissions already graded in --out with this configuration")
+    batch.add_argument("--compare", type=Path, metavar="PREV_OUT",
+                       help="an earlier run's --out: write changes.csv (the students whose scores moved) and a "
+                            "section of the report")
 
     build = verbs.add_parser("build", parents=[config], help="make the Gradescope zip, the student kit, or the "
                                                              "configuration reference")
@@ -98,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
             print("batch: --jobs must be at least 1", file=sys.stderr)
             return 2
         return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade,
-                          config_path=args.config)
+                          config_path=args.config, compare=args.compare)
     from autograder import build
 
     return build.main(target=args.target, out=args.out, config_path=args.config)

@@ -1,13 +1,20 @@
-"""Gradescope exports: the submissions of an "Export Submissions" zip or folder, and who made each one."""
+"""Gradescope exports: the submissions of an "Export Submissions" zip or folder, and who made each one.
+
+Everything here is untrusted bytes read in the trusted process, so every read is bounded (contract
+5.4): the zip's member count before its directory is parsed, each submission's extracted bytes,
+member count and compression ratio, name lengths, and the metadata's size, nesting and YAML
+features. A bound crossed by one submission is that submission's row with the reason; only an
+export that cannot be read at all stops the batch.
+"""
 
 from __future__ import annotations
 
-import shutil
+import errno
 import stat
 import tempfile
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping
 
@@ -18,6 +25,16 @@ from autograder.report.gradebook import Submitter
 METADATA = "submission_metadata.yml"
 JUNK = ("__MACOSX", ".DS_Store")
 
+MAX_EXPORT_MEMBERS = 500_000  # a 10,000-student export holds about 50,000; a million-entry zip costs a gigabyte
+MAX_SUBMISSION_MEMBERS = 2_000
+MAX_SUBMISSION_BYTES = 100 * 2**20  # Gradescope's own upload limit is 100 MB
+MAX_RATIO = 200  # deflate reaches about 1000:1 on zeros; text and notebooks compress 3-10:1
+MAX_NAME_BYTES = 255  # one path component, as ext4, APFS and NTFS allow
+MAX_PATH_BYTES = 1024  # a whole member name; PATH_MAX is 4096, our temporary folder takes some
+MAX_METADATA_BYTES = 64 * 2**20  # 10,000 submissions take about 5 MB
+MAX_METADATA_DEPTH = 16  # Gradescope's is 4 deep
+MAX_METADATA_EVENTS = 2_000_000
+
 
 class ExportError(Exception):
     """The export cannot be read; the message says why in the TA's terms."""
@@ -25,12 +42,25 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """One submission of an export: its id (the folder name, also its folder in the output), where it is, who made it."""
+    """One submission of an export: its id (the folder name), where it is (None: no folder), who made it,
+    and why it cannot be graded when it cannot."""
 
     id: str
-    path: Path
+    path: Path | None
     submitters: tuple[Submitter, ...] = ()
+    problem: str | None = None
 
+
+@dataclass
+class Export:
+    """An export as a folder: where its submissions are, and what went wrong unpacking which of them."""
+
+    root: Path
+    problems: dict[str, str] = field(default_factory=dict)  # submission folder name -> why it is not graded
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the metadata
 
 def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
     """Gradescope's `submission_metadata.yml`: submission folder -> its submitters (`:name`, `:email`, `:sid`).
@@ -38,20 +68,48 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
     Ruby-specific tags that Gradescope may write (for example for scores) are read as plain values.
     """
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506 - safe: SafeLoader subclass
+        with open(path, "rb") as file:
+            data = file.read(MAX_METADATA_BYTES + 1)
+        if len(data) > MAX_METADATA_BYTES:
+            raise ExportError(f"{path}: larger than {MAX_METADATA_BYTES // 2**20} MB")
+        text = data.decode("utf-8")
+        _check_bounded(text)
+        tree = yaml.load(text, Loader=_TolerantLoader)  # noqa: S506 - safe: a SafeLoader subclass, bounds checked
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
-    if not isinstance(data, dict):
+    except ExportError as error:
+        raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
+    if not isinstance(tree, dict):
         raise ExportError(f"{path}: expected a mapping of submission folders to their submitters")
     found = {}
-    for key, entry in data.items():
+    for key, entry in tree.items():
         entry = _plain_keys(entry) if isinstance(entry, dict) else {}
         people = entry.get("submitters") if isinstance(entry.get("submitters"), list) else []
         found[str(key)] = tuple(_submitter(person) for person in people if isinstance(person, dict))
     return found
 
 
-class _TolerantLoader(yaml.SafeLoader):
+def _check_bounded(text: str) -> None:
+    """Refuse, before anything is built, YAML that could expand or recurse: aliases, anchors, merge keys,
+    deep nesting, too many nodes. The parser is a state machine, and it is stopped at the first excess."""
+    depth = events = 0
+    for event in yaml.parse(text, Loader=_TolerantLoader):
+        events += 1
+        if events > MAX_METADATA_EVENTS:
+            raise ExportError(f"more than {MAX_METADATA_EVENTS:,} YAML nodes")
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ExportError("it uses YAML anchors or aliases, which Gradescope never writes")
+        if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.style is None:
+            raise ExportError("it uses YAML merge keys (<<), which Gradescope never writes")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_METADATA_DEPTH:
+                raise ExportError(f"nested more than {MAX_METADATA_DEPTH} levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+class _TolerantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that reads any unknown tag (`!ruby/object:BigDecimal ...`) as the plain value underneath."""
 
 
@@ -72,76 +130,197 @@ def _plain_keys(entry: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _submitter(person: Mapping[Any, Any]) -> Submitter:
     person = _plain_keys(person)
-    return Submitter(**{key: "" if person.get(key) is None else str(person[key]) for key in ("name", "email", "sid")})
+    return Submitter(**{key: "" if person.get(key) is None else str(person[key])[:500] for key in ("name", "email", "sid")})
 
 
-def find_submissions(root: Path, *, exclude: Path | None = None) -> tuple[list[Submission], list[str]]:
-    """The submissions of an unpacked export, sorted by id, and warnings about what was skipped.
+# ---------------------------------------------------------------- the submissions
+
+def find_submissions(root: Path, *, exclude: Path | None = None, problems: Mapping[str, str] | None = None
+                     ) -> tuple[list[Submission], list[str]]:
+    """The submissions of an unpacked export, sorted by id, and warnings about the export as a whole.
 
     With a `submission_metadata.yml` (in `root` or one folder down) its entries name the submissions;
-    without one, every folder and .zip directly in `root` is a submission.
+    without one, every folder and .zip directly in `root` is a submission. `problems` are the unpacking's
+    reasons per submission folder. A metadata file that cannot be read is a warning: the folders are
+    still graded, without names.
     """
+    problems = dict(problems or {})
     metadata_file = next((p for p in [root / METADATA, *sorted(root.glob(f"*/{METADATA}"))] if p.is_file()), None)
     base = metadata_file.parent if metadata_file else root
-    metadata = read_metadata(metadata_file) if metadata_file else {}
-    warnings = []
-    children = {}
+    warnings, metadata = [], {}
+    if metadata_file:
+        try:
+            metadata = read_metadata(metadata_file)
+        except ExportError as error:
+            warnings.append(f"{error}; every submission folder is graded, without names")
+    children, links = {}, set()
     for child in sorted(base.iterdir()):
-        if child.name.startswith(".") or child.name in JUNK or child.is_symlink():
+        if child.name.startswith(".") or child.name in JUNK or child.name == METADATA:
+            continue
+        if child.is_symlink():
+            links.add(child.name)  # a link may lead anywhere on this machine: never followed
             continue
         if exclude is not None and child.resolve() == exclude.resolve():
             continue
         if child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
             children[child.name] = child
     submissions = []
-    for name in sorted(set(metadata) | set(children)):
-        if not _safe_id(name):
-            warnings.append(f"skipped {name!r}: not a plain folder name")
-            continue
-        submissions.append(Submission(name, children.get(name, base / name), metadata.get(name, ())))
+    for name in sorted(set(metadata) | set(children) | set(problems) | (links & set(metadata))):
+        problem = problems.get(name) or _id_problem(name)
+        if name in links and not problem:
+            problem = "its folder in the export is a link, which is never followed"
+        path = None if problem else children.get(name)
+        submissions.append(Submission(name, path, metadata.get(name, ()), problem))
     if not submissions:
         raise ExportError(f"{root}: no submissions found (expected {METADATA} or folders of submissions)")
     return submissions, warnings
 
 
-def _safe_id(name: str) -> bool:
-    """A name usable as one folder of the output: not empty, not hidden, no separators."""
-    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
-
-
-def unpack_export(export: Path, into: Path) -> Path:
-    """Extract an export .zip into `into` (no links, nothing outside it, no junk) and return its top folder."""
+def _id_problem(name: str) -> str | None:
+    """Why a name cannot be one folder of the output, or None when it can."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0") or name in ("..", "."):
+        return "its name is not a plain folder name"
     try:
-        archive = zipfile.ZipFile(export)
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its folder name is not valid UTF-8"
+    if len(encoded) > MAX_NAME_BYTES - 16:
+        return "its folder name is longer than the file system allows"
+    return None
+
+
+# ---------------------------------------------------------------- the zip
+
+def unpack_export(export: Path, into: Path) -> Export:
+    """Extract an export .zip into `into` under the bounds above (no links, nothing outside it, no junk).
+
+    The submissions' folder is the one holding `submission_metadata.yml` (at the top or one folder
+    down), else the zip's single top folder, else the top. A submission whose members break a bound or
+    cannot be written (a file and a folder of the same name, a name too long) gets its reason in
+    `problems`, and the rest of its members are skipped.
+    """
+    try:
+        archive = zipfile.ZipFile(_bounded_zip(export))
     except (zipfile.BadZipFile, OSError) as error:
         raise ExportError(f"{export}: not a readable zip file ({error})") from None
+    found = Export(into)
     with archive:
-        for info in archive.infolist():
-            relative = PurePosixPath(info.filename.replace("\\", "/"))
-            if (not relative.parts or relative.is_absolute() or ".." in relative.parts
-                    or any(p in JUNK for p in relative.parts) or stat.S_ISLNK(info.external_attr >> 16)):
+        members = [(info, _member_parts(info)) for info in archive.infolist()]
+        members = [(info, parts) for info, parts in members if parts]
+        base = _base_of([parts for _, parts in members])
+        spent: dict[str, list[int]] = {}  # submission -> [members, bytes]
+        for info, parts in members:
+            if parts[:len(base)] != base or len(parts) == len(base):
                 continue
-            target = into.joinpath(*relative.parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
+            rest = parts[len(base):]
+            if len(rest) == 1 and rest[0] == METADATA:
+                _extract_metadata(archive, info, into.joinpath(*parts), export)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(info) as source, open(target, "wb") as sink:
-                    shutil.copyfileobj(source, sink)
-            except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError) as error:
-                raise ExportError(f"{export}: cannot extract {info.filename} ({error})") from None
-    entries = [p for p in into.iterdir() if not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir() and not (into / METADATA).exists():
-        return entries[0]
-    return into
+            key = rest[0]
+            if key in found.problems:
+                continue
+            budget = spent.setdefault(key, [0, 0])
+            problem = _extract_member(archive, info, into, parts, budget)
+            if problem:
+                found.problems[key] = problem
+    found.root = into.joinpath(*base)
+    return found
+
+
+def _bounded_zip(export: Path) -> Path:
+    """The export, once its end record says it holds no more members than we are willing to list."""
+    with open(export, "rb") as file:
+        record = zipfile._EndRecData(file)  # noqa: SLF001 - the only way to read the count before the directory
+    if record is None:
+        raise zipfile.BadZipFile("no end of central directory")
+    count = record[zipfile._ECD_ENTRIES_TOTAL]  # noqa: SLF001
+    if count > MAX_EXPORT_MEMBERS:
+        raise ExportError(f"{export}: holds {count:,} files, more than the {MAX_EXPORT_MEMBERS:,} an export may hold")
+    return export
+
+
+def _member_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
+    """A member's path as parts, or () for a member never extracted (absolute, `..`, a link, junk)."""
+    relative = PurePosixPath(info.filename.replace("\\", "/"))
+    parts = tuple(p for p in relative.parts if p not in ("", "."))
+    if (not parts or relative.is_absolute() or ".." in parts or any(p in JUNK for p in parts)
+            or stat.S_ISLNK(info.external_attr >> 16) or "\0" in info.filename):
+        return ()
+    return parts
+
+
+def _base_of(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    metadata = sorted((p[:-1] for p in paths if p[-1] == METADATA and len(p) <= 2), key=len)
+    if metadata:
+        return metadata[0]
+    tops = {p[0] for p in paths}
+    if len(tops) == 1 and all(len(p) > 1 for p in paths):
+        return (tops.pop(),)
+    return ()
+
+
+def _extract_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, export: Path) -> None:
+    if info.file_size > MAX_METADATA_BYTES:
+        raise ExportError(f"{export}: {METADATA} is larger than {MAX_METADATA_BYTES // 2**20} MB")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _copy(archive, info, target, MAX_METADATA_BYTES)
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
+        raise ExportError(f"{export}: cannot extract {METADATA} ({error})") from None
+
+
+def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, parts: tuple[str, ...],
+                    budget: list[int]) -> str | None:
+    """Extract one member of a submission within its budget; the reason it could not be, or None."""
+    shown = "/".join(parts[-2:])
+    if any(len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts) \
+            or len(info.filename.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        return "a file name in it is longer than the file system allows"
+    budget[0] += 1
+    if budget[0] > MAX_SUBMISSION_MEMBERS:
+        return f"it holds more than {MAX_SUBMISSION_MEMBERS:,} files"
+    left = MAX_SUBMISSION_BYTES - budget[1]
+    if info.file_size > left:
+        return f"its files are larger than {MAX_SUBMISSION_BYTES // 2**20} MB in all"
+    if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return f"{shown} is compressed more than {MAX_RATIO}:1 (a zip bomb?)"
+    target = into.joinpath(*parts)
+    try:
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        budget[1] += _copy(archive, info, target, left)
+    except OSError as error:
+        if error.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            return f"it holds a file and a folder of the same name ({shown})"
+        if error.errno == errno.ENAMETOOLONG:
+            return "a file name in it is longer than the file system allows"
+        return f"{shown} could not be extracted ({error.strerror or error})"
+    except ValueError:
+        return f"its files are larger than {MAX_SUBMISSION_BYTES // 2**20} MB in all"
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError) as error:
+        return f"{shown} could not be extracted ({error})"
+    return None
+
+
+def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> int:
+    """Copy one member, counting what really comes out (a header may lie about the size); ValueError past `limit`."""
+    written = 0
+    with archive.open(info) as source, open(target, "wb") as sink:
+        while chunk := source.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise ValueError("over the limit")
+            sink.write(chunk)
+    return written
 
 
 @contextmanager
-def opened_export(export: Path) -> Iterator[Path]:
+def opened_export(export: Path) -> Iterator[Export]:
     """The export as a folder: itself, or a zip unpacked into a temporary folder removed afterwards."""
     if export.is_dir():
-        yield export
+        yield Export(export)
     elif export.is_file():
         with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
             yield unpack_export(export, Path(scratch))

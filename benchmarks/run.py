@@ -384,7 +384,7 @@ def figure_batch(quick: bool, scratch: Path, grades: list[Finished]) -> None:
                                     "--jobs", "2"])
             finished_runs.append(finished)
             rates.append(BATCH_SIZE / finished.seconds)
-            failed = [path.name for path in submissions if not _graded(out / path.name / "results.json")]
+            failed = [path.name for path in submissions if not _graded(out / "submissions" / path.name / "results.json")]
             if failed:
                 PROBLEMS.append(f"batch run {index + 1}: {len(failed)} submissions not graded (first: {failed[0]})")
         sequential = submissions[::10 if not quick else 40]

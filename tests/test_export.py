@@ -59,7 +59,7 @@ def test_an_export_folder_lists_every_submission_once(tmp_path):
     submissions, warnings = find_submissions(tmp_path, exclude=export / "graded")
     assert [s.id for s in submissions] == ["stray_folder", "submission_101", "submission_102", "submission_103"]
     assert submissions[1].path == export / "submission_101" and submissions[1].submitters[0].name == "Ada Lovelace"
-    assert submissions[0].submitters == () and not submissions[3].path.exists()
+    assert submissions[0].submitters == () and submissions[3].path is None
     assert warnings == []
 
 
@@ -72,12 +72,13 @@ def test_a_plain_folder_of_submissions_needs_no_metadata(tmp_path):
     assert [(s.id, s.path.name) for s in submissions] == [("alice", "alice"), ("bob.zip", "bob.zip")]
 
 
-def test_a_metadata_key_that_is_not_a_folder_name_is_skipped_with_a_warning(tmp_path):
-    """A key that would escape the output folder is never used as a path."""
+def test_a_metadata_key_that_is_not_a_folder_name_is_a_row_with_the_reason(tmp_path):
+    """A key that would escape the output folder is never used as a path: its row says why it was not graded."""
     (tmp_path / "submission_metadata.yml").write_text("'../evil': {}\nsubmission_1: {}\n")
     submissions, warnings = find_submissions(tmp_path)
-    assert [s.id for s in submissions] == ["submission_1"]
-    assert warnings == ["skipped '../evil': not a plain folder name"]
+    assert [(s.id, s.path, s.problem) for s in submissions] == [
+        ("../evil", None, "its name is not a plain folder name"), ("submission_1", None, None)]
+    assert warnings == []
 
 
 def test_an_empty_export_is_an_error(tmp_path):
@@ -99,8 +100,8 @@ def test_unpacking_keeps_the_export_and_drops_links_escapes_and_junk(tmp_path):
         archive.writestr(link, "/etc/passwd")
     into = tmp_path / "unpacked"
     into.mkdir()
-    top = unpack_export(export, into)
-    assert top == into / "assignment_9_export"
+    unpacked = unpack_export(export, into)
+    assert unpacked.root == into / "assignment_9_export" and unpacked.problems == {}
     assert sorted(p.relative_to(into).as_posix() for p in into.rglob("*")) == [
         "assignment_9_export", "assignment_9_export/submission_101", "assignment_9_export/submission_101/adder.py",
         "assignment_9_export/submission_metadata.yml"]

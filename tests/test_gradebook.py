@@ -7,7 +7,7 @@ import pytest
 
 from autograder.config import TestSpec as Spec
 from autograder.judge.verdict import Verdict
-from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, gradebook_csv
+from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, gradebook_csv, points_possible
 from autograder.report.summary import format_points
 from autograder.report.results import build_results, failure_results
 
@@ -39,13 +39,52 @@ def test_a_row_holds_the_submitters_and_each_questions_score():
                               "status": "graded"}]
 
 
-def test_a_group_submission_lists_every_submitter_and_commas_are_quoted():
-    """A group's names, emails and SIDs are joined with "; "; a comma in a name is quoted, not a new column."""
+def test_each_member_of_a_group_gets_a_row_with_the_groups_scores():
+    """A group submission is a row per student with the same scores; a comma in a name is quoted, not a new column."""
     people = (Submitter("Zoë Doe, Jr.", "zoe@uni.edu", "1"), Submitter("Bo", "", "2"))
     text = gradebook_csv([GradedSubmission("submission_2", people, results(1, 1, 1, 1))])
-    (row,) = rows_of(text)
-    assert (row["name"], row["email"], row["sid"], row["total"]) == ("Zoë Doe, Jr.; Bo", "zoe@uni.edu", "1; 2", "10")
-    assert '"Zoë Doe, Jr.; Bo"' in text
+    rows = rows_of(text)
+    assert [(r["submission_id"], r["name"], r["email"], r["sid"], r["total"]) for r in rows] == [
+        ("submission_2", "Zoë Doe, Jr.", "zoe@uni.edu", "1", "10"), ("submission_2", "Bo", "", "2", "10")]
+    assert '"Zoë Doe, Jr."' in text
+
+
+def test_a_submission_without_known_students_still_has_one_row():
+    """A plain folder export names no one: the submission is one row with empty name, email and SID."""
+    (row,) = rows_of(gradebook_csv([GradedSubmission("alice", (), results(1, 1, 1, 1))]))
+    assert (row["submission_id"], row["name"], row["sid"], row["status"]) == ("alice", "", "", "graded")
+
+
+@pytest.mark.parametrize("text, cell", [("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+                                        ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+                                        ("\tcmd", "'\tcmd"), ("\r=1", "\\x0d=1")],
+                         ids=["equals", "plus", "minus", "at", "tab", "carriage-return"])
+def test_a_cell_that_would_start_a_formula_is_neutralised(text, cell):
+    """Names, emails, SIDs and ids that a spreadsheet would run as a formula start with a quote (or, for a
+    control character, with its visible escape) instead."""
+    person = Submitter(text, text, text)
+    (row,) = rows_of(gradebook_csv([GradedSubmission(text, (person,), results(1, 1, 1, 1))]))
+    assert [row[c] for c in ("submission_id", "name", "email", "sid")] == [cell] * 4
+
+
+def test_terminal_escapes_and_control_characters_are_shown_not_kept():
+    """An escape sequence in a name is written as visible text: cat-ing the gradebook cannot drive the terminal."""
+    (row,) = rows_of(gradebook_csv([GradedSubmission("s", (Submitter("\x1b]0;pwned\x07Ann\x1b[2J"),), results(1, 1, 1, 1))]))
+    assert row["name"] == "\\x1b]0;pwned\\x07Ann\\x1b[2J" and "\x1b" not in row["name"]
+
+
+def test_the_points_possible_are_each_questions_and_the_total():
+    """points_possible.csv's row has the gradebook's columns: each question's points and the total."""
+    row = points_possible(TESTS)
+    assert row == {"submission_id": "points possible", "name": "", "email": "", "sid": "", "1": "5", "2a": "4",
+                   "2b": "1", "2c": "0", "total": "10", "status": ""}
+
+
+def test_a_submission_with_no_files_says_so():
+    """No folder in the export (or none of the files) is status `no files: why`, with zeros."""
+    missing = GradedSubmission("submission_9", (Submitter("Nobody"),), {}, no_files="the export holds no folder for it")
+    (row,) = rows_of(gradebook_csv([missing]))
+    assert (row["total"], row["status"]) == ("0", "no files: the export holds no folder for it")
 
 
 def test_a_submission_that_could_not_be_graded_scores_zero_and_says_why():

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import math
+import platform
 import statistics
 from collections import Counter
+from datetime import datetime, timezone
 from html import escape
-from typing import Any, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
 
-from autograder.config import QUESTIONS, TestSpec
-from autograder.report.gradebook import GradedSubmission
+import numpy
+
+import autograder
+from autograder.config import QUESTIONS, Config, TestSpec
+from autograder.report.feedback_html import Pieces
+from autograder.report.gradebook import INTERRUPTED, GradedSubmission, Submitter
 from autograder.report.summary import format_points
+from autograder.text import printable
+
+STATIC = Path(__file__).with_name("static")
+SCRIPT = (STATIC / "report.js").read_text(encoding="utf-8")
+MAX_LISTED = 200  # longer lists live in the table, behind its "needs attention" filter
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 2em auto;
@@ -28,31 +41,83 @@ th { background: #f6f8fa; } td.n { text-align: right; font-variant-numeric: tabu
 .card { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.5em 1em; background: #f6f8fa; }
 .card b { display: block; font-size: 1.4em; }
 svg text { font-family: inherit; font-size: 12px; fill: #1f2328; }
+.banner { background: #fff8c5; border: 1px solid #d4a72c; padding: 0.6em 1em; border-radius: 6px; font-weight: 600; }
+.hash { font-size: 0.85em; word-break: break-all; } .info { color: #0969da; }
+.controls { margin: 0.5em 0; } .controls input { width: 22em; padding: 0.3em; }
+table.students { font-size: 0.9em; } table.students th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.students th[aria-sort="ascending"]::after { content: " ▲"; }
+table.students th[aria-sort="descending"]::after { content: " ▼"; }
+table.students tbody tr { cursor: pointer; } table.students tbody tr:hover { background: #f6f8fa; }
+tr.kind-not-graded td, tr.kind-no-files td { color: #cf222e; }
+#pager { margin: 0.4em 0; } #pager .count { margin: 0 1em; }
+.student { border: 2px solid #0969da; border-radius: 6px; padding: 0.5em 1em 1em; margin-top: 1em; }
+.student .close { float: right; } .student h3 { margin: 0.3em 0; }
+.test { border-top: 1px solid #d0d7de; padding: 0.2em 0; } .test h4 { margin: 0.5em 0 0.2em; font-size: 1em; }
+.test.passed .mark { color: #1a7f37; } .test.failed .mark { color: #cf222e; }
+.pts { color: #57606a; font-weight: normal; }
+.vis { font-size: 0.8em; font-weight: normal; border-radius: 1em; padding: 0.05em 0.6em; background: #ddf4ff; }
+.vis-hidden, .vis-after_due_date, .vis-after_published { background: #fff1e5; }
+.md pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; } .md code { font-size: 0.9em; }
 """
 
 
 def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[TestSpec], title: str,
-                  hints: Mapping[str, str] | None = None) -> str:
-    """The whole page; `tests` are the configured tests, `hints` name each catalogued mistake in words."""
+                  mistakes: Sequence[Any] = (), config: Config | None = None, partial: bool = False,
+                  changes: Sequence[Mapping[str, str]] | None = None, compared_with: str | None = None,
+                  warnings: Sequence[str] = (), now: datetime | None = None) -> str:
+    """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
+    `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`."""
     graded = [s for s in submissions if s.graded]
     max_total = sum(t.max_score for t in tests)
     sections = [
+        _header(submissions, config, partial, compared_with, now or datetime.now(timezone.utc)),
         _overview(submissions, graded, max_total),
+        _section("Needs attention", _attention_list(submissions)),
+        _section("Students", _students(submissions, max_total)),
         _section("Total scores", _histogram([s.total for s in graded], max_total)),
         _section("Questions", _questions_table(graded, tests)),
         _section("Tests", _tests_table(graded, tests)),
-        _section("Mistakes", _mistakes_table(graded, tests, hints or {})),
+        _section("Mistakes", _mistakes_table(graded, tests, mistakes)),
         _section("Shortest failing pairs (question 1)", _pairs_table(graded, tests)),
+        _section("Answer forms", _forms_table(graded)),
         _section("Submissions that could not be graded", _problems_table(submissions, tests)),
     ]
+    if changes is not None:
+        sections.insert(2, _section("Changes since the earlier run", _changes(changes, compared_with or "")))
+    if warnings:
+        sections.append(_section("Export warnings", "<ul>" + "".join(f"<li>{escape(printable(w))}</li>"
+                                                                     for w in warnings) + "</ul>"))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            "script-src 'unsafe-inline'; img-src data:\">\n"
             f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections) + "\n</body>\n</html>\n")
+            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections) + f"\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
 
 
 def _section(heading: str, body: str) -> str:
     anchor = heading.lower().split(" (")[0].replace(" ", "-")
     return f'<section id="{anchor}">\n<h2>{escape(heading)}</h2>\n{body}\n</section>'
+
+
+def _header(submissions: Sequence[GradedSubmission], config: Config | None, partial: bool, compared_with: str | None,
+            now: datetime) -> str:
+    versions = Counter(json.dumps(s.results.get("extra_data", {}).get("versions"), sort_keys=True)
+                       for s in submissions if s.graded and s.results.get("extra_data", {}).get("versions"))
+    used = json.loads(versions.most_common(1)[0][0]) if versions else {
+        "autograder": autograder.__version__, "python": platform.python_version(), "numpy": numpy.__version__}
+    facts = [f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')}"]
+    if config is not None:
+        facts.append(f'configuration <code>{escape(config.path.name)}</code> '
+                     f'(SHA-256 <code class="hash">{escape(config.sha256)}</code>)')
+    facts.append("versions: " + ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in used.items()))
+    if compared_with:
+        facts.append(f"compared with <code>{escape(compared_with)}</code>")
+    banner = ""
+    if partial:
+        reached = sum(1 for s in submissions if s.problem != INTERRUPTED)
+        banner = (f'<p id="partial" class="banner">Partial report: the run was interrupted after {reached} of '
+                  f'{len(submissions)} submissions. Run the same command again to grade the rest.</p>\n')
+    return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>'
 
 
 def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSubmission], max_total: float) -> str:
@@ -65,6 +130,102 @@ def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSu
                   ("full marks", str(sum(1 for t in totals if t >= max_total)))]
     body = "".join(f'<div class="card"><b>{escape(value)}</b>{escape(label)}</div>' for label, value in cards)
     return f'<section id="overview">\n<div class="cards">{body}</div>\n</section>'
+
+
+def submission_flags(submission: GradedSubmission) -> list[str]:
+    """What a TA may want to look at in one submission, in words: timeout, syntax error, no files,
+    carried-forward credit, grader failed. Read from the feedback itself: it is what the student saw."""
+    flags = []
+    if not submission.graded:
+        flags.append("grader failed")
+    if submission.no_files is not None:
+        flags.append("no files")
+    tests = [t for t in submission.results.get("tests", []) if isinstance(t, Mapping)]
+    outputs = [str(t.get("output") or "") for t in tests]
+    if any("timed out after" in output for output in outputs):
+        flags.append("timeout")
+    if any("SyntaxError" in output for output in outputs):
+        flags.append("syntax error")
+    if any((t.get("extra_data") or {}).get("status") == "carried_forward" for t in tests):
+        flags.append("carried forward")
+    if any((t.get("extra_data") or {}).get("internal_error") for t in tests) and "grader failed" not in flags:
+        flags.append("grader failed")
+    return flags
+
+
+ATTENTION_FLAGS = ("grader failed", "no files", "timeout", "syntax error")
+
+
+def attention(submission: GradedSubmission, flags: Sequence[str]) -> str:
+    """Why a TA should look at this submission ("" when there is no reason): a zero, a timeout, a syntax error,
+    nothing found, not graded."""
+    reasons = [flag for flag in flags if flag in ATTENTION_FLAGS]
+    if submission.graded and submission.no_files is None and submission.total == 0:
+        reasons.insert(0, "scored 0")
+    return ", ".join(reasons)
+
+
+def _student_rows(submissions: Sequence[GradedSubmission]) -> Iterator[tuple[int, GradedSubmission, Submitter]]:
+    """(submission's index, submission, student): a row per student, as in the gradebook."""
+    for index, submission in enumerate(submissions):
+        for person in submission.submitters or (Submitter(),):
+            yield index, submission, person
+
+
+def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
+    items = []
+    for row, (_, submission, person) in enumerate(_student_rows(submissions)):
+        why = attention(submission, submission_flags(submission))
+        if why:
+            who = " · ".join(x for x in (person.name or "(no name)", person.sid) if x)
+            items.append(f'<li><a href="#open={row}" data-student="{row}">{escape(printable(who))}</a> '
+                         f'<span class="note">{escape(printable(submission.id))}</span>: {escape(why)}</li>')
+    if not items:
+        return '<p class="note">Nobody: no zero, time-out, syntax error or missing files.</p>'
+    shown = items[:MAX_LISTED]
+    more = f'<p class="note">… and {len(items) - len(shown)} more: filter the table by "needs attention".</p>' \
+        if len(items) > len(shown) else ""
+    return f'<p class="note">{len(items)} students.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
+
+
+def _students(submissions: Sequence[GradedSubmission], max_total: float) -> str:
+    """The student table: its data as JSON for report.js, which draws one page of it at a time."""
+    pieces = Pieces()
+    feedback = [pieces.feedback(s.results, problem=s.problem) for s in submissions]
+    flags_of = [submission_flags(s) for s in submissions]
+    kinds = ["not graded" if not s.graded else "no files" if s.no_files is not None else "graded" for s in submissions]
+    students, points = [], []
+    for index, submission, person in _student_rows(submissions):
+        scores = [submission.question_score(q) for q in QUESTIONS]
+        flags = flags_of[index]
+        students.append([printable(submission.id), printable(person.name), printable(person.sid),
+                         printable(person.email), *scores, submission.total, printable(submission.status), flags,
+                         kinds[index], attention(submission, flags), index])
+        points.append([format_points(x) for x in (*scores, submission.total)])
+    data = {"questions": list(QUESTIONS), "columns": ["submission", "name", "sid", "email", *QUESTIONS, "total",
+                                                      "status", "flags"],
+            "students": students, "points": points, "maximum": format_points(max_total),
+            "submissions": feedback, "pieces": pieces.html}
+    # Inside <script>, "</script>" or "<!--" in a name would end the element: JSON's \u escapes keep it data.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    all_flags = sorted({flag for flags in flags_of for flag in flags})
+    header = "".join(f'<th title="click to sort">{escape(c)}</th>' for c in data["columns"])
+    flag_options = "".join(f'<option value="{escape(f)}">{escape(f)}</option>' for f in all_flags)
+    return (f'<div class="controls"><input id="filter" type="search" placeholder="Filter by name, SID, email, '
+            f'submission" aria-label="filter"> <select id="status-filter" aria-label="status">'
+            f'<option value="all">every status</option><option value="graded">graded</option>'
+            f'<option value="no files">no files</option><option value="not graded">not graded</option>'
+            f'<option value="attention">needs attention</option></select> <select id="flag-filter" aria-label="flag">'
+            f'<option value="">any flag</option>{flag_options}</select></div>\n'
+            f'<table id="students" class="students"><thead><tr>{header}</tr></thead><tbody></tbody></table>\n'
+            f'<div id="pager"><button type="button" class="previous">← previous</button> <span class="count"></span> '
+            f'<button type="button" class="next">next →</button></div>\n'
+            f'<p class="note">Click a column to sort, a row to open the feedback as Gradescope shows it.</p>\n'
+            f'<section id="student" class="student" hidden><button type="button" class="close">close</button>'
+            f'<h3 class="who"></h3><p class="what note"></p><div class="feedback"></div></section>\n'
+            f'<script type="application/json" id="class-data">{text}</script>')
 
 
 def histogram_bins(totals: Sequence[float], max_total: float) -> list[tuple[float, int]]:
@@ -150,8 +311,12 @@ def _tests_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) 
     rows = []
     for spec in tests:
         found = [t for t in (_tests_of(s).get(spec.number) for s in graded) if t is not None]
-        passed = sum(1 for t in found if t.get("status") == "passed")
         carried = sum(1 for t in found if (t.get("extra_data") or {}).get("status") == "carried_forward")
+        if spec.max_score == 0:  # part (c)'s demonstration: something to read, not a score to pass
+            shown = f'<span class="info">information, 0 points: shown to {len(found)} students</span>'
+            rows.append([escape(spec.number), escape(spec.name), escape(spec.question), "0", "–", shown, "–"])
+            continue
+        passed = sum(1 for t in found if t.get("status") == "passed")
         rows.append([escape(spec.number), escape(spec.name), escape(spec.question), format_points(spec.max_score),
                      _mean([float(t.get("score", 0)) for t in found]), _share(passed, len(found)), str(carried)])
     return _table(["number", "test", "question", "points", "mean score", "passed", "error carried forward"], rows,
@@ -179,19 +344,62 @@ def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
     return sorted(set(str(name) for name in names))
 
 
-def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec], hints: Mapping[str, str]) -> str:
+def mistake_title(mistake: Any) -> str:
+    """A catalogued mistake's title in the catalogue's own words: its `title`, else its hint's opening clause
+    ("This matches c_bar without the ... term: ..." gives "c_bar without the ... term")."""
+    title = getattr(mistake, "title", "") or ""
+    if title:
+        return title
+    return mistake.hint.removeprefix("This matches ").split(": ")[0].rstrip(".")
+
+
+def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec], mistakes: Sequence[Any]) -> str:
     counts = mistake_counts(graded)
     if not counts:
         return '<p class="note">No graded submission matched a catalogued mistake.</p>'
+    catalogue = {m.name: m for m in mistakes}
     names = {t.number: t.name for t in tests}
     order = {t.number: index for index, t in enumerate(tests)}
     rows = []
-    for (number, mistake), count in sorted(counts.items(), key=lambda item: (order.get(item[0][0], len(order)),
-                                                                               -item[1], item[0][1])):
-        hint = f'<br><span class="note">{escape(hints[mistake])}</span>' if mistake in hints else ""
-        rows.append([f"{escape(number)} {escape(names.get(number, ''))}", f"<code>{escape(mistake)}</code>{hint}",
-                     _share(count, len(graded))])
+    for (number, name), count in sorted(counts.items(), key=lambda item: (order.get(item[0][0], len(order)),
+                                                                          -item[1], item[0][1])):
+        mistake = catalogue.get(name)
+        described = (f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
+                     f'(<code>{escape(name)}</code>)</span>') if mistake else f"<code>{escape(name)}</code>"
+        rows.append([f"{escape(number)} {escape(names.get(number, ''))}", described, _share(count, len(graded))])
     return _table(["test", "mistake", "submissions"], rows, table_id="mistakes")
+
+
+def _forms_table(graded: Sequence[GradedSubmission]) -> str:
+    """Which answer form each question was read from (`extra_data.forms`: question -> file), counted."""
+    counts: Counter = Counter()
+    for submission in graded:
+        forms = submission.results.get("extra_data", {}).get("forms")
+        if isinstance(forms, Mapping):
+            for question, form in forms.items():
+                counts[(str(question), str(form))] += 1
+    if not counts:
+        return '<p class="note">The results record no answer forms.</p>'
+    rows = [[escape(question), f"<code>{escape(printable(form))}</code>", str(count)]
+            for (question, form), count in sorted(counts.items(), key=lambda item: (item[0][0], -item[1]))]
+    return _table(["question", "read from", "submissions"], rows, numeric=(2,), table_id="forms")
+
+
+def _changes(changes: Sequence[Mapping[str, str]], compared_with: str) -> str:
+    """The students whose scores moved since the earlier run: what a TA reads before "Regrade all"."""
+    if not changes:
+        return f'<p class="note">No student\'s score or status changed since <code>{escape(compared_with)}</code>.</p>'
+    why = Counter(row["why"] for row in changes)
+    summary = "; ".join(f"{count} {reason}" for reason, count in why.most_common())
+    rows = [[escape(printable(row["submission_id"])), escape(printable(row["name"])), escape(printable(row["sid"])),
+             " ".join(f"{escape(q)}: {escape(row[f'{q} before'] or '–')} → {escape(row[f'{q} after'] or '–')}"
+                      for q in QUESTIONS if row[f"{q} before"] != row[f"{q} after"]),
+             f"{escape(row['total before'] or '–')} → {escape(row['total after'] or '–')}", escape(row["why"])]
+            for row in changes[:MAX_LISTED]]
+    more = f'<p class="note">The first {MAX_LISTED} of {len(changes)}.</p>' if len(changes) > MAX_LISTED else ""
+    return (f'<p class="note">{len(changes)} students changed ({escape(summary)}); every one is in '
+            f'<code>changes.csv</code>.</p>' + _table(["submission", "name", "sid", "questions", "total", "why"], rows,
+                                                     table_id="changes") + more)
 
 
 def _pairs_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) -> str:
@@ -211,13 +419,13 @@ def _problems_table(submissions: Sequence[GradedSubmission], tests: Sequence[Tes
     names = {t.number: t.name for t in tests}
     rows = []
     for submission in submissions:
-        who = escape("; ".join(s.name or s.email or s.sid for s in submission.submitters))
+        who = escape(printable("; ".join(s.name or s.email or s.sid for s in submission.submitters)))
         if not submission.graded:
-            rows.append([escape(submission.id), who, f'<span class="bad">{escape(submission.problem or "")}</span>'])
+            rows.append([escape(printable(submission.id)), who, f'<span class="bad">{escape(submission.problem or "")}</span>'])
             continue
         for number, test in _tests_of(submission).items():
             if (test.get("extra_data") or {}).get("internal_error"):
-                rows.append([escape(submission.id), who, f'<span class="bad">the grader failed on test {escape(number)} '
+                rows.append([escape(printable(submission.id)), who, f'<span class="bad">the grader failed on test {escape(number)} '
                              f'{escape(names.get(number, ""))} (scored 0)</span>'])
     if not rows:
         return '<p class="note">Every submission was graded.</p>'

@@ -1,16 +1,21 @@
-"""The gradebook of a batch run: one CSV row per submission, one column per question and the total."""
+"""The gradebook of a batch run: one CSV row per student, one column per question, the total and a status."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from autograder.config import QUESTIONS
+from autograder.config import QUESTIONS, TestSpec
 from autograder.report.summary import format_points, question_scores
+from autograder.text import printable
 
 COLUMNS = ("submission_id", "name", "email", "sid", *QUESTIONS, "total", "status")
+TEXT_COLUMNS = ("submission_id", "name", "email", "sid", "status")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula
+INTERRUPTED = "the run was interrupted before grading it"
+ENCODING = "utf-8-sig"  # with a BOM: Excel reads "García", not "GarcÃ­a"
 
 
 @dataclass(frozen=True)
@@ -24,16 +29,30 @@ class Submitter:
 
 @dataclass(frozen=True)
 class GradedSubmission:
-    """One submission of a batch run: who handed it in, its results.json, and why it was not graded if it was not."""
+    """One submission of a batch run: who handed it in, its results.json, and what kept it from a plain grade.
+
+    `problem`: why the grader did not grade it (its scores are 0); `no_files`: why there was nothing to
+    grade (no folder in the export, or none of the assignment's files in it).
+    """
 
     id: str
     submitters: tuple[Submitter, ...]
     results: Mapping[str, Any]
-    problem: str | None = None  # set when the grader failed on it: the row then scores 0
+    problem: str | None = None
+    no_files: str | None = None
 
     @property
     def graded(self) -> bool:
         return self.problem is None
+
+    @property
+    def status(self) -> str:
+        """`graded`, `no files: why` or `not graded: why`: what a TA reads in the gradebook."""
+        if self.problem is not None:
+            return f"not graded: {self.problem}"
+        if self.no_files is not None:
+            return f"no files: {self.no_files}"
+        return "graded"
 
     def question_score(self, question: str) -> float:
         """This submission's score on one question (0 when it was not graded or has no such test)."""
@@ -46,28 +65,46 @@ class GradedSubmission:
         return round(float(self.results.get("score", 0.0)), 6) if self.graded else 0.0
 
 
+def safe_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: control characters made visible, and a leading `'` before anything a
+    spreadsheet would run as a formula (OWASP's advice for CSV injection)."""
+    text = printable(str(text))
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def gradebook_rows(submissions: Sequence[GradedSubmission]) -> list[dict[str, str]]:
-    """The gradebook's rows as text: submitters joined by "; " for a group, scores without trailing zeros."""
+    """The gradebook's rows as text: one per student (each member of a group gets the group's scores);
+    a submission with no known student still gets one row."""
     rows = []
     for submission in submissions:
-        row = {
-            "submission_id": submission.id,
-            "name": "; ".join(s.name for s in submission.submitters if s.name),
-            "email": "; ".join(s.email for s in submission.submitters if s.email),
-            "sid": "; ".join(s.sid for s in submission.submitters if s.sid),
-        }
-        for question in QUESTIONS:
-            row[question] = format_points(submission.question_score(question))
-        row["total"] = format_points(submission.total)
-        row["status"] = "graded" if submission.graded else f"not graded: {submission.problem}"
-        rows.append(row)
+        scores = {question: format_points(submission.question_score(question)) for question in QUESTIONS}
+        for person in submission.submitters or (Submitter(),):
+            row = {"submission_id": submission.id, "name": person.name, "email": person.email, "sid": person.sid,
+                   **scores, "total": format_points(submission.total), "status": submission.status}
+            rows.append({key: safe_cell(value) if key in TEXT_COLUMNS else value for key, value in row.items()})
     return rows
 
 
-def gradebook_csv(submissions: Sequence[GradedSubmission]) -> str:
-    """The gradebook as CSV text (RFC 4180: a header row, CRLF line ends, fields quoted where needed)."""
+def points_possible(tests: Iterable[TestSpec]) -> dict[str, str]:
+    """The row of points possible: each question's points and the total, in the gradebook's columns."""
+    tests = list(tests)
+    row = {key: "" for key in COLUMNS}
+    row["submission_id"] = "points possible"
+    for question in QUESTIONS:
+        row[question] = format_points(sum(t.max_score for t in tests if t.question == question))
+    row["total"] = format_points(sum(t.max_score for t in tests))
+    return row
+
+
+def to_csv(rows: Iterable[Mapping[str, str]], columns: Sequence[str] = COLUMNS) -> str:
+    """CSV text (RFC 4180: a header row, CRLF line ends, fields quoted where needed); write it with ENCODING."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=list(columns))
     writer.writeheader()
-    writer.writerows(gradebook_rows(submissions))
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def gradebook_csv(submissions: Sequence[GradedSubmission]) -> str:
+    """The gradebook as CSV text."""
+    return to_csv(gradebook_rows(submissions))
