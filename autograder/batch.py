@@ -14,24 +14,25 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TextIO
+from typing import Any, TextIO
 
 from autograder.config import Config, ConfigError, load_config
 from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
 from autograder.locate import locate
-from autograder.report.changes import COLUMNS as CHANGE_COLUMNS, Snapshot, changed_rows, read_snapshot
+from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
+from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
 from autograder.report.gradebook import ENCODING, INTERRUPTED, GradedSubmission, gradebook_rows, points_possible, to_csv
 from autograder.report.results import failure_results, write_results
 from autograder.text import printable
 from autograder.worker.sandbox import WORKER_USER, Sandbox
-
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
 

@@ -13,10 +13,11 @@ import errno
 import stat
 import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 
@@ -74,7 +75,7 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
             raise ExportError(f"{path}: larger than {MAX_METADATA_BYTES // 2**20} MB")
         text = data.decode("utf-8")
         _check_bounded(text)
-        tree = yaml.load(text, Loader=_TolerantLoader)  # noqa: S506 - safe: a SafeLoader subclass, bounds checked
+        tree = yaml.load(text, Loader=_TolerantLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
     except ExportError as error:
@@ -230,10 +231,10 @@ def unpack_export(export: Path, into: Path) -> Export:
 def _bounded_zip(export: Path) -> Path:
     """The export, once its end record says it holds no more members than we are willing to list."""
     with open(export, "rb") as file:
-        record = zipfile._EndRecData(file)  # noqa: SLF001 - the only way to read the count before the directory
+        record = zipfile._EndRecData(file)
     if record is None:
         raise zipfile.BadZipFile("no end of central directory")
-    count = record[zipfile._ECD_ENTRIES_TOTAL]  # noqa: SLF001
+    count = record[zipfile._ECD_ENTRIES_TOTAL]
     if count > MAX_EXPORT_MEMBERS:
         raise ExportError(f"{export}: holds {count:,} files, more than the {MAX_EXPORT_MEMBERS:,} an export may hold")
     return export

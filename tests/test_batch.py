@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from test_classreport import Page
 
 from autograder import batch
 from autograder.config import load_config
@@ -24,7 +25,6 @@ from autograder.judge.mistakes import load_mistakes
 from autograder.report.gradebook import COLUMNS, Submitter
 from autograder.worker.sandbox import Sandbox, SandboxError
 from conftest import ROOT, assert_valid_results
-from test_classreport import Page
 
 CASES = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
 COPIES = -(-200 // len(CASES))  # of every case, for at least 200 submissions

@@ -8,8 +8,8 @@ import pytest
 from autograder.config import TestSpec as Spec
 from autograder.judge.verdict import Verdict
 from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, gradebook_csv, points_possible
-from autograder.report.summary import format_points
 from autograder.report.results import build_results, failure_results
+from autograder.report.summary import format_points
 
 TESTS = [
     Spec(name="Adds", number="1.1", question="1", max_score=5, check="toy"),

@@ -8,8 +8,9 @@ and output) are rendered once and shared: a class of 10,000 repeats most of them
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
-from typing import Any, Mapping
+from typing import Any
 
 from markdown_it import MarkdownIt
 
