@@ -541,3 +541,11 @@ def test_without_root_the_worker_runs_as_the_grader_user(sandbox):
     other = next(entry.pw_name for entry in pwd.getpwall() if entry.pw_uid not in (0, os.getuid()))
     with pytest.raises(SandboxError, match=f"only root can run the worker as '{other}'"):
         resolve_user(other)
+
+
+def test_a_stale_folder_removed_by_another_grader_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """Two graders starting at once both sweep stale folders: one that vanishes between listing and checking is skipped."""
+    from autograder.worker import sandbox as module
+
+    monkeypatch.setattr(module.os, "listdir", lambda folder: [f"{module.BASE_PREFIX}999999-gone"])
+    module.remove_stale_folders(str(tmp_path))

@@ -266,7 +266,7 @@ def _nudge_contrasts(problem: Problem, sides: Sequence[Any]) -> tuple[np.ndarray
         for t in range(first, length + 1):
             current: dict[str, np.ndarray] = {}
 
-            def read(name: str, lag: int, t: int = t) -> Any:
+            def read(name: str, lag: int, t: int = t, current: dict = current, previous: dict = previous) -> Any:
                 return problem.x[t + lag] if name == "x" else (current if lag == 0 else previous)[name]
             for node in GRAPH:
                 value = current[node.name] = node.equation(read, weights, ACTIVATIONS)

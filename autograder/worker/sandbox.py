@@ -522,8 +522,11 @@ def remove_stale_folders(scratch: str | None) -> None:
     for name in names:
         match = pattern.match(name)
         path = os.path.join(scratch, name)
-        if match is None or os.lstat(path).st_uid != os.geteuid():
-            continue
+        try:
+            if match is None or os.lstat(path).st_uid != os.geteuid():
+                continue
+        except FileNotFoundError:
+            continue  # another grader starting at the same moment removed it first
         try:
             os.kill(int(match.group(1)), 0)
         except ProcessLookupError:
