@@ -100,7 +100,7 @@ def _check_bounded(text: str) -> None:
             raise ExportError(f"more than {MAX_METADATA_EVENTS:,} YAML nodes")
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ExportError("it uses YAML anchors or aliases, which Gradescope never writes")
-        if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.style is None:
+        if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and not event.style:  # plain, not quoted
             raise ExportError("it uses YAML merge keys (<<), which Gradescope never writes")
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
@@ -280,11 +280,11 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path,
     budget[0] += 1
     if budget[0] > MAX_SUBMISSION_MEMBERS:
         return f"it holds more than {MAX_SUBMISSION_MEMBERS:,} files"
+    if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return f"{shown} is compressed more than {MAX_RATIO}:1 (a zip bomb?)"
     left = MAX_SUBMISSION_BYTES - budget[1]
     if info.file_size > left:
         return f"its files are larger than {MAX_SUBMISSION_BYTES // 2**20} MB in all"
-    if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        return f"{shown} is compressed more than {MAX_RATIO}:1 (a zip bomb?)"
     target = into.joinpath(*parts)
     try:
         if info.is_dir():

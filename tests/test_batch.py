@@ -7,6 +7,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -312,3 +313,207 @@ def test_concurrent_gradings_run_students_code_as_different_users(tmp_path):
     uids = {int(uid) for uid in re.findall(r"uid (\d+)", "".join(p.read_text() for p in (tmp_path / "out").rglob("output.txt")))}
     assert len(uids) == 2 and 0 not in uids
     assert uids <= {pwd.getpwnam(name).pw_uid for name in ("rnn-worker", "rnn-worker1")}
+
+
+# ---------------------------------------------------------------- a small class, end to end
+
+HOSTILE_NAME = "<script>alert(1)</script>\x1b[2J\x1b]0;owned\x07"
+RAISES = ("def lstm_bptt(x, weights, forward, dL_dh):\n"
+          "    raise ValueError('<img src=x onerror=alert(1)><script>alert(2)</script>')\n")
+
+
+def small_class(folder: Path) -> Path:
+    """Five submissions: a group of two (reference), a student whose name and feedback carry HTML and script,
+    a syntax error, no student files, and a metadata entry without a folder."""
+    folder.mkdir(parents=True)
+    shutil.copytree(ROOT / "reference", folder / "submission_1", ignore=shutil.ignore_patterns("expected.yaml"))
+    (folder / "submission_2").mkdir()
+    shutil.copy(ROOT / "reference" / "adder.py", folder / "submission_2")
+    (folder / "submission_2" / "lstm_bptt.py").write_text(RAISES)
+    for number, sample in ((3, "broken_syntax_error"), (4, "broken_wrong_files")):
+        shutil.copytree(ROOT / "submissions_sample" / sample, folder / f"submission_{number}",
+                        ignore=shutil.ignore_patterns("expected.yaml"))
+    people = {1: [("Zoë García", "1", "zoe@uni.edu"), ('=HYPERLINK("http://evil","x")', "+2", "bo@uni.edu")],
+              2: [(HOSTILE_NAME, "@3", "eve@uni.edu")], 3: [("Syd Tax", "4", "syd@uni.edu")],
+              4: [("Wren Files", "5", "wren@uni.edu")], 5: [("Mia Missing", "6", "mia@uni.edu")]}
+    metadata = {f"submission_{n}": {":submitters": [{":name": a, ":sid": b, ":email": c} for a, b, c in who]}
+                for n, who in people.items()}
+    (folder / "submission_metadata.yml").write_text(yaml.safe_dump(metadata, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def report_data(out):
+    """The student table's data embedded in report.html."""
+    text = (out / "report.html").read_text(encoding="utf-8")
+    start = text.index('<script type="application/json" id="class-data">') + len('<script type="application/json" id="class-data">')
+    return json.loads(text[start:text.index("</script>", start)])
+
+
+def run_main(export, out, **options):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    status = batch.main(export=export, out=out, jobs=2, stdout=stdout, stderr=stderr, tty=False, **options)
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """The small class graded from a zip, then regraded after a configuration change and one changed file, compared."""
+    base = tmp_path_factory.mktemp("small")
+    export = zip_folder(small_class(base / "assignment_7_export"), base / "export.zip")
+    out = base / "graded"
+    first = run_main(export, out)
+    before = {"gradebook": read_csv(out / "gradebook.csv"), "data": report_data(out),
+              "points": read_csv(out / "points_possible.csv"),
+              "bytes": (out / "gradebook.csv").read_bytes(), "html": (out / "report.html").read_text(encoding="utf-8")}
+    config = base / "more_points.yaml"
+    default = (ROOT / "autograder" / "default.yaml").read_text()
+    config.write_text(default.replace("    max_score: 2\n", "    max_score: 4\n", 1))
+    shutil.copy(ROOT / "reference" / "adder.py", base / "assignment_7_export" / "submission_3" / "adder.py")
+    export = zip_folder(base / "assignment_7_export", base / "export2.zip")
+    second = run_main(export, out, config_path=config, compare=out)
+    return SimpleNamespace(out=out, first=first, second=second, before=before)
+
+
+def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
+    """Row by row: each group member with the group's scores, formulas neutralised, escapes visible, and a
+    status that says graded, no files (and why), in a UTF-8 file with a BOM."""
+    status, stdout, stderr = small_run.first
+    assert status == 0, stderr
+    assert small_run.before["bytes"].startswith(b"\xef\xbb\xbfsubmission_id,name,email,sid,1,2a,2b,2c,total,status\r\n")
+    rows = [[row[c] for c in COLUMNS] for row in small_run.before["gradebook"]]
+    assert rows == [
+        ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded"],
+        ["submission_1", "'=HYPERLINK(\"http://evil\",\"x\")", "bo@uni.edu", "'+2", "5", "4", "1", "0", "10", "graded"],
+        ["submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "eve@uni.edu", "'@3",
+         "5", "0", "0", "0", "5", "graded"],
+        ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded"],
+        ["submission_4", "Wren Files", "wren@uni.edu", "5", "0", "0", "0", "0", "0",
+         "no files: none of the assignment's files is in it"],
+        ["submission_5", "Mia Missing", "mia@uni.edu", "6", "0", "0", "0", "0", "0",
+         "no files: the export holds no folder for it"]]
+    assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
+        ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]]
+    assert "\x1b" not in stdout + stderr
+
+
+def test_the_report_lists_every_student_and_who_needs_attention(small_run):
+    """A row per student with flags; the needs-attention list names the zero, the syntax error and the missing files."""
+    data = small_run.before["data"]
+    assert [(row[0], row[1], row[9], row[10]) for row in data["students"]] == [
+        ("submission_1", "Zoë García", "graded", []), ("submission_1", '=HYPERLINK("http://evil","x")', "graded", []),
+        ("submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "graded", []),
+        ("submission_3", "Syd Tax", "graded", ["syntax error"]),
+        ("submission_4", "Wren Files", "no files: none of the assignment's files is in it", ["no files"]),
+        ("submission_5", "Mia Missing", "no files: the export holds no folder for it", ["no files"])]
+    attention = [item for item in Page(small_run.before["html"]).tags if item[0] == "a" and "data-student" in item[1]]
+    assert [attrs["data-student"] for _, attrs in attention] == ["3", "4", "5"]
+    assert re.search(r"Syd Tax · 4</a> <span class=\"note\">submission_3</span>: scored 0, syntax error", small_run.before["html"])
+
+
+def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
+    """Each student's feedback holds every test with its visibility; the student's HTML is text, never a tag."""
+    data, html = small_run.before["data"], small_run.before["html"]
+    pieces = [data["pieces"][k] for k in data["submissions"][1]]
+    assert len(pieces) == len(load_config().tests)
+    assert any("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in p for p in pieces)
+    assert any("hidden: the student never sees it" in p for p in pieces) or \
+        all(t.visibility == "visible" for t in load_config().tests)
+    assert "<img" not in html and html.count("<script") == 2 and "\x1b" not in html
+    assert [tag for tag, _ in Page(html).tags if tag in ("img", "iframe", "object", "embed", "link")] == []
+
+
+def test_a_regrade_says_why_and_changes_csv_lists_who_moved(small_run):
+    """After a configuration change and one changed submission: the run says why it regrades, changes.csv has a row
+    per student whose score moved (per question before and after, and why), and the report has the section."""
+    status, stdout, stderr = small_run.second
+    assert status == 0, stderr
+    assert stderr.splitlines()[0] == "Grading 4 submissions (3 configuration changed, 1 configuration and submission changed)"
+    assert "Changes since" in stdout and "4 students" in stdout
+    changes = read_csv(small_run.out / "changes.csv")
+    assert [(r["submission_id"], r["sid"], r["1 before"], r["1 after"], r["total before"], r["total after"], r["why"])
+            for r in changes] == [
+        ("submission_1", "'+2", "5", "7", "10", "12", "configuration changed"),
+        ("submission_1", "1", "5", "7", "10", "12", "configuration changed"),
+        ("submission_2", "'@3", "5", "7", "5", "7", "configuration changed"),
+        ("submission_3", "4", "0", "7", "0", "7", "configuration changed and submission changed")]
+    page = Page((small_run.out / "report.html").read_text(encoding="utf-8"))
+    assert len(page.tables["changes"]) == 1 + 4 and "changes" in page.ids
+
+
+SLOW_ADDER = "import time\ntime.sleep(60)\n"  # held by the sandbox's time limit, long enough to interrupt
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_writes_a_partial_gradebook_and_report(tmp_path, signal_number):
+    """Stopped after its first submission, the batch writes the gradebook and report of what it graded, marked
+    partial, and exits 130; the next run grades the rest."""
+    export = tmp_path / "export"
+    shutil.copytree(ROOT / "reference", export / "a_first", ignore=shutil.ignore_patterns("expected.yaml"))
+    for name in ("b_slow", "c_slow"):
+        (export / name).mkdir(parents=True)
+        (export / name / "adder.py").write_text(SLOW_ADDER)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "1"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if line.startswith("[1/3]"):
+            break
+    process.send_signal(signal_number)
+    _, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, rest
+    assert "interrupted after 1 of 3 submissions" in rest
+    rows = {row["submission_id"]: row for row in read_csv(out / "gradebook.csv")}
+    assert (rows["a_first"]["total"], rows["a_first"]["status"]) == ("10", "graded")
+    for name in ("b_slow", "c_slow"):
+        assert rows[name]["status"] == "not graded: the run was interrupted before grading it"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="partial"' in html and "interrupted after 1 of 3 submissions" in html
+
+
+def test_a_hostile_export_costs_each_bad_submission_its_own_row(tmp_path):
+    """A file and a folder of one name, a name too long, a zip bomb, folders named like the batch's own outputs,
+    and metadata built from YAML aliases: every submission gets a row, the bad ones with their reason, and the
+    good ones (gradebook.csv and report.html included) their scores; the batch's own files stay files."""
+    adder = (ROOT / "reference" / "adder.py").read_bytes()
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as opened:
+        opened.writestr("export/submission_metadata.yml", "x: &x {':submitters': []}\nclash: *x\n")
+        opened.writestr("export/clash/adder.py", adder)
+        opened.writestr("export/clash/adder.py/inner.txt", "x")
+        opened.writestr("export/long/" + "n" * 300 + ".py", "x")
+        opened.writestr("export/bomb/adder.py", adder)
+        opened.writestr("export/bomb/zeros.bin", bytes(4 * 2**20))
+        for name in ("gradebook.csv", "report.html"):
+            opened.writestr(f"export/{name}/adder.py", adder)
+    out = tmp_path / "out"
+    status, stdout, stderr = run_main(archive, out)
+    assert status == 0, stderr
+    assert "YAML anchors or aliases" in stderr and "every submission folder is graded, without names" in stderr
+    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
+    assert rows == {"bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
+                    "clash": ("0", "not graded: it holds a file and a folder of the same name (adder.py/inner.txt)"),
+                    "gradebook.csv": ("5", "graded"), "report.html": ("5", "graded"),
+                    "long": ("0", "not graded: a file name in it is longer than the file system allows")}
+    assert (out / "gradebook.csv").is_file() and (out / "report.html").is_file()
+    assert "Export warnings" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
+    """A submission folder that is a link to a folder outside the export is a row with the reason, never graded."""
+    outside = tmp_path / "outside"
+    shutil.copytree(ROOT / "reference", outside, ignore=shutil.ignore_patterns("expected.yaml"))
+    export = tmp_path / "export"
+    shutil.copytree(ROOT / "reference", export / "submission_1", ignore=shutil.ignore_patterns("expected.yaml"))
+    (export / "submission_2").symlink_to(outside)
+    (export / "submission_metadata.yml").write_text("submission_1: {}\nsubmission_2: {}\n")
+    status, _, stderr = run_main(export, tmp_path / "out")
+    assert status == 0, stderr
+    rows = {row["submission_id"]: (row["total"], row["status"]) for row in read_csv(tmp_path / "out" / "gradebook.csv")}
+    assert rows == {"submission_1": ("10", "graded"),
+                    "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed")}
+    assert not (tmp_path / "out" / "submissions" / "submission_2").exists()

@@ -1,11 +1,13 @@
 """Tests of export reading: Gradescope's submission_metadata.yml, the submission folders, and unpacking the zip."""
 
+import os
 import stat
 import zipfile
 from textwrap import dedent
 
 import pytest
 
+from autograder import export
 from autograder.export import ExportError, find_submissions, read_metadata, unpack_export
 from autograder.report.gradebook import Submitter
 
@@ -113,3 +115,125 @@ def test_a_file_that_is_not_a_zip_is_an_export_error(tmp_path):
     (tmp_path / "export.zip").write_text("not a zip")
     with pytest.raises(ExportError, match="export.zip: not a readable zip file"):
         unpack_export(tmp_path / "export.zip", tmp_path)
+
+
+# ---------------------------------------------------------------- a hostile export (issue 10, class 4)
+
+def hostile_zip(path, members):
+    """A zip of (name, bytes) members under `assignment_9_export/`, with metadata naming each submission."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(f"assignment_9_export/{name}", data)
+    return path
+
+
+def unpack(tmp_path, members):
+    into = tmp_path / "unpacked"
+    into.mkdir()
+    return unpack_export(hostile_zip(tmp_path / "export.zip", members), into)
+
+
+def test_a_file_and_a_folder_of_the_same_name_is_that_submissions_reason(tmp_path):
+    """`s1/adder.py` as a file and as a folder: s1 is not graded, and says why; s2 is unpacked as usual."""
+    unpacked = unpack(tmp_path, [("s1/adder.py", b"U = 1\n"), ("s1/adder.py/x", b"y"), ("s2/adder.py", b"U = 2\n")])
+    assert unpacked.problems == {"s1": "it holds a file and a folder of the same name (adder.py/x)"}
+    assert (unpacked.root / "s2" / "adder.py").read_bytes() == b"U = 2\n"
+
+
+def test_a_name_longer_than_the_file_system_allows_is_that_submissions_reason(tmp_path):
+    """A 300-byte file name, or a path of 5,000 bytes, cannot be written: the submission's row says so."""
+    unpacked = unpack(tmp_path, [("s1/" + "a" * 300 + ".py", b"x"), ("s2/" + "d/" * 2500 + "adder.py", b"x"),
+                                 ("s3/adder.py", b"U = 3\n")])
+    assert unpacked.problems == {"s1": "a file name in it is longer than the file system allows",
+                                 "s2": "a file name in it is longer than the file system allows"}
+    assert (unpacked.root / "s3" / "adder.py").exists()
+
+
+def test_a_zip_bomb_is_stopped_by_its_ratio_its_size_and_its_count(tmp_path, monkeypatch):
+    """A member compressed over 200:1, a submission over its byte budget or its file count: that submission's
+    reason, found before (or while) writing, never by filling the disk."""
+    monkeypatch.setattr(export, "MAX_SUBMISSION_BYTES", 3 * 2**20)
+    monkeypatch.setattr(export, "MAX_SUBMISSION_MEMBERS", 5)
+    noise = os.urandom(2 * 2**20)  # incompressible: passes the ratio check, not the byte budget
+    unpacked = unpack(tmp_path, [("bomb/zeros.bin", bytes(8 * 2**20)), ("big/a.bin", noise), ("big/b.bin", noise),
+                                 *((f"many/f{i}.txt", b"x") for i in range(6)), ("ok/adder.py", b"U = 1\n")])
+    assert unpacked.problems == {"bomb": "bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)",
+                                 "big": "its files are larger than 3 MB in all",
+                                 "many": "it holds more than 5 files"}
+    assert not (unpacked.root / "bomb" / "zeros.bin").exists() and (unpacked.root / "ok" / "adder.py").exists()
+    written = sum(p.stat().st_size for p in (unpacked.root / "big").rglob("*") if p.is_file())
+    assert written <= 3 * 2**20
+
+
+def test_a_member_whose_header_lies_about_its_size_is_cut_at_the_budget(tmp_path, monkeypatch):
+    """Sizes are counted as the bytes come out, not read from the header: a lying header cannot pass the budget."""
+    monkeypatch.setattr(export, "MAX_SUBMISSION_BYTES", 2**20)
+    archive_path = hostile_zip(tmp_path / "export.zip", [("s1/data.bin", os.urandom(3 * 2**20))])
+    data = bytearray(archive_path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # the local and central headers' sizes
+        at = data.find(signature)
+        data[at + offset:at + offset + 4] = (1000).to_bytes(4, "little")
+    archive_path.write_bytes(bytes(data))
+    into = tmp_path / "unpacked"
+    into.mkdir()
+    unpacked = unpack_export(archive_path, into)
+    assert list(unpacked.problems) == ["s1"]
+    assert sum(p.stat().st_size for p in into.rglob("*") if p.is_file()) <= 2**20
+
+
+def test_an_export_with_too_many_members_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
+    """The member count comes from the zip's end record: a million-entry zip is refused without listing it."""
+    monkeypatch.setattr(export, "MAX_EXPORT_MEMBERS", 10)
+    archive = hostile_zip(tmp_path / "export.zip", [(f"s{i}/adder.py", b"x") for i in range(11)])
+    with pytest.raises(ExportError, match="holds 11 files, more than the 10 an export may hold"):
+        unpack_export(archive, tmp_path)
+
+
+BOMBS = {
+    "billion-laughs": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                      "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+    "merge-keys": "base: {x: 1}\nsubmission_1:\n  <<: {':submitters': []}\n",
+    "deep": "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "anchor-only": "submission_1: &s {':submitters': []}\n",
+}
+
+
+@pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
+def test_metadata_with_aliases_merges_or_deep_nesting_is_refused_quickly(tmp_path, text):
+    """Aliases, anchors, merge keys and nesting past 16 levels are refused before anything is built: no expansion,
+    no RecursionError, and a message that names the file."""
+    (tmp_path / "submission_metadata.yml").write_text(text)
+    with pytest.raises(ExportError, match="submission_metadata.yml: cannot read the submission metadata"):
+        read_metadata(tmp_path / "submission_metadata.yml")
+
+
+def test_refused_metadata_is_a_warning_and_the_folders_are_still_graded(tmp_path):
+    """An export whose metadata is a bomb still lists its submission folders, without names, with a warning."""
+    (tmp_path / "submission_metadata.yml").write_text(BOMBS["billion-laughs"])
+    (tmp_path / "submission_1").mkdir()
+    submissions, warnings = find_submissions(tmp_path)
+    assert [(s.id, s.submitters, s.problem) for s in submissions] == [("submission_1", (), None)]
+    assert len(warnings) == 1 and "YAML anchors or aliases" in warnings[0]
+
+
+def test_a_listed_submission_that_is_a_link_out_of_the_export_is_never_graded(tmp_path):
+    """In a folder export, a submission folder that is a symbolic link (to anywhere) is a row with the reason."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "adder.py").write_text("secret")
+    export_folder = tmp_path / "export"
+    export_folder.mkdir()
+    (export_folder / "submission_metadata.yml").write_text("submission_1: {':submitters': [{':name': Ann}]}\n")
+    (export_folder / "submission_1").symlink_to(outside)
+    (export_folder / "stray").symlink_to(outside)
+    submissions, _ = find_submissions(export_folder)
+    assert [(s.id, s.path, s.problem) for s in submissions] == [
+        ("submission_1", None, "its folder in the export is a link, which is never followed")]
+
+
+@pytest.mark.parametrize("name", ["=cmd|' -C calc'!A0", "+1", "-1", "@SUM(1)"])
+def test_a_folder_named_like_a_formula_is_a_submission_like_any_other(tmp_path, name):
+    """Only the gradebook has to worry about formulas: such a folder is found and graded as usual."""
+    (tmp_path / name).mkdir()
+    submissions, _ = find_submissions(tmp_path)
+    assert [(s.id, s.problem) for s in submissions] == [(name, None)]
