@@ -169,6 +169,99 @@ def test_error_carried_forward_credits_bars_built_from_a_wrong_c_bar():
     assert all(verdicts[q].data["status"] == "carried_forward" for q in "hgofi")
 
 
+def tampered(tamper, *, w_ix_slope=True, c_carry=True):
+    """The reference's equations, with `tamper(T, quantity, t, value)` applied to each bar as it is computed
+    (what follows is built on the tampered value, as a student's code would), and w_ix optionally without sigma'."""
+    def lstm_bptt(x, weights, forward, dL_dh):
+        i, f, o, g, c = (np.asarray(forward[k]) for k in "ifogc")
+        T = len(x) - 1
+        bar = {key: np.zeros(T + 1) for key in "hcgofi"}
+        for t in range(T, 0, -1):
+            h = dL_dh[t]
+            if t < T:
+                h += (bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
+                      + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
+                      + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
+                      + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"])
+            bar["h"][t] = tamper(T, "h", t, h)
+            carry = bar["c"][t + 1] * f[t + 1] if t < T and c_carry else 0.0
+            bar["c"][t] = tamper(T, "c", t, bar["h"][t] * o[t] * (1 - np.tanh(c[t]) ** 2) + carry)
+            bar["g"][t] = tamper(T, "g", t, bar["c"][t] * i[t])
+            bar["o"][t] = tamper(T, "o", t, bar["h"][t] * np.tanh(c[t]))
+            bar["f"][t] = tamper(T, "f", t, bar["c"][t] * c[t - 1])
+            bar["i"][t] = tamper(T, "i", t, bar["c"][t] * g[t])
+        slope = i[1:] * (1 - i[1:]) if w_ix_slope else 1.0
+        return {**bar, "w_ix": float(np.sum(bar["i"][1:] * slope * x[1:]))}
+    return lstm_bptt
+
+
+def fractions(verdicts):
+    return {quantity: verdict.fraction for quantity, verdict in verdicts.items()}
+
+
+ALL_RIGHT = {"h": 1, "c": 1, "g": 1, "o": 1, "f": 1, "i": 1, "w_ix": 1}
+
+
+@pytest.mark.parametrize("quantity, step", [("h", "first"), ("h", "last"), ("c", "first"), ("c", "last"),
+                                            ("i", "first"), ("o", "last")])
+def test_a_bar_emptied_in_the_t1_problem_only_voids_no_credit(quantity, step):
+    """An upstream mistake that zeroes a bar at one step makes it 0 in the T = 1 problem: that problem shows no
+    carried work, the longer ones do, so only the mistaken equation loses its points (5.2)."""
+    def tamper(T, q, t, value):
+        return 0.0 if q == quantity and t == (1 if step == "first" else T) else value
+    verdicts = judge_all(replies_of(tampered(tamper)))
+    assert fractions(verdicts) == {**ALL_RIGHT, quantity: 0}
+    assert verdicts[quantity].data["problem"] == 1
+
+
+def test_a_bar_emptied_everywhere_costs_what_is_built_only_on_it():
+    """c_bar = 0 everywhere: g, f, i and w_ix, built only on c_bar, earn nothing; h still follows from o_bar."""
+    verdicts = judge_all(replies_of(tampered(lambda T, q, t, value: 0.0 if q == "c" else value)))
+    assert fractions(verdicts) == {"h": 1, "c": 0, "g": 0, "o": 1, "f": 0, "i": 0, "w_ix": 0}
+    assert verdicts["h"].data["status"] == "carried_forward" and verdicts["g"].data["status"] == "wrong"
+
+
+WILD = 1e9
+
+
+@pytest.mark.parametrize("wild, wrong", [
+    (("h", 4, 7), ("c", 4, 12)), (("h", 4, 7), ("c", 2, 2)), (("i", 4, 30), ("g", 4, 3)),
+    (("c", 3, 1), ("f", 4, 40)), (("g", 4, 20), ("h", 4, 2)),
+], ids=["same-problem-later-step", "other-problem", "i-then-g", "c-then-f-elsewhere", "g-then-h-earlier"])
+def test_a_wild_value_does_not_widen_any_other_comparison(wild, wrong):
+    """One wild upstream value (1e9 at one step) cannot loosen the check at another step or problem: a small
+    real mistake elsewhere (1e-3 of the quantity's scale) still costs its points (5.2)."""
+    lengths = [p.length for p in PROBLEMS]
+
+    def tamper(T, q, t, value):
+        for (name, k, step), change in ((wild, lambda v: WILD), (wrong, lambda v: v + 1e-3 * scale)):
+            if q == name and T == lengths[k] and t == step:
+                return change(value)
+        return value
+    scale = float(np.max(np.abs(PROBLEMS[wrong[1]].truth[wrong[0]])))
+    verdicts = judge_all(replies_of(tampered(tamper)))
+    lost = {q for q, fraction in fractions(verdicts).items() if fraction < 1}
+    assert lost == {wild[0], wrong[0]}
+
+
+def test_a_wild_value_does_not_hide_a_mistake_in_the_w_ix_sum():
+    """i_bar^(2) = 1e9 and w_ix without sigma': w_ix_bar fails and is named as that mistake; i_bar alone else."""
+    function = tampered(lambda T, q, t, value: WILD if (q, t) == ("i", 2) else value, w_ix_slope=False)
+    verdicts = judge_all(replies_of(function))
+    assert fractions(verdicts) == {**ALL_RIGHT, "i": 0, "w_ix": 0}
+    assert verdicts["w_ix"].data["mistake"] == "w_ix_without_sigmoid_slope"
+
+
+def test_a_catalogued_mistake_is_named_beside_a_wild_value():
+    """c_bar without its carry term, built on a wild h_bar^(3), is still recognised within the truth-scaled
+    tolerance; h_bar loses its point, o_bar follows from it."""
+    function = tampered(lambda T, q, t, value: WILD if (q, t) == ("h", 3) else value, c_carry=False)
+    verdicts = judge_all(replies_of(function))
+    assert fractions(verdicts) == {**ALL_RIGHT, "h": 0, "c": 0}
+    assert verdicts["c"].data["mistake"] == "c_bar_without_carry"
+    assert verdicts["o"].data["status"] == "carried_forward"
+
+
 def test_carried_forward_credit_is_configurable():
     """carried_forward_credit = 0.5 gives half the points, and says so."""
     params = lstm.LstmParams(carried_forward_credit=0.5)
@@ -263,14 +356,27 @@ def test_non_finite_values_are_reported(bad, shown):
     assert verdict.output == f"o_bar: not finite at t = 4 on problem 3 (seed 1016, T = 6): got {shown}."
 
 
-def test_index_zero_is_not_graded():
-    """Anything finite or not at index 0 is ignored (it is not graded)."""
+@pytest.mark.parametrize("index_zero", [float("nan"), 123.0, None, "<not a number: type 'NoneType'>", [1.0, 2.0],
+                                        {"a": 1.0}, "text"],
+                         ids=["nan", "number", "None", "marker", "list", "dict", "string"])
+def test_index_zero_is_ignored_entirely(index_zero):
+    """Whatever stands at index 0 (any value of any type, None included) is ignored (contract 5.1)."""
     def change(k, result):
-        result["f"][0] = float("nan")
-        result["i"][0] = 123.0
-    replies = reference_replies(change)
-    assert lstm.check_bar("f", PROBLEMS, replies, PARAMS).fraction == 1
-    assert lstm.check_bar("i", PROBLEMS, replies, PARAMS).fraction == 1
+        for key in GRADED:
+            result[key][0] = index_zero
+        result["c"] = [[value] for value in result["c"]]  # a column, index 0 included
+    assert scores(judge_all(reference_replies(change))) == {"2a": 4, "2b": 1}
+
+
+def test_index_zero_does_not_count_as_an_element_in_messages():
+    """Elements are numbered as steps: a bad element at t = 2 is called element 2."""
+    def change(k, result):
+        result["g"][0] = None
+        if k == 1:
+            result["g"][2] = "<not a number: type 'Foo'>"
+    verdict = lstm.check_bar("g", PROBLEMS[1:], reference_replies(change)[1:], PARAMS)
+    assert verdict.output == ("g_bar: element 2 is not a number on problem 1 (seed 1014, T = 3): "
+                              "got `<not a number: type 'Foo'>`.")
 
 
 def test_a_missing_key_fails_only_that_quantity():
@@ -342,10 +448,44 @@ def test_an_exception_shows_the_students_traceback():
     assert 'File "lstm_bptt.py", line 11, in lstm_bptt' in verdict.output
 
 
-def test_a_timeout_message_is_passed_on():
-    """The worker's error text (a timeout, a crash) is shown as it came."""
-    replies = [{"error": "Your function took longer than 5 s on this call."}] * len(PROBLEMS)
-    assert "Your function took longer than 5 s on this call." in lstm.check_weight(PROBLEMS, replies, PARAMS).output
+def test_other_worker_text_is_shown_literally():
+    """The worker's error text (a crash) is shown as it came, in a code block."""
+    replies = [{"error": "Your `lstm_bptt.py` exited early with status 3 (sys.exit?)."}] * len(PROBLEMS)
+    assert ("failed on problem 1 (seed 1007, T = 1):\n\n```text\nYour `lstm_bptt.py` exited early with status 3 "
+            "(sys.exit?).\n```") in lstm.check_weight(PROBLEMS, replies, PARAMS).output
+
+
+def test_a_timeout_says_what_usually_causes_it():
+    """A call that timed out says so, what usually causes it and what to check; later calls say they were not made."""
+    replies = [{"error": "timed out after 5 s"}] + [{"error": "not called: an earlier call timed out after 5 s"}] * 4
+    verdict = lstm.check_weight(PROBLEMS, replies, PARAMS)
+    assert verdict.fraction == 0
+    assert verdict.output == (
+        "w_ix_bar: your code timed out after 5 s on problem 1 (seed 1007, T = 1): it did not finish. This usually "
+        "means an endless loop (a `while` whose condition never changes), a loop over a huge range (here `len(x)` is "
+        "T+1 = 2), or waiting for input (`input()` waits forever). Check the bounds of each loop, and what runs when "
+        "the file is imported (everything outside a function).")
+    later = lstm.check_weight(PROBLEMS[1:], replies[1:], PARAMS).output
+    assert "(an earlier call had already timed out, so this one was not made)" in later
+
+
+def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
+    """A TypeError raised at the call itself (no frame of the student's file) names the signature."""
+    error = "TypeError: lstm_bptt() takes 3 positional arguments but 4 were given"
+    verdict = lstm.check_bar("h", PROBLEMS, [{"error": error}] * len(PROBLEMS), PARAMS)
+    assert verdict.output == (
+        "h_bar: your function could not be called as `lstm_bptt(x, weights, forward, dL_dh)` on problem 1 "
+        "(seed 1007, T = 1):\n\n```text\n" + error + "\n```\n\nIt is called with four positional arguments, in "
+        "this order: define it as `def lstm_bptt(x, weights, forward, dL_dh):` (the parameter names are yours to "
+        "choose; no other parameter may be required).")
+    inside = "Traceback (most recent call last):\n  File \"lstm_bptt.py\", line 3, in lstm_bptt\nTypeError: bad operand"
+    assert "could not be called" not in lstm.check_bar("h", PROBLEMS, [{"error": inside}] * 5, PARAMS).output
+
+
+def test_the_function_is_called_positionally():
+    """The call's arguments come in the contract's order, so any parameter names work (contract 5.1)."""
+    function = load_function(ROOT / "submissions_sample" / "lstm_other_parameter_names" / "lstm_bptt.py")
+    assert scores(judge_all(replies_of(function))) == {"2a": 4, "2b": 1}
 
 
 def test_replies_must_pair_with_problems():
@@ -432,3 +572,44 @@ def test_problems_round_trip_through_plain_data():
     rebuilt = [Problem.from_data(json.loads(json.dumps(p.to_data()))) for p in PROBLEMS]
     for quantity in GRADED:
         assert lstm.check_bar(quantity, rebuilt, replies, PARAMS) == lstm.check_bar(quantity, PROBLEMS, replies, PARAMS)
+
+
+# --- Feedback as Gradescope renders it (CommonMark) -------------------------------------------------------------
+
+def blocks(markdown):
+    """The top-level blocks CommonMark makes of `markdown` (paragraph, bullet_list with its item count, fence),
+    and whether any raw HTML got through."""
+    from markdown_it import MarkdownIt
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    shape = []
+    for index, token in enumerate(tokens):
+        if token.level != 0 or token.nesting == -1:
+            continue
+        if token.type == "bullet_list_open":
+            items = sum(1 for t in tokens[index:] if t.type == "list_item_open" and t.level == 1
+                        and t.map[0] < token.map[1])
+            shape.append(f"list of {items}")
+        else:
+            shape.append(token.type.replace("_open", ""))
+    html = any(t.type.startswith("html") or any(c.type.startswith("html") for c in t.children or ())
+               for t in tokens)
+    return shape, html
+
+
+def test_feedback_renders_as_separate_blocks_in_commonmark():
+    """Got/expected, the hint and the tolerance render as separate list items, never one joined paragraph;
+    exception text is a code block; student-controlled markers never become HTML."""
+    wrong = load_function(ROOT / "submissions_sample" / "lstm_c_bar_without_carry" / "lstm_bptt.py")
+    replies = replies_of(wrong)
+    assert blocks(lstm.check_bar("c", PROBLEMS, replies, PARAMS).output) == (["paragraph", "list of 3"], False)
+    assert blocks(lstm.check_bar("g", PROBLEMS, replies, PARAMS).output) == (["paragraph", "list of 1"], False)
+    crash = replies_of(load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py"))
+    assert blocks(lstm.check_bar("h", PROBLEMS, crash, PARAMS).output) == (["paragraph", "fence"], False)
+    signature = [{"error": "TypeError: lstm_bptt() takes 3 positional arguments but 4 were given"}] * len(PROBLEMS)
+    assert blocks(lstm.check_weight(PROBLEMS, signature, PARAMS).output) == (["paragraph", "fence", "paragraph"], False)
+
+    def marker(k, result):
+        result["g"][1] = "<img src=x onerror=alert(1)>"
+    assert blocks(lstm.check_bar("g", PROBLEMS, reference_replies(marker), PARAMS).output) == (["paragraph"], False)
+    demo = lstm.check_vanishing_demo(DEMO, call(wrong, DEMO)).output
+    assert blocks(demo) == (["paragraph", "fence", "paragraph", "paragraph"], False)

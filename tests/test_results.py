@@ -53,7 +53,7 @@ def test_the_summary_shows_failures_with_their_feedback():
     assert text.startswith("Grading x: 2.5 / 6 points\n")
     assert "Question 1: 2 / 5\n  ok   1.1 Test 1.1  (2 / 2)\n  FAIL 1.2 Test 1.2  (0 / 3)\n        Adds: fails." in text
     assert "Adds: passes." not in text
-    assert "  ok   2.8 Test 2.8  (0 / 0)\n        Demo table." in text  # informational tests always show
+    assert "  info 2.8 Test 2.8  (0 / 0)\n        Demo table." in text  # information: neither ok nor FAIL, always shown
 
 
 def test_failure_results_are_valid_and_say_it_is_not_the_students_fault(valid_results):

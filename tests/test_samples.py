@@ -44,7 +44,11 @@ def test_each_sample_gets_its_expected_scores(case, tmp_path):
     assert statuses["1.2"] == statuses["1.3"], "the exhaustive check and the proof disagree"
 
 
-def test_the_reference_scores_full_marks():
-    """The reference solution scores 5 + 4 + 1 under the default configuration."""
-    expected = yaml.safe_load((ROOT / "reference" / "expected.yaml").read_text())
-    assert expected["scores"] == {"1": 5, "2a": 4, "2b": 1, "2c": 0}
+def test_the_reference_scores_full_marks(tmp_path):
+    """The reference solution, graded for real through ./run_autograder, scores 5 + 4 + 1 (+ 0 for part (c))
+    under the default configuration, with every test passed."""
+    results = run_autograder(ROOT / "reference", tmp_path)
+    assert_valid_results(results)
+    scores = {question: score for question, (score, _) in question_scores(results).items()}
+    assert scores == {"1": 5, "2a": 4, "2b": 1, "2c": 0}
+    assert results["score"] == 10 and all(test["status"] == "passed" for test in results["tests"])

@@ -56,7 +56,7 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
     """Read one reply; `place` names the problem in messages ("problem 2 (seed 1014, T = 3)")."""
     if not isinstance(reply, Mapping) or "value" not in reply:
         text = str(reply.get("error", "no answer")) if isinstance(reply, Mapping) else "no answer"
-        message = _failure(text, place)
+        message = _failure(text, place, problem.length)
         return Answer({}, {key: message for key in QUANTITIES})
     result = reply["value"]
     if not isinstance(result, Mapping):
@@ -73,20 +73,23 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
     return Answer(values, problems)
 
 
-def _failure(text: str, place: str) -> str:
+def _failure(text: str, place: str, length: int) -> str:
     """Why a call gave no value, in the student's terms: a timeout and a call that does not fit the
-    signature say what usually causes them; anything else shows the worker's text literally."""
+    signature say what usually causes them; the worker's text is always shown literally."""
     timeout = _TIMEOUT.search(text)
     if timeout:
-        earlier = " (an earlier call had already timed out, so this one was not made)" if text.startswith("not called") else ""
-        return (f"your function did not finish within {timeout.group(1)} s on {place}{earlier}. This usually means "
-                f"an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
-                f"`len(x)` is T+1, at most a few dozen), or waiting for input (`input()` waits forever). Check that "
-                f"your loop runs t = T down to 1 once, and that the file does nothing slow when it is imported.")
+        what = "importing your file" if text.startswith("Importing") else "your code"
+        earlier = (" (an earlier call had already timed out, so this one was not made)"
+                   if text.startswith("not called") else "")
+        return (f"{what} timed out after {timeout.group(1)} s on {place}{earlier}: it did not finish. This usually "
+                f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
+                f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
+                f"each loop, and what runs when the file is imported (everything outside a function).")
     if text.startswith("TypeError:"):  # raised at the call itself: the worker shows no frame of the student's file
         return (f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
-                f"It is called with four positional arguments, in this order: `def lstm_bptt(x, weights, forward, "
-                f"dL_dh):` (the parameter names are yours to choose; no other parameter may be required).")
+                f"It is called with four positional arguments, in this order: define it as `def lstm_bptt(x, "
+                f"weights, forward, dL_dh):` (the parameter names are yours to choose; no other parameter may be "
+                f"required).")
     return f"your function failed on {place}:\n\n{literal_block(text)}"
 
 
@@ -215,18 +218,29 @@ def _children_text(problem: Problem, quantity: str) -> str:
 
 @dataclass(frozen=True)
 class _Graded:
-    """One quantity across the problems: what was given, the truth, each problem's tolerance, what matched."""
+    """One quantity across the problems: what was given, the truth, each problem's tolerance, which steps
+    are right, which follow from the student's own bars (None: a bar it is built from is unusable), and
+    whether the part carried through the student's bars shows anywhere."""
 
     quantity: str
     actual: list[np.ndarray]
     expected: list[np.ndarray]
     tolerance: list[float]
     right: list[np.ndarray]
-    carried: bool
+    follows: list[np.ndarray] | None
+    shows: bool
 
     @property
-    def ok(self) -> bool:
-        return all(r.all() for r in self.right) or self.carried
+    def correct(self) -> bool:
+        return all(r.all() for r in self.right)
+
+    @property
+    def carried(self) -> bool:
+        """Error carried forward (5.2): in every problem the answer is right or follows from the student's
+        own bars through the right equation, and the part carried through those bars is not empty: it
+        exceeds the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
+        return (not self.correct and self.follows is not None and self.shows
+                and all(r.all() or f.all() for r, f in zip(self.right, self.follows)))
 
 
 def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], params: LstmParams) -> _Graded:
@@ -235,29 +249,18 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
     expected = [problem.expected(quantity) for problem in problems]
     tolerance = [_tolerance(problem, quantity, params) for problem in problems]
     right = [_close(a, e, tol) for a, e, tol in zip(actual, expected, tolerance)]
-    return _Graded(quantity, actual, expected, tolerance, right,
-                   _carried(quantity, problems, answers, actual, tolerance, right))
-
-
-def _carried(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], actual: Sequence[np.ndarray],
-             tolerance: Sequence[float], right: Sequence[np.ndarray]) -> bool:
-    """Error carried forward (5.2): in every problem the answer is right or follows from the student's own
-    bars through the right equation, and the part carried through those bars is not empty: it exceeds
-    the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
-    if all(r.all() for r in right):
-        return False
+    follows: list[np.ndarray] | None = []
     shows = False
-    for problem, answer, a, tol, r in zip(problems, answers, actual, tolerance, right):
+    for problem, answer, a, tol in zip(problems, answers, actual, tolerance):
         equation = problem.equations[quantity]
         if any(child not in answer.values for child in equation.children):
-            return False
+            follows = None
+            break
         direct, carried = equation.parts(answer.values)
         with np.errstate(over="ignore", invalid="ignore"):
-            own = direct + carried
-        if not (r.all() or _close(a, own, tol).all()):
-            return False
+            follows.append(_close(a, direct + carried, tol))
         shows = shows or bool(np.any(~_close(carried, 0.0, tol)))
-    return shows
+    return _Graded(quantity, actual, expected, tolerance, right, follows, shows)
 
 
 def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[Answer]) -> str | None:
@@ -295,9 +298,15 @@ def _usable(quantity: str, answers: Sequence[Answer]) -> Verdict | None:
 
 
 def _first_difference(graded: _Graded) -> tuple[int, int]:
-    """The first problem that is not right, and its first wrong step."""
-    k = next(k for k, r in enumerate(graded.right) if not r.all())
-    return k, int(np.flatnonzero(~graded.right[k])[0])
+    """Where to point: the first step that neither matches the truth nor follows from the student's own bars
+    (where the wrong equation is), else the first step that differs from the truth."""
+    differs = [~r for r in graded.right]
+    choices = [differs] if graded.follows is None else [[d & ~f for d, f in zip(differs, graded.follows)], differs]
+    for wrong in choices:
+        for k, steps in enumerate(wrong):
+            if steps.any():
+                return k, int(np.flatnonzero(steps)[0])
+    raise ValueError("no difference to show")
 
 
 def _difference_text(graded: _Graded, problems: Sequence[Problem], k: int, step: int) -> tuple[str, str, dict]:
@@ -338,7 +347,7 @@ def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping
         return unusable
     graded = _grade(quantity, problems, answers, params)
     name = _label(quantity)
-    if all(r.all() for r in graded.right):
+    if graded.correct:
         seeds = ", ".join(str(p.seed) for p in problems)
         lengths = ", ".join(str(p.length) for p in problems)
         checked = "in all" if quantity == "w_ix" else "at every step t = 1..T of"
