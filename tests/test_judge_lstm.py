@@ -39,7 +39,7 @@ def call(function, problem):
     arguments = rebuild(json.loads(json.dumps(lstm.call_arguments(problem))))
     try:
         return {"value": plain(function(*arguments.values()))}
-    except Exception as error:  # the student's exception, reported as the worker reports it
+    except Exception as error:  # noqa: BLE001 (the student's exception, reported as the worker reports it)
         folder = Path(function.__code__.co_filename).parent if hasattr(function, "__code__") else ROOT
         return {"error": Describer(str(folder), None)(error)}
 

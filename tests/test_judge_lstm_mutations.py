@@ -143,10 +143,11 @@ def answers_of(equations):
 
 def within_tolerance(answers, quantity):
     """The mutated quantity still equals the reference within the grading tolerance in every problem."""
-    for problem, mine, right in zip(PROBLEMS, answers, REFERENCE):
+    for problem, mine, right in zip(PROBLEMS, answers, REFERENCE, strict=True):
         ours = np.atleast_1d(mine["value"][quantity])[0 if quantity == "w_ix" else 1:]
         truth = np.atleast_1d(right["value"][quantity])[0 if quantity == "w_ix" else 1:]
-        if np.any(np.abs(np.array(ours) - truth) > PARAMS.rtol * np.max(np.abs(problem.expected(quantity))) + PARAMS.atol):
+        tolerance = PARAMS.rtol * np.max(np.abs(problem.expected(quantity))) + PARAMS.atol
+        if np.any(np.abs(np.array(ours) - truth) > tolerance):
             return False
     return True
 
@@ -154,7 +155,7 @@ def within_tolerance(answers, quantity):
 def empties_a_bar(answers):
     """Some bar is zero (within the truth-scaled tolerance) at every step of every problem."""
     return any(all(np.max(np.abs(np.array(reply["value"][q][1:]))) <= PARAMS.rtol * np.max(np.abs(problem.truth[q]))
-                   + PARAMS.atol for problem, reply in zip(PROBLEMS, answers)) for q in GRADED)
+                   + PARAMS.atol for problem, reply in zip(PROBLEMS, answers, strict=True)) for q in GRADED)
 
 
 def test_the_reference_written_as_terms_scores_full_marks():

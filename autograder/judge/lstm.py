@@ -9,13 +9,22 @@ the truth, never from a value the student gave (contract 5.2).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from autograder.judge.lstm_problem import (CALL_ORDER, GRADED, QUANTITIES, BarParams, DemoParams, LstmParams,
-                                           Problem, call_arguments)
+from autograder.judge.lstm_problem import (
+    CALL_ORDER,
+    GRADED,
+    QUANTITIES,
+    BarParams,
+    DemoParams,
+    LstmParams,
+    Problem,
+    call_arguments,
+)
 from autograder.judge.verdict import Verdict
 from autograder.text import literal, literal_block
 
@@ -49,7 +58,7 @@ def read_replies(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
     if len(problems) != len(replies):
         raise ValueError(f"{len(replies)} replies for {len(problems)} problems")
     return [read_answer(problem, reply, _where(problem, index))
-            for index, (problem, reply) in enumerate(zip(problems, replies))]
+            for index, (problem, reply) in enumerate(zip(problems, replies, strict=True))]
 
 
 def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answer:
@@ -196,7 +205,7 @@ def _tolerance(problem: Problem, quantity: str, params: LstmParams) -> float:
     return params.rtol * float(np.max(np.abs(problem.expected(quantity)))) + params.atol
 
 
-def _close(actual: np.ndarray, expected: np.ndarray, tolerance: float) -> np.ndarray:
+def _close(actual: Any, expected: Any, tolerance: float) -> np.ndarray:
     """Elementwise match within `tolerance`; a value that overflowed (built from huge bars) matches nothing."""
     with np.errstate(over="ignore", invalid="ignore"):
         difference = np.abs(np.asarray(actual) - np.asarray(expected))
@@ -240,7 +249,7 @@ class _Graded:
         own bars through the right equation, and the part carried through those bars is not empty: it
         exceeds the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
         return (not self.correct and self.follows is not None and self.shows
-                and all(r.all() or f.all() for r, f in zip(self.right, self.follows)))
+                and all(r.all() or f.all() for r, f in zip(self.right, self.follows, strict=True)))
 
 
 def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], params: LstmParams) -> _Graded:
@@ -248,14 +257,13 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
     actual = [np.atleast_1d(answer.values[quantity] if weight else answer.values[quantity][1:]) for answer in answers]
     expected = [problem.expected(quantity) for problem in problems]
     tolerance = [_tolerance(problem, quantity, params) for problem in problems]
-    right = [_close(a, e, tol) for a, e, tol in zip(actual, expected, tolerance)]
-    follows: list[np.ndarray] | None = []
+    right = [_close(a, e, tol) for a, e, tol in zip(actual, expected, tolerance, strict=True)]
+    follows: list[np.ndarray] = []
     shows = False
-    for problem, answer, a, tol in zip(problems, answers, actual, tolerance):
+    for problem, answer, a, tol in zip(problems, answers, actual, tolerance, strict=True):
         equation = problem.equations[quantity]
         if any(child not in answer.values for child in equation.children):
-            follows = None
-            break
+            return _Graded(quantity, actual, expected, tolerance, right, None, False)
         direct, carried = equation.parts(answer.values)
         with np.errstate(over="ignore", invalid="ignore"):
             follows.append(_close(a, direct + carried, tol))
@@ -276,10 +284,11 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
         for source in ("student", "truth"):
             matched, visible = True, False
             for problem, answer, actual, tol, right in zip(problems, answers, graded.actual, graded.tolerance,
-                                                           graded.right):
+                                                           graded.right, strict=True):
                 bars = _student_bars(problem, answer if source == "student" else Answer({}, {}))
                 with np.errstate(over="ignore", invalid="ignore"):
-                    own = sum(problem.mistakes[index].equation.parts(bars))
+                    direct, carried = problem.mistakes[index].equation.parts(bars)
+                    own = direct + carried
                 if not _close(actual, own, tol).all():
                     matched = False
                     break
@@ -301,7 +310,9 @@ def _first_difference(graded: _Graded) -> tuple[int, int]:
     """Where to point: the first step that neither matches the truth nor follows from the student's own bars
     (where the wrong equation is), else the first step that differs from the truth."""
     differs = [~r for r in graded.right]
-    choices = [differs] if graded.follows is None else [[d & ~f for d, f in zip(differs, graded.follows)], differs]
+    choices = [differs]
+    if graded.follows is not None:
+        choices.insert(0, [d & ~f for d, f in zip(differs, graded.follows, strict=True)])
     for wrong in choices:
         for k, steps in enumerate(wrong):
             if steps.any():
