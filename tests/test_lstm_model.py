@@ -208,14 +208,14 @@ def test_call_arguments_are_json_and_follow_the_contract():
 def test_judged_problems_carry_the_equations_as_affine_maps():
     """The judge's numbers reproduce the model: each right equation, fed the exact bars, gives the exact bar,
     and each mistake's equation equals the edited chain rule, on every default problem."""
-    for measured, problem in zip(model.make_problems(DEFAULTS), model.judged_problems(DEFAULTS)):
+    for measured, problem in zip(model.make_problems(DEFAULTS), model.judged_problems(DEFAULTS), strict=True):
         exact, exact_w_ix = model.complex_step_bars(measured)
         for quantity in judged.QUANTITIES:
             own = sum(problem.equations[quantity].parts(exact))
             expected = [exact_w_ix] if quantity == "w_ix" else exact[quantity][1:]
             np.testing.assert_allclose(own, expected, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(problem.truth["c"], measured.truth["c"][1:], rtol=0)
-        for mistake, catalogued in zip(problem.mistakes, load_mistakes()):
+        for mistake, catalogued in zip(problem.mistakes, load_mistakes(), strict=True):
             assert (mistake.name, mistake.hint) == (catalogued.name, catalogued.hint)
             noise = {key: exact[key] + np.sin(np.arange(len(exact[key]))) for key in exact}
             wrong = sum(model.chain_rule(measured, catalogued.quantity, noise, catalogued.edits, catalogued.steps))

@@ -78,7 +78,10 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
             problems[key] = f"the dict your function returned on {place} has no key '{key}'; expected keys {KEYS_TEXT}."
             continue
         read = _read_number(result[key], place) if key == "w_ix" else _read_array(result[key], problem.length, place)
-        (values if not isinstance(read, str) else problems)[key] = read
+        if isinstance(read, str):
+            problems[key] = read
+        else:
+            values[key] = read
     return Answer(values, problems)
 
 
@@ -117,9 +120,8 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     if not isinstance(value, list):
         return ()
     shapes = {_shape(item) for item in value}
-    if None in shapes or len(shapes) > 1:
-        return None
-    return (len(value),) + (shapes.pop() if shapes else ())
+    inner = shapes.pop() if len(shapes) == 1 else () if not shapes else None
+    return None if inner is None else (len(value), *inner)
 
 
 def _flatten(value: Any) -> list[Any]:
