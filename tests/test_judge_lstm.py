@@ -250,6 +250,15 @@ def test_a_wild_value_does_not_hide_a_mistake_in_the_w_ix_sum():
     verdicts = judge_all(replies_of(function))
     assert fractions(verdicts) == {**ALL_RIGHT, "i": 0, "w_ix": 0}
     assert verdicts["w_ix"].data["mistake"] == "w_ix_without_sigmoid_slope"
+    longer = PROBLEMS[1:]  # every problem holds the wild value: no T = 1 problem to give a mistake away
+
+    def last_term_left_out(x, weights, forward, dL_dh):  # the sum over range(1, T): off by one at the end
+        result = tampered(lambda T, q, t, value: WILD if (q, t) == ("i", 2) else value)(x, weights, forward, dL_dh)
+        i = np.asarray(forward["i"])
+        result["w_ix"] -= result["i"][-1] * i[-1] * (1 - i[-1]) * x[-1]
+        return result
+    verdict = lstm.check_weight(longer, replies_of(last_term_left_out, longer), PARAMS)
+    assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
 
 
 def test_a_catalogued_mistake_is_named_beside_a_wild_value():
@@ -260,6 +269,11 @@ def test_a_catalogued_mistake_is_named_beside_a_wild_value():
     assert fractions(verdicts) == {**ALL_RIGHT, "h": 0, "c": 0}
     assert verdicts["c"].data["mistake"] == "c_bar_without_carry"
     assert verdicts["o"].data["status"] == "carried_forward"
+
+    scale = float(np.max(np.abs(PROBLEMS[4].truth["c"])))
+    also_off = tampered(lambda T, q, t, value: WILD if (q, t) == ("h", 3) else value + 1e-3 * scale
+                        if (q, T, t) == ("c", 50, 40) else value, c_carry=False)
+    assert lstm.check_bar("c", PROBLEMS, replies_of(also_off), PARAMS).data["mistake"] is None
 
 
 def test_carried_forward_credit_is_configurable():
