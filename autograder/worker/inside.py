@@ -1,7 +1,8 @@
 """The worker: a pre-started zygote that forks one supervised, limited, unprivileged child per task.
 
 This file runs outside the grader, from a private copy, as `python -I inside.py zygote FD`, with a
-clean environment. It uses only the standard library and numpy and never imports the grader.
+clean environment. It uses only the standard library, numpy and what the sandbox copies beside it
+(tex/, the reader of answers.tex, and vendor/, the bundled libraries); it never imports the grader.
 
     zygote      trusted, the grader's user: imports numpy once, then, for every job that arrives
                 on the control socket FD (with its file descriptors), forks a supervisor.
@@ -27,8 +28,11 @@ import socket
 import sys
 import time
 import traceback
+from fractions import Fraction
 
 import numpy as np
+
+tex = None  # the reader of answers.tex, imported by the zygote (see import_readers)
 
 REPLY_FD = 3
 SUPERVISOR_NAME = b"rnn-supervisor"
@@ -64,9 +68,21 @@ def write_text(fd, text):
         view = view[os.write(fd, view):]
 
 
+def import_readers():
+    """Import, here in the trusted zygote, the readers copied beside this file: the worker user
+    cannot read this private folder, so everything they need is loaded (and warmed up) now."""
+    global tex
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:0] = [here, os.path.join(here, "vendor")]
+    import tex as reader
+    reader.warm_up()
+    tex = reader
+
+
 def serve(control_fd):
     """The zygote's loop: one supervisor per job until the grader closes the control socket."""
     control = socket.socket(fileno=control_fd)
+    import_readers()
     os.chdir("/")
     # Supervisors and adopted orphans are waited for (not ignored), so that their CPU and memory
     # add up into the zygote's children's usage and, once the grader waits for the zygote, into
@@ -444,8 +460,8 @@ def run_task(task, folder):
                 if function is None or timed_out:
                     replies.send({"error": module_error or f"not called: an earlier call {timed_out}"})
                     continue
-                ok, value = guarded(lambda: plain(function(*rebuild(arguments).values())), seconds, described)
-                replies.send({"value": value} if ok else {"error": value})
+                ok, value = guarded(lambda: answer(function, arguments), seconds, described)
+                replies.send(value if ok else {"error": value})
                 if not ok and value.startswith("timed out"):
                     timed_out = value  # a function that hangs once would hang again: bound the task by one call
         replies.send({"done": True})
@@ -489,8 +505,19 @@ def guarded(work, seconds, describe):
                 outcome = (False, f"timed out after {seconds:g} s")
 
 
+def answer(function, arguments):
+    """One call's reply: {"value": plain}, and for equations read from answers.tex {"notes": {key: why}}."""
+    result = function(*rebuild(arguments).values())  # positionally: (x, weights, forward, dL_dh)
+    reply = {"value": plain(result)}
+    if tex is not None and type(result) is tex.Evaluated:
+        reply["notes"] = {str(key): str(note) for key, note in result.notes.items()}
+    return reply
+
+
 def load(path):
-    """Import the student's file under its own name (never from an import path)."""
+    """Import the student's file under its own name (never from an import path); answers.tex is read."""
+    if path.endswith(".tex"):
+        return tex.load(path)
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -597,6 +624,11 @@ def convert(obj, depth):
         return float(int.__index__(obj))
     if issubclass(kind, float):
         return float.__float__(obj)
+    if issubclass(kind, Fraction):  # exact numbers read from answers.tex: 0.1 is one tenth
+        numerator, denominator = int.__index__(obj.numerator), int.__index__(obj.denominator)
+        if denominator <= 0:
+            return not_a_number(obj)
+        return {"rational": [numerator, denominator]}
     if issubclass(kind, dict):
         return {str.__str__(key): plain(value, depth + 1)
                 for key, value in dict.items(obj) if issubclass(type(key), str)}

@@ -32,6 +32,10 @@ except ImportError:  # Windows: importable, but Sandbox() says it cannot work th
     pwd = None
 
 INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
+# Copied beside inside.py into the private zygote folder, which inside.py puts on its sys.path:
+# our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
+ZYGOTE_FOLDERS = {"tex": os.path.join(os.path.dirname(INSIDE), "tex"),
+                  "vendor": os.path.join(os.path.dirname(os.path.dirname(INSIDE)), "vendor")}
 WORKER_USER = "rnn-worker"
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 SUPERVISOR_NAME = "rnn-supervisor"  # as inside.py names its supervisors (their /proc comm)
@@ -120,6 +124,9 @@ class Sandbox:
             os.mkdir(os.path.join(self._base, "zygote"), 0o700)
             self._inside = os.path.join(self._base, "zygote", "inside.py")
             shutil.copyfile(INSIDE, self._inside)
+            for name, source in ZYGOTE_FOLDERS.items():
+                shutil.copytree(source, os.path.join(self._base, "zygote", name),
+                                ignore=shutil.ignore_patterns("__pycache__"))
             self._start_zygote()
             self._probe()
         except BaseException:
@@ -442,6 +449,9 @@ def parse_reply(line: bytes) -> dict | None:
 
 
 def is_reply(record: dict, kind: str) -> bool:
+    notes = record.get("notes")  # equations from answers.tex: why a key is missing, {key: text}
+    if kind == "call" and "value" in record and len(record) == 2 and type(notes) is dict:
+        return all(type(key) is str and type(text) is str for key, text in notes.items())
     if len(record) != 1:
         return False
     key, value = next(iter(record.items()))

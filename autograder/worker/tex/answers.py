@@ -1,0 +1,521 @@
+"""The answers of an answers.tex: question 1's values and question 2's equations, evaluated like lstm_bptt.
+
+Every equation whose left side is an answer (a bar of h c g o f i, \\overline{w_{ix}}, U V W b_h
+b_y) or a helper (a new name with a step) is kept; the last definition of a name at a step counts.
+Question 2 is evaluated backwards in time: at each step, every bar and helper in the order their
+same-step references require, a fixed-step equation (\\overline{c^{(T)}}) replacing the general one
+at its step, every value at step T+1 zero. What cannot be read costs that answer (and what needs
+it) only, with a message naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .document import MAX_DEPTH, MAX_LENGTH, Document, Statement
+from .grammar import Node, ReadError, parse
+from .numbers import EvalError, Unavailable, compile_expression, references, resolve, shift
+from .reading import FONTS, Reader, constant, display, environment_message, step_text, unwrap
+
+ANSWER_KEYS = ("h", "c", "g", "o", "f", "i")
+ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
+MAX_HELPERS = 200
+MAX_PARSED = 400_000  # characters of right sides parsed in one file
+_GUESS = re.compile(r"\\(?:overline|bar)\s*\{?\s*(?:\\mathbf\s*\{?\s*)?([hcgofi]|w)(?![a-zA-Z])")
+
+
+@dataclass
+class Definition:
+    """One equation defining an answer or a helper: its left side's unit and step, and where its right side is."""
+
+    unit: tuple[str, str]  # ("bar", "h"), ("wbar", "ix"), ("helper", "z_i")
+    step: tuple[str | None, int] | None  # None for w_ix; ("t", 0) general; ("T", 0), (None, 1) fixed
+    start: int
+    end: int
+    order: int
+    expr: tuple | None = None
+    error: str | None = None
+    refs: list[Any] = field(default_factory=list)
+    run: Any = None
+
+    @property
+    def general(self) -> bool:
+        return self.step is None or self.step[0] == "t"
+
+
+def unit_text(unit: tuple[str, str]) -> str:
+    kind, key = unit
+    if kind == "bar":
+        return display("bar", key)
+    if kind == "wbar":
+        return display("wbar", key)
+    return f"{key}^{{(t)}}"
+
+
+class Answers:
+    """All that an answers.tex says: `adder` (question 1's names) and `lstm_bptt` (None without equations)."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self.macros = {name: f"line {document.line(at)}" for name, at in document.macros.items()}
+        self.adder: dict[str, Any] = {}
+        self.definitions: dict[tuple, Definition] = {}  # (unit, step) -> the last definition
+        self.remarks: dict[str, list[str]] = {}  # answer key -> notes such as "defined twice"
+        self.failed: dict[tuple[str, str], str] = {}  # unit -> why it cannot be read
+        self.parsed = 0
+        for order, statement in enumerate(document.statements):
+            self._read_statement(statement, order)
+        self._read_right_sides()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def where(self, at: int) -> str:
+        return self.document.where(at)
+
+    def _members(self, statement: Statement) -> list[tuple[int, int]]:
+        """The parts of `a = b = c` at top level (braces, brackets, environments)."""
+        text, depth, environments, parts, start = self.document.text, 0, 0, [], statement.start
+        for match in re.finditer(r"\\(?:[a-zA-Z]+|.)|[{}()\[\]=]", text[statement.start:statement.end], re.S):
+            token, at = match.group(), statement.start + match.start()
+            if token in ("{", "(", "["):
+                depth += 1
+            elif token in ("}", ")", "]"):
+                depth -= 1
+            elif token == "\\begin":
+                environments += 1
+            elif token == "\\end":
+                environments -= 1
+            elif token == "=" and depth <= 0 and environments <= 0:
+                parts.append((start, at))
+                start = at + 1
+        parts.append((start, statement.end))
+        return parts
+
+    def _check_size(self, start: int, end: int) -> None:
+        """Bound an equation before the grammar sees it: its length, nesting and closed braces."""
+        text = self.document.text
+        if end - start > MAX_LENGTH:
+            raise ReadError(start, f"this equation is longer than {MAX_LENGTH:,} characters")
+        opened: list[tuple[str, int]] = []
+        for match in re.finditer(r"\\.|[{}()\[\]]", text[start:end], re.S):
+            token = match.group()
+            if token in ("{", "(", "["):
+                opened.append((token, start + match.start()))
+                if len(opened) > MAX_DEPTH:
+                    raise ReadError(start + match.start(), f"brackets nested more than {MAX_DEPTH} deep")
+            elif token in ("}", ")", "]"):
+                if token == "}":
+                    while opened and opened[-1][0] != "{":
+                        opened.pop()  # an unclosed ( or [ inside braces: the grammar will say so
+                    if not opened:
+                        raise ReadError(start + match.start(), "this `}` closes no `{`")
+                    opened.pop()
+                elif opened and opened[-1][0] == {")": "(", "]": "["}[token]:
+                    opened.pop()
+        braces = [at for token, at in opened if token == "{"]
+        if braces:
+            raise ReadError(braces[-1], f"this `{{` is never closed{_brace_hint(text[start:end])}")
+
+    def _parse(self, start: int, end: int) -> Node:
+        self._check_size(start, end)
+        return parse(self.document.text[start:end], start)
+
+    def _read_statement(self, statement: Statement, order: int) -> None:
+        members = self._members(statement)
+        if len(members) < 2:
+            if statement.end - statement.start < 200 and _GUESS.search(self.document.text, statement.start,
+                                                                          statement.end):
+                self._guess_failure(statement.start, statement.end, self._brace_problem(statement))
+            return
+        left_start, left_end = members[0]
+        right_start, right_end = members[-1]
+        try:
+            node = self._parse(left_start, left_end)
+        except ReadError as error:
+            self._guess_failure(left_start, left_end, error)
+            return
+        adder = _adder_name(node)
+        if adder is not None:
+            name, transposed = adder
+            self.adder[name] = self._adder_value(right_start, right_end, transposed)
+            return
+        try:
+            target = Reader(macros=self.macros).expression(node)
+        except ReadError as error:
+            self._guess_failure(left_start, left_end, error)
+            return
+        if target[0] == "bar":
+            unit, step = ("bar", target[1]), target[2]
+        elif target[0] == "wbar" and target[1] == "ix":
+            unit, step = ("wbar", "ix"), None
+        elif target[0] == "helper":
+            unit, step = ("helper", target[1]), target[2]
+        else:
+            return  # the forward pass, an example, question 1's y: not an answer
+        if step is not None and step[0] not in ("t", "T", None):
+            return
+        if unit[0] == "helper" and sum(1 for u, _ in self.definitions if u[0] == "helper") >= MAX_HELPERS:
+            return
+        key = (unit, step if step is None or step[0] != "t" else ("t", 0))
+        previous = self.definitions.get(key)
+        if previous is not None and unit[0] != "helper":
+            answer = unit[1] if unit[0] == "bar" else "w_ix"
+            self.remarks.setdefault(answer, []).append(
+                f"{unit_text(unit)} is defined more than once (line {self.document.line(previous.start)} and "
+                f"line {self.document.line(left_start)}): the last definition counts")
+        self.failed.pop(unit, None)
+        self.definitions[key] = Definition(unit, step, right_start, right_end, order)
+
+    def _brace_problem(self, statement: Statement) -> ReadError:
+        try:
+            self._check_size(statement.start, statement.end)
+        except ReadError as error:
+            return error
+        return ReadError(statement.start, "this equation has no `=` outside braces")
+
+    def _guess_failure(self, start: int, end: int, error: ReadError) -> None:
+        """A left side that cannot be read: if it looks like an answer, that answer carries the message."""
+        found = _GUESS.search(self.document.text, start, end)
+        if found is None:
+            return
+        unit = ("wbar", "ix") if found.group(1) == "w" else ("bar", found.group(1))
+        message = f"{self.where(error.at)}: {error.message}"
+        if not any(u == unit for u, _ in self.definitions):
+            self.failed[unit] = message
+
+    def _adder_value(self, start: int, end: int, transposed: bool) -> Any:
+        try:
+            node = self._parse(start, end)
+            if node.kind == "chain":
+                node = node.items[0]
+            node = unwrap(node)
+            if node.kind == "matrix":
+                return self._matrix(node, transposed)
+            value = constant(Reader().expression(node))
+            if value is None:
+                raise ReadError(node.at, "expected a number or a matrix (\\begin{bmatrix} … \\end{bmatrix})")
+            return _exact(value)
+        except ReadError as error:
+            return f"<not a number: {self.where(error.at)}: {error.message}>"
+
+    def _matrix(self, node: Node, transposed: bool) -> list:
+        if node.value not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
+            raise ReadError(node.at, environment_message(node.value))
+        for kind, argument in node.scripts:
+            if kind == "^" and _is_transpose(argument):
+                transposed = not transposed
+            else:
+                raise ReadError(node.at, "after a matrix only a transpose (^T or ^\\top) is read")
+        rows = []
+        for row in node.items:
+            entries = []
+            for entry in row:
+                if entry is None:
+                    raise ReadError(node.at, "a matrix entry is empty")
+                try:
+                    value = constant(Reader().expression(entry))
+                except ReadError:
+                    value = None
+                if value is None:
+                    raise ReadError(entry.at, "a matrix entry must be a number, such as 1, -0.5 or \\frac{1}{2}")
+                entries.append(_exact(value))
+            rows.append(entries)
+        while rows and not rows[-1]:
+            rows.pop()
+        if transposed:
+            if len({len(row) for row in rows}) > 1:
+                raise ReadError(node.at, "the rows of this matrix have different lengths")
+            rows = [list(column) for column in zip(*rows)]
+        return rows
+
+    def _read_right_sides(self) -> None:
+        """Parse the right sides that count: every answer's, and the helpers they use (transitively)."""
+        todo = [d for d in self.definitions.values() if d.unit[0] != "helper"]
+        seen: set[tuple[str, str]] = set()
+        while todo:
+            definition = todo.pop()
+            self._read_right_side(definition)
+            for kind, key, _, _ in definition.refs:
+                if kind == "helper" and ("helper", key) not in seen:
+                    seen.add(("helper", key))
+                    todo.extend(d for d in self.definitions.values() if d.unit == ("helper", key))
+
+    def _read_right_side(self, definition: Definition) -> None:
+        try:
+            self.parsed += definition.end - definition.start
+            if self.parsed > MAX_PARSED:
+                raise ReadError(definition.start, "too much math in this file to read it all")
+            node = self._parse(definition.start, definition.end)
+            reader = Reader(macros=self.macros, sums=definition.unit[0] == "wbar")
+            expr = reader.expression(node)
+            if definition.step is not None and definition.step[0] == "t" and definition.step[1] != 0:
+                expr = shift(expr, -definition.step[1])
+            definition.refs = references(expr)
+            self._check_steps(definition)
+            definition.expr = expr
+        except ReadError as error:
+            definition.error = f"{self.where(error.at)}: {error.message}"
+            definition.refs = []
+
+    def _check_steps(self, definition: Definition) -> None:
+        """Static checks: bars and helpers are known at t and later only; w_ix has no free t."""
+        for kind, key, step, bound in definition.refs:
+            variable, offset = step
+            if definition.unit[0] == "wbar" and variable == "t" and "t" not in bound:
+                raise ReadError(definition.start, "`t` is left free in \\overline{w_{ix}}: sum over the steps "
+                                                  "with \\sum_{t=1}^{T}, or name a fixed step")
+            if kind in ("bar", "helper") and variable is not None and variable != "T" and offset < 0:
+                name = display(kind, key, step) if kind == "bar" else f"{key}^{{({step_text(step)})}}"
+                raise ReadError(definition.start, f"{name} is not known yet: the equations run backwards in time, "
+                                                  f"from T down to 1, so a step before t cannot be used here")
+            if kind == "fwd" and variable not in (None, "T") and offset < -1:
+                raise ReadError(definition.start, f"{key}^{{({step_text(step)})}}: only steps t-1, t and t+1 "
+                                                  "are read")
+
+    # -- question 2 --------------------------------------------------------------------------------
+
+    @property
+    def has_equations(self) -> bool:
+        return bool(self.definitions) or bool(self.failed)
+
+    def static_notes(self) -> dict[str, str]:
+        """Why an answer is missing whatever the problem (unreadable, or no equation), and remarks."""
+        notes = {}
+        for key in ANSWER_KEYS + ("w_ix",):
+            unit = ("wbar", "ix") if key == "w_ix" else ("bar", key)
+            if unit in self.failed:
+                notes[key] = self.failed[unit]
+            elif not any(d.unit == unit for d in self.definitions.values()):
+                notes[key] = f"no equation for {unit_text(unit)} was found"
+        return notes
+
+
+def _adder_name(node: Node) -> tuple[str, bool] | None:
+    """U, W, V, v (with a transpose), b_h, b_y, in any font: (name, transposed), else None."""
+    if node.kind == "chain" and len(node.items) == 1:
+        node = node.items[0]
+    if node.kind == "term":
+        items = [item for item in node.items if not (isinstance(item, Node) and item.kind == "cmd"
+                                                     and item.value in FONTS)]
+        if len(items) != 1 or not isinstance(items[0], Node):
+            return None
+        node = items[0]
+    node = unwrap(node)
+    if node.kind != "letter":
+        return None
+    subs = [argument for kind, argument in node.scripts if kind == "_"]
+    sups = [argument for kind, argument in node.scripts if kind == "^"]
+    if len(subs) + len(sups) != len(node.scripts):
+        return None
+    transposed = bool(sups) and all(_is_transpose(s) for s in sups)
+    if sups and not transposed:
+        return None
+    if node.value in "UVWv" and not subs:
+        if transposed and node.value not in "Vv":
+            return None
+        return ("V" if node.value == "v" else node.value), transposed
+    if node.value == "b" and len(subs) == 1 and not sups:
+        label = _letters(subs[0])
+        if label in ("h", "y"):
+            return f"b_{label}", False
+    return None
+
+
+def _letters(node: Node) -> str | None:
+    node = unwrap(node)
+    if node.kind == "group" and len(node.items) == 1 and node.items[0].kind == "term":
+        items = [i for i in node.items[0].items if not (isinstance(i, Node) and i.kind == "cmd" and i.value in FONTS)]
+        node = unwrap(items[0]) if len(items) == 1 and isinstance(items[0], Node) else node
+    return node.value if node.kind == "letter" and not node.scripts else None
+
+
+def _is_transpose(node: Node) -> bool:
+    node = unwrap(node)
+    if node.kind == "letter":
+        return node.value == "T" and not node.scripts
+    return node.kind == "cmd" and node.value in ("top", "intercal", "mathsf") and not node.scripts
+
+
+def _exact(value: Fraction) -> int | Fraction:
+    return int(value) if value.denominator == 1 else value
+
+
+def _brace_hint(text: str) -> str:
+    found = re.search(r"\\(overline|bar)\s*\{\s*([a-zA-Z])\s*\^\s*\{\s*\(([^(){}]*)\)\s*\}(?!\s*\})", text)
+    if found:
+        return f": did you mean `\\{found.group(1)}{{{found.group(2)}^{{({found.group(3)})}}}}`?"
+    return ""
+
+
+def _raise_if(error: str | None) -> None:
+    if error is not None:
+        raise EvalError(error)
+
+
+class Evaluated(dict):
+    """lstm_bptt's answer from equations: the dict a function returns, and `notes` per key (see inside.py)."""
+
+    notes: dict[str, str]
+
+
+class Equations:
+    """The callable lstm_bptt(x, weights, forward, dL_dh) of an answers.tex's question-2 equations."""
+
+    def __init__(self, answers: Answers):
+        self.answers = answers
+        self.definitions = list(answers.definitions.values())
+        for definition in self.definitions:
+            if definition.expr is not None:
+                definition.run = compile_expression(definition.expr, self._read)
+        self._state: dict[str, Any] = {}
+        self.__name__ = "lstm_bptt"
+
+    def __call__(self, x, weights, forward, dL_dh):
+        x = np.asarray(x, dtype=float)
+        length = len(x) - 1
+        values = {key: [float(v) for v in np.asarray(forward[key], dtype=float)] for key in "ifogch"}
+        values["x"] = [float(v) for v in x]
+        notes = dict(self.answers.static_notes())
+        wanted = [("bar", key) for key in ANSWER_KEYS if key not in notes]
+        state = self._state = {
+            "T": length, "values": values, "dL_dh": [float(v) for v in np.asarray(dL_dh, dtype=float)],
+            "computed": {}, "failed": {},
+        }
+        env = {"T": length, "weights": {name: float(weights[name]) for name in weights}}
+        units = self._units(wanted + [("wbar", "ix")])
+        for t in range(length, 0, -1):
+            env["t"] = t
+            self._step(units, t, env)
+        result = Evaluated()
+        for unit in wanted:
+            key = unit[1]
+            if unit in state["failed"]:
+                notes[key] = state["failed"][unit]
+            else:
+                result[key] = np.array([0.0] + [state["computed"][unit][t] for t in range(1, length + 1)])
+        if "w_ix" not in notes:
+            result_w = self._weight(env)
+            if isinstance(result_w, str):
+                notes["w_ix"] = result_w
+            else:
+                result["w_ix"] = result_w
+        for key, remarks in self.answers.remarks.items():
+            if key not in notes:
+                notes[key] = "; ".join(remarks)
+        result.notes = notes
+        return result
+
+    def _units(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The bars and helpers to compute at each step: the answers and what they use."""
+        units, todo = [], list(wanted)
+        while todo:
+            unit = todo.pop()
+            if unit in units:
+                continue
+            units.append(unit)
+            for definition in self.definitions:
+                if definition.unit == unit:
+                    todo.extend((kind, key) for kind, key, _, _ in definition.refs if kind in ("bar", "helper"))
+        return [unit for unit in units if unit[0] != "wbar"]
+
+    def _choose(self, unit: tuple[str, str], t: int, length: int) -> Definition | None:
+        """The equation of a unit at step t: a fixed-step one for t (the last in the file), else the general one."""
+        env = {"T": length, "t": t}
+        fixed = [d for d in self.definitions if d.unit == unit and not d.general and resolve(d.step, env) == t]
+        if fixed:
+            return max(fixed, key=lambda d: d.order)
+        general = [d for d in self.definitions if d.unit == unit and d.general]
+        return general[0] if general else None
+
+    def _step(self, units: list[tuple[str, str]], t: int, env: dict) -> None:
+        state = self._state
+        chosen = {unit: self._choose(unit, t, env["T"]) for unit in units}
+        needs = {}
+        for unit, definition in chosen.items():
+            refs = definition.refs if definition is not None else ()
+            needs[unit] = {(kind, key) for kind, key, step, _ in refs
+                           if (kind, key) in chosen and resolve(step, env) == t}
+        for unit in _order(needs, state["failed"]):
+            if unit in state["failed"]:
+                continue
+            definition = chosen[unit]
+            try:
+                if definition is None:
+                    raise EvalError(f"{unit_text(unit)} has no equation for step t = {t} (T = {env['T']})")
+                _raise_if(definition.error)
+                value = definition.run(env)
+            except Unavailable as missing:
+                reason = state["failed"].get(missing.unit, "")
+                state["failed"][unit] = f"it needs {unit_text(missing.unit)}, which could not be computed ({reason})"
+                continue
+            except EvalError as error:
+                state["failed"][unit] = str(error)
+                continue
+            state["computed"].setdefault(unit, {})[t] = value
+
+    def _weight(self, env: dict) -> float | str:
+        definitions = [d for d in self.definitions if d.unit == ("wbar", "ix")]
+        definition = definitions[-1]
+        env = {key: value for key, value in env.items() if key != "t"}
+        try:
+            _raise_if(definition.error)
+            return definition.run(env)
+        except Unavailable as missing:
+            reason = self._state["failed"].get(missing.unit, "")
+            return f"it needs {unit_text(missing.unit)}, which could not be computed ({reason})"
+        except EvalError as error:
+            return str(error)
+
+    def _read(self, kind: str, key: str, step: int, env: dict) -> float:
+        state = self._state
+        length = state["T"]
+        if step > length:
+            return 0.0
+        if step < 0:
+            raise EvalError(f"step {step} does not exist")
+        if kind == "fwd":
+            return state["values"][key][step]
+        if kind == "dldh":
+            return state["dL_dh"][step]
+        unit = (kind, key)
+        if unit in state["failed"]:
+            raise Unavailable(unit)
+        known = state["computed"].get(unit, {})
+        if step not in known:
+            if step == 0:
+                raise EvalError(f"{unit_text(unit)} at step 0 is not computed (the steps are 1 to T)")
+            raise EvalError(f"{unit_text(unit)} at step {step} is needed before it is computed "
+                            f"(the equations run from T down to 1)")
+        return known[step]
+
+
+def _order(needs: dict[tuple, set], failed: dict) -> list[tuple]:
+    """Units in an order that computes same-step references first; a cycle fails its units ("circular")."""
+    order, state = [], {}
+    for root in needs:
+        if root in state:
+            continue
+        stack = [(root, iter(sorted(needs[root])))]
+        state[root] = "open"
+        while stack:
+            unit, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                state[unit] = "done"
+                order.append(unit)
+            elif state.get(child) == "open":
+                cycle = [u for u, _ in stack][[u for u, _ in stack].index(child):]
+                names = " -> ".join(unit_text(u) for u in cycle + [child])
+                for member in cycle:
+                    failed.setdefault(member, f"circular definition: {names}")
+            elif child not in state:
+                state[child] = "open"
+                stack.append((child, iter(sorted(needs.get(child, ())))))
+    return order
+

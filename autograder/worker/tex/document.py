@@ -1,0 +1,275 @@
+"""The document: where the equations of an answers.tex stand, as spans of one cleaned copy of the text.
+
+Reading is linear and hand-written (regular expressions, no recursion): comments and what LaTeX
+ignores are blanked with spaces of the same length, so an offset in the cleaned text is the
+offset in the student's file and every message can name its line and column. Math is found in
+`$…$`, `$$…$$`, `\\[…\\]`, `\\(…\\)` and the display environments; its rows are split at `\\\\`
+(never inside a matrix or another environment), a row that starts with `=` or an operator
+continues the previous one, and assignments sharing a row are split at a top-level `,`, `;`,
+`\\quad` or `\\qquad`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 1_000_000
+MAX_STATEMENTS = 5_000  # equations (with an `=`) read from one file
+MAX_DEPTH = 40  # nesting of { ( [ in one equation
+MAX_LENGTH = 4_000  # characters of one equation
+
+DISPLAY = {"align", "align*", "aligned", "alignat", "alignat*", "alignedat", "equation", "equation*", "gather",
+           "gather*", "gathered", "multline", "multline*", "split", "eqnarray", "eqnarray*", "flalign",
+           "flalign*", "displaymath", "math", "dmath", "dmath*"}
+ALIGNMENT = {"aligned", "alignedat", "gathered", "split"}  # inside math: rows of the enclosing equation
+MACROS = re.compile(r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|def|let|newenvironment)"
+                    r"\*?\s*\{?\s*(\\[a-zA-Z]+)")
+TEXT_WORDS = {"tanh": r"\tanh", "sigma": r"\sigma", "sech": r"\sech", "exp": r"\exp", "cosh": r"\cosh",
+              "sinh": r"\sinh", "d": "d", "L": "L"}
+_TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|%|\$\$?|[{}\n]", re.S)
+_SPLIT = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}()\[\],;=&]", re.S)
+_SPACING = r"(?:\s|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
+_CONTINUES = re.compile(_SPACING + r"(?:=|\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))")
+
+
+class DocumentError(Exception):
+    """The whole file cannot be read (too large, not text)."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One equation (or expression) in math: text[start:end] of the cleaned text."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class Document:
+    """The cleaned text (same length as the file), its equations, and the macros it defines."""
+
+    text: str
+    statements: list[Statement]
+    macros: dict[str, int]  # name -> offset of its definition
+    _lines: list[int]
+
+    def where(self, offset: int) -> str:
+        """'line N, column M' (both 1-based) of an offset in the file."""
+        line = bisect.bisect_right(self._lines, offset)
+        column = offset - (self._lines[line - 1] + 1 if line else 0) + 1
+        return f"line {line + 1}, column {column}"
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._lines, offset) + 1
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise DocumentError(f"it is {len(data):,} bytes; answers.tex is read up to {MAX_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_document(text: str) -> Document:
+    """Find the equations of a LaTeX text."""
+    blanks: list[tuple[int, int, str]] = []  # (start, end, replacement of the same length)
+    regions = _math_regions(text, blanks)
+    macros = {match.group(1): match.start() for match in MACROS.finditer(_apply(text, blanks))}
+    for start, end in regions:
+        _clean_math(text, start, end, blanks)
+    cleaned = _apply(text, blanks)
+    joins: list[tuple[int, int, str]] = []
+    rows = [row for start, end in regions for row in _rows(cleaned, start, end, joins)]
+    cleaned = _apply(cleaned, joins)
+    statements: list[Statement] = []
+    for row_start, row_end in rows:
+        statements.extend(_split_row(cleaned, row_start, row_end))
+        if len(statements) > MAX_STATEMENTS:
+            raise DocumentError(f"it holds more than {MAX_STATEMENTS:,} equations")
+    lines = [index for index, char in enumerate(text) if char == "\n"]
+    return Document(cleaned, statements, macros, lines)
+
+
+def _apply(text: str, blanks: list[tuple[int, int, str]]) -> str:
+    pieces, last = [], 0
+    for start, end, replacement in sorted(blanks):
+        if start < last:
+            continue
+        pieces += [text[last:start], replacement]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _blank(blanks: list, start: int, end: int, keep: str = "") -> None:
+    blanks.append((start, end, keep + " " * (end - start - len(keep))))
+
+
+def _math_regions(text: str, blanks: list) -> list[tuple[int, int]]:
+    """Spans of math content, outside-in: nested math inside a display stays part of it. Comments blanked."""
+    regions: list[tuple[int, int]] = []
+    closer: str | None = None  # what ends the current math region
+    depth = 0  # of the same display environment, nested
+    opened = 0
+    for match in _TOKEN.finditer(text):
+        token, at = match.group(), match.start()
+        if _in_blank(blanks, at):
+            continue  # inside a comment
+        if token == "%":
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            _blank(blanks, at, end)
+            continue
+        if closer is None:
+            environment = _environment(text, match) if token == r"\begin" else None
+            if token in ("$", "$$"):
+                closer, opened = token, match.end()
+            elif token in (r"\[", r"\("):
+                closer, opened = {"\\[": "\\]", "\\(": "\\)"}[token], match.end()
+            elif environment in DISPLAY:
+                closer, depth, opened = environment, 1, _after_brace(text, match.end())
+            continue
+        if closer in ("$", "$$", "\\]", "\\)") and token == closer:
+            regions.append((opened, at))
+            closer = None
+        elif token in (r"\begin", r"\end") and _environment(text, match) == closer:
+            depth += 1 if token == r"\begin" else -1
+            if depth == 0:
+                regions.append((opened, at))
+                closer = None
+    if closer is not None:
+        regions.append((opened, len(text)))  # an unclosed math region: read what is there
+    return regions
+
+
+def _in_blank(blanks: list, at: int) -> bool:
+    return bool(blanks) and blanks[-1][0] <= at < blanks[-1][1]
+
+
+def _environment(text: str, match: re.Match) -> str | None:
+    found = re.compile(r"\s*\{\s*([a-zA-Z]+\*?)\s*\}").match(text, match.end())
+    return found.group(1) if found else None
+
+
+def _after_brace(text: str, at: int) -> int:
+    return text.index("}", at) + 1
+
+
+def _group_end(text: str, at: int, end: int) -> int:
+    """The offset after the brace group starting at `at` (or `at + 1` if it does not close soon)."""
+    depth = 0
+    for index in range(at, min(end, at + MAX_LENGTH)):
+        char = text[index]
+        if char == "\\":
+            continue
+        if char == "{" and text[index - 1] != "\\":
+            depth += 1
+        elif char == "}" and text[index - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return at + 1
+
+
+def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
+    """Blank inside math what the grammar need not see: labels, tags, alignment, words in \\text."""
+    environments: list[str] = []
+    position = start
+    pattern = re.compile(r"\\(?:[a-zA-Z]+\*?|.)|&", re.S)
+    while True:
+        match = pattern.search(text, position, end)
+        if match is None:
+            return
+        token, at = match.group(), match.start()
+        position = match.end()
+        if token in (r"\begin", r"\end"):
+            name = _environment(text, match)
+            close = _after_brace(text, match.end()) if name else position
+            if name in ALIGNMENT:
+                if name == "alignedat" and token == r"\begin":
+                    close = _group_end(text, close, end)
+                _blank(blanks, at, close)
+            elif name is not None:
+                if token == r"\begin":
+                    environments.append(name)
+                elif environments and environments[-1] == name:
+                    environments.pop()
+            position = close
+        elif token == "&" and not environments:
+            _blank(blanks, at, at + 1)
+        elif token in (r"\label", r"\tag", r"\tag*", r"\intertext", r"\eqref", r"\ref"):
+            brace = re.compile(r"\s*\{").match(text, position, end)
+            close = _group_end(text, brace.end() - 1, end) if brace else position
+            _blank(blanks, at, close, "\\\\" if token == r"\intertext" else "")
+            position = close
+        elif token in (r"\nonumber", r"\notag", r"\displaystyle", r"\textstyle", r"\hline"):
+            _blank(blanks, at, position)
+        elif token in (r"\text", r"\textrm", r"\textit", r"\textbf", r"\mbox", r"\textnormal"):
+            brace = re.compile(r"\s*\{").match(text, position, end)
+            if brace:
+                close = _group_end(text, brace.end() - 1, end)
+                word = text[brace.end():close - 1].strip()
+                _blank(blanks, at, close, TEXT_WORDS.get(word, ""))
+                position = close
+
+
+def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]:
+    """Split math at `\\\\` outside environments; a row that starts with `=` or an operator is joined
+    (its `\\\\` and leading spacing are added to `joins`, to be blanked)."""
+    rows = []
+    environments = 0
+    row_start = start
+    pattern = re.compile(r"\\\\(?:\s*\[[^\]\n]{0,20}\])?|\\begin(?![a-zA-Z])|\\end(?![a-zA-Z])|\\cr(?![a-zA-Z])")
+    for match in pattern.finditer(text, start, end):
+        token = match.group()
+        if token == r"\begin":
+            environments += 1
+        elif token == r"\end":
+            environments = max(environments - 1, 0)
+        elif environments == 0:
+            continued = _CONTINUES.match(text, match.end(), end)
+            if continued and text[row_start:match.start()].strip():
+                spacing = re.compile(_SPACING).match(text, match.end(), end).end()
+                _blank(joins, match.start(), spacing)  # the next row continues this equation
+                continue
+            rows.append((row_start, match.start()))
+            row_start = match.end()
+    rows.append((row_start, end))
+    return rows
+
+
+def _split_row(text: str, start: int, end: int) -> list[Statement]:
+    """Statements of one row: split at top-level `,` `;` `\\quad` `\\qquad`; a trailing `.` dropped."""
+    statements = []
+    depth = 0
+    environments = 0
+    piece = start
+    for match in _SPLIT.finditer(text, start, end):
+        token = match.group()
+        if token in ("{", "(", "["):
+            depth += 1
+        elif token in ("}", ")", "]"):
+            depth -= 1
+        elif token == r"\begin":
+            environments += 1
+        elif token == r"\end":
+            environments -= 1
+        elif depth == 0 and environments == 0 and token in (",", ";", r"\quad", r"\qquad"):
+            statements.append(_statement(text, piece, match.start()))
+            piece = match.end()
+    statements.append(_statement(text, piece, end))
+    return [statement for statement in statements if statement is not None]
+
+
+def _statement(text: str, start: int, end: int) -> Statement | None:
+    body = text[start:end]
+    stripped = body.rstrip()
+    if stripped.endswith(".") and not re.search(r"\d\.$", stripped):
+        end = start + len(stripped) - 1
+    if "=" not in text[start:end]:
+        return None  # not an equation: prose in math, a condition such as t < T
+    return Statement(start, end)
