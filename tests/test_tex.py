@@ -8,7 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from autograder.judge.lstm_model import LstmParams, call_arguments, make_problems
+from autograder.judge.lstm_model import LstmParams, make_problems
+from autograder.judge.lstm_problem import call_arguments
 from autograder.worker import tex
 from autograder.worker.inside import rebuild
 from conftest import ROOT
@@ -18,24 +19,29 @@ reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reference)
 PROBLEMS = make_problems(LstmParams())
 
-H = (r"\overline{h^{(t)}} = \frac{\partial L}{\partial h^{(t)}} + \overline{i^{(t+1)}} i^{(t+1)}(1-i^{(t+1)}) w_{ih}"
-     r" + \overline{f^{(t+1)}} f^{(t+1)}(1-f^{(t+1)}) w_{fh} + \overline{o^{(t+1)}} o^{(t+1)}(1-o^{(t+1)}) w_{oh}"
-     r" + \overline{g^{(t+1)}} (1-(g^{(t+1)})^2) w_{gh}")
+H = (
+    r"\overline{h^{(t)}} = \frac{\partial L}{\partial h^{(t)}} + \overline{i^{(t+1)}} i^{(t+1)}(1-i^{(t+1)}) w_{ih}"
+    r" + \overline{f^{(t+1)}} f^{(t+1)}(1-f^{(t+1)}) w_{fh} + \overline{o^{(t+1)}} o^{(t+1)}(1-o^{(t+1)}) w_{oh}"
+    r" + \overline{g^{(t+1)}} (1-(g^{(t+1)})^2) w_{gh}"
+)
 C = r"\overline{c^{(t)}} = \overline{h^{(t)}} o^{(t)} (1 - \tanh^2(c^{(t)})) + \overline{c^{(t+1)}} f^{(t+1)}"
 G = r"\overline{g^{(t)}} = \overline{c^{(t)}} i^{(t)}"
-O = r"\overline{o^{(t)}} = \overline{h^{(t)}} \tanh(c^{(t)})"
+O_ = r"\overline{o^{(t)}} = \overline{h^{(t)}} \tanh(c^{(t)})"
 F = r"\overline{f^{(t)}} = \overline{c^{(t)}} c^{(t-1)}"
-I = r"\overline{i^{(t)}} = \overline{c^{(t)}} g^{(t)}"
+I_ = r"\overline{i^{(t)}} = \overline{c^{(t)}} g^{(t)}"
 W = r"\overline{w_{ix}} = \sum_{t=1}^{T} \overline{i^{(t)}} i^{(t)} (1 - i^{(t)}) x^{(t)}"
-EQUATIONS = {"h": H, "c": C, "g": G, "o": O, "f": F, "i": I, "w_ix": W}
+EQUATIONS = {"h": H, "c": C, "g": G, "o": O_, "f": F, "i": I_, "w_ix": W}
 
 
 def document(**replace: str) -> str:
     """The seed's template filled correctly, with some equations replaced (an empty string drops one)."""
     lines = [replace.get(key, equation) for key, equation in EQUATIONS.items()]
     body = " \\\\\n".join(line.replace(" = ", " &= ", 1) for line in lines[:-1] if line)
-    return f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n$${lines[-1]}$$\n" if lines[-1] else \
-        f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
+    return (
+        f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n$${lines[-1]}$$\n"
+        if lines[-1]
+        else f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
+    )
 
 
 def evaluate(text: str, problems=PROBLEMS) -> list:
@@ -46,12 +52,15 @@ def evaluate(text: str, problems=PROBLEMS) -> list:
 def wrong_keys(text: str) -> set:
     """The keys whose values differ from the reference (or are missing) on any problem."""
     wrong = set()
-    for problem, got in zip(PROBLEMS, evaluate(text)):
+    for problem, got in zip(PROBLEMS, evaluate(text), strict=True):
         want = reference.lstm_bptt(**rebuild(call_arguments(problem)))
         for key, value in want.items():
             actual = got.get(key)
-            if actual is None or not np.allclose(np.asarray(actual)[1:] if key != "w_ix" else actual,
-                                                 np.asarray(value)[1:] if key != "w_ix" else value, atol=1e-12):
+            if actual is None or not np.allclose(
+                np.asarray(actual)[1:] if key != "w_ix" else actual,
+                np.asarray(value)[1:] if key != "w_ix" else value,
+                atol=1e-12,
+            ):
                 wrong.add(key)
     return wrong
 
@@ -66,33 +75,44 @@ def test_the_seed_template_filled_matches_the_reference():
 
 
 NOTATIONS = {
-    "bar_then_step": {"c": C.replace(r"\overline{c^{(t)}}", r"\bar{c}^{(t)}").replace(r"\overline{h^{(t)}}",
-                                                                                      r"\bar h^{(t)}")},
+    "bar_then_step": {
+        "c": C.replace(r"\overline{c^{(t)}}", r"\bar{c}^{(t)}").replace(r"\overline{h^{(t)}}", r"\bar h^{(t)}")
+    },
     "overline_then_step": {"g": r"\overline{g}^{(t)} = \overline{c}^{(t)} i^{(t)}"},
     "subscript_steps": {"f": r"\bar{f}_t = \bar{c}_t c_{t-1}", "o": r"\bar{o}_{t} = \bar{h}_t \tanh c_t"},
     "plain_superscript": {"i": r"\overline{i^{t}} = \overline{c^{t}} g^{t}"},
-    "odot_and_cdot": {"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \odot g^{(t)}",
-                      "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \cdot i^{(t)}"},
+    "odot_and_cdot": {
+        "i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \odot g^{(t)}",
+        "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \cdot i^{(t)}",
+    },
     "sech_squared": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\operatorname{sech}^2(c^{(t)})")},
     "tanh_prime": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\tanh'(c^{(t)})")},
     "tanh_squared_after": {"c": C.replace(r"\tanh^2(c^{(t)})", r"\tanh(c^{(t)})^2")},
     "text_tanh": {"o": r"\overline{o^{(t)}} = \overline{h^{(t)}} \text{tanh}(c^{(t)})"},
     "left_right": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\left(1 - \tanh^{2}\left(c^{(t)}\right)\right)")},
-    "sigma_prime_of_preactivation": {"w_ix": r"\overline{w_{ix}} = \sum_{t=1}^T \overline{i^{(t)}} "
-                                             r"\sigma'(w_{ix} x^{(t)} + w_{ih} h^{(t-1)}) x^{(t)}"},
-    "sigma_prime_braces": {"w_ix": r"\overline{w_{ix}} = \sum_t \overline{i^{(t)}} \sigma^{\prime}"
-                                   r"(w_{ix} x^{(t)} + w_{ih} h^{(t-1)}) x^{(t)}"},
-    "mathcal_loss": {"h": H.replace(r"\frac{\partial L}{\partial h^{(t)}}",
-                                    r"\frac{\partial \mathcal{L}^{(t)}}{\partial h^{(t)}}")},
+    "sigma_prime_of_preactivation": {
+        "w_ix": r"\overline{w_{ix}} = \sum_{t=1}^T \overline{i^{(t)}} "
+        r"\sigma'(w_{ix} x^{(t)} + w_{ih} h^{(t-1)}) x^{(t)}"
+    },
+    "sigma_prime_braces": {
+        "w_ix": r"\overline{w_{ix}} = \sum_t \overline{i^{(t)}} \sigma^{\prime}"
+        r"(w_{ix} x^{(t)} + w_{ih} h^{(t-1)}) x^{(t)}"
+    },
+    "mathcal_loss": {
+        "h": H.replace(r"\frac{\partial L}{\partial h^{(t)}}", r"\frac{\partial \mathcal{L}^{(t)}}{\partial h^{(t)}}")
+    },
     "d_for_partial": {"h": H.replace(r"\frac{\partial L}{\partial h^{(t)}}", r"\dfrac{dL}{dh^{(t)}}")},
-    "chain": {"g": r"\overline{g^{(t)}} = \frac{\partial L}{\partial c^{(t)}}\frac{\partial c}{\partial g} "
-                   r"= \overline{c^{(t)}} i^{(t)}"},
-    "helpers": {"w_ix": r"z_i^{(t)} = w_{ix} x^{(t)} + w_{ih} h^{(t-1)}, \quad "
-                        r"\overline{w_{ix}} = \sum_{t=1}^{T} \overline{i^{(t)}} \sigma(z_i^{(t)})"
-                        r"(1 - \sigma(z_i^{(t)})) x^{(t)}"},
+    "chain": {
+        "g": r"\overline{g^{(t)}} = \frac{\partial L}{\partial c^{(t)}}\frac{\partial c}{\partial g} "
+        r"= \overline{c^{(t)}} i^{(t)}"
+    },
+    "helpers": {
+        "w_ix": r"z_i^{(t)} = w_{ix} x^{(t)} + w_{ih} h^{(t-1)}, \quad "
+        r"\overline{w_{ix}} = \sum_{t=1}^{T} \overline{i^{(t)}} \sigma(z_i^{(t)})"
+        r"(1 - \sigma(z_i^{(t)})) x^{(t)}"
+    },
     "equation_for_t_minus_1": {"f": r"\overline{f^{(t-1)}} = \overline{c^{(t-1)}} c^{(t-2)}"},
-    "fixed_last_step": {"c": r"\overline{c^{(T)}} = \overline{h^{(T)}} o^{(T)} (1 - \tanh^2(c^{(T)})), \quad "
-                             + C},
+    "fixed_last_step": {"c": r"\overline{c^{(T)}} = \overline{h^{(T)}} o^{(T)} (1 - \tanh^2(c^{(T)})), \quad " + C},
     "products_with_star": {"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} * g^{(t)}."},
     "bold_names": {"o": r"\overline{\mathbf{o}^{(t)}} = \overline{\mathbf{h}^{(t)}} \tanh(\mathbf{c}^{(t)})"},
 }
@@ -112,16 +132,21 @@ def test_same_step_references_are_ordered_whatever_the_order_in_the_file():
 
 def test_a_whole_overleaf_document_with_comments_and_prose_is_read():
     """A complete document: preamble, comments, prose with inline math, the forward pass (ignored)."""
-    text = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n% \\overline{h^{(t)}} = 0\n"
-            "The forward pass is $c^{(t)} = f^{(t)} c^{(t-1)} + i^{(t)} g^{(t)}$ and 50\\% of it.\n"
-            + document() + "\\end{document}\n")
+    text = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n% \\overline{h^{(t)}} = 0\n"
+        "The forward pass is $c^{(t)} = f^{(t)} c^{(t-1)} + i^{(t)} g^{(t)}$ and 50\\% of it.\n"
+        + document()
+        + "\\end{document}\n"
+    )
     assert wrong_keys(text) == set()
 
 
 def test_a_wrong_equation_gives_wrong_numbers_only_there():
     """A wrong w_ix equation makes only w_ix wrong; dropping c_bar^(t+1) f^(t+1) makes c wrong and, through it, h."""
     assert wrong_keys(document(w_ix=W.replace(" x^{(t)}", ""))) == {"w_ix"}
-    assert {"c", "h"} <= wrong_keys(document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} o^{(t)} (1 - \tanh^2(c^{(t)}))"))
+    assert {"c", "h"} <= wrong_keys(
+        document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} o^{(t)} (1 - \tanh^2(c^{(t)}))")
+    )
 
 
 def test_a_missing_equation_is_a_note_and_the_others_still_count():
@@ -131,24 +156,51 @@ def test_a_missing_equation_is_a_note_and_the_others_still_count():
     assert result.notes == {"g": "no equation for \\overline{g^{(t)}} was found"}
 
 
-@pytest.mark.parametrize("replace, key, message", [
-    ({"w_ix": r"\overline{w_{ix}} = \sum_t \overline{i^{(t)}} i^{(t)} (1 - i^{(t)}) w_ix"}, "w_ix",
-     "line 9, column 71: `w_i` is not a weight: did you mean w_{ix} or w_{ih}? Without braces, w_ix is w_i times x"),
-    ({"o": r"\overline{o^{(t)}} = \overline{h^{(t)}} \sigma^'(c^{(t)})"}, "o",
-     "line 5, column 49: found `'`; expected `{`, a command, a letter or a number: did you mean \\sigma'(…) or "
-     "\\sigma^{\\prime}(…)?"),
-    ({"g": r"\overline{g^{(t)} = \overline{c^{(t)}} i^{(t)}"}, "g",
-     "line 4, column 10: this `{` is never closed: did you mean `\\overline{g^{(t)}}`?"),
-    ({"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \gamma(t)"}, "i", "line 7, column 42: unknown symbol `\\gamma`"),
-    ({"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \simga(g^{(t)})"}, "i",
-     "unknown command `\\simga`: did you mean `\\sigma`?"),
-    ({"w_ix": r"\overline{w_{ix}} = \overline{i^{(t)}} i^{(t)} (1 - i^{(t)}) x^{(t)}"}, "w_ix",
-     "line 9, column 22: `t` is left free in \\overline{w_{ix}}"),
-    ({"f": r"\overline{f^{(t)}} = \begin{cases} 0 \end{cases}"}, "f", "the `cases` environment is not read"),
-    ({"o": r"\overline{o^{(t)}} = \overline{h^{(t)}} \tanh(c^(t))"}, "o", "line 5, column 50: found `(`; expected `{`, a command, a letter or a number: write "
-     "c^{(t)}: a superscript longer than one character needs braces"),
-    ({"c": r"\overline{c^{(t)}} = \overline{c^{(t-1)}}"}, "c", "is not known yet: the equations run backwards"),
-])
+@pytest.mark.parametrize(
+    "replace, key, message",
+    [
+        (
+            {"w_ix": r"\overline{w_{ix}} = \sum_t \overline{i^{(t)}} i^{(t)} (1 - i^{(t)}) w_ix"},
+            "w_ix",
+            "line 9, column 71: `w_i` is not a weight: did you mean w_{ix} or w_{ih}? "
+            "Without braces, w_ix is w_i times x",
+        ),
+        (
+            {"o": r"\overline{o^{(t)}} = \overline{h^{(t)}} \sigma^'(c^{(t)})"},
+            "o",
+            "line 5, column 49: found `'`; expected `{`, a command, a letter or a number: did you mean \\sigma'(…) or "
+            "\\sigma^{\\prime}(…)?",
+        ),
+        (
+            {"g": r"\overline{g^{(t)} = \overline{c^{(t)}} i^{(t)}"},
+            "g",
+            "line 4, column 10: this `{` is never closed: did you mean `\\overline{g^{(t)}}`?",
+        ),
+        (
+            {"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \gamma(t)"},
+            "i",
+            "line 7, column 42: unknown symbol `\\gamma`",
+        ),
+        (
+            {"i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \simga(g^{(t)})"},
+            "i",
+            "unknown command `\\simga`: did you mean `\\sigma`?",
+        ),
+        (
+            {"w_ix": r"\overline{w_{ix}} = \overline{i^{(t)}} i^{(t)} (1 - i^{(t)}) x^{(t)}"},
+            "w_ix",
+            "line 9, column 22: `t` is left free in \\overline{w_{ix}}",
+        ),
+        ({"f": r"\overline{f^{(t)}} = \begin{cases} 0 \end{cases}"}, "f", "the `cases` environment is not read"),
+        (
+            {"o": r"\overline{o^{(t)}} = \overline{h^{(t)}} \tanh(c^(t))"},
+            "o",
+            "line 5, column 50: found `(`; expected `{`, a command, a letter or a number: write "
+            "c^{(t)}: a superscript longer than one character needs braces",
+        ),
+        ({"c": r"\overline{c^{(t)}} = \overline{c^{(t-1)}}"}, "c", "is not known yet: the equations run backwards"),
+    ],
+)
 def test_an_unreadable_equation_costs_that_equation_with_a_message_naming_the_line(replace, key, message):
     """A mistake in one equation drops that key with a message (line, column, what was expected, a hint)."""
     got = notes(document(**replace))
@@ -186,7 +238,7 @@ def test_a_definition_given_twice_counts_the_last_with_a_remark():
 
 def test_question_1_matrices_are_exact():
     """Matrices in bmatrix/pmatrix, decimals and fractions exact, b_h as a column, v^T as a row."""
-    module = tex.read(br"""
+    module = tex.read(rb"""
     \[ \mathbf{U} = \begin{bmatrix} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{bmatrix}, \quad
        \mathbf{W} = \begin{pmatrix} 0 & 0 & 0 \\ 0 & 0 & 0 \\ 0 & 0 & 0 \end{pmatrix} \]
     $$\mathbf{v}^\top = \begin{bmatrix} 1 & -1 & 1 \end{bmatrix}^T, \mathbf{b}_{\mathbf{h}} =
@@ -204,10 +256,17 @@ def test_an_unreadable_matrix_is_a_message_in_place_of_the_value():
     assert module.U.startswith("<not a number: line 1, column 27: a matrix entry must be a number")
 
 
-@pytest.mark.parametrize("text, message", [
-    (b"x" * 1_000_001, "answers.tex cannot be read: it is 1,000,001 bytes; answers.tex is read up to 1,000,000 bytes"),
-    (b"$a=b$ " * 6000, "answers.tex cannot be read: it holds more than 5,000 equations"),
-], ids=["size", "equations"])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            b"x" * 1_000_001,
+            "answers.tex cannot be read: it is 1,000,001 bytes; answers.tex is read up to 1,000,000 bytes",
+        ),
+        (b"$a=b$ " * 6000, "answers.tex cannot be read: it holds more than 5,000 equations"),
+    ],
+    ids=["size", "equations"],
+)
 def test_a_file_past_the_bounds_is_a_message(text, message):
     """Past the size or equation-count bound, the whole file is a clear message."""
     with pytest.raises(ValueError) as error:
@@ -215,13 +274,17 @@ def test_a_file_past_the_bounds_is_a_message(text, message):
     assert str(error.value) == message
 
 
-@pytest.mark.parametrize("body", [
-    "{" * 5000 + "}" * 5000,
-    "(" * 3000 + "x" + ")" * 3000,
-    "\\tanh " * 2000 + "x",
-    "x + " * 900 + "x",
-    "\\overline{" * 500,
-], ids=["braces", "parentheses", "functions", "terms", "unclosed"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{" * 5000 + "}" * 5000,
+        "(" * 3000 + "x" + ")" * 3000,
+        "\\tanh " * 2000 + "x",
+        "x + " * 900 + "x",
+        "\\overline{" * 500,
+    ],
+    ids=["braces", "parentheses", "functions", "terms", "unclosed"],
+)
 def test_hostile_equations_are_messages_quickly(body):
     """Deep nesting, long chains and unclosed braces: a message for that equation, never a crash or a stall."""
     text = document(o=r"\overline{o^{(t)}} = " + body)
@@ -234,6 +297,7 @@ def test_hostile_equations_are_messages_quickly(body):
 def test_the_vendored_lark_is_the_pinned_version():
     """autograder/vendor/ holds the lark version requirements.txt names, with its licence."""
     import lark
+
     pinned = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if "lark==" in line]
     assert pinned and f"lark=={lark.__version__}" in pinned[0]
     assert os.path.dirname(lark.__file__) == str(ROOT / "autograder" / "vendor" / "lark")
@@ -243,14 +307,20 @@ def test_the_vendored_lark_is_the_pinned_version():
 def test_the_worker_reads_answers_tex_and_sends_notes_beside_the_value():
     """Through the sandbox: question 1's exact numbers as {"rational": [p, q]}, question 2's keys and notes."""
     from autograder.worker.sandbox import Limits, Sandbox
-    text = (document(g=r"\overline{g^{(t)}} = \overline{c^{(t)}} \foo") +
-            "$$U = \\begin{bmatrix} 0.1 & 1 \\end{bmatrix}$$").encode()
+
+    text = (
+        document(g=r"\overline{g^{(t)}} = \overline{c^{(t)}} \foo") + "$$U = \\begin{bmatrix} 0.1 & 1 \\end{bmatrix}$$"
+    ).encode()
     user = "rnn-worker" if os.geteuid() == 0 else None
     with Sandbox(user=user) as sandbox:
-        names = sandbox.run({"task": "names", "module": "answers.tex", "names": ["U", "W"]},
-                            {"answers.tex": text}, Limits())
-        calls = sandbox.run({"task": "call", "module": "answers.tex", "function": "lstm_bptt",
-                             "calls": [call_arguments(PROBLEMS[0])]}, {"answers.tex": text}, Limits())
+        names = sandbox.run(
+            {"task": "names", "module": "answers.tex", "names": ["U", "W"]}, {"answers.tex": text}, Limits()
+        )
+        calls = sandbox.run(
+            {"task": "call", "module": "answers.tex", "function": "lstm_bptt", "calls": [call_arguments(PROBLEMS[0])]},
+            {"answers.tex": text},
+            Limits(),
+        )
     assert names.replies == [{"names": {"U": [[{"rational": [1, 10]}, 1.0]]}}]
     reply = calls.replies[0]
     assert set(reply["value"]) == {"h", "c", "o", "f", "i", "w_ix"}

@@ -74,7 +74,7 @@ def import_readers():
     global tex
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:0] = [here, os.path.join(here, "vendor")]
-    import tex as reader
+    import tex as reader  # type: ignore[import-not-found]  # the copy beside this file
     reader.warm_up()
     tex = reader
 

@@ -32,7 +32,7 @@ def read(data: bytes, name: str = "answers.tex") -> types.ModuleType:
         if adder_name in answers.adder:
             setattr(module, adder_name, answers.adder[adder_name])
     if answers.has_equations:
-        module.lstm_bptt = Equations(answers)
+        module.lstm_bptt = Equations(answers)  # type: ignore[attr-defined]
     return module
 
 
@@ -44,7 +44,9 @@ def load(path: str) -> types.ModuleType:
 
 def warm_up() -> None:
     """Read and evaluate a small answers.tex once, so every module the reader uses is loaded."""
-    module = read(b"$U = \\begin{bmatrix} 1 & \\frac12 \\end{bmatrix}$ $\\overline{h^{(t)}} = \\sigma'(x^{(t)})"
-                  b" \\tanh(h^{(t-1)})$ $\\overline{w_{ix}} = \\sum_t \\overline{h^{(t)}}$ \\begin{cases}")
+    module = read(
+        b"$U = \\begin{bmatrix} 1 & \\frac12 \\end{bmatrix}$ $\\overline{h^{(t)}} = \\sigma'(x^{(t)})"
+        b" \\tanh(h^{(t-1)})$ $\\overline{w_{ix}} = \\sum_t \\overline{h^{(t)}}$ \\begin{cases}"
+    )
     zeros = [0.0, 0.0]
     module.lstm_bptt(zeros, {"w_ix": 0.0}, {key: zeros for key in "ifogch"}, zeros)

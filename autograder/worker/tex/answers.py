@@ -80,7 +80,7 @@ class Answers:
     def _members(self, statement: Statement) -> list[tuple[int, int]]:
         """The parts of `a = b = c` at top level (braces, brackets, environments)."""
         text, depth, environments, parts, start = self.document.text, 0, 0, [], statement.start
-        for match in re.finditer(r"\\(?:[a-zA-Z]+|.)|[{}()\[\]=]", text[statement.start:statement.end], re.S):
+        for match in re.finditer(r"\\(?:[a-zA-Z]+|.)|[{}()\[\]=]", text[statement.start : statement.end], re.S):
             token, at = match.group(), statement.start + match.start()
             if token in ("{", "(", "["):
                 depth += 1
@@ -128,8 +128,9 @@ class Answers:
     def _read_statement(self, statement: Statement, order: int) -> None:
         members = self._members(statement)
         if len(members) < 2:
-            if statement.end - statement.start < 200 and _GUESS.search(self.document.text, statement.start,
-                                                                          statement.end):
+            if statement.end - statement.start < 200 and _GUESS.search(
+                self.document.text, statement.start, statement.end
+            ):
                 self._guess_failure(statement.start, statement.end, self._brace_problem(statement))
             return
         left_start, left_end = members[0]
@@ -167,7 +168,8 @@ class Answers:
             answer = unit[1] if unit[0] == "bar" else "w_ix"
             self.remarks.setdefault(answer, []).append(
                 f"{unit_text(unit)} is defined more than once (line {self.document.line(previous.start)} and "
-                f"line {self.document.line(left_start)}): the last definition counts")
+                f"line {self.document.line(left_start)}): the last definition counts"
+            )
         self.failed.pop(unit, None)
         self.definitions[key] = Definition(unit, step, right_start, right_end, order)
 
@@ -230,7 +232,7 @@ class Answers:
         if transposed:
             if len({len(row) for row in rows}) > 1:
                 raise ReadError(node.at, "the rows of this matrix have different lengths")
-            rows = [list(column) for column in zip(*rows)]
+            rows = [list(column) for column in zip(*rows, strict=True)]
         return rows
 
     def _read_right_sides(self) -> None:
@@ -267,15 +269,20 @@ class Answers:
         for kind, key, step, bound in definition.refs:
             variable, offset = step
             if definition.unit[0] == "wbar" and variable == "t" and "t" not in bound:
-                raise ReadError(definition.start, "`t` is left free in \\overline{w_{ix}}: sum over the steps "
-                                                  "with \\sum_{t=1}^{T}, or name a fixed step")
+                raise ReadError(
+                    definition.start,
+                    "`t` is left free in \\overline{w_{ix}}: sum over the steps "
+                    "with \\sum_{t=1}^{T}, or name a fixed step",
+                )
             if kind in ("bar", "helper") and variable is not None and variable != "T" and offset < 0:
                 name = display(kind, key, step) if kind == "bar" else f"{key}^{{({step_text(step)})}}"
-                raise ReadError(definition.start, f"{name} is not known yet: the equations run backwards in time, "
-                                                  f"from T down to 1, so a step before t cannot be used here")
+                raise ReadError(
+                    definition.start,
+                    f"{name} is not known yet: the equations run backwards in time, "
+                    f"from T down to 1, so a step before t cannot be used here",
+                )
             if kind == "fwd" and variable not in (None, "T") and offset < -1:
-                raise ReadError(definition.start, f"{key}^{{({step_text(step)})}}: only steps t-1, t and t+1 "
-                                                  "are read")
+                raise ReadError(definition.start, f"{key}^{{({step_text(step)})}}: only steps t-1, t and t+1 are read")
 
     # -- question 2 --------------------------------------------------------------------------------
 
@@ -300,8 +307,9 @@ def _adder_name(node: Node) -> tuple[str, bool] | None:
     if node.kind == "chain" and len(node.items) == 1:
         node = node.items[0]
     if node.kind == "term":
-        items = [item for item in node.items if not (isinstance(item, Node) and item.kind == "cmd"
-                                                     and item.value in FONTS)]
+        items = [
+            item for item in node.items if not (isinstance(item, Node) and item.kind == "cmd" and item.value in FONTS)
+        ]
         if len(items) != 1 or not isinstance(items[0], Node):
             return None
         node = items[0]
@@ -383,8 +391,11 @@ class Equations:
         notes = dict(self.answers.static_notes())
         wanted = [("bar", key) for key in ANSWER_KEYS if key not in notes]
         state = self._state = {
-            "T": length, "values": values, "dL_dh": [float(v) for v in np.asarray(dL_dh, dtype=float)],
-            "computed": {}, "failed": {},
+            "T": length,
+            "values": values,
+            "dL_dh": [float(v) for v in np.asarray(dL_dh, dtype=float)],
+            "computed": {},
+            "failed": {},
         }
         env = {"T": length, "weights": {name: float(weights[name]) for name in weights}}
         units = self._units(wanted + [("wbar", "ix")])
@@ -426,7 +437,11 @@ class Equations:
     def _choose(self, unit: tuple[str, str], t: int, length: int) -> Definition | None:
         """The equation of a unit at step t: a fixed-step one for t (the last in the file), else the general one."""
         env = {"T": length, "t": t}
-        fixed = [d for d in self.definitions if d.unit == unit and not d.general and resolve(d.step, env) == t]
+        fixed = [
+            d
+            for d in self.definitions
+            if d.unit == unit and d.step is not None and not d.general and resolve(d.step, env) == t
+        ]
         if fixed:
             return max(fixed, key=lambda d: d.order)
         general = [d for d in self.definitions if d.unit == unit and d.general]
@@ -438,8 +453,9 @@ class Equations:
         needs = {}
         for unit, definition in chosen.items():
             refs = definition.refs if definition is not None else ()
-            needs[unit] = {(kind, key) for kind, key, step, _ in refs
-                           if (kind, key) in chosen and resolve(step, env) == t}
+            needs[unit] = {
+                (kind, key) for kind, key, step, _ in refs if (kind, key) in chosen and resolve(step, env) == t
+            }
         for unit in _order(needs, state["failed"]):
             if unit in state["failed"]:
                 continue
@@ -489,8 +505,9 @@ class Equations:
         if step not in known:
             if step == 0:
                 raise EvalError(f"{unit_text(unit)} at step 0 is not computed (the steps are 1 to T)")
-            raise EvalError(f"{unit_text(unit)} at step {step} is needed before it is computed "
-                            f"(the equations run from T down to 1)")
+            raise EvalError(
+                f"{unit_text(unit)} at step {step} is needed before it is computed (the equations run from T down to 1)"
+            )
         return known[step]
 
 
@@ -510,7 +527,7 @@ def _order(needs: dict[tuple, set], failed: dict) -> list[tuple]:
                 state[unit] = "done"
                 order.append(unit)
             elif state.get(child) == "open":
-                cycle = [u for u, _ in stack][[u for u, _ in stack].index(child):]
+                cycle = [u for u, _ in stack][[u for u, _ in stack].index(child) :]
                 names = " -> ".join(unit_text(u) for u in cycle + [child])
                 for member in cycle:
                     failed.setdefault(member, f"circular definition: {names}")
@@ -518,4 +535,3 @@ def _order(needs: dict[tuple, set], failed: dict) -> list[tuple]:
                 state[child] = "open"
                 stack.append((child, iter(sorted(needs.get(child, ())))))
     return order
-

@@ -20,17 +20,49 @@ MAX_STATEMENTS = 5_000  # equations (with an `=`) read from one file
 MAX_DEPTH = 40  # nesting of { ( [ in one equation
 MAX_LENGTH = 4_000  # characters of one equation
 
-DISPLAY = {"align", "align*", "aligned", "alignat", "alignat*", "alignedat", "equation", "equation*", "gather",
-           "gather*", "gathered", "multline", "multline*", "split", "eqnarray", "eqnarray*", "flalign",
-           "flalign*", "displaymath", "math", "dmath", "dmath*"}
+DISPLAY = {
+    "align",
+    "align*",
+    "aligned",
+    "alignat",
+    "alignat*",
+    "alignedat",
+    "equation",
+    "equation*",
+    "gather",
+    "gather*",
+    "gathered",
+    "multline",
+    "multline*",
+    "split",
+    "eqnarray",
+    "eqnarray*",
+    "flalign",
+    "flalign*",
+    "displaymath",
+    "math",
+    "dmath",
+    "dmath*",
+}
 ALIGNMENT = {"aligned", "alignedat", "gathered", "split"}  # inside math: rows of the enclosing equation
-MACROS = re.compile(r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|def|let|newenvironment)"
-                    r"\*?\s*\{?\s*(\\[a-zA-Z]+)")
-TEXT_WORDS = {"tanh": r"\tanh", "sigma": r"\sigma", "sech": r"\sech", "exp": r"\exp", "cosh": r"\cosh",
-              "sinh": r"\sinh", "d": "d", "L": "L"}
+MACROS = re.compile(
+    r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|def|let|newenvironment)"
+    r"\*?\s*\{?\s*(\\[a-zA-Z]+)"
+)
+TEXT_WORDS = {
+    "tanh": r"\tanh",
+    "sigma": r"\sigma",
+    "sech": r"\sech",
+    "exp": r"\exp",
+    "cosh": r"\cosh",
+    "sinh": r"\sinh",
+    "d": "d",
+    "L": "L",
+}
 _TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|%|\$\$?|[{}\n]", re.S)
 _SPLIT = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}()\[\],;=&]", re.S)
 _SPACING = r"(?:\s|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
+_SPACES = re.compile(_SPACING)
 _CONTINUES = re.compile(_SPACING + r"(?:=|\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))")
 
 
@@ -212,7 +244,7 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
             brace = re.compile(r"\s*\{").match(text, position, end)
             if brace:
                 close = _group_end(text, brace.end() - 1, end)
-                word = text[brace.end():close - 1].strip()
+                word = text[brace.end() : close - 1].strip()
                 _blank(blanks, at, close, TEXT_WORDS.get(word, ""))
                 position = close
 
@@ -232,9 +264,11 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
             environments = max(environments - 1, 0)
         elif environments == 0:
             continued = _CONTINUES.match(text, match.end(), end)
-            if continued and text[row_start:match.start()].strip():
-                spacing = re.compile(_SPACING).match(text, match.end(), end).end()
-                _blank(joins, match.start(), spacing)  # the next row continues this equation
+            if continued and text[row_start : match.start()].strip():
+                spacing = _SPACES.match(text, match.end(), end)
+                _blank(
+                    joins, match.start(), spacing.end() if spacing else match.end()
+                )  # the next row continues this equation
                 continue
             rows.append((row_start, match.start()))
             row_start = match.end()

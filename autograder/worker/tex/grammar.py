@@ -51,17 +51,56 @@ MULOP.2: "*" | "/" | /\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z])/
 LETTER: /[a-zA-Z]/
 NUMBER: /\d+(?:\.\d+)?|\.\d+/
 PRIME: "'"
-IGNORED.2: /\\(?:left|right|middle|[bB]igg?[lr]?|quad|qquad|nonumber|notag|displaystyle|textstyle|limits|nolimits|enspace|thinspace|medspace|thickspace)(?![a-zA-Z])(?:\s*\.)?/
+IGNORED.2: /\\(?:IGNORED_WORDS)(?![a-zA-Z])(?:\s*\.)?/
 SPACE: /\\[,;:! >]/
 %ignore IGNORED
 %ignore SPACE
 %ignore /\s+/
 """
+# Sizes, spacing and numbering that change nothing (\left( is `(`, \right. is nothing).
+IGNORED_WORDS = (
+    "left",
+    "right",
+    "middle",
+    "[bB]igg?[lr]?",
+    "quad",
+    "qquad",
+    "nonumber",
+    "notag",
+    "displaystyle",
+    "textstyle",
+    "limits",
+    "nolimits",
+    "enspace",
+    "thinspace",
+    "medspace",
+    "thickspace",
+)
+GRAMMAR = GRAMMAR.replace("IGNORED_WORDS", "|".join(IGNORED_WORDS))
 
-SHOWN = {"ADDOP": "`+` or `-`", "MULOP": "an operator", "LETTER": "a letter", "NUMBER": "a number", "CMD": "a command",
-         "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`",
-         "EQUAL": "`=`", "CIRCUMFLEX": "`^`", "UNDERSCORE": "`_`", "PRIME": "`'`", "BEGIN": "\\begin{…}",
-         "END": "\\end{…}", "ROWSEP": "`\\\\`", "ENTRYSEP": "`&`", "FRAC_DIGITS": "a fraction", "$END": "the end"}
+SHOWN = {
+    "ADDOP": "`+` or `-`",
+    "MULOP": "an operator",
+    "LETTER": "a letter",
+    "NUMBER": "a number",
+    "CMD": "a command",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "EQUAL": "`=`",
+    "CIRCUMFLEX": "`^`",
+    "UNDERSCORE": "`_`",
+    "PRIME": "`'`",
+    "BEGIN": "\\begin{…}",
+    "END": "\\end{…}",
+    "ROWSEP": "`\\\\`",
+    "ENTRYSEP": "`&`",
+    "FRAC_DIGITS": "a fraction",
+    "$END": "the end",
+}
 
 
 @dataclass(eq=False)
@@ -94,6 +133,7 @@ def _token_node(kind: str):
         token = children[0]
         value = str(token)[1:] if kind == "cmd" else str(token)
         return Node(kind, self.offset + token.start_pos, value)
+
     return build
 
 
@@ -178,14 +218,14 @@ def parse(text: str, offset: int) -> Node:
 
 def _hint(text: str, token: lark.Token) -> str:
     """What was probably meant, for the near misses students make."""
-    before = text[:token.start_pos].rstrip() if token.start_pos is not None else ""
+    before = text[: token.start_pos].rstrip() if token.start_pos is not None else ""
     if before.endswith("^") and token == "'":
         name = re.search(r"\\[a-zA-Z]+\s*\^$", before)
         function = name.group()[:-1].strip() if name else "\\sigma"
         return f": did you mean {function}'(…) or {function}^{{\\prime}}(…)?"
     if before.endswith("^") and token in ("(", "["):
         close = text.find(")" if token == "(" else "]", token.start_pos)
-        inside = text[token.start_pos:close + 1] if 0 < close - token.start_pos < 12 else "(t)"
+        inside = text[token.start_pos : close + 1] if 0 < close - token.start_pos < 12 else "(t)"
         base = before[:-1].rstrip()[-1:] or "h"
         return f": write {base}^{{{inside}}}: a superscript longer than one character needs braces"
     return ""

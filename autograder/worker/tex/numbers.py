@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 INF = math.inf
 
@@ -77,7 +78,7 @@ def power(a: float, p: float) -> float:
     if a == 0 and p < 0:
         return INF
     try:
-        return a ** p
+        return a**p
     except OverflowError:
         return INF
 
@@ -111,6 +112,7 @@ def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]
             for op, part in parts:
                 result = result * part(env) if op == "*" else divide(result, part(env))
             return result
+
         return product
     if kind == "pow":
         base, exponent = compile_expression(expr[1], read), float(expr[2])
@@ -128,6 +130,7 @@ def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]
             for step in range(resolve(low, env), resolve(high, env) + 1):
                 values.append(body({**env, variable: step}))
             return math.fsum(values)
+
         return total
     raise ValueError(f"unknown expression {kind}")
 

@@ -20,17 +20,71 @@ BARRED = "hcgofi"
 WEIGHTS = ("ix", "ih", "fx", "fh", "ox", "oh", "gx", "gh")
 FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "exp": "exp", "sech": "sech", "cosh": "cosh", "sinh": "sinh"}
 FUNCTION_WORDS = {"tanh", "sigma", "sech", "exp", "cosh", "sinh", "sigmoid"}
-FONTS = {"mathbf", "bm", "boldsymbol", "bf", "mathrm", "mathit", "mathcal", "mathsf", "mathnormal", "operatorname",
-         "pmb", "vec", "rm", "it"}
+FONTS = {
+    "mathbf",
+    "bm",
+    "boldsymbol",
+    "bf",
+    "mathrm",
+    "mathit",
+    "mathcal",
+    "mathsf",
+    "mathnormal",
+    "operatorname",
+    "pmb",
+    "vec",
+    "rm",
+    "it",
+}
 BARS = {"overline", "bar", "widebar"}
 ACCENTS = {"hat", "tilde", "widehat", "widetilde", "check", "breve", "dot", "ddot"}
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
-         "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
-         "Delta", "Gamma", "Theta", "Lambda", "Xi", "Pi", "Phi", "Psi", "Omega", "ell"}
+GREEK = {
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Delta",
+    "Gamma",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Phi",
+    "Psi",
+    "Omega",
+    "ell",
+}
 FRACTIONS = {"frac", "dfrac", "tfrac", "cfrac"}
 TRANSPOSE = {"T", "top", "intercal", "mathsf{T}"}
-KNOWN = sorted(set(FUNCTIONS) | FONTS | BARS | ACCENTS | GREEK | FRACTIONS |
-               {"sum", "partial", "cdot", "times", "odot", "prime", "left", "right", "top", "quad", "qquad"})
+KNOWN = sorted(
+    set(FUNCTIONS)
+    | FONTS
+    | BARS
+    | ACCENTS
+    | GREEK
+    | FRACTIONS
+    | {"sum", "partial", "cdot", "times", "odot", "prime", "left", "right", "top", "quad", "qquad"}
+)
 MAX_PREFIX = 30  # functions and accents applied in a row, as in \tanh \tanh \tanh x
 
 
@@ -106,9 +160,13 @@ class Reader:
             if name in ("operatorname", "mathrm", "text") and index + 1 < len(items):
                 word = _word(items[index + 1])
                 if word in FUNCTION_WORDS:
-                    fake = Node("cmd", items[index + 1].at, "sigma" if word == "sigmoid" else word,
-                                scripts=items[index + 1].scripts + node.scripts)
-                    value, after = self.operand(items[:index] + [fake] + items[index + 2:], index, depth + 1)
+                    fake = Node(
+                        "cmd",
+                        items[index + 1].at,
+                        "sigma" if word == "sigmoid" else word,
+                        scripts=items[index + 1].scripts + node.scripts,
+                    )
+                    value, after = self.operand(items[:index] + [fake] + items[index + 2 :], index, depth + 1)
                     return value, after + 1  # the list given had one item fewer
             if name in FUNCTIONS:
                 return self.function(items, index, depth)
@@ -120,7 +178,7 @@ class Reader:
             if name in FRACTIONS:
                 return self.fraction(items, index, depth)
             if name == "sum":
-                return self.sum(node, items[index + 1:]), len(items)
+                return self.sum(node, items[index + 1 :]), len(items)
             if name in GREEK:
                 return self.symbol(node), index + 1
             raise ReadError(node.at, self.unknown_command(name))
@@ -149,8 +207,12 @@ class Reader:
         if node.kind == "paren":
             return self.powers(self.expression(node.items[0]), node)
         if node.kind == "matrix":
-            raise ReadError(node.at, environment_message(node.value) if node.value in ("cases", "dcases") else
-                            f"a `{node.value}` is not read in an equation of question 2")
+            raise ReadError(
+                node.at,
+                environment_message(node.value)
+                if node.value in ("cases", "dcases")
+                else f"a `{node.value}` is not read in an equation of question 2",
+            )
         if node.kind in ("sum", "term", "chain"):
             return self.expression(node)
         raise ReadError(node.at, "this cannot be read here")
@@ -224,12 +286,16 @@ class Reader:
             raise ReadError(top.at, "only the loss's derivative is read here: \\frac{\\partial L}{\\partial h^{(t)}}")
         variable = self.symbol(_strip_fonts(denominator)[0]) if len(_strip_fonts(denominator)) == 1 else None
         if variable is None or variable[0] != "fwd" or variable[1] != "h":
-            raise ReadError(bottom.at, "only the derivative with respect to h is given (dL/dh^{(t)}); other "
-                                       "error signals are bars, such as \\overline{c^{(t)}}")
+            raise ReadError(
+                bottom.at,
+                "only the derivative with respect to h is given (dL/dh^{(t)}); other "
+                "error signals are bars, such as \\overline{c^{(t)}}",
+            )
         for kind, argument in loss[0].scripts:
-            if kind != "^" or self.step(argument, strict=True) != variable[2]:
-                raise ReadError(loss[0].at, "the loss's step must be h's step: \\frac{\\partial L^{(t)}}"
-                                            "{\\partial h^{(t)}}")
+            if kind != "^" or self.fixed_step(argument) != variable[2]:
+                raise ReadError(
+                    loss[0].at, "the loss's step must be h's step: \\frac{\\partial L^{(t)}}{\\partial h^{(t)}}"
+                )
         return ("dldh", variable[2])
 
     def sum(self, node: Node, body: list[Any]) -> tuple:
@@ -237,12 +303,14 @@ class Reader:
             raise ReadError(node.at, "a sum (\\sum) is read only in \\overline{w_{ix}}")
         if len(self.variables) > 2:
             raise ReadError(node.at, "sums inside sums are not read")
-        variable, low, high = "t", (None, 1), ("T", 0)
+        variable: str = "t"
+        low: tuple[str | None, int] = (None, 1)
+        high: tuple[str | None, int] = ("T", 0)
         for kind, argument in node.scripts:
             if kind == "_":
                 variable, low = self.sum_start(argument)
             elif kind == "^":
-                high = self.step(argument, strict=True)
+                high = self.fixed_step(argument)
             else:
                 raise ReadError(node.at, "`'` cannot follow \\sum")
         if not body:
@@ -261,7 +329,7 @@ class Reader:
             variable = inner.items[0].value
             self.variables.append(variable)
             try:
-                start = self.step(inner.items[1], strict=True)
+                start = self.fixed_step(inner.items[1])
             finally:
                 self.variables.pop()
             return variable, start
@@ -317,8 +385,11 @@ class Reader:
         else:
             name = ("\\" + base if node.kind == "cmd" else base) + (f"_{label}" if label else "")
             if step is None:
-                raise ReadError(node.at, f"unknown symbol `{name}`" + (
-                    f": a helper needs a step, as in {name}^{{(t)}}" if node.kind == "cmd" or label else ""))
+                raise ReadError(
+                    node.at,
+                    f"unknown symbol `{name}`"
+                    + (f": a helper needs a step, as in {name}^{{(t)}}" if node.kind == "cmd" or label else ""),
+                )
             value = ("helper", name, step)
         for argument in powers:
             value = ("pow", value, self.exponent(argument))
@@ -331,14 +402,18 @@ class Reader:
         if label in WEIGHTS:
             raise ReadError(sups[0].at, f"w_{{{label}}} is a weight: it has no step or power")
         if label and len(label) == 1 and label in "ifog":
-            raise ReadError(node.at, f"`w_{label}` is not a weight: did you mean w_{{{label}x}} or w_{{{label}h}}? "
-                                     f"Without braces, w_{label}x is w_{label} times x")
+            raise ReadError(
+                node.at,
+                f"`w_{label}` is not a weight: did you mean w_{{{label}x}} or w_{{{label}h}}? "
+                f"Without braces, w_{label}x is w_{label} times x",
+            )
         raise ReadError(node.at, "unknown weight: the weights are " + ", ".join(f"w_{{{w}}}" for w in WEIGHTS))
 
     def step(self, node: Node, *, strict: bool) -> tuple[str | None, int] | None:
         """The step a script names (t, t+1, T-1, 0, …), or None if it is not a step (unless strict)."""
-        parenthesized = node.kind == "paren" or (node.kind == "group" and len(node.items) == 1
-                                                 and node.items[0].kind == "paren")
+        parenthesized = node.kind == "paren" or (
+            node.kind == "group" and len(node.items) == 1 and node.items[0].kind == "paren"
+        )
         inner = node
         while inner.kind in ("group", "paren") and len(inner.items) == 1 and not inner.scripts:
             inner = inner.items[0]
@@ -349,6 +424,13 @@ class Reader:
             return None
         return found
 
+    def fixed_step(self, node: Node) -> tuple[str | None, int]:
+        """The step a script must name (a sum's bounds, the loss's step): raises ReadError if it is none."""
+        step = self.step(node, strict=True)
+        if step is None:
+            raise ReadError(node.at, "this step cannot be read: steps are t, t+1, t-1, T, T-1 or a number")
+        return step
+
     def _step(self, node: Node) -> tuple[str | None, int] | None:
         if node.scripts:
             return None
@@ -358,24 +440,30 @@ class Reader:
             return (None, int(node.value))
         if node.kind == "sum" and len(node.items) == 3 and node.items[1] in "+-":
             base, number = node.items[0], node.items[2]
-            if base.kind == "letter" and base.value in self.variables and number.kind == "number" \
-                    and number.value.isdigit() and not number.scripts:
+            if (
+                base.kind == "letter"
+                and base.value in self.variables
+                and number.kind == "number"
+                and number.value.isdigit()
+                and not number.scripts
+            ):
                 return (base.value, int(number.value) * (1 if node.items[1] == "+" else -1))
         return None
 
     def unknown_command(self, name: str) -> str:
         where = self.macros.get("\\" + name)
         if where is not None:
-            return (f"`\\{name}` is a macro (\\newcommand, {where}): macros are not read, "
-                    f"write out what it stands for")
+            return f"`\\{name}` is a macro (\\newcommand, {where}): macros are not read, write out what it stands for"
         close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.7)
         return f"unknown command `\\{name}`" + (f": did you mean `\\{close[0]}`?" if close else "")
 
 
 def environment_message(name: str) -> str:
     if name in ("cases", "dcases"):
-        return ("the `cases` environment is not read: write one equation per case, such as "
-                "\\overline{c^{(T)}} = … for the last step and \\overline{c^{(t)}} = … for the others")
+        return (
+            "the `cases` environment is not read: write one equation per case, such as "
+            "\\overline{c^{(T)}} = … for the last step and \\overline{c^{(t)}} = … for the others"
+        )
     return f"the `{name}` environment is not read here; use bmatrix, pmatrix or matrix"
 
 
@@ -383,8 +471,11 @@ def unwrap(node: Node) -> Node:
     """{h^{(t)}}, {\\mathbf{b}}_h: a group around one factor is that factor, with the group's scripts added."""
     while node.kind == "group" and len(node.items) == 1:
         inner = node.items[0]
-        if inner.kind == "term" and all(isinstance(i, Node) and i.kind == "cmd" and i.value in FONTS
-                                        for i in inner.items[:-1]) and isinstance(inner.items[-1], Node):
+        if (
+            inner.kind == "term"
+            and all(isinstance(i, Node) and i.kind == "cmd" and i.value in FONTS for i in inner.items[:-1])
+            and isinstance(inner.items[-1], Node)
+        ):
             inner = inner.items[-1]
         if inner.kind in ("sum", "term", "chain"):
             return node
@@ -442,7 +533,11 @@ def constant(value: tuple) -> Fraction | None:
         return value[1]
     if kind == "add":
         parts = [constant(part) for _, part in value[1]]
-        return None if None in parts else sum((sign * part for (sign, _), part in zip(value[1], parts)), Fraction(0))
+        return (
+            None
+            if None in parts
+            else sum((sign * part for (sign, _), part in zip(value[1], parts, strict=True)), Fraction(0))
+        )
     if kind == "mul":
         result = Fraction(1)
         for op, part in value[1]:
