@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from autograder.judge.lstm_model import LstmParams, make_problems
-from autograder.judge.lstm_problem import call_arguments
+from autograder.judge.lstm_model import judged_problems
+from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.worker import tex
 from autograder.worker.inside import rebuild
 from conftest import ROOT
@@ -17,7 +17,7 @@ from conftest import ROOT
 _spec = importlib.util.spec_from_file_location("reference_lstm_bptt", ROOT / "reference" / "lstm_bptt.py")
 reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reference)
-PROBLEMS = make_problems(LstmParams())
+PROBLEMS = judged_problems(LstmParams())
 
 H = (
     r"\overline{h^{(t)}} = \frac{\partial L}{\partial h^{(t)}} + \overline{i^{(t+1)}} i^{(t+1)}(1-i^{(t+1)}) w_{ih}"
