@@ -274,7 +274,7 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
 
 
 def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[Answer]) -> str | None:
-    """The hint of the known mistake the wrong answer equals everywhere, built from the student's own bars
+    """The name of the known mistake the wrong answer equals everywhere, built from the student's own bars
     (or the true ones), within the truth-scaled tolerance.
 
     As for error carried forward, a match counts only if it discriminates: where the answer is wrong,
