@@ -1,4 +1,9 @@
-"""Run the student's files in the worker and bring back plain data: the adder's names, the LSTM answers."""
+"""Run each form of the student's answers in the worker and bring back plain data: the adder's names, the LSTM answers.
+
+A form is the Python files (adder.py or its data files, lstm_bptt.py), `answers.tex`, or a notebook.
+Each form found is collected, side by side in worker tasks; `autograder.precedence` then judges
+them and keeps the best per question.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +15,40 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from autograder.locate import Located
+from autograder.text import literal, literal_block
 from autograder.worker.sandbox import Limits, Sandbox, TaskResult
 
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 LSTM_FUNCTION = "lstm_bptt"
+PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
+FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
+ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
+CELLS_SHARE = 2 / 3  # of the wall time, for a notebook's cells; the rest is kept for the calls
+ONLY_DEFINITIONS = ("Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), "
+                    "not training or downloads.")
 
 
 @dataclass(frozen=True)
 class Collected:
-    """What came back from the student's files, as plain data, or why nothing did (in the student's terms)."""
+    """One form's answers, as plain data, or why it has none (in the student's terms)."""
 
     adder: Mapping[str, Any] | str
-    adder_file: str = "adder.py"  # the file the adder's names came from (adder.py, adder.yaml or adder.json)
+    adder_file: str = "adder.py"  # the file the adder's names came from (adder.py, adder.yaml, adder.json, a notebook)
     replies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # call key -> {"value": ...} | {"error": ...}
     lstm_problem: str | None = None
     output: str = ""  # what the student's code printed (shown to instructors only)
+    lstm_file: str = "lstm_bptt.py"  # the file lstm_bptt came from
+    form: int = PYTHON  # PYTHON, LATEX or NOTEBOOK
+    answers: frozenset[str] = frozenset({"1", "2"})  # the questions this form holds something for
+    notes: tuple[str, ...] = ()  # about the form itself (a notebook's cells), Markdown-safe
 
     def reply(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
         """The reply to one call of the student's function."""
         return self.replies[call_key(call)]
+
+    def file(self, question: str) -> str:
+        """The file that answers a question ("1" or "2") in this form."""
+        return self.adder_file if question == "1" else self.lstm_file
 
 
 def call_key(call: Mapping[str, Any]) -> str:
@@ -36,16 +56,23 @@ def call_key(call: Mapping[str, Any]) -> str:
     return json.dumps(call, sort_keys=True)
 
 
-def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox, limits: Limits) -> Collected:
-    """Collect both questions at once: each runs in its own worker task, side by side."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
+def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox,
+            limits: Limits) -> list[Collected]:
+    """Collect every form found, each form's worker tasks side by side; the Python files' form comes first, always."""
+    unique = list({call_key(call): call for call in calls}.items())
+    answer_files = [form for form, (name, _) in ANSWER_FILES.items() if name in located.files]
+    with ThreadPoolExecutor(max_workers=2 + len(answer_files)) as pool:
         adder = pool.submit(_collect_adder, located, sandbox, limits)
-        lstm = pool.submit(_collect_calls, located, calls, sandbox, limits)
+        lstm = pool.submit(_collect_calls, located, unique, sandbox, limits)
+        others = [pool.submit(_collect_answer_file, located, form, unique, sandbox, limits) for form in answer_files]
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
+        forms = [future.result() for future in others]
     output = "".join(f"--- output of {name} ---\n{text}\n" for name, text in
                      (("adder.py", adder_output), ("lstm_bptt.py", lstm_output)) if text)
-    return Collected(adder=adder_data, adder_file=located.first("adder") or "adder.py", replies=replies,
-                     lstm_problem=lstm_problem, output=output)
+    python = Collected(adder=adder_data, adder_file=located.first("adder") or "adder.py", replies=replies,
+                       lstm_problem=lstm_problem, output=output,
+                       answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)))
+    return [python, *forms]
 
 
 def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[Mapping[str, Any] | str, str]:
@@ -58,25 +85,88 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
         return result.replies[0]["names"], result.output
-    problem = _task_problem(name, result).replace("`" * 3, "'" * 3)
-    return f"Your `{name}` could not be loaded:\n\n```\n{problem}\n```", result.output
+    return f"Your `{name}` could not be loaded:\n\n{literal_block(_task_problem(name, result))}", result.output
 
 
-def _collect_calls(located: Located, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox,
+def _collect_calls(located: Located, unique: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox,
                    limits: Limits) -> tuple[dict[str, Mapping[str, Any]], str | None, str]:
     name = located.first("lstm")
     if name is None:
         return {}, "No `lstm_bptt.py` was found in your submission.", ""
-    unique = list({call_key(call): call for call in calls}.items())
     if not unique:
         return {}, None, ""
     task = {"task": "call", "module": name, "function": LSTM_FUNCTION, "call_seconds": limits.call_seconds,
             "calls": [call for _, call in unique]}
     result = sandbox.run(task, {name: located.files[name]}, limits)
-    answers = [reply for reply in result.replies if "value" in reply or "error" in reply]
-    replies = {key: answers[index] if index < len(answers) else {"error": _task_problem(name, result)}
-               for index, (key, _) in enumerate(unique)}
-    return replies, None, result.output
+    return _replies(unique, result.replies, _task_problem(name, result)), None, result.output
+
+
+def _replies(unique: Sequence[tuple[str, Mapping[str, Any]]], replies: Sequence[Mapping[str, Any]],
+             problem: str) -> dict[str, Mapping[str, Any]]:
+    """Each call's reply, in order; calls the worker never answered get the task's problem."""
+    answers = [reply for reply in replies if "value" in reply or "error" in reply]
+    return {key: answers[index] if index < len(answers) else {"error": problem}
+            for index, (key, _) in enumerate(unique)}
+
+
+def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str, Mapping[str, Any]]],
+                         sandbox: Sandbox, limits: Limits) -> Collected:
+    """answers.tex or a notebook: one worker task reads (or runs) it once and answers both questions."""
+    located_as, run_as = ANSWER_FILES[form]
+    shown = located.found.get(located_as, run_as).rsplit("/", 1)[-1]
+    cells_seconds = limits.wall_seconds * CELLS_SHARE if unique else limits.wall_seconds
+    task = {"task": "call", "module": run_as, "names": [*ADDER_NAMES, LSTM_FUNCTION], "function": LSTM_FUNCTION,
+            "call_seconds": limits.call_seconds, "calls": [call for _, call in unique], "cells_seconds": cells_seconds}
+    result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
+    kind = FORM_NAMES[form]
+    notes = tuple(note for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None)
+    first = result.replies[0] if result.replies else {}
+    names = first.get("names") if isinstance(first.get("names"), dict) else None
+    if names is None:
+        if result.cell is not None and "error" not in first:
+            problem = (f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: it {result.failure or 'gave no answer'}. "
+                       "That cell could not be interrupted (it was inside compiled code, or it caught every "
+                       "interruption), so the run ended there and the later cells did not run. "
+                       f"{ONLY_DEFINITIONS}")
+        else:
+            text = first["error"] if isinstance(first.get("error"), str) else _task_problem(shown, result)
+            problem = f"Your {kind} {literal(shown)} could not be used:\n\n{literal_block(text)}"
+        return Collected(adder=problem, adder_file=shown, lstm_problem=problem, lstm_file=shown, form=form,
+                         answers=frozenset(), notes=notes, output=_labelled(shown, result.output))
+    adder = {key: value for key, value in names.items() if key in ADDER_NAMES}
+    answers = frozenset(q for q, has in (("1", bool(adder)), ("2", LSTM_FUNCTION in names)) if has)
+    return Collected(
+        adder=adder if adder else f"Your {kind} {literal(shown)} defines none of {', '.join(ADDER_NAMES)}.",
+        adder_file=shown, lstm_file=shown, form=form, answers=answers, notes=notes,
+        replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
+        lstm_problem=None if "2" in answers else f"Your {kind} {literal(shown)} defines no function `{LSTM_FUNCTION}`.",
+        output=_labelled(shown, result.output))
+
+
+def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
+    """A note from a notebook's run as a sentence; anything else (forged by the student's code) is dropped."""
+    if not isinstance(raw, dict) or type(raw.get("cell")) is not int or not isinstance(raw.get("detail"), str):
+        return None
+    cell, detail = raw["cell"], raw["detail"]
+    kind = raw.get("kind")
+    if kind == "raised":
+        return f"Code cell {cell} raised an error; the later cells still ran.\n\n{literal_block(detail)}\n"
+    if kind == "colab":
+        return (f"Code cell {cell} imports `google.colab`, which exists only in Colab: that cell stopped there; "
+                "the later cells still ran.")
+    if kind == "timed_out":
+        return (f"Code cell {cell} ran longer than {limits.call_seconds:g} s and was stopped; the later cells "
+                f"still ran. {ONLY_DEFINITIONS}")
+    if kind == "cell_magic":
+        return f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped (only Python runs here)."
+    if kind == "out_of_time":
+        return (f"Code cells {cell} to {literal(detail, limit=8)} did not run: the notebook's cells used up their "
+                f"{cells_seconds:g} s. {ONLY_DEFINITIONS}")
+    return None
+
+
+def _labelled(name: str, output: str) -> str:
+    return f"--- output of {name} ---\n{output}\n" if output else ""
 
 
 def _task_problem(name: str, result: TaskResult) -> str:
@@ -86,8 +176,8 @@ def _task_problem(name: str, result: TaskResult) -> str:
         if isinstance(last.get(key), str):
             return last[key]
     if result.failure:
-        return f"Your `{name}` {result.failure}."
-    return f"Your `{name}` gave no answer."
+        return f"Your {literal(name)} {result.failure}."
+    return f"Your {literal(name)} gave no answer."
 
 
 def _read_data_file(name: str, content: bytes) -> Mapping[str, Any] | str:

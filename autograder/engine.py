@@ -17,6 +17,7 @@ from autograder.collect import Collected, collect
 from autograder.config import Config, TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.locate import locate
+from autograder.precedence import choose
 from autograder.report.results import NOT_YOUR_FAULT, build_results
 from autograder.worker.sandbox import Sandbox
 
@@ -31,14 +32,15 @@ def grade(submission: Path, *, config: Config, sandbox: Sandbox,
     started = time.monotonic()
     located = locate(submission)
     calls = [call for spec in config.tests for call in CHECKS[spec.check].calls(spec.params)]
-    collected = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
-    outcomes = [(spec, judge(spec, collected)) for spec in config.tests]
-    notes = "\n".join(f"- {note}" for note in located.notes)
-    results = build_results(outcomes, output=f"Notes on your upload:\n\n{notes}\n" if notes else "",
-                            extra_data=provenance(config))
+    forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
+    chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
+    notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
+    results = build_results(chosen.outcomes, output=f"Notes on your upload:\n\n{notes}\n" if notes else "",
+                            extra_data={**provenance(config), "forms": chosen.forms})
     results["execution_time"] = round(time.monotonic() - started, 3)
-    if collected.output and student_output is not None:
-        student_output(collected.output)
+    output = "".join(form.output for form in forms)
+    if output and student_output is not None:
+        student_output(output)
     return results
 
 

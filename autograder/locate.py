@@ -6,16 +6,24 @@ import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-# The files a submission may hold, by question; the first name of a group wins when several exist.
+from autograder.text import literal
+
+# The files a submission may hold, by form; the first name of a group wins when several exist.
 WANTED = {
     "adder": ("adder.py", "adder.yaml", "adder.yml", "adder.json"),
     "lstm": ("lstm_bptt.py",),
+    "tex": ("answers.tex",),
+    "notebook": ("*.ipynb",),
 }
+# Names that stand for any file with their suffix: a notebook may have any name (the shallowest is
+# read); with no answers.tex, a single other .tex file is (Overleaf's main.tex, say).
+SUFFIXES = {"*.ipynb": ".ipynb", "answers.tex": ".tex"}
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 1_000_000
+MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they are never read)
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class Located:
 
     files: dict[str, bytes]
     notes: tuple[str, ...]
+    found: dict[str, str] = field(default_factory=dict)  # canonical name -> the file's path in the upload
 
     def first(self, group: str) -> str | None:
         """The canonical name of the file found for a question (`adder` or `lstm`), if any."""
@@ -34,7 +43,7 @@ class Located:
 class _Candidate:
     path: PurePosixPath
     size: int
-    read: object  # () -> bytes
+    read: object  # (limit) -> bytes
 
 
 def locate(submission: Path) -> Located:
@@ -64,26 +73,42 @@ def locate(submission: Path) -> Located:
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
     files: dict[str, bytes] = {}
+    found: dict[str, str] = {}
     for group in WANTED.values():
         for name in group:
             matches = [c for c in candidates if _canonical(c.path) == name]
             if not matches:
                 continue
-            matches.sort(key=lambda c: (c.path.name != name, len(c.path.parts), str(c.path)))
+            matches.sort(key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts), str(c.path)))
             chosen = matches[0]
-            if chosen.size > MAX_FILE_BYTES:
-                notes.append(f"`{chosen.path}` is larger than {MAX_FILE_BYTES // 1000} kB; it was not read.")
+            if name == "answers.tex" and chosen.path.name.lower() != name:
+                if len(matches) > 1:
+                    listed = ", ".join(literal(c.path) for c in matches)
+                    notes.append(f"No `answers.tex` was found, but several other .tex files ({listed}): none was "
+                                 "read. Name the file with your answers `answers.tex`.")
+                    continue
+                notes.append(f"No `answers.tex` was found: read {literal(chosen.path)} as your answers.")
+            limit = MAX_BYTES.get(name, MAX_FILE_BYTES)
+            if chosen.size > limit:
+                notes.append(f"`{chosen.path}` is larger than {_size(limit)}; it was not read.")
                 continue
             try:
-                files[name] = chosen.read()
+                files[name] = chosen.read(limit)
+                found[name] = str(chosen.path)
             except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
                 notes.append(f"`{chosen.path}` could not be read (a damaged or encrypted file?); upload it again.")
                 continue
             if not _is_utf8(files[name]):
                 files[name] = _to_utf8(files[name])
                 notes.append(f"`{chosen.path}` is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).")
-            if chosen.path.name != name:
+            if chosen.path.name.lower() == name != chosen.path.name:
                 notes.append(f"Found `{chosen.path}` and graded it as `{name}` (the name should be exactly `{name}`).")
+            if name == "*.ipynb" and len(matches) > 1:
+                others = ", ".join(literal(c.path) for c in matches[1:])
+                notes.append(f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), "
+                             f"ignored {others}.")
+                continue
+            matches = [c for c in matches if c.path.name.lower() == chosen.path.name.lower()]  # answers.tex: not main.tex
             if len(matches) > 1:
                 others = ", ".join(f"`{c.path}`" for c in matches[1:])
                 notes.append(f"Several files could be `{name}`: graded `{chosen.path}`, ignored {others}.")
@@ -93,7 +118,16 @@ def locate(submission: Path) -> Located:
             del files[extra]
     if not candidates and not notes:
         notes.append("Your submission is empty: no files were uploaded.")
-    return Located(files, tuple(notes))
+    return Located(files, tuple(notes), found)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1_000_000} MB" if limit > 1_000_000 else f"{limit // 1000} kB"
+
+
+def is_wanted(name: str) -> bool:
+    """Whether a file of this name could be one of the student's (a notebook, a .tex file, adder.py...)."""
+    return _canonical(PurePosixPath(name)) is not None
 
 
 def _is_utf8(content: bytes) -> bool:
@@ -115,7 +149,8 @@ def _to_utf8(content: bytes) -> bytes:
 
 def _canonical(path: PurePosixPath) -> str | None:
     lowered = path.name.lower()
-    return next((name for group in WANTED.values() for name in group if name == lowered), None)
+    return next((name for group in WANTED.values() for name in group if name == lowered),
+                next((name for name, suffix in SUFFIXES.items() if lowered.endswith(suffix)), None))
 
 
 def _is_junk(path: PurePosixPath) -> bool:
@@ -137,7 +172,7 @@ def _folder_candidates(root: Path, notes: list[str]) -> list[_Candidate]:
                     notes.append(f"`{relative}` is a link, not a file; it was not read.")
                 continue
             if stat.S_ISREG(info.st_mode):
-                found.append(_Candidate(relative, info.st_size, lambda full=full: full.read_bytes()))
+                found.append(_Candidate(relative, info.st_size, lambda limit, full=full: full.read_bytes()))
     return found
 
 
@@ -161,10 +196,10 @@ def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
             if _canonical(relative):
                 notes.append(f"`{relative}` in your zip is a link, not a file; it was not read.")
             continue
-        found.append(_Candidate(relative, info.file_size, lambda info=info: _read_member(archive, info)))
+        found.append(_Candidate(relative, info.file_size, lambda limit, info=info: _read_member(archive, info, limit)))
     return found
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     with archive.open(info) as member:
-        return member.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+        return member.read(limit + 1)[:limit]

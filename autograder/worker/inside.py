@@ -20,6 +20,7 @@ import gc
 import importlib.util
 import io
 import json
+import linecache
 import os
 import resource
 import select
@@ -28,6 +29,7 @@ import socket
 import sys
 import time
 import traceback
+import types
 from fractions import Fraction
 
 import numpy as np
@@ -443,15 +445,19 @@ def run_task(task, folder):
         seconds = float(task.get("call_seconds", 5.0))
         described = Describer(folder, task.get("memory_mb"))
         path = os.path.join(folder, task["module"])
-        ok, module = guarded(lambda: load(path), seconds, described)
-        module_error = None if ok else f"Importing {task['module']} failed:\n{module}"
-        if task["task"] == "names":
+        if path.endswith(".ipynb"):
+            ok, module = run_notebook(path, seconds, float(task.get("cells_seconds", seconds)), described, replies)
+            module_error = None if ok else module
+        else:
+            ok, module = guarded(lambda: load(path), seconds, described)
+            module_error = None if ok else f"Importing {task['module']} failed:\n{module}"
+        if "names" in task:  # a "names" task, or a "call" task that also asks for names (a notebook's)
             if module_error is None:
                 ok, names = guarded(lambda: module_names(module, task["names"]), seconds, described)
                 replies.send({"names": names} if ok else {"error": names})
             else:
                 replies.send({"error": module_error})
-        else:
+        if task["task"] == "call":
             function = None
             if module_error is None:
                 function, module_error = find_function(module, task["module"], task["function"])
@@ -524,6 +530,115 @@ def load(path):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks: the code cells run in order, in one namespace, each under its own time limit.
+
+NOTEBOOK_BYTES = 20_000_000
+FETCH_AGAIN = "Download it again from Jupyter or Colab (File > Download > .ipynb)"
+
+
+class NotebookError(Exception):
+    """The notebook cannot be read; the message is for the student."""
+
+
+def notebook_cells(path):
+    """The sources of the code cells of an nbformat-4 notebook, in order. Outputs are never looked at."""
+    with open(path, "rb") as stream:
+        data = stream.read(NOTEBOOK_BYTES + 1)
+    if len(data) > NOTEBOOK_BYTES:
+        raise NotebookError(f"it is larger than {NOTEBOOK_BYTES // 1_000_000} MB: clear its outputs and save it again")
+    try:
+        notebook = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotebookError(f"it is not UTF-8 text. {FETCH_AGAIN}") from None
+    except RecursionError:
+        raise NotebookError(f"its JSON is nested too deeply. {FETCH_AGAIN}") from None
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if hasattr(error, "lineno") else ""
+        raise NotebookError(f"it is not valid notebook JSON{where}: was it saved completely? {FETCH_AGAIN}") from None
+    if type(notebook) is not dict or type(notebook.get("cells")) is not list:
+        if type(notebook) is dict and "worksheets" in notebook:
+            raise NotebookError("it is in the old notebook format 3: open it in a current Jupyter or Colab and save it again")
+        raise NotebookError(f"it is not a Jupyter notebook (it has no list of cells). {FETCH_AGAIN}")
+    if notebook.get("nbformat", 4) != 4:
+        raise NotebookError(f"it is in notebook format {notebook.get('nbformat')!r}, not 4: "
+                            "open it in a current Jupyter or Colab and save it again")
+    sources = []
+    for cell in notebook["cells"]:
+        if type(cell) is not dict or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if type(source) is list and all(type(line) is str for line in source):
+            source = "".join(source)
+        if type(source) is not str:
+            raise NotebookError(f"code cell {len(sources) + 1} has no readable source. {FETCH_AGAIN}")
+        sources.append(source)
+    return sources
+
+
+def without_magics(source):
+    """The cell's Python: lines whose first non-blank character is % or ! (magics, shell commands
+    such as !pip install) are blanked; one that opens a block (after a line ending in `:`) becomes
+    `pass` at its indentation, so the block stays valid. Line numbers do not change."""
+    lines = source.split("\n")
+    opens_block = False
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped[:1] in ("%", "!"):
+            lines[index] = line[:len(line) - len(stripped)] + "pass" if opens_block else ""
+            opens_block = False
+        elif stripped and not stripped.startswith("#"):
+            opens_block = stripped.rstrip().endswith(":")
+    return "\n".join(lines)
+
+
+def run_notebook(path, cell_seconds, total_seconds, describe, replies):
+    """Run the notebook's code cells in one namespace: (True, the namespace) or (False, why it cannot run).
+
+    What happens to cells is sent as notes ({"note": {"kind", "cell", "detail"}}); before each cell
+    its number is sent ({"cell": n}), so that a cell stuck in compiled code, which only the task's
+    wall clock can stop, can still be named. `total_seconds` bounds all the cells together.
+    """
+    try:
+        sources = notebook_cells(path)
+    except NotebookError as error:
+        return False, f"The notebook could not be read: {error}"
+    deadline = time.monotonic() + total_seconds
+    module = types.ModuleType("__main__")  # as in Jupyter, where cells run as __main__
+    sys.modules["__main__"] = module
+    namespace = vars(module)
+    for number, source in enumerate(sources, start=1):
+        if source.lstrip().startswith("%%"):
+            replies.send({"note": {"kind": "cell_magic", "cell": number, "detail": source.lstrip().split("\n")[0]}})
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            replies.send({"note": {"kind": "out_of_time", "cell": number, "detail": f"{len(sources)}"}})
+            break
+        replies.send({"cell": number})
+        filename = os.path.join(os.path.dirname(path), f"cell {number}")
+        code = without_magics(source)
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show its lines
+        colab = []
+        ok, error = guarded(lambda: exec(compile(code, filename, "exec"), namespace), min(cell_seconds, remaining),
+                            lambda exc: colab.append(is_colab_import(exc)) or describe(exc))
+        if not ok:
+            kind = "timed_out" if error.startswith("timed out") else "colab" if any(colab) else "raised"
+            replies.send({"note": {"kind": kind, "cell": number, "detail": error}})
+    return True, module
+
+
+def is_colab_import(exc):
+    """Whether exc is the failed import of Colab's own modules (google.colab exists only there)."""
+    try:
+        name = exc.name if isinstance(exc, ImportError) else None
+        return type(name) is str and name.split(".")[0] == "google"
+    except CallTimeout:
+        raise
+    except BaseException:
+        return False
 
 
 def module_names(module, names):

@@ -43,6 +43,7 @@ SETUP_HINT = "run ./setup.sh as root to set the worker up"
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
 SWEEP_SECONDS = 5.0
 CHUNK = 1 << 16
+MAX_NOTES = 200  # a notebook's notes kept per task
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 PROBE = b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
 ENVIRONMENT = {
@@ -81,6 +82,8 @@ class TaskResult:
     output: str  # the student's stdout and stderr, cut to Limits.output_bytes
     failure: str | None  # None if the task ran to the end, else a reason for the student
     usage: TaskUsage | None = None  # what the whole task tree used (None if the supervisor could not tell)
+    notes: list[dict] = field(default_factory=list)  # a notebook's notes on its cells (untrusted data)
+    cell: int | None = None  # the notebook's code cell that ran last (names a cell that was stuck)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,10 @@ class Sandbox:
           {"task": "call", "module": "lstm_bptt.py", "function": "lstm_bptt", "calls": [kwargs, ...]}
               -> one reply per call, in order: {"value": plain} or {"error": str}; in the kwargs,
                  {"__array__": nested list} becomes a float64 array, fresh for every call.
+                 With "names" too, the names reply comes first (one run answers both questions).
+        A notebook ("module" ending in .ipynb) runs its code cells, each bounded by "call_seconds",
+        all of them by "cells_seconds"; its notes on cells and the last cell started come back in
+        the result's `notes` and `cell`.
         "call_seconds" in the task (default limits.call_seconds) bounds each call and the import.
         Plain values are floats (NaN and infinities included), lists and dicts with str keys;
         anything else is the string "<not a number: type 'X'>". Errors show the student's own
@@ -298,7 +305,8 @@ class Sandbox:
         if collector.status.get("clean") is False:
             raise SandboxError("processes of a task survived SIGKILL for 10 s")
         return TaskResult(replies=collector.replies, output=collector.text(folder),
-                          failure=collector.failure(limits), usage=TaskUsage.read(collector.status.get("usage")))
+                          failure=collector.failure(limits), usage=TaskUsage.read(collector.status.get("usage")),
+                          notes=collector.notes, cell=collector.cell)
 
     def _kill_stuck(self, status: dict, supervisor_alive: bool) -> None:
         """Last resort when a supervisor did not report: kill it and the child's session. (The
@@ -347,6 +355,8 @@ class Collector:
         self.gave_up = False
         self.stop_sent = False
         self.status_open = True  # the supervisor is alive while it holds the status pipe
+        self.notes: list[dict] = []
+        self.cell: int | None = None
 
     def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -401,6 +411,11 @@ class Collector:
                 self.done = True
             elif len(record) == 1 and type(record.get("fatal")) is str:
                 self.fatal = record["fatal"][:200]
+            elif len(record) == 1 and type(record.get("note")) is dict:
+                if len(self.notes) < MAX_NOTES:
+                    self.notes.append(record["note"])
+            elif len(record) == 1 and type(record.get("cell")) is int:
+                self.cell = record["cell"]
             elif len(self.replies) < self.expected and is_reply(record, self.kind):
                 self.replies.append(record)
             else:
@@ -457,7 +472,9 @@ def is_reply(record: dict, kind: str) -> bool:
     key, value = next(iter(record.items()))
     if key == "error":
         return type(value) is str
-    return (key, type(value) is dict) == ("names", True) if kind == "names" else key == "value"
+    if key == "names":  # a names task's reply, or the first reply of a call task that asks for names too
+        return type(value) is dict
+    return kind == "call" and key == "value"
 
 
 def check_task(task: dict, files: dict[str, bytes]) -> int:
@@ -470,7 +487,7 @@ def check_task(task: dict, files: dict[str, bytes]) -> int:
     if task.get("task") == "names":
         return 1
     if task.get("task") == "call" and isinstance(task.get("function"), str):
-        return len(task["calls"])
+        return len(task["calls"]) + ("names" in task)
     raise ValueError(f"unknown task: {task.get('task')!r}")
 
 

@@ -1,0 +1,211 @@
+"""Tests of notebooks: found like the other files, their code cells run in the worker by the rules of contract 5.3."""
+
+import json
+
+import pytest
+
+from autograder.collect import NOTEBOOK, _cell_note, collect
+from autograder.locate import Located, is_wanted, locate
+from autograder.worker.sandbox import Limits, Sandbox
+
+FAST = Limits(call_seconds=0.5, wall_seconds=6)
+
+
+def notebook(*cells, markdown_first=True):
+    """An nbformat-4 notebook: a markdown cell, then the given code cells (sources as lists of lines, as Jupyter saves)."""
+    code = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+             "source": source.splitlines(True)} for source in cells]
+    text = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework\n"]}] if markdown_first else []
+    return json.dumps({"cells": text + code, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as opened:
+        yield opened
+
+
+def run(sandbox, content, *, names=("U", "V", "lstm_bptt"), calls=(), limits=FAST, cells_seconds=4):
+    task = {"task": "call", "module": "notebook.ipynb", "names": list(names), "function": "lstm_bptt",
+            "calls": list(calls), "call_seconds": limits.call_seconds, "cells_seconds": cells_seconds}
+    return sandbox.run(task, {"notebook.ipynb": content}, limits)
+
+
+def kinds(result):
+    return [(note["kind"], note["cell"]) for note in result.notes]
+
+
+def test_code_cells_run_in_order_in_one_namespace(sandbox):
+    """Names defined in one cell are seen by later ones; the adder's names and lstm_bptt come from the namespace."""
+    result = run(sandbox, notebook("import numpy as np\nU = np.ones((3, 2))", "V = U.sum()",
+                                   "def lstm_bptt(x, weights, forward, dL_dh):\n    return {'w_ix': V}"),
+                 calls=[{"x": 1, "weights": 2, "forward": 3, "dL_dh": 4}])
+    assert result.replies[0]["names"]["U"] == [[1.0, 1.0]] * 3 and result.replies[0]["names"]["V"] == 6.0
+    assert "lstm_bptt" in result.replies[0]["names"]
+    assert result.replies[1] == {"value": {"w_ix": 6.0}} and result.notes == [] and result.failure is None
+
+
+def test_cells_run_as_main_as_in_jupyter(sandbox):
+    """A notebook's cells run as __main__, so code under `if __name__ == "__main__":` runs as it does in Jupyter."""
+    result = run(sandbox, notebook("if __name__ == '__main__':\n    U = 1"))
+    assert result.replies[0]["names"] == {"U": 1.0}
+
+
+def test_shell_and_magic_lines_are_skipped(sandbox):
+    """Lines starting with % or ! (after blanks) are skipped, also inside a block; the rest of the cell runs."""
+    cell = "!pip install -q numpy\n%matplotlib inline\nif True:\n    !ls -la\n    U = 2\n%time V = 3\n  !echo\nV = 4"
+    result = run(sandbox, notebook(cell))
+    assert result.replies[0]["names"] == {"U": 2.0, "V": 4.0} and result.notes == []
+
+
+def test_a_cell_magic_cell_is_skipped_with_a_note(sandbox):
+    """A cell starting with %% is skipped whole, and noted; the next cells run."""
+    result = run(sandbox, notebook("%%capture\nU = 1", "V = 2"))
+    assert result.replies[0]["names"] == {"V": 2.0}
+    assert result.notes == [{"kind": "cell_magic", "cell": 1, "detail": "%%capture"}]
+
+
+def test_a_raising_cell_is_noted_and_later_cells_run(sandbox):
+    """The error names the code cell (markdown cells not counted) and shows the student's frames and lines."""
+    result = run(sandbox, notebook("def f():\n    return 1 / 0", "U = 1\nf()", "V = 2"))
+    assert result.replies[0]["names"] == {"U": 1.0, "V": 2.0}
+    assert kinds(result) == [("raised", 2)]
+    detail = result.notes[0]["detail"]
+    assert 'File "cell 2", line 2' in detail and 'File "cell 1", line 2, in f' in detail
+    assert "return 1 / 0" in detail and detail.endswith("ZeroDivisionError: division by zero")
+    assert "inside.py" not in detail
+
+
+def test_a_syntax_error_is_a_raising_cell(sandbox):
+    """A cell that does not compile is noted like one that raises; the others run."""
+    result = run(sandbox, notebook("U = = 1", "V = 2"))
+    assert result.replies[0]["names"] == {"V": 2.0} and kinds(result) == [("raised", 1)]
+    assert "SyntaxError" in result.notes[0]["detail"] and 'File "cell 1", line 1' in result.notes[0]["detail"]
+
+
+def test_a_colab_import_is_noted_as_such(sandbox):
+    """`from google.colab import drive` fails outside Colab: noted as Colab's, and the rest runs."""
+    result = run(sandbox, notebook("from google.colab import drive\ndrive.mount('/content/drive')", "U = 1"))
+    assert kinds(result) == [("colab", 1)] and result.replies[0]["names"] == {"U": 1.0}
+
+
+def test_a_cell_past_its_time_limit_is_stopped_and_later_cells_run(sandbox):
+    """A training loop is stopped after the per-cell limit (call_seconds), noted, and the next cells still run."""
+    result = run(sandbox, notebook("U = 1", "while True:\n    pass", "V = 2"))
+    assert result.replies[0]["names"] == {"U": 1.0, "V": 2.0}
+    assert result.notes == [{"kind": "timed_out", "cell": 2, "detail": "timed out after 0.5 s"}]
+
+
+def test_a_cell_that_swallows_every_interruption_ends_the_run(sandbox):
+    """A loop that catches every timeout cannot be stopped: the wall clock ends the run, and the cell is known."""
+    cell = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    result = run(sandbox, notebook("U = 1", cell, "V = 1"), limits=Limits(call_seconds=0.3, wall_seconds=1.5))
+    assert result.cell == 2 and result.failure == "timed out after 1.5 s" and result.replies == []
+
+
+def test_the_cells_share_the_notebooks_time(sandbox):
+    """Once the cells have used their total time, the later cells do not run, and that is noted."""
+    result = run(sandbox, notebook("import time\ntime.sleep(0.4)", "time.sleep(0.4)", "U = 1", "V = 2"),
+                 limits=Limits(call_seconds=1, wall_seconds=6), cells_seconds=0.6)
+    assert ("out_of_time", 3) in kinds(result) and result.replies[0]["names"] == {}
+
+
+def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
+    """A cell the alarm cannot interrupt runs into the wall clock; the message names that cell."""
+    content = notebook("U = 1", "x = sum(range(10 ** 12))", "V = 2")
+    limits = Limits(call_seconds=0.3, wall_seconds=2)
+    result = run(sandbox, content, limits=limits)
+    assert result.cell == 2 and result.failure == "timed out after 2 s" and result.replies == []
+    located = Located({"*.ipynb": content}, (), {"*.ipynb": "hw/My HW.ipynb"})
+    python, form = collect(located, calls=[], sandbox=sandbox, limits=limits)
+    assert form.form == NOTEBOOK and form.answers == frozenset()
+    assert form.adder.startswith("Your notebook `My HW.ipynb` stopped in code cell 2: it timed out after 2 s.")
+    assert "Only the definitions are needed" in form.adder and form.lstm_problem == form.adder
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"cells": [', "it is not valid notebook JSON (line 1, column 12: Expecting value): was it saved completely?"),
+    (b"[1, 2]", "it is not a Jupyter notebook (it has no list of cells)"),
+    (b'{"nbformat": 3, "worksheets": []}', "it is in the old notebook format 3"),
+    (b'{"nbformat": 5, "cells": []}', "it is in notebook format 5, not 4"),
+    (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "code cell 1 has no readable source"),
+    (b'\xff\xfe{"cells": []}', "it is not UTF-8 text"),
+    (b"[" * 100_000, "its JSON is nested too deeply"),
+], ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep"])
+def test_a_malformed_notebook_is_a_clear_message(sandbox, content, message):
+    """What cannot be read as an nbformat-4 notebook is one message for both questions, never a crash."""
+    result = run(sandbox, content, calls=[{"x": 1}])
+    assert result.failure is None and len(result.replies) == 2
+    assert all(reply["error"].startswith("The notebook could not be read: ") for reply in result.replies)
+    assert message in result.replies[0]["error"]
+
+
+def test_a_notebook_over_20_mb_is_not_run(sandbox):
+    """The worker reads at most 20 MB of notebook (outputs included); more is a message."""
+    big = notebook("U = 1")[:-1] + b', "padding": "' + b"x" * 20_000_000 + b'"}'
+    result = run(sandbox, big)
+    assert "larger than 20 MB: clear its outputs" in result.replies[0]["error"]
+
+
+def test_outputs_are_never_run_or_read(sandbox):
+    """Cells' outputs (text, images, errors) and markdown cells play no part: only code cells' sources run."""
+    data = json.loads(notebook("U = 1"))
+    data["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["V = 2\n"]},
+                                   {"output_type": "error", "ename": "X", "evalue": "", "traceback": []}]
+    data["cells"].append({"cell_type": "raw", "metadata": {}, "source": "V = 3"})
+    result = run(sandbox, json.dumps(data).encode())
+    assert result.replies[0]["names"] == {"U": 1.0} and result.notes == []
+
+
+def test_the_shallowest_of_several_notebooks_is_used_with_a_note(tmp_path):
+    """Notebooks may have any name; of several, the shallowest is read and the student is told."""
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "a.ipynb").write_bytes(notebook("U = 1"))
+    (tmp_path / "HW3 final.IPYNB").write_bytes(notebook("U = 2"))
+    found = locate(tmp_path)
+    assert found.files == {"*.ipynb": notebook("U = 2")} and found.found == {"*.ipynb": "HW3 final.IPYNB"}
+    assert found.notes == ("Several notebooks were found: read `HW3 final.IPYNB` (the shallowest), ignored `old/a.ipynb`.",)
+
+
+def test_notebooks_and_tex_files_are_wanted_by_any_name():
+    """The kit's check copies what `is_wanted` says: notebooks and .tex files by suffix, the others by name."""
+    assert all(is_wanted(name) for name in ("HW 3.ipynb", "main.tex", "Answers.TEX", "adder.py", "lstm_bptt.py"))
+    assert not any(is_wanted(name) for name in ("notes.txt", "helpers.py", "ipynb"))
+
+
+def test_a_notebook_may_exceed_the_size_limit_of_other_files(tmp_path):
+    """A notebook with large outputs (over 1 MB, under 20 MB) is read whole; the worker ignores the outputs."""
+    data = json.loads(notebook("U = 1"))
+    data["cells"][1]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * 3_000_000}}]
+    (tmp_path / "hw.ipynb").write_text(json.dumps(data))
+    assert len(locate(tmp_path).files["*.ipynb"]) > 3_000_000
+
+
+@pytest.mark.parametrize("files, read, note", [
+    ({"answers.tex": b"a", "main.tex": b"m"}, b"a", None),
+    ({"sub/answers.tex": b"a", "main.tex": b"m"}, b"a", None),
+    ({"overleaf/main.tex": b"m"}, b"m", "No `answers.tex` was found: read `overleaf/main.tex` as your answers."),
+    ({"main.tex": b"m", "preamble.tex": b"p"}, None, "No `answers.tex` was found, but several other .tex files "
+     "(`main.tex`, `preamble.tex`): none was read. Name the file with your answers `answers.tex`."),
+], ids=["answers-first", "answers-deeper-still-first", "single-other", "several-others"])
+def test_answers_tex_or_a_single_other_tex_file(tmp_path, files, read, note):
+    """answers.tex is read wherever it is; without it, a single other .tex file is read with a note; several are not."""
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    found = locate(tmp_path)
+    assert found.files.get("answers.tex") == read
+    assert found.notes == ((note,) if note else ())
+
+
+def test_notes_from_the_worker_become_safe_sentences():
+    """A note's detail is shown as a literal block; a note of unknown kind or shape (forged by student code) is dropped."""
+    limits = Limits()
+    raised = _cell_note({"kind": "raised", "cell": 3, "detail": "ValueError: <b>x</b>\n```\n# title"}, limits, 20)
+    assert raised == ("Code cell 3 raised an error; the later cells still ran.\n\n"
+                      "````text\nValueError: <b>x</b>\n```\n# title\n````\n")
+    assert _cell_note({"kind": "raised", "cell": "3", "detail": "x"}, limits, 20) is None
+    assert _cell_note({"kind": "<img src=x>", "cell": 3, "detail": "x"}, limits, 20) is None
+    assert _cell_note(["raised", 3, "x"], limits, 20) is None
+    magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
+    assert magic == "Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped (only Python runs here)."
