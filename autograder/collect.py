@@ -8,9 +8,10 @@ them and keeps the best per question.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ class Collected:
 
     adder: Mapping[str, Any] | str
     adder_file: str = "adder.py"  # the file the adder's names came from (adder.py, adder.yaml, adder.json, a notebook)
-    replies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # call key -> {"value": ...} | {"error": ...}
+    replies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # call key -> {"value": ...} | {"error"...}
     lstm_problem: str | None = None
     output: str = ""  # what the student's code printed (shown to instructors only)
     lstm_file: str = "lstm_bptt.py"  # the file lstm_bptt came from
@@ -124,7 +125,8 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
     names = first.get("names") if isinstance(first.get("names"), dict) else None
     if names is None:
         if result.cell is not None and "error" not in first:
-            problem = (f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: it {result.failure or 'gave no answer'}. "
+            problem = (f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: "
+                       f"it {result.failure or 'gave no answer'}. "
                        "That cell could not be interrupted (it was inside compiled code, or it caught every "
                        "interruption), so the run ended there and the later cells did not run. "
                        f"{ONLY_DEFINITIONS}")

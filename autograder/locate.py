@@ -79,7 +79,9 @@ def locate(submission: Path) -> Located:
             matches = [c for c in candidates if _canonical(c.path) == name]
             if not matches:
                 continue
-            matches.sort(key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts), str(c.path)))
+            # Exact name first (answers.tex before main.tex), then the right case, then the shallowest.
+            matches.sort(key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts),
+                                        str(c.path)))
             chosen = matches[0]
             if name == "answers.tex" and chosen.path.name.lower() != name:
                 if len(matches) > 1:
@@ -108,7 +110,7 @@ def locate(submission: Path) -> Located:
                 notes.append(f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), "
                              f"ignored {others}.")
                 continue
-            matches = [c for c in matches if c.path.name.lower() == chosen.path.name.lower()]  # answers.tex: not main.tex
+            matches = [c for c in matches if c.path.name.lower() == chosen.path.name.lower()]  # not main.tex
             if len(matches) > 1:
                 others = ", ".join(f"`{c.path}`" for c in matches[1:])
                 notes.append(f"Several files could be `{name}`: graded `{chosen.path}`, ignored {others}.")

@@ -1,10 +1,10 @@
-"""Which form of the student's answers counts for each question: the best, ties to Python, then LaTeX, then the notebook."""
+"""Which form of the student's answers counts for each question: the best; ties to Python, LaTeX, the notebook."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from autograder.collect import FORM_NAMES, PYTHON, Collected
 from autograder.config import TestSpec
@@ -53,11 +53,12 @@ def choose(tests: Sequence[TestSpec], forms: Sequence[Collected],
         judged = []
         for form in candidates:
             verdicts = [judge(tests[index], form) for index in indexes]
-            points = sum(verdict.fraction * tests[index].max_score for index, verdict in zip(indexes, verdicts))
+            points = sum(verdict.fraction * tests[index].max_score
+                         for index, verdict in zip(indexes, verdicts, strict=True))
             judged.append((form, verdicts, points))
         best = max(judged, key=lambda entry: (round(entry[2] / TIE), -entry[0].form))
         used.append(best[0])
-        for index, verdict in zip(indexes, best[1]):
+        for index, verdict in zip(indexes, best[1], strict=True):
             outcomes[index] = (tests[index], verdict)
         if question in best[0].answers:
             counted[question] = best[0].file(question)

@@ -12,7 +12,7 @@ FAST = Limits(call_seconds=0.5, wall_seconds=6)
 
 
 def notebook(*cells, markdown_first=True):
-    """An nbformat-4 notebook: a markdown cell, then the given code cells (sources as lists of lines, as Jupyter saves)."""
+    """An nbformat-4 notebook: a markdown cell, then the code cells (sources as lists of lines, as Jupyter saves)."""
     code = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
              "source": source.splitlines(True)} for source in cells]
     text = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework\n"]}] if markdown_first else []
@@ -164,7 +164,8 @@ def test_the_shallowest_of_several_notebooks_is_used_with_a_note(tmp_path):
     (tmp_path / "HW3 final.IPYNB").write_bytes(notebook("U = 2"))
     found = locate(tmp_path)
     assert found.files == {"*.ipynb": notebook("U = 2")} and found.found == {"*.ipynb": "HW3 final.IPYNB"}
-    assert found.notes == ("Several notebooks were found: read `HW3 final.IPYNB` (the shallowest), ignored `old/a.ipynb`.",)
+    assert found.notes == ("Several notebooks were found: read `HW3 final.IPYNB` (the shallowest), "
+                           "ignored `old/a.ipynb`.",)
 
 
 def test_notebooks_and_tex_files_are_wanted_by_any_name():
@@ -176,7 +177,8 @@ def test_notebooks_and_tex_files_are_wanted_by_any_name():
 def test_a_notebook_may_exceed_the_size_limit_of_other_files(tmp_path):
     """A notebook with large outputs (over 1 MB, under 20 MB) is read whole; the worker ignores the outputs."""
     data = json.loads(notebook("U = 1"))
-    data["cells"][1]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * 3_000_000}}]
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * 3_000_000}}
+    data["cells"][1]["outputs"] = [image]
     (tmp_path / "hw.ipynb").write_text(json.dumps(data))
     assert len(locate(tmp_path).files["*.ipynb"]) > 3_000_000
 
@@ -199,7 +201,7 @@ def test_answers_tex_or_a_single_other_tex_file(tmp_path, files, read, note):
 
 
 def test_notes_from_the_worker_become_safe_sentences():
-    """A note's detail is shown as a literal block; a note of unknown kind or shape (forged by student code) is dropped."""
+    """A note's detail is a literal block; a note of unknown kind or shape (forged by student code) is dropped."""
     limits = Limits()
     raised = _cell_note({"kind": "raised", "cell": 3, "detail": "ValueError: <b>x</b>\n```\n# title"}, limits, 20)
     assert raised == ("Code cell 3 raised an error; the later cells still ran.\n\n"
@@ -208,4 +210,5 @@ def test_notes_from_the_worker_become_safe_sentences():
     assert _cell_note({"kind": "<img src=x>", "cell": 3, "detail": "x"}, limits, 20) is None
     assert _cell_note(["raised", 3, "x"], limits, 20) is None
     magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
-    assert magic == "Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped (only Python runs here)."
+    assert magic == ("Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped "
+                     "(only Python runs here).")

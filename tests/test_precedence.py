@@ -1,4 +1,4 @@
-"""Tests of precedence between forms: per question the best form counts; ties go to Python, then LaTeX, then the notebook."""
+"""Tests of precedence between forms: per question the best form counts; ties go to Python, LaTeX, the notebook."""
 
 import json
 
@@ -41,7 +41,8 @@ def test_the_best_form_counts_per_question():
     python = form(PYTHON, "", **{"1_1": 0.2, "2_1": 1, "2_7": 1})
     notebook = form(NOTEBOOK, "hw.ipynb", **{"1_1": 1, "2_1": 0.5, "2_7": 1})
     chosen = choose(TESTS, [python, notebook], judge)
-    assert outputs(chosen) == ["1.1 from hw.ipynb", "2.1 from lstm_bptt.py", "2.7 from lstm_bptt.py", "2.8 from lstm_bptt.py"]
+    assert outputs(chosen) == ["1.1 from hw.ipynb", "2.1 from lstm_bptt.py", "2.7 from lstm_bptt.py",
+                               "2.8 from lstm_bptt.py"]
     assert chosen.forms == {"1": "hw.ipynb", "2": "lstm_bptt.py"}
     assert chosen.notes == [
         "Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` would get 1 / 5; "
@@ -56,7 +57,7 @@ def test_the_best_form_counts_per_question():
     ((NOTEBOOK,), "hw.ipynb"),
 ], ids=["python-first", "latex-before-notebook", "notebook-alone"])
 def test_ties_go_to_python_then_latex_then_the_notebook(present, winner):
-    """Equal points: the Python file counts, else the LaTeX, else the notebook, whatever order they were collected in."""
+    """Equal points: the Python file counts, else the LaTeX, else the notebook, whatever the order collected."""
     names = {PYTHON: "", LATEX: "answers.tex", NOTEBOOK: "hw.ipynb"}
     forms = [form(kind, names[kind], **{"1_1": 0.6}) for kind in present]
     chosen = choose(TESTS[:1], forms, judge)
@@ -92,7 +93,8 @@ def test_hidden_tests_are_never_revealed_by_the_comparison():
     assert chosen.notes == ["Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` "
                             "would get 5 / 5; equal points go to the Python file, then LaTeX, then the notebook)."]
     chosen = choose([hidden], [python, notebook], judge)
-    assert chosen.notes == ["Question 1 was answered in several forms; the best counts: `hw.ipynb` (also answered in `adder.py`)."]
+    assert chosen.notes == ["Question 1 was answered in several forms; the best counts: `hw.ipynb` "
+                            "(also answered in `adder.py`)."]
 
 
 def test_a_form_that_answers_nothing_is_not_judged_but_noted():

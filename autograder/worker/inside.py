@@ -555,17 +555,18 @@ def notebook_cells(path):
         raise NotebookError(f"it is not UTF-8 text. {FETCH_AGAIN}") from None
     except RecursionError:
         raise NotebookError(f"its JSON is nested too deeply. {FETCH_AGAIN}") from None
-    except ValueError as error:
-        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if hasattr(error, "lineno") else ""
+    except json.JSONDecodeError as error:
+        where = f" (line {error.lineno}, column {error.colno}: {error.msg})"
         raise NotebookError(f"it is not valid notebook JSON{where}: was it saved completely? {FETCH_AGAIN}") from None
     if type(notebook) is not dict or type(notebook.get("cells")) is not list:
         if type(notebook) is dict and "worksheets" in notebook:
-            raise NotebookError("it is in the old notebook format 3: open it in a current Jupyter or Colab and save it again")
+            raise NotebookError("it is in the old notebook format 3: open it in a current Jupyter or Colab "
+                                "and save it again")
         raise NotebookError(f"it is not a Jupyter notebook (it has no list of cells). {FETCH_AGAIN}")
     if notebook.get("nbformat", 4) != 4:
         raise NotebookError(f"it is in notebook format {notebook.get('nbformat')!r}, not 4: "
                             "open it in a current Jupyter or Colab and save it again")
-    sources = []
+    sources: list[str] = []
     for cell in notebook["cells"]:
         if type(cell) is not dict or cell.get("cell_type") != "code":
             continue
@@ -621,13 +622,24 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
         filename = os.path.join(os.path.dirname(path), f"cell {number}")
         code = without_magics(source)
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show its lines
-        colab = []
-        ok, error = guarded(lambda: exec(compile(code, filename, "exec"), namespace), min(cell_seconds, remaining),
-                            lambda exc: colab.append(is_colab_import(exc)) or describe(exc))
-        if not ok:
-            kind = "timed_out" if error.startswith("timed out") else "colab" if any(colab) else "raised"
-            replies.send({"note": {"kind": kind, "cell": number, "detail": error}})
+        problem = run_cell(code, filename, namespace, min(cell_seconds, remaining), describe)
+        if problem is not None:
+            replies.send({"note": {"kind": problem[0], "cell": number, "detail": problem[1]}})
     return True, module
+
+
+def run_cell(code, filename, namespace, seconds, describe):
+    """Run one cell's code: None, or (kind, message) with kind "raised", "colab" or "timed_out"."""
+    colab = []
+
+    def described(exc):
+        colab.append(is_colab_import(exc))
+        return describe(exc)
+
+    ok, message = guarded(lambda: exec(compile(code, filename, "exec"), namespace), seconds, described)
+    if ok:
+        return None
+    return "timed_out" if message.startswith("timed out") else "colab" if any(colab) else "raised", message
 
 
 def is_colab_import(exc):
@@ -637,7 +649,7 @@ def is_colab_import(exc):
         return type(name) is str and name.split(".")[0] == "google"
     except CallTimeout:
         raise
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - an exception whose attributes lie is simply not Colab's
         return False
 
 
