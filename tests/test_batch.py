@@ -348,10 +348,13 @@ def read_csv(path):
 
 
 def report_data(out):
-    """The student table's data embedded in report.html."""
+    """The student table's data embedded in report.html, and the feedback's."""
     text = (out / "report.html").read_text(encoding="utf-8")
-    start = text.index('<script type="application/json" id="class-data">') + len('<script type="application/json" id="class-data">')
-    return json.loads(text[start:text.index("</script>", start)])
+    data = {}
+    for name in ("class-data", "feedback-data"):
+        start = text.index(f'<script type="application/json" id="{name}">') + len(name) + 38
+        data.update(json.loads(text[start:text.index("</script>", start)]))
+    return data
 
 
 def run_main(export, out, **options):
@@ -423,7 +426,7 @@ def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
     assert any("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in p for p in pieces)
     assert any("hidden: the student never sees it" in p for p in pieces) or \
         all(t.visibility == "visible" for t in load_config().tests)
-    assert "<img" not in html and html.count("<script") == 2 and "\x1b" not in html
+    assert "<img" not in html and html.count("<script") == 3 and "\x1b" not in html
     assert [tag for tag, _ in Page(html).tags if tag in ("img", "iframe", "object", "embed", "link")] == []
 
 

@@ -1,10 +1,13 @@
 """Tests of the class report: one self-contained HTML page with the histogram, pass rates, mistakes and failures."""
 
+import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import zlib
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -146,7 +149,7 @@ def test_the_page_is_self_contained_and_escapes_names(html):
     """Nothing is loaded from elsewhere (no script, link, src, href or url()), and a name cannot inject markup."""
     assert not [tag for tag, attrs in Page(html).tags if tag in ("link", "img", "iframe")]
     assert not [attrs for tag, attrs in Page(html).tags if "src" in attrs or not attrs.get("href", "#").startswith("#")]
-    assert [attrs.get("type") for tag, attrs in Page(html).tags if tag == "script"] == ["application/json", None]
+    assert [attrs.get("type") for tag, attrs in Page(html).tags if tag == "script"] == ["application/json", None, "application/json"]
     assert "url(" not in html and "@import" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -222,3 +225,89 @@ def test_a_browser_renders_the_report(html, tmp_path):
     assert rendered.bars == Page(html).bars > 0
     assert {"histogram", "tests", "mistakes", "problems"} <= rendered.ids
     assert len(rendered.tables["tests"]) == len(TESTS) + 1
+
+
+# ---------------------------------------------------------------- the student table in a browser
+
+XSS = '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
+BROWSER_CLASS = [
+    submission(1, RIGHT, RIGHT, RIGHT, name="Ann Able"),
+    submission(2, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}), RIGHT, name=XSS),
+    submission(3, (0.5, {}), RIGHT, (1.0, {"status": "carried_forward"}), name="Cy Carried"),
+    GradedSubmission("submission_4", (Submitter("Eve Failed", "eve@uni.edu", "4"),), failure_results("x"),
+                     problem="the grading process died (exit code -9)"),
+]
+# The student's own text reaching the feedback unfenced (the worst case): it must still show as text.
+BROWSER_CLASS[1].results["tests"][1]["output"] = "c_bar is wrong: " + XSS
+PROBE = """
+(function () {
+  var th = Array.prototype.slice.call(document.querySelectorAll("#students th"));
+  var col = function (name) { return th.findIndex(function (t) { return t.textContent === name; }); };
+  var column = function (name) {
+    return Array.prototype.map.call(document.querySelectorAll("#students tbody tr"),
+                                    function (tr) { return tr.children[col(name)].textContent; });
+  };
+  var out = {};
+  th[col("total")].click(); out.ascending = column("total");
+  th[col("total")].click(); out.descending = column("total");
+  th[col("name")].click(); out.byName = column("name");
+  var box = document.getElementById("filter");
+  box.value = "EVE"; box.dispatchEvent(new Event("input")); out.filtered = column("name");
+  out.count = document.querySelector("#pager .count").textContent;
+  box.value = ""; box.dispatchEvent(new Event("input"));
+  var status = document.getElementById("status-filter");
+  status.value = "attention"; status.dispatchEvent(new Event("change")); out.attention = column("submission");
+  status.value = "all"; status.dispatchEvent(new Event("change"));
+  var flag = document.getElementById("flag-filter");
+  flag.value = "carried forward"; flag.dispatchEvent(new Event("change")); out.carried = column("name");
+  flag.value = ""; flag.dispatchEvent(new Event("change"));
+  document.querySelector("#students tbody tr:nth-child(2)").click();
+  var panel = document.getElementById("student");
+  out.opened = !panel.hidden; out.who = panel.querySelector(".who").textContent;
+  out.feedback = panel.querySelector(".feedback").textContent;
+  out.images = document.querySelectorAll("img").length;
+  out.title = document.title;
+  document.body.setAttribute("data-probe", JSON.stringify(out));
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def browser_html():
+    return render_report(BROWSER_CLASS, tests=TESTS, title="Class report: hw1", mistakes=MISTAKES)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
+def test_the_student_table_sorts_filters_and_opens_a_student(browser_html, tmp_path):
+    """Clicking headers sorts (both ways), the filter box and the status and flag menus filter, a click opens the
+    student; a name and feedback carrying HTML and script stay text: no image, no script run."""
+    page = tmp_path / "report.html"
+    page.write_text(browser_html.replace("</body>", f"<script>{PROBE}</script></body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri())
+    probe = json.loads(unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
+    assert probe["ascending"] == ["0", "1", "7.5", "10"] and probe["descending"] == ["10", "7.5", "1", "0"]
+    assert probe["byName"] == [XSS, "Ann Able", "Cy Carried", "Eve Failed"]  # "<" sorts before letters
+    assert probe["filtered"] == ["Eve Failed"] and probe["count"] == "1–1 of 1 students (filtered from 4)"
+    assert probe["attention"] == ["submission_4"]
+    assert probe["carried"] == ["Cy Carried"]
+    assert probe["opened"] and probe["who"] == "Ann Able · SID 1 · 1@uni.edu"
+    assert probe["images"] == 0 and probe["title"] == "Class report: hw1"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
+def test_a_view_in_the_address_opens_a_student_as_text(browser_html, tmp_path):
+    """`#open=1` opens the second student: the feedback shows the raw HTML as text, labelled by visibility;
+    screenshots of the overview and of the opened student are kept for a person to look at."""
+    page = tmp_path / "report.html"
+    page.write_text(browser_html, encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri() + "#open=1")
+    opened = dom[dom.index('<section id="student"'):]
+    assert "hidden" not in opened[:opened.index(">")]
+    assert "c_bar is wrong: &lt;img src=x onerror=" in opened and "<img" not in dom
+    assert 'class="vis vis-visible">visible</span>' in opened
+    shots = Path(os.environ.get("REPORT_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    for name, address in (("overview", page.as_uri()), ("student", page.as_uri() + "#open=1")):
+        chromium(tmp_path, f"--screenshot={shots / f'report-{name}.png'}", "--window-size=1200,1400", address)
+        width, height, colours = png_colours(shots / f"report-{name}.png", limit=100_000)
+        assert (width, height) == (1200, 1400) and len(colours) > 20

@@ -51,7 +51,9 @@ table.students th[aria-sort="descending"]::after { content: " ▼"; }
 table.students tbody tr { cursor: pointer; } table.students tbody tr:hover { background: #f6f8fa; }
 tr.kind-not-graded td, tr.kind-no-files td { color: #cf222e; }
 #pager { margin: 0.4em 0; } #pager .count { margin: 0 1em; }
-.student { border: 2px solid #0969da; border-radius: 6px; padding: 0.5em 1em 1em; margin-top: 1em; }
+.student { position: fixed; top: 1em; right: 1em; bottom: 1em; width: min(52em, 60vw); overflow: auto; z-index: 2;
+  background: #ffffff; border: 2px solid #0969da; border-radius: 6px; padding: 0.5em 1em 1em;
+  box-shadow: 0 8px 24px rgba(31, 35, 40, 0.25); }
 .student .close { float: right; } .student h3 { margin: 0.3em 0; }
 .test { border-top: 1px solid #d0d7de; padding: 0.2em 0; } .test h4 { margin: 0.5em 0 0.2em; font-size: 1em; }
 .test.passed .mark { color: #1a7f37; } .test.failed .mark { color: #cf222e; }
@@ -70,11 +72,12 @@ def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[Te
     `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`."""
     graded = [s for s in submissions if s.graded]
     max_total = sum(t.max_score for t in tests)
+    table, feedback = _students(submissions, max_total)
     sections = [
         _header(submissions, config, partial, compared_with, now or datetime.now(timezone.utc)),
         _overview(submissions, graded, max_total),
         _section("Needs attention", _attention_list(submissions)),
-        _section("Students", _students(submissions, max_total)),
+        _section("Students", table),
         _section("Total scores", _histogram([s.total for s in graded], max_total)),
         _section("Questions", _questions_table(graded, tests)),
         _section("Tests", _tests_table(graded, tests)),
@@ -92,7 +95,7 @@ def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[Te
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
             "script-src 'unsafe-inline'; img-src data:\">\n"
             f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections) + f"\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
+            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections) + f"\n<script>{SCRIPT}</script>\n{feedback}\n</body>\n</html>\n")
 
 
 def _section(heading: str, body: str) -> str:
@@ -189,8 +192,9 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
     return f'<p class="note">{len(items)} students.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
 
-def _students(submissions: Sequence[GradedSubmission], max_total: float) -> str:
-    """The student table: its data as JSON for report.js, which draws one page of it at a time."""
+def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tuple[str, str]:
+    """The student table (its data as JSON for report.js, which draws one page of it at a time), and the
+    feedback's data, which goes after report.js: the table is drawn before the browser reads the feedback."""
     pieces = Pieces()
     feedback = [pieces.feedback(s.results, problem=s.problem) for s in submissions]
     flags_of = [submission_flags(s) for s in submissions]
@@ -205,14 +209,12 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> str:
         points.append([format_points(x) for x in (*scores, submission.total)])
     data = {"questions": list(QUESTIONS), "columns": ["submission", "name", "sid", "email", *QUESTIONS, "total",
                                                       "status", "flags"],
-            "students": students, "points": points, "maximum": format_points(max_total),
-            "submissions": feedback, "pieces": pieces.html}
-    # Inside <script>, "</script>" or "<!--" in a name would end the element: JSON's \u escapes keep it data.
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+            "students": students, "points": points, "maximum": format_points(max_total)}
+    # With 10,000 students whose feedback all differs, the feedback is most of the file: the table must not wait
+    # for the browser to read it, nor for JSON.parse (done when a student is first opened).
+    opened = {"submissions": feedback, "pieces": pieces.html}
     all_flags = sorted({flag for flags in flags_of for flag in flags})
-    header = "".join(f'<th title="click to sort">{escape(c)}</th>' for c in data["columns"])
+    header = "".join(f'<th title="click to sort">{escape(str(c))}</th>' for c in data["columns"])
     flag_options = "".join(f'<option value="{escape(f)}">{escape(f)}</option>' for f in all_flags)
     return (f'<div class="controls"><input id="filter" type="search" placeholder="Filter by name, SID, email, '
             f'submission" aria-label="filter"> <select id="status-filter" aria-label="status">'
@@ -226,7 +228,16 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> str:
             f'<p class="note">Click a column to sort, a row to open the feedback as Gradescope shows it.</p>\n'
             f'<section id="student" class="student" hidden><button type="button" class="close">close</button>'
             f'<h3 class="who"></h3><p class="what note"></p><div class="feedback"></div></section>\n'
-            f'<script type="application/json" id="class-data">{text}</script>')
+            f'<script type="application/json" id="class-data">{_json_in_html(data)}</script>'), \
+        f'<script type="application/json" id="feedback-data">{_json_in_html(opened)}</script>'
+
+
+
+def _json_in_html(data: Any) -> str:
+    """JSON that stays data inside <script>: "</script>" or "<!--" in a name cannot end the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def histogram_bins(totals: Sequence[float], max_total: float) -> list[tuple[float, int]]:

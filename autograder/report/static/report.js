@@ -12,6 +12,7 @@
   var rows = data.students;
   var state = {sort: -1, dir: 1, q: "", status: "all", flag: "", page: 0, open: -1};
   var view = [];
+  var feedback = null;  // parsed when a student is first opened: most of a big class's file
   var body = document.querySelector("#students tbody");
   var filterBox = document.getElementById("filter");
   var statusBox = document.getElementById("status-filter");
@@ -106,11 +107,21 @@
       (row[3] ? " · " + row[3] : "");
     panel.querySelector(".what").textContent = row[0] + " · " + data.points[index][Q] + " / " + data.maximum +
       " points · " + row[STATUS] + (row[FLAGS].length ? " · " + row[FLAGS].join(", ") : "");
-    var pieces = data.submissions[row[SUBMISSION]].map(function (k) { return data.pieces[k]; });
+    if (!feedback) {
+      var holder = document.readyState === "loading" ? null : document.getElementById("feedback-data");
+      if (!holder) {  // the browser is still reading the file: open it once it has
+        panel.querySelector(".feedback").textContent = "Reading the feedback…";
+        document.addEventListener("DOMContentLoaded", function () { open(index); });
+        panel.hidden = false;
+        return;
+      }
+      feedback = JSON.parse(holder.textContent);
+    }
+    var pieces = feedback.submissions[row[SUBMISSION]].map(function (k) { return feedback.pieces[k]; });
     panel.querySelector(".feedback").innerHTML = pieces.join("\n");  // grader-rendered, raw HTML off
     panel.hidden = false;
     writeHash();
-    panel.scrollIntoView();
+    panel.scrollTop = 0;
   }
 
   document.querySelectorAll("#students th").forEach(function (th, c) {
@@ -133,6 +144,7 @@
   pager.querySelector(".previous").addEventListener("click", function () { state.page--; draw(); });
   pager.querySelector(".next").addEventListener("click", function () { state.page++; draw(); });
   panel.querySelector(".close").addEventListener("click", function () { open(-1); });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") open(-1); });
 
   readHash();
   filterBox.value = state.q;
@@ -141,4 +153,7 @@
   apply();
   if (state.open >= 0) open(state.open);
   document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.dataset.parsedMs = String(Math.round(performance.now()));
+  });
 })();
