@@ -125,11 +125,11 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
     names = first.get("names") if isinstance(first.get("names"), dict) else None
     if names is None:
         if result.cell is not None and "error" not in first:
-            problem = (f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: "
-                       f"it {result.failure or 'gave no answer'}. "
-                       "That cell could not be interrupted (it was inside compiled code, or it caught every "
-                       "interruption), so the run ended there and the later cells did not run. "
-                       f"{ONLY_DEFINITIONS}")
+            failure = result.failure or "gave no answer"
+            problem = f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: it {failure}. " + (
+                "That cell could not be interrupted (it was inside compiled code, or it caught every interruption), "
+                f"so the run ended there and the later cells did not run. {ONLY_DEFINITIONS}"
+                if failure.startswith("timed out") else "The later cells did not run.")
         else:
             text = first["error"] if isinstance(first.get("error"), str) else _task_problem(shown, result)
             problem = f"Your {kind} {literal(shown)} could not be used:\n\n{literal_block(text)}"

@@ -39,35 +39,51 @@ def choose(tests: Sequence[TestSpec], forms: Sequence[Collected],
     Python file, then the LaTeX, then the notebook (contract 5.3). When no form answers a
     question, the forms found still say why (the answer files before the missing Python file).
     """
-    outcomes: dict[int, tuple[TestSpec, Verdict]] = {}
-    notes = [note for form in forms for note in _about(form)]
-    counted: dict[str, str] = {}
-    used: list[Collected] = []
     questions: dict[str, list[int]] = {}
     for index, spec in enumerate(tests):
         questions.setdefault(question_of(spec), []).append(index)
+    outcomes: dict[int, tuple[TestSpec, Verdict]] = {}
+    notes = [note for form in forms for note in _about(form)]
+    counted: dict[str, str] = {}
+    alone: dict[int, list[str]] = {}  # id of an answer file that is the only form of some questions -> those
+    used: set[int] = set()
     for question, indexes in questions.items():
-        candidates = [form for form in forms if question in form.answers]
-        if not candidates:
-            candidates = [form for form in forms if form.form != PYTHON] or list(forms[:1])
-        judged = []
-        for form in candidates:
-            verdicts = [judge(tests[index], form) for index in indexes]
-            points = sum(verdict.fraction * tests[index].max_score
-                         for index, verdict in zip(indexes, verdicts, strict=True))
-            judged.append((form, verdicts, points))
-        best = max(judged, key=lambda entry: (round(entry[2] / TIE), -entry[0].form))
-        used.append(best[0])
-        for index, verdict in zip(indexes, best[1], strict=True):
-            outcomes[index] = (tests[index], verdict)
-        if question in best[0].answers:
-            counted[question] = best[0].file(question)
-            notes += _comparison(question, best[0], [(form, verdicts) for form, verdicts, _ in judged],
-                                 [tests[index] for index in indexes])
+        specs = [tests[index] for index in indexes]
+        judged = [(form, [judge(spec, form) for spec in specs]) for form in _candidates(question, forms)]
+        best, verdicts = max(judged, key=lambda entry: (round(_points(specs, entry[1]) / TIE), -entry[0].form))
+        used.add(id(best))
+        outcomes.update((index, (tests[index], verdict)) for index, verdict in zip(indexes, verdicts, strict=True))
+        if question not in best.answers:
+            continue
+        counted[question] = best.file(question)
+        if len(judged) > 1:
+            notes.append(_comparison(question, best, judged, specs))
+        elif best.form != PYTHON:
+            alone.setdefault(id(best), []).append(question)
     for form in forms:
-        if form.form != PYTHON and not form.answers and form not in used:
+        if id(form) in alone:  # "Questions 1 and 2 were graded from your notebook `hw.ipynb`."
+            answered = alone[id(form)]
+            which = f"Questions {' and '.join(answered)} were" if len(answered) > 1 else f"Question {answered[0]} was"
+            notes.append(f"{which} graded from your {FORM_NAMES[form.form]} {literal(form.file(answered[0]))}.")
+        elif form.form != PYTHON and not form.answers and id(form) not in used:
             notes.append(_unused(form))
     return Chosen([outcomes[index] for index in range(len(tests))], notes, counted)
+
+
+def _candidates(question: str, forms: Sequence[Collected]) -> list[Collected]:
+    """The forms that answer a question; if none does, those that can say why (answer files first)."""
+    return ([form for form in forms if question in form.answers]
+            or [form for form in forms if form.form != PYTHON] or list(forms[:1]))
+
+
+def _points(specs: Sequence[TestSpec], verdicts: Sequence[Verdict], *, visible_only: bool = False) -> float:
+    return sum(verdict.fraction * spec.max_score for spec, verdict in zip(specs, verdicts, strict=True)
+               if spec.visibility == "visible" or not visible_only)
+
+
+def _about(form: Collected) -> list[str]:
+    """A form's own notes (a notebook's cells), under its name."""
+    return [f"Your {FORM_NAMES[form.form]} {literal(form.file('1'))}: {note}" for note in form.notes]
 
 
 def _unused(form: Collected) -> str:
@@ -78,36 +94,26 @@ def _unused(form: Collected) -> str:
             "lstm_bptt); it was not graded.")
 
 
-def _about(form: Collected) -> list[str]:
-    """A form's own notes (a notebook's cells), under its name."""
-    if not form.notes:
-        return []
-    return [f"Your {FORM_NAMES[form.form]} {literal(form.file('1'))}: {note}" for note in form.notes]
-
-
-def _comparison(question: str, best: Collected, judged: list[tuple], specs: list[TestSpec]) -> list[str]:
-    """Say which form counted for a question when it is not the Python file or when several forms answer it.
+def _comparison(question: str, best: Collected, judged: list[tuple[Collected, list[Verdict]]],
+                specs: list[TestSpec]) -> str:
+    """Which form counted for a question that several forms answer, and what the others would get.
 
     The points shown are those of the visible tests only: a note must not reveal the outcome of a
     test the student cannot see, and the student's check (visible tests only) shows the same note.
     """
-    others = [entry for entry in judged if entry[0] is not best]
-    if not others:
-        return [] if best.form == PYTHON else [f"Question {question} was graded from your {FORM_NAMES[best.form]} "
-                                               f"{literal(best.file(question))}."]
-    shown = [index for index, spec in enumerate(specs) if spec.visibility == "visible"]
-    if not shown:
-        names = ", ".join(literal(other.file(question)) for other, _ in others)
-        return [f"Question {question} was answered in several forms; the best counts: {literal(best.file(question))} "
-                f"(also answered in {names})."]
-    maximum = format_points(sum(specs[index].max_score for index in shown))
+    others = [(form, verdicts) for form, verdicts in judged if form is not best]
+    if not any(spec.visibility == "visible" for spec in specs):
+        names = ", ".join(literal(form.file(question)) for form, _ in others)
+        return (f"Question {question} was answered in several forms; the best counts: {literal(best.file(question))} "
+                f"(also answered in {names}).")
+    maximum = format_points(sum(spec.max_score for spec in specs if spec.visibility == "visible"))
 
     def points(verdicts: list[Verdict]) -> str:
-        return format_points(sum(verdicts[index].fraction * specs[index].max_score for index in shown))
+        return format_points(_points(specs, verdicts, visible_only=True))
 
-    alternatives = "; ".join(f"{literal(other.file(question))} would get {points(verdicts)} / {maximum}"
-                             for other, verdicts in others)
+    alternatives = "; ".join(f"{literal(form.file(question))} would get {points(verdicts)} / {maximum}"
+                             for form, verdicts in others)
     mine = next(verdicts for form, verdicts in judged if form is best)
-    return [f"Question {question} was answered in several forms; the best counts: "
+    return (f"Question {question} was answered in several forms; the best counts: "
             f"{literal(best.file(question))}, {points(mine)} / {maximum} "
-            f"({alternatives}; equal points go to the Python file, then LaTeX, then the notebook)."]
+            f"({alternatives}; equal points go to the Python file, then LaTeX, then the notebook).")

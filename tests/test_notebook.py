@@ -123,6 +123,14 @@ def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
     assert "Only the definitions are needed" in form.adder and form.lstm_problem == form.adder
 
 
+def test_a_cell_that_ends_the_process_is_named(sandbox):
+    """A cell that kills its own process ends the run; the message names the cell and what happened."""
+    located = Located({"*.ipynb": notebook("U = 1", "import os\nos._exit(3)", "V = 2")}, (), {"*.ipynb": "hw.ipynb"})
+    _, form = collect(located, calls=[], sandbox=sandbox, limits=FAST)
+    assert form.adder == ("Your notebook `hw.ipynb` stopped in code cell 2: it exited early with status 3 (sys.exit?). "
+                          "The later cells did not run.")
+
+
 @pytest.mark.parametrize("content, message", [
     (b'{"cells": [', "it is not valid notebook JSON (line 1, column 12: Expecting value): was it saved completely?"),
     (b"[1, 2]", "it is not a Jupyter notebook (it has no list of cells)"),

@@ -81,6 +81,8 @@ def test_a_single_answer_file_is_named():
     chosen = choose(TESTS, [python, notebook], judge)
     assert chosen.forms == {"1": "adder.py", "2": "hw.ipynb"}
     assert chosen.notes == ["Question 2 was graded from your notebook `hw.ipynb`."]
+    only = choose(TESTS, [form(PYTHON, "", answers=()), form(NOTEBOOK, "hw.ipynb", **{"1_1": 1})], judge)
+    assert only.notes == ["Questions 1 and 2 were graded from your notebook `hw.ipynb`."]
 
 
 def test_hidden_tests_are_never_revealed_by_the_comparison():
