@@ -13,13 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from autograder.datafile import read_data_file
 from autograder.locate import Located
 from autograder.text import literal, literal_block
 from autograder.worker.sandbox import Limits, Sandbox, TaskResult
 
-ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
+ADDER_NAMES = ("U", "V", "W", "b_h", "b_y", "v")  # `v`: the output weights as course notes name them
 LSTM_FUNCTION = "lstm_bptt"
 PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
 FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
@@ -81,7 +80,7 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     if name is None:
         return "No `adder.py` (or `adder.yaml` / `adder.json`) was found in your submission.", ""
     if not name.endswith(".py"):
-        return _read_data_file(name, located.files[name]), ""
+        return read_data_file(name, located.files[name], ADDER_NAMES), ""
     task = {"task": "names", "module": name, "names": list(ADDER_NAMES)}
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
@@ -180,32 +179,3 @@ def _task_problem(name: str, result: TaskResult) -> str:
     if result.failure:
         return f"Your {literal(name)} {result.failure}."
     return f"Your {literal(name)} gave no answer."
-
-
-def _read_data_file(name: str, content: bytes) -> Mapping[str, Any] | str:
-    """Parse adder.yaml / adder.json here in the trusted process: it is data, never code."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return f"`{name}` is not UTF-8 text; save it as UTF-8."
-    try:
-        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return f"`{name}` could not be read: {first_line}"
-    if not isinstance(data, dict):
-        return f"`{name}` must map the names {', '.join(ADDER_NAMES)} to their values."
-    budget = [10_000]
-    return {key: _plain(value, budget) for key, value in data.items() if key in ADDER_NAMES}
-
-
-def _plain(value: Any, budget: list[int]) -> Any:
-    """Numbers and nested lists as they are; anything else becomes the worker's "<not a number: ...>" text."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        return "<not a number: too large>"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, list):
-        return [_plain(item, budget) for item in value]
-    return f"<not a number: type '{type(value).__name__}'>"

@@ -1,13 +1,17 @@
 """Tests of the question-1 judge: reading the weights, the exhaustive check, the proof and their feedback."""
 
+import importlib.util
 import json
 import runpy
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from autograder.collect import ADDER_NAMES
+from autograder.datafile import read_data_file
 from autograder.judge.adder import (
     AdderWeights, ExhaustiveParams, ProofParams, check_exhaustive, check_proof, read_adder_weights,
 )
@@ -24,27 +28,18 @@ DEFAULT_TESTS = ((check_exhaustive, ExhaustiveParams(max_bits=1), 1), (check_exh
                  (check_proof, ProofParams(), 2))
 
 
-def plain(value):
-    """What the worker sends back for a value: numbers and nested lists, anything else as a "<not a number>" text."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return f"<not a number: type '{type(value).__name__}'>"
+_spec = importlib.util.spec_from_file_location("inside", ROOT / "autograder" / "worker" / "inside.py")
+inside = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(inside)
 
 
-def sample_raw(folder: Path) -> dict:
-    """The plain data of a sample's adder file (our own trusted samples, so runpy is fine here)."""
+def sample_raw(folder: Path) -> dict | str:
+    """The plain data of a sample's adder file, as the worker (adder.py, via JSON) or the data file reader gives it."""
     (path,) = [p for p in folder.iterdir() if p.name in ("adder.py", "adder.yaml", "adder.json")]
-    if path.suffix == ".py":
-        data = runpy.run_path(str(path))
-    elif path.suffix == ".json":
-        data = json.loads(path.read_text())
-    else:
-        data = yaml.safe_load(path.read_text())
-    return {name: plain(value) for name, value in data.items() if name in NAMES}
+    if path.suffix != ".py":
+        return read_data_file(path.name, path.read_bytes(), ADDER_NAMES)
+    data = runpy.run_path(str(path))  # our own trusted samples, so runpy is fine here
+    return {name: json.loads(json.dumps(inside.plain(value))) for name, value in data.items() if name in ADDER_NAMES}
 
 
 def weights(**changes) -> AdderWeights:
@@ -87,7 +82,7 @@ def test_accepted_shapes_become_canonical(changes):
     w = read_adder_weights({**REFERENCE, **changes})
     assert isinstance(w, AdderWeights)
     assert (w.U.shape, w.W.shape, w.V.shape, w.b_h.shape) == ((3, 2), (3, 3), (1, 3), (3,))
-    assert w.U.dtype == np.float64 and isinstance(w.b_y, float)
+    assert all(isinstance(v, Fraction) for v in w.U.ravel()) and isinstance(w.b_y, Fraction)
     assert w.V.tolist() == [[1.0, -1.0, 1.0]] and w.b_h.tolist() == [-0.5, -1.5, -2.5]
 
 
@@ -99,17 +94,21 @@ def test_numpy_arrays_are_read():
 
 @pytest.mark.parametrize("changes, message", [
     ({"U": [[1, 1, 1], [1, 1, 1]]}, "- `U` has shape (2, 3), expected (3, 2): did you transpose it?"),
-    ({"V": [[1], [-1], [1]]}, "- `V` has shape (3, 1), expected (1, 3) or (3,): did you transpose it?"),
+    ({"V": [[1, -1], [1, 1]]}, "- `V` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
+    ({"v": [[1, -1], [1, 1]]}, "- `v` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
     ({"W": [[0, 1], [0, 1], [0, 1]]}, "- `W` has shape (3, 2), expected (3, 3)"),
     ({"b_h": [-0.5, -1.5]}, "- `b_h` has shape (2,), expected (3,), (3, 1) or (1, 3)"),
     ({"b_y": [-0.5, 0.5, 1]}, "- `b_y` has shape (3,), expected a single number"),
     ({"U": 1}, "- `U` is a single number, expected (3, 2)"),
     ({"U": [[1, 1], [1], [1, 1]]}, "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)"),
     ({"U": [[1, 1], 1, [1, 1]]}, "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)"),
-], ids=["U transposed", "V transposed", "W wrong", "b_h short", "b_y vector", "U scalar", "ragged", "mixed"])
+], ids=["U transposed", "V square", "v square", "W wrong", "b_h short", "b_y vector", "U scalar", "ragged", "mixed"])
 def test_wrong_shapes_are_named(changes, message):
     """A wrong shape names the variable, the shape found and expected, and suggests transposing only when that fits."""
-    assert read_adder_weights({**REFERENCE, **changes}) == message
+    raw = {**REFERENCE, **changes}
+    if "v" in changes:
+        del raw["V"]
+    assert read_adder_weights(raw) == message
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -120,8 +119,7 @@ def test_wrong_shapes_are_named(changes, message):
      "- `W` contains infinity at [2, 2]: every weight must be a finite number"),
     ({"b_y": float("inf")}, "- `b_y` is infinity: every weight must be a finite number"),
     ({"b_h": [float("nan")] * 3}, "- `b_h` contains NaN at [0] and 2 more places: every weight must be a finite number"),
-    ({"U": [[10 ** 400, 1], [1, 1], [1, 1]]}, "- `U` has a number too large to be a float: every weight must be a finite number"),
-], ids=["nan", "nan and inf", "inf scalar", "nan vector", "huge int"])
+], ids=["nan", "nan and inf", "inf scalar", "nan vector"])
 def test_non_finite_values_are_named(changes, message):
     """NaN and infinity are reported with the variable and the first place they occur."""
     assert read_adder_weights({**REFERENCE, **changes}) == message
@@ -132,7 +130,7 @@ def test_non_finite_values_are_named(changes, message):
     ("<not a number: type 'str'>",
      "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes"),
     ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
-    ("1, -1, 1", "- `V` is not a number or a list of numbers: it is the text '1, -1, 1'; write the numbers without quotes"),
+    ("1, -1, 1", "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes"),
     (None, "- `V` is not a number or a list of numbers: it is None"),
     ([[1, True, 1]], "- `V` has a non-number at [0, 1]: it is True (a `bool`); write 1 or 0"),
     ([[1, "<not a number: type 'bool'>", 1]], "- `V` has a non-number at [0, 1]: it is True or False (a `bool`); write 1 or 0"),
@@ -370,7 +368,8 @@ def test_samples_score_as_expected(folder):
     """Each adder sample gets its expected question-1 score under the default tests, with the expected phrases."""
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
     (file_name,) = [p.name for p in folder.iterdir() if p.name in ("adder.py", "adder.yaml", "adder.json")]
-    w = read_adder_weights(sample_raw(folder), file_name=file_name)
+    raw = sample_raw(folder)
+    w = raw if isinstance(raw, str) else read_adder_weights(raw, file_name=file_name)
     if isinstance(w, str):
         score, output = 0, w
     else:
@@ -381,3 +380,46 @@ def test_samples_score_as_expected(folder):
     assert score == expected["scores"]["1"]
     for phrase in expected.get("output_contains", []):
         assert phrase in output
+
+
+# ---- exact reading (contract 5.1) ---------------------------------------------------------------
+
+def big_adder(big: int) -> dict:
+    """The reference scaled by `big`, every bias 1 away from its threshold (signs +1 or -1, never 0)."""
+    return {"U": [[big, big]] * 3, "W": [[0, big, 0]] * 3, "V": [[big, -big, big]],
+            "b_h": [-big + 1, -big - 1, -2 * big - 1], "b_y": -big + 1}
+
+
+@pytest.mark.parametrize("big", [2 ** 60, 2 ** 200, 10 ** 300], ids=["2**60", "2**200", "10**300"])
+def test_huge_integer_weights_are_judged_exactly(big):
+    """Integers 1 apart at 2**60 and beyond stay 1 apart: a correct adder scores 5/5 and no unit sits on 0."""
+    w = read_adder_weights(big_adder(big))
+    assert not compute_signs(w.U, w.W, w.V, w.b_h, w.b_y).has_ties
+    for check, params, _ in DEFAULT_TESTS:
+        verdict = check(w, params)
+        assert verdict.passed and "threshold" not in verdict.output, verdict.output
+
+
+def test_the_threshold_note_appears_only_when_a_unit_is_exactly_on_it():
+    """The "sit exactly on their threshold" note needs a pre-activation exactly 0 in exact arithmetic."""
+    off_by_one = big_adder(2 ** 60)
+    off_by_one["b_h"] = [-(2 ** 60), -(2 ** 60) - 1, -(2 ** 61) - 1]  # h1 now exactly 0 at s = 1: needs phi(0) = 1
+    verdict = check_proof(weights(**off_by_one), ProofParams())
+    assert verdict.passed and "unit h1 sits exactly on its threshold" in verdict.output
+
+
+def test_rationals_and_fractions_are_read_exactly():
+    """{"rational": [p, q]} (from text read in the worker) is exact wherever a number may stand."""
+    tenth, fifth = {"rational": [1, 10]}, {"rational": [1, 5]}
+    w = read_adder_weights({**REFERENCE, "U": [[1, 1], [1, 1], [tenth, fifth]], "W": [[0, 1, 0], [0, 1, 0], [0, 0.05, 0]],
+                            "b_h": [-0.5, -1.5, {"rational": [-30000000000000001, 10 ** 17]}]})
+    assert w.U[2, 0] == Fraction(1, 10) and w.b_h[2] == Fraction(-30000000000000001, 10 ** 17)
+    assert all(check(w, params).passed for check, params, _ in DEFAULT_TESTS)
+
+
+def test_v_may_name_the_output_weights():
+    """`v` stands for `V` (course notes); `V` wins when both are defined."""
+    raw = {**{k: v for k, v in REFERENCE.items() if k != "V"}, "v": [[1], [-1], [1]]}
+    assert read_adder_weights(raw).V.tolist() == [[1, -1, 1]]
+    assert read_adder_weights({**REFERENCE, "v": "not used"}).V.tolist() == REFERENCE["V"]
+    assert read_adder_weights({**raw, "v": [1, 2]}) == "- `v` has shape (2,), expected (1, 3), (3,) or (3, 1)"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
 
@@ -12,150 +11,12 @@ from autograder.judge.adder_machine import (
     CONVENTIONS, FailingPair, Machine, Signs, Step, build_machine, compute_signs, input_bits, prove,
     reachable_nodes, readout_is_consistent, search_exhaustive, state_bits, trace,
 )
+from autograder.judge.adder_weights import AdderWeights, read_adder_weights
 from autograder.judge.verdict import Verdict
 
+__all__ = ["AdderWeights", "ExhaustiveParams", "ProofParams", "check_exhaustive", "check_proof", "read_adder_weights"]
+
 MAX_BITS_LIMIT = 13  # 4**13 prefixes take 67 MB; the check is honest enumeration, so memory grows 4x per bit
-
-
-@dataclass(frozen=True, eq=False)
-class AdderWeights:
-    """The network's weights as float64 arrays in the contract's canonical shapes."""
-
-    U: np.ndarray  # (3, 2)
-    W: np.ndarray  # (3, 3); W[i, j] is the weight from h_j^(t-1) to h_i^(t)
-    V: np.ndarray  # (1, 3)
-    b_h: np.ndarray  # (3,)
-    b_y: float
-
-    def __post_init__(self) -> None:
-        for name, shape in (("U", (3, 2)), ("W", (3, 3)), ("V", (1, 3)), ("b_h", (3,))):
-            array = np.array(getattr(self, name), dtype=np.float64).reshape(shape)
-            array.setflags(write=False)
-            object.__setattr__(self, name, array)
-        object.__setattr__(self, "b_y", float(self.b_y))
-
-
-# name -> accepted shapes (the canonical one first), in the contract's order
-SHAPES: dict[str, tuple[tuple[int, ...], ...]] = {
-    "U": ((3, 2),),
-    "W": ((3, 3),),
-    "V": ((1, 3), (3,)),
-    "b_h": ((3,), (3, 1), (1, 3)),
-    "b_y": ((), (1,), (1, 1)),
-}
-_WORKER_TEXT = re.compile(r"<not a number: (?:type '(?P<type>[^']*)'|(?P<reason>.*))>\Z", re.S)
-
-
-class _NotNumbers(Exception):
-    """A value that is not a number or a list of numbers: `where` is its index, `what` says what it is."""
-
-    def __init__(self, where: tuple[int, ...], what: str, advice: str = "") -> None:
-        super().__init__(what)
-        self.where, self.what, self.advice = where, what, advice
-
-
-class _Ragged(Exception):
-    pass
-
-
-def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py") -> AdderWeights | str:
-    """Turn the plain data collected from the student's adder file into weights, or say (markdown) what is wrong.
-
-    Every problem is reported, one bullet each. Booleans are refused like text: `True` in a weight is
-    almost always an expression such as `x > 0` gone astray, and reading it as 1 would hide that.
-    """
-    problems: list[str] = []
-    arrays: dict[str, np.ndarray] = {}
-    for name, accepted in SHAPES.items():
-        if name not in raw:
-            problems.append(f"`{name}` is missing: define it in {file_name}")
-            continue
-        array, found = _read_array(name, raw[name], accepted)
-        problems.extend(found)
-        if array is not None and not found:
-            arrays[name] = array
-    if problems:
-        return "\n".join(f"- {problem}" for problem in problems)
-    return AdderWeights(U=arrays["U"], W=arrays["W"], V=arrays["V"], b_h=arrays["b_h"], b_y=float(arrays["b_y"].item()))
-
-
-def _read_array(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray | None, list[str]]:
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    try:
-        shape = _shape(value, ())
-    except _NotNumbers as problem:
-        where = f" at {_index(problem.where)}" if problem.where else ""
-        first = f"`{name}` is not a number or a list of numbers" if not problem.where else f"`{name}` has a non-number"
-        return None, [f"{first}{where}: it is {problem.what}{problem.advice}"]
-    except _Ragged:
-        return None, [f"`{name}` is a ragged list (its rows have different lengths), expected shape {_expected(accepted)}"]
-    problems = []
-    if shape not in accepted:
-        transposed = ": did you transpose it?" if tuple(reversed(shape)) in accepted else ""
-        found = "is a single number" if shape == () else f"has shape {shape}"
-        problems.append(f"`{name}` {found}, expected {_expected(accepted)}{transposed}")
-    try:
-        array = np.array(value, dtype=np.float64)
-    except OverflowError:
-        return None, problems + [f"`{name}` has a number too large to be a float: every weight must be a finite number"]
-    for test, what in ((np.isnan, "NaN"), (np.isinf, "infinity")):
-        bad = np.argwhere(test(array))
-        if len(bad):
-            if array.ndim == 0:
-                problems.append(f"`{name}` is {what}: every weight must be a finite number")
-            else:
-                more = f" and {len(bad) - 1} more place{'s' if len(bad) > 2 else ''}" if len(bad) > 1 else ""
-                problems.append(f"`{name}` contains {what} at {_index(tuple(bad[0]))}{more}: "
-                                "every weight must be a finite number")
-    return array, problems
-
-
-def _shape(value: object, where: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape of nested lists of numbers; raises _NotNumbers or _Ragged."""
-    if isinstance(value, (list, tuple)):
-        shapes = {_shape(item, where + (i,)) for i, item in enumerate(value)}
-        if len(shapes) > 1:
-            raise _Ragged()
-        return (len(value),) + (shapes.pop() if shapes else ())
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
-        return ()
-    raise _NotNumbers(where, *_describe(value))
-
-
-def _describe(value: object) -> tuple[str, str]:
-    """What a non-number is, in the student's terms, and a short advice."""
-    if isinstance(value, (bool, np.bool_)):
-        return f"{bool(value)} (a `bool`)", "; write 1 or 0"
-    if isinstance(value, str):
-        worker = _WORKER_TEXT.match(value)
-        if worker and worker.group("type") is not None:
-            kind = worker.group("type")
-            if kind == "str":
-                return "text (a `str`)", "; write the numbers without quotes"
-            if kind == "bool":
-                return "True or False (a `bool`)", "; write 1 or 0"
-            if kind == "NoneType":
-                return "None", ""
-            return f"a value of type `{kind}`", ""
-        if worker:
-            return f"not usable ({worker.group('reason')})", ""
-        shown = value if len(value) <= 30 else value[:27] + "..."
-        return f"the text {shown!r}", "; write the numbers without quotes"
-    if value is None:
-        return "None", ""
-    return f"a value of type `{type(value).__name__}`", ""
-
-
-def _index(where: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(int(i)) for i in where) + "]"
-
-
-def _expected(accepted: tuple[tuple[int, ...], ...]) -> str:
-    if accepted[0] == ():
-        return "a single number"
-    names = [str(shape) for shape in accepted]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _convention_field(default: str = "either") -> Any:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from autograder.judge.numbers import exact
 
 # A hidden state h = (h1, h2, h3) is the integer h1 + 2 h2 + 4 h3; an input x = (x1, x2) is x1 + 2 x2.
 # A node of the product with grade-school addition is 2 * state + carry.
@@ -53,16 +56,15 @@ class Signs:
         return bool((self.hidden == 0).any() or (self.output == 0).any())
 
 
-def compute_signs(U: np.ndarray, W: np.ndarray, V: np.ndarray, b_h: np.ndarray, b_y: float) -> Signs:
+def compute_signs(U: np.ndarray, W: np.ndarray, V: np.ndarray, b_h: np.ndarray, b_y: object) -> Signs:
     """Decide every sign exactly: each pre-activation is a bias plus a subset of the weights.
 
-    Every finite float is an integer multiple of 2**-1074, so scaling all weights by a common power of
-    two turns them into Python integers, whose sums are exact (no rounding, no overflow).
+    The weights are exact (integers, floats as their binary value, Fractions); over their common
+    denominator they become Python integers, whose sums are exact (no rounding, no overflow).
     """
-    values = [float(v) for v in (*np.ravel(U), *np.ravel(W), *np.ravel(V), *np.ravel(b_h), b_y)]
-    ratios = [v.as_integer_ratio() for v in values]
-    scale = max(den for _, den in ratios)  # every denominator is a power of two
-    ints = [num * (scale // den) for num, den in ratios]
+    values = [exact(v) for v in (*np.ravel(U), *np.ravel(W), *np.ravel(V), *np.ravel(b_h), *np.ravel(b_y))]
+    scale = math.lcm(*(v.denominator for v in values))
+    ints = [v.numerator * (scale // v.denominator) for v in values]
     u = [ints[0:2], ints[2:4], ints[4:6]]
     w = [ints[6:9], ints[9:12], ints[12:15]]
     v = ints[15:18]

@@ -723,7 +723,7 @@ def not_a_number(obj):
 
 
 def plain(obj, depth=0):
-    """JSON-ready data: dicts with str keys, lists, floats; anything else is a marker string.
+    """JSON-ready data: dicts with str keys, lists, exact numbers; anything else is a marker string.
 
     Only the base types' own methods are used, so an object whose __float__, __iter__, __eq__,
     __array__ or __class__ lies cannot change what is sent back.
@@ -737,18 +737,24 @@ def plain(obj, depth=0):
 
 
 def convert(obj, depth):
+    """Numbers exactly: integers of any size as JSON integers, floats as their exact binary value
+    (JSON's float repr round-trips), wider floats as {"rational": [p, q]}."""
     kind = type(obj)
     if depth > MAX_DEPTH or issubclass(kind, (bool, np.bool_)):
         return not_a_number(obj)
     if issubclass(kind, (np.ndarray, np.generic)):
         array = np.array(obj, copy=True, subok=False)
-        if type(array) is np.ndarray and array.dtype.kind in "iuf":
-            return array.astype(np.float64).tolist()
-        if issubclass(kind, np.generic):
-            return not_a_number(obj)
-        return f"<not a number: type '{type_name(obj)}' with dtype {array.dtype}>"
+        if type(array) is not np.ndarray or array.dtype.kind not in "iuf":
+            if issubclass(kind, np.generic):
+                return not_a_number(obj)
+            return f"<not a number: type '{type_name(obj)}' with dtype {array.dtype}>"
+        if array.dtype.kind in "iu" or array.dtype.itemsize <= 8:
+            exact = array if array.dtype.kind in "iu" else array.astype(np.float64)  # float16/32 widen exactly
+            return exact.tolist()  # Python ints and floats
+        wide = np.frompyfunc(wide_float, 1, 1)(array)  # long double: more bits than a float64
+        return wide.tolist() if type(wide) is np.ndarray else wide
     if issubclass(kind, int):
-        return float(int.__index__(obj))
+        return whole_number(int.__index__(obj))
     if issubclass(kind, float):
         return float.__float__(obj)
     if issubclass(kind, Fraction):  # exact numbers read from answers.tex: 0.1 is one tenth
@@ -764,6 +770,24 @@ def convert(obj, depth):
     if issubclass(kind, tuple):
         return [plain(item, depth + 1) for item in tuple.__iter__(obj)]
     return not_a_number(obj)
+
+
+MAX_DIGITS = 4000  # an integer longer than this is not a weight (and JSON readers refuse beyond 4300 digits)
+
+
+def whole_number(value):
+    """An int exactly, unless it is too long to be a number anyone meant."""
+    if value.bit_length() > MAX_DIGITS * 3.33:  # log2(10) < 3.33: every int of MAX_DIGITS digits passes
+        return f"<not a number: a whole number of more than {MAX_DIGITS} digits>"
+    return value
+
+
+def wide_float(value):
+    """A long double exactly: {"rational": [p, q]} when finite, else the float NaN or infinity."""
+    if not np.isfinite(value):
+        return float(value)
+    numerator, denominator = value.as_integer_ratio()
+    return {"rational": [int(numerator), int(denominator)]}
 
 
 if __name__ == "__main__":

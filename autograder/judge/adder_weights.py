@@ -1,0 +1,120 @@
+"""The adder's weights as the student wrote them: read exactly from plain data, or a clear message per problem."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping
+
+import numpy as np
+
+from autograder.judge import numbers
+from autograder.text import literal
+
+# name -> accepted shapes (the canonical one first), in the contract's order
+SHAPES: dict[str, tuple[tuple[int, ...], ...]] = {
+    "U": ((3, 2),),
+    "W": ((3, 3),),
+    "V": ((1, 3), (3,), (3, 1)),  # (3, 1): the column v of y = phi(v^T h + b_y)
+    "b_h": ((3,), (3, 1), (1, 3)),
+    "b_y": ((), (1,), (1, 1)),
+}
+ALIASES = {"V": "v"}  # course notes write the output weights as the vector v; `V` wins when both are defined
+_PLAIN_NAME = re.compile(r"[\w./ -]{1,100}\Z")
+
+
+def _exact_array(value: object, shape: tuple[int, ...]) -> np.ndarray:
+    """Numbers as a read-only object array of exact Fractions, in `shape`."""
+    leaves = np.asarray(value, dtype=object).ravel().tolist()
+    array = np.empty(len(leaves), dtype=object)
+    array[:] = [numbers.exact(leaf) for leaf in leaves]
+    array = array.reshape(shape)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class AdderWeights:
+    """The network's weights exactly as written (arrays of Fractions) in the contract's canonical shapes."""
+
+    U: np.ndarray  # (3, 2)
+    W: np.ndarray  # (3, 3); W[i, j] is the weight from h_j^(t-1) to h_i^(t)
+    V: np.ndarray  # (1, 3)
+    b_h: np.ndarray  # (3,)
+    b_y: Fraction
+
+    def __post_init__(self) -> None:
+        for name, shape in (("U", (3, 2)), ("W", (3, 3)), ("V", (1, 3)), ("b_h", (3,))):
+            object.__setattr__(self, name, _exact_array(getattr(self, name), shape))
+        object.__setattr__(self, "b_y", _exact_array(self.b_y, (1,))[0])
+
+
+def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py") -> AdderWeights | str:
+    """Turn the plain data collected from the student's adder file into weights, or say (markdown) what is wrong.
+
+    Every problem is reported, one bullet each. Booleans are refused like text: `True` in a weight is
+    almost always an expression such as `x > 0` gone astray, and reading it as 1 would hide that.
+    """
+    shown_file = file_name if _PLAIN_NAME.match(file_name) else literal(file_name)
+    problems: list[str] = []
+    arrays: dict[str, np.ndarray] = {}
+    for name, accepted in SHAPES.items():
+        written = name if name in raw or ALIASES.get(name) not in raw else ALIASES[name]
+        if written not in raw:
+            problems.append(f"`{name}` is missing: define it in {shown_file}")
+            continue
+        found = _problems(written, raw[written], accepted)
+        if found:
+            problems.extend(found)
+        else:
+            arrays[name] = raw[written]  # type: ignore[assignment]
+    if problems:
+        return "\n".join(f"- {problem}" for problem in problems)
+    return AdderWeights(**arrays)  # type: ignore[arg-type]
+
+
+def _problems(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -> list[str]:
+    """What is wrong with one weight, as a list of messages ([] when it is usable)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    bad = numbers.first_non_number(value)
+    if bad is not None:
+        where, item = bad
+        what, advice = numbers.describe(item)
+        if not where:
+            return [f"`{name}` is not a number or a list of numbers: it is {what}{advice}"]
+        return [f"`{name}` has a non-number at {_index(where)}: it is {what}{advice}"]
+    shape = numbers.shape(value)
+    if shape is None:
+        return [f"`{name}` is a ragged list (its rows have different lengths), expected shape {_expected(accepted)}"]
+    problems = []
+    if shape not in accepted:
+        transposed = ": did you transpose it?" if tuple(reversed(shape)) in accepted else ""
+        found = "is a single number" if shape == () else f"has shape {shape}"
+        problems.append(f"`{name}` {found}, expected {_expected(accepted)}{transposed}")
+    leaves = numbers.flatten(value)
+    for test, what in ((math.isnan, "NaN"), (math.isinf, "infinity")):
+        bad_places = [i for i, leaf in enumerate(leaves) if not numbers.is_finite(leaf) and test(leaf)]
+        if not bad_places:
+            continue
+        if shape == ():
+            problems.append(f"`{name}` is {what}: every weight must be a finite number")
+            continue
+        count = len(bad_places) - 1
+        more = f" and {count} more place{'s' if count > 1 else ''}" if count else ""
+        where = tuple(int(i) for i in np.unravel_index(bad_places[0], shape))
+        problems.append(f"`{name}` contains {what} at {_index(where)}{more}: every weight must be a finite number")
+    return problems
+
+
+def _index(where: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in where) + "]"
+
+
+def _expected(accepted: tuple[tuple[int, ...], ...]) -> str:
+    if accepted[0] == ():
+        return "a single number"
+    names = [str(shape) for shape in accepted]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
