@@ -29,7 +29,17 @@ from autograder.locate import locate
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
 from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
-from autograder.report.gradebook import ENCODING, INTERRUPTED, GradedSubmission, gradebook_rows, points_possible, to_csv
+from autograder.report.gradebook import (
+    CANVAS_COLUMNS,
+    ENCODING,
+    INTERRUPTED,
+    GradedSubmission,
+    canvas_rows,
+    gradebook_rows,
+    points_possible,
+    safe_cell,
+    to_csv,
+)
 from autograder.report.results import failure_results, write_results
 from autograder.text import printable
 from autograder.worker.sandbox import WORKER_USER, Sandbox
@@ -385,14 +395,17 @@ class Written:
 
 def write_reports(submissions: Sequence[Submission], *, out: Path, config: Config, title: str,
                   finished: set[str] | None = None, previous: Snapshot | None = None,
-                  warnings: Sequence[str] = ()) -> Written:
+                  warnings: Sequence[str] = (), canvas: str | None = None) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
-    `previous`) from the results in `out`. `finished`: the submissions an interrupted run reached
+    `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`. `finished`: the submissions an interrupted run reached
     (None: the run was complete); the others are rows saying so, and the report is marked partial."""
     rows = [read_graded(s, out, finished=finished is None or s.id in finished) for s in submissions]
     gradebook = gradebook_rows(rows)
     _write_text(out / "gradebook.csv", to_csv(gradebook))
     _write_text(out / "points_possible.csv", to_csv([points_possible(config.tests)]))
+    if canvas is not None:
+        assignment = safe_cell(canvas)
+        _write_text(out / "canvas.csv", to_csv(canvas_rows(rows, assignment), (*CANVAS_COLUMNS, assignment)))
     changes = None
     if previous is not None:
         changes = changed_rows(previous, gradebook, out)
@@ -417,7 +430,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = False,
-         config_path: Path | None = None, compare: Path | None = None, stdout: TextIO | None = None,
+         config_path: Path | None = None, compare: Path | None = None, canvas: str | None = None,
+         stdout: TextIO | None = None,
          stderr: TextIO | None = None, tty: bool | None = None) -> int:
     """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start,
     130 when interrupted (the gradebook and report of what was graded are still written, marked partial)."""
@@ -445,13 +459,13 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}
                 write_reports(submissions, out=out, config=config, title=title, finished=finished,
-                              previous=previous, warnings=warnings)
+                              previous=previous, warnings=warnings, canvas=canvas)
                 print(f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
                       f"report of those are written, marked partial. Run the same command again to grade the rest.",
                       file=stderr)
                 return 130
             written = write_reports(submissions, out=out, config=config, title=title, previous=previous,
-                                    warnings=warnings)
+                                    warnings=warnings, canvas=canvas)
     except (ConfigError, ExportError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
@@ -467,6 +481,8 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
           f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
           f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
           f"Class report: {out / 'report.html'}", file=stdout)
+    if canvas is not None:
+        print(f"For Canvas's import: {out / 'canvas.csv'}", file=stdout)
     if written.changes is not None:
         print(f"Changes since {compare}: {len(written.changes)} students, in {out / 'changes.csv'}", file=stdout)
     return 0

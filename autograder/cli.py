@@ -73,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--compare", type=Path, metavar="PREV_OUT",
                        help="an earlier run's --out: write changes.csv (the students whose scores moved) and a "
                             "section of the report")
+    batch.add_argument("--canvas", metavar="ASSIGNMENT",
+                       help="also write canvas.csv for Canvas's gradebook import, the total under this assignment name")
 
     build = verbs.add_parser("build", parents=[config], help="make the Gradescope zip, the student kit, or the "
                                                              "configuration reference")
@@ -101,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
             print("batch: --jobs must be at least 1", file=sys.stderr)
             return 2
         return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade,
-                          config_path=args.config, compare=args.compare)
+                          config_path=args.config, compare=args.compare, canvas=args.canvas)
     from autograder import build
 
     return build.main(target=args.target, out=args.out, config_path=args.config)

@@ -369,8 +369,8 @@ def small_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("small")
     export = zip_folder(small_class(base / "assignment_7_export"), base / "export.zip")
     out = base / "graded"
-    first = run_main(export, out)
-    before = {"gradebook": read_csv(out / "gradebook.csv"), "data": report_data(out),
+    first = run_main(export, out, canvas="HW 4 (RNN)")
+    before = {"canvas": read_csv(out / "canvas.csv"),"gradebook": read_csv(out / "gradebook.csv"), "data": report_data(out),
               "points": read_csv(out / "points_possible.csv"),
               "bytes": (out / "gradebook.csv").read_bytes(), "html": (out / "report.html").read_text(encoding="utf-8")}
     config = base / "more_points.yaml"
@@ -402,6 +402,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
     assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
         ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]]
     assert "\x1b" not in stdout + stderr
+    assert [(row["Student"], row["SIS User ID"], row["HW 4 (RNN)"]) for row in small_run.before["canvas"]] == [
+        (row[1], row[3], row[8]) for row in rows]
 
 
 def test_the_report_lists_every_student_and_who_needs_attention(small_run):

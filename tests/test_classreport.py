@@ -9,15 +9,17 @@ import subprocess
 import zlib
 from html import unescape
 from html.parser import HTMLParser
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from autograder.config import TestSpec as Spec
+from autograder.config import load_config
 from autograder.judge.verdict import Verdict
 from autograder.report.classreport import histogram_bins, mistake_counts, render_report
-from autograder.report.gradebook import GradedSubmission, Submitter
+from autograder.report.gradebook import INTERRUPTED, GradedSubmission, Submitter
 from autograder.report.results import build_results, failure_results
 
 TESTS = [
@@ -311,3 +313,28 @@ def test_a_view_in_the_address_opens_a_student_as_text(browser_html, tmp_path):
         chromium(tmp_path, f"--screenshot={shots / f'report-{name}.png'}", "--window-size=1200,1400", address)
         width, height, colours = png_colours(shots / f"report-{name}.png", limit=100_000)
         assert (width, height) == (1200, 1400) and len(colours) > 20
+
+
+def test_question_1s_named_causes_read_as_titles_not_codes():
+    """The adder judge's cause names (no catalogue file) show under a title in its hint's words."""
+    graded = [submission(1, (0.0, {"failing_pair": [1, 1], "mistake": "output_weights"}), RIGHT, RIGHT)]
+    rows = Page(render_report(graded, tests=TESTS, title="t")).tables["mistakes"][1:]
+    assert rows == [["1.1 Adds every pair", "hidden units fine, the output unit reads them wrongly (V, b_y) "
+                     "(output_weights)", "1 / 1 (100%)"]]
+
+
+def test_the_header_states_the_date_the_configuration_and_the_versions():
+    """The report says when it was made, from which configuration (file and SHA-256), with which versions."""
+    config = load_config()
+    html = render_report(CLASS, tests=TESTS, title="t", config=config,
+                         now=datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc))
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Generated 2026-12-01 09:30 UTC" in text and config.sha256 in text and "default.yaml" in text
+    assert re.search(r"versions: autograder \S+, python \S+, numpy \S+", text)
+
+
+def test_a_partial_report_says_so_at_the_top():
+    """An interrupted run's report opens with a banner: how many submissions were reached, of how many."""
+    waiting = GradedSubmission("submission_9", (), {}, problem=INTERRUPTED)
+    html = render_report([*CLASS, waiting], tests=TESTS, title="t", partial=True)
+    assert 'id="partial"' in html and "interrupted after 5 of 6 submissions" in html

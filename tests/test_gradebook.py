@@ -7,7 +7,16 @@ import pytest
 
 from autograder.config import TestSpec as Spec
 from autograder.judge.verdict import Verdict
-from autograder.report.gradebook import COLUMNS, GradedSubmission, Submitter, gradebook_csv, points_possible
+from autograder.report.gradebook import (
+    CANVAS_COLUMNS,
+    COLUMNS,
+    GradedSubmission,
+    Submitter,
+    canvas_rows,
+    gradebook_csv,
+    points_possible,
+    to_csv,
+)
 from autograder.report.results import build_results, failure_results
 from autograder.report.summary import format_points
 
@@ -100,3 +109,15 @@ def test_a_submission_that_could_not_be_graded_scores_zero_and_says_why():
 def test_points_are_written_as_a_spreadsheet_reads_them(value, text):
     """Points have at most six decimals and no trailing zeros."""
     assert format_points(value) == text
+
+
+def test_the_canvas_import_has_canvas_columns_and_leaves_failures_blank():
+    """canvas.csv: Canvas's identifying columns (SID as SIS User ID), the total under the assignment's name, one row
+    per student with a SID, and a blank (never 0) where the grader failed."""
+    people = (Submitter("Ann", "ann@uni.edu", "17"), Submitter("No Sid", "n@uni.edu", ""))
+    rows = canvas_rows([GradedSubmission("s1", people, results(1, 1, 1, 1)),
+                        GradedSubmission("s2", (Submitter("=Bo", "", "-3"),), failure_results("x"), problem="died")],
+                       "HW 4 (RNN)")
+    text = to_csv(rows, (*CANVAS_COLUMNS, "HW 4 (RNN)"))
+    assert text.splitlines() == ["Student,ID,SIS User ID,SIS Login ID,Section,HW 4 (RNN)", "Ann,,17,,,10",
+                                 "'=Bo,,'-3,,,"]

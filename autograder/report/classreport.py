@@ -356,6 +356,18 @@ def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
     return sorted(set(str(name) for name in names))
 
 
+# Question 1's judge names the likely cause of a failure (autograder/judge/adder.py, `_hint`) without a catalogue
+# file: these titles say each in the words of its hint.
+ADDER_CAUSES = {
+    "w_transposed": "correct with W transposed (W[i, j] is the weight from h_j^(t-1) to h_i^(t))",
+    "step1_hidden": "step 1's hidden units give one h^(1) for inputs whose sum bits differ (U, b_h)",
+    "output_weights": "hidden units fine, the output unit reads them wrongly (V, b_y)",
+    "carry_lost": "the carry never reaches the next step (W)",
+    "phantom_carry": "hidden units react to a carry that is not there (W)",
+    "extra_recurrence": "h^(t) depends on h^(t-1) beyond the carry (W)",
+}
+
+
 def mistake_title(mistake: Any) -> str:
     """A catalogued mistake's title in the catalogue's own words: its `title`, else its hint's opening clause
     ("This matches c_bar without the ... term: ..." gives "c_bar without the ... term")."""
@@ -376,8 +388,13 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
     for (number, name), count in sorted(counts.items(), key=lambda item: (order.get(item[0][0], len(order)),
                                                                           -item[1], item[0][1])):
         mistake = catalogue.get(name)
-        described = (f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
-                     f'(<code>{escape(name)}</code>)</span>') if mistake else f"<code>{escape(name)}</code>"
+        if mistake is not None:
+            described = (f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
+                         f'(<code>{escape(name)}</code>)</span>')
+        elif name in ADDER_CAUSES:
+            described = f'<b>{escape(ADDER_CAUSES[name])}</b> <span class="note">(<code>{escape(name)}</code>)</span>'
+        else:
+            described = f"<code>{escape(name)}</code>"
         rows.append([f"{escape(number)} {escape(names.get(number, ''))}", described, _share(count, len(graded))])
     return _table(["test", "mistake", "submissions"], rows, table_id="mistakes")
 

@@ -109,3 +109,23 @@ def to_csv(rows: Iterable[Mapping[str, str]], columns: Sequence[str] = COLUMNS) 
 def gradebook_csv(submissions: Sequence[GradedSubmission]) -> str:
     """The gradebook as CSV text."""
     return to_csv(gradebook_rows(submissions))
+
+
+# Canvas's gradebook import (Grades > Import): a row is matched on Student, ID or SIS User ID; SIS Login ID
+# and Section columns are expected beside them; every other column is an assignment, named by its header.
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> list[dict[str, str]]:
+    """The gradebook for Canvas's import: one row per student with a SID (Gradescope's SID as the SIS User ID),
+    the total under the assignment's name; blank, not 0, for a submission the grader did not grade, so that an
+    import never overwrites a grade with a failure."""
+    rows = []
+    for submission in submissions:
+        for person in submission.submitters:
+            if not person.sid:
+                continue
+            score = format_points(submission.total) if submission.graded else ""
+            rows.append({"Student": safe_cell(person.name), "ID": "", "SIS User ID": safe_cell(person.sid),
+                         "SIS Login ID": "", "Section": "", assignment: score})
+    return rows
