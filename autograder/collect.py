@@ -160,8 +160,11 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
                 f"still ran. {ONLY_DEFINITIONS}")
     if kind == "cell_magic":
         return f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped (only Python runs here)."
-    if kind == "out_of_time":
-        return (f"Code cells {cell} to {literal(detail, limit=8)} did not run: the notebook's cells used up their "
+    count = int(detail) if detail.isdecimal() and len(detail) < 8 else None
+    if kind == "more" and count is not None:
+        return f"{count} more code cells, from cell {cell} on, failed or were skipped too (not shown)."
+    if kind == "out_of_time" and count is not None:
+        return (f"Code cells {cell} to {count} did not run: the notebook's cells used up their "
                 f"{cells_seconds:g} s. {ONLY_DEFINITIONS}")
     return None
 

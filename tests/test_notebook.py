@@ -103,11 +103,23 @@ def test_a_cell_that_swallows_every_interruption_ends_the_run(sandbox):
     assert result.cell == 2 and result.failure == "timed out after 1.5 s" and result.replies == []
 
 
+def test_only_the_first_twenty_problem_cells_are_described(sandbox):
+    """A notebook of many failing cells gets twenty notes and a count of the rest, not a flood."""
+    result = run(sandbox, notebook(*["1 / 0"] * 25, "U = 1"))
+    assert kinds(result) == [("raised", cell) for cell in range(1, 21)] + [("more", 21)]
+    assert result.notes[-1]["detail"] == "5" and result.replies[0]["names"] == {"U": 1.0}
+    assert _cell_note(result.notes[-1], FAST, 4) == "5 more code cells, from cell 21 on, failed or were skipped too " \
+        "(not shown)."
+
+
 def test_the_cells_share_the_notebooks_time(sandbox):
     """Once the cells have used their total time, the later cells do not run, and that is noted."""
     result = run(sandbox, notebook("import time\ntime.sleep(0.4)", "time.sleep(0.4)", "U = 1", "V = 2"),
                  limits=Limits(call_seconds=1, wall_seconds=6), cells_seconds=0.6)
     assert ("out_of_time", 3) in kinds(result) and result.replies[0]["names"] == {}
+    assert _cell_note(result.notes[-1], FAST, 0.6) == ("Code cells 3 to 4 did not run: the notebook's cells used up "
+                                                       "their 0.6 s. Only the definitions are needed (U, V, W, b_h, "
+                                                       "b_y, lstm_bptt), not training or downloads.")
 
 
 def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
@@ -217,6 +229,7 @@ def test_notes_from_the_worker_become_safe_sentences():
     assert _cell_note({"kind": "raised", "cell": "3", "detail": "x"}, limits, 20) is None
     assert _cell_note({"kind": "<img src=x>", "cell": 3, "detail": "x"}, limits, 20) is None
     assert _cell_note(["raised", 3, "x"], limits, 20) is None
+    assert _cell_note({"kind": "more", "cell": 3, "detail": "**many**"}, limits, 20) is None
     magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
     assert magic == ("Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped "
                      "(only Python runs here).")

@@ -536,6 +536,7 @@ def load(path):
 # Notebooks: the code cells run in order, in one namespace, each under its own time limit.
 
 NOTEBOOK_BYTES = 20_000_000
+MAX_CELL_NOTES = 20  # cells described in the feedback; more are counted
 FETCH_AGAIN = "Download it again from Jupyter or Colab (File > Download > .ipynb)"
 
 
@@ -610,21 +611,27 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
     module = types.ModuleType("__main__")  # as in Jupyter, where cells run as __main__
     sys.modules["__main__"] = module
     namespace = vars(module)
+    told, untold = 0, []  # cells beyond MAX_CELL_NOTES are counted, not described
     for number, source in enumerate(sources, start=1):
         if source.lstrip().startswith("%%"):
-            replies.send({"note": {"kind": "cell_magic", "cell": number, "detail": source.lstrip().split("\n")[0]}})
-            continue
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            replies.send({"note": {"kind": "out_of_time", "cell": number, "detail": f"{len(sources)}"}})
-            break
-        replies.send({"cell": number})
-        filename = os.path.join(os.path.dirname(path), f"cell {number}")
-        code = without_magics(source)
-        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show its lines
-        problem = run_cell(code, filename, namespace, min(cell_seconds, remaining), describe)
-        if problem is not None:
+            problem = ("cell_magic", source.lstrip().split("\n")[0][:200])
+        else:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:  # always told: the cells from here on never ran
+                replies.send({"note": {"kind": "out_of_time", "cell": number, "detail": f"{len(sources)}"}})
+                break
+            replies.send({"cell": number})
+            filename = os.path.join(os.path.dirname(path), f"cell {number}")
+            code = without_magics(source)
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show it
+            problem = run_cell(code, filename, namespace, min(cell_seconds, remaining), describe)
+        if problem is not None and told < MAX_CELL_NOTES:
             replies.send({"note": {"kind": problem[0], "cell": number, "detail": problem[1]}})
+            told += 1
+        elif problem is not None:
+            untold.append(number)
+    if untold:
+        replies.send({"note": {"kind": "more", "cell": untold[0], "detail": f"{len(untold)}"}})
     return True, module
 
 
