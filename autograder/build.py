@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -13,23 +14,33 @@ import typing
 import zipfile
 from collections import Counter
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, TextIO
+from typing import Any, Mapping, Sequence, TextIO
 
-import yaml
 
 from autograder.checks import CHECKS
-from autograder.config import Config, ConfigError, TestSpec, load_config
+from autograder.check import SHOWN
+from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
 from autograder.worker.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 PACKAGE = ROOT / "autograder"
 KIT = ROOT / "kit"
 REFERENCE_DOC = ROOT / "docs" / "configuration.md"
+STUDENT_DOC = ROOT / "docs" / "student.md"
 TARGETS = ("gradescope", "kit", "docs")
 DEFAULT_OUT = {"gradescope": Path("dist/autograder.zip"), "kit": Path("dist/student_kit.zip"), "docs": REFERENCE_DOC}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp: the same sources give the same zip, byte for byte
-EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip
+EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip (or of its one top folder)
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
+BUILT = ("autograder/default.yaml", "autograder/default.json", "autograder/kit.json")  # written by a build, per config
+KIT_ENTRIES = ("autograder/check.py", "autograder/worker/inside.py")  # the check, the worker it starts, and
+# what they import, at any depth (in functions too), except:
+NOT_IN_KIT = {
+    "autograder/report/results.py": "Gradescope's results writer (gradescope-utils); the check shows report/view.py's",
+}
+KIT_DOCS = {"docs/student.md": "HANDOUT.md", "docs/answers-tex.md": "answers-tex.md"}  # those that exist
+HANDOUT_TESTS = ("<!-- The tests and their points, from the configuration (written by `python3 -m autograder build`: "
+                 "edit the configuration, not this part) -->", "<!-- end of the tests -->")
 
 
 class BuildError(Exception):
@@ -38,8 +49,11 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- zips
 
-def write_zip(out: Path, files: Mapping[str, bytes]) -> Path:
-    """Write a reproducible zip: sorted entries, fixed timestamps, fixed modes (0755 for the root scripts)."""
+def write_zip(out: Path, files: Mapping[str, bytes], *, folder: str = "") -> Path:
+    """Write a reproducible zip: sorted entries, fixed timestamps, fixed modes (0755 for the root scripts).
+
+    With `folder`, every entry is inside that one top folder (what a student expects of an unzipped kit).
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}-")
@@ -47,7 +61,7 @@ def write_zip(out: Path, files: Mapping[str, bytes]) -> Path:
     try:
         with zipfile.ZipFile(temporary, "w") as archive:
             for name in sorted(files):
-                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info = zipfile.ZipInfo(f"{folder}/{name}" if folder else name, FIXED_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 3  # unix, so that the modes below are honoured
                 mode = 0o755 if name in EXECUTABLES else 0o644
@@ -69,8 +83,7 @@ def package_files() -> dict[str, bytes]:
         for name in sorted(names):
             path = Path(folder) / name
             relative = PurePosixPath(path.relative_to(ROOT).as_posix())
-            if name.startswith(".") or name.endswith((".pyc", ".pyo")) or str(relative) in (
-                    "autograder/default.yaml", "autograder/kit.json"):
+            if name.startswith(".") or name.endswith((".pyc", ".pyo")) or str(relative) in BUILT:
                 continue
             files[str(relative)] = path.read_bytes()
     return files
@@ -97,29 +110,123 @@ def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
 
 
 def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
-    """The student kit: starter files, the check and its package, the visible tests only, the handout."""
+    """The student kit: the answer files to fill in, the check and what it imports, the visible tests, the handout.
+
+    It runs with Python and numpy alone: its configuration is JSON (no PyYAML) and its check shows the
+    tests without gradescope-utils.
+    """
     config = _load(config_path)
     visible = config.visible_only()
     if not visible.tests:
         raise BuildError(f"{config.path}: no test is visible, so the kit's check would have nothing to run")
-    files = package_files()
-    files["autograder/default.yaml"] = config_yaml(visible, header=(
-        "The visible tests of the homework, as Gradescope runs them (written by `python3 -m autograder build kit`)."
-    )).encode()
-    counts = Counter(t.visibility for t in config.tests if t.visibility != "visible")
-    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(counts.items()))}, indent=2) + "\n").encode()
-    for name in ("adder.py", "lstm_bptt.py", "check.py"):
-        files[name] = (KIT / name).read_bytes()
-    files["HANDOUT.md"] = (ROOT / "docs" / "student.md").read_bytes()
-    files["requirements.txt"] = (ROOT / "requirements.txt").read_bytes()
-    _check_round_trip(files["autograder/default.yaml"], visible)
+    shipped = package_files()
+    files = {name: shipped[name] for name in kit_modules(shipped)}
+    files["autograder/default.json"] = config_json(visible).encode()
+    unseen: dict[str, list[float]] = {}
+    for test in config.tests:
+        if test.visibility != "visible":
+            unseen.setdefault(test.visibility, []).append(test.max_score)
+    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(unseen.items()))}, indent=2) + "\n").encode()
+    for path in sorted(KIT.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            files[path.name] = path.read_bytes()
+    for source, name in KIT_DOCS.items():
+        if (ROOT / source).is_file():
+            files[name] = (ROOT / source).read_bytes()
+    files["HANDOUT.md"] = handout(config).encode()
+    _check_round_trip(files["autograder/default.json"], visible)
     return files
 
 
-# ---------------------------------------------------------------- configuration as YAML
+def kit_modules(shipped: Mapping[str, bytes]) -> list[str]:
+    """The package's files the kit's check needs: the modules it imports (at any depth, in functions too),
+    their packages' `__init__.py`, the data files beside them, and the vendored libraries; none of NOT_IN_KIT."""
+    needed, todo = set(), list(KIT_ENTRIES)
+    while todo:
+        module = todo.pop()
+        if module in needed or module in NOT_IN_KIT:
+            continue
+        needed.add(module)
+        for name in _imported(module, shipped[module]):
+            for candidate in (f"{name.replace('.', '/')}.py", f"{name.replace('.', '/')}/__init__.py"):
+                if candidate in shipped:
+                    todo.append(candidate)
+    folders = {str(PurePosixPath(module).parent) for module in needed}
+    for folder in list(folders):
+        while folder != ".":
+            needed.add(f"{folder}/__init__.py")
+            folder = str(PurePosixPath(folder).parent)
+    data = {name for name in shipped if not name.endswith(".py") and str(PurePosixPath(name).parent) in folders}
+    vendored = {name for name in shipped if name.startswith("autograder/vendor/")}
+    return sorted((needed | data | vendored) & set(shipped) - set(NOT_IN_KIT))
+
+
+def _imported(module: str, source: bytes) -> set[str]:
+    """The dotted names a module imports (absolute or relative; `from a import b` gives `a` and `a.b`)."""
+    package = str(PurePosixPath(module).parent).replace("/", ".")
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return {name for name in names if name.split(".")[0] == "autograder"}
+
+
+# ---------------------------------------------------------------- the handout's tests
+
+def handout(config: Config) -> str:
+    """docs/student.md with its part on tests and points written from `config` (the kit's HANDOUT.md)."""
+    text = STUDENT_DOC.read_text(encoding="utf-8")
+    start, end = HANDOUT_TESTS
+    before, found, rest = text.partition(start)
+    if not found or end not in rest:
+        raise BuildError(f"docs/student.md has lost its markers of the tests part ({start} ... {end})")
+    return f"{before}{start}\n{handout_tests(config)}{end}{rest.partition(end)[2]}"
+
+
+def handout_tests(config: Config) -> str:
+    """The handout's tests: points per question, each visible test, and the count and points of the others."""
+    from autograder.report.summary import format_points
+
+    def points(tests: Sequence[TestSpec]) -> str:
+        total = sum(test.max_score for test in tests)
+        return f"{format_points(total)} point{'' if total == 1 else 's'}"
+
+    questions = [q for q in QUESTIONS if any(test.question == q for test in config.tests)]
+    per_question = "; ".join(f"question {_question_name(q)}, {points([t for t in config.tests if t.question == q])}"
+                             for q in questions)
+    lines = [f"Points: {per_question}. In all, {points(config.tests)}.", "",
+             "| test | question | points |", "|---|---|---|"]
+    for test in config.tests:
+        if test.visibility == "visible":
+            name = test.name.replace("|", "\\|")
+            lines.append(f"| {test.number} {name} | {_question_name(test.question)} | {format_points(test.max_score)} |")
+    unseen = [test for test in config.tests if test.visibility != "visible"]
+    if unseen:
+        counts = Counter(test.visibility for test in unseen)
+        kinds = ", ".join(f"{counts[v]} {SHOWN[v]}" for v in VISIBILITIES if counts.get(v))
+        lines += ["", f"Gradescope also runs {len(unseen)} test{'' if len(unseen) == 1 else 's'} not listed here "
+                      f"({kinds}), worth {points(unseen)}: your check does not run "
+                      f"{'it' if len(unseen) == 1 else 'them'}, and {'it counts' if len(unseen) == 1 else 'they count'} "
+                      "in the points above."]
+    else:
+        lines += ["", "Every test is listed here: your check runs them all."]
+    return "\n".join(lines) + "\n"
+
+
+def _question_name(question: str) -> str:
+    return question if question.isdigit() else f"{question[:-1]}({question[-1]})"
+
+
+# ---------------------------------------------------------------- configuration as JSON
 
 def plain(value: Any) -> Any:
-    """A configuration value as YAML data: dataclasses become mappings, tuples lists."""
+    """A configuration value as plain data: dataclasses become mappings, tuples lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (tuple, list)):
@@ -129,22 +236,20 @@ def plain(value: Any) -> Any:
     return value
 
 
-def config_yaml(config: Config, *, header: str) -> str:
-    """A configuration file that loads back to the same tests and limits (every parameter written out)."""
+def config_json(config: Config) -> str:
+    """A configuration file (JSON, for the kit) that loads back to the same tests and limits, every parameter written."""
     tests = []
     for spec in config.tests:
         entry = {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(TestSpec) if f.name != "params"}
         if spec.params is not None:
             entry["params"] = plain(spec.params)
         tests.append(entry)
-    limits = yaml.safe_dump({"limits": plain(config.limits)}, sort_keys=False, default_flow_style=False)
-    body = yaml.safe_dump({"tests": tests}, sort_keys=False, default_flow_style=None, allow_unicode=True, width=110)
-    return f"# {header}\n{limits}{body}"
+    return json.dumps({"limits": plain(config.limits), "tests": tests}, indent=1, ensure_ascii=False) + "\n"
 
 
 def _check_round_trip(text: bytes, config: Config) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "default.yaml"
+        path = Path(scratch) / "default.json"
         path.write_bytes(text)
         loaded = load_config(path)
     if loaded.tests != config.tests or loaded.limits != config.limits:
@@ -256,10 +361,11 @@ def build(target: str, *, out: Path | None = None, config_path: Path | None = No
     if target == "gradescope":
         return write_zip(out, gradescope_files(config_path))
     if target == "kit":
-        return write_zip(out, kit_files(config_path))
+        return write_zip(out, kit_files(config_path), folder=out.stem)
     if target == "docs":
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(configuration_reference(), encoding="utf-8")
+        STUDENT_DOC.write_text(handout(_load(None)), encoding="utf-8")  # its tests part, from the default configuration
         return out
     raise BuildError(f"unknown build {target!r}; known: {', '.join(TARGETS)}")
 
@@ -267,8 +373,9 @@ def build(target: str, *, out: Path | None = None, config_path: Path | None = No
 NEXT_STEP = {
     "gradescope": "Upload it on Gradescope: the assignment's Configure Autograder page, Zip file upload "
                   "(base image Ubuntu 22.04 or newer with Python 3.10+). See docs/instructor.md.",
-    "kit": "Give it to the students: it holds the starter files, HANDOUT.md and `python3 check.py`.",
-    "docs": "The configuration reference is up to date.",
+    "kit": "Give it to the students: it unzips into one folder with the answer files, HANDOUT.md and "
+           "`python3 check.py` (Python 3.10+ and numpy, nothing to install).",
+    "docs": "The configuration reference and the handout's tests part are up to date.",
 }
 
 

@@ -1,4 +1,8 @@
-"""The student's check: grade a folder with the visible tests, as Gradescope will, and say what it will show."""
+"""The student's check: grade a folder with the visible tests, as Gradescope will, and say what it will show.
+
+It runs in the student kit with nothing but Python and numpy: it judges through `engine.evaluate`
+and shows the tests as `report.view` makes them, never through gradescope-utils or PyYAML.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +13,42 @@ import sys
 import tempfile
 import textwrap
 import traceback
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, TextIO
+from typing import Iterator, Mapping, Sequence, TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.engine import grade
 from autograder.locate import WANTED
-from autograder.report.summary import summarize
-from autograder.worker.sandbox import Sandbox
+from autograder.startup import early_sandbox
 
-# Written into the student kit by `build kit`: how many tests of each visibility the kit's config left out.
+# Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
+# The kit runs the student's code as the current user, by design (contract 5.4): an explicit mode.
+AS_CURRENT_USER = {"user": None}
 KIT_NOTE = Path(__file__).with_name("kit.json")
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {"hidden": "never shown to you", "after_due_date": "shown after the due date",
          "after_published": "shown when grades are published"}
+AS_YOU = ("Your code runs as you ({user}), with your own rights: fine on your own machine, where it is your "
+          "own code that runs (Gradescope runs it as a locked-down user).")
+WINDOWS = ("check.py runs on Linux and macOS. On Windows, run it in WSL (Windows Subsystem for Linux) or in "
+           "Google Colab; Gradescope grades your files the same either way.")
 
 
-def check(folder: Path, *, config: Config) -> dict:
-    """The results of the visible tests of `config` on a folder (or .zip), graded exactly as on Gradescope."""
-    with student_files(Path(folder)) as submission, Sandbox() as sandbox:
-        return grade(submission, config=config.visible_only(), sandbox=sandbox, student_output=sys.stdout.write)
+def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None = None) -> dict:
+    """The results of the visible tests of `config` on a folder (or .zip), graded exactly as on Gradescope.
+
+    `sandbox` runs the student's code (a new one as the current user if None); what the code printed
+    goes to `printed`.
+    """
+    visible = config.visible_only()
+    with student_files(Path(folder)) as submission, early_sandbox(sandbox, **AS_CURRENT_USER) as started:
+        from autograder.engine import evaluate, provenance  # numpy and the judges, while the worker starts
+        from autograder.report.view import student_view
+
+        evaluated = evaluate(submission, config=visible, sandbox=started())
+    if evaluated.printed and printed is not None:
+        printed.write(evaluated.printed)
+    return student_view(evaluated.outcomes, output=evaluated.notes, extra_data=provenance(visible))
 
 
 @contextmanager
@@ -64,48 +82,74 @@ def student_files(folder: Path) -> Iterator[Path]:
         yield copy
 
 
-def not_visible(config: Config, note: Path = KIT_NOTE) -> Counter:
-    """How many tests of each non-visible kind Gradescope runs that this check does not."""
-    counts = Counter(t.visibility for t in config.tests if t.visibility != "visible")
+def not_visible(config: Config, note: Path = KIT_NOTE) -> dict[str, list[float]]:
+    """The points of each test, by visibility, that Gradescope runs and this check does not."""
+    unseen: dict[str, list[float]] = {}
+    for test in config.tests:
+        if test.visibility != "visible":
+            unseen.setdefault(test.visibility, []).append(test.max_score)
     try:
-        counts.update(json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}))
+        for visibility, points in json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}).items():
+            unseen.setdefault(visibility, []).extend(points)
     except FileNotFoundError:
         pass
-    return counts
+    return unseen
 
 
-def closing_lines(counts: Mapping[str, int]) -> str:
+def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
     """What Gradescope will show, compared with this check (wrapped for a terminal)."""
+    from autograder.report.summary import format_points
+
     text = ("Gradescope runs these same tests with this same grader, and shows you these scores and this "
             "feedback for them.")
-    total = sum(counts.values())
+    total = sum(len(points) for points in unseen.values())
     if not total:
         text += " There are no hidden tests: this is your score."
     else:
-        kinds = ", ".join(f"{counts[v]} {SHOWN[v]}" for v in VISIBILITIES if counts.get(v))
+        kinds = ", ".join(f"{len(unseen[v])} {SHOWN[v]}" for v in VISIBILITIES if unseen.get(v))
         more = "1 more test" if total == 1 else f"{total} more tests"
-        text += f" It also runs {more} that this check does not ({kinds}); they count toward your final score."
+        points = sum(sum(points) for points in unseen.values())
+        worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
+        text += f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
     return textwrap.fill(text, width=100) + "\n"
+
+
+def as_you() -> str:
+    """The line that says whose rights the student's code runs with here, and why that is fine."""
+    try:
+        import pwd
+
+        user = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        user = f"user {os.geteuid()}"
+    return textwrap.fill(AS_YOU.format(user=user), width=100) + "\n"
 
 
 def main(*, folder: Path, config_path: Path | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """The `check` verb: print the summary of the visible tests and what Gradescope will show; exit 0 once graded."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        print(f"check: the grader's configuration is broken: {error}", file=stderr)
+    if sys.platform == "win32":
+        print(textwrap.fill(WINDOWS, width=100), file=stderr)
         return 2
     if not Path(folder).exists():
         print(f"check: {folder}: no such folder or file", file=stderr)
         return 2
-    try:
-        results = check(Path(folder), config=config)
-    except Exception:  # noqa: BLE001 - the grader's own failure: say so plainly
-        traceback.print_exc(file=stderr)
-        print("check: the grader itself failed (not your fault); please tell the course staff.", file=stderr)
-        return 1
+    with early_sandbox(**AS_CURRENT_USER) as started:
+        try:
+            config = load_config(config_path)  # imports the judges (numpy and all) while the worker starts
+        except ConfigError as error:
+            print(f"check: the grader's configuration is broken: {error}", file=stderr)
+            return 2
+        print(as_you(), end="", file=stdout)
+        try:
+            results = check(Path(folder), config=config, sandbox=started(), printed=stdout)
+        except Exception:  # noqa: BLE001 - the grader's own failure: say so plainly
+            traceback.print_exc(file=stderr)
+            print("check: the grader itself failed (not your fault); please tell the course staff.", file=stderr)
+            return 1
+    from autograder.report.summary import summarize
+
     print(summarize(results, title=f"Checking {folder}"), file=stdout)
     print(closing_lines(not_visible(config)), end="", file=stdout)
     return 0

@@ -1,20 +1,21 @@
-"""The test configuration: YAML in, frozen dataclasses out; every error names the file, line and key."""
+"""The test configuration: YAML (or the kit's JSON) in, frozen dataclasses out; errors name the file, line and key."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from autograder.worker.sandbox import Limits
 
-DEFAULT_CONFIG = Path(__file__).with_name("default.yaml")
+# The course's YAML; in the student kit, the JSON that `build kit` writes from it (read without PyYAML).
+DEFAULT_CONFIG = next((path for path in (Path(__file__).with_name(name) for name in ("default.yaml", "default.json"))
+                       if path.is_file()), Path(__file__).with_name("default.yaml"))
 QUESTIONS = ("1", "2a", "2b", "2c")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -60,8 +61,9 @@ class Config:
 def load_config(path: Path | str | None = None, *, checks: Mapping[str, type] | None = None) -> Config:
     """Load and validate a configuration file (the default one when `path` is None).
 
-    `checks` maps each check name to the dataclass of its parameters; it defaults to the
-    registry in `autograder.checks`.
+    A `.json` file is read without PyYAML (the student kit's configuration, written by `build kit`);
+    any other file is YAML. Both are checked by the same rules. `checks` maps each check name to the
+    dataclass of its parameters; it defaults to the registry in `autograder.checks`.
     """
     if checks is None:
         from autograder.checks import PARAMS as checks
@@ -70,103 +72,126 @@ def load_config(path: Path | str | None = None, *, checks: Mapping[str, type] | 
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
+    root, lines = _read_json(path, data) if path.suffix == ".json" else _read_yaml(path, data)
+    tests = _Where(path, lines).tests(root, checks)
+    limits = _Where(path, lines).dataclass(Limits, root.get("limits"), "limits")
+    return Config(tests=tests, limits=limits, path=path, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _read_json(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
     try:
-        root = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
+        return json.loads(data.decode("utf-8")), {}
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ConfigError(f"{path}: not valid JSON: {error}") from None
+
+
+def _read_yaml(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
+    """The file's data, and the line of each key (`tests[0].params.seeds` -> 9) for error messages."""
+    import yaml  # here, not above: the student kit reads its JSON configuration without PyYAML
+
+    try:
+        text = data.decode("utf-8")
+        return yaml.safe_load(text), _lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    where = _Where(path)
-    top = where.mapping(root, "the file", {"limits", "tests"})
-    limits = where.dataclass(Limits, top["limits"], "limits") if "limits" in top else Limits()
-    if "tests" not in top:
-        raise ConfigError(f"{path}: no `tests` list")
-    tests_node = top["tests"][1]
-    if not isinstance(tests_node, yaml.SequenceNode) or not tests_node.value:
-        raise where.error(tests_node, "tests", "must be a non-empty list of tests")
-    tests = []
-    for index, node in enumerate(tests_node.value):
-        key = f"tests[{index}]"
-        spec = where.dataclass(TestSpec, (None, node), key, skip={"params"})
-        items = where.mapping(node, key, set(f.name for f in dataclasses.fields(TestSpec)))
 
-        def fail(name: str, message: str) -> ConfigError:
-            return where.error(items[name][1] if name in items else node, f"{key}.{name}", message)
 
-        if spec.question not in QUESTIONS:
-            raise fail("question", f"must be one of {', '.join(QUESTIONS)}, not {spec.question!r}")
-        if spec.visibility not in VISIBILITIES:
-            raise fail("visibility", f"must be one of {', '.join(VISIBILITIES)}")
-        if spec.max_score < 0:
-            raise fail("max_score", f"must not be negative, got {spec.max_score}")
-        if spec.check not in checks:
-            raise fail("check", f"unknown check {spec.check!r}; known: {', '.join(sorted(checks))}")
-        params = where.dataclass(checks[spec.check], items.get("params", (None, None)), f"{key}.params")
-        tests.append(dataclasses.replace(spec, params=params))
-    numbers = [t.number for t in tests]
-    duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-    if duplicates:
-        raise ConfigError(f"{path}: test number {duplicates[0]} is used twice")
-    return Config(tests=tuple(tests), limits=limits, path=path, sha256=hashlib.sha256(data).hexdigest())
+def _lines(node: Any, key: str) -> dict[str, int]:
+    """The 1-based line where each key's entry starts, by its dotted key, from a composed YAML node."""
+    import yaml
+
+    lines = {key: node.start_mark.line + 1} if node is not None else {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            inner = f"{key}.{key_node.value}" if key else str(key_node.value)
+            lines.update(_lines(value_node, inner))
+            lines[inner] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.update(_lines(item, f"{key}[{index}]"))
+    return lines
 
 
 class _Where:
-    """Turns YAML nodes into checked values, raising errors that point at the node's line."""
+    """Turns plain data (from YAML or JSON) into checked values, raising errors that name the key and its line."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, lines: Mapping[str, int]):
+        self.path, self.lines = path, lines
 
-    def error(self, node: yaml.Node | None, key: str, message: str) -> ConfigError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return ConfigError(f"{self.path}{line}: `{key}` {message}")
+    def error(self, key: str, message: str) -> ConfigError:
+        line = self.lines.get(key)
+        return ConfigError(f"{self.path}{f':{line}' if line else ''}: `{key}` {message}")
 
-    def mapping(self, node: yaml.Node | None, key: str, allowed: set[str]) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+    def tests(self, root: Any, checks: Mapping[str, type]) -> tuple[TestSpec, ...]:
+        top = self.mapping(root, "the file", {"limits", "tests"}) if root is not None else {}
+        if "tests" not in top:
+            raise ConfigError(f"{self.path}: no `tests` list")
+        if not isinstance(top["tests"], list) or not top["tests"]:
+            raise self.error("tests", "must be a non-empty list of tests")
+        tests = []
+        for index, entry in enumerate(top["tests"]):
+            key = f"tests[{index}]"
+            spec = self.dataclass(TestSpec, entry, key, skip={"params"})
+            items = self.mapping(entry, key, set(f.name for f in dataclasses.fields(TestSpec)))
+            if spec.question not in QUESTIONS:
+                raise self.error(f"{key}.question", f"must be one of {', '.join(QUESTIONS)}, not {spec.question!r}")
+            if spec.visibility not in VISIBILITIES:
+                raise self.error(f"{key}.visibility", f"must be one of {', '.join(VISIBILITIES)}")
+            if spec.max_score < 0:
+                raise self.error(f"{key}.max_score", f"must not be negative, got {spec.max_score}")
+            if spec.check not in checks:
+                raise self.error(f"{key}.check", f"unknown check {spec.check!r}; known: {', '.join(sorted(checks))}")
+            params = self.dataclass(checks[spec.check], items.get("params"), f"{key}.params")
+            tests.append(dataclasses.replace(spec, params=params))
+        numbers = [t.number for t in tests]
+        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"{self.path}: test number {duplicates[0]} is used twice")
+        return tuple(tests)
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+        if value is None:
             return {}
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, key, "must be a mapping of keys to values")
-        items = {}
-        for key_node, value_node in node.value:
-            name = key_node.value
+        if not isinstance(value, dict):
+            raise self.error(key, "must be a mapping of keys to values")
+        for name in value:
             if name not in allowed:
-                raise self.error(key_node, f"{key}.{name}" if key != "the file" else name,
-                                 f"is not a known key here; known keys: {', '.join(sorted(allowed))}")
-            items[name] = (key_node, value_node)
-        return items
+                inner = f"{key}.{name}" if key != "the file" else str(name)
+                raise self.error(inner, f"is not a known key here; known keys: {', '.join(sorted(allowed))}")
+        return value
 
-    def dataclass(self, cls: type, item: tuple[yaml.Node | None, yaml.Node | None], key: str,
-                  skip: set[str] = frozenset()) -> Any:
-        """Build `cls` from a YAML mapping, checking every key and the type of every value."""
+    def dataclass(self, cls: type, value: Any, key: str, skip: set[str] = frozenset()) -> Any:
+        """Build `cls` from a mapping, checking every key and the type of every value."""
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
         hints = typing.get_type_hints(cls)
-        items = self.mapping(item[1], key, set(fields) | set(skip))
+        items = self.mapping(value, key, set(fields) | set(skip))
         values = {}
         for name, f in fields.items():
             if name not in items:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                    raise self.error(item[1] if item[1] is not None else item[0], key, f"needs the key `{name}`")
+                    raise self.error(key, f"needs the key `{name}`")
                 continue
-            key_node, value_node = items[name]
-            value = yaml.safe_load(yaml.serialize(value_node))
-            values[name] = self.convert(value, hints[name], value_node, f"{key}.{name}")
+            values[name] = self.convert(items[name], hints[name], f"{key}.{name}")
         try:
             return cls(**values)
         except (TypeError, ValueError) as error:
-            raise self.error(item[1], key, f"is not valid: {error}") from None
+            raise self.error(key, f"is not valid: {error}") from None
 
-    def convert(self, value: Any, hint: Any, node: yaml.Node, key: str) -> Any:
+    def convert(self, value: Any, hint: Any, key: str) -> Any:
         """Check `value` against the type `hint`, allowing an int where a float is wanted and a list for a tuple."""
         origin = typing.get_origin(hint)
         if origin in (typing.Union, types.UnionType):
             for option in typing.get_args(hint):
                 try:
-                    return self.convert(value, option, node, key)
+                    return self.convert(value, option, key)
                 except ConfigError:
                     pass
-            raise self.error(node, key, f"has the wrong type: got {value!r}, expected {_name(hint)}")
+            raise self.error(key, f"has the wrong type: got {value!r}, expected {_name(hint)}")
         if origin is tuple:
             if not isinstance(value, list):
-                raise self.error(node, key, f"must be a list, got {value!r}")
+                raise self.error(key, f"must be a list, got {value!r}")
             item_hint = typing.get_args(hint)[0]
-            return tuple(self.convert(v, item_hint, node, key) for v in value)
+            return tuple(self.convert(v, item_hint, key) for v in value)
         if hint is Any:
             return value
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
@@ -177,7 +202,7 @@ class _Where:
             return None
         if isinstance(hint, type) and isinstance(value, hint) and not (isinstance(value, bool) and hint is not bool):
             return value
-        raise self.error(node, key, f"has the wrong type: got {value!r}, expected {_name(hint)}")
+        raise self.error(key, f"has the wrong type: got {value!r}, expected {_name(hint)}")
 
 
 def _name(hint: Any) -> str:

@@ -1,4 +1,8 @@
-"""The grading pipeline, one call per submission: locate, collect in the worker, judge, report."""
+"""The grading pipeline, one call per submission: locate, collect in the worker, judge, report.
+
+`evaluate` is the judging (everything but writing results.json); `grade` adds Gradescope's writer.
+The student kit's check calls `evaluate` only: it has numpy, not gradescope-utils.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import platform
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy
 
@@ -18,29 +23,48 @@ from autograder.config import Config, TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.locate import locate
 from autograder.precedence import choose
-from autograder.report.results import NOT_YOUR_FAULT, build_results
+from autograder.report.view import NOT_YOUR_FAULT
 from autograder.worker.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One submission judged: each configured test with its verdict (of the answer form that counted), the
+    notes on the upload, which form counted per question, and what the student's code printed (never part
+    of the results: it could carry hidden test data)."""
+
+    outcomes: Sequence[tuple[TestSpec, Verdict]]
+    notes: str
+    forms: Mapping[str, Any]
+    printed: str
+
+
+def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated:
+    """Locate the student's files in a folder or .zip, run them in the worker, and judge every configured test."""
+    located = locate(submission)
+    calls = [call for spec in config.tests for call in CHECKS[spec.check].calls(spec.params)]
+    forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
+    chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
+    notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
+    return Evaluated(chosen.outcomes, f"Notes on your upload:\n\n{notes}\n" if notes else "", chosen.forms,
+                     "".join(form.output for form in forms))
 
 
 def grade(submission: Path, *, config: Config, sandbox: Sandbox,
           student_output: Callable[[str], object] | None = None) -> dict:
     """Grade one submission (a folder or a .zip) and return its results.json as a dict.
 
-    What the student's code printed is never part of the results (it could carry hidden test data
-    into visible feedback); it goes to `student_output` if given (instructors' stdout on Gradescope).
+    What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope).
     """
+    from autograder.report.results import build_results  # gradescope-utils: not in the student kit
+
     started = time.monotonic()
-    located = locate(submission)
-    calls = [call for spec in config.tests for call in CHECKS[spec.check].calls(spec.params)]
-    forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
-    chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
-    notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
-    results = build_results(chosen.outcomes, output=f"Notes on your upload:\n\n{notes}\n" if notes else "",
-                            extra_data={**provenance(config), "forms": chosen.forms})
+    evaluated = evaluate(submission, config=config, sandbox=sandbox)
+    results = build_results(evaluated.outcomes, output=evaluated.notes,
+                            extra_data={**provenance(config), "forms": evaluated.forms})
     results["execution_time"] = round(time.monotonic() - started, 3)
-    output = "".join(form.output for form in forms)
-    if output and student_output is not None:
-        student_output(output)
+    if evaluated.printed and student_output is not None:
+        student_output(evaluated.printed)
     return results
 
 

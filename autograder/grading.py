@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, TextIO
 
 # Light imports only: the worker starts while this process imports the judges (numpy and all).
 from autograder.config import ConfigError, load_config
 from autograder.report.results import failure_results, results_text, write_results
+from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
@@ -40,13 +40,9 @@ def main(*, submission: Path, results: Path | str, config_path: Path | None = No
         return 2
     if not to_stdout:
         deliver(failure_results("Grading started but did not finish (it was stopped or crashed)."))
-    with ThreadPoolExecutor(max_workers=1) as starter:
-        starting = starter.submit(Sandbox)  # the worker starts while this process imports the judges
-        try:
-            graded = _grade_with(starting, Path(submission), config_path,
-                                 student_output=None if quiet else _echo(report), stderr=stderr)
-        finally:
-            _close(starting)
+    with early_sandbox() as started:  # the worker starts while this process imports the judges
+        graded = _grade_with(started, Path(submission), config_path,
+                             student_output=None if quiet else _echo(report), stderr=stderr)
     code, written = graded
     deliver(written)
     if code == 0:
@@ -58,9 +54,9 @@ def main(*, submission: Path, results: Path | str, config_path: Path | None = No
     return code
 
 
-def _grade_with(starting: Future, submission: Path, config_path: Path | None, *,
+def _grade_with(started: Callable[[], Sandbox], submission: Path, config_path: Path | None, *,
                 student_output: Callable[[str], object] | None, stderr: TextIO) -> tuple[int, dict]:
-    """(exit code, results) of grading with the worker being started by `starting`."""
+    """(exit code, results) of grading with the worker that `started()` waits for."""
     try:
         config = load_config(config_path)
     except ConfigError as error:
@@ -69,7 +65,7 @@ def _grade_with(starting: Future, submission: Path, config_path: Path | None, *,
     try:
         from autograder.engine import grade
 
-        return 0, grade(submission, config=config, sandbox=starting.result(), student_output=student_output)
+        return 0, grade(submission, config=config, sandbox=started(), student_output=student_output)
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=stderr)
         return 1, failure_results(f"({type(error).__name__}: {error})")
@@ -83,9 +79,3 @@ def _echo(stream: TextIO) -> Callable[[str], None]:
         except BrokenPipeError:
             pass
     return write
-
-
-def _close(starting: Future) -> None:
-    """Stop the worker, whether or not it was used (or could start at all)."""
-    if starting.exception() is None:
-        starting.result().close()

@@ -1,5 +1,6 @@
 """Tests of the builds: the Gradescope zip grades as on Gradescope, the kit checks with no answer or hidden test inside."""
 
+import ast
 import importlib.util
 import json
 import os
@@ -7,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,9 @@ SECRET_NAME = "Carries a bar across chained steps (secret ZQX)"
 SECRET_SEEDS = [424242, 777001]
 HIDDEN_TEST = {"name": SECRET_NAME, "number": "2.9", "question": "2a", "max_score": 0.5, "check": "lstm_bar",
                "visibility": "hidden", "params": {"quantity": "h", "seeds": SECRET_SEEDS, "lengths": [2, 4]}}
-KIT_ROOT_FILES = {"adder.py", "lstm_bptt.py", "check.py", "HANDOUT.md", "requirements.txt"}
+KIT_ROOT_FILES = {p.name for p in (ROOT / "kit").iterdir()} | {"HANDOUT.md"} | (
+    {"answers-tex.md"} if (ROOT / "docs" / "answers-tex.md").is_file() else set())
+KIT_FOLDER = "student_kit"  # the kit's one top folder: its zip's name
 NEVER_SHIPPED = ("reference/", "submissions_sample/", "tests/", "kit/", "docs/", "benchmarks/", ".venv/", ".ci/")
 
 
@@ -47,7 +49,15 @@ def gradescope_zip(tmp_path_factory, secret_config):
 
 @pytest.fixture(scope="module")
 def kit_zip(tmp_path_factory, secret_config):
-    return build.build("kit", out=tmp_path_factory.mktemp("dist") / "student_kit.zip", config_path=secret_config)
+    return build.build("kit", out=tmp_path_factory.mktemp("dist") / f"{KIT_FOLDER}.zip", config_path=secret_config)
+
+
+def kit_contents(archive: Path) -> dict[str, bytes]:
+    """The kit's files, by their path inside its one top folder (which this asserts)."""
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        assert {name.split("/")[0] for name in names} == {KIT_FOLDER}, "the kit unzips into one top folder"
+        return {name[len(KIT_FOLDER) + 1:]: opened.read(name) for name in names}
 
 
 def unzip(archive: Path, into: Path) -> Path:
@@ -87,8 +97,8 @@ def test_the_gradescope_zip_holds_the_grader_and_its_configuration(gradescope_zi
 @pytest.mark.parametrize("target", ["gradescope", "kit"])
 def test_builds_are_reproducible(target, tmp_path, secret_config):
     """The same sources and configuration give the same zip, byte for byte."""
-    first = build.build(target, out=tmp_path / "first.zip", config_path=secret_config).read_bytes()
-    second = build.build(target, out=tmp_path / "second.zip", config_path=secret_config).read_bytes()
+    first = build.build(target, out=tmp_path / "first" / "a.zip", config_path=secret_config).read_bytes()
+    second = build.build(target, out=tmp_path / "second" / "a.zip", config_path=secret_config).read_bytes()
     assert first == second
 
 
@@ -122,43 +132,87 @@ def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
 
 
 def test_the_kit_holds_no_answer_and_nothing_of_the_hidden_tests(kit_zip, secret_config):
-    """No reference, samples or tests; no hidden test's name or seeds anywhere; the starters answer nothing."""
-    with zipfile.ZipFile(kit_zip) as archive:
-        files = {name: archive.read(name) for name in archive.namelist()}
+    """One top folder; no reference, samples, tests or Gradescope writer; no hidden test's name or seeds anywhere."""
+    files = kit_contents(kit_zip)
     assert {name for name in files if "/" not in name} == KIT_ROOT_FILES
     assert not [n for n in files if n.startswith(NEVER_SHIPPED) or "__pycache__" in n or n.endswith(".pyc")]
-    assert not [n for n in files if n.startswith("autograder/") and n[len("autograder/"):].startswith("kit/")]
+    assert not [n for n in files if n in build.NOT_IN_KIT or n.startswith("autograder/kit/")]
     for name, data in files.items():
         for secret in (SECRET_NAME, *map(str, SECRET_SEEDS)):
             assert secret.encode() not in data, f"{name} reveals {secret}"
     reference = {p.read_bytes() for p in (ROOT / "reference").glob("*.py")}
     assert not reference & set(files.values())
-    assert files["HANDOUT.md"] == (ROOT / "docs" / "student.md").read_bytes()
+
+
+def test_the_kit_needs_neither_pyyaml_nor_gradescope_utils(kit_zip):
+    """No module of the kit imports PyYAML or gradescope-utils when it loads (functions that only the course's YAML
+    would reach may, lazily); the numpy-only environment below runs it."""
+    for name, data in kit_contents(kit_zip).items():
+        if name.endswith(".py"):
+            for node in ast.parse(data).body:
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                assert not [n for n in names if n.split(".")[0] in ("yaml", "gradescope_utils")], name
 
 
 def test_the_kits_configuration_holds_the_visible_tests_and_counts_the_rest(kit_zip, secret_config, tmp_path):
-    """The kit's default.yaml loads back to exactly the visible tests; kit.json counts the hidden one."""
-    kit = unzip(kit_zip, tmp_path / "kit")
-    shipped = load_config(kit / "autograder" / "default.yaml")
+    """The kit's configuration is JSON that loads back to exactly the visible tests; kit.json has the hidden one's
+    points."""
+    kit = unzip(kit_zip, tmp_path / "kit") / KIT_FOLDER
+    shipped = load_config(kit / "autograder" / "default.json")
     visible = load_config(secret_config).visible_only()
     assert shipped.tests == visible.tests and shipped.limits == visible.limits
-    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": {"hidden": 1}}
+    assert not (kit / "autograder" / "default.yaml").exists()
+    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": {"hidden": [0.5]}}
+
+
+def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp_path):
+    """A course's points (5 for 2(a) here) and its hidden tests (count, kind and points) are the kit's handout's."""
+    data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    data["tests"][3]["max_score"] = 2  # 2.1: 2(a) is now worth 5
+    data["tests"][4]["visibility"] = "hidden"  # 2.2, 1 point
+    data["tests"].append(dict(HIDDEN_TEST, visibility="after_due_date"))
+    (tmp_path / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    handout = kit_contents(build.build("kit", out=tmp_path / f"{KIT_FOLDER}.zip", config_path=tmp_path / "course.yaml"))[
+        "HANDOUT.md"].decode()
+    assert ("Points: question 1, 5 points; question 2(a), 5.5 points; question 2(b), 1 point; question 2(c), 0 points. "
+            "In all, 11.5 points.") in handout
+    assert "| 2.1 h_bar: the error signal of h | 2(a) | 2 |" in handout
+    assert "2.2 " not in handout and SECRET_NAME not in handout
+    assert ("Gradescope also runs 2 tests not listed here (1 never shown to you, 1 shown after the due date), worth "
+            "1.5 points: your check does not run them, and they count in the points above.") in handout
+    assert "Points (the course's default configuration)" not in handout
+
+
+def test_the_handout_in_the_repository_is_the_default_configurations():
+    """docs/student.md's tests part is what `build docs` writes from autograder/default.yaml."""
+    assert (ROOT / "docs" / "student.md").read_text(encoding="utf-8") == build.handout(load_config()), (
+        "docs/student.md is stale: run `python3 -m autograder build docs`")
+
+
+def test_the_handout_says_the_one_command_and_nothing_that_pep_668_refuses():
+    """The handout and README give `python3 check.py`, and no `pip install` outside a virtual environment."""
+    for text in ((ROOT / "docs" / "student.md").read_text(), (ROOT / "README.md").read_text()):
+        assert "python3 check.py" in text
+        for line in text.splitlines():
+            assert not ("pip install" in line and ".venv/bin/python -m pip" not in line), line
+    assert "requirements.txt" not in (ROOT / "docs" / "student.md").read_text()
 
 
 def test_the_kits_check_runs_from_the_unzipped_kit(kit_zip, tmp_path):
     """`python3 check.py SAMPLE` grades the visible tests; `python3 check.py` alone grades the kit's starter files."""
-    kit = unzip(kit_zip, tmp_path / "kit")
+    kit = unzip(kit_zip, tmp_path / "kit") / KIT_FOLDER
     python = str((ROOT / ".venv" / "bin" / "python").absolute())
     case = ROOT / "submissions_sample" / "lstm_c_bar_without_carry"
     done = subprocess.run([python, "check.py", str(case)], cwd=kit, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     total = sum(float(s) for s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].values())
-    assert done.stdout.startswith(f"Checking {case}: {total:g} / 10 points\n")
-    assert done.stdout.endswith(closing_lines(Counter(hidden=1)))
+    assert f"Checking {case}: {total:g} / 10 points\n" in done.stdout
+    assert done.stdout.endswith(closing_lines({"hidden": [0.5]}))
     assert "2.9" not in done.stdout and SECRET_NAME not in done.stdout
     starter = subprocess.run([python, str(kit / "check.py")], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert starter.returncode == 0, starter.stderr
-    assert starter.stdout.startswith(f"Checking {kit}: 0 / 10 points\n")
+    assert f"Checking {kit}: 0 / 10 points\n" in starter.stdout
     assert "NotImplementedError: lstm_bptt is not written yet" in starter.stdout
     assert "Several files could be" not in starter.stdout  # the kit's own package was not searched
 

@@ -4,14 +4,17 @@ import io
 import json
 import subprocess
 import sys
-from collections import Counter
+import textwrap
 
 import pytest
 import yaml
 
-from autograder.check import check, closing_lines, main, not_visible, student_files
-from autograder.config import load_config
+from autograder.check import as_you, check, closing_lines, main, not_visible, student_files
+from autograder.config import TestSpec, load_config
 from autograder.engine import grade
+from autograder.judge.verdict import Verdict
+from autograder.report.results import build_results
+from autograder.report.view import student_view
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
 
@@ -46,7 +49,7 @@ def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case,
     """For every sample and the reference, each visible test has the same score, status and feedback as in grading."""
     config = load_config(mixed_config)
     graded = grade(case, config=config, sandbox=sandbox)
-    checked = check(case, config=config)
+    checked = check(case, config=config, sandbox=sandbox)
     assert_valid_results(checked)
     visible = [comparable(t) for t in graded["tests"] if t["visibility"] == "visible"]
     assert [comparable(t) for t in checked["tests"]] == visible
@@ -55,32 +58,62 @@ def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case,
 
 
 def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden():
-    """`python3 -m autograder check reference` prints the full score and ends with what Gradescope will show."""
+    """`python3 -m autograder check reference` says whose rights the code runs with, prints the full score and
+    ends with what Gradescope will show."""
     done = subprocess.run([sys.executable, "-m", "autograder", "check", "reference"], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Checking reference: 10 / 10 points\n")
-    assert done.stdout.endswith(closing_lines(Counter()))
+    assert done.stdout.startswith(as_you() + "Checking reference: 10 / 10 points\n")
+    assert done.stdout.endswith(closing_lines({}))
+
+
+def test_the_student_view_is_what_gradescopes_writer_makes():
+    """Without gradescope-utils, each test gets the entry JSONTestRunner writes: passed, failed, partial, with
+    data or without, with empty or long feedback."""
+    def spec(number, question, points, visibility="visible", name=None):
+        return TestSpec(name=name or f"Test {number}", number=number, question=question, max_score=points,
+                        check="toy", visibility=visibility)
+
+    outcomes = [
+        (spec("1.1", "1", 2), Verdict(1.0, "Adds: passes.")),
+        (spec("1.2", "1", 3), Verdict(0.0, "Adds: fails.\n```\nt | x\n```", {"failing_pair": [3, 1]})),
+        (spec("2.1", "2a", 1), Verdict(0.5, "Half right.")),
+        (spec("2.2", "2a", 0.5), Verdict(1 / 3, "A third, rounded.")),
+        (spec("2.3", "2a", 1), Verdict(1.0, "")),
+        (spec("2.4", "2a", 1), Verdict(0.0, "")),
+        (spec("2.5", "2a", 1), Verdict(0.0, "x" * 25_000)),
+        (spec("2.6", "2b", 1, name="  A name\nwith a second line"), Verdict(1.0, "ok\n\n")),
+        (spec("2.8", "2c", 0, "after_due_date"), Verdict(1.0, "Demo table.")),
+        (spec("2.9", "2c", 0), Verdict(0.0, "Could not run.")),
+    ]
+    written = build_results(outcomes, output="Notes", extra_data={"seeds": [1]})
+    shown = student_view(outcomes, output="Notes", extra_data={"seeds": [1]})
+    assert_valid_results(shown)
+    assert shown["tests"] == written["tests"]
+    assert {k: v for k, v in shown.items() if k != "tests"} == {k: v for k, v in written.items() if k != "tests"}
 
 
 def test_the_closing_lines_say_whether_gradescope_runs_more():
-    """With no hidden tests the check's score is the score; otherwise it says how many more run, of which kind."""
-    assert closing_lines(Counter()) == (
+    """With no hidden tests the check's score is the score; otherwise it says how many more run, of which kind,
+    and what they are worth."""
+    assert closing_lines({}) == (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
         "for them. There are no hidden tests: this is your score.\n")
-    assert closing_lines(Counter({"hidden": 2, "after_due_date": 1})) == (
+    assert closing_lines({"hidden": [1, 0.5], "after_due_date": [1]}) == (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
-        "for them. It also runs 3 more tests that this check does not (2 never shown to you, 1 shown after\n"
-        "the due date); they count toward your final score.\n")
-    assert "It also runs 1 more test that" in closing_lines(Counter({"after_published": 1}))
+        "for them. It also runs 3 more tests (2 never shown to you, 1 shown after the due date), worth 2.5\n"
+        "points, that this check does not: they count toward your final score.\n")
+    assert "It also runs 1 more test (1 shown when grades are published), worth 1 point," in " ".join(
+        closing_lines({"after_published": [1]}).split())
 
 
 def test_the_check_counts_the_tests_it_leaves_out(mixed_config, tmp_path):
-    """The counts come from the configuration, or from the kit's note when the kit's configuration has none left."""
-    assert not_visible(load_config(mixed_config), tmp_path / "absent.json") == Counter(hidden=2, after_due_date=1)
+    """The tests left out and their points come from the configuration, or from the kit's note."""
+    assert not_visible(load_config(mixed_config), tmp_path / "absent.json") == {"hidden": [2, 0.5],
+                                                                              "after_due_date": [1]}
     note = tmp_path / "kit.json"
-    note.write_text(json.dumps({"not_visible": {"hidden": 4}}))
-    assert not_visible(load_config(mixed_config).visible_only(), note) == Counter(hidden=4)
+    note.write_text(json.dumps({"not_visible": {"hidden": [1, 1, 0.5, 2]}}))
+    assert not_visible(load_config(mixed_config).visible_only(), note) == {"hidden": [1, 1, 0.5, 2]}
 
 
 def test_the_check_prints_visible_tests_only(mixed_config):
@@ -88,9 +121,64 @@ def test_the_check_prints_visible_tests_only(mixed_config):
     out, err = io.StringIO(), io.StringIO()
     assert main(folder=ROOT / "reference", config_path=mixed_config, stdout=out, stderr=err) == 0
     text = out.getvalue()
-    assert text.splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 less 2 + 0.5 + 1
+    assert text.startswith(as_you())
+    assert text[len(as_you()):].splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 - 3.5
     assert "1.3 " not in text and "2.5 " not in text and "2.7 " not in text and "2.6 " in text
-    assert text.endswith(closing_lines(Counter(hidden=2, after_due_date=1)))
+    assert text.endswith(closing_lines({"hidden": [2, 0.5], "after_due_date": [1]}))
+
+
+def test_the_check_says_the_code_runs_as_you_and_why_that_is_fine():
+    """One line names the current user and says why running as them is fine on their own machine."""
+    line = " ".join(as_you().split())
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    assert line == (f"Your code runs as you ({user}), with your own rights: fine on your own machine, where it is "
+                    "your own code that runs (Gradescope runs it as a locked-down user).")
+
+
+def test_on_windows_the_check_says_to_use_wsl_or_colab(monkeypatch):
+    """On Windows nothing is graded: the message names WSL and Colab, and the exit status is 2."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(folder=ROOT / "reference", stdout=out, stderr=err) == 2
+    assert "WSL" in err.getvalue() and "Colab" in err.getvalue() and not out.getvalue()
+
+
+def test_the_check_starts_its_worker_while_it_imports_numpy(tmp_path):
+    """The worker's start overlaps the import of numpy (issue 15): it begins before numpy has finished importing."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(textwrap.dedent("""
+        import io, sys, time
+        sys.path.insert(0, ROOT)
+        events = {}
+
+        class Watch:
+            def find_spec(self, name, path=None, target=None):
+                if name == "numpy":
+                    events.setdefault("numpy import starts", time.monotonic())
+                return None
+
+        sys.meta_path.insert(0, Watch())
+        import autograder.worker.sandbox as sandbox
+        original = sandbox.Sandbox.__init__
+
+        def init(self, *args, **kwargs):
+            events.setdefault("worker starts", time.monotonic())
+            original(self, *args, **kwargs)
+
+        sandbox.Sandbox.__init__ = init
+        from autograder import check
+        check.main(folder=sys.argv[1], stdout=io.StringIO())
+        import numpy
+        print(events)
+    """).replace("ROOT", repr(str(ROOT))))
+    adder_only = tmp_path / "adder_only"
+    adder_only.mkdir()
+    (adder_only / "adder.py").write_text((ROOT / "reference" / "adder.py").read_text())
+    done = subprocess.run([sys.executable, str(probe), str(adder_only)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    events = eval(done.stdout)  # noqa: S307 - our own probe's dict of str to float
+    assert "numpy import starts" in events, "numpy was imported before the check began"
+    assert events["worker starts"] - events["numpy import starts"] < 0.05, events
 
 
 def test_a_missing_folder_is_reported_not_graded():

@@ -15,10 +15,7 @@ from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
-
-MAX_OUTPUT_CHARS = 20_000  # Gradescope cuts a field near 100,000 characters; we cut first, readably.
-NOT_YOUR_FAULT = ("The autograder itself failed while grading your submission. This is not your fault: "
-                  "please tell the course staff. ")
+from autograder.report.view import NOT_YOUR_FAULT, cut
 
 
 def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
@@ -36,7 +33,7 @@ def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str =
             test["tags"] = list(test.get("tags", ()))
         results["score"] = round(sum(test["score"] for test in results["tests"]), 6)
         results["execution_time"] = float(results["execution_time"])
-        results["output"] = _cut(output)
+        results["output"] = cut(output)
         results["output_format"] = "md"
         results["stdout_visibility"] = "hidden"
         results["extra_data"] = dict(extra_data or {})
@@ -49,7 +46,7 @@ def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str =
 
 def failure_results(message: str, *, extra_data: Mapping[str, Any] | None = None) -> dict:
     """A valid results.json for when grading could not finish: score 0 and the reason."""
-    return {"score": 0.0, "execution_time": 0.0, "output": _cut(NOT_YOUR_FAULT + message), "output_format": "md",
+    return {"score": 0.0, "execution_time": 0.0, "output": cut(NOT_YOUR_FAULT + message), "output_format": "md",
             "stdout_visibility": "hidden", "tests": [], "extra_data": dict(extra_data or {})}
 
 
@@ -85,17 +82,11 @@ def _test_method(spec: TestSpec, verdict: Verdict):
     def test(self, set_score=None):
         set_score(verdict.fraction * spec.max_score)
         if not verdict.passed:
-            raise self.failureException(_cut(verdict.output))
-        print(_cut(verdict.output))
+            raise self.failureException(cut(verdict.output))
+        print(cut(verdict.output))
 
     test.__doc__ = spec.name  # its name in results.json (partial_credit's wrapper keeps it)
     test = partial_credit(spec.max_score)(test)
     for decorate in (number(spec.number), tags(spec.question), visibility(spec.visibility)):
         test = decorate(test)
     return test
-
-
-def _cut(text: str) -> str:
-    if len(text) <= MAX_OUTPUT_CHARS:
-        return text
-    return text[:MAX_OUTPUT_CHARS] + f"\n\n… (cut here: {len(text) - MAX_OUTPUT_CHARS:,} more characters)"
