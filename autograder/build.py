@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence, TextIO
 
 
+from autograder import built
 from autograder.checks import CHECKS
 from autograder.check import SHOWN
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
@@ -32,11 +33,15 @@ DEFAULT_OUT = {"gradescope": Path("dist/autograder.zip"), "kit": Path("dist/stud
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp: the same sources give the same zip, byte for byte
 EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip (or of its one top folder)
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
-BUILT = ("autograder/default.yaml", "autograder/default.json", "autograder/kit.json")  # written by a build, per config
+BUILT = ("autograder/default.yaml", "autograder/default.json", "autograder/kit.json",  # written by a build, per config
+         "autograder/problems.json")
 KIT_ENTRIES = ("autograder/check.py", "autograder/worker/inside.py")  # the check, the worker it starts, and
 # what they import, at any depth (in functions too), except:
 NOT_IN_KIT = {
     "autograder/report/results.py": "Gradescope's results writer (gradescope-utils); the check shows report/view.py's",
+    "autograder/judge/lstm_model.py": "the builder of question 2's problems: a solver (finite differences, chain rule)",
+    "autograder/judge/mistakes.py": "the catalogue's reader (PyYAML); each built problem carries its mistakes' numbers",
+    "autograder/judge/mistakes.yaml": "the catalogue, read by the builder only",
 }
 KIT_DOCS = {"docs/student.md": "HANDOUT.md", "docs/answers-tex.md": "answers-tex.md"}  # those that exist
 HANDOUT_TESTS = ("<!-- The tests and their points, from the configuration (written by `python3 -m autograder build`: "
@@ -99,11 +104,13 @@ def _load(config_path: Path | None) -> Config:
 def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
     """Gradescope's autograder: `setup.sh` and `run_autograder` at the root, the package, the configuration.
 
-    No reference solution: the grader never reads one (the truth of question 2 is measured).
+    No reference solution: the grader never reads one (the truth of question 2 is measured). The visible
+    tests' problems are built ahead, as in the kit, so that both judge them from the same numbers.
     """
     config = _load(config_path)
     files = package_files()
     files["autograder/default.yaml"] = config.path.read_bytes()
+    files["autograder/problems.json"] = problems_json(config.visible_only())  # the kit's very numbers
     for name in ("setup.sh", "run_autograder", "requirements.txt"):
         files[name] = (ROOT / name).read_bytes()
     return files
@@ -122,6 +129,7 @@ def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
     shipped = package_files()
     files = {name: shipped[name] for name in kit_modules(shipped)}
     files["autograder/default.json"] = config_json(visible).encode()
+    files["autograder/problems.json"] = problems_json(visible)
     unseen: dict[str, list[float]] = {}
     for test in config.tests:
         if test.visibility != "visible":
@@ -175,6 +183,12 @@ def _imported(module: str, source: bytes) -> set[str]:
                 base = ".".join(parts + ([base] if base else []))
             names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
     return {name for name in names if name.split(".")[0] == "autograder"}
+
+
+def problems_json(config: Config) -> bytes:
+    """autograder/problems.json: the question-2 problems of the configuration's tests, computed now."""
+    return built.build((spec.params, CHECKS[spec.check].problems) for spec in config.tests
+                       if CHECKS[spec.check].problems is not None)
 
 
 # ---------------------------------------------------------------- the handout's tests

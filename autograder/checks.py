@@ -6,18 +6,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
+from autograder import built
 from autograder.collect import Collected
-from autograder.judge import adder, lstm, lstm_model
+from autograder.judge import adder, lstm
 from autograder.judge.verdict import Verdict
 
 
 @dataclass(frozen=True)
 class Check:
-    """A kind of test: the dataclass of its YAML `params`, the student calls it needs, and its judge."""
+    """A kind of test: the dataclass of its YAML `params`, the student calls it needs, and its judge; for question 2,
+    how its problems are computed (`build` writes them ahead into autograder/problems.json)."""
 
     params: type
     calls: Callable[[Any], Sequence[Mapping[str, Any]]]
     run: Callable[[Any, Collected], Verdict]
+    problems: Callable[[Any], tuple] | None = None
 
 
 def _no_calls(params: Any) -> Sequence[Mapping[str, Any]]:
@@ -35,14 +38,29 @@ def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callabl
     return run
 
 
-@lru_cache(maxsize=64)
-def _problems(params: Any) -> tuple:
+def _compute_problems(params: Any) -> tuple:
+    from autograder.judge import lstm_model  # the builder (a solver): never in the student kit, which has them built
+
     return lstm_model.judged_problems(params)
 
 
-@lru_cache(maxsize=8)
-def _demo_problems(params: Any) -> tuple:
+def _compute_demo_problems(params: Any) -> tuple:
+    from autograder.judge import lstm_model
+
     return (lstm_model.judged_demo_problem(params),)
+
+
+def _built_or(compute: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
+    """A test's problems: the build's numbers where it has them (every visible test, in the kit and on Gradescope),
+    else computed."""
+    @lru_cache(maxsize=64)
+    def problems(params: Any) -> tuple:
+        found = built.problems(params)
+        return found if found is not None else compute(params)
+    return problems
+
+
+_problems, _demo_problems = _built_or(_compute_problems), _built_or(_compute_demo_problems)
 
 
 def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
@@ -66,9 +84,10 @@ CHECKS: dict[str, Check] = {
     "adder_exhaustive": Check(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
     "adder_proof": Check(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
     "lstm_bar": Check(lstm.BarParams, _calls, _lstm_check(
-        _problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params))),
-    "lstm_weight": Check(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight)),
+        _problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params)), _compute_problems),
+    "lstm_weight": Check(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
     "lstm_vanishing_demo": Check(lstm.DemoParams, _demo_calls, _lstm_check(
-        _demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0]))),
+        _demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0])),
+        _compute_demo_problems),
 }
 PARAMS: dict[str, type] = {name: check.params for name, check in CHECKS.items()}
