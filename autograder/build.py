@@ -35,8 +35,8 @@ EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 BUILT = ("autograder/default.yaml", "autograder/default.json", "autograder/kit.json",  # written by a build, per config
          "autograder/problems.json")
-KIT_ENTRIES = ("autograder/check.py", "autograder/worker/inside.py")  # the check, the worker it starts, and
-# what they import, at any depth (in functions too), except:
+KIT_ENTRY = "autograder/check.py"  # the kit ships the check and what it imports, at any depth (in functions too),
+# the worker's folders whole (they run the student's code, and read answers.tex), and nothing of:
 NOT_IN_KIT = {
     "autograder/report/results.py": "Gradescope's results writer (gradescope-utils); the check shows report/view.py's",
     "autograder/judge/lstm_model.py": "the builder of question 2's problems: a solver (finite differences, chain rule)",
@@ -148,8 +148,9 @@ def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
 
 def kit_modules(shipped: Mapping[str, bytes]) -> list[str]:
     """The package's files the kit's check needs: the modules it imports (at any depth, in functions too),
-    their packages' `__init__.py`, the data files beside them, and the vendored libraries; none of NOT_IN_KIT."""
-    needed, todo = set(), list(KIT_ENTRIES)
+    their packages' `__init__.py`, the data files beside them, and the worker's folders (whose modules the
+    worker imports by their own top-level names); none of NOT_IN_KIT."""
+    needed, todo = set(), [KIT_ENTRY]
     while todo:
         module = todo.pop()
         if module in needed or module in NOT_IN_KIT:
@@ -165,7 +166,7 @@ def kit_modules(shipped: Mapping[str, bytes]) -> list[str]:
             needed.add(f"{folder}/__init__.py")
             folder = str(PurePosixPath(folder).parent)
     data = {name for name in shipped if not name.endswith(".py") and str(PurePosixPath(name).parent) in folders}
-    vendored = {name for name in shipped if name.startswith("autograder/vendor/")}
+    vendored = {name for name in shipped if name.startswith(("autograder/worker/", "autograder/vendor/"))}
     return sorted((needed | data | vendored) & set(shipped) - set(NOT_IN_KIT))
 
 
@@ -355,7 +356,7 @@ def _type_name(hint: Any) -> str:
 # What the builds copy from beside the package: a clone of the repository has them, an installed
 # package (`pip install .`) does not, so there the builds refuse with a message instead of a traceback.
 REPOSITORY = {"gradescope": ("setup.sh", "run_autograder", "requirements.txt"),
-              "kit": ("kit", "docs/student.md", "requirements.txt"), "docs": ("docs",)}
+              "kit": ("kit", "docs/student.md"), "docs": ("docs",)}
 
 
 def _need_repository(target: str, out: Path | None) -> None:
@@ -379,7 +380,8 @@ def build(target: str, *, out: Path | None = None, config_path: Path | None = No
     if target == "docs":
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(configuration_reference(), encoding="utf-8")
-        STUDENT_DOC.write_text(handout(_load(None)), encoding="utf-8")  # its tests part, from the default configuration
+        if out == REFERENCE_DOC:  # in the repository: the handout's tests part too, from the default configuration
+            STUDENT_DOC.write_text(handout(_load(None)), encoding="utf-8")
         return out
     raise BuildError(f"unknown build {target!r}; known: {', '.join(TARGETS)}")
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -63,7 +64,7 @@ def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden
     done = subprocess.run([sys.executable, "-m", "autograder", "check", "reference"], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(as_you() + "Checking reference: 10 / 10 points\n")
+    assert done.stdout.startswith((as_you() if os.geteuid() else "") + "Checking reference: 10 / 10 points\n")
     assert done.stdout.endswith(closing_lines({}))
 
 
@@ -121,8 +122,9 @@ def test_the_check_prints_visible_tests_only(mixed_config):
     out, err = io.StringIO(), io.StringIO()
     assert main(folder=ROOT / "reference", config_path=mixed_config, stdout=out, stderr=err) == 0
     text = out.getvalue()
-    assert text.startswith(as_you())
-    assert text[len(as_you()):].splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 - 3.5
+    shown = as_you() if os.geteuid() else ""
+    assert text.startswith(shown)
+    assert text[len(shown):].splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 - 3.5
     assert "1.3 " not in text and "2.5 " not in text and "2.7 " not in text and "2.6 " in text
     assert text.endswith(closing_lines({"hidden": [2, 0.5], "after_due_date": [1]}))
 
