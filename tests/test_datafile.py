@@ -8,6 +8,8 @@ import pytest
 from autograder.collect import ADDER_NAMES
 from autograder.datafile import MAX_BYTES, MAX_DEPTH, MAX_ENTRIES, read_data_file
 from autograder.judge.adder import read_adder_weights
+from conftest import ROOT
+from peak import BUDGET_MB, grading_peak_mb
 
 
 def read(text: str, name: str = "adder.yaml"):
@@ -116,3 +118,19 @@ def test_an_unusable_file_is_named_literally():
 def test_a_file_that_is_not_a_mapping_says_what_it_must_be():
     """A list at the top is not a set of names."""
     assert read("- 1\n- 2\n").endswith("must map the names `U`, `V`, `W`, `b_h`, `b_y`, `v` to their values.")
+
+
+BOMBS = ["adder_yaml_billion_laughs", "adder_yaml_merge_keys", "adder_yaml_deep_nesting", "adder_json_deep_nesting",
+         "adder_yaml_huge_exponent", "adder_yaml_python_tag"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", BOMBS)
+def test_a_bomb_costs_its_grading_no_memory_and_question_2_is_still_graded(sample, tmp_path):
+    """A hostile adder file is refused within the 250 MB budget of the whole grading, and question 2 keeps its 5."""
+    peak, results = grading_peak_mb(ROOT / "submissions_sample" / sample, tmp_path / "results.json")
+    scores = {}
+    for test in results["tests"]:
+        scores[test["tags"][0]] = scores.get(test["tags"][0], 0) + test["score"]
+    assert scores["1"] == 0 and scores["2a"] == 4 and scores["2b"] == 1
+    assert peak < BUDGET_MB, f"{peak:.0f} MB"

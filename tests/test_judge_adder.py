@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import runpy
+import tracemalloc
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from autograder.datafile import read_data_file
 from autograder.judge.adder import (
     AdderWeights, ExhaustiveParams, ProofParams, check_exhaustive, check_proof, read_adder_weights,
 )
+from autograder.judge import adder_machine
 from autograder.judge.adder_machine import (
     CONVENTIONS, LONGEST_SHORTEST_FAILURE, FailingPair, build_machine, compute_signs, prove, search_exhaustive, trace,
 )
+
+from peak import BUDGET_MB, grading_peak_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "submissions_sample").glob("adder_*") if p.is_dir())
@@ -237,6 +241,18 @@ def test_proof_and_exhaustive_agree_on_random_networks():
     assert {0, 1, 2, 3} <= bits_seen  # correct networks, and failures that need longer numbers, were both met
 
 
+@pytest.mark.parametrize("chunk_levels", [1, 2, 3])
+def test_the_prefix_tree_in_chunks_finds_the_same_smallest_pair(chunk_levels, monkeypatch):
+    """Split into subtrees at any level, the exhaustive check still finds the smallest failing pair of the equations."""
+    monkeypatch.setattr(adder_machine, "CHUNK_LEVELS", chunk_levels)
+    for w in random_networks(40, seed=11) + gaussian_networks(20, seed=12):
+        for convention in CONVENTIONS:
+            machine = machine_of(w, convention)
+            assert search_exhaustive(machine, 5) == simulate_shortest_failure(w, 5, convention)
+            failing = prove(machine).failing
+            assert search_exhaustive(machine, 9) == failing  # every wrong network fails within 8 bits
+
+
 def test_exhaustive_checks_the_padding_step_of_the_longest_numbers():
     """A network that fails only at the padding step of 3-bit pairs passes up to 2 bits and fails at 3."""
     w = weights(W=[[0, 1, 0], [0, 1, 0], [0, 1, 1]])
@@ -423,3 +439,26 @@ def test_v_may_name_the_output_weights():
     assert read_adder_weights(raw).V.tolist() == [[1, -1, 1]]
     assert read_adder_weights({**REFERENCE, "v": "not used"}).V.tolist() == REFERENCE["V"]
     assert read_adder_weights({**raw, "v": [1, 2]}) == "- `v` has shape (2,), expected (1, 3), (3,) or (3, 1)"
+
+
+def test_the_exhaustive_check_memory_does_not_grow_with_max_bits():
+    """At max_bits 13 the check holds a few MB at most (4**13 prefixes at once would be 67 MB per level)."""
+    machine = machine_of(weights(), "fires")
+    tracemalloc.start()
+    try:
+        assert search_exhaustive(machine, 13) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2 ** 20, f"{peak / 2 ** 20:.1f} MB"
+
+
+@pytest.mark.slow
+def test_a_grading_at_the_largest_max_bits_stays_within_the_memory_budget(tmp_path):
+    """With max_bits 13 (4**13 prefixes) the whole grading stays under 250 MB peak: the prefix tree is chunked."""
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "autograder" / "default.yaml").read_text().replace("max_bits: 10,", "max_bits: 13,"))
+    assert "max_bits: 13" in config.read_text()
+    peak, results = grading_peak_mb(ROOT / "reference", tmp_path / "results.json", config)
+    assert results["tests"][1]["output"].startswith("Adds every pair of numbers up to 13 bits: passes")
+    assert peak < BUDGET_MB, f"{peak:.0f} MB"

@@ -16,7 +16,7 @@ from autograder.judge.verdict import Verdict
 
 __all__ = ["AdderWeights", "ExhaustiveParams", "ProofParams", "check_exhaustive", "check_proof", "read_adder_weights"]
 
-MAX_BITS_LIMIT = 13  # 4**13 prefixes take 67 MB; the check is honest enumeration, so memory grows 4x per bit
+MAX_BITS_LIMIT = 13  # the prefix tree is walked in chunks, so memory stays flat; time grows 4x per bit
 
 
 def _convention_field(default: str = "either") -> Any:

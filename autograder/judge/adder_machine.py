@@ -204,28 +204,55 @@ def _fails_somewhere(machine: Machine, a_bits: Sequence[Iterable[int]], b_bits: 
     return False
 
 
+CHUNK_LEVELS = 8  # a chunk of the prefix tree is at most 4**8 prefixes deep: memory stays flat in max_bits
+
+
 def search_exhaustive(machine: Machine, max_bits: int) -> FailingPair | None:
     """Run every pair of n-bit numbers for every n <= max_bits; the smallest failing pair, or None.
 
     A prefix tree: level k holds the product node after each of the 4**k input prefixes of length k
-    (index = sum of x_t * 4**(k - t)), so every pair's every step is visited once. The table `code`
-    adds 16 to a node reached by a wrong sum bit; rows 16..31 repeat rows 0..15.
+    (index = sum of x_t * 4**(k - t)), so every pair's every step is visited once. The top levels are
+    expanded whole; below them, the subtree of each top prefix in turn (so memory does not grow 4x per
+    bit). The smallest failing pair over all subtrees is the answer.
     """
     code = (machine.next_node + NODES * machine.wrong).astype(np.uint8)
-    code = np.vstack([code, code])
-    nodes = np.zeros(1, dtype=np.uint8)
-    for k in range(1, max_bits + 1):
+    code = np.vstack([code, code])  # rows 16..31 (a node reached by a wrong sum bit) repeat rows 0..15
+    top = max(0, max_bits - CHUNK_LEVELS)
+    failing, nodes = _search_levels(code, np.zeros(1, dtype=np.uint8), 0, 0, top, max_bits)
+    if failing is not None:
+        return failing
+    best: FailingPair | None = None
+    for first in range(len(nodes)):
+        stop = max_bits if best is None else min(max_bits, best.bits + 1)  # deeper failures are longer pairs
+        found, _ = _search_levels(code, nodes[first:first + 1], first, top, stop, max_bits)
+        if found is not None and (best is None or (found.bits, found.a, found.b) < (best.bits, best.a, best.b)):
+            best = found
+    return best
+
+
+def _search_levels(code: np.ndarray, nodes: np.ndarray, first: int, start: int, stop: int,
+                   max_bits: int) -> tuple[FailingPair | None, np.ndarray]:
+    """Expand the prefixes first, first + 1, ... of level `start` (their nodes given) down to level `stop`.
+
+    The smallest failing pair below them (None if none), and the nodes of level `stop`. A prefix of
+    level k with index i is the global prefix first * 4**(k - start) + i.
+    """
+    for k in range(start + 1, stop + 1):
         level = code[nodes].reshape(-1)
         if level.max() >= NODES:
-            failed = np.flatnonzero(level >= NODES)
+            offset = first * 4 ** (k - start)
+            failed = np.flatnonzero(level >= NODES) + offset
             padding_failed = failed[(failed & 3) == 0] >> 2
             if k >= 2 and padding_failed.size:  # (k-1)-bit pairs failing at their padding step
-                return _smallest(padding_failed, k - 1)
-            after = code[level, 0]  # k-bit pairs failing at their padding step
-            return _smallest(np.union1d(failed, np.flatnonzero(after >= NODES)), k)
+                return _smallest(padding_failed, k - 1), level
+            after = np.flatnonzero(code[level, 0] >= NODES) + offset  # k-bit pairs failing at their padding step
+            return _smallest(np.union1d(failed, after), k), level
         nodes = level
-    failed = np.flatnonzero(code[nodes, 0] >= NODES)
-    return _smallest(failed, max_bits) if failed.size else None
+    if stop == max_bits:
+        failed = np.flatnonzero(code[nodes, 0] >= NODES) + first * 4 ** (stop - start)
+        if failed.size:
+            return _smallest(failed, max_bits), nodes
+    return None, nodes
 
 
 def _smallest(prefixes: np.ndarray, bits: int) -> FailingPair:
