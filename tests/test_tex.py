@@ -203,9 +203,10 @@ def test_a_missing_equation_is_a_note_and_the_others_still_count():
 )
 def test_an_unreadable_equation_costs_that_equation_with_a_message_naming_the_line(replace, key, message):
     """A mistake in one equation drops that key with a message (line, column, what was expected, a hint)."""
-    got = notes(document(**replace))
-    assert message in got[key]
-    assert got[key].startswith("line ") or "needs" in got[key]
+    result = evaluate(document(**replace), PROBLEMS[:2])[-1]
+    assert message in result.notes[key]
+    assert result.notes[key].startswith("line ")
+    assert set(result) == {"h", "c", "g", "o", "f", "i", "w_ix"}  # the others are graded; this one stands in
 
 
 def test_a_macro_is_named_as_a_macro():
@@ -222,18 +223,32 @@ def test_a_circular_definition_names_the_bars_involved():
     assert "circular" in got["c"]
 
 
-def test_what_uses_an_unreadable_bar_says_so():
-    """g needs c; when c cannot be read, g's note names c and its reason."""
-    got = notes(document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} \foo"))
-    assert got["g"].startswith("it needs \\overline{c^{(t)}}, which could not be computed (line 3")
+def test_an_unreadable_bar_stands_in_so_that_what_uses_it_is_still_computed():
+    """c cannot be read: its note says why, and g, f, i are computed from c's stand-in (1 at every step)."""
+    result = evaluate(document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} \foo"), PROBLEMS[:1])[0]
+    assert result.notes == {"c": "line 3, column 42: unknown command `\\foo`"}
+    assert list(result["c"][1:]) == [1.0] * PROBLEMS[0].length
+    assert np.allclose(result["g"][1:], np.asarray(call_arguments(PROBLEMS[0])["forward"]["i"]["__array__"])[1:])
+
+
+def test_what_needs_a_missing_answer_is_missing_too():
+    """With no equation for c at all, g, f and i (built on c) are missing and say what they need."""
+    got = notes(document(c=""))
+    assert got["c"] == "no equation for \\overline{c^{(t)}} was found"
+    assert (
+        got["g"]
+        == "it needs \\overline{c^{(t)}}, which could not be computed: no equation for \\overline{c^{(t)}} was found"
+    )
 
 
 def test_a_definition_given_twice_counts_the_last_with_a_remark():
-    """Two equations for o: the last counts, and the note names both lines."""
+    """Two equations for o: the last counts, and a remark names both lines."""
     text = document() + "$$\\overline{o^{(t)}} = 0$$\n"
     result = evaluate(text, PROBLEMS[:1])[0]
-    assert np.all(result["o"] == 0)
-    assert "defined more than once (line 5 and line 10): the last definition counts" in result.notes["o"]
+    assert np.all(result["o"] == 0) and result.notes == {}
+    assert result.remarks == [
+        "\\overline{o^{(t)}} is defined more than once (line 5 and line 10): the last definition counts"
+    ]
 
 
 def test_question_1_matrices_are_exact():
@@ -323,5 +338,5 @@ def test_the_worker_reads_answers_tex_and_sends_notes_beside_the_value():
         )
     assert names.replies == [{"names": {"U": [[{"rational": [1, 10]}, 1.0]]}}]
     reply = calls.replies[0]
-    assert set(reply["value"]) == {"h", "c", "o", "f", "i", "w_ix"}
+    assert set(reply["value"]) == {"h", "c", "g", "o", "f", "i", "w_ix"}  # g stands in
     assert reply["notes"] == {"g": "line 4, column 42: unknown command `\\foo`"}

@@ -512,11 +512,14 @@ def guarded(work, seconds, describe):
 
 
 def answer(function, arguments):
-    """One call's reply: {"value": plain}, and for equations read from answers.tex {"notes": {key: why}}."""
+    """One call's reply: {"value": plain}; for equations read from answers.tex also {"notes": {key: why
+    that key cannot be graded}} and {"remarks": [text]} (see tex/__init__.py)."""
     result = function(*rebuild(arguments).values())  # positionally: (x, weights, forward, dL_dh)
     reply = {"value": plain(result)}
     if tex is not None and type(result) is tex.Evaluated:
         reply["notes"] = {str(key): str(note) for key, note in result.notes.items()}
+        if result.remarks:
+            reply["remarks"] = [str(remark) for remark in result.remarks]
     return reply
 
 

@@ -464,9 +464,11 @@ def parse_reply(line: bytes) -> dict | None:
 
 
 def is_reply(record: dict, kind: str) -> bool:
-    notes = record.get("notes")  # equations from answers.tex: why a key is missing, {key: text}
-    if kind == "call" and "value" in record and len(record) == 2 and type(notes) is dict:
-        return all(type(key) is str and type(text) is str for key, text in notes.items())
+    notes, remarks = record.get("notes"), record.get("remarks", [])  # equations from answers.tex (tex/__init__.py)
+    if kind == "call" and "value" in record and type(notes) is dict and type(remarks) is list:
+        return len(record) == 2 + ("remarks" in record) and all(
+            type(key) is str and type(text) is str for key, text in notes.items()) and all(
+            type(text) is str for text in remarks)
     if len(record) != 1:
         return False
     key, value = next(iter(record.items()))

@@ -4,9 +4,15 @@
 as exact numbers (int, or fractions.Fraction for decimals and fractions: 0.1 is one tenth), or a
 "<not a number: line N, column M: …>" text where a value cannot be read; and `lstm_bptt`, a
 callable with the contract's signature whose result is an `Evaluated` dict (the keys a student's
-function returns) with `notes`: key -> why that key is missing ("line 12, column 5: …"), or a
-remark on a key that is present ("defined more than once … the last definition counts").
-The worker sends those notes back beside the value: {"value": {...}, "notes": {"c": "line 12 …"}}.
+function returns) with `notes` and `remarks`. The worker sends them beside the value:
+
+    {"value": {"h": [...], ..., "w_ix": x}, "notes": {"c": "line 12, column 5: …"}, "remarks": ["…"]}
+
+A key in "notes" cannot be graded, for the reason given (a reading error, a circular definition,
+no equation). If the key is also in "value", that value is a stand-in (1 at every step): the
+answers built on it were computed from it, so they can earn carried-forward credit as beside a
+wrong value; a key absent from "value" is missing, and so is what needs it. "remarks" are other
+things worth saying (a definition given twice: the last counts).
 """
 
 import types

@@ -196,6 +196,8 @@ class Answers:
             if node.kind == "chain":
                 node = node.items[0]
             node = unwrap(node)
+            while node.kind == "paren" and isinstance(node.items[0], Node) and node.items[0].kind == "matrix":
+                node = node.items[0]  # \left[ \begin{matrix} … \end{matrix} \right]
             if node.kind == "matrix":
                 return self._matrix(node, transposed)
             value = constant(Reader().expression(node))
@@ -290,16 +292,15 @@ class Answers:
     def has_equations(self) -> bool:
         return bool(self.definitions) or bool(self.failed)
 
-    def static_notes(self) -> dict[str, str]:
-        """Why an answer is missing whatever the problem (unreadable, or no equation), and remarks."""
-        notes = {}
-        for key in ANSWER_KEYS + ("w_ix",):
-            unit = ("wbar", "ix") if key == "w_ix" else ("bar", key)
+    def static_failures(self) -> tuple[dict, dict]:
+        """Answers that cannot be read whatever the problem ({unit: why}), and answers with no equation."""
+        unreadable, absent = {}, {}
+        for unit in [("bar", key) for key in ANSWER_KEYS] + [("wbar", "ix")]:
             if unit in self.failed:
-                notes[key] = self.failed[unit]
+                unreadable[unit] = self.failed[unit]
             elif not any(d.unit == unit for d in self.definitions.values()):
-                notes[key] = f"no equation for {unit_text(unit)} was found"
-        return notes
+                absent[unit] = f"no equation for {unit_text(unit)} was found"
+        return unreadable, absent
 
 
 def _adder_name(node: Node) -> tuple[str, bool] | None:
@@ -365,14 +366,26 @@ def _raise_if(error: str | None) -> None:
         raise EvalError(error)
 
 
+STAND_IN = 1.0  # the value of an answer that cannot be read or computed, at every step (see Equations)
+
+
 class Evaluated(dict):
-    """lstm_bptt's answer from equations: the dict a function returns, and `notes` per key (see inside.py)."""
+    """lstm_bptt's answer from equations: the dict a function returns, `notes` (key -> why that key
+    cannot be graded; the key may still hold a stand-in) and `remarks` (other things worth saying)."""
 
     notes: dict[str, str]
+    remarks: list[str]
 
 
 class Equations:
-    """The callable lstm_bptt(x, weights, forward, dL_dh) of an answers.tex's question-2 equations."""
+    """The callable lstm_bptt(x, weights, forward, dL_dh) of an answers.tex's question-2 equations.
+
+    An answer whose own equation cannot be read or computed (a reading error, a circular definition,
+    an unreadable helper, a step with no equation) costs that answer only: it stands in as 1 at every
+    step, so the answers built on it are still computed and can earn carried-forward credit, as they
+    would beside a wrong value; its note says why it cannot be graded. An answer with no equation at
+    all is missing, and so is whatever needs it (as a missing key in a function's dict would be).
+    """
 
     def __init__(self, answers: Answers):
         self.answers = answers
@@ -388,37 +401,39 @@ class Equations:
         length = len(x) - 1
         values = {key: [float(v) for v in np.asarray(forward[key], dtype=float)] for key in "ifogch"}
         values["x"] = [float(v) for v in x]
-        notes = dict(self.answers.static_notes())
-        wanted = [("bar", key) for key in ANSWER_KEYS if key not in notes]
-        state = self._state = {
-            "T": length,
-            "values": values,
-            "dL_dh": [float(v) for v in np.asarray(dL_dh, dtype=float)],
-            "computed": {},
-            "failed": {},
-        }
+        losses = [float(v) for v in np.asarray(dL_dh, dtype=float)]
         env = {"T": length, "weights": {name: float(weights[name]) for name in weights}}
-        units = self._units(wanted + [("wbar", "ix")])
-        for t in range(length, 0, -1):
-            env["t"] = t
-            self._step(units, t, env)
+        unreadable, absent = self.answers.static_failures()
+        stand_ins = dict(unreadable)  # unit -> why it stands in
+        while True:  # a failure found on the way makes that answer a stand-in from the start: run again
+            state = self._state = {
+                "T": length,
+                "values": values,
+                "dL_dh": losses,
+                "computed": {},
+                "failed": dict(absent),
+                "stand_ins": stand_ins,
+                "new": {},
+            }
+            units = self._units([("bar", key) for key in ANSWER_KEYS] + [("wbar", "ix")])
+            for t in range(length, 0, -1):
+                env["t"] = t
+                self._step(units, t, env)
+            if not state["new"]:
+                break
+            stand_ins = {**stand_ins, **state["new"]}
         result = Evaluated()
-        for unit in wanted:
-            key = unit[1]
-            if unit in state["failed"]:
-                notes[key] = state["failed"][unit]
+        result.notes, result.remarks = {}, [remark for remarks in self.answers.remarks.values() for remark in remarks]
+        for key in ANSWER_KEYS:
+            unit = ("bar", key)
+            if unit in stand_ins:
+                result[key] = np.array([0.0] + [STAND_IN] * length)
+                result.notes[key] = stand_ins[unit]
+            elif unit in state["failed"]:
+                result.notes[key] = state["failed"][unit]
             else:
                 result[key] = np.array([0.0] + [state["computed"][unit][t] for t in range(1, length + 1)])
-        if "w_ix" not in notes:
-            result_w = self._weight(env)
-            if isinstance(result_w, str):
-                notes["w_ix"] = result_w
-            else:
-                result["w_ix"] = result_w
-        for key, remarks in self.answers.remarks.items():
-            if key not in notes:
-                notes[key] = "; ".join(remarks)
-        result.notes = notes
+        self._weight(env, result, unreadable, absent)
         return result
 
     def _units(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -449,43 +464,67 @@ class Equations:
 
     def _step(self, units: list[tuple[str, str]], t: int, env: dict) -> None:
         state = self._state
-        chosen = {unit: self._choose(unit, t, env["T"]) for unit in units}
+        chosen = {unit: self._choose(unit, t, env["T"]) for unit in units if unit not in state["stand_ins"]}
         needs = {}
         for unit, definition in chosen.items():
             refs = definition.refs if definition is not None else ()
             needs[unit] = {
                 (kind, key) for kind, key, step, _ in refs if (kind, key) in chosen and resolve(step, env) == t
             }
-        for unit in _order(needs, state["failed"]):
+        cycles: dict[tuple[str, str], str] = {}
+        for unit in _order(needs, cycles):
             if unit in state["failed"]:
                 continue
             definition = chosen[unit]
             try:
+                if unit in cycles:
+                    raise EvalError(cycles[unit])
                 if definition is None:
                     raise EvalError(f"{unit_text(unit)} has no equation for step t = {t} (T = {env['T']})")
                 _raise_if(definition.error)
                 value = definition.run(env)
             except Unavailable as missing:
-                reason = state["failed"].get(missing.unit, "")
-                state["failed"][unit] = f"it needs {unit_text(missing.unit)}, which could not be computed ({reason})"
+                if missing.unit[0] == "helper":  # a helper is part of this equation: its own failure
+                    self._fail(unit, self._needs(missing.unit))
+                else:
+                    state["failed"][unit] = self._needs(missing.unit)
                 continue
             except EvalError as error:
-                state["failed"][unit] = str(error)
+                self._fail(unit, str(error))
                 continue
             state["computed"].setdefault(unit, {})[t] = value
 
-    def _weight(self, env: dict) -> float | str:
-        definitions = [d for d in self.definitions if d.unit == ("wbar", "ix")]
-        definition = definitions[-1]
+    def _fail(self, unit: tuple[str, str], why: str) -> None:
+        """This unit's own equation failed: an answer becomes a stand-in (next run), a helper fails its users."""
+        self._state["failed"][unit] = why
+        if unit[0] == "bar":
+            self._state["new"].setdefault(unit, why)
+
+    def _weight(self, env: dict, result: Evaluated, unreadable: dict, absent: dict) -> None:
+        unit = ("wbar", "ix")
         env = {key: value for key, value in env.items() if key != "t"}
+        if unit in unreadable or unit in absent:
+            if unit in unreadable:
+                result["w_ix"] = STAND_IN
+            result.notes["w_ix"] = {**unreadable, **absent}[unit]
+            return
+        definition = [d for d in self.definitions if d.unit == unit][-1]
         try:
             _raise_if(definition.error)
-            return definition.run(env)
+            result["w_ix"] = definition.run(env)
         except Unavailable as missing:
-            reason = self._state["failed"].get(missing.unit, "")
-            return f"it needs {unit_text(missing.unit)}, which could not be computed ({reason})"
+            result.notes["w_ix"] = self._needs(missing.unit)
+            if missing.unit[0] == "helper":
+                result["w_ix"] = STAND_IN
         except EvalError as error:
-            return str(error)
+            result.notes["w_ix"], result["w_ix"] = str(error), STAND_IN
+
+    def _needs(self, unit: tuple[str, str]) -> str:
+        """Why a unit that needs `unit` cannot be computed: the first cause, never a nested chain."""
+        reason = self._state["failed"].get(unit, "")
+        if reason.startswith("it needs "):
+            return reason
+        return f"it needs {unit_text(unit)}, which could not be computed: {reason}"
 
     def _read(self, kind: str, key: str, step: int, env: dict) -> float:
         state = self._state
@@ -499,6 +538,8 @@ class Equations:
         if kind == "dldh":
             return state["dL_dh"][step]
         unit = (kind, key)
+        if unit in state["stand_ins"]:
+            return STAND_IN
         if unit in state["failed"]:
             raise Unavailable(unit)
         known = state["computed"].get(unit, {})
@@ -511,8 +552,8 @@ class Equations:
         return known[step]
 
 
-def _order(needs: dict[tuple, set], failed: dict) -> list[tuple]:
-    """Units in an order that computes same-step references first; a cycle fails its units ("circular")."""
+def _order(needs: dict[tuple, set], cycles: dict) -> list[tuple]:
+    """Units in an order that computes same-step references first; a cycle's units get a "circular" message."""
     order, state = [], {}
     for root in needs:
         if root in state:
@@ -530,7 +571,7 @@ def _order(needs: dict[tuple, set], failed: dict) -> list[tuple]:
                 cycle = [u for u, _ in stack][[u for u, _ in stack].index(child) :]
                 names = " -> ".join(unit_text(u) for u in cycle + [child])
                 for member in cycle:
-                    failed.setdefault(member, f"circular definition: {names}")
+                    cycles.setdefault(member, f"circular definition: {names}")
             elif child not in state:
                 state[child] = "open"
                 stack.append((child, iter(sorted(needs.get(child, ())))))

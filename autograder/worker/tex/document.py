@@ -61,7 +61,7 @@ TEXT_WORDS = {
 }
 _TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|%|\$\$?|[{}\n]", re.S)
 _SPLIT = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}()\[\],;=&]", re.S)
-_SPACING = r"(?:\s|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
+_SPACING = r"(?:\s|&|\{\}|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
 _SPACES = re.compile(_SPACING)
 _CONTINUES = re.compile(_SPACING + r"(?:=|\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))")
 
@@ -118,10 +118,12 @@ def read_document(text: str) -> Document:
     rows = [row for start, end in regions for row in _rows(cleaned, start, end, joins)]
     cleaned = _apply(cleaned, joins)
     statements: list[Statement] = []
+    alignment: list[tuple[int, int, str]] = []
     for row_start, row_end in rows:
-        statements.extend(_split_row(cleaned, row_start, row_end))
+        statements.extend(_split_row(cleaned, row_start, row_end, alignment))
         if len(statements) > MAX_STATEMENTS:
             raise DocumentError(f"it holds more than {MAX_STATEMENTS:,} equations")
+    cleaned = _apply(cleaned, alignment)
     lines = [index for index, char in enumerate(text) if char == "\n"]
     return Document(cleaned, statements, macros, lines)
 
@@ -231,9 +233,7 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
                 elif environments and environments[-1] == name:
                     environments.pop()
             position = close
-        elif token == "&" and not environments:
-            _blank(blanks, at, at + 1)
-        elif token in (r"\label", r"\tag", r"\tag*", r"\intertext", r"\eqref", r"\ref"):
+        elif token in (r"\label", r"\tag", r"\tag*", r"\intertext", r"\eqref", r"\ref", r"\phantom", r"\hphantom"):
             brace = re.compile(r"\s*\{").match(text, position, end)
             close = _group_end(text, brace.end() - 1, end) if brace else position
             _blank(blanks, at, close, "\\\\" if token == r"\intertext" else "")
@@ -276,8 +276,13 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
     return rows
 
 
-def _split_row(text: str, start: int, end: int) -> list[Statement]:
-    """Statements of one row: split at top-level `,` `;` `\\quad` `\\qquad`; a trailing `.` dropped."""
+def _split_row(text: str, start: int, end: int, alignment: list) -> list[Statement]:
+    """Statements of one row: split at top-level `,` `;` `\\quad` `\\qquad`; a trailing `.` dropped.
+
+    A top-level `&` is alignment (added to `alignment`, to be blanked), except where it separates two
+    equations on one row (`U &= … & W &= …`): the text before it has an `=`, the rest of the row has
+    one too, and what follows it is not the continuation of a chain (`&= …`, `&+ …`).
+    """
     statements = []
     depth = 0
     environments = 0
@@ -295,6 +300,12 @@ def _split_row(text: str, start: int, end: int) -> list[Statement]:
         elif depth == 0 and environments == 0 and token in (",", ";", r"\quad", r"\qquad"):
             statements.append(_statement(text, piece, match.start()))
             piece = match.end()
+        elif token == "&" and environments == 0:
+            after = text[match.end() : end]
+            if depth == 0 and "=" in text[piece : match.start()] and "=" in after and not _CONTINUES.match(after):
+                statements.append(_statement(text, piece, match.start()))
+                piece = match.end()
+            _blank(alignment, match.start(), match.end())
     statements.append(_statement(text, piece, end))
     return [statement for statement in statements if statement is not None]
 
@@ -302,7 +313,7 @@ def _split_row(text: str, start: int, end: int) -> list[Statement]:
 def _statement(text: str, start: int, end: int) -> Statement | None:
     body = text[start:end]
     stripped = body.rstrip()
-    if stripped.endswith(".") and not re.search(r"\d\.$", stripped):
+    if stripped.endswith("."):  # the end of a sentence (`b_y = 1.` is 1 either way)
         end = start + len(stripped) - 1
     if "=" not in text[start:end]:
         return None  # not an equation: prose in math, a condition such as t < T

@@ -36,16 +36,17 @@ script: "^" arg   -> sup
      | "(" sum ")"   -> paren
      | "[" sum "]"   -> paren
      | matrix
-group: "{" [chain] "}"
+group: "{" [chain (COMMA chain)*] "}"
 matrix: BEGIN mrow (ROWSEP mrow)* END
-mrow: [sum] (ENTRYSEP [sum])*
+mrow: [sum] ((ENTRYSEP | COMMA) [sum])*
 
 CMD: /\\[a-zA-Z]+/
 FRAC_DIGITS.3: /\\[dt]?frac\s*\d\s*\d/
 BEGIN.2: /\\begin\s*\{\s*[a-zA-Z]+\*?\s*\}(?:(?<=\{array\})\s*\{[^{}]*\})?/
 END.2: /\\end\s*\{\s*[a-zA-Z]+\*?\s*\}/
 ROWSEP: /\\\\(?:\s*\[[^\]]{0,20}\])?/
-ENTRYSEP: "&" | ","
+ENTRYSEP: "&"
+COMMA: ","
 ADDOP: "+" | "-"
 MULOP.2: "*" | "/" | /\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z])/
 LETTER: /[a-zA-Z]/
@@ -98,6 +99,7 @@ SHOWN = {
     "END": "\\end{…}",
     "ROWSEP": "`\\\\`",
     "ENTRYSEP": "`&`",
+    "COMMA": "`,`",
     "FRAC_DIGITS": "a fraction",
     "$END": "the end",
 }
@@ -184,8 +186,8 @@ class _Build(lark.Transformer):
         return ("'", None)
 
     def group(self, children):
-        inner = children[0] if children and children[0] is not None else None
-        return Node("group", self._at(children) - 1, items=[inner] if inner is not None else [])
+        parts = [child for child in children if isinstance(child, Node)]  # z_{i,t}: two parts
+        return Node("group", self._at(children) - 1, items=parts)
 
     def paren(self, children):
         return Node("paren", self._at(children) - 1, items=[children[0]])

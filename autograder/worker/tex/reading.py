@@ -138,6 +138,9 @@ class Reader:
         factors, op, index = [], "*", 0
         while index < len(items):
             item = items[index]
+            if isinstance(item, Node) and item.kind == "group" and not item.items and not item.scripts:
+                index += 1  # `{}`, as in `= {} &`: nothing
+                continue
             if isinstance(item, str):
                 op = "/" if item == "/" else "*"
                 index += 1
@@ -197,6 +200,8 @@ class Reader:
         if node.kind == "frac_digits":
             digits = [c for c in node.value if c.isdigit()]
             return self.powers(("const", Fraction(int(digits[0]), int(digits[1]))), node)
+        if node.kind == "group" and len(node.items) > 1:
+            raise ReadError(node.items[1].at, "a comma is read only in a subscript such as z_{i,t}")
         if node.kind == "group":
             inner = unwrap(node)
             if inner is not node:
@@ -363,7 +368,11 @@ class Reader:
         if base in ("t", "T") and node.kind == "letter":
             raise ReadError(node.at, f"`{base}` is a step: it can stand only in a superscript or subscript")
         step, label = None, None
-        if sub is not None:
+        if sub is not None and sub.kind == "group" and len(sub.items) == 2:  # z_{i,t}: a label, then the step
+            label, step = _word(Node("group", sub.at, items=sub.items[:1])), self.fixed_step(sub.items[1])
+            if label is None:
+                raise ReadError(sub.at, "this subscript cannot be read: write z_{i,t} (letters, then the step)")
+        elif sub is not None:
             step = self.step(sub, strict=False)
             if step is None:
                 label = _word(sub)
@@ -506,6 +515,8 @@ def _differential(node: Node) -> list[Any] | None:
         return None
     inner = node.items[0]
     items = inner.items if inner.kind == "term" else [inner]
+    if len(items) > 2 and _is_font(items[0]) and _word(items[1]) == "d" and not items[1].scripts:
+        items = [Node("letter", items[1].at, "d"), *items[2:]]  # \mathrm{d} L
     if len(items) < 2 or not isinstance(items[0], Node) or items[0].scripts:
         return None
     first = items[0]
@@ -514,8 +525,12 @@ def _differential(node: Node) -> list[Any] | None:
     return None
 
 
+def _is_font(item: Any) -> bool:
+    return isinstance(item, Node) and item.kind == "cmd" and item.value in FONTS
+
+
 def _strip_fonts(items: list[Any]) -> list[Any]:
-    while len(items) > 1 and isinstance(items[0], Node) and items[0].kind == "cmd" and items[0].value in FONTS:
+    while len(items) > 1 and _is_font(items[0]):
         items = items[1:]
     return [unwrap(item) if isinstance(item, Node) else item for item in items]
 
