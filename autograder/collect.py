@@ -137,11 +137,24 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
     adder = {key: value for key, value in names.items() if key in ADDER_NAMES}
     answers = frozenset(q for q, has in (("1", bool(adder)), ("2", LSTM_FUNCTION in names)) if has)
     return Collected(
-        adder=adder if adder else f"Your {kind} {literal(shown)} defines none of {', '.join(ADDER_NAMES)}.",
-        adder_file=shown, lstm_file=shown, form=form, answers=answers, notes=notes,
-        replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
-        lstm_problem=None if "2" in answers else f"Your {kind} {literal(shown)} defines no function `{LSTM_FUNCTION}`.",
-        output=_labelled(shown, result.output))
+        adder=adder if adder else _unanswered("1", form, shown), adder_file=shown, lstm_file=shown, form=form,
+        answers=answers, notes=notes, replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
+        lstm_problem=None if "2" in answers else _unanswered("2", form, shown), output=_labelled(shown, result.output))
+
+
+UNANSWERED = {
+    ("1", NOTEBOOK): "defines none of U, V, W, b_h, b_y",
+    ("2", NOTEBOOK): f"defines no function `{LSTM_FUNCTION}`",
+    ("1", LATEX): "has no equation for question 1's weights (such as `U = \\begin{bmatrix} ... \\end{bmatrix}`)",
+    ("2", LATEX): "has no equation for question 2's error signals (such as `\\overline{h^{(t)}} = ...`)",
+}
+
+
+def _unanswered(question: str, form: int, shown: str) -> str:
+    """Why an answer file does not answer a question; shown only when no form does (so no Python file exists)."""
+    python = "adder.py" if question == "1" else "lstm_bptt.py"
+    return (f"Your {FORM_NAMES[form]} {literal(shown)} {UNANSWERED[question, form]}, "
+            f"and no `{python}` was found in your submission.")
 
 
 def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:

@@ -135,6 +135,16 @@ def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
     assert "Only the definitions are needed" in form.adder and form.lstm_problem == form.adder
 
 
+def test_a_notebook_answers_the_questions_it_defines_something_for(sandbox):
+    """A notebook with only lstm_bptt answers question 2; for question 1 it says what is missing."""
+    content = notebook("def lstm_bptt(x, weights, forward, dL_dh):\n    return {}")
+    _, form = collect(Located({"*.ipynb": content}, (), {"*.ipynb": "hw.ipynb"}), calls=[], sandbox=sandbox,
+                      limits=FAST)
+    assert form.answers == frozenset({"2"}) and form.lstm_problem is None
+    assert form.adder == "Your notebook `hw.ipynb` defines none of U, V, W, b_h, b_y, and no `adder.py` was found " \
+        "in your submission."
+
+
 def test_a_cell_that_ends_the_process_is_named(sandbox):
     """A cell that kills its own process ends the run; the message names the cell and what happened."""
     located = Located({"*.ipynb": notebook("U = 1", "import os\nos._exit(3)", "V = 2")}, (), {"*.ipynb": "hw.ipynb"})
