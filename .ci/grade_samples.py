@@ -44,8 +44,19 @@ def cases() -> list[Path]:
 def make_venv(python: Path, folder: Path) -> Path:
     """A venv of `python` with the pinned runtime requirements; returns its python."""
     subprocess.run([str(python), "-m", "venv", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(ROOT / "requirements.txt")], check=True)
+    subprocess.run(
+        [
+            str(folder / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(ROOT / "requirements.txt"),
+        ],
+        check=True,
+    )
     return folder / "bin" / "python"
 
 
@@ -55,8 +66,13 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
     if expected.get("root_only") and os.geteuid() != 0:
         return None
     results = out / f"{case.name}.json"
-    done = subprocess.run([str(python), "-m", "autograder", "grade", str(case), "--results", str(results), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(python), "-m", "autograder", "grade", str(case), "--results", str(results), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         return f"exit {done.returncode}: {done.stderr.strip()[-400:]}"
     scores = {q: score for q, (score, _) in question_scores(json.loads(results.read_text(encoding="utf-8"))).items()}
@@ -69,8 +85,12 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
 def grade_all(pythons: list[Path], scratch: Path, jobs: int) -> int:
     failed = 0
     for python in pythons:
-        version = subprocess.run([str(python), "-c", "import platform; print(platform.python_version())"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
+        version = subprocess.run(
+            [str(python), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         out = Path(tempfile.mkdtemp(prefix=f"results-{version}-", dir=scratch))
         with ThreadPoolExecutor(jobs) as pool:
             problems = dict(zip(cases(), pool.map(partial(grade_case, python, out=out), cases()), strict=True))
@@ -93,8 +113,12 @@ def open_pyenv_view(scratch: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", type=Path, action="append", help="an interpreter (repeatable; default: pyenv's "
-                                                                     "3.10.13 and 3.13.0, where they exist)")
+    parser.add_argument(
+        "--python",
+        type=Path,
+        action="append",
+        help="an interpreter (repeatable; default: pyenv's 3.10.13 and 3.13.0, where they exist)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="gradings at once (default 2)")
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)  # the re-run in the mount namespace
     args = parser.parse_args(argv)

@@ -43,45 +43,84 @@ def parser() -> argparse.ArgumentParser:
     config = argparse.ArgumentParser(add_help=False)
     config.add_argument("--config", type=Path, help="the test configuration (default: autograder/default.yaml)")
 
-    top = argparse.ArgumentParser(prog="python3 -m autograder", description=DESCRIPTION, epilog=EPILOG,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="python3 -m autograder",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--version", action="version", version=f"rnn-autograder {__version__}")
     verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    grade = verbs.add_parser("grade", parents=[config],
-                             help="grade one submission (a folder or a .zip) into a results.json")
+    grade = verbs.add_parser(
+        "grade", parents=[config], help="grade one submission (a folder or a .zip) into a results.json"
+    )
     grade.add_argument("submission", type=Path, help="the submission folder or .zip")
-    grade.add_argument("--results", required=True,
-                       help="where to write results.json; `-` writes it to stdout (the summary then goes to stderr)")
-    grade.add_argument("--quiet", action="store_true", help="print only the total (not the tests, not the "
-                                                            "student's output)")
+    grade.add_argument(
+        "--results",
+        required=True,
+        help="where to write results.json; `-` writes it to stdout (the summary then goes to stderr)",
+    )
+    grade.add_argument(
+        "--quiet", action="store_true", help="print only the total (not the tests, not the student's output)"
+    )
 
-    check = verbs.add_parser("check", parents=[config],
-                             help="check your homework as Gradescope will (the visible tests)")
-    check.add_argument("folder", nargs="?", type=Path, default=Path("."),
-                       help="the folder (or .zip) holding your files (default: the current folder)")
+    check = verbs.add_parser(
+        "check", parents=[config], help="check your homework as Gradescope will (the visible tests)"
+    )
+    check.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="the folder (or .zip) holding your files (default: the current folder)",
+    )
 
-    batch = verbs.add_parser("batch", parents=[config], help="grade a Gradescope export (or a folder of "
-                                                             "submissions) into a gradebook and a class report")
-    batch.add_argument("export", type=Path, help="the export: a .zip or folder from Gradescope's Export "
-                                                 "Submissions, or a folder of submission folders")
-    batch.add_argument("--out", type=Path, required=True,
-                       help="where to write results, gradebook.csv and report.html (reused when resuming)")
+    batch = verbs.add_parser(
+        "batch",
+        parents=[config],
+        help="grade a Gradescope export (or a folder of submissions) into a gradebook and a class report",
+    )
+    batch.add_argument(
+        "export",
+        type=Path,
+        help="the export: a .zip or folder from Gradescope's Export Submissions, or a folder of submission folders",
+    )
+    batch.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="where to write results, gradebook.csv and report.html (reused when resuming)",
+    )
     batch.add_argument("--jobs", type=int, help="submissions graded at once (default: one per core)")
-    batch.add_argument("--regrade", action="store_true",
-                       help="grade again submissions already graded in --out with this configuration")
-    batch.add_argument("--compare", type=Path, metavar="PREV_OUT",
-                       help="an earlier run's --out: write changes.csv (the students whose scores moved) and a "
-                            "section of the report")
-    batch.add_argument("--canvas", metavar="ASSIGNMENT",
-                       help="also write canvas.csv for Canvas's gradebook import, the total under this assignment name")
+    batch.add_argument(
+        "--regrade", action="store_true", help="grade again submissions already graded in --out with this configuration"
+    )
+    batch.add_argument(
+        "--compare",
+        type=Path,
+        metavar="PREV_OUT",
+        help="an earlier run's --out: write changes.csv (the students whose scores moved) and a section of the report",
+    )
+    batch.add_argument(
+        "--canvas",
+        metavar="ASSIGNMENT",
+        help="also write canvas.csv for Canvas's gradebook import, the total under this assignment name",
+    )
 
-    build = verbs.add_parser("build", parents=[config], help="make the Gradescope zip, the student kit, or the "
-                                                             "configuration reference")
-    build.add_argument("target", choices=("gradescope", "kit", "docs"),
-                       help="gradescope: the autograder zip; kit: the student kit zip; docs: docs/configuration.md")
-    build.add_argument("--out", type=Path, help="where to write it (default: dist/autograder.zip, "
-                                                "dist/student_kit.zip, docs/configuration.md)")
+    build = verbs.add_parser(
+        "build", parents=[config], help="make the Gradescope zip, the student kit, or the configuration reference"
+    )
+    build.add_argument(
+        "target",
+        choices=("gradescope", "kit", "docs"),
+        help="gradescope: the autograder zip; kit: the student kit zip; docs: docs/configuration.md",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        help="where to write it (default: dist/autograder.zip, dist/student_kit.zip, docs/configuration.md)",
+    )
     return top
 
 
@@ -90,8 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "grade":
         from autograder import grading
 
-        return grading.main(submission=args.submission, results=args.results, config_path=args.config,
-                            quiet=args.quiet)
+        return grading.main(submission=args.submission, results=args.results, config_path=args.config, quiet=args.quiet)
     if args.verb == "check":
         from autograder import check
 
@@ -102,8 +140,15 @@ def _run(args: argparse.Namespace) -> int:
         if args.jobs is not None and args.jobs < 1:
             print("batch: --jobs must be at least 1", file=sys.stderr)
             return 2
-        return batch.main(export=args.export, out=args.out, jobs=args.jobs, regrade=args.regrade,
-                          config_path=args.config, compare=args.compare, canvas=args.canvas)
+        return batch.main(
+            export=args.export,
+            out=args.out,
+            jobs=args.jobs,
+            regrade=args.regrade,
+            config_path=args.config,
+            compare=args.compare,
+            canvas=args.canvas,
+        )
     from autograder import build
 
     return build.main(target=args.target, out=args.out, config_path=args.config)

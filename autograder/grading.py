@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 # Light imports only: the worker starts while this process imports the judges (numpy and all).
 from autograder.config import ConfigError, load_config
@@ -16,8 +17,15 @@ from autograder.worker.sandbox import Sandbox
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
 
 
-def main(*, submission: Path, results: Path | str, config_path: Path | None = None, quiet: bool = False,
-         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    *,
+    submission: Path,
+    results: Path | str,
+    config_path: Path | None = None,
+    quiet: bool = False,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Grade one submission (a folder or a .zip) into `results` and print a summary.
 
     Exits 0 whenever grading finished, whatever the score; 2 when the submission does not exist or
@@ -41,8 +49,9 @@ def main(*, submission: Path, results: Path | str, config_path: Path | None = No
     if not to_stdout:
         deliver(failure_results("Grading started but did not finish (it was stopped or crashed)."))
     with early_sandbox() as started:  # the worker starts while this process imports the judges
-        graded = _grade_with(started, Path(submission), config_path,
-                             student_output=None if quiet else _echo(report), stderr=stderr)
+        graded = _grade_with(
+            started, Path(submission), config_path, student_output=None if quiet else _echo(report), stderr=stderr
+        )
     code, written = graded
     deliver(written)
     if code == 0:
@@ -54,8 +63,14 @@ def main(*, submission: Path, results: Path | str, config_path: Path | None = No
     return code
 
 
-def _grade_with(started: Callable[[], Sandbox], submission: Path, config_path: Path | None, *,
-                student_output: Callable[[str], object] | None, stderr: TextIO) -> tuple[int, dict]:
+def _grade_with(
+    started: Callable[[], Sandbox],
+    submission: Path,
+    config_path: Path | None,
+    *,
+    student_output: Callable[[str], object] | None,
+    stderr: TextIO,
+) -> tuple[int, dict]:
     """(exit code, results) of grading with the worker that `started()` waits for."""
     try:
         config = load_config(config_path)
@@ -73,9 +88,11 @@ def _grade_with(started: Callable[[], Sandbox], submission: Path, config_path: P
 
 def _echo(stream: TextIO) -> Callable[[str], None]:
     """Writes the student's output to `stream`, and stops quietly if its reader has gone (`| head`)."""
+
     def write(text: str) -> None:
         try:
             stream.write(text)
         except BrokenPipeError:
             pass
+
     return write

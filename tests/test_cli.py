@@ -12,8 +12,14 @@ from conftest import ROOT, assert_valid_results
 
 
 def grade(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def test_grading_prints_a_summary_and_exits_0_whatever_the_score(tmp_path):
@@ -36,7 +42,9 @@ def test_a_missing_file_is_named_plainly(tmp_path):
 def test_a_broken_configuration_still_writes_valid_results(tmp_path):
     """A configuration error exits 2, says where the error is, and leaves a valid results.json."""
     config = tmp_path / "bad.yaml"
-    config.write_text("tests:\n  - name: x\n    number: '1'\n    question: '1'\n    max_score: -2\n    check: adder_proof\n")
+    config.write_text(
+        "tests:\n  - name: x\n    number: '1'\n    question: '1'\n    max_score: -2\n    check: adder_proof\n"
+    )
     results = tmp_path / "results.json"
     done = grade(ROOT / "reference", "--results", results, "--config", config)
     assert done.returncode == 2
@@ -52,8 +60,12 @@ def test_results_exist_even_if_the_grader_is_killed_mid_way(tmp_path):
     submission.mkdir()
     (submission / "adder.py").write_text("while True:\n    pass\n")
     results = tmp_path / "results.json"
-    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while not results.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -85,10 +97,18 @@ def test_every_verb_takes_config(tmp_path):
     """`--config` is accepted by every verb (one shared definition), and a broken one is refused by each."""
     config = tmp_path / "bad.yaml"
     config.write_text("tests: 3\n")
-    for verb, *rest in (("grade", ROOT / "reference", "--results", tmp_path / "r.json"), ("check", ROOT / "reference"),
-                        ("build", "kit", "--out", tmp_path / "kit.zip")):
-        done = subprocess.run([sys.executable, "-m", "autograder", verb, *map(str, rest), "--config", str(config)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    for verb, *rest in (
+        ("grade", ROOT / "reference", "--results", tmp_path / "r.json"),
+        ("check", ROOT / "reference"),
+        ("build", "kit", "--out", tmp_path / "kit.zip"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", verb, *map(str, rest), "--config", str(config)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 2, (verb, done.stdout, done.stderr)
         assert "bad.yaml" in done.stderr, verb
 
@@ -132,9 +152,22 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte is written
     results = tmp_path / "results.json"
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(ROOT / "submissions_sample" / "lstm_zeros"),
-                           "--results", str(results)], cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(ROOT / "submissions_sample" / "lstm_zeros"),
+            "--results",
+            str(results),
+        ],
+        cwd=ROOT,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
     os.close(write_end)
     assert done.returncode == 141 and done.stderr == ""
     assert json.loads(results.read_text())["tests"]

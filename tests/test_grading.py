@@ -8,8 +8,8 @@ import textwrap
 
 import yaml
 
-from conftest import ROOT, assert_valid_results
 from autograder import grading
+from conftest import ROOT, assert_valid_results
 
 BUDGET = 250e6  # bytes: one grading, long problems included (contract 5.4)
 
@@ -38,8 +38,9 @@ def long_problem_config(path, length):
     config = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
     for test in config["tests"]:
         if test["check"] in ("lstm_bar", "lstm_weight"):
-            test.setdefault("params", {}).update(seeds=[1007, 1014, 1016, 1003, 1618, 2024],
-                                                 lengths=[1, 3, 6, 15, 50, length])
+            test.setdefault("params", {}).update(
+                seeds=[1007, 1014, 1016, 1003, 1618, 2024], lengths=[1, 3, 6, 15, 50, length]
+            )
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -49,9 +50,28 @@ def test_a_grading_with_a_t_1000_problem_stays_within_250_mb(tmp_path):
     (grader, worker, student's) goes above 250 MB (the finite-difference truth is linear in T)."""
     config = long_problem_config(tmp_path / "long.yaml", 1000)
     results = tmp_path / "results.json"
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, sys.executable, "-m", "autograder", "grade",
-                           str(ROOT / "reference"), "--results", str(results), "--config", str(config)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            LAUNCHER,
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(ROOT / "reference"),
+            "--results",
+            str(results),
+            "--config",
+            str(config),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(done.stdout)
     assert report["code"] == 0, done.stderr
     assert json.loads(results.read_text())["score"] == 10

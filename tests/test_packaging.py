@@ -13,18 +13,37 @@ from conftest import ROOT
 def installed(tmp_path_factory):
     """The package as `pip install .` lays it out (dependencies are this interpreter's), outside the repository."""
     target = tmp_path_factory.mktemp("installed")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           "--no-deps", "--target", str(target), str(ROOT)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         pytest.skip(f"pip could not build the package here: {done.stderr[-500:]}")
     return target
 
 
 def run(installed, *arguments):
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, arguments)], cwd=installed.parent,
-                          env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"}, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, arguments)],
+        cwd=installed.parent,
+        env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow

@@ -43,8 +43,9 @@ DRIVER = textwrap.dedent("""
 
 
 def run_driver():
-    done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(TASK)], input=ORPHAN_WORK, cwd=ROOT,
-                          capture_output=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(TASK)], input=ORPHAN_WORK, cwd=ROOT, capture_output=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr.decode()
     return json.loads(done.stdout)
 
