@@ -340,13 +340,15 @@ def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, j
     `serve` is the body of each pool process (`_serve`; tests put a faulty grader there). Ctrl-C or
     SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped.
     """
-    todo, outcomes, reasons = [], [], Counter()
+    todo: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    reasons: Counter[str] = Counter()
     try:
         for submission in submissions:
             if submission.problem or submission.path is None or not submission.path.exists():
                 continue
             folder = submission_folder(out, submission.id)
-            job = {"id": submission.id, "path": str(submission.path), "out": str(folder),
+            job: dict[str, Any] = {"id": submission.id, "path": str(submission.path), "out": str(folder),
                    "config_sha256": config.sha256}
             try:
                 job["fingerprint"], job["files"] = fingerprint(submission.path)
@@ -397,7 +399,8 @@ def write_reports(submissions: Sequence[Submission], *, out: Path, config: Confi
                   finished: set[str] | None = None, previous: Snapshot | None = None,
                   warnings: Sequence[str] = (), canvas: str | None = None) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
-    `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`. `finished`: the submissions an interrupted run reached
+    `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
+    `finished`: the submissions an interrupted run reached
     (None: the run was complete); the others are rows saying so, and the report is marked partial."""
     rows = [read_graded(s, out, finished=finished is None or s.id in finished) for s in submissions]
     gradebook = gradebook_rows(rows)

@@ -85,7 +85,8 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
     found = {}
     for key, entry in tree.items():
         entry = _plain_keys(entry) if isinstance(entry, dict) else {}
-        people = entry.get("submitters") if isinstance(entry.get("submitters"), list) else []
+        people = entry.get("submitters")
+        people = people if isinstance(people, list) else []
         found[str(key)] = tuple(_submitter(person) for person in people if isinstance(person, dict))
     return found
 
@@ -119,7 +120,7 @@ def _construct_untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
 
 
 _TolerantLoader.add_multi_constructor("!", _construct_untagged)
@@ -131,7 +132,8 @@ def _plain_keys(entry: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _submitter(person: Mapping[Any, Any]) -> Submitter:
     person = _plain_keys(person)
-    return Submitter(**{key: "" if person.get(key) is None else str(person[key])[:500] for key in ("name", "email", "sid")})
+    return Submitter(**{key: "" if person.get(key) is None else str(person[key])[:500]
+                        for key in ("name", "email", "sid")})
 
 
 # ---------------------------------------------------------------- the submissions
@@ -231,10 +233,10 @@ def unpack_export(export: Path, into: Path) -> Export:
 def _bounded_zip(export: Path) -> Path:
     """The export, once its end record says it holds no more members than we are willing to list."""
     with open(export, "rb") as file:
-        record = zipfile._EndRecData(file)
+        record = zipfile._EndRecData(file)  # type: ignore[attr-defined] # the only way to count before listing
     if record is None:
         raise zipfile.BadZipFile("no end of central directory")
-    count = record[zipfile._ECD_ENTRIES_TOTAL]
+    count = record[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
     if count > MAX_EXPORT_MEMBERS:
         raise ExportError(f"{export}: holds {count:,} files, more than the {MAX_EXPORT_MEMBERS:,} an export may hold")
     return export

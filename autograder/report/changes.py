@@ -67,7 +67,7 @@ def changed_rows(before: Snapshot, after_rows: Sequence[Mapping[str, str]], afte
         old, new = before.rows.get(key), after.get(key)
         if old is not None and new is not None and all(old.get(c) == new.get(c) for c in (*SCORES, "status")):
             continue
-        row = dict(zip(("submission_id", "name", "email", "sid"), key))
+        row = dict(zip(("submission_id", "name", "email", "sid"), key, strict=True))
         for column in (*SCORES, "status"):
             row[f"{column} before"] = (old or {}).get(column, "")
             row[f"{column} after"] = (new or {}).get(column, "")

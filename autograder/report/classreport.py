@@ -95,7 +95,8 @@ def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[Te
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
             "script-src 'unsafe-inline'; img-src data:\">\n"
             f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections) + f"\n<script>{SCRIPT}</script>\n{feedback}\n</body>\n</html>\n")
+            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections)
+            + f"\n<script>{SCRIPT}</script>\n{feedback}\n</body>\n</html>\n")
 
 
 def _section(heading: str, body: str) -> str:
@@ -207,14 +208,14 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
                          printable(person.email), *scores, submission.total, printable(submission.status), flags,
                          kinds[index], attention(submission, flags), index])
         points.append([format_points(x) for x in (*scores, submission.total)])
-    data = {"questions": list(QUESTIONS), "columns": ["submission", "name", "sid", "email", *QUESTIONS, "total",
-                                                      "status", "flags"],
-            "students": students, "points": points, "maximum": format_points(max_total)}
+    columns = ["submission", "name", "sid", "email", *QUESTIONS, "total", "status", "flags"]
+    data = {"questions": list(QUESTIONS), "columns": columns, "students": students, "points": points,
+            "maximum": format_points(max_total)}
     # With 10,000 students whose feedback all differs, the feedback is most of the file: the table must not wait
     # for the browser to read it, nor for JSON.parse (done when a student is first opened).
     opened = {"submissions": feedback, "pieces": pieces.html}
     all_flags = sorted({flag for flags in flags_of for flag in flags})
-    header = "".join(f'<th title="click to sort">{escape(str(c))}</th>' for c in data["columns"])
+    header = "".join(f'<th title="click to sort">{escape(c)}</th>' for c in columns)
     flag_options = "".join(f'<option value="{escape(f)}">{escape(f)}</option>' for f in all_flags)
     return (f'<div class="controls"><input id="filter" type="search" placeholder="Filter by name, SID, email, '
             f'submission" aria-label="filter"> <select id="status-filter" aria-label="status">'
