@@ -4,9 +4,12 @@ import json
 
 import pytest
 
+from autograder import engine
 from autograder.collect import NOTEBOOK, _cell_note, collect
+from autograder.config import load_config
 from autograder.locate import Located, is_wanted, locate
 from autograder.worker.sandbox import Limits, Sandbox
+from conftest import ROOT
 
 FAST = Limits(call_seconds=0.5, wall_seconds=6)
 
@@ -96,6 +99,7 @@ def test_a_cell_past_its_time_limit_is_stopped_and_later_cells_run(sandbox):
     assert result.notes == [{"kind": "timed_out", "cell": 2, "detail": "timed out after 0.5 s"}]
 
 
+@pytest.mark.slow
 def test_a_cell_that_swallows_every_interruption_ends_the_run(sandbox):
     """A loop that catches every timeout cannot be stopped: the wall clock ends the run, and the cell is known."""
     cell = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
@@ -122,16 +126,15 @@ def test_the_cells_share_the_notebooks_time(sandbox):
                                                        "b_y, lstm_bptt), not training or downloads.")
 
 
+@pytest.mark.slow
 def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
     """A cell the alarm cannot interrupt runs into the wall clock; the message names that cell."""
     content = notebook("U = 1", "x = sum(range(10 ** 12))", "V = 2")
-    limits = Limits(call_seconds=0.3, wall_seconds=2)
-    result = run(sandbox, content, limits=limits)
-    assert result.cell == 2 and result.failure == "timed out after 2 s" and result.replies == []
     located = Located({"*.ipynb": content}, (), {"*.ipynb": "hw/My HW.ipynb"})
-    python, form = collect(located, calls=[], sandbox=sandbox, limits=limits)
+    python, form = collect(located, calls=[], sandbox=sandbox, limits=Limits(call_seconds=0.3, wall_seconds=1.5))
     assert form.form == NOTEBOOK and form.answers == frozenset()
-    assert form.adder.startswith("Your notebook `My HW.ipynb` stopped in code cell 2: it timed out after 2 s.")
+    assert form.adder.startswith("Your notebook `My HW.ipynb` stopped in code cell 2: it timed out after 1.5 s. "
+                                 "That cell could not be interrupted (it was inside compiled code")
     assert "Only the definitions are needed" in form.adder and form.lstm_problem == form.adder
 
 
@@ -243,3 +246,16 @@ def test_notes_from_the_worker_become_safe_sentences():
     magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
     assert magic == ("Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped "
                      "(only Python runs here).")
+
+
+def test_a_notebook_grades_like_the_equivalent_python_files(tmp_path, sandbox):
+    """The same code as notebook cells or as adder.py and lstm_bptt.py: the same score and feedback in every test."""
+    samples = ROOT / "submissions_sample"
+    (tmp_path / "adder.py").write_bytes((samples / "adder_wrong_output" / "adder.py").read_bytes())
+    (tmp_path / "lstm_bptt.py").write_bytes((samples / "lstm_c_bar_without_carry" / "lstm_bptt.py").read_bytes())
+    config = load_config()
+    as_files = engine.grade(tmp_path, config=config, sandbox=sandbox)
+    as_notebook = engine.grade(samples / "notebook_like_py_files", config=config, sandbox=sandbox)
+    outcomes = [[(test["score"], test["output"]) for test in results["tests"]] for results in (as_files, as_notebook)]
+    assert outcomes[0] == outcomes[1] and as_files["score"] == 5
+    assert as_notebook["extra_data"]["forms"] == {"1": "q1_q2.ipynb", "2": "q1_q2.ipynb"}
