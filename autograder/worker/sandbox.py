@@ -64,8 +64,8 @@ class SandboxError(RuntimeError):
 class Limits:
     """What one task may use. Times are seconds."""
 
-    call_seconds: float = field(default=5.0, metadata={"doc": "Seconds one call of the student's function may take (its import too); after a timeout the remaining calls are skipped."})
-    wall_seconds: float = field(default=30.0, metadata={"doc": "Seconds one question's whole worker task may take; then every process of it is killed."})
+    call_seconds: float = field(default=5.0, metadata={"doc": "Seconds one call of the student's function may take (its import too, and each code cell of a notebook); after a timeout the remaining calls are skipped."})
+    wall_seconds: float = field(default=30.0, metadata={"doc": "Seconds one question's whole worker task may take; then every process of it is killed. A notebook's cells share two thirds of it."})
     cpu_seconds: int = field(default=30, metadata={"doc": "CPU seconds the worker may use (RLIMIT_CPU)."})
     memory_mb: int = field(default=512, metadata={"doc": "Address space of the worker in MB (RLIMIT_AS); keep it below the container's memory (Gradescope: about 768 MB)."})
     processes: int = field(default=32, metadata={"doc": "Processes the worker user may run at once (RLIMIT_NPROC): bounds fork bombs."})
