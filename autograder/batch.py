@@ -365,8 +365,12 @@ def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, j
                 todo.append(job)
     except KeyboardInterrupt:
         raise Interrupted(outcomes) from None
+    progress.total = len(outcomes) + len(todo)  # the submissions without files or with a problem are not graded
     progress.resumed(sum(1 for outcome in outcomes if outcome.kind == "resumed"))
     progress.grading(reasons)
+    for outcome in outcomes:
+        if outcome.kind == "failed":
+            progress.done(outcome)
     if not todo:
         return outcomes
     # A safety net only: the sandbox stops student code after wall_seconds; this stops a stuck grader.

@@ -151,7 +151,7 @@ def test_progress_is_one_line_per_submission_off_a_terminal(big_run):
     total, graded = len(big_run.cases) + 1, len(big_run.cases)
     lines = big_run.first.stderr.splitlines()
     assert lines[0] == f"Grading {graded} submissions ({graded} new)"
-    assert len(lines) == graded + 1 and all(re.match(rf"\[\d+/{total}\] submission_\d+: ", line) for line in lines[1:])
+    assert len(lines) == graded + 1 and all(re.match(rf"\[\d+/{graded}\] submission_\d+: ", line) for line in lines[1:])
     assert re.match(rf"{total} submissions in \d+:\d\d: {graded} graded now, 0 already graded, 0 could not be graded\.",
                     big_run.first.stdout)
 
@@ -404,6 +404,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
     assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
         ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]]
     assert "\x1b" not in stdout + stderr
+    progress = [line for line in stderr.splitlines() if line.startswith("[")]
+    assert len(progress) == 4 and progress[-1].startswith("[4/4] ")  # the folder-less one is not counted
     assert [(row["Student"], row["SIS User ID"], row["HW 4 (RNN)"]) for row in small_run.before["canvas"]] == [
         (row[1], row[3], row[8]) for row in rows]
 

@@ -2,6 +2,8 @@
 
 import os
 import stat
+import subprocess
+import sys
 import zipfile
 from textwrap import dedent
 
@@ -10,6 +12,7 @@ import pytest
 from autograder import export
 from autograder.export import ExportError, find_submissions, read_metadata, unpack_export
 from autograder.report.gradebook import Submitter
+from conftest import ROOT
 
 # As Gradescope writes it (Ruby symbols as keys; a BigDecimal score with its Ruby tag).
 METADATA = dedent("""\
@@ -237,3 +240,40 @@ def test_a_folder_named_like_a_formula_is_a_submission_like_any_other(tmp_path, 
     (tmp_path / name).mkdir()
     submissions, _ = find_submissions(tmp_path)
     assert [(s.id, s.problem) for s in submissions] == [(name, None)]
+
+
+MEMORY_PROBE = """
+import resource, sys, zipfile
+from pathlib import Path
+from autograder import export
+export.MAX_RATIO = 10**9  # let the bytes through to the extraction's own budget
+into = Path(sys.argv[2])
+unpacked = export.unpack_export(Path(sys.argv[1]), into)
+try:
+    export.read_metadata(unpacked.root / "submission_metadata.yml")
+except export.ExportError as error:
+    print("refused:", error)
+print(sorted(unpacked.problems.items()))
+print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_unpacking_a_bomb_stays_far_under_the_memory_budget(tmp_path):
+    """A 90 MB member is streamed to disk (1 MB at a time), a 300 MB one is refused by its submission's 100 MB
+    budget, and a billion-laughs metadata file is refused: all in well under the 250 MB budget."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as opened:
+        opened.writestr("export/submission_metadata.yml", BOMBS["billion-laughs"] * 2)
+        for name, megabytes in (("bomb", 300), ("big", 90)):
+            with opened.open(f"export/{name}/zeros.bin", "w", force_zip64=True) as member:
+                for _ in range(megabytes):
+                    member.write(bytes(2**20))
+    (tmp_path / "into").mkdir()
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(archive), str(tmp_path / "into")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("refused:") and "YAML anchors or aliases" in lines[0]
+    assert lines[1] == "[('bomb', 'its files are larger than 100 MB in all')]"
+    assert (tmp_path / "into" / "export" / "big" / "zeros.bin").stat().st_size == 90 * 2**20
+    assert int(lines[2].split()[1]) < 100 * 2**20
