@@ -11,9 +11,9 @@ def readme_commands() -> list[str]:
 
 
 def test_ci_runs_the_readmes_test_command():
-    """`.ci/run` ends with exactly the README's second command (set up and run the tests)."""
+    """`.ci/run` runs exactly the README's second command (set up and run the tests), then the other checks."""
     _, test_command = readme_commands()
-    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == test_command
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
 def test_the_readmes_grading_command_grades_the_reference(tmp_path):
