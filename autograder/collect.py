@@ -67,10 +67,9 @@ def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sa
         others = [pool.submit(_collect_answer_file, located, form, unique, sandbox, limits) for form in answer_files]
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
         forms = [future.result() for future in others]
-    output = "".join(f"--- output of {name} ---\n{text}\n" for name, text in
-                     (("adder.py", adder_output), ("lstm_bptt.py", lstm_output)) if text)
-    python = Collected(adder=adder_data, adder_file=located.first("adder") or "adder.py", replies=replies,
-                       lstm_problem=lstm_problem, output=output,
+    adder_file = located.first("adder") or "adder.py"
+    python = Collected(adder=adder_data, adder_file=adder_file, replies=replies, lstm_problem=lstm_problem,
+                       output=_labelled(adder_file, adder_output) + _labelled("lstm_bptt.py", lstm_output),
                        answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)))
     return [python, *forms]
 
