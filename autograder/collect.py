@@ -172,6 +172,11 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
                 f"still ran. {ONLY_DEFINITIONS}")
     if kind == "cell_magic":
         return f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped (only Python runs here)."
+    if kind == "markdown_latex":
+        where = f"after code cell {cell}" if cell else "before the first code cell"
+        return (f"A Markdown cell ({where}) writes answers in LaTeX, such as {literal(detail, limit=80)}: "
+                "Markdown is not read. Put the equations in an `answers.tex` file (see the handout), or the "
+                "answers as Python in code cells.")
     count = int(detail) if detail.isdecimal() and len(detail) < 8 else None
     if kind == "more" and count is not None:
         return f"{count} more code cells, from cell {cell} on, failed or were skipped too (not shown)."

@@ -190,6 +190,29 @@ def test_outputs_are_never_run_or_read(sandbox):
     assert result.replies[0]["names"] == {"U": 1.0} and result.notes == []
 
 
+def test_latex_answers_in_markdown_are_not_read_and_the_student_is_told(sandbox):
+    """A Markdown cell writing a bar's equation is noted once (where, what to write instead); the code still runs."""
+    data = json.loads(notebook("U = 1", "V = 2"))
+    data["cells"].insert(2, {"cell_type": "markdown", "metadata": {}, "source": [
+        "Derivation:\n", "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$\n"]})
+    data["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "$U = \\begin{bmatrix} 1 \\end{bmatrix}$"})
+    result = run(sandbox, json.dumps(data).encode())
+    assert result.replies[0]["names"] == {"U": 1.0, "V": 2.0}
+    assert result.notes == [{"kind": "markdown_latex", "cell": 1,
+                             "detail": "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$"}]
+    assert _cell_note(result.notes[0], FAST, 4) == (
+        "A Markdown cell (after code cell 1) writes answers in LaTeX, such as "
+        "`$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$`: Markdown is not read. Put the "
+        "equations in an `answers.tex` file (see the handout), or the answers as Python in code cells.")
+
+
+def test_markdown_without_answers_is_not_noted(sandbox):
+    """Ordinary Markdown, even with math, is no note: only an answer written in LaTeX is."""
+    data = json.loads(notebook("U = 1"))
+    data["cells"][0]["source"] = "# HW 3\nThe loss is $L = \\sum_t L^{(t)}$ and $h^{(t)} = o^{(t)} \\tanh(c^{(t)})$."
+    assert run(sandbox, json.dumps(data).encode()).notes == []
+
+
 def test_the_shallowest_of_several_notebooks_is_used_with_a_note(tmp_path):
     """Notebooks may have any name; of several, the shallowest is read and the student is told."""
     (tmp_path / "old").mkdir()

@@ -22,6 +22,7 @@ import io
 import json
 import linecache
 import os
+import re
 import resource
 import select
 import signal
@@ -540,6 +541,9 @@ def load(path):
 
 NOTEBOOK_BYTES = 20_000_000
 MAX_CELL_NOTES = 20  # cells described in the feedback; more are counted
+# An answer written in LaTeX in a Markdown cell: a bar, or a question-1 name set to a matrix.
+LATEX_ANSWER = re.compile(r"\\overline\s*\{|\\bar\s*\{?\s*[hcgofiw]|"
+                          r"\b(?:U|V|W|b_h|b_\{h\})\s*=\s*\\begin\{[bpv]?matrix\}")
 FETCH_AGAIN = "Download it again from Jupyter or Colab (File > Download > .ipynb)"
 
 
@@ -548,7 +552,8 @@ class NotebookError(Exception):
 
 
 def notebook_cells(path):
-    """The sources of the code cells of an nbformat-4 notebook, in order. Outputs are never looked at."""
+    """The sources of the code cells of an nbformat-4 notebook, in order, and where a Markdown cell
+    writes an answer in LaTeX (which is not read: the student is told). Outputs are never looked at."""
     with open(path, "rb") as stream:
         data = stream.read(NOTEBOOK_BYTES + 1)
     if len(data) > NOTEBOOK_BYTES:
@@ -571,16 +576,24 @@ def notebook_cells(path):
         raise NotebookError(f"it is in notebook format {notebook.get('nbformat')!r}, not 4: "
                             "open it in a current Jupyter or Colab and save it again")
     sources: list[str] = []
+    written = None  # (code cells before it, its line) of the first Markdown cell that writes an answer in LaTeX
+    scan = 1_000_000  # characters of Markdown looked at
     for cell in notebook["cells"]:
-        if type(cell) is not dict or cell.get("cell_type") != "code":
+        if type(cell) is not dict or cell.get("cell_type") not in ("code", "markdown"):
             continue
         source = cell.get("source", "")
         if type(source) is list and all(type(line) is str for line in source):
             source = "".join(source)
-        if type(source) is not str:
+        if type(source) is not str and cell["cell_type"] == "code":
             raise NotebookError(f"code cell {len(sources) + 1} has no readable source. {FETCH_AGAIN}")
-        sources.append(source)
-    return sources
+        if cell["cell_type"] == "code":
+            sources.append(source)
+        elif written is None and type(source) is str and scan > 0:
+            text, scan = source[:scan], scan - len(source)  # a bounded look (images may be inlined as text)
+            if answer := LATEX_ANSWER.search(text):
+                line = text[text.rfind("\n", 0, answer.start()) + 1:].split("\n", 1)[0]
+                written = (len(sources), line.strip()[:120])
+    return sources, written
 
 
 def without_magics(source):
@@ -607,9 +620,11 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
     wall clock can stop, can still be named. `total_seconds` bounds all the cells together.
     """
     try:
-        sources = notebook_cells(path)
+        sources, written = notebook_cells(path)
     except NotebookError as error:
         return False, f"The notebook could not be read: {error}"
+    if written is not None:
+        replies.send({"note": {"kind": "markdown_latex", "cell": written[0], "detail": written[1]}})
     deadline = time.monotonic() + total_seconds
     module = types.ModuleType("__main__")  # as in Jupyter, where cells run as __main__
     sys.modules["__main__"] = module
