@@ -23,6 +23,7 @@ LSTM_FUNCTION = "lstm_bptt"
 PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
 FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
 ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
+NOTE_CHARS = 1500  # of a cell's error shown in a note (up to 20 cells are)
 CELLS_SHARE = 2 / 3  # of the wall time, for a notebook's cells; the rest is kept for the calls
 ONLY_DEFINITIONS = ("Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), "
                     "not training or downloads.")
@@ -163,6 +164,8 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
     cell, detail = raw["cell"], raw["detail"]
     kind = raw.get("kind")
     if kind == "raised":
+        if len(detail) > NOTE_CHARS:  # the top and the end of a long traceback say what matters
+            detail = f"{detail[:NOTE_CHARS // 2]}\n[...]\n{detail[-NOTE_CHARS // 2:]}"
         return f"Code cell {cell} raised an error; the later cells still ran.\n\n{literal_block(detail)}\n"
     if kind == "colab":
         return (f"Code cell {cell} imports `google.colab`, which exists only in Colab: that cell stopped there; "

@@ -164,7 +164,8 @@ def test_a_cell_that_ends_the_process_is_named(sandbox):
     (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "code cell 1 has no readable source"),
     (b'\xff\xfe{"cells": []}', "it is not UTF-8 text"),
     (b"[" * 100_000, "its JSON is nested too deeply"),
-], ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep"])
+    (notebook(*["x = 1"] * 1001), "it has 1001 code cells, more than the 1000 the grader runs"),
+], ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep", "too-many-cells"])
 def test_a_malformed_notebook_is_a_clear_message(sandbox, content, message):
     """What cannot be read as an nbformat-4 notebook is one message for both questions, never a crash."""
     result = run(sandbox, content, calls=[{"x": 1}])
@@ -262,6 +263,8 @@ def test_notes_from_the_worker_become_safe_sentences():
     raised = _cell_note({"kind": "raised", "cell": 3, "detail": "ValueError: <b>x</b>\n```\n# title"}, limits, 20)
     assert raised == ("Code cell 3 raised an error; the later cells still ran.\n\n"
                       "````text\nValueError: <b>x</b>\n```\n# title\n````\n")
+    long = _cell_note({"kind": "raised", "cell": 2, "detail": "A" * 5000 + "ValueError: the end"}, limits, 20)
+    assert len(long) < 1700 and "\n[...]\n" in long and "ValueError: the end\n```" in long
     assert _cell_note({"kind": "raised", "cell": "3", "detail": "x"}, limits, 20) is None
     assert _cell_note({"kind": "<img src=x>", "cell": 3, "detail": "x"}, limits, 20) is None
     assert _cell_note(["raised", 3, "x"], limits, 20) is None

@@ -541,6 +541,7 @@ def load(path):
 
 NOTEBOOK_BYTES = 20_000_000
 MAX_CELL_NOTES = 20  # cells described in the feedback; more are counted
+MAX_CODE_CELLS = 1000  # each sends its number before it runs: the replies stay small
 # An answer written in LaTeX in a Markdown cell: a bar, or a question-1 name set to a matrix.
 LATEX_ANSWER = re.compile(r"\\overline\s*\{|\\bar\s*\{?\s*[hcgofiw]|"
                           r"\b(?:U|V|W|b_h|b_\{h\})\s*=\s*\\begin\{[bpv]?matrix\}")
@@ -593,6 +594,9 @@ def notebook_cells(path):
             if answer := LATEX_ANSWER.search(text):
                 line = text[text.rfind("\n", 0, answer.start()) + 1:].split("\n", 1)[0]
                 written = (len(sources), line.strip()[:120])
+    if len(sources) > MAX_CODE_CELLS:
+        raise NotebookError(f"it has {len(sources)} code cells, more than the {MAX_CODE_CELLS} the grader runs: "
+                            "keep the cells that define your answers")
     return sources, written
 
 
