@@ -288,7 +288,7 @@ def test_failure_shows_the_shortest_pair_and_the_step_table():
     assert verdict.fraction == 0.0
     assert verdict.output == (
         "Adds every pair of numbers up to 10 bits: fails.\n\n"
-        "Shortest failing pair: 1 + 3 (bits, least significant first: 10 + 11), expected 4 (001).\n\n"
+        "Shortest failing pair: 1 + 3 = 4. In bits, least significant bit first (step t adds bit t): 10 + 11 = 001.\n\n"
         "```text\n"
         " t | x1 x2 | h1 h2 h3 | y  expected\n"
         " 1 |  1  1 |  1  1  0 | 0  0\n"

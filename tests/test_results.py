@@ -7,6 +7,7 @@ import pytest
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.report.feedback import PRINTED
 from autograder.report.results import build_results, failure_results, write_results
 from autograder.report.summary import question_scores, summarize
 
@@ -37,7 +38,7 @@ def test_results_follow_gradescopes_format(valid_results):
     assert second["extra_data"] == {"failing_pair": [3, 1]}
     assert third["status"] == "failed" and third["score"] == 0.5
     assert fourth["visibility"] == "after_due_date" and fourth["status"] == "passed"
-    assert results["output"] == "Notes" and results["extra_data"] == {"seeds": [1]}
+    assert results["output"] == f"Notes\n\n{PRINTED}" and results["extra_data"] == {"seeds": [1]}
     assert isinstance(results["execution_time"], float)
 
 

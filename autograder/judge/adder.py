@@ -167,8 +167,8 @@ def _failed(headline: str, weights: AdderWeights, outcome: _Outcome, data: dict[
     wrong = steps[-1]
     total = pair.a + pair.b
     lines = [f"{headline}: fails.", "",
-             f"Shortest failing pair: {pair.a} + {pair.b} (bits, least significant first: "
-             f"{_bits(pair.a, pair.bits)} + {_bits(pair.b, pair.bits)}), expected {total} ({_bits(total, pair.bits + 1)}).",
+             f"Shortest failing pair: {pair.a} + {pair.b} = {total}. In bits, least significant bit first (step t "
+             f"adds bit t): {_bits(pair.a, pair.bits)} + {_bits(pair.b, pair.bits)} = {_bits(total, pair.bits + 1)}.",
              "", "```text", " t | x1 x2 | h1 h2 h3 | y  expected"]
     for step in steps:
         mark = "   <- first wrong bit" if step is wrong else ""

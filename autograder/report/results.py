@@ -15,17 +15,19 @@ from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.report.feedback import say_once
 from autograder.report.view import NOT_YOUR_FAULT, cut
 
 
 def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
                   extra_data: Mapping[str, Any] | None = None) -> dict:
     """Run one unittest case per configured test through JSONTestRunner and return its results dict."""
+    outcomes, output = say_once(outcomes, output)
     case = _test_case(outcomes)
     stream = io.StringIO()
 
     def finish(results: dict) -> None:
-        for test, (_, verdict) in zip(results["tests"], outcomes):
+        for test, (_, verdict) in zip(results["tests"], outcomes, strict=True):
             if verdict.data:
                 test["extra_data"] = dict(verdict.data)
             test["score"] = round(float(test["score"]), 6)

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.report.feedback import say_once
 
 MAX_OUTPUT_CHARS = 20_000  # Gradescope cuts a field near 100,000 characters; we cut first, readably.
 NOT_YOUR_FAULT = ("The autograder itself failed while grading your submission. This is not your fault: "
@@ -44,6 +45,7 @@ def test_entry(spec: TestSpec, verdict: Verdict) -> dict[str, Any]:
 def student_view(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
                  extra_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The results.json that Gradescope's writer makes from the same verdicts (the kit's check prints it)."""
+    outcomes, output = say_once(outcomes, output)
     tests = [test_entry(spec, verdict) for spec, verdict in outcomes]
     return {"score": round(sum(test["score"] for test in tests), 6), "execution_time": 0.0, "output": cut(output),
             "output_format": "md", "stdout_visibility": "hidden", "tests": tests, "extra_data": dict(extra_data or {})}
