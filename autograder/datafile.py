@@ -67,7 +67,10 @@ def _number(text: str) -> Any:
     if len(cleaned) > MAX_DIGITS:
         return not_a_number(reason=f"a number of more than {MAX_DIGITS:,} characters")
     if _BASED.match(text):
-        return int(cleaned, 0)
+        try:
+            return int(cleaned, 0)
+        except ValueError:  # only underscores after the prefix: "0x_"
+            return None
     decimal = _DECIMAL.match(text)
     if decimal is None or not (decimal["int"] or decimal["frac"]) or not any(c.isdigit() for c in text):
         return None

@@ -134,3 +134,14 @@ def test_a_bomb_costs_its_grading_no_memory_and_question_2_is_still_graded(sampl
         scores[test["tags"][0]] = scores.get(test["tags"][0], 0) + test["score"]
     assert scores["1"] == 0 and scores["2a"] == 4 and scores["2b"] == 1
     assert peak < BUDGET_MB, f"{peak:.0f} MB"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("0x_", "0x_"), ("0b_1", 1), ("0o17", 15), ("5.", 5), ("+.5e1", 5), ("-0", 0), ("1e", "1e"), (".", "."),
+    ("1:30", "1:30"), ("2001-12-14", "2001-12-14"), ("~", "<not a number: type 'NoneType'>"),
+    ("yes", "<not a number: type 'bool'>"),
+], ids=["bare prefix", "binary", "octal", "trailing dot", "signed exponent", "minus zero", "no exponent digits", "dot",
+        "sexagesimal", "date", "tilde", "yes"])
+def test_odd_scalars_are_numbers_only_when_they_are_numbers(text, value):
+    """Odd plain scalars never crash the reader: a number exactly, or text and markers the weights reader names."""
+    assert read(f"U: {text}")["U"] == value
