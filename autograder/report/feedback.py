@@ -85,7 +85,9 @@ def _reference(blocks: Sequence[str], source: str) -> str:
     for block in blocks:
         gist = _GIST.match(block)
         lines = block.split("\n")
-        if _FENCE.match(lines[0]) and len(lines) > 1 and "|" in lines[1]:
+        if _FENCE.match(lines[0]) and len(lines) > 1 and lines[1].startswith("Traceback"):
+            gists.append("the traceback")
+        elif _FENCE.match(lines[0]) and len(lines) > 1 and "|" in lines[1]:
             gists.append("the table")
         elif gist:
             gists.append("the " + gist.group(1)[0].lower() + gist.group(1)[1:])
