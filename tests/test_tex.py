@@ -278,7 +278,7 @@ def test_an_unreadable_matrix_is_a_message_in_place_of_the_value():
             b"x" * 1_000_001,
             "answers.tex cannot be read: it is 1,000,001 bytes; answers.tex is read up to 1,000,000 bytes",
         ),
-        (b"$a=b$ " * 6000, "answers.tex cannot be read: it holds more than 5,000 equations"),
+        (b"$a=b$ " * 2001, "answers.tex cannot be read: it holds more than 2,000 equations"),
     ],
     ids=["size", "equations"],
 )
@@ -340,3 +340,30 @@ def test_the_worker_reads_answers_tex_and_sends_notes_beside_the_value():
     reply = calls.replies[0]
     assert set(reply["value"]) == {"h", "c", "g", "o", "f", "i", "w_ix"}  # g stands in
     assert reply["notes"] == {"g": "line 4, column 42: unknown command `\\foo`"}
+
+
+def test_a_name_with_a_step_that_nothing_defines_is_an_unknown_symbol():
+    """z^{(t)} used but never defined: the equation using it says "unknown symbol" and names it."""
+    got = notes(document(o=r"\overline{o^{(t)}} = \overline{h^{(t)}} \tanh(z^{(t)})"))
+    assert got["o"] == (
+        "line 5, column 22: unknown symbol `z^{(t)}`: no equation defines it (a helper needs its own, "
+        "such as z^{(t)} = …)"
+    )
+
+
+def test_the_kit_starter_is_read_and_says_what_to_fill_in():
+    """kit/answers.tex (the seed's template): every answer is found, each empty one says to write its right side."""
+    module = tex.read((ROOT / "kit" / "answers.tex").read_bytes())
+    result = module.lstm_bptt(**rebuild(call_arguments(PROBLEMS[0])))
+    assert set(result.notes) == {"h", "c", "g", "o", "f", "i", "w_ix"}
+    assert all("nothing after `=`: write this equation's right side" in note for note in result.notes.values())
+    assert module.U.startswith("<not a number: line 7, column")
+
+
+def test_the_seed_template_filled_in_place_scores_like_the_reference():
+    """The kit's starter with the reference equations written after each `=` gives the reference's numbers."""
+    text = (ROOT / "kit" / "answers.tex").read_text()
+    for equation in EQUATIONS.values():
+        left, right = equation.split(" = ", 1)
+        text = text.replace(f"{left} &=", f"{left} &= {right}").replace(f"{left} = $$", f"{left} = {right}$$")
+    assert wrong_keys(text) == set()

@@ -26,6 +26,7 @@ ANSWER_KEYS = ("h", "c", "g", "o", "f", "i")
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 MAX_HELPERS = 200
 MAX_PARSED = 400_000  # characters of right sides parsed in one file
+_CASES = re.compile(r"\\begin\s*\{\s*(cases|dcases|rcases)\*?\s*\}")
 _GUESS = re.compile(r"\\(?:overline|bar)\s*\{?\s*(?:\\mathbf\s*\{?\s*)?([hcgofi]|w)(?![a-zA-Z])")
 
 
@@ -65,7 +66,9 @@ class Answers:
         self.macros = {name: f"line {document.line(at)}" for name, at in document.macros.items()}
         self.adder: dict[str, Any] = {}
         self.definitions: dict[tuple, Definition] = {}  # (unit, step) -> the last definition
-        self.remarks: dict[str, list[str]] = {}  # answer key -> notes such as "defined twice"
+        self._twice: dict[tuple[str, str], list[int]] = {}  # answer -> offsets of its left sides, when several
+        self._targets: dict[str, tuple | None] = {}  # left side's text -> what it defines
+        self._helpers: set[tuple[str, str]] = set()
         self.failed: dict[tuple[str, str], str] = {}  # unit -> why it cannot be read
         self.parsed = 0
         for order, statement in enumerate(document.statements):
@@ -123,9 +126,16 @@ class Answers:
 
     def _parse(self, start: int, end: int) -> Node:
         self._check_size(start, end)
+        cases = _CASES.search(self.document.text, start, end)
+        if cases:  # its conditions (t < T, \text{otherwise}) are prose: say what to write instead
+            raise ReadError(cases.start(), environment_message(cases.group(1)))
         return parse(self.document.text[start:end], start)
 
     def _read_statement(self, statement: Statement, order: int) -> None:
+        if statement.end - statement.start > MAX_LENGTH:
+            error = ReadError(statement.start, f"this equation is longer than {MAX_LENGTH:,} characters")
+            self._guess_failure(statement.start, statement.start + 200, error)
+            return
         members = self._members(statement)
         if len(members) < 2:
             if statement.end - statement.start < 200 and _GUESS.search(
@@ -135,21 +145,36 @@ class Answers:
             return
         left_start, left_end = members[0]
         right_start, right_end = members[-1]
-        try:
-            node = self._parse(left_start, left_end)
-        except ReadError as error:
-            self._guess_failure(left_start, left_end, error)
+        left = self.document.text[left_start:left_end].strip()
+        if left not in self._targets:  # the same left side again (a hostile file's thousands) is read once
+            try:
+                self._targets[left] = self._target(self._parse(left_start, left_end))
+            except ReadError as error:
+                self._guess_failure(left_start, left_end, error)
+                return
+        target = self._targets[left]
+        if target is None:
+            return  # the forward pass, an example, question 1's y: not an answer
+        if target[0] == "adder":
+            self.adder[target[1]] = self._adder_value(right_start, right_end, target[2])
             return
+        unit, step = target[1], target[2]
+        if unit[0] == "helper" and unit not in self._helpers:
+            if len(self._helpers) >= MAX_HELPERS:
+                return
+            self._helpers.add(unit)
+        key = (unit, step if step is None or step[0] != "t" else ("t", 0))
+        if key in self.definitions and unit[0] != "helper":
+            self._twice.setdefault(unit, [self.definitions[key].start]).append(left_start)
+        self.failed.pop(unit, None)
+        self.definitions[key] = Definition(unit, step, right_start, right_end, order)
+
+    def _target(self, node: Node) -> tuple | None:
+        """What a left side defines: ("adder", name, transposed), ("answer", unit, step), or None."""
         adder = _adder_name(node)
         if adder is not None:
-            name, transposed = adder
-            self.adder[name] = self._adder_value(right_start, right_end, transposed)
-            return
-        try:
-            target = Reader(macros=self.macros).expression(node)
-        except ReadError as error:
-            self._guess_failure(left_start, left_end, error)
-            return
+            return ("adder", *adder)
+        target = Reader(macros=self.macros).expression(node)
         if target[0] == "bar":
             unit, step = ("bar", target[1]), target[2]
         elif target[0] == "wbar" and target[1] == "ix":
@@ -157,21 +182,20 @@ class Answers:
         elif target[0] == "helper":
             unit, step = ("helper", target[1]), target[2]
         else:
-            return  # the forward pass, an example, question 1's y: not an answer
+            return None
         if step is not None and step[0] not in ("t", "T", None):
-            return
-        if unit[0] == "helper" and sum(1 for u, _ in self.definitions if u[0] == "helper") >= MAX_HELPERS:
-            return
-        key = (unit, step if step is None or step[0] != "t" else ("t", 0))
-        previous = self.definitions.get(key)
-        if previous is not None and unit[0] != "helper":
-            answer = unit[1] if unit[0] == "bar" else "w_ix"
-            self.remarks.setdefault(answer, []).append(
-                f"{unit_text(unit)} is defined more than once (line {self.document.line(previous.start)} and "
-                f"line {self.document.line(left_start)}): the last definition counts"
-            )
-        self.failed.pop(unit, None)
-        self.definitions[key] = Definition(unit, step, right_start, right_end, order)
+            return None
+        return ("answer", unit, step)
+
+    @property
+    def remarks(self) -> list[str]:
+        """One remark per answer defined more than once (lines counted only here: a hostile file has many)."""
+        remarks = []
+        for unit, offsets in self._twice.items():
+            first, last = (f"line {self.document.line(at)}" for at in (offsets[0], offsets[-1]))
+            where = f"{first} and {last}" if len(offsets) == 2 else f"{len(offsets)} times, {first} to {last}"
+            remarks.append(f"{unit_text(unit)} is defined more than once ({where}): the last definition counts")
+        return remarks
 
     def _brace_problem(self, statement: Statement) -> ReadError:
         try:
@@ -251,9 +275,16 @@ class Answers:
 
     def _read_right_side(self, definition: Definition) -> None:
         try:
+            if not self.document.text[definition.start : definition.end].strip():
+                raise ReadError(definition.start, "nothing after `=`: write this equation's right side")
+            self._check_size(definition.start, definition.end)
             self.parsed += definition.end - definition.start
             if self.parsed > MAX_PARSED:
-                raise ReadError(definition.start, "too much math in this file to read it all")
+                raise ReadError(
+                    definition.start,
+                    f"the answers of this file hold more than {MAX_PARSED:,} "
+                    "characters of math: only that much is read",
+                )
             node = self._parse(definition.start, definition.end)
             reader = Reader(macros=self.macros, sums=definition.unit[0] == "wbar")
             expr = reader.expression(node)
@@ -261,10 +292,22 @@ class Answers:
                 expr = shift(expr, -definition.step[1])
             definition.refs = references(expr)
             self._check_steps(definition)
+            self._check_helpers(definition)
             definition.expr = expr
         except ReadError as error:
             definition.error = f"{self.where(error.at)}: {error.message}"
             definition.refs = []
+
+    def _check_helpers(self, definition: Definition) -> None:
+        """A name with a step that no equation defines is an unknown symbol (not a helper)."""
+        defined = {unit for unit, _ in self.definitions}
+        for kind, key, step, _ in definition.refs:
+            if kind == "helper" and ("helper", key) not in defined:
+                raise ReadError(
+                    definition.start,
+                    f"unknown symbol `{key}^{{({step_text(step)})}}`: no equation "
+                    f"defines it (a helper needs its own, such as {key}^{{(t)}} = …)",
+                )
 
     def _check_steps(self, definition: Definition) -> None:
         """Static checks: bars and helpers are known at t and later only; w_ix has no free t."""
@@ -300,6 +343,12 @@ class Answers:
                 unreadable[unit] = self.failed[unit]
             elif not any(d.unit == unit for d in self.definitions.values()):
                 absent[unit] = f"no equation for {unit_text(unit)} was found"
+                if self.macros:  # perhaps written with one: then it is an equation that cannot be read
+                    names = ", ".join(f"`{name}` ({line})" for name, line in list(self.macros.items())[:3])
+                    unreadable[unit] = (
+                        f"{absent.pop(unit)}; this file defines macros ({names}), which are not "
+                        f"read: if you wrote {unit_text(unit)} with one, write it out"
+                    )
         return unreadable, absent
 
 
@@ -423,7 +472,7 @@ class Equations:
                 break
             stand_ins = {**stand_ins, **state["new"]}
         result = Evaluated()
-        result.notes, result.remarks = {}, [remark for remarks in self.answers.remarks.values() for remark in remarks]
+        result.notes, result.remarks = {}, self.answers.remarks
         for key in ANSWER_KEYS:
             unit = ("bar", key)
             if unit in stand_ins:

@@ -11,12 +11,11 @@ continues the previous one, and assignments sharing a row are split at a top-lev
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
 MAX_BYTES = 1_000_000
-MAX_STATEMENTS = 5_000  # equations (with an `=`) read from one file
+MAX_STATEMENTS = 2_000  # equations (with an `=`) read from one file
 MAX_DEPTH = 40  # nesting of { ( [ in one equation
 MAX_LENGTH = 4_000  # characters of one equation
 
@@ -63,6 +62,10 @@ _TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|%|\$\$?|[{}\n]", re.S)
 _SPLIT = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}()\[\],;=&]", re.S)
 _SPACING = r"(?:\s|&|\{\}|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
 _SPACES = re.compile(_SPACING)
+_ENVIRONMENT = re.compile(r"\s*\{\s*([a-zA-Z]+\*?)\s*\}")
+_BRACE = re.compile(r"\s*\{")
+_MATH_TOKEN = re.compile(r"\\(?:[a-zA-Z]+\*?|.)", re.S)
+_ROW_TOKEN = re.compile(r"\\\\(?:\s*\[[^\]\n]{0,20}\])?|\\begin(?![a-zA-Z])|\\end(?![a-zA-Z])|\\cr(?![a-zA-Z])")
 _CONTINUES = re.compile(_SPACING + r"(?:=|\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))")
 
 
@@ -85,16 +88,13 @@ class Document:
     text: str
     statements: list[Statement]
     macros: dict[str, int]  # name -> offset of its definition
-    _lines: list[int]
 
     def where(self, offset: int) -> str:
-        """'line N, column M' (both 1-based) of an offset in the file."""
-        line = bisect.bisect_right(self._lines, offset)
-        column = offset - (self._lines[line - 1] + 1 if line else 0) + 1
-        return f"line {line + 1}, column {column}"
+        """'line N, column M' (both 1-based) of an offset in the file (counted when a message needs it)."""
+        return f"line {self.line(offset)}, column {offset - self.text.rfind(chr(10), 0, offset)}"
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_right(self._lines, offset) + 1
+        return self.text.count("\n", 0, offset) + 1
 
 
 def decode(data: bytes) -> str:
@@ -109,7 +109,7 @@ def decode(data: bytes) -> str:
 def read_document(text: str) -> Document:
     """Find the equations of a LaTeX text."""
     blanks: list[tuple[int, int, str]] = []  # (start, end, replacement of the same length)
-    regions = _math_regions(text, blanks)
+    regions = [(start, end) for start, end in _math_regions(text, blanks) if text.find("=", start, end) >= 0]
     macros = {match.group(1): match.start() for match in MACROS.finditer(_apply(text, blanks))}
     for start, end in regions:
         _clean_math(text, start, end, blanks)
@@ -124,8 +124,7 @@ def read_document(text: str) -> Document:
         if len(statements) > MAX_STATEMENTS:
             raise DocumentError(f"it holds more than {MAX_STATEMENTS:,} equations")
     cleaned = _apply(cleaned, alignment)
-    lines = [index for index, char in enumerate(text) if char == "\n"]
-    return Document(cleaned, statements, macros, lines)
+    return Document(cleaned, statements, macros)
 
 
 def _apply(text: str, blanks: list[tuple[int, int, str]]) -> str:
@@ -185,7 +184,7 @@ def _in_blank(blanks: list, at: int) -> bool:
 
 
 def _environment(text: str, match: re.Match) -> str | None:
-    found = re.compile(r"\s*\{\s*([a-zA-Z]+\*?)\s*\}").match(text, match.end())
+    found = _ENVIRONMENT.match(text, match.end())
     return found.group(1) if found else None
 
 
@@ -193,29 +192,22 @@ def _after_brace(text: str, at: int) -> int:
     return text.index("}", at) + 1
 
 
+_GROUP = re.compile(r"\{(?:[^{}\\]|\\.|\{(?:[^{}\\]|\\.)*\})*\}", re.S)  # braces nested one level deep
+GROUP_LENGTH = 300  # a \label{…} or \text{…} longer than this is not one: only its command is blanked
+
+
 def _group_end(text: str, at: int, end: int) -> int:
     """The offset after the brace group starting at `at` (or `at + 1` if it does not close soon)."""
-    depth = 0
-    for index in range(at, min(end, at + MAX_LENGTH)):
-        char = text[index]
-        if char == "\\":
-            continue
-        if char == "{" and text[index - 1] != "\\":
-            depth += 1
-        elif char == "}" and text[index - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return at + 1
+    found = _GROUP.match(text, at, min(end, at + GROUP_LENGTH))
+    return found.end() if found else at + 1
 
 
 def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
     """Blank inside math what the grammar need not see: labels, tags, alignment, words in \\text."""
     environments: list[str] = []
     position = start
-    pattern = re.compile(r"\\(?:[a-zA-Z]+\*?|.)|&", re.S)
     while True:
-        match = pattern.search(text, position, end)
+        match = _MATH_TOKEN.search(text, position, end)
         if match is None:
             return
         token, at = match.group(), match.start()
@@ -234,14 +226,14 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
                     environments.pop()
             position = close
         elif token in (r"\label", r"\tag", r"\tag*", r"\intertext", r"\eqref", r"\ref", r"\phantom", r"\hphantom"):
-            brace = re.compile(r"\s*\{").match(text, position, end)
+            brace = _BRACE.match(text, position, end)
             close = _group_end(text, brace.end() - 1, end) if brace else position
             _blank(blanks, at, close, "\\\\" if token == r"\intertext" else "")
             position = close
         elif token in (r"\nonumber", r"\notag", r"\displaystyle", r"\textstyle", r"\hline"):
             _blank(blanks, at, position)
         elif token in (r"\text", r"\textrm", r"\textit", r"\textbf", r"\mbox", r"\textnormal"):
-            brace = re.compile(r"\s*\{").match(text, position, end)
+            brace = _BRACE.match(text, position, end)
             if brace:
                 close = _group_end(text, brace.end() - 1, end)
                 word = text[brace.end() : close - 1].strip()
@@ -255,8 +247,7 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
     rows = []
     environments = 0
     row_start = start
-    pattern = re.compile(r"\\\\(?:\s*\[[^\]\n]{0,20}\])?|\\begin(?![a-zA-Z])|\\end(?![a-zA-Z])|\\cr(?![a-zA-Z])")
-    for match in pattern.finditer(text, start, end):
+    for match in _ROW_TOKEN.finditer(text, start, end):
         token = match.group()
         if token == r"\begin":
             environments += 1
@@ -283,13 +274,20 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
     equations on one row (`U &= … & W &= …`): the text before it has an `=`, the rest of the row has
     one too, and what follows it is not the continuation of a chain (`&= …`, `&+ …`).
     """
+    if end - start > 8 * MAX_LENGTH:  # no row of answers is this long: one statement, refused for its length
+        whole = _statement(text, start, end)
+        return [whole] if whole else []
     statements = []
     depth = 0
     environments = 0
     piece = start
+    last_equal = text.rfind("=", start, end)
+    equal_since_piece = False
     for match in _SPLIT.finditer(text, start, end):
         token = match.group()
-        if token in ("{", "(", "["):
+        if token == "=":
+            equal_since_piece = True
+        elif token in ("{", "(", "["):
             depth += 1
         elif token in ("}", ")", "]"):
             depth -= 1
@@ -299,12 +297,16 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
             environments -= 1
         elif depth == 0 and environments == 0 and token in (",", ";", r"\quad", r"\qquad"):
             statements.append(_statement(text, piece, match.start()))
-            piece = match.end()
+            piece, equal_since_piece = match.end(), False
         elif token == "&" and environments == 0:
-            after = text[match.end() : end]
-            if depth == 0 and "=" in text[piece : match.start()] and "=" in after and not _CONTINUES.match(after):
+            if (
+                depth == 0
+                and equal_since_piece
+                and last_equal > match.end()
+                and not _CONTINUES.match(text, match.end(), end)
+            ):
                 statements.append(_statement(text, piece, match.start()))
-                piece = match.end()
+                piece, equal_since_piece = match.end(), False
             _blank(alignment, match.start(), match.end())
     statements.append(_statement(text, piece, end))
     return [statement for statement in statements if statement is not None]

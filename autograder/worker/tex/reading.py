@@ -374,7 +374,9 @@ class Reader:
                 raise ReadError(sub.at, "this subscript cannot be read: write z_{i,t} (letters, then the step)")
         elif sub is not None:
             step = self.step(sub, strict=False)
-            if step is None:
+            if step is not None and step[0] is None and any(self.step(a, strict=False) for a in sups):
+                label, step = str(step[1]), None  # a_1^{(t)}: the subscript is part of the name
+            if step is None and label is None:
                 label = _word(sub)
                 if label is None:
                     raise ReadError(sub.at, "this subscript cannot be read: use a step (h_t) or letters (z_i)")
@@ -468,7 +470,7 @@ class Reader:
 
 
 def environment_message(name: str) -> str:
-    if name in ("cases", "dcases"):
+    if name in ("cases", "dcases", "rcases"):
         return (
             "the `cases` environment is not read: write one equation per case, such as "
             "\\overline{c^{(T)}} = … for the last step and \\overline{c^{(t)}} = … for the others"
