@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 try:
     import yaml
 except ImportError:  # the student kit, which has numpy only: adder.json is read, adder.yaml says it cannot be
-    yaml = None
+    yaml = None  # type: ignore[assignment]
 
 from autograder.judge.numbers import not_a_number
 from autograder.text import literal
@@ -138,7 +139,7 @@ def _read_yaml(text: str) -> Any:
                                   yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.AliasEvent)):
             continue
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(f"it uses a YAML alias ({literal('*' + event.anchor, limit=40)}) at line {_mark(event)}; "
+            raise _Refused(f"it uses a YAML alias ({literal(f'*{event.anchor}', limit=40)}) at line {_mark(event)}; "
                            "write every value out in full")
         if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             done = stack.pop()[0]

@@ -4,12 +4,12 @@ import time
 from fractions import Fraction
 
 import pytest
+from peak import BUDGET_MB, grading_peak_mb
 
 from autograder.collect import ADDER_NAMES
 from autograder.datafile import MAX_BYTES, MAX_DEPTH, MAX_ENTRIES, read_data_file
 from autograder.judge.adder import read_adder_weights
 from conftest import ROOT
-from peak import BUDGET_MB, grading_peak_mb
 
 
 def read(text: str, name: str = "adder.yaml"):
@@ -37,7 +37,8 @@ def test_integers_of_any_size_are_exact():
 
 
 @pytest.mark.parametrize("text, described", [
-    ("b_y: '0.5'", "- `b_y` is not a number or a list of numbers: it is the text `0.5`; write the numbers without quotes"),
+    ("b_y: '0.5'",
+     "- `b_y` is not a number or a list of numbers: it is the text `0.5`; write the numbers without quotes"),
     ("b_y: true", "- `b_y` is not a number or a list of numbers: it is True or False (a `bool`); write 1 or 0"),
     ("b_y: null", "- `b_y` is not a number or a list of numbers: it is None"),
     ("b_y: {a: 1}", "- `b_y` is not a number or a list of numbers: it is a value of type `dict`"),
@@ -97,7 +98,8 @@ def test_depth_up_to_the_bound_is_read():
 def test_a_file_over_the_size_bound_is_refused_unread():
     """Past MAX_BYTES the file is not parsed at all."""
     result = read_data_file("adder.yaml", b"#" * (MAX_BYTES + 1), ADDER_NAMES)
-    assert result == f"`adder.yaml` is {MAX_BYTES + 1:,} bytes; an adder file needs far less (limit {MAX_BYTES:,} bytes)."
+    assert result == (f"`adder.yaml` is {MAX_BYTES + 1:,} bytes; an adder file needs far less "
+                      f"(limit {MAX_BYTES:,} bytes).")
 
 
 @pytest.mark.parametrize("text, reason", [

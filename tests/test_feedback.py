@@ -10,7 +10,8 @@ from autograder.report.view import student_view
 PAIR = "Shortest failing pair: 1 + 1 = 2. In bits, least significant bit first (step t adds bit t): 1 + 1 = 01."
 TABLE = "```text\n t | x1 x2 | h1 h2 h3 | y  expected\n 1 |  1  1 |  1  1  0 | 0  0   <- first wrong bit\n```"
 HINT = "Hint: your network would be correct with `W` transposed: `W[i, j]` is the weight from h_j^(t-1) to h_i^(t)."
-TRACEBACK = ("Your `lstm_bptt.py` could not be loaded:\n\n```\nTraceback (most recent call last):\n  File \"lstm_bptt.py\", "
+TRACEBACK = ("Your `lstm_bptt.py` could not be loaded:\n\n```\nTraceback (most recent call last):\n"
+             "  File \"lstm_bptt.py\", "
              "line 1, in <module>\n\nNameError: name 'np' is not defined\n```")
 
 
@@ -51,7 +52,8 @@ def test_a_whole_repeated_message_becomes_one_short_line():
     said = outputs(*[(spec(f"2.{k}", question="2a"), TRACEBACK) for k in range(1, 9)])
     assert said[0] == TRACEBACK
     assert said[1:] == ["(Same as in test 2.1 above.)"] * 7  # its first paragraph names nothing: no gist
-    failed = "h_bar: your function failed on problem 1:\n\n```text\nTraceback (most recent call last):\nIndexError: 2\n```"
+    failed = ("h_bar: your function failed on problem 1:\n\n"
+              "```text\nTraceback (most recent call last):\nIndexError: 2\n```")
     later = failed.replace("h_bar", "c_bar")
     assert outputs((spec("2.1"), failed), (spec("2.2"), later))[1] == (
         "c_bar: your function failed on problem 1:\n\n(The traceback is the same as in test 2.1 above.)")

@@ -10,25 +10,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from peak import BUDGET_MB, grading_peak_mb
 
 from autograder.collect import ADDER_NAMES
 from autograder.datafile import read_data_file
-from autograder.judge.adder import (
-    AdderWeights, ExhaustiveParams, ProofParams, check_exhaustive, check_proof, read_adder_weights,
-)
 from autograder.judge import adder_machine
-from autograder.judge.adder_machine import (
-    CONVENTIONS, LONGEST_SHORTEST_FAILURE, FailingPair, build_machine, compute_signs, prove, search_exhaustive, trace,
+from autograder.judge.adder import (
+    AdderWeights,
+    ExhaustiveParams,
+    ProofParams,
+    check_exhaustive,
+    check_proof,
+    read_adder_weights,
 )
-
-from peak import BUDGET_MB, grading_peak_mb
+from autograder.judge.adder_machine import (
+    CONVENTIONS,
+    LONGEST_SHORTEST_FAILURE,
+    FailingPair,
+    build_machine,
+    compute_signs,
+    prove,
+    search_exhaustive,
+    trace,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "submissions_sample").glob("adder_*") if p.is_dir())
 NAMES = ("U", "W", "V", "b_h", "b_y")
-REFERENCE = {name: value for name, value in runpy.run_path(str(ROOT / "reference" / "adder.py")).items() if name in NAMES}
+REFERENCE = {name: value for name, value in runpy.run_path(str(ROOT / "reference" / "adder.py")).items()
+             if name in NAMES}
 # The default configuration's question-1 tests: (check, params, points).
-DEFAULT_TESTS = ((check_exhaustive, ExhaustiveParams(max_bits=1), 1), (check_exhaustive, ExhaustiveParams(max_bits=10), 2),
+DEFAULT_TESTS = ((check_exhaustive, ExhaustiveParams(max_bits=1), 1),
+                 (check_exhaustive, ExhaustiveParams(max_bits=10), 2),
                  (check_proof, ProofParams(), 2))
 
 
@@ -122,7 +135,8 @@ def test_wrong_shapes_are_named(changes, message):
      "- `W` contains NaN at [0, 0] and 1 more place: every weight must be a finite number\n"
      "- `W` contains infinity at [2, 2]: every weight must be a finite number"),
     ({"b_y": float("inf")}, "- `b_y` is infinity: every weight must be a finite number"),
-    ({"b_h": [float("nan")] * 3}, "- `b_h` contains NaN at [0] and 2 more places: every weight must be a finite number"),
+    ({"b_h": [float("nan")] * 3},
+     "- `b_h` contains NaN at [0] and 2 more places: every weight must be a finite number"),
 ], ids=["nan", "nan and inf", "inf scalar", "nan vector"])
 def test_non_finite_values_are_named(changes, message):
     """NaN and infinity are reported with the variable and the first place they occur."""
@@ -134,10 +148,12 @@ def test_non_finite_values_are_named(changes, message):
     ("<not a number: type 'str'>",
      "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes"),
     ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
-    ("1, -1, 1", "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes"),
+    ("1, -1, 1",
+     "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes"),
     (None, "- `V` is not a number or a list of numbers: it is None"),
     ([[1, True, 1]], "- `V` has a non-number at [0, 1]: it is True (a `bool`); write 1 or 0"),
-    ([[1, "<not a number: type 'bool'>", 1]], "- `V` has a non-number at [0, 1]: it is True or False (a `bool`); write 1 or 0"),
+    ([[1, "<not a number: type 'bool'>", 1]],
+     "- `V` has a non-number at [0, 1]: it is True or False (a `bool`); write 1 or 0"),
     ([1, {"a": 1}, 1], "- `V` has a non-number at [1]: it is a value of type `dict`"),
 ], ids=["function", "worker str", "too large", "raw text", "None", "bool", "worker bool", "dict"])
 def test_non_numbers_are_named(value, message):
@@ -222,13 +238,14 @@ def test_table_agrees_with_the_equations(networks):
         for convention in CONVENTIONS:
             machine = machine_of(w, convention)
             direct = simulate(w, a, b, 5, convention)
-            table = [[s.y for s in trace(machine, FailingPair(4, int(i), int(j)), stop_at_wrong=False)] for i, j in zip(a, b)]
+            table = [[s.y for s in trace(machine, FailingPair(4, int(i), int(j)), stop_at_wrong=False)]
+                     for i, j in zip(a, b, strict=True)]
             assert direct.tolist() == table
             assert search_exhaustive(machine, 5) == simulate_shortest_failure(w, 5, convention)
 
 
 def test_proof_and_exhaustive_agree_on_random_networks():
-    """The proof fails exactly when some pair of at most 8 bits fails, with the same shortest pair, at every max_bits."""
+    """The proof fails exactly when some pair of at most 8 bits fails, with the same shortest pair, at any max_bits."""
     bits_seen = set()
     for w in random_networks(400, seed=7):
         for convention in CONVENTIONS:
@@ -237,7 +254,8 @@ def test_proof_and_exhaustive_agree_on_random_networks():
             bits_seen.add(failing.bits if failing else 0)
             assert search_exhaustive(machine, LONGEST_SHORTEST_FAILURE) == failing
             for max_bits in range(1, 5):
-                assert search_exhaustive(machine, max_bits) == (failing if failing and failing.bits <= max_bits else None)
+                expected = failing if failing and failing.bits <= max_bits else None
+                assert search_exhaustive(machine, max_bits) == expected
     assert {0, 1, 2, 3} <= bits_seen  # correct networks, and failures that need longer numbers, were both met
 
 
@@ -269,7 +287,8 @@ def test_exhaustive_checks_the_padding_step_of_the_longest_numbers():
 def test_reference_passes_every_check():
     """The reference passes each check with a one-line (or proof) message and no note."""
     w = weights()
-    assert check_exhaustive(w, ExhaustiveParams(max_bits=1)).output == "Adds every pair of 1-bit numbers: passes (4 pairs checked)."
+    one_bit = check_exhaustive(w, ExhaustiveParams(max_bits=1)).output
+    assert one_bit == "Adds every pair of 1-bit numbers: passes (4 pairs checked)."
     verdict = check_exhaustive(w, ExhaustiveParams(max_bits=10))
     assert verdict.output == "Adds every pair of numbers up to 10 bits: passes (1,398,100 pairs checked)."
     assert verdict.data == {"max_bits": 10, "convention": "either", "pairs_checked": 1398100}
@@ -294,7 +313,8 @@ def test_failure_shows_the_shortest_pair_and_the_step_table():
         " 1 |  1  1 |  1  1  0 | 0  0\n"
         " 2 |  0  1 |  1  0  0 | 1  0   <- first wrong bit\n"
         "```\n\n"
-        "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t)).")
+        "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
+        "to h_i^(t)).")
     assert verdict.data == {"max_bits": 10, "convention": "either", "failing_pair": [1, 3], "bits": 2,
                             "first_wrong_step": 2, "mistake": "carry_lost"}
     json.dumps(verdict.data)
@@ -322,7 +342,8 @@ def test_proof_failure_shows_the_same_pair():
      "Hint: at step 1 your hidden units give the same h^(1) = (1, 1, 0) for x = (1, 0) and x = (1, 1), whose sum bits "
      "differ, so no output weights can tell them apart: check `U` and `b_h`."),
     ({"W": [[0, 0, 0]] * 3}, "carry_lost",
-     "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t))."),
+     "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
+     "to h_i^(t))."),
     ({"W": [[1, 1, 0], [1, 1, 0], [1, 1, 0]]}, "phantom_carry",
      "Hint: nothing carries into step 2, but your hidden units react to h^(1) as if something did: check `W`."),
     ({"W": [[0, 1, 0], [0, 1, 0], [0, 1, 1]]}, "extra_recurrence",
@@ -427,7 +448,8 @@ def test_the_threshold_note_appears_only_when_a_unit_is_exactly_on_it():
 def test_rationals_and_fractions_are_read_exactly():
     """{"rational": [p, q]} (from text read in the worker) is exact wherever a number may stand."""
     tenth, fifth = {"rational": [1, 10]}, {"rational": [1, 5]}
-    w = read_adder_weights({**REFERENCE, "U": [[1, 1], [1, 1], [tenth, fifth]], "W": [[0, 1, 0], [0, 1, 0], [0, 0.05, 0]],
+    w = read_adder_weights({**REFERENCE, "U": [[1, 1], [1, 1], [tenth, fifth]],
+                            "W": [[0, 1, 0], [0, 1, 0], [0, 0.05, 0]],
                             "b_h": [-0.5, -1.5, {"rational": [-30000000000000001, 10 ** 17]}]})
     assert w.U[2, 0] == Fraction(1, 10) and w.b_h[2] == Fraction(-30000000000000001, 10 ** 17)
     assert all(check(w, params).passed for check, params, _ in DEFAULT_TESTS)

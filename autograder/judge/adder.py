@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from autograder.judge.adder_machine import (
-    CONVENTIONS, FailingPair, Machine, Signs, Step, build_machine, compute_signs, input_bits, prove,
-    reachable_nodes, readout_is_consistent, search_exhaustive, state_bits, trace,
+    CONVENTIONS,
+    FailingPair,
+    Machine,
+    Signs,
+    Step,
+    build_machine,
+    compute_signs,
+    input_bits,
+    prove,
+    reachable_nodes,
+    readout_is_consistent,
+    search_exhaustive,
+    state_bits,
+    trace,
 )
 from autograder.judge.adder_weights import AdderWeights, read_adder_weights
 from autograder.judge.verdict import Verdict
@@ -40,7 +53,8 @@ class ExhaustiveParams:
     convention: str = _convention_field()
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_bits, bool) or not isinstance(self.max_bits, int) or not 1 <= self.max_bits <= MAX_BITS_LIMIT:
+        whole = isinstance(self.max_bits, int) and not isinstance(self.max_bits, bool)
+        if not whole or not 1 <= self.max_bits <= MAX_BITS_LIMIT:
             raise ValueError(f"max_bits must be a whole number from 1 to {MAX_BITS_LIMIT}, got {self.max_bits!r}")
         _check_convention(self.convention)
 
@@ -122,10 +136,14 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
         return _Outcome(machines["fires"], None, "either", None)
     if len(passing) == 1:
         needed = passing[0]
-        return _Outcome(machines[needed], None, needed, _needs_note(needed, machines[_other(needed)], results[_other(needed)]))
-    shown = max(CONVENTIONS, key=lambda c: results[c].bits)  # the later failure; "fires" on a tie
+        other = _other(needed)
+        failing = results[other]
+        assert failing is not None  # it is the convention that fails
+        return _Outcome(machines[needed], None, needed, _needs_note(needed, machines[other], failing))
+    failures = {c: pair for c, pair in results.items() if pair is not None}  # both conventions fail here
+    shown = max(CONVENTIONS, key=lambda c: failures[c].bits)  # the later failure; "fires" on a tie
     note = None
-    runs = {c: [(s.h, s.y) for s in trace(machines[c], results[c])] for c in CONVENTIONS}
+    runs = {c: [(s.h, s.y) for s in trace(machines[c], failures[c])] for c in CONVENTIONS}
     if results["fires"] != results["silent"] or runs["fires"] != runs["silent"]:
         note = (f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0), and your "
                 f"network fails whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}")
@@ -193,16 +211,18 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
                                     "weight from h_j^(t-1) to h_i^(t).")
     readout = "the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."
     if t == 1:
-        first = {}
+        first: dict[int, list[int]] = {}
         for x in range(4):
             first.setdefault(int(machine.next_state[0, x]), []).append(x)
         for state, xs in first.items():
             mixed = [x for x in xs if sum(input_bits(x)) % 2 != sum(input_bits(xs[0])) % 2]
             if mixed:
-                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} for x = "
+                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} "
+                                        f"for x = "
                                         f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
                                         "so no output weights can tell them apart: check `U` and `b_h`.")
-        return "output_weights", f"Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so {readout}"
+        return "output_weights", ("Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, "
+                                  f"so {readout}")
     if readout_is_consistent(machine):
         return "output_weights", ("Hint: every hidden state your network reaches always calls for the same sum bit, "
                                   f"so your hidden units are fine and {readout}")

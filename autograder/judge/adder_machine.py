@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -62,7 +62,7 @@ def compute_signs(U: np.ndarray, W: np.ndarray, V: np.ndarray, b_h: np.ndarray, 
     The weights are exact (integers, floats as their binary value, Fractions); over their common
     denominator they become Python integers, whose sums are exact (no rounding, no overflow).
     """
-    values = [exact(v) for v in (*np.ravel(U), *np.ravel(W), *np.ravel(V), *np.ravel(b_h), *np.ravel(b_y))]
+    values = [exact(v) for array in (U, W, V, b_h, b_y) for v in np.asarray(array, dtype=object).ravel()]
     scale = math.lcm(*(v.denominator for v in values))
     ints = [v.numerator * (scale // v.denominator) for v in values]
     u = [ints[0:2], ints[2:4], ints[4:6]]
@@ -178,7 +178,8 @@ def smallest_failing_pair(machine: Machine) -> FailingPair | None:
     for bits in range(1, NODES + 1):
         free = [(0, 1)] * bits
         if _fails_somewhere(machine, free, free):
-            a_bits, b_bits = list(free), list(free)
+            a_bits: list[tuple[int, ...]] = list(free)
+            b_bits: list[tuple[int, ...]] = list(free)
             for fixed in (a_bits, b_bits):
                 for t in reversed(range(bits)):
                     fixed[t] = (0,)
@@ -196,7 +197,7 @@ def _fails_somewhere(machine: Machine, a_bits: Sequence[Iterable[int]], b_bits: 
     """Does some pair with these allowed bits (then one padding zero) get a wrong sum bit at some step?"""
     next_node, wrong = machine.next_node.tolist(), machine.wrong.tolist()
     reach = {0}
-    allowed_steps = [[x1 + 2 * x2 for x1 in a for x2 in b] for a, b in zip(a_bits, b_bits)] + [[0]]
+    allowed_steps = [[x1 + 2 * x2 for x1 in a for x2 in b] for a, b in zip(a_bits, b_bits, strict=True)] + [[0]]
     for allowed in allowed_steps:
         if any(wrong[node][x] for node in reach for x in allowed):
             return True

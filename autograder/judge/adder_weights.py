@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
 
 import numpy as np
 
@@ -28,9 +28,9 @@ _PLAIN_NAME = re.compile(r"[\w./ -]{1,100}\Z")
 def _exact_array(value: object, shape: tuple[int, ...]) -> np.ndarray:
     """Numbers as a read-only object array of exact Fractions, in `shape`."""
     leaves = np.asarray(value, dtype=object).ravel().tolist()
-    array = np.empty(len(leaves), dtype=object)
-    array[:] = [numbers.exact(leaf) for leaf in leaves]
-    array = array.reshape(shape)
+    flat = np.empty(len(leaves), dtype=object)
+    flat[:] = [numbers.exact(leaf) for leaf in leaves]
+    array = flat.reshape(shape)
     array.setflags(write=False)
     return array
 

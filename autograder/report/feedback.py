@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
@@ -36,8 +36,8 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
         pending: list[str] = []  # consecutive repeated blocks, all from the test `source`
         source = ""
         for block in blocks:
-            earlier = first_shown.get((spec.visibility, block))
-            reference_fits = earlier is not None and len(block) > len(_reference([block], earlier))
+            earlier = first_shown.get((spec.visibility, block), "")
+            reference_fits = bool(earlier) and len(block) > len(_reference([block], earlier))
             if reference_fits and (not pending or earlier == source):
                 pending.append(block)
                 source = earlier
