@@ -367,3 +367,109 @@ def test_the_seed_template_filled_in_place_scores_like_the_reference():
         left, right = equation.split(" = ", 1)
         text = text.replace(f"{left} &=", f"{left} &= {right}").replace(f"{left} = $$", f"{left} = {right}$$")
     assert wrong_keys(text) == set()
+
+
+ROWS = {
+    "continuation_rows": "\\begin{align*}\n"
+    + H.replace(" + \\overline{o", " \\\\\n  &\\quad + \\overline{o").replace(" = ", " &= ", 1)
+    + " \\\\\n"
+    + C.replace(" = ", " &= ")
+    + "\n\\end{align*}",
+    "two_equations_per_row": "\\begin{align*}"
+    + G.replace(" = ", " &= ")
+    + " & "
+    + O_.replace(" = ", " &= ")
+    + "\\end{align*}",
+    "commas_and_quads": f"$${F}, \\quad {I_}; \\qquad {W}.$$",
+    "row_spacing_and_labels": "\\begin{align}"
+    + F
+    + " \\label{eq:f} \\nonumber \\\\[4pt] "
+    + I_
+    + " \\tag{2}\\end{align}",
+    "text_words_ignored": f"\\[ {I_} \\quad \\text{{for all }} t \\]",
+    "comment_inside_math": f"$${F} % not {I_}\n$$",
+    "escaped_dollar_outside_math": f"It costs \\$5. ${F}$",
+}
+
+
+@pytest.mark.parametrize("math", ROWS.values(), ids=ROWS.keys())
+def test_document_structure_rules(math):
+    """Rows, continuation rows, several equations per row, labels, spacing, words and comments are read as written."""
+    module = tex.read(math.encode())
+    definitions = module.lstm_bptt.answers.definitions
+    assert {unit[1] for unit, _ in definitions} >= ({"h", "c"} if "continuation" in math else set())
+    expected = {
+        "continuation_rows": {"h", "c"},
+        "two_equations_per_row": {"g", "o"},
+        "commas_and_quads": {"f", "i", "ix"},
+        "row_spacing_and_labels": {"f", "i"},
+        "text_words_ignored": {"i"},
+        "comment_inside_math": {"f"},
+        "escaped_dollar_outside_math": {"f"},
+    }
+    name = next(key for key, value in ROWS.items() if value == math)
+    assert {unit[1] for unit, _ in definitions} == expected[name]
+    assert all(d.error is None for d in definitions.values())
+
+
+def test_a_continuation_row_belongs_to_its_equation():
+    """h_bar split over two rows (the second starting with `&\\quad +`) is read whole: the right numbers."""
+    assert wrong_keys(document(h=H.replace(" + \\overline{o", " \\\\\n  &\\quad + \\overline{o"))) == set()
+
+
+QUESTION_1 = {
+    "array_and_tfrac": (
+        r"$b_h = \left( \begin{array}{c} -\tfrac{1}{2} \\ -\frac32 \\ -2.5 \end{array} \right)$",
+        "b_h",
+        [[Fraction(-1, 2)], [Fraction(-3, 2)], [Fraction(-5, 2)]],
+    ),
+    "v_transposed_on_the_left": (
+        r"$\mathbf{v}^{\top} = \begin{pmatrix} 1 & -1 & 1 \end{pmatrix}$",
+        "V",
+        [[1], [-1], [1]],
+    ),
+    "matrix_transposed": (r"$V = \begin{bmatrix} 1 \\ -1 \\ 1 \end{bmatrix}^T$", "V", [[1, -1, 1]]),
+    "bold_subscript": (
+        r"$\mathbf{b}_{\mathbf{h}} = \begin{bmatrix} 0.1 & 0.2 & 0.3 \end{bmatrix}$",
+        "b_h",
+        [[Fraction(1, 10), Fraction(1, 5), Fraction(3, 10)]],
+    ),
+    "commas_between_entries": (
+        r"$W = \begin{bmatrix} 0, 1, 0 \\ 0, 1, 0 \\ 0, 1, 0 \end{bmatrix}$",
+        "W",
+        [[0, 1, 0]] * 3,
+    ),
+    "scalar_fraction": (r"$b_y = -\frac{1}{2}$", "b_y", Fraction(-1, 2)),
+    "bracketed_matrix": (r"$U = \left[\begin{matrix} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{matrix}\right]$", "U", [[1, 1]] * 3),
+}
+
+
+@pytest.mark.parametrize("math, name, value", QUESTION_1.values(), ids=QUESTION_1.keys())
+def test_question_1_notations(math, name, value):
+    """Question 1's names and matrices in the notations of contract 5.3, read exactly."""
+    assert getattr(tex.read(math.encode()), name) == value
+
+
+HOSTILE_DOCUMENTS = {
+    "dollars": b"$" * 999_000,
+    "unclosed_text": b"$" + b"\\text{" * 160_000,
+    "unclosed_labels": b"\\begin{align}" + b"\\label{" * 120_000,
+    "unclosed_environments": b"\\begin{align}" * 70_000,
+    "one_row_of_braces": b"$\\overline{h^{(t)}} = " + b"{" * 900_000 + b"$",
+    "one_row_of_ampersands": b"$a=" + b"&" * 990_000 + b"$",
+    "one_long_sum": b"$\\overline{h^{(t)}} = " + b"x^{(t)} + " * 99_000 + b"1$",
+    "empty_rows": b"$" + b"\\\\" * 450_000 + b"$",
+    "comments": b"%" * 999_000,
+}
+
+
+@pytest.mark.parametrize("data", HOSTILE_DOCUMENTS.values(), ids=HOSTILE_DOCUMENTS.keys())
+def test_hostile_documents_are_read_without_crash(data):
+    """About 1 MB of pathological LaTeX: a module (perhaps empty) or a message, never a crash or a stall.
+
+    The time each takes is measured by benchmarks/answers_tex.py; here only that reading finishes.
+    """
+    module = tex.read(data)
+    if hasattr(module, "lstm_bptt"):
+        result = module.lstm_bptt(**rebuild(call_arguments(PROBLEMS[0])))
+        assert all(note.startswith(("line ", "no equation", "it needs")) for note in result.notes.values())
