@@ -64,17 +64,18 @@ def read_data_file(name: str, content: bytes, names: Sequence[str]) -> Mapping[s
 
 def _number(text: str) -> Any:
     """A number written as text, exactly; None if the text is not a number; a marker if it is too long."""
+    based = _BASED.match(text)
+    decimal = None if based else _DECIMAL.match(text)
+    if not based and (decimal is None or not (decimal["int"] or decimal["frac"]) or not any(map(str.isdigit, text))):
+        return None
     cleaned = text.replace("_", "")
     if len(cleaned) > MAX_DIGITS:
         return not_a_number(reason=f"a number of more than {MAX_DIGITS:,} characters")
-    if _BASED.match(text):
+    if decimal is None:
         try:
             return int(cleaned, 0)
         except ValueError:  # only underscores after the prefix: "0x_"
             return None
-    decimal = _DECIMAL.match(text)
-    if decimal is None or not (decimal["int"] or decimal["frac"]) or not any(c.isdigit() for c in text):
-        return None
     exponent = int(decimal["exp"] or 0)
     if abs(exponent) > MAX_DIGITS:
         return not_a_number(reason=f"a number with an exponent beyond {MAX_DIGITS:,}")

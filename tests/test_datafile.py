@@ -147,3 +147,9 @@ def test_a_bomb_costs_its_grading_no_memory_and_question_2_is_still_graded(sampl
 def test_odd_scalars_are_numbers_only_when_they_are_numbers(text, value):
     """Odd plain scalars never crash the reader: a number exactly, or text and markers the weights reader names."""
     assert read(f"U: {text}")["U"] == value
+
+
+def test_long_text_is_text_and_a_long_number_is_a_long_number():
+    """Only what is written as a number can be a number too long to read; long words stay text."""
+    assert read("U: " + "a " * 3000)["U"] == " ".join(["a"] * 3000)
+    assert read("U: 1e" + "9" * 5000)["U"] == "<not a number: a number of more than 4,000 characters>"

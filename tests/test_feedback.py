@@ -91,6 +91,7 @@ def test_the_top_level_output_says_once_that_printing_is_not_shown():
     _, output = say_once([], "")
     assert output == PRINTED and "not shown to students on Gradescope" in PRINTED
     assert say_once([], "Notes on your upload:\n\n- a note\n")[1] == f"Notes on your upload:\n\n- a note\n\n{PRINTED}"
+    assert say_once([], say_once([], "Notes")[1])[1] == f"Notes\n\n{PRINTED}"  # once, however often it runs
 
 
 def test_gradescopes_writer_and_the_kits_view_say_each_thing_once_alike():

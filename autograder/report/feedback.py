@@ -54,6 +54,8 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
             kept.append(_reference(pending, source))
         text = "\n\n".join(kept) if kept != blocks else verdict.output
         said.append((spec, dataclasses.replace(verdict, output=text)))
+    if PRINTED in output:  # said once, also if the output is put through here again
+        return said, output
     return said, (f"{output.rstrip()}\n\n{PRINTED}" if output.strip() else PRINTED)
 
 
