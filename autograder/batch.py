@@ -244,6 +244,7 @@ class Progress:
         self.total, self.stream = total, stream
         self.tty = stream.isatty() if tty is None else tty
         self.counts = {"graded": 0, "resumed": 0, "failed": 0}
+        self.reasons: Counter = Counter()
         self.started = time.monotonic()
 
     def resumed(self, count: int) -> None:
@@ -254,6 +255,7 @@ class Progress:
 
     def grading(self, reasons: Counter) -> None:
         """Say what is graded now and why: new, its files changed, the configuration changed, --regrade."""
+        self.reasons = reasons
         if reasons:
             why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
             self.stream.write(f"Grading {sum(reasons.values())} submissions ({why})\n")
@@ -401,7 +403,7 @@ class Written:
 
 def write_reports(submissions: Sequence[Submission], *, out: Path, config: Config, title: str,
                   finished: set[str] | None = None, previous: Snapshot | None = None,
-                  warnings: Sequence[str] = (), canvas: str | None = None) -> Written:
+                  warnings: Sequence[str] = (), canvas: str | None = None, run: str = "") -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
     `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
     `finished`: the submissions an interrupted run reached
@@ -420,7 +422,7 @@ def write_reports(submissions: Sequence[Submission], *, out: Path, config: Confi
     mistakes = load_mistakes()
     report = render_report(rows, tests=config.tests, title=title, mistakes=mistakes, config=config,
                            partial=finished is not None, changes=changes,
-                           compared_with=str(previous.folder) if previous else None, warnings=warnings)
+                           compared_with=str(previous.folder) if previous else None, warnings=warnings, run=run)
     _write_text(out / "report.html", report, encoding="utf-8")
     return Written(rows, changes)
 
@@ -430,6 +432,13 @@ def _write_text(path: Path, text: str, encoding: str = ENCODING) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding=encoding, newline="")
     os.replace(temporary, path)
+
+
+def _run_note(progress: Progress) -> str:
+    """What this run graded and why, for the report: "graded 12 (10 configuration changed, 2 new); 44 already"."""
+    why = ", ".join(f"{count} {reason}" for reason, count in progress.reasons.most_common())
+    return (f"This run graded {sum(progress.reasons.values())} submissions" + (f" ({why})" if why else "")
+            + f"; {progress.counts['resumed']} were already graded under this configuration")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -466,13 +475,13 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}
                 write_reports(submissions, out=out, config=config, title=title, finished=finished,
-                              previous=previous, warnings=warnings, canvas=canvas)
+                              previous=previous, warnings=warnings, canvas=canvas, run=_run_note(progress))
                 print(f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
                       f"report of those are written, marked partial. Run the same command again to grade the rest.",
                       file=stderr)
                 return 130
             written = write_reports(submissions, out=out, config=config, title=title, previous=previous,
-                                    warnings=warnings, canvas=canvas)
+                                    warnings=warnings, canvas=canvas, run=_run_note(progress))
     except (ConfigError, ExportError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2

@@ -452,8 +452,11 @@ def test_a_regrade_says_why_and_changes_csv_lists_who_moved(small_run):
         ("submission_1", "1", "5", "7", "10", "12", "configuration changed"),
         ("submission_2", "'@3", "5", "7", "5", "7", "configuration changed"),
         ("submission_3", "4", "0", "7", "0", "7", "configuration changed and submission changed")]
-    page = Page((small_run.out / "report.html").read_text(encoding="utf-8"))
+    html = (small_run.out / "report.html").read_text(encoding="utf-8")
+    page = Page(html)
     assert len(page.tables["changes"]) == 1 + 4 and "changes" in page.ids
+    assert ("This run graded 4 submissions (3 configuration changed, 1 configuration and submission changed); "
+            "0 were already graded under this configuration.") in html
 
 
 SLOW_ADDER = "import time\ntime.sleep(60)\n"  # held by the sandbox's time limit, long enough to interrupt

@@ -67,14 +67,15 @@ tr.kind-not-graded td, tr.kind-no-files td { color: #cf222e; }
 def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[TestSpec], title: str,
                   mistakes: Sequence[Any] = (), config: Config | None = None, partial: bool = False,
                   changes: Sequence[Mapping[str, str]] | None = None, compared_with: str | None = None,
-                  warnings: Sequence[str] = (), now: datetime | None = None) -> str:
+                  warnings: Sequence[str] = (), now: datetime | None = None, run: str = "") -> str:
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
-    `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`."""
+    `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`;
+    `run`: what this run graded and why."""
     graded = [s for s in submissions if s.graded]
     max_total = sum(t.max_score for t in tests)
     table, feedback = _students(submissions, max_total)
     sections = [
-        _header(submissions, config, partial, compared_with, now or datetime.now(timezone.utc)),
+        _header(submissions, config, partial, compared_with, now or datetime.now(timezone.utc), run),
         _overview(submissions, graded, max_total),
         _section("Needs attention", _attention_list(submissions)),
         _section("Students", table),
@@ -105,7 +106,7 @@ def _section(heading: str, body: str) -> str:
 
 
 def _header(submissions: Sequence[GradedSubmission], config: Config | None, partial: bool, compared_with: str | None,
-            now: datetime) -> str:
+            now: datetime, run: str) -> str:
     versions = Counter(json.dumps(s.results.get("extra_data", {}).get("versions"), sort_keys=True)
                        for s in submissions if s.graded and s.results.get("extra_data", {}).get("versions"))
     used = json.loads(versions.most_common(1)[0][0]) if versions else {
@@ -122,7 +123,8 @@ def _header(submissions: Sequence[GradedSubmission], config: Config | None, part
         reached = sum(1 for s in submissions if s.problem != INTERRUPTED)
         banner = (f'<p id="partial" class="banner">Partial report: the run was interrupted after {reached} of '
                   f'{len(submissions)} submissions. Run the same command again to grade the rest.</p>\n')
-    return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>'
+    ran = f'<p id="run" class="note">{escape(run)}.</p>' if run else ""
+    return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>{ran}'
 
 
 def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSubmission], max_total: float) -> str:
