@@ -96,8 +96,10 @@ def test_every_submission_has_a_row_with_its_expected_scores(big_run):
                                                                      "submission_999999"])
     for row in big_run.rows[:-1]:
         expected = expected_scores(big_run.cases[row["submission_id"]])
-        assert {q: float(row[q]) for q in QUESTIONS} == expected, row
-        assert float(row["total"]) == pytest.approx(sum(expected.values())) and row["status"] == "graded"
+        assert {q: float(row[q]) for q in QUESTIONS} == expected, (big_run.cases[row["submission_id"]].name, row)
+        assert float(row["total"]) == pytest.approx(sum(expected.values()))
+        nothing = row["status"] == "no files: none of the assignment's files is in it"
+        assert row["status"] == "graded" or (nothing and not any(expected.values())), row
 
 
 @pytest.mark.slow
@@ -136,12 +138,13 @@ def test_the_report_counts_the_class(big_run):
     full_q1 = sum(1 for row in {r["submission_id"]: r for r in big_run.rows}.values() if row["1"] == "5")
     tests = {row[0]: row for row in big_run.page.tables["tests"][1:]}
     assert tests["1.3"][5].startswith(f"{full_q1} / {graded} (")
-    mistakes = {row[1].split()[0]: row[2] for row in big_run.page.tables["mistakes"][1:]}
+    mistakes = {re.search(r"\((\w+)\)$", row[1]).group(1): row[2] for row in big_run.page.tables["mistakes"][1:]}
     catalogued = {m.name for m in load_mistakes()}
     samples = {case.name[len("lstm_"):] for case in CASES} & catalogued
     assert samples, "the samples should show catalogued mistakes"
     for name in samples:
-        assert mistakes[name].startswith(f"{COPIES} / {graded} ("), name
+        count, of = mistakes[name].split(" (")[0].split(" / ")  # other forms' samples may share the mistake
+        assert int(count) >= COPIES and int(of) == graded, name
 
 
 @pytest.mark.slow
@@ -199,7 +202,7 @@ def test_a_changed_submission_or_configuration_is_graded_again(tmp_path):
     run_api(tmp_path / "export", out)
     adder = tmp_path / "export" / "submission_100000" / "adder.py"
     adder.write_text(adder.read_text().replace("b_y = -0.5", "b_y = 0.5"))
-    assert f": 1 graded now, {len(CASES)} already graded" in run_api(tmp_path / "export", out)
+    assert f": 1 graded now, {len(CASES) - 1} already graded" in run_api(tmp_path / "export", out)
     rows = {row["submission_id"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8-sig"))}
     assert rows["submission_100000"]["1"] == "0"
     config = tmp_path / "config.yaml"

@@ -71,7 +71,7 @@ def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[Te
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
     `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`;
     `run`: what this run graded and why."""
-    graded = [s for s in submissions if s.graded]
+    graded = [s for s in submissions if s.graded and s.results]  # not a listed submission with no folder
     max_total = sum(t.max_score for t in tests)
     table, feedback = _students(submissions, max_total)
     sections = [
@@ -130,7 +130,10 @@ def _header(submissions: Sequence[GradedSubmission], config: Config | None, part
 def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSubmission], max_total: float) -> str:
     totals = [s.total for s in graded]
     cards = [("submissions", str(len(submissions))), ("graded", str(len(graded))),
-             ("could not be graded", str(len(submissions) - len(graded)))]
+             ("could not be graded", str(sum(1 for s in submissions if not s.graded)))]
+    missing = sum(1 for s in submissions if s.no_files is not None)
+    if missing:
+        cards.insert(2, ("with no files", str(missing)))
     if totals:
         cards += [("mean total", f"{_mean(totals)} / {format_points(max_total)}"),
                   ("median total", format_points(statistics.median(totals))),
