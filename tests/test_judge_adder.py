@@ -484,3 +484,12 @@ def test_a_grading_at_the_largest_max_bits_stays_within_the_memory_budget(tmp_pa
     peak, results = grading_peak_mb(ROOT / "reference", tmp_path / "results.json", config)
     assert results["tests"][1]["output"].startswith("Adds every pair of numbers up to 13 bits: passes")
     assert peak < BUDGET_MB, f"{peak:.0f} MB"
+
+
+def test_a_reply_nested_past_the_recursion_limit_is_a_shape_message():
+    """A worker reply nested 100,000 deep is read without recursion and named briefly."""
+    deep: object = [1.0, -1.0, 1.0]
+    for _ in range(100_000):
+        deep = [deep]
+    assert read_adder_weights({**REFERENCE, "V": deep}) == (
+        "- `V` is nested 100001 levels deep, expected (1, 3), (3,) or (3, 1)")
