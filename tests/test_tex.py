@@ -219,7 +219,9 @@ def test_a_circular_definition_names_the_bars_involved():
     """h uses c at the same step and c uses h: both are missing, the note says "circular" and names them."""
     text = document(h=r"\overline{h^{(t)}} = \overline{c^{(t)}} o^{(t)}")
     got = notes(text)
-    assert got["h"].startswith("circular definition: ") and "\\overline{c^{(t)}}" in got["h"]
+    assert got["h"] == (
+        "circular definition: \\overline{c^{(t)}} (line 3) -> \\overline{h^{(t)}} (line 2) -> \\overline{c^{(t)}}"
+    )
     assert "circular" in got["c"]
 
 
@@ -473,3 +475,13 @@ def test_hostile_documents_are_read_without_crash(data):
     if hasattr(module, "lstm_bptt"):
         result = module.lstm_bptt(**rebuild(call_arguments(PROBLEMS[0])))
         assert all(note.startswith(("line ", "no equation", "it needs")) for note in result.notes.values())
+
+
+def test_an_answer_defined_at_fixed_steps_only_says_so():
+    """Only \\overline{c^{(T)}} given: at other steps c has no equation; the note says where it is and what to add."""
+    fixed = r"\overline{c^{(T)}} = \overline{h^{(T)}} o^{(T)} (1 - \tanh^2(c^{(T)}))"
+    got = notes(document(c=fixed))
+    assert got["c"] == (
+        "\\overline{c^{(t)}} has no equation for step t = 2 (T = 3): it is defined at fixed steps "
+        "only (line 3); add the general equation"
+    )

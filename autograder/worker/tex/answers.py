@@ -521,7 +521,7 @@ class Equations:
                 (kind, key) for kind, key, step, _ in refs if (kind, key) in chosen and resolve(step, env) == t
             }
         cycles: dict[tuple[str, str], str] = {}
-        for unit in _order(needs, cycles):
+        for unit in _order(needs, cycles, lambda u: self._where(chosen[u])):
             if unit in state["failed"]:
                 continue
             definition = chosen[unit]
@@ -529,7 +529,11 @@ class Equations:
                 if unit in cycles:
                     raise EvalError(cycles[unit])
                 if definition is None:
-                    raise EvalError(f"{unit_text(unit)} has no equation for step t = {t} (T = {env['T']})")
+                    fixed = [self._where(d) for d in self.definitions if d.unit == unit]
+                    raise EvalError(
+                        f"{unit_text(unit)} has no equation for step t = {t} (T = {env['T']}): it is "
+                        f"defined at fixed steps only ({', '.join(fixed)}); add the general equation"
+                    )
                 _raise_if(definition.error)
                 value = definition.run(env)
             except Unavailable as missing:
@@ -542,6 +546,9 @@ class Equations:
                 self._fail(unit, str(error))
                 continue
             state["computed"].setdefault(unit, {})[t] = value
+
+    def _where(self, definition: Definition | None) -> str:
+        return f"line {self.answers.document.line(definition.start)}" if definition is not None else "no equation"
 
     def _fail(self, unit: tuple[str, str], why: str) -> None:
         """This unit's own equation failed: an answer becomes a stand-in (next run), a helper fails its users."""
@@ -601,8 +608,9 @@ class Equations:
         return known[step]
 
 
-def _order(needs: dict[tuple, set], cycles: dict) -> list[tuple]:
-    """Units in an order that computes same-step references first; a cycle's units get a "circular" message."""
+def _order(needs: dict[tuple, set], cycles: dict, where: Any) -> list[tuple]:
+    """Units in an order that computes same-step references first; a cycle's units get a "circular" message
+    naming each unit and where (`where(unit)`: "line N") it is defined."""
     order, state = [], {}
     for root in needs:
         if root in state:
@@ -618,7 +626,7 @@ def _order(needs: dict[tuple, set], cycles: dict) -> list[tuple]:
                 order.append(unit)
             elif state.get(child) == "open":
                 cycle = [u for u, _ in stack][[u for u, _ in stack].index(child) :]
-                names = " -> ".join(unit_text(u) for u in cycle + [child])
+                names = " -> ".join(f"{unit_text(u)} ({where(u)})" for u in cycle) + f" -> {unit_text(child)}"
                 for member in cycle:
                     cycles.setdefault(member, f"circular definition: {names}")
             elif child not in state:
