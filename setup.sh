@@ -7,8 +7,9 @@
 # As root (Gradescope, CI) it also makes grading safe for untrusted code:
 #   - the virtual environment lives in /opt/rnn-autograder/venv, readable by every user, so the
 #     unprivileged worker can start Python and import numpy; ./.venv links to it;
-#   - it creates the worker users `rnn-worker` (and rnn-worker1..7 for a TA's parallel batch runs;
-#     no home, no shell, no password);
+#   - it creates the worker users `rnn-worker` and rnn-worker1..N-1 (N = AUTOGRADER_WORKERS, default
+#     16; no home, no shell, no password): each grading leases one for itself alone, machine-wide, so a
+#     TA's batch grades at most N submissions at once, beside any other grading on the machine;
 #   - it closes this folder (reference solutions, configuration) to every other user.
 # Not root (a TA's laptop): ./.venv in this folder, and the worker runs as you.
 set -euo pipefail
@@ -55,7 +56,8 @@ if [ "$(id -u)" = 0 ]; then
   [ "$venv" = "$here/.venv" ] || ln -sfn "$venv" "$here/.venv"
   chmod -R a+rX "$venv"
   # One user per concurrent grading (a TA's batch runs several at once; Gradescope, one).
-  for name in "$worker_user" "$worker_user"{1..7}; do
+  workers=${AUTOGRADER_WORKERS:-16}
+  for name in "$worker_user" $(seq -f "$worker_user%g" 1 $((workers - 1))); do
     if ! id "$name" >/dev/null 2>&1; then
       useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
     fi

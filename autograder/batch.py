@@ -7,7 +7,6 @@ import io
 import json
 import multiprocessing
 import os
-import pwd
 import signal
 import sys
 import threading
@@ -42,7 +41,7 @@ from autograder.report.gradebook import (
 )
 from autograder.report.results import failure_results, write_results
 from autograder.text import printable
-from autograder.worker.sandbox import WORKER_USER, Sandbox
+from autograder.worker.sandbox import Sandbox, grader_mode, worker_users
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
 
@@ -82,27 +81,23 @@ def fingerprint(path: Path) -> tuple[str, list[str]]:
 
 # ---------------------------------------------------------------- the pool
 
-def worker_user(slot: int) -> str:
-    """The user that runs students' code for pool process `slot`: one user per slot when root, so that
-    one student's code cannot signal or starve another's task running at the same time."""
-    base = os.environ.get("AUTOGRADER_WORKER_USER", WORKER_USER)
-    name = base if slot == 0 else f"{base}{slot}"
-    if os.geteuid() != 0:
-        return "auto"  # not root: the worker runs as you, whatever the slot
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return "auto"  # fewer users than slots (an old setup.sh): they share `rnn-worker`
-    return name
+def capped_jobs(jobs: int, stderr: TextIO) -> int:
+    """As root, each pool process leases a worker user of its own: more processes than users would only wait."""
+    users = len(worker_users()) if grader_mode() == "dedicated" else jobs
+    if 0 < users < jobs:
+        print(f"batch: grading {users} submissions at a time, one per worker user ({jobs} asked; "
+              "AUTOGRADER_WORKERS=N ./setup.sh makes more users)", file=stderr)
+        return users
+    return jobs
 
 
-def _serve(connection: Connection, config_path: str | None, user: str = "auto") -> None:
+def _serve(connection: Connection, config_path: str | None) -> None:
     """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool in order
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
     try:
-        sandbox = Sandbox(user=user)
+        sandbox = Sandbox()  # as root, it leases a worker user no other grading on the machine holds
     except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
         problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
         while (job := _next_job(connection)) is not None:
@@ -169,7 +164,7 @@ class _Pool:
 
     def _start(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=self.serve, args=(theirs, self.config_path, worker_user(slot)),
+        process = self.context.Process(target=self.serve, args=(theirs, self.config_path),
                                        name="autograder-batch")
         process.start()
         theirs.close()
@@ -470,7 +465,8 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
             progress = Progress(len(submissions), stderr, tty=tty)
             title = f"Class report: {Path(export).name}"
             try:
-                outcomes = run_batch(submissions, out=out, config=config, jobs=jobs or os.cpu_count() or 1,
+                outcomes = run_batch(submissions, out=out, config=config,
+                                     jobs=capped_jobs(jobs or os.cpu_count() or 1, stderr),
                                      regrade=regrade, progress=progress)
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}

@@ -24,7 +24,7 @@ from autograder.config import load_config
 from autograder.export import Submission, find_submissions
 from autograder.judge.mistakes import load_mistakes
 from autograder.report.gradebook import COLUMNS, Submitter
-from autograder.worker.sandbox import Sandbox, SandboxError
+from autograder.worker.sandbox import Sandbox, SandboxError, worker_users
 from conftest import ROOT, assert_valid_results
 
 CASES = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
@@ -316,7 +316,7 @@ def test_concurrent_gradings_run_students_code_as_different_users(tmp_path):
     assert done.returncode == 0, done.stderr
     uids = {int(uid) for uid in re.findall(r"uid (\d+)", "".join(p.read_text() for p in (tmp_path / "out").rglob("output.txt")))}
     assert len(uids) == 2 and 0 not in uids
-    assert uids <= {pwd.getpwnam(name).pw_uid for name in ("rnn-worker", "rnn-worker1")}
+    assert uids <= {pwd.getpwnam(name).pw_uid for name in worker_users()}
 
 
 # ---------------------------------------------------------------- a small class, end to end
@@ -534,3 +534,13 @@ def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
     assert rows == {"submission_1": ("10", "graded"),
                     "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed")}
     assert not (tmp_path / "out" / "submissions" / "submission_2").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="worker users are leased only as root")
+def test_more_jobs_than_worker_users_are_capped_with_a_message():
+    """As root, --jobs above the number of worker users grades one submission per user at a time, and says so."""
+    stderr = io.StringIO()
+    users = len(worker_users())
+    assert batch.capped_jobs(users + 5, stderr) == users
+    assert f"grading {users} submissions at a time, one per worker user ({users + 5} asked" in stderr.getvalue()
+    assert batch.capped_jobs(1, stderr) == 1

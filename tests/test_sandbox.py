@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.sandbox import WORKER_USER, resolve_user, scratch_folder
+from autograder.worker.sandbox import LEASES, dedicated_users, scratch_folder, worker_users
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +25,14 @@ root_only = pytest.mark.skipif(not ROOT, reason="the worker drops privileges onl
 def sandbox():
     with Sandbox() as box:
         yield box
+
+
+def outside_tmp():
+    """Where a test puts what the worker should see: as root each task has its own empty /tmp, so not there."""
+    if not ROOT:
+        return None
+    os.makedirs("/run/rnn-autograder-tests", mode=0o755, exist_ok=True)
+    return "/run/rnn-autograder-tests"
 
 
 def source(text):
@@ -44,8 +52,9 @@ def names(sandbox, text, wanted=("U", "V", "W", "b_h", "b_y")):
 
 @pytest.fixture
 def shared_folder():
-    """A folder the worker may write to, for the notes left by a task's processes."""
-    folder = tempfile.mkdtemp()
+    """A folder the worker may write to, for the notes left by a task's processes. As root, not in /tmp:
+    each task has its own empty /tmp there."""
+    folder = tempfile.mkdtemp(dir=outside_tmp())
     os.chmod(folder, 0o1777)
     yield Path(folder)
     shutil.rmtree(folder)
@@ -487,16 +496,17 @@ def test_bad_file_names_are_refused(sandbox):
 
 @root_only
 def test_the_worker_runs_as_the_worker_user(sandbox):
-    """As root, student code runs as rnn-worker, with no supplementary groups."""
+    """As root, student code runs as the leased worker user, with no supplementary groups."""
     result = call(sandbox, "import os\ndef f():\n    return [os.getuid(), os.geteuid(), os.getgid(), len(os.getgroups())]\n")
-    entry = pwd.getpwnam(WORKER_USER)
+    entry = pwd.getpwnam(sandbox.user)
+    assert sandbox.user in worker_users()
     assert result.replies == [{"value": [float(entry.pw_uid), float(entry.pw_uid), float(entry.pw_gid), 0.0]}]
 
 
 @root_only
 def test_the_worker_cannot_read_a_root_only_file(sandbox):
     """As root, a file readable only by root cannot be read by the worker."""
-    with tempfile.NamedTemporaryFile("w", dir="/tmp") as secret:
+    with tempfile.NamedTemporaryFile("w", dir=outside_tmp()) as secret:
         secret.write("the answer")
         secret.flush()
         os.chmod(secret.name, 0o600)
@@ -516,7 +526,7 @@ def test_the_worker_cannot_read_the_reference_solutions(sandbox):
 @root_only
 def test_the_worker_cannot_write_a_root_owned_folder(sandbox):
     """As root, the worker cannot create files in a folder owned by root."""
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(dir=outside_tmp()) as folder:
         os.chmod(folder, 0o755)
         result = call(sandbox, f"def f():\n    open({folder + '/results.json'!r}, 'w').write('{{}}')\n")
         assert "PermissionError" in result.replies[0]["error"]
@@ -528,19 +538,75 @@ def test_without_the_worker_user_root_refuses_to_run_student_code(monkeypatch):
     """As root, a missing worker user is a setup error, never a reason to run student code as root."""
     monkeypatch.setenv("AUTOGRADER_WORKER_USER", "no-such-user-here")
     with pytest.raises(SandboxError, match=r"the worker user 'no-such-user-here' does not exist; run ./setup.sh as root"):
-        resolve_user("auto")
+        Sandbox(mode="dedicated")
     with pytest.raises(SandboxError, match="refusing to run student code as root"):
-        resolve_user(None)
+        dedicated_users("root")
 
 
 @pytest.mark.skipif(ROOT, reason="checks the behaviour for a grader that is not root")
 def test_without_root_the_worker_runs_as_the_grader_user(sandbox):
-    """Not root, the worker runs as the grader's own user, and switching user is refused."""
+    """Not root, the worker runs as the grader's own user, and a dedicated worker user is refused."""
     result = call(sandbox, "import os\ndef f():\n    return os.getuid()\n")
+    assert sandbox.mode == "self"
     assert result.replies == [{"value": float(os.getuid())}]
-    other = next(entry.pw_name for entry in pwd.getpwall() if entry.pw_uid not in (0, os.getuid()))
-    with pytest.raises(SandboxError, match=f"only root can run the worker as '{other}'"):
-        resolve_user(other)
+    with pytest.raises(SandboxError, match="only root can run student code as a dedicated worker user"):
+        Sandbox(mode="dedicated")
+
+
+# -- leases: one worker user, one grader, machine-wide -------------------------------------------
+
+
+@root_only
+def test_two_sandboxes_never_share_a_worker_user():
+    """Two graders at once (two batches, two test runs) hold different worker users."""
+    with Sandbox() as first, Sandbox() as second:
+        assert first.user != second.user
+        assert {first.user, second.user} <= set(worker_users())
+
+
+@root_only
+def test_a_worker_user_held_by_another_process_is_not_taken():
+    """A user whose lease another process holds is waited for, then refused with a clear message."""
+    user = worker_users()[-1]
+    holder = subprocess.Popen(["flock", "-x", os.path.join(LEASES, f"{user}.lock"), "sleep", "30"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not held_elsewhere(user):
+            time.sleep(0.05)
+        with pytest.raises(SandboxError, match=f"every worker user \\({user}\\) is in use by other gradings"):
+            Sandbox(user=user, lease_seconds=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+    with Sandbox(user=user) as box:
+        assert box.user == user
+
+
+def held_elsewhere(user):
+    import fcntl
+    with open(os.path.join(LEASES, f"{user}.lock"), "ab") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return False
+
+
+@root_only
+def test_the_lease_folder_is_root_only():
+    """The lock files live in a folder that only root can write: no worker can hold or fake a lease."""
+    with Sandbox():
+        info = os.stat(LEASES)
+    assert info.st_uid == 0 and info.st_mode & 0o077 == 0
+
+
+def test_self_mode_runs_as_the_current_user():
+    """The student's check runs the code as whoever runs it, by design, and names that user."""
+    with Sandbox(mode="self") as box:
+        result = call(box, "import os\ndef f():\n    return os.getuid()\n")
+        assert box.user == pwd.getpwuid(os.geteuid()).pw_name
+    assert result.replies == [{"value": float(os.geteuid())}]
 
 
 def test_a_stale_folder_removed_by_another_grader_meanwhile_is_no_error(tmp_path, monkeypatch):

@@ -7,8 +7,10 @@ clean environment. It uses only the standard library, numpy and what the sandbox
     zygote      trusted, the grader's user: imports numpy once, then, for every job that arrives
                 on the control socket FD (with its file descriptors), forks a supervisor.
     supervisor  trusted: a child subreaper, so every process of the task stays below it; forks the
-                child, waits for it within the task's wall clock, kills every process left below
-                it, waits until none is left, and reports the outcome on the status pipe.
+                child, waits for it within the task's wall clock and memory, kills every process
+                left below it, waits until none is left, and reports the outcome on the status pipe.
+    cleaner     trusted, for a dedicated worker user only, when none of the grader's tasks runs:
+                removes everything of that user (processes, files in shared writable places, IPC).
     child       limits itself, drops privileges, then loads the student's file: from there on it is
                 untrusted. It reads the task (JSON) on stdin, sends one JSON object per line on
                 REPLY_FD, and the student's stdout and stderr go to the output pipe.
@@ -25,8 +27,10 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import socket
+import stat
 import sys
 import time
 import traceback
@@ -44,8 +48,13 @@ SETUP_FAILED = 125
 MAX_DEPTH = 64  # deeper nesting is not a number
 MAX_MESSAGE = 4000  # characters of an error message kept
 CLEANUP_SECONDS = 10.0
+MEMORY_POLL_SECONDS = 0.05  # how often the supervisor adds up the task's memory
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 15, 36, 38
+CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+IPC_RMID = 0
 HEADER = 8  # a job on the control socket: its length (8 bytes, big-endian), then JSON; fds ride along
+FDS = {"task": 5, "clean": 1}  # how many file descriptors come with each kind of job
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,15 +114,16 @@ def serve(control_fd):
             break
         try:
             job = json.loads(message)
-            if len(fds) != 5:
-                raise ValueError("a job comes with 5 file descriptors")
+            kind = job.get("job", "task")
+            if len(fds) != FDS[kind]:
+                raise ValueError(f"a {kind} job comes with {FDS[kind]} file descriptors")
             pid = os.fork()
         except Exception:
             pid = -1
         if pid == 0:
             try:
                 control.close()
-                supervise(job, *fds)
+                (supervise if kind == "task" else clean)(job, *fds)
             finally:
                 os._exit(0)
         for fd in fds:
@@ -176,15 +186,19 @@ def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
     write_line(status_fd, {"child": child})
     reaper = Reaper(child)
     deadline = time.monotonic() + float(job["wall_seconds"])
+    memory = int(job["memory_mb"]) << 20
     outcome = {"timed_out": False, "stopped": False}
     while reaper.result is None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             outcome["timed_out"] = True
             break
-        ready = select.select([stop_fd, wake_r], [], [], remaining)[0]
+        ready = select.select([stop_fd, wake_r], [], [], min(remaining, MEMORY_POLL_SECONDS))[0]
         if stop_fd in ready:
             outcome["stopped"] = True
+            break
+        if task_memory(os.getpid()) > memory:  # RLIMIT_AS bounds each process; this, all of them together
+            outcome["memory"] = True
             break
         drain(wake_r)
         reaper.reap()
@@ -302,6 +316,21 @@ def descendants(root):
     return found
 
 
+def task_memory(root):
+    """Bytes of memory the processes below root hold: their proportional share (PSS), so pages that
+    forked processes share are counted once. 0 where /proc cannot tell."""
+    total = 0
+    for pid in descendants(root) or ():
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+                for line in rollup:
+                    if line.startswith((b"Pss:", b"SwapPss:")):
+                        total += int(line.split()[1]) << 10
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def count_tasks(uid):
     """How many tasks (threads included) the user runs now, as RLIMIT_NPROC counts them."""
     total = 0
@@ -319,6 +348,122 @@ def count_tasks(uid):
             if int(fields.get("Uid", "-1").split()[0]) == uid:
                 total += int(fields.get("Threads", "1"))
     return total
+
+
+def clean(job, status_fd):
+    """Remove everything of a dedicated worker user, who is leased to one grader and runs no task now:
+    its processes, its files in the shared writable places, its SysV IPC objects. Reports on status_fd."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    uid = int(job["uid"])
+    report = {"processes": kill_user(uid)}
+    report["ipc"] = remove_ipc(uid)
+    report["files"] = remove_files(uid, job["places"])
+    write_line(status_fd, report)
+
+
+def kill_user(uid):
+    """SIGKILL every process of uid until none is left; returns whether none is. A process of that user
+    calls kill(-1), which reaches all of them at once: a fork bomb cannot outrun it."""
+    give_up = time.monotonic() + CLEANUP_SECONDS
+    while processes_of(uid):
+        if time.monotonic() > give_up:
+            return False
+        killer = os.fork()
+        if killer == 0:
+            try:
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(killer, 0)
+        time.sleep(0.005)
+    return True
+
+
+def processes_of(uid):
+    """The pids of uid's processes that are not zombies (those are dead: their parent reaps them)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/status") as status:
+                    fields = dict(line.split(":", 1) for line in status if ":" in line)
+                if str(uid) in fields["Uid"].split() and not fields["State"].strip().startswith("Z"):
+                    found.append(int(name))
+            except (OSError, KeyError, ValueError, IndexError):
+                continue
+    return found
+
+
+def remove_ipc(uid):
+    """Remove the SysV shared memory, message queues and semaphores that uid owns or created."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for kind, key in (("shm", "shmid"), ("msg", "msqid"), ("sem", "semid")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                header, *rows = [line.split() for line in table]
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            row = dict(zip(header, row))
+            if uid in (int(row["uid"]), int(row["cuid"])):
+                ident = int(row[key])
+                done = libc.semctl(ident, 0, IPC_RMID) if kind == "sem" else getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None)
+                removed += done == 0
+    return removed
+
+
+def remove_files(uid, places):
+    """Remove what uid owns in the shared writable places, and in the world-writable folders below them."""
+    removed, seen, todo = 0, set(), list(places)
+    while todo:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                removed += 1
+                if stat.S_ISDIR(info.st_mode):
+                    shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: links inside are not followed
+                else:
+                    try:
+                        os.unlink(entry.path)
+                    except OSError:
+                        removed -= 1
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o003 == 0o003 and (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                todo.append(entry.path)
+    return removed
+
+
+def private_places(job):
+    """Give the task its own IPC namespace and empty, size-bounded tmpfs on the shared writable places
+    (/tmp, /dev/shm, ...): all of it vanishes with the task's last process. Needs root on Linux and a
+    machine that allows namespaces; returns False where it cannot (the clean-up by owner remains)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False  # nothing mounted yet: the task sees the shared places, and the clean-up covers them
+    folder = job["dir"]
+    keep = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    options = f"mode=1777,size={int(job['file_size_mb'])}m,nr_inodes=4096".encode()
+    for place in job["places"]:
+        libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    if not os.path.isdir(folder):  # the task's folder was in a place now covered: bring it back
+        os.makedirs(folder, 0o711)
+        if libc.mount(f"/proc/self/fd/{keep}".encode(), folder.encode(), None, MS_BIND, None) != 0:
+            raise OSError(ctypes.get_errno(), "cannot bind the task's folder")
+    os.close(keep)
+    return True
 
 
 def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
@@ -342,6 +487,8 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
                 adj.write("1000")  # if memory runs out, the student's process goes first
         except OSError:
             pass
+        if job.get("uid") is not None and job.get("private", True):
+            private_places(job)
         set_limits(job, processes)
         if job.get("uid") is not None:
             os.setgroups([])
@@ -351,7 +498,7 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
                 raise PermissionError("the worker kept root's identity")
         else:
             prctl(PR_SET_DUMPABLE, 1)  # the grader's own user: an ordinary process again
-        if os.geteuid() == 0 or os.getuid() == 0:
+        if (os.geteuid() == 0 or os.getuid() == 0) and job.get("mode") != "self":
             raise PermissionError("refusing to run student code as root")
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -395,6 +542,8 @@ def set_limits(job, processes):
         (resource.RLIMIT_FSIZE, int(job["file_size_mb"]) * megabyte, int(job["file_size_mb"]) * megabyte),
         (resource.RLIMIT_NPROC, processes, processes),
     ]
+    if hasattr(resource, "RLIMIT_MSGQUEUE"):
+        wanted.append((resource.RLIMIT_MSGQUEUE, 0, 0))  # no POSIX message queue: none can outlive the task
     for which, soft, hard in wanted:
         try:
             resource.setrlimit(which, (soft, hard))

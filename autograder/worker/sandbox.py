@@ -6,10 +6,20 @@ into a fresh private folder, hands the zygote the task and the pipes, and reads 
 replies, the captured output and the outcome. The zygote forks a supervisor per task, the
 supervisor forks the child that drops privileges and runs the student's code; when `run`
 returns, no process of the task is left. See inside.py for the worker's side.
+
+Who runs the student's code is the sandbox's `mode`, chosen by the verb, never guessed:
+  dedicated  (root: Gradescope, `grade`, `batch`) a worker user made by setup.sh, leased to this
+             sandbox alone machine-wide; when none of its tasks runs, everything of that user is
+             removed (processes, files in shared writable places, IPC objects). No worker user:
+             refused, never a fallback.
+  self       (the student's check, and a grader that is not root and so cannot switch users) the
+             current user; a task removes what it created (its folder, its processes) and nothing else.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import json
 import os
 import re
@@ -18,6 +28,7 @@ import selectors
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -36,12 +47,17 @@ INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
 # our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
 ZYGOTE_FOLDERS = {"tex": os.path.join(os.path.dirname(INSIDE), "tex"),
                   "vendor": os.path.join(os.path.dirname(os.path.dirname(INSIDE)), "vendor")}
-WORKER_USER = "rnn-worker"
+WORKER_USER = "rnn-worker"  # and rnn-worker1, rnn-worker2, ...: setup.sh makes them
+MODES = ("dedicated", "self")
+LEASES = "/run/rnn-autograder"  # root-only: one lock file per worker user, held by the sandbox that uses it
+LEASE_SECONDS = 600.0  # how long a sandbox waits for a worker user that other graders hold
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
-SUPERVISOR_NAME = "rnn-supervisor"  # as inside.py names its supervisors (their /proc comm)
 SETUP_HINT = "run ./setup.sh as root to set the worker up"
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
-SWEEP_SECONDS = 5.0
+CLEAN_SECONDS = 60.0
+# Where any user may write. A task with a dedicated user gets its own empty tmpfs on each (where the
+# machine allows namespaces), and the clean-up by owner looks in each, and in world-writable folders below.
+SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/var/crash", "/dev/mqueue")
 CHUNK = 1 << 16
 MAX_NOTES = 200  # a notebook's notes kept per task
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -104,15 +120,36 @@ class TaskUsage:
 
 
 class Sandbox:
-    """Runs tasks on students' files; `run` may be called from several threads at once."""
+    """Runs tasks on students' files; `run` may be called from several threads at once.
 
-    def __init__(self, *, python: str | None = None, user: str | None = "auto"):
+    `mode` is "dedicated" or "self" (see the module's docstring); None is the grading verbs' mode,
+    `grader_mode()`. In dedicated mode, `user` names the one worker user to lease (default: any
+    free one of setup.sh's), `private` gives each task its own namespaces where the machine allows.
+    """
+
+    def __init__(self, *, mode: str | None = None, python: str | None = None, user: str | None = None,
+                 private: bool = True, lease_seconds: float = LEASE_SECONDS):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
+        self.mode = grader_mode() if mode is None else mode
+        if self.mode not in MODES:
+            raise ValueError(f"unknown sandbox mode {self.mode!r}")
         self._python = resolve_python(python)
-        self._uid, self._gid = resolve_user(user)
-        if self._uid is not None:
+        self._lease: Lease | None = None
+        self._uid = self._gid = None
+        self._private = private
+        if self.mode == "dedicated":
+            names = dedicated_users(user)
             check_reachable(self._python)
+            self._lease = Lease(names, lease_seconds)
+            self._uid, self._gid, self.user = self._lease.uid, self._lease.gid, self._lease.name
+        elif user is not None:
+            raise ValueError("a user is only chosen in dedicated mode")
+        else:
+            self.user = pwd.getpwuid(os.geteuid()).pw_name
+        self._tasks = threading.Condition()  # clean-up by owner waits until no task of ours runs
+        self._running = 0
+        self._cleaning = False
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen | None = None
         self._control: socket.socket | None = None
@@ -131,6 +168,8 @@ class Sandbox:
                 shutil.copytree(source, os.path.join(self._base, "zygote", name),
                                 ignore=shutil.ignore_patterns("__pycache__"))
             self._start_zygote()
+            if self._uid is not None:
+                self._clean()  # what a grader that died holding this user left
             self._probe()
         except BaseException:
             self.close()
@@ -162,19 +201,34 @@ class Sandbox:
         itself fails (the grader's fault); whatever the student's code does is in the result.
         """
         expected = check_task(task, files)
-        folder = self._make_folder(files)
+        with self._tasks:
+            self._tasks.wait_for(lambda: not self._cleaning)
+            self._running += 1
         try:
-            return self._run_in(folder, task, limits, expected)
+            folder = self._make_folder(files)
+            try:
+                return self._run_in(folder, task, limits, expected)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
         finally:
-            if self._uid is not None:
-                self._sweep()
-            shutil.rmtree(folder, ignore_errors=True)
+            with self._tasks:
+                self._running -= 1
+                self._cleaning = last = self._running == 0 and self._uid is not None
+            if last:
+                try:
+                    self._clean()
+                finally:
+                    with self._tasks:
+                        self._cleaning = False
+                        self._tasks.notify_all()
 
     def close(self) -> None:
-        """Stop the zygote and remove the sandbox's folders."""
+        """Stop the zygote, remove the sandbox's folders, give the worker user back."""
         with self._lock:
             self._stop_zygote()
         self._remove_base()
+        if self._lease is not None:
+            self._lease.release()
 
     # -- the zygote ----------------------------------------------------------------------------
 
@@ -220,6 +274,27 @@ class Sandbox:
         if self._zygote_log is not None:
             self._zygote_log.close()
             self._zygote_log = None
+
+    def _clean(self) -> None:
+        """Remove everything of the dedicated worker user: no task of ours runs, and no one else holds it."""
+        reader, writer = os.pipe()
+        try:
+            self._send({"job": "clean", "uid": self._uid, "places": list(shared_places())}, [writer])
+        finally:
+            os.close(writer)
+        report, deadline = b"", time.monotonic() + CLEAN_SECONDS
+        try:
+            while select_readable(reader, deadline - time.monotonic()):
+                data = os.read(reader, CHUNK)
+                if not data:
+                    break
+                report += data
+        finally:
+            os.close(reader)
+        outcome = parse_reply(report.strip()) or {}
+        if outcome.get("processes") is not True:
+            raise SandboxError(f"the worker user {self.user} could not be cleaned up "
+                               f"(processes that survive SIGKILL?): {outcome or 'no answer'}")
 
     def _send(self, job: dict, fds: list[int]) -> None:
         body = json.dumps(job).encode()
@@ -270,7 +345,8 @@ class Sandbox:
         message.setdefault("call_seconds", limits.call_seconds)
         job = {"dir": folder, "uid": self._uid, "gid": self._gid, "wall_seconds": limits.wall_seconds,
                "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
-               "processes": limits.processes, "file_size_mb": limits.file_size_mb}
+               "processes": limits.processes, "file_size_mb": limits.file_size_mb, "mode": self.mode,
+               "private": self._private, "places": [p for p in shared_places() if p != "/dev/mqueue"]}
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
             task_file.write(json.dumps(message, allow_nan=False).encode())
@@ -321,21 +397,6 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-
-    def _sweep(self) -> None:
-        """Kill every process of the worker user that no live supervisor watches, until none is left."""
-        give_up = time.monotonic() + SWEEP_SECONDS
-        while time.monotonic() < give_up:
-            victims = strays(self._uid)
-            if not victims:
-                return
-            for pid in victims:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.005)
-        raise SandboxError(f"processes of the worker user survive SIGKILL: {strays(self._uid)}")
 
 
 class Collector:
@@ -433,6 +494,8 @@ class Collector:
             return "was stopped before it finished"
         if self.problem is not None:
             return self.problem
+        if status.get("memory"):
+            return f"used more than {limits.memory_mb} MB of memory (all its processes together)"
         if self.fatal is not None:
             return f"{self.fatal} (limit {limits.memory_mb} MB)" if self.fatal == "ran out of memory" else self.fatal
         if signum == signal.SIGXCPU or (signum == signal.SIGKILL and status.get("cpu_seconds", 0) >= limits.cpu_seconds):
@@ -507,28 +570,103 @@ def resolve_python(python: str | None) -> str:
     return python
 
 
-def resolve_user(user: str | None) -> tuple[int | None, int | None]:
-    """(uid, gid) of the dedicated worker user, or (None, None) to run as the grader's user."""
-    root = os.geteuid() == 0
-    if user == "auto":
-        if not root:
-            return None, None
-        user = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
-    if user is None:
-        if root:
-            raise SandboxError(f"refusing to run student code as root; {SETUP_HINT}")
-        return None, None
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        raise SandboxError(f"the worker user '{user}' does not exist; {SETUP_HINT}") from None
-    if entry.pw_uid == 0:
-        raise SandboxError(f"refusing to run student code as root ('{user}')")
-    if entry.pw_uid == os.geteuid():
-        return None, None
-    if not root:
-        raise SandboxError(f"only root can run the worker as '{user}'")
-    return entry.pw_uid, entry.pw_gid
+def grader_mode() -> str:
+    """The mode of the grading verbs (Gradescope, `grade`, `batch`): dedicated worker users as root; not
+    root, a grader cannot switch users, so it runs the code as you (a TA's own laptop: README, security)."""
+    return "dedicated" if os.geteuid() == 0 else "self"
+
+
+def worker_users() -> list[str]:
+    """The dedicated worker users on this machine: rnn-worker, rnn-worker1, ... (AUTOGRADER_WORKER_USER renames them)."""
+    base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
+    pattern = re.compile(re.escape(base) + r"(\d*)")
+    found = [(int(match.group(1) or 0), entry.pw_name) for entry in pwd.getpwall()
+             if (match := pattern.fullmatch(entry.pw_name)) and entry.pw_uid not in (0, os.geteuid())]
+    return [name for _, name in sorted(found)]
+
+
+def dedicated_users(user: str | None) -> list[str]:
+    """The users a dedicated sandbox may lease: `user` alone, or all of setup.sh's; refuses when that cannot be."""
+    if os.geteuid() != 0:
+        raise SandboxError("only root can run student code as a dedicated worker user; not root, "
+                           "the code runs as you (mode 'self')")
+    names = [user] if user is not None else worker_users()
+    if not names:
+        base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
+        raise SandboxError(f"the worker user '{base}' does not exist; {SETUP_HINT} "
+                           "(as root, student code never runs as root)")
+    for name in names:
+        try:
+            uid = pwd.getpwnam(name).pw_uid
+        except KeyError:
+            raise SandboxError(f"the worker user '{name}' does not exist; {SETUP_HINT}") from None
+        if uid in (0, os.geteuid()):
+            raise SandboxError(f"refusing to run student code as root ('{name}')")
+    return names
+
+
+class Lease:
+    """One worker user held by one sandbox, machine-wide: an exclusive lock on its file in a root-only
+    folder. Another grader on the machine (a batch beside run_autograder, a second copy of the tests)
+    takes another user or waits, so no two tasks ever share a user, and the clean-up by owner never
+    touches another grader's task. The kernel drops the lock if the holder dies."""
+
+    def __init__(self, names: list[str], wait: float):
+        folder = lease_folder()
+        give_up = time.monotonic() + wait
+        while True:
+            for name in reversed(names):  # highest first: graders from before leases used the low ones unleased
+                fd = os.open(os.path.join(folder, f"{name}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                lock = os.fdopen(fd, "rb", buffering=0)  # closed, and so released, with this object at the latest
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    lock.close()
+                    continue
+                entry = pwd.getpwnam(name)
+                self.name, self.uid, self.gid, self._lock = name, entry.pw_uid, entry.pw_gid, lock
+                return
+            if time.monotonic() > give_up:
+                raise SandboxError(f"every worker user ({', '.join(names)}) is in use by other gradings on this "
+                                   f"machine (waited {wait:g} s); ./setup.sh can make more (AUTOGRADER_WORKERS)")
+            time.sleep(0.1)
+
+    def release(self) -> None:
+        self._lock.close()
+
+
+def lease_folder() -> str:
+    """The root-only folder of the leases' lock files (made on first use)."""
+    os.makedirs(LEASES, mode=0o700, exist_ok=True)
+    info = os.lstat(LEASES)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SandboxError(f"{LEASES} must be a folder that only root can write")
+    return LEASES
+
+
+@functools.lru_cache(maxsize=1)
+def shared_places() -> tuple[str, ...]:
+    """Every folder where any user may write: the usual ones, and the world-writable folders one level
+    below /, /var, /run and /dev (a fuller search of the disk takes seconds). Real paths, each once."""
+    found = [place for place in SHARED_PLACES if os.path.isdir(place)]
+    for parent in ("/", "/var", "/run", "/dev"):
+        try:
+            found += [entry.path for entry in os.scandir(parent)
+                      if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o002]
+        except OSError:
+            continue
+    places = []
+    for place in found:
+        real = os.path.realpath(place)
+        if real not in places and not real.startswith(("/proc", "/sys")):
+            places.append(real)
+    return tuple(places)
+
+
+def select_readable(fd: int, seconds: float) -> bool:
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        return bool(selector.select(max(seconds, 0)))
 
 
 def scratch_folder() -> str | None:
@@ -577,27 +715,3 @@ def check_reachable(path: str) -> None:
             folder = os.path.dirname(folder)
     if not os.stat(path).st_mode & 0o001:
         raise SandboxError(f"the worker user cannot run {path}; {SETUP_HINT}")
-
-
-def strays(uid: int) -> list[int]:
-    """Processes of `uid` that no live supervisor watches (their nearest ancestor of another
-    user is not a supervisor): left over from a task, so to be killed."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/status") as status:
-                    fields = dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
-                table[int(name)] = (int(fields["PPid"]), int(fields["Uid"].split()[0]), fields["Name"])
-            except (OSError, KeyError, ValueError):
-                continue
-    found = []
-    for pid, (ppid, owner, _name) in table.items():
-        if owner != uid:
-            continue
-        while ppid in table and table[ppid][1] == uid:
-            ppid = table[ppid][0]
-        watcher = table.get(ppid)
-        if watcher is None or watcher[1] != 0 or watcher[2] != SUPERVISOR_NAME:
-            found.append(pid)
-    return found

@@ -1,31 +1,45 @@
-"""Right weights, plus a double-forked daemon that waits, then forges the results the grader wrote."""
+"""Right weights, plus a double-forked daemon that waits, then forges the results the grader wrote.
+
+If it is still alive, it also leaves a marker in /tmp named after the results path (so a test can tell
+its own daemon from another run's).
+"""
+import hashlib
 import json
 import os
 import time
 
-MARKER = "/tmp/rnn-autograder-hostile-daemon-alive"
+
+def ancestors():
+    """The command lines of this process's ancestors: the grader that runs it is one of them."""
+    pid, found = os.getpid(), []
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                found.append(file.read().decode(errors="replace").split("\0"))
+            with open(f"/proc/{pid}/stat", "rb") as file:
+                data = file.read()
+        except OSError:
+            break
+        pid = int(data[data.rfind(b")") + 2:].split()[1])
+    return found
 
 
 def results_paths():
-    """Every --results path on any command line this process can read."""
+    """The --results path of the grader that runs this file."""
     found = ["/autograder/results/results.json"]
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as file:
-                words = file.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
+    for words in ancestors():
         found += [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--results"]
     return found
 
 
+PATHS = results_paths()
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        time.sleep(3)
-        with open(MARKER, "w") as out:
+        time.sleep(1)
+        with open(f"/tmp/rnn-autograder-daemon-{hashlib.sha256(PATHS[-1].encode()).hexdigest()[:16]}", "w") as out:
             out.write("alive")
-        for path in results_paths():
+        for path in PATHS:
             try:
                 with open(path, "w") as out:
                     json.dump({"score": 100, "output": "FORGED", "tests": []}, out)
