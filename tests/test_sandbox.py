@@ -5,6 +5,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import textwrap
 import threading
@@ -564,33 +565,24 @@ def test_two_sandboxes_never_share_a_worker_user():
         assert {first.user, second.user} <= set(worker_users())
 
 
+HOLD = "import fcntl, sys, time\nlock = open(sys.argv[1], 'ab')\nfcntl.flock(lock, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"
+
+
 @root_only
 def test_a_worker_user_held_by_another_process_is_not_taken():
     """A user whose lease another process holds is waited for, then refused with a clear message."""
     user = worker_users()[-1]
-    holder = subprocess.Popen(["flock", "-x", os.path.join(LEASES, f"{user}.lock"), "sleep", "30"])
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, os.path.join(LEASES, f"{user}.lock")],
+                              stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not held_elsewhere(user):
-            time.sleep(0.05)
+        assert holder.stdout.readline() == "held\n"
         with pytest.raises(SandboxError, match=f"every worker user \\({user}\\) is in use by other gradings"):
             Sandbox(user=user, lease_seconds=0.3)
     finally:
         holder.kill()
         holder.wait()
-    with Sandbox(user=user) as box:
+    with Sandbox(user=user, lease_seconds=10) as box:
         assert box.user == user
-
-
-def held_elsewhere(user):
-    import fcntl
-    with open(os.path.join(LEASES, f"{user}.lock"), "ab") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        return False
 
 
 @root_only
