@@ -565,17 +565,26 @@ def test_two_sandboxes_never_share_a_worker_user():
         assert {first.user, second.user} <= set(worker_users())
 
 
-HOLD = "import fcntl, sys, time\nlock = open(sys.argv[1], 'ab')\nfcntl.flock(lock, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"
+# Holds the lease of the first free user named on its command line, and says which.
+HOLD = """import fcntl, os, sys, time
+for name in sys.argv[2:]:
+    lock = open(os.path.join(sys.argv[1], name + ".lock"), "ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        continue
+    print(name, flush=True)
+    time.sleep(60)
+"""
 
 
 @root_only
 def test_a_worker_user_held_by_another_process_is_not_taken():
     """A user whose lease another process holds is waited for, then refused with a clear message."""
-    user = worker_users()[-1]
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, os.path.join(LEASES, f"{user}.lock")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, LEASES, *worker_users()], stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline() == "held\n"
+        user = holder.stdout.readline().strip()
+        assert user, "every worker user is in use"
         with pytest.raises(SandboxError, match=f"every worker user \\({user}\\) is in use by other gradings"):
             Sandbox(user=user, lease_seconds=0.3)
     finally:
