@@ -485,3 +485,11 @@ def test_an_answer_defined_at_fixed_steps_only_says_so():
         "\\overline{c^{(t)}} has no equation for step t = 2 (T = 3): it is defined at fixed steps "
         "only (line 3); add the general equation"
     )
+
+
+def test_a_pasted_unicode_symbol_says_which_latex_to_write():
+    """A Unicode minus (pasted from a PDF) is named, with the LaTeX to write instead."""
+    got = notes(document(f="\\overline{f^{(t)}} = \\overline{c^{(t)}} c^{(t\u22121)}"))
+    assert (
+        got["f"] == "line 6, column 47: `\u2212` cannot be read here: write `-` instead (LaTeX, not the symbol itself)"
+    )

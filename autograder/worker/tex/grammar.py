@@ -79,6 +79,21 @@ IGNORED_WORDS = (
 )
 GRAMMAR = GRAMMAR.replace("IGNORED_WORDS", "|".join(IGNORED_WORDS))
 
+# Symbols pasted from elsewhere (a PDF, a word processor), and the LaTeX they stand for.
+UNICODE = {
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u00b7": "\\cdot",
+    "\u22c5": "\\cdot",
+    "\u00d7": "\\times",
+    "\u2299": "\\odot",
+    "\u03c3": "\\sigma",
+    "\u2032": "'",
+    "\u00b2": "^2",
+    "\u2202": "\\partial",
+    "\u2211": "\\sum",
+    "\u03b4": "\\delta",
+}
 SHOWN = {
     "ADDOP": "`+` or `-`",
     "MULOP": "an operator",
@@ -209,7 +224,9 @@ def parse(text: str, offset: int) -> Node:
         tree = _PARSER.parse(text)
     except lark.exceptions.UnexpectedCharacters as error:
         char = text[error.pos_in_stream]
-        raise ReadError(offset + error.pos_in_stream, f"`{char}` cannot be read here") from None
+        instead = UNICODE.get(char)
+        hint = f": write `{instead}` instead (LaTeX, not the symbol itself)" if instead else ""
+        raise ReadError(offset + error.pos_in_stream, f"`{char}` cannot be read here{hint}") from None
     except lark.exceptions.UnexpectedToken as error:
         at = offset + (error.token.start_pos if error.token.start_pos is not None else len(text))
         raise ReadError(at, _unexpected(error) + _hint(text, error.token)) from None
