@@ -1,6 +1,8 @@
 """Hostile submissions end to end: nothing forged, nothing left running, time bounded, root or not."""
 
+import csv
 import hashlib
+import io
 import json
 import os
 import pwd
@@ -96,6 +98,54 @@ def test_a_zip_with_escaping_paths_and_links_is_graded_safely(tmp_path):
     assert {q: s for q, (s, _) in question_scores(results).items()} == {"1": 5, "2a": 0, "2b": 0, "2c": 0}
     assert "`../../adder.py` in your zip points outside the upload; it was not read." in results["output"]
     assert "`lstm_bptt.py` in your zip is a link, not a file; it was not read." in results["output"]
+
+
+# The student graded after hostile_leftovers: full marks only if none of it reached them.
+CAREFUL = '''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+found = [place for place in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+         if os.path.exists(os.path.join(place, "rnn-leftover")) or os.path.exists(os.path.join(place, "rnn-leftover-dir"))]
+found += [name for name, there in (("shm", libc.shmget(0x524E4E00, 0, 0)), ("msg", libc.msgget(0x524E4E01, 0)),
+                                   ("sem", libc.semget(0x524E4E02, 0, 0))) if there >= 0]
+with open("/dev/shm/careful", "wb") as out:
+    out.write(bytes(8 << 20))  # "No space left on device" if the last student filled it
+os.unlink("/dev/shm/careful")
+if found:
+    raise RuntimeError(f"the last student left {found} for me")
+'''
+
+
+def careful_student(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "adder.py").write_text(CAREFUL + (ROOT / "reference" / "adder.py").read_text())
+    shutil.copy(ROOT / "reference" / "lstm_bptt.py", folder)
+    return folder
+
+
+@ROOT_ONLY
+def test_the_next_student_starts_clean_after_one_who_leaves_everything_behind(tmp_path):
+    """Graded one after the other in the same container, the student after hostile_leftovers finds no file,
+    no full /dev/shm, no IPC object of theirs: full marks."""
+    first = run_autograder(SAMPLES / "hostile_leftovers", tmp_path / "first")
+    assert question_scores(first)["1"] == (5.0, 5.0)
+    second = run_autograder(careful_student(tmp_path / "careful"), tmp_path / "second")
+    assert second["score"] == 10, second["tests"][0]["output"]
+
+
+@ROOT_ONLY
+def test_in_a_batch_the_next_student_starts_clean_too(tmp_path):
+    """In one pool process (one worker user), the student after hostile_leftovers gets full marks."""
+    from autograder import batch
+
+    export = tmp_path / "export"
+    shutil.copytree(SAMPLES / "hostile_leftovers", export / "a_hostile", ignore=shutil.ignore_patterns("expected.yaml"))
+    careful_student(export / "b_careful")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert batch.main(export=export, out=tmp_path / "out", jobs=1, stdout=stdout, stderr=stderr, tty=False) == 0
+    scores = {row["submission_id"]: row["total"] for row in csv.DictReader(
+        (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())}
+    assert scores == {"a_hostile": "5", "b_careful": "10"}, stderr.getvalue()
 
 
 # As nobody: a few representative cases in the fast tier, everything in the slow one.

@@ -3,6 +3,7 @@
 import math
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import sys
@@ -552,6 +553,97 @@ def test_without_root_the_worker_runs_as_the_grader_user(sandbox):
     assert result.replies == [{"value": float(os.getuid())}]
     with pytest.raises(SandboxError, match="only root can run student code as a dedicated worker user"):
         Sandbox(mode="dedicated")
+
+
+# -- leftovers: after a task, nothing of the worker user remains -------------------------------
+
+LEFTOVERS = """
+import ctypes, os, time
+def f(token, key):
+    for place in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        open(os.path.join(place, token), "w").write("left")
+        os.makedirs(os.path.join(place, token + "-dir", "inner"))
+        open(os.path.join(place, token + "-dir", "inner", "file"), "w").close()
+    libc = ctypes.CDLL(None, use_errno=True)
+    made = [libc.shmget(key, 1 << 20, 0o1600), libc.msgget(key + 1, 0o1600), libc.semget(key + 2, 1, 0o1600)]
+    queue = ctypes.CDLL("librt.so.1").mq_open(("/" + token).encode(), os.O_CREAT | os.O_RDWR, 0o600, None)
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(60)
+    return made + [queue]
+"""
+PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def processes_of(uid):
+    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and owner_of(pid) == uid]
+
+
+def owner_of(pid):
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def sysv_keys():
+    """The keys of every SysV IPC object in this IPC namespace."""
+    keys = set()
+    for kind in ("shm", "msg", "sem"):
+        with open(f"/proc/sysvipc/{kind}") as table:
+            keys |= {int(line.split()[0]) for line in list(table)[1:]}
+    return keys
+
+
+@root_only
+@pytest.mark.parametrize("private", [True, False], ids=["private-namespaces", "clean-up-by-owner"])
+def test_a_task_leaves_nothing_of_the_worker_user(private):
+    """Files in every shared writable place, SysV shared memory, queues and semaphores, a daemon: none of
+    it survives the task, with private namespaces and with the clean-up by owner alone. A POSIX message
+    queue cannot even be made (RLIMIT_MSGQUEUE is 0)."""
+    token, key = f"rnn-test-{secrets.token_hex(8)}", secrets.randbelow(1 << 29) + (1 << 29)
+    with Sandbox(private=private) as box:
+        result = call(box, LEFTOVERS, calls=[{"token": token, "key": key}])
+        made = result.replies[0]["value"]
+        assert min(made[:3]) >= 0 and made[3] == -1, result
+        assert processes_of(pwd.getpwnam(box.user).pw_uid) == []  # we still hold the user: these are ours
+    assert [place for place in PLACES if any(name.startswith(token) for name in os.listdir(place))] == []
+    assert sysv_keys() & {key, key + 1, key + 2} == set()
+
+
+def test_in_self_mode_a_task_removes_only_what_it_created(shared_folder):
+    """Running as the current user, a task kills its own processes and removes its folder, and leaves the
+    user's other files and processes alone."""
+    mine = shared_folder / "mine"
+    mine.write_text("the user's own file")
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        with Sandbox(mode="self") as box:
+            result = call(box, "import os\ndef f():\n    return float(os.path.exists(" + repr(str(mine)) + "))\n")
+            assert result.replies == [{"value": 1.0}]
+        assert mine.read_text() == "the user's own file"
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+MEMORY_HOG = """
+import os, time
+def f():
+    for _ in range(4):
+        if os.fork() == 0:
+            hog = bytes(range(256)) * (120 << 12)  # 120 MB, every page touched
+            time.sleep(30)
+            os._exit(0)
+    time.sleep(30)
+"""
+
+
+def test_the_memory_of_all_the_tasks_processes_together_is_bounded(sandbox):
+    """Each process stays under the address-space limit, but together they pass it: the task is stopped."""
+    result = call(sandbox, MEMORY_HOG, limits=Limits(memory_mb=300, wall_seconds=20))
+    assert result.failure == "used more than 300 MB of memory (all its processes together)"
 
 
 # -- leases: one worker user, one grader, machine-wide -------------------------------------------
