@@ -167,6 +167,10 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
         if len(detail) > NOTE_CHARS:  # the top and the end of a long traceback say what matters
             detail = f"{detail[:NOTE_CHARS // 2]}\n[...]\n{detail[-NOTE_CHARS // 2:]}"
         return f"Code cell {cell} raised an error; the later cells still ran.\n\n{literal_block(detail)}\n"
+    if kind == "no_module":
+        return (f"Code cell {cell} imports a module that is not installed where your work is graded (only numpy "
+                f"and Python's standard library are): that cell stopped there; the later cells still ran.\n\n"
+                f"{literal_block(detail[-NOTE_CHARS:])}\n")
     if kind == "colab":
         return (f"Code cell {cell} imports `google.colab`, which exists only in Colab: that cell stopped there; "
                 "the later cells still ran.")

@@ -92,6 +92,15 @@ def test_a_colab_import_is_noted_as_such(sandbox):
     assert kinds(result) == [("colab", 1)] and result.replies[0]["names"] == {"U": 1.0}
 
 
+def test_a_missing_module_is_noted_as_such(sandbox):
+    """A module that is not installed (torch, say) is named as such; the rest of the notebook runs."""
+    result = run(sandbox, notebook("import torch\nU = 1", "V = 2"))
+    assert kinds(result) == [("no_module", 1)] and result.replies[0]["names"] == {"V": 2.0}
+    assert _cell_note(result.notes[0], FAST, 4).startswith(
+        "Code cell 1 imports a module that is not installed where your work is graded (only numpy and Python's "
+        "standard library are): that cell stopped there; the later cells still ran.\n\n```text\nTraceback")
+
+
 def test_a_cell_past_its_time_limit_is_stopped_and_later_cells_run(sandbox):
     """A training loop is stopped after the per-cell limit (call_seconds), noted, and the next cells still run."""
     result = run(sandbox, notebook("U = 1", "while True:\n    pass", "V = 2"))

@@ -807,28 +807,31 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
 
 
 def run_cell(code, filename, namespace, seconds, describe):
-    """Run one cell's code: None, or (kind, message) with kind "raised", "colab" or "timed_out"."""
-    colab = []
+    """Run one cell's code: None, or (kind, message) with kind "raised", "colab", "no_module" or "timed_out"."""
+    kinds = []
 
     def described(exc):
-        colab.append(is_colab_import(exc))
+        kinds.append(import_kind(exc))
         return describe(exc)
 
     ok, message = guarded(lambda: exec(compile(code, filename, "exec"), namespace), seconds, described)
     if ok:
         return None
-    return "timed_out" if message.startswith("timed out") else "colab" if any(colab) else "raised", message
+    return "timed_out" if message.startswith("timed out") else kinds[-1] if kinds else "raised", message
 
 
-def is_colab_import(exc):
-    """Whether exc is the failed import of Colab's own modules (google.colab exists only there)."""
+def import_kind(exc):
+    """"colab" for a failed import of Colab's own modules (google.colab exists only there), "no_module"
+    for another module that is not installed, else "raised"."""
     try:
-        name = exc.name if isinstance(exc, ImportError) else None
-        return type(name) is str and name.split(".")[0] == "google"
+        name = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if type(name) is not str:
+            return "raised"
+        return "colab" if name.split(".")[0] == "google" else "no_module"
     except CallTimeout:
         raise
-    except BaseException:  # noqa: BLE001 - an exception whose attributes lie is simply not Colab's
-        return False
+    except BaseException:  # noqa: BLE001 - an exception whose attributes lie is simply "raised"
+        return "raised"
 
 
 def module_names(module, names):
