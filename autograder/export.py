@@ -132,8 +132,14 @@ def _plain_keys(entry: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _submitter(person: Mapping[Any, Any]) -> Submitter:
     person = _plain_keys(person)
-    return Submitter(**{key: "" if person.get(key) is None else str(person[key])[:500]
+    return Submitter(**{key: "" if person.get(key) is None else writable(str(person[key])[:500])
                         for key in ("name", "email", "sid")})
+
+
+def writable(text: str) -> str:
+    """`text` with anything UTF-8 cannot encode (a lone surrogate: a YAML escape, or a folder name that is not
+    UTF-8) written as a visible escape, so that the gradebook and the report can always be written."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # ---------------------------------------------------------------- the submissions
@@ -173,7 +179,7 @@ def find_submissions(root: Path, *, exclude: Path | None = None, problems: Mappi
         if name in links and not problem:
             problem = "its folder in the export is a link, which is never followed"
         path = None if problem else children.get(name)
-        submissions.append(Submission(name, path, metadata.get(name, ()), problem))
+        submissions.append(Submission(writable(name), path, metadata.get(name, ()), problem))
     if not submissions:
         raise ExportError(f"{root}: no submissions found (expected {METADATA} or folders of submissions)")
     return submissions, warnings

@@ -277,3 +277,13 @@ def test_unpacking_a_bomb_stays_far_under_the_memory_budget(tmp_path):
     assert lines[1] == "[('bomb', 'its files are larger than 100 MB in all')]"
     assert (tmp_path / "into" / "export" / "big" / "zeros.bin").stat().st_size == 90 * 2**20
     assert int(lines[2].split()[1]) < 100 * 2**20
+
+
+def test_a_folder_name_that_is_not_utf8_becomes_a_row_with_a_visible_escape(tmp_path):
+    """A folder name that is not UTF-8 is a row (not graded, with the reason) whose id is written with an escape,
+    so the gradebook and the report can always be written. (YAML itself refuses lone surrogates.)"""
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"caf\xe9"))
+    (tmp_path / "ok").mkdir()
+    submissions, _ = find_submissions(tmp_path)
+    assert [(s.id, s.path, s.problem) for s in submissions] == [
+        ("caf\\udce9", None, "its folder name is not valid UTF-8"), ("ok", tmp_path / "ok", None)]
