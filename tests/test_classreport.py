@@ -18,7 +18,7 @@ import pytest
 from autograder.config import TestSpec as Spec
 from autograder.config import load_config
 from autograder.judge.verdict import Verdict
-from autograder.report.classreport import histogram_bins, mistake_counts, render_report
+from autograder.report.classreport import attention, histogram_bins, mistake_counts, render_report, submission_flags
 from autograder.report.gradebook import INTERRUPTED, GradedSubmission, Submitter
 from autograder.report.results import build_results, failure_results
 
@@ -339,3 +339,24 @@ def test_a_partial_report_says_so_at_the_top():
     waiting = GradedSubmission("submission_9", (), {}, problem=INTERRUPTED)
     html = render_report([*CLASS, waiting], tests=TESTS, title="t", partial=True)
     assert 'id="partial"' in html and "interrupted after 5 of 6 submissions" in html
+
+
+def test_flags_and_attention_come_from_what_the_student_was_told():
+    """A time-out or a syntax error in a test's feedback, carried-forward credit, no files, a grader failure and a
+    zero are flagged; all but carried-forward credit put the student on the needs-attention list."""
+    def told(text, data=None):
+        return build_results([(spec, Verdict(0.0, text, data or {})) for spec in TESTS])
+    cases = {
+        "timeout": GradedSubmission("t", (), told("Importing adder.py failed:\ntimed out after 5 s")),
+        "syntax": GradedSubmission("s", (), told("SyntaxError: '(' was never closed")),
+        "carried": GradedSubmission("c", (), build_results([(spec, Verdict(1.0, "ok", {"status": "carried_forward"}))
+                                                            for spec in TESTS])),
+        "nothing": GradedSubmission("n", (), told("No `adder.py` was found"), no_files="none of the files"),
+        "failed": CLASS[-1],
+    }
+    flags = {name: submission_flags(s) for name, s in cases.items()}
+    assert flags == {"timeout": ["timeout"], "syntax": ["syntax error"], "carried": ["carried forward"],
+                     "nothing": ["no files"], "failed": ["grader failed"]}
+    assert {name: attention(s, flags[name]) for name, s in cases.items()} == {
+        "timeout": "scored 0, timeout", "syntax": "scored 0, syntax error", "carried": "",
+        "nothing": "no files", "failed": "grader failed"}
