@@ -544,3 +544,11 @@ def test_more_jobs_than_worker_users_are_capped_with_a_message():
     assert batch.capped_jobs(users + 5, stderr) == users
     assert f"grading {users} submissions at a time, one per worker user ({users + 5} asked" in stderr.getvalue()
     assert batch.capped_jobs(1, stderr) == 1
+
+
+def test_compare_with_a_folder_without_a_gradebook_stops_before_grading(tmp_path):
+    """--compare with a folder that holds no gradebook.csv exits 2 with the reason, before anything is graded."""
+    (tmp_path / "export" / "alice").mkdir(parents=True)
+    status, _, stderr = run_main(tmp_path / "export", tmp_path / "out", compare=tmp_path / "nowhere")
+    assert status == 2 and stderr.startswith(f"batch: --compare: {tmp_path / 'nowhere' / 'gradebook.csv'}: cannot read")
+    assert not (tmp_path / "out").exists()

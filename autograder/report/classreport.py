@@ -195,7 +195,8 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
     shown = items[:MAX_LISTED]
     more = f'<p class="note">… and {len(items) - len(shown)} more: filter the table by "needs attention".</p>' \
         if len(items) > len(shown) else ""
-    return f'<p class="note">{len(items)} students.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
+    count = f"{len(items)} student{'' if len(items) == 1 else 's'}"
+    return f'<p class="note">{count}.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
 
 def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tuple[str, str]:
