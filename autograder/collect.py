@@ -18,7 +18,8 @@ from autograder.locate import Located
 from autograder.text import literal, literal_block
 from autograder.worker.sandbox import Limits, Sandbox, TaskResult
 
-ADDER_NAMES = ("U", "V", "W", "b_h", "b_y", "v")  # `v`: the output weights as course notes name them
+ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
+ADDER_READ = (*ADDER_NAMES, "v")  # what is read: also `v`, the output weights as course notes name them
 LSTM_FUNCTION = "lstm_bptt"
 PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
 FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
@@ -80,8 +81,8 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     if name is None:
         return "No `adder.py` (or `adder.yaml` / `adder.json`) was found in your submission.", ""
     if not name.endswith(".py"):
-        return read_data_file(name, located.files[name], ADDER_NAMES), ""
-    task = {"task": "names", "module": name, "names": list(ADDER_NAMES)}
+        return read_data_file(name, located.files[name], ADDER_READ), ""
+    task = {"task": "names", "module": name, "names": list(ADDER_READ)}
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
         return result.replies[0]["names"], result.output
@@ -115,7 +116,7 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
     located_as, run_as = ANSWER_FILES[form]
     shown = located.found.get(located_as, run_as).rsplit("/", 1)[-1]
     cells_seconds = limits.wall_seconds * CELLS_SHARE if unique else limits.wall_seconds
-    task = {"task": "call", "module": run_as, "names": [*ADDER_NAMES, LSTM_FUNCTION], "function": LSTM_FUNCTION,
+    task = {"task": "call", "module": run_as, "names": [*ADDER_READ, LSTM_FUNCTION], "function": LSTM_FUNCTION,
             "call_seconds": limits.call_seconds, "calls": [call for _, call in unique], "cells_seconds": cells_seconds}
     result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
     kind = FORM_NAMES[form]
@@ -134,7 +135,7 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
             problem = f"Your {kind} {literal(shown)} could not be used:\n\n{literal_block(text)}"
         return Collected(adder=problem, adder_file=shown, lstm_problem=problem, lstm_file=shown, form=form,
                          answers=frozenset(), notes=notes, output=_labelled(shown, result.output))
-    adder = {key: value for key, value in names.items() if key in ADDER_NAMES}
+    adder = {key: value for key, value in names.items() if key in ADDER_READ}
     answers = frozenset(q for q, has in (("1", bool(adder)), ("2", LSTM_FUNCTION in names)) if has)
     return Collected(
         adder=adder if adder else _unanswered("1", form, shown), adder_file=shown, lstm_file=shown, form=form,

@@ -58,7 +58,7 @@ def read_data_file(name: str, content: bytes, names: Sequence[str]) -> Mapping[s
         return (f"This check cannot read {shown}: that needs PyYAML, which this Python does not have (Gradescope "
                 "has it). To check here, write the same names in `adder.json` or `adder.py`.")
     if not isinstance(data, dict):
-        return f"{shown} must map the names {', '.join(f'`{n}`' for n in names)} to their values."
+        return f"{shown} must map each name (such as `U` or `b_y`) to its value, one per line: `U: [[1, 1], ...]`."
     return {key: value for key, value in data.items() if key in names}
 
 

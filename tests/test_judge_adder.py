@@ -12,7 +12,7 @@ import pytest
 import yaml
 from peak import BUDGET_MB, grading_peak_mb
 
-from autograder.collect import ADDER_NAMES
+from autograder.collect import ADDER_READ
 from autograder.datafile import read_data_file
 from autograder.judge import adder_machine
 from autograder.judge.adder import (
@@ -54,9 +54,9 @@ def sample_raw(folder: Path) -> dict | str:
     """The plain data of a sample's adder file, as the worker (adder.py, via JSON) or the data file reader gives it."""
     (path,) = [p for p in folder.iterdir() if p.name in ("adder.py", "adder.yaml", "adder.json")]
     if path.suffix != ".py":
-        return read_data_file(path.name, path.read_bytes(), ADDER_NAMES)
+        return read_data_file(path.name, path.read_bytes(), ADDER_READ)
     data = runpy.run_path(str(path))  # our own trusted samples, so runpy is fine here
-    return {name: json.loads(json.dumps(inside.plain(value))) for name, value in data.items() if name in ADDER_NAMES}
+    return {name: json.loads(json.dumps(inside.plain(value))) for name, value in data.items() if name in ADDER_READ}
 
 
 def weights(**changes) -> AdderWeights:
