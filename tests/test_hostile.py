@@ -100,6 +100,33 @@ def test_a_zip_with_escaping_paths_and_links_is_graded_safely(tmp_path):
     assert "`lstm_bptt.py` in your zip is a link, not a file; it was not read." in results["output"]
 
 
+@ROOT_ONLY
+def test_as_root_an_open_grader_refuses_to_run_student_code(tmp_path):
+    """A copy of the grader that other users can read (setup.sh not run) grades nothing: a valid results.json
+    and a message that says to run setup.sh. (The copy holds no reference solution, and is removed.)"""
+    os.makedirs("/run/rnn-autograder-tests", mode=0o755, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir="/run/rnn-autograder-tests") as folder:
+        copy = Path(folder) / "grader"
+        copy.mkdir()
+        shutil.copytree(ROOT / "autograder", copy / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "run_autograder", copy)
+        (copy / ".venv").symlink_to(os.path.realpath(ROOT / ".venv"))
+        for path in [Path(folder), copy, *copy.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        (copy / "run_autograder").chmod(0o755)
+        (tmp_path / "submission").mkdir()
+        shutil.copy(ROOT / "reference" / "adder.py", tmp_path / "submission")
+        (tmp_path / "results").mkdir()
+        done = subprocess.run([str(copy / "run_autograder")], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)})
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert_valid_results(results)
+    assert results["score"] == 0
+    assert "refusing to run student code: the worker user" in done.stderr
+    assert "run ./setup.sh as root, which closes the grader's folder to other users" in done.stderr
+
+
 # The student graded after hostile_leftovers: full marks only if none of it reached them.
 CAREFUL = '''
 import ctypes, os

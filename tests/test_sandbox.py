@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.sandbox import LEASES, dedicated_users, scratch_folder, worker_users
+from autograder.worker.sandbox import LEASES, check_closed, dedicated_users, scratch_folder, worker_users
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -644,6 +644,36 @@ def test_the_memory_of_all_the_tasks_processes_together_is_bounded(sandbox):
     """Each process stays under the address-space limit, but together they pass it: the task is stopped."""
     result = call(sandbox, MEMORY_HOG, limits=Limits(memory_mb=300, wall_seconds=20))
     assert result.failure == "used more than 300 MB of memory (all its processes together)"
+
+
+# -- root without protection: the grader's own files must be closed to the worker ---------------
+
+
+@root_only
+def test_a_grader_file_the_worker_could_read_is_refused():
+    """A readable file in a passable folder is refused with the fix; a closed folder or file protects it."""
+    worker = pwd.getpwnam(worker_users()[0])
+    with tempfile.TemporaryDirectory(dir=outside_tmp()) as folder:
+        secret = Path(folder) / "default.yaml"
+        secret.write_text("hidden: tests")
+        os.chmod(folder, 0o755)
+        os.chmod(secret, 0o644)
+        with pytest.raises(SandboxError, match=f"the worker user {worker.pw_name} can read {secret} .*run ./setup.sh as root"):
+            check_closed(worker.pw_name, worker.pw_uid, worker.pw_gid, [str(secret)])
+        with pytest.raises(SandboxError, match="run ./setup.sh as root"):
+            Sandbox(protect=(folder,))
+        os.chmod(secret, 0o600)
+        check_closed(worker.pw_name, worker.pw_uid, worker.pw_gid, [str(secret)])
+        os.chmod(secret, 0o644)
+        os.chmod(folder, 0o750)  # readable, but not passable by others: closed
+        check_closed(worker.pw_name, worker.pw_uid, worker.pw_gid, [str(secret)])
+
+
+@root_only
+def test_this_checkout_is_closed_to_the_worker():
+    """The developers' checkouts pass: a folder closed higher up (mode 700) closes everything below it."""
+    with Sandbox() as box:
+        assert box.mode == "dedicated"
 
 
 # -- leases: one worker user, one grader, machine-wide -------------------------------------------

@@ -43,6 +43,7 @@ except ImportError:  # Windows: importable, but Sandbox() says it cannot work th
     pwd = None
 
 INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
+PACKAGE = os.path.dirname(os.path.dirname(INSIDE))  # the autograder package: never readable by the worker
 # Copied beside inside.py into the private zygote folder, which inside.py puts on its sys.path:
 # our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
 ZYGOTE_FOLDERS = {"tex": os.path.join(os.path.dirname(INSIDE), "tex"),
@@ -124,11 +125,13 @@ class Sandbox:
 
     `mode` is "dedicated" or "self" (see the module's docstring); None is the grading verbs' mode,
     `grader_mode()`. In dedicated mode, `user` names the one worker user to lease (default: any
-    free one of setup.sh's), `private` gives each task its own namespaces where the machine allows.
+    free one of setup.sh's), `private` gives each task its own namespaces where the machine allows,
+    and the sandbox refuses to start while the worker user can read the grader's own files (its
+    package, the reference solutions beside it, and the files in `protect`, a configuration say).
     """
 
     def __init__(self, *, mode: str | None = None, python: str | None = None, user: str | None = None,
-                 private: bool = True, lease_seconds: float = LEASE_SECONDS):
+                 private: bool = True, lease_seconds: float = LEASE_SECONDS, protect: tuple[str, ...] = ()):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
         self.mode = grader_mode() if mode is None else mode
@@ -143,6 +146,11 @@ class Sandbox:
             check_reachable(self._python)
             self._lease = Lease(names, lease_seconds)
             self._uid, self._gid, self.user = self._lease.uid, self._lease.gid, self._lease.name
+            try:
+                check_closed(self.user, self._uid, self._gid, grader_files(protect))
+            except BaseException:
+                self._lease.release()
+                raise
         elif user is not None:
             raise ValueError("a user is only chosen in dedicated mode")
         else:
@@ -633,6 +641,43 @@ class Lease:
 
     def release(self) -> None:
         self._lock.close()
+
+
+def grader_files(extra: tuple[str, ...] = ()) -> list[str]:
+    """The files the worker must never read: the grader's package (its configuration included), the
+    reference solutions of its checkout, and `extra` files or folders."""
+    files = []
+    for root in (PACKAGE, os.path.join(os.path.dirname(PACKAGE), "reference"), *extra):
+        if os.path.isfile(root):
+            files.append(root)
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = [name for name in dirs if name != "__pycache__"]
+            files += [os.path.join(folder, name) for name in names]
+    return files
+
+
+def check_closed(user: str, uid: int, gid: int, files: list[str]) -> None:
+    """Refuse while the worker user can read one of `files`: passing every folder above it, then reading it.
+    (A folder closed higher up, like a checkout in a private home, closes everything below it.)"""
+    passable: dict[str, bool] = {}
+
+    def allows(path: str, want: int) -> bool:
+        info = os.stat(path)
+        shift = 6 if info.st_uid == uid else 3 if info.st_gid == gid else 0
+        return (info.st_mode >> shift) & want == want
+
+    def reachable(folder: str) -> bool:
+        if folder not in passable:
+            parent = os.path.dirname(folder)
+            passable[folder] = (parent == folder or reachable(parent)) and allows(folder, 0o1)
+        return passable[folder]
+
+    for path in files:
+        real = os.path.realpath(path)
+        if reachable(os.path.dirname(real)) and allows(real, 0o4):
+            raise SandboxError(f"refusing to run student code: the worker user {user} can read {path} (the "
+                               "grader's own files: configuration, reference solutions, the autograder package); "
+                               "run ./setup.sh as root, which closes the grader's folder to other users")
 
 
 def lease_folder() -> str:
