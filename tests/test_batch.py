@@ -258,6 +258,7 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     assert sorted((o.id, o.kind) for o in again if o.kind != "resumed") == [("a_crash", "failed"), ("b_die", "failed")]
 
 
+@pytest.mark.slow  # waits out the pool's time-out
 def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
     """A submission whose grading overruns the pool's time-out fails with the reason; the next one is still graded.
     (The time-out also covers a new pool process's start, which takes seconds on a loaded machine: hence 10 s.)"""

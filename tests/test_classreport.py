@@ -212,6 +212,7 @@ def chromium(tmp_path, *arguments):
     return done.stdout
 
 
+@pytest.mark.slow  # two browser runs
 @pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
 def test_a_browser_renders_the_report(html, tmp_path):
     """Chromium renders the page: a non-blank screenshot showing the bars' colour, and a DOM with histogram and tables."""
@@ -297,6 +298,7 @@ def test_the_student_table_sorts_filters_and_opens_a_student(browser_html, tmp_p
     assert probe["images"] == 0 and probe["title"] == "Class report: hw1"
 
 
+@pytest.mark.slow  # three browser runs
 @pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
 def test_a_view_in_the_address_opens_a_student_as_text(browser_html, tmp_path):
     """`#open=1` opens the second student: the feedback shows the raw HTML as text, labelled by visibility;
