@@ -275,3 +275,196 @@ def test_the_configuration_reference_is_up_to_date():
     """docs/configuration.md is what `python3 -m autograder build docs` writes from the code's field documentation."""
     assert (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8") == build.configuration_reference(), (
         "docs/configuration.md is stale: run `python3 -m autograder build docs`")
+
+
+# ---------------------------------------------------------------- the kit where students run it: numpy alone, as root
+
+NUMPY_PIN = next(line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+                 if line.startswith("numpy=="))
+PYENV = Path("/root/.pyenv/versions")  # the image's other interpreters (root's home: root can run them)
+OTHER_PYTHONS = {"3.10": PYENV / "3.10.13" / "bin" / "python3", "3.13": PYENV / "3.13.0" / "bin" / "python3"}
+SAMPLES = sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+REPRESENTATIVE = ("lstm_c_bar_without_carry", "lstm_h_bar_without_recurrence", "adder_json", "adder_wrong_output")
+NEEDS_PYYAML = ("adder.yaml", "adder.yml")  # the one form the numpy-only kit refuses (it says so)
+
+
+@pytest.fixture(scope="session")
+def numpy_only(tmp_path_factory):
+    """Makes, once per interpreter, a virtual environment with numpy alone (pinned) in a private temporary folder;
+    skips the test, saying why, when pip cannot get numpy from the registry."""
+    made = {}
+
+    def python(base: Path) -> Path:
+        if base not in made:
+            folder = tmp_path_factory.mktemp(f"numpy-only-{base.parent.parent.name}")
+            done = subprocess.run([str(base), "-m", "venv", str(folder)], capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr
+            pip = subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                                  "--disable-pip-version-check", NUMPY_PIN], capture_output=True, text=True,
+                                 timeout=600)
+            if pip.returncode != 0:
+                pytest.skip(f"pip could not install {NUMPY_PIN} for {base} (no registry?): {pip.stderr[-300:]}")
+            made[base] = folder / "bin" / "python"
+        return made[base]
+    return python
+
+
+def base_python() -> Path:
+    """The interpreter this test suite's virtual environment was made from."""
+    return Path(getattr(sys, "_base_executable", sys.executable))
+
+
+@pytest.fixture(scope="module")
+def unzipped_kit(kit_zip, tmp_path_factory):
+    return unzip(kit_zip, tmp_path_factory.mktemp("kit")) / KIT_FOLDER
+
+
+@pytest.fixture(scope="module")
+def no_worker_users(tmp_path_factory):
+    """A command prefix that runs a command in a mount namespace whose /etc/passwd has no worker user, when this
+    machine has worker users and root can make one (else no prefix: then the users exist but the kit never asks)."""
+    passwd = Path("/etc/passwd").read_text()
+    if os.geteuid() != 0 or "rnn-worker" not in passwd or not shutil.which("unshare"):
+        return []
+    hidden = tmp_path_factory.mktemp("passwd") / "passwd"
+    hidden.write_text("".join(line for line in passwd.splitlines(keepends=True) if not line.startswith("rnn-worker")))
+    prefix = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/passwd && exec "$@"', str(hidden)]
+    probe = subprocess.run([*prefix, "id", "rnn-worker"], capture_output=True, text=True, timeout=30)
+    return prefix if probe.returncode == 1 else []
+
+
+def run_kit(python: Path, kit: Path, case: Path, out: Path, prefix: list[str]) -> tuple[str, dict]:
+    """`python check.py CASE --json OUT` in the kit, with a student's bare environment; (what it printed, the JSON)."""
+    done = subprocess.run([*prefix, str(python), "check.py", str(case), "--json", str(out)], cwd=kit,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(out.parent)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def gradescope_sandbox():
+    from autograder.worker.sandbox import Sandbox
+
+    with Sandbox() as opened:
+        yield opened
+
+
+def assert_parity(case: Path, printed: str, checked: dict, secret_config: Path, sandbox) -> None:
+    """The kit's results for a case are Gradescope's visible ones: every test's score, status and feedback
+    (carried-forward credit included), the notes on the upload, and the score it prints."""
+    from autograder.engine import grade
+
+    graded = grade(case, config=load_config(secret_config), sandbox=sandbox)
+    visible = [test for test in graded["tests"] if test["visibility"] == "visible"]
+    if any((case / name).is_file() for name in NEEDS_PYYAML) and not (case / "adder.py").is_file():
+        yaml_tests = [t for t in checked["tests"] if t["tags"] == ["1"]]
+        assert yaml_tests and all("needs PyYAML" in t["output"] for t in yaml_tests)
+        checked = dict(checked, tests=[t for t in checked["tests"] if t["tags"] != ["1"]])
+        visible = [t for t in visible if t["tags"] != ["1"]]
+    assert checked["tests"] == visible
+    assert checked["output"] == graded["output"]
+    assert f"points\n" in printed and "2.9" not in printed
+
+
+def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(numpy_only, unzipped_kit, no_worker_users,
+                                                                   secret_config, gradescope_sandbox, tmp_path):
+    """In a virtual environment holding numpy alone (no PyYAML, no gradescope-utils), as root where the machine's
+    worker users are hidden, the kit says whose rights the code runs with and gives Gradescope's visible results."""
+    python = numpy_only(base_python())
+    for module in ("yaml", "gradescope_utils"):
+        assert subprocess.run([str(python), "-c", f"import {module}"], capture_output=True).returncode != 0
+    for name in ("reference", *REPRESENTATIVE[:2]):
+        case = ROOT / name if name == "reference" else ROOT / "submissions_sample" / name
+        printed, checked = run_kit(python, unzipped_kit, case, tmp_path / f"{name}.json", no_worker_users)
+        assert printed.startswith("Your code runs as you (")
+        assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
+    assert any(t["extra_data"].get("status") == "carried_forward" for t in checked["tests"]), (
+        "the carried-forward case shows no carried-forward credit")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_the_kit_gives_gradescopes_visible_results_for_every_sample(case, numpy_only, unzipped_kit, no_worker_users,
+                                                                    secret_config, gradescope_sandbox, tmp_path):
+    """Every sample, checked by the kit with numpy alone as root, has Gradescope's visible scores and feedback."""
+    printed, checked = run_kit(numpy_only(base_python()), unzipped_kit, case, tmp_path / "kit.json", no_worker_users)
+    assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
+
+
+@pytest.mark.parametrize("version", sorted(OTHER_PYTHONS))
+def test_the_kit_runs_on_the_oldest_and_newest_python(version, numpy_only, unzipped_kit, no_worker_users,
+                                                      secret_config, gradescope_sandbox, tmp_path):
+    """The kit gives the same results on Python 3.10 and 3.13 (each with numpy alone) where they are installed."""
+    base = OTHER_PYTHONS[version]
+    if not os.access(base, os.X_OK):
+        pytest.skip(f"Python {version} is not installed here (looked for {base}, pyenv's place in root's home)")
+    case = ROOT / "submissions_sample" / REPRESENTATIVE[0]
+    printed, checked = run_kit(numpy_only(base), unzipped_kit, case, tmp_path / "kit.json", no_worker_users)
+    assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
+
+
+def test_the_kit_and_gradescope_judge_from_the_same_numbers(kit_zip, gradescope_zip):
+    """Both zips hold one problems.json, built from the configuration: the visible tests' problems only."""
+    with zipfile.ZipFile(gradescope_zip) as archive:
+        gradescope = archive.read("autograder/problems.json")
+    assert kit_contents(kit_zip)["autograder/problems.json"] == gradescope
+    data = json.loads(gradescope)
+    assert {p["seed"] for p in data["problems"]} == set(load_config().tests[3].params.seeds) | {0}
+    assert all("equations" in p and "mistakes" in p for p in data["problems"])
+
+
+def test_the_kit_judges_from_its_built_numbers(numpy_only, unzipped_kit, tmp_path):
+    """The kit's verdicts come from its problems.json: with one true value changed there, the reference fails
+    that quantity (so no other truth stands behind it)."""
+    kit = tmp_path / "kit"
+    shutil.copytree(unzipped_kit, kit)
+    built = json.loads((kit / "autograder" / "problems.json").read_text())
+    built["problems"][0]["truth"]["o"][0] += 1.0
+    (kit / "autograder" / "problems.json").write_text(json.dumps(built))
+    printed, checked = run_kit(numpy_only(base_python()), kit, ROOT / "reference", tmp_path / "kit.json", [])
+    failed = {t["number"] for t in checked["tests"] if t["status"] == "failed"}
+    assert failed == {"2.4"}, printed
+
+
+def new_problem(path: Path) -> Path:
+    """A problem no kit was built with (its own seed, length and weights), and its true bars by the complex step."""
+    from autograder.judge import lstm_model as model
+
+    rng = np.random.default_rng(99991)
+    length = 5
+    x = np.concatenate(([0.0], rng.standard_normal(length)))
+    weights = dict(zip(model.WEIGHT_NAMES, rng.uniform(-1.5, 1.5, 8)))
+    problem = model.build_problem(99991, x, weights, 0.3, -0.7, rng.standard_normal(length + 1),
+                                  rng.standard_normal(length + 1))
+    bars, w_ix = model.complex_step_bars(problem)
+    call = {"x": problem.x.tolist(), "weights": {k: float(v) for k, v in problem.weights.items()},
+            "forward": {k: problem.values[k].tolist() for k in model.FORWARD_KEYS}, "dL_dh": problem.dL_dh.tolist()}
+    truth = {k: np.asarray(bars[k])[1:].tolist() for k in model.GRADED} | {"w_ix": float(w_ix)}
+    path.write_text(json.dumps({"call": call, "truth": truth}))
+    return path
+
+
+def probe_kit(python: Path, kit: Path, problem: Path, modules: str) -> tuple[list[dict], dict]:
+    done = subprocess.run([str(python), str(ROOT / "tests" / "kit_solver_probe.py"), str(kit), str(problem), modules],
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return [r for r in records if "function" in r], records[-1]
+
+
+@pytest.mark.parametrize("modules", ["autograder.judge", pytest.param("autograder", marks=pytest.mark.slow)],
+                         ids=["judges", "every module"])
+def test_no_function_of_the_kit_computes_the_bars_of_a_problem_it_was_not_built_with(modules, numpy_only,
+                                                                                   unzipped_kit, tmp_path):
+    """Every function and method of the kit (of its judges, in the fast form), called with every combination of a
+    new problem's call, data and parameters, returns none of its true bars; a kit with a solver added is caught."""
+    python, problem = numpy_only(base_python()), new_problem(tmp_path / "problem.json")
+    hits, summary = probe_kit(python, unzipped_kit, problem, modules)
+    assert hits == [] and summary["functions"] > 20
+    assert all(name.startswith("autograder.worker.inside.") for name in summary["unfinished"]), summary
+    control = tmp_path / "control"
+    shutil.copytree(unzipped_kit, control)
+    shutil.copyfile(ROOT / "reference" / "lstm_bptt.py", control / "autograder" / "judge" / "solver.py")
+    hits, _ = probe_kit(python, control, problem, "autograder.judge.solver")
+    assert {hit["function"] for hit in hits} == {"autograder.judge.solver.lstm_bptt"}
