@@ -6,6 +6,7 @@ and shows the tests as `report.view` makes them, never through gradescope-utils 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence, TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.locate import WANTED
+from autograder.locate import SUFFIXES, WANTED
 from autograder.startup import early_sandbox
 
 # Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
@@ -58,23 +59,25 @@ def student_files(folder: Path) -> Iterator[Path]:
     """The folder to grade; in the student kit, a copy of the files the grader looks for, without the kit's own.
 
     The kit's `autograder` package holds files with graded names (its judge's adder.py): they must not
-    be found as the student's. Only files with a graded name, and zips, are copied (not a virtual
-    environment the student may keep in the kit's folder).
+    be found as the student's. Only files the grader may read (by name or by pattern: notebooks, .tex
+    files) and zips are copied; hidden folders and virtual environments the student keeps in the kit's
+    folder are not searched.
     """
     if not (folder / "autograder" / KIT_NOTE.name).is_file():
         yield folder
         return
-    wanted = {name for names in WANTED.values() for name in names}
+    patterns = [name for names in WANTED.values() for name in names] + [f"*{suffix}" for suffix in SUFFIXES.values()]
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         copy = Path(scratch) / "submission"
         copy.mkdir()
         for where, dirs, names in os.walk(folder):
             relative = Path(where).relative_to(folder)
+            dirs[:] = [d for d in dirs if not d.startswith(".") and not (Path(where) / d / "pyvenv.cfg").exists()
+                       and not (relative == Path(".") and d in KIT_FILES)]
             if relative == Path("."):
-                dirs[:] = [d for d in dirs if d not in KIT_FILES]
                 names = [n for n in names if n not in KIT_FILES]
             for name in names:
-                if name.lower() in wanted or name.lower().endswith(".zip"):
+                if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in patterns) or name.lower().endswith(".zip"):
                     (copy / relative).mkdir(parents=True, exist_ok=True)
                     source = Path(where) / name
                     if source.is_symlink():

@@ -468,3 +468,10 @@ def test_no_function_of_the_kit_computes_the_bars_of_a_problem_it_was_not_built_
     shutil.copyfile(ROOT / "reference" / "lstm_bptt.py", control / "autograder" / "judge" / "solver.py")
     hits, _ = probe_kit(python, control, problem, "autograder.judge.solver")
     assert {hit["function"] for hit in hits} == {"autograder.judge.solver.lstm_bptt"}
+
+
+def test_every_link_of_the_handout_leads_to_a_file_of_the_kit(kit_zip):
+    """The handout's relative links (the answers.tex notation, say) name files that the kit holds."""
+    files = kit_contents(kit_zip)
+    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", files["HANDOUT.md"].decode())
+    assert [link for link in links if link not in files] == []

@@ -192,19 +192,26 @@ def test_a_missing_folder_is_reported_not_graded():
 
 
 def test_the_kits_own_files_are_not_graded(tmp_path):
-    """In a kit folder the `autograder` package (which has its own adder.py), check.py and other files are left out."""
+    """In a kit folder the `autograder` package (which has its own adder.py), check.py, virtual environments and
+    other files are left out; every file the grader may read (notebooks, .tex files) is kept."""
     (tmp_path / "autograder" / "judge").mkdir(parents=True)
     (tmp_path / "autograder" / "kit.json").write_text("{}")
     (tmp_path / "autograder" / "judge" / "adder.py").write_text("")
     (tmp_path / "check.py").write_text("")
     (tmp_path / ".venv" / "lib").mkdir(parents=True)
     (tmp_path / ".venv" / "lib" / "numpy.py").write_text("")
-    (tmp_path / "work").mkdir()
+    (tmp_path / "env" / "share").mkdir(parents=True)  # a virtual environment by another name, with a notebook
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "env" / "share" / "example.ipynb").write_text("{}")
+    (tmp_path / "HANDOUT.md").write_text("")
+    (tmp_path / "work" / "answers").mkdir(parents=True)
+    (tmp_path / "work" / "answers" / "main.tex").write_text("")
+    (tmp_path / "My Homework.ipynb").write_text("{}")
     (tmp_path / "work" / "LSTM_bptt.py").write_text("")
     (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
         assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
-            "Adder.py", "work", "work/LSTM_bptt.py"]
+            "Adder.py", "My Homework.ipynb", "work", "work/LSTM_bptt.py", "work/answers", "work/answers/main.tex"]
         assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
     with student_files(plain) as folder:
