@@ -379,7 +379,7 @@ def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(numpy_only, 
         printed, checked = run_kit(python, unzipped_kit, case, tmp_path / f"{name}.json", no_worker_users)
         assert printed.startswith("Your code runs as you (")
         assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
-    assert any(t["extra_data"].get("status") == "carried_forward" for t in checked["tests"]), (
+    assert any(t.get("extra_data", {}).get("status") == "carried_forward" for t in checked["tests"]), (
         "the carried-forward case shows no carried-forward credit")
 
 
@@ -387,8 +387,17 @@ def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(numpy_only, 
 @pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_the_kit_gives_gradescopes_visible_results_for_every_sample(case, numpy_only, unzipped_kit, no_worker_users,
                                                                     secret_config, gradescope_sandbox, tmp_path):
-    """Every sample, checked by the kit with numpy alone as root, has Gradescope's visible scores and feedback."""
+    """Every sample, checked by the kit with numpy alone as root, has Gradescope's visible scores and feedback.
+
+    Except, by design, the samples that only a dedicated worker user stops (`root_only`: they read the grader's
+    files): the kit runs the code as the student, who may read what they can (contract 5.4); there the check
+    still finishes with valid results.
+    """
     printed, checked = run_kit(numpy_only(base_python()), unzipped_kit, case, tmp_path / "kit.json", no_worker_users)
+    if yaml.safe_load((case / "expected.yaml").read_text()).get("root_only"):
+        assert_valid_results(checked)
+        assert printed.startswith("Your code runs as you (")
+        return
     assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
 
 
@@ -415,12 +424,14 @@ def test_the_kit_and_gradescope_judge_from_the_same_numbers(kit_zip, gradescope_
 
 
 def test_the_kit_judges_from_its_built_numbers(numpy_only, unzipped_kit, tmp_path):
-    """The kit's verdicts come from its problems.json: with one true value changed there, the reference fails
-    that quantity (so no other truth stands behind it)."""
+    """The kit's verdicts come from its problems.json: with one true value of o_bar and its equation changed there,
+    the reference fails that quantity alone (so no other truth stands behind it)."""
     kit = tmp_path / "kit"
     shutil.copytree(unzipped_kit, kit)
     built = json.loads((kit / "autograder" / "problems.json").read_text())
     built["problems"][0]["truth"]["o"][0] += 1.0
+    for term in built["problems"][0]["equations"]["o"]["terms"]:  # else its own equation still gives credit
+        term["coef"][0] += 1.0
     (kit / "autograder" / "problems.json").write_text(json.dumps(built))
     printed, checked = run_kit(numpy_only(base_python()), kit, ROOT / "reference", tmp_path / "kit.json", [])
     failed = {t["number"] for t in checked["tests"] if t["status"] == "failed"}
