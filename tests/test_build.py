@@ -22,6 +22,7 @@ from autograder.judge.adder import read_adder_weights
 from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
 from autograder.report.summary import question_scores
 from conftest import ROOT, assert_valid_results
+from test_check import needs_self_mode
 
 SECRET_NAME = "Carries a bar across chained steps (secret ZQX)"
 SECRET_SEEDS = [424242, 777001]
@@ -204,6 +205,7 @@ def test_the_handout_says_the_one_command_and_nothing_that_pep_668_refuses():
 
 def test_the_kits_check_runs_from_the_unzipped_kit(kit_zip, tmp_path):
     """`python3 check.py SAMPLE` grades the visible tests; `python3 check.py` alone grades the kit's starter files."""
+    needs_self_mode()
     kit = unzip(kit_zip, tmp_path / "kit") / KIT_FOLDER
     python = str((ROOT / ".venv" / "bin" / "python").absolute())
     case = ROOT / "submissions_sample" / "lstm_c_bar_without_carry"
@@ -335,6 +337,7 @@ def no_worker_users(tmp_path_factory):
 
 def run_kit(python: Path, kit: Path, case: Path, out: Path, prefix: list[str]) -> tuple[str, dict]:
     """`python check.py CASE --json OUT` in the kit, with a student's bare environment; (what it printed, the JSON)."""
+    needs_self_mode()
     done = subprocess.run([*prefix, str(python), "check.py", str(case), "--json", str(out)], cwd=kit,
                           env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(out.parent)},
                           capture_output=True, text=True, timeout=300)
