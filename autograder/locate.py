@@ -6,7 +6,9 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from autograder.text import literal
@@ -43,7 +45,7 @@ class Located:
 class _Candidate:
     path: PurePosixPath
     size: int
-    read: object  # (limit) -> bytes
+    read: Callable[[int], bytes]  # at most that many bytes
 
 
 def locate(submission: Path) -> Located:
@@ -61,7 +63,7 @@ def locate(submission: Path) -> Located:
         candidates = _zip_candidates(submission, notes)
     elif submission.is_file():
         info = submission.stat()
-        candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, submission.read_bytes)]
+        candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_read_file, submission))]
     elif submission.is_dir():
         candidates = _folder_candidates(submission, notes)
         zips = [c for c in candidates if c.path.suffix.lower() == ".zip"]
@@ -174,7 +176,7 @@ def _folder_candidates(root: Path, notes: list[str]) -> list[_Candidate]:
                     notes.append(f"`{relative}` is a link, not a file; it was not read.")
                 continue
             if stat.S_ISREG(info.st_mode):
-                found.append(_Candidate(relative, info.st_size, lambda limit, full=full: full.read_bytes()))
+                found.append(_Candidate(relative, info.st_size, partial(_read_file, full)))
     return found
 
 
@@ -198,8 +200,13 @@ def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
             if _canonical(relative):
                 notes.append(f"`{relative}` in your zip is a link, not a file; it was not read.")
             continue
-        found.append(_Candidate(relative, info.file_size, lambda limit, info=info: _read_member(archive, info, limit)))
+        found.append(_Candidate(relative, info.file_size, partial(_read_member, archive, info)))
     return found
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(limit)
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:

@@ -240,6 +240,13 @@ def test_notebooks_and_tex_files_are_wanted_by_any_name():
     assert not any(is_wanted(name) for name in ("notes.txt", "helpers.py", "ipynb"))
 
 
+def test_a_notebook_alone_may_be_the_submission(tmp_path):
+    """`grade hw.ipynb`: a single file given as the submission is found like one in a folder."""
+    (tmp_path / "hw.ipynb").write_bytes(notebook("U = 1"))
+    found = locate(tmp_path / "hw.ipynb")
+    assert found.files == {"*.ipynb": notebook("U = 1")} and found.notes == ()
+
+
 def test_a_notebook_may_exceed_the_size_limit_of_other_files(tmp_path):
     """A notebook with large outputs (over 1 MB, under 20 MB) is read whole; the worker ignores the outputs."""
     data = json.loads(notebook("U = 1"))
