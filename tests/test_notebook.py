@@ -240,6 +240,16 @@ def test_notebooks_and_tex_files_are_wanted_by_any_name():
     assert not any(is_wanted(name) for name in ("notes.txt", "helpers.py", "ipynb"))
 
 
+def test_jupyters_checkpoint_copies_are_not_notebooks_of_the_student(tmp_path):
+    """`.ipynb_checkpoints/hw-checkpoint.ipynb` (an older autosave) is junk: only the notebook itself is read."""
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "hw-checkpoint.ipynb").write_bytes(notebook("U = 0"))
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "hw.ipynb").write_bytes(notebook("U = 1"))
+    found = locate(tmp_path)
+    assert found.found == {"*.ipynb": "work/hw.ipynb"} and found.notes == ()
+
+
 def test_a_notebook_alone_may_be_the_submission(tmp_path):
     """`grade hw.ipynb`: a single file given as the submission is found like one in a folder."""
     (tmp_path / "hw.ipynb").write_bytes(notebook("U = 1"))
