@@ -203,12 +203,14 @@ def simulate(w: AdderWeights, a: np.ndarray, b: np.ndarray, steps: int, conventi
     """The network's equations run literally, vectorised over pairs: y^(t) for t = 1..steps, shape (pairs, steps)."""
     def phi(z):
         return ((z > 0) | ((z == 0) & (convention == "fires"))).astype(np.float64)
+    # float64 is exact for these tests' networks (small dyadic values) or far from every tie (gaussian ones)
+    U, W, V, b_h, b_y = (np.asarray(v, dtype=np.float64) for v in (w.U, w.W, w.V, w.b_h, w.b_y))
     h = np.zeros((len(a), 3))
     ys = []
     for t in range(steps):
         x = np.stack([(a >> t) & 1, (b >> t) & 1], axis=1).astype(np.float64)
-        h = phi(x @ w.U.T + h @ w.W.T + w.b_h)
-        ys.append(phi(h @ w.V.T + w.b_y)[:, 0])
+        h = phi(x @ U.T + h @ W.T + b_h)
+        ys.append(phi(h @ V.T + b_y)[:, 0])
     return np.stack(ys, axis=1).astype(int)
 
 
