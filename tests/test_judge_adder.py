@@ -495,3 +495,29 @@ def test_a_reply_nested_past_the_recursion_limit_is_a_shape_message():
         deep = [deep]
     assert read_adder_weights({**REFERENCE, "V": deep}) == (
         "- `V` is nested 100001 levels deep, expected (1, 3), (3,) or (3, 1)")
+
+
+def test_signs_match_exact_rational_arithmetic_on_mixed_numbers():
+    """Huge integers, floats' exact values and rationals mixed: every sign is that of the exact pre-activation."""
+    rng = np.random.default_rng(21)
+    pools = [lambda: int(rng.integers(-3, 4)) * 2 ** 60 + int(rng.integers(-2, 3)),
+             lambda: float(rng.choice([0.1, 0.2, 0.3, -0.1, -0.2, -0.3, 1e-300, 1e300])),
+             lambda: {"rational": [int(rng.integers(-30, 31)), int(rng.integers(1, 11))]}]
+
+    def value():
+        return pools[int(rng.integers(3))]()
+
+    for _ in range(30):
+        raw = {"U": [[value(), value()] for _ in range(3)], "W": [[value() for _ in range(3)] for _ in range(3)],
+               "V": [[value() for _ in range(3)]], "b_h": [value() for _ in range(3)], "b_y": value()}
+        w = read_adder_weights(raw)
+        signs = compute_signs(w.U, w.W, w.V, w.b_h, w.b_y)
+        for s in range(8):
+            h = [(s >> j) & 1 for j in range(3)]
+            z = w.b_y + sum(w.V[0, j] * h[j] for j in range(3))
+            assert signs.output[s] == (z > 0) - (z < 0)
+            for x in range(4):
+                xs = (x & 1, x >> 1)
+                for i in range(3):
+                    z = w.b_h[i] + sum(w.U[i, k] * xs[k] for k in range(2)) + sum(w.W[i, j] * h[j] for j in range(3))
+                    assert signs.hidden[s, x, i] == (z > 0) - (z < 0)
