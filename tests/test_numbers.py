@@ -51,6 +51,12 @@ def test_long_doubles_cross_as_rationals():
     assert numbers.exact(got[0]) == Fraction(*third.as_integer_ratio()) and np.isnan(got[1])
 
 
+def test_numpy_floats_of_every_width_are_exact_on_the_grader_side():
+    """A long double given to the reader directly keeps its extra bits (no float64 step)."""
+    third = np.longdouble(1) / np.longdouble(3)
+    assert numbers.exact(third) == Fraction(*third.as_integer_ratio())
+
+
 def test_an_absurdly_long_integer_is_a_named_non_number():
     """An integer of over 4,000 digits becomes a marker the reader describes, not a worker failure."""
     got = crossed(10 ** 5000)

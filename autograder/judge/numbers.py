@@ -54,7 +54,7 @@ def is_finite(value: Any) -> bool:
 def exact(value: Any) -> Fraction:
     """A finite number's exact value: integers as integers, floats as their exact binary value, rationals as written."""
     if isinstance(value, (float, np.floating)):
-        return Fraction(*float(value).as_integer_ratio())  # exact also for float16/32; raises for NaN, infinity
+        return Fraction(*value.as_integer_ratio())  # exact for every width (long double too); raises for NaN, inf
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return Fraction(int(value))
     if isinstance(value, Fraction):
