@@ -1,4 +1,12 @@
-"""Find the student's files by name in a submission folder or zip, safely and predictably."""
+"""Find the student's files by name in a submission folder or zip, safely and predictably.
+
+Everything here is the student's bytes read in the trusted process, so every read is bounded: the
+number of entries looked at (a zip's count is read from its end record before zipfile parses its
+directory, whose size is bounded too), the length of names, and the bytes read from each file (a
+member is read only up to its limit, whatever its compression ratio or the size it claims). Names
+the student chose reach notes only through `literal` (Markdown-safe; bytes that are not UTF-8 and
+control characters shown as escapes).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import re
 import stat
 import zipfile
 from collections.abc import Callable
+from itertools import islice
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -26,6 +35,9 @@ SUFFIXES = {"*.ipynb": ".ipynb", "answers.tex": ".tex"}
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 1_000_000
 MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they are never read)
+MAX_ENTRIES = 10_000  # files and folders looked at in an upload (a homework has a handful)
+MAX_DIRECTORY_BYTES = 2_000_000  # a zip's central directory (about 10,000 entries with long names)
+MAX_NAME = 1024  # characters in a path; longer ones are not looked at
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ def locate(submission: Path) -> Located:
         if not any(_canonical(c.path) for c in candidates) and len(zips) == 1:
             inner = submission / zips[0].path
             if not inner.is_symlink():
-                notes.append(f"Looked inside `{zips[0].path}`, the only file of your upload with one of the names we grade.")
+                notes.append(f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the names we grade.")
                 candidates = _zip_candidates(inner, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
@@ -94,19 +106,19 @@ def locate(submission: Path) -> Located:
                 notes.append(f"No `answers.tex` was found: read {literal(chosen.path)} as your answers.")
             limit = MAX_BYTES.get(name, MAX_FILE_BYTES)
             if chosen.size > limit:
-                notes.append(f"`{chosen.path}` is larger than {_size(limit)}; it was not read.")
+                notes.append(f"{literal(chosen.path)} is larger than {_size(limit)}; it was not read.")
                 continue
             try:
                 files[name] = chosen.read(limit)
                 found[name] = str(chosen.path)
             except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
-                notes.append(f"`{chosen.path}` could not be read (a damaged or encrypted file?); upload it again.")
+                notes.append(f"{literal(chosen.path)} could not be read (a damaged or encrypted file?); upload it again.")
                 continue
             if not _is_utf8(files[name]):
                 files[name] = _to_utf8(files[name])
-                notes.append(f"`{chosen.path}` is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).")
+                notes.append(f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).")
             if chosen.path.name.lower() == name != chosen.path.name:
-                notes.append(f"Found `{chosen.path}` and graded it as `{name}` (the name should be exactly `{name}`).")
+                notes.append(f"Found {literal(chosen.path)} and graded it as `{name}` (the name should be exactly `{name}`).")
             if name == "*.ipynb" and len(matches) > 1:
                 others = ", ".join(literal(c.path) for c in matches[1:])
                 notes.append(f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), "
@@ -114,8 +126,8 @@ def locate(submission: Path) -> Located:
                 continue
             matches = [c for c in matches if c.path.name.lower() == chosen.path.name.lower()]  # not main.tex
             if len(matches) > 1:
-                others = ", ".join(f"`{c.path}`" for c in matches[1:])
-                notes.append(f"Several files could be `{name}`: graded `{chosen.path}`, ignored {others}.")
+                others = ", ".join(literal(c.path) for c in matches[1:])
+                notes.append(f"Several files could be `{name}`: graded {literal(chosen.path)}, ignored {others}.")
         present = [name for name in group if name in files]
         for extra in present[1:]:
             notes.append(f"Both `{present[0]}` and `{extra}` were found; graded `{present[0]}` only.")
@@ -162,43 +174,76 @@ def _is_junk(path: PurePosixPath) -> bool:
 
 
 def _folder_candidates(root: Path, notes: list[str]) -> list[_Candidate]:
-    found = []
-    for folder, dirs, names in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(names):
-            full = Path(folder) / name
+    """The files of a folder upload, shallowest first, looking at MAX_ENTRIES entries at most (a listing
+    is read only that far: a folder of a million files costs no more than one of ten thousand)."""
+    found: list[_Candidate] = []
+    budget, todo = MAX_ENTRIES, [root]
+    while todo:
+        folder = todo.pop(0)
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(islice(listing, budget + 1), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        budget -= len(entries)
+        if budget < 0:
+            notes.append(f"Your upload holds more than {MAX_ENTRIES:,} files and folders: only some were looked at.")
+            entries = entries[:budget]
+        for entry in entries:
+            full = Path(entry.path)
             relative = PurePosixPath(full.relative_to(root).as_posix())
-            if _is_junk(relative):
+            if _is_junk(relative) or len(str(relative)) > MAX_NAME:
                 continue
-            info = full.lstat()
+            info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
                 if _canonical(relative):
-                    notes.append(f"`{relative}` is a link, not a file; it was not read.")
-                continue
-            if stat.S_ISREG(info.st_mode):
+                    notes.append(f"{literal(relative)} is a link, not a file; it was not read.")
+            elif stat.S_ISDIR(info.st_mode):
+                todo.append(full)
+            elif stat.S_ISREG(info.st_mode):
                 found.append(_Candidate(relative, info.st_size, partial(_read_file, full)))
+        if budget < 0:
+            break
     return found
 
 
+def _directory_size(path: Path) -> tuple[int, int] | None:
+    """(entries, bytes) of a zip's central directory as its end record states them (zip64 too), read
+    before zipfile parses the directory: a small zip may hold a million entries. None if not a zip."""
+    try:
+        with open(path, "rb") as file:
+            end = zipfile._EndRecData(file)  # type: ignore[attr-defined]  # zipfile's own reader of it
+    except OSError:
+        return None
+    if not end:
+        return None
+    return end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+
+
 def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
+    directory = _directory_size(path)
+    if directory is not None and (directory[0] > MAX_ENTRIES or directory[1] > MAX_DIRECTORY_BYTES):
+        notes.append(f"{literal(path.name)} holds {directory[0]:,} entries; a homework zip may hold at most "
+                     f"{MAX_ENTRIES:,}. Upload only your files.")
+        return []
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        notes.append(f"`{path.name}` is not a readable zip file.")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        notes.append(f"{literal(path.name)} is not a readable zip file.")
         return []
     found = []
-    for info in archive.infolist():
-        if info.is_dir():
+    for info in islice(archive.infolist(), MAX_ENTRIES):
+        if info.is_dir() or len(info.filename) > MAX_NAME:
             continue
         relative = PurePosixPath(info.filename.replace("\\", "/"))
         if _is_junk(relative):
             continue
         if relative.is_absolute() or ".." in relative.parts:
-            notes.append(f"`{info.filename}` in your zip points outside the upload; it was not read.")
+            notes.append(f"{literal(info.filename)} in your zip points outside the upload; it was not read.")
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
             if _canonical(relative):
-                notes.append(f"`{relative}` in your zip is a link, not a file; it was not read.")
+                notes.append(f"{literal(relative)} in your zip is a link, not a file; it was not read.")
             continue
         found.append(_Candidate(relative, info.file_size, partial(_read_member, archive, info)))
     return found

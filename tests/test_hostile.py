@@ -9,6 +9,7 @@ import pwd
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -125,6 +126,52 @@ def test_as_root_an_open_grader_refuses_to_run_student_code(tmp_path):
     assert results["score"] == 0
     assert "refusing to run student code: the worker user" in done.stderr
     assert "run ./setup.sh as root, which closes the grader's folder to other users" in done.stderr
+
+
+# -- untrusted bytes end to end: names, and a zip bomb under the memory budget --------------------
+
+MEASURED = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+
+
+def run_autograder_measured(submission: Path, root: Path) -> tuple[dict, float]:
+    """run_autograder in the Gradescope layout, and the peak memory (MB) of any process of that grading
+    (the largest ru_maxrss of the children a fresh Python waited for)."""
+    shutil.copytree(submission, root / "submission")
+    (root / "results").mkdir()
+    done = subprocess.run([sys.executable, "-c", MEASURED, str(ROOT / "run_autograder")], cwd=root, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "AUTOGRADER_ROOT": str(root)})
+    return json.loads((root / "results" / "results.json").read_text()), int(done.stdout) / 1024
+
+
+def test_names_that_are_not_utf8_or_carry_markup_are_graded_and_shown_literally(tmp_path):
+    """A folder whose name is not UTF-8 and one whose name carries HTML and backticks: results.json is
+    written, the files in them are graded (full marks), and the notes show the names as literal text."""
+    upload = os.fsencode(tmp_path / "upload")
+    os.makedirs(os.path.join(upload, b"\xff\xfe"))
+    shutil.copy(ROOT / "reference" / "adder.py", os.path.join(upload, b"\xff\xfe", b"Adder.py"))
+    markup = os.path.join(upload, "``<img src=x onerror=alert(1)>\x1b[2J".encode())
+    os.makedirs(markup)
+    shutil.copy(ROOT / "reference" / "lstm_bptt.py", os.path.join(markup, b"LSTM_bptt.py"))
+    results = run_autograder(Path(os.fsdecode(upload)), tmp_path / "gs")
+    assert_valid_results(results)
+    assert results["score"] == 10
+    assert "Found `\\xff\\xfe/Adder.py` and graded it as `adder.py`" in results["output"]
+    assert "Found ``` ``<img src=x onerror=alert(1)>\\x1b[2J/LSTM_bptt.py ``` and graded it" in results["output"]
+
+
+def test_a_zip_holding_a_million_entries_is_refused_within_the_memory_budget(tmp_path):
+    """A zip of a million entries in the upload: a note, score 0, and no process of the grading above 250 MB."""
+    from test_locate import many_entries_zip
+
+    (tmp_path / "upload").mkdir()
+    many_entries_zip(tmp_path / "upload" / "homework.zip", 1_000_000)
+    results, peak = run_autograder_measured(tmp_path / "upload", tmp_path / "gs")
+    assert_valid_results(results)
+    assert results["score"] == 0
+    assert "`homework.zip` holds 1,000,000 entries; a homework zip may hold at most 10,000." in results["output"]
+    assert peak < 250, f"{peak:.0f} MB"
 
 
 # The student graded after hostile_leftovers: full marks only if none of it reached them.

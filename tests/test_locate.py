@@ -2,8 +2,10 @@
 
 import os
 import stat
+import struct
 import zipfile
 
+from autograder import locate as locate_module
 from autograder.locate import MAX_FILE_BYTES, locate
 
 
@@ -136,3 +138,84 @@ def test_a_python_file_declaring_its_encoding_is_left_alone(tmp_path):
     """A PEP 263 coding line means Python itself will decode the file: its bytes are kept."""
     content = "# -*- coding: latin-1 -*-\n# é\nU = 1\n".encode("latin-1")
     assert locate(make(tmp_path, {"adder.py": content})).files == {"adder.py": content}
+
+
+# -- untrusted bytes: names and sizes the student chose -------------------------------------------
+
+
+def many_entries_zip(path, count):
+    """A zip whose central directory lists `count` entries (all one empty file; zip64 end records): built
+    in a second, where zipfile would need minutes to write it."""
+    name = b"a"
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0) + name
+    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 45, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0) + name
+    directory = len(central) * count
+    end64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, directory, len(local))
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(local) + directory, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(path, "wb") as out:
+        out.write(local)
+        out.write(central * count)
+        out.write(end64 + locator + end)
+    return path
+
+
+def test_a_zip_with_a_million_entries_is_refused_before_it_is_parsed(tmp_path):
+    """The entry count is read from the zip's end record: the directory is never parsed, with a note."""
+    found = locate(many_entries_zip(tmp_path / "upload.zip", 1_000_000))
+    assert found.files == {}
+    assert found.notes == ("`upload.zip` holds 1,000,000 entries; a homework zip may hold at most 10,000. "
+                           "Upload only your files.",)
+
+
+def test_a_zip_inside_the_upload_is_bounded_the_same_way(tmp_path):
+    """A folder holding only a zip (a zip of a zip, unpacked by Gradescope) is refused the same way."""
+    (tmp_path / "up").mkdir()
+    many_entries_zip(tmp_path / "up" / "homework.zip", 20_000)
+    found = locate(tmp_path / "up")
+    assert found.notes[-1].startswith("`homework.zip` holds 20,000 entries")
+
+
+def test_a_folder_of_many_files_is_looked_at_up_to_a_bound(tmp_path, monkeypatch):
+    """More entries than MAX_ENTRIES: only the first are looked at, shallowest first, with a note."""
+    monkeypatch.setattr(locate_module, "MAX_ENTRIES", 50)
+    (tmp_path / "up" / "junk").mkdir(parents=True)
+    for index in range(60):
+        (tmp_path / "up" / "junk" / f"{index}.txt").touch()
+    (tmp_path / "up" / "adder.py").write_bytes(b"U = 1")
+    found = locate(tmp_path / "up")
+    assert found.files == {"adder.py": b"U = 1"}
+    assert found.notes == ("Your upload holds more than 50 files and folders: only some were looked at.",)
+
+
+def test_names_that_are_not_utf8_or_carry_markup_are_shown_literally(tmp_path):
+    """A folder name that is not UTF-8 and file names with backticks, HTML or terminal escapes reach the
+    notes as literal text: bytes as \\xNN, inside a code span longer than any backticks in the name."""
+    root = tmp_path / "up"
+    os.makedirs(os.path.join(os.fsencode(root), b"\xff\xfedir"))
+    with open(os.path.join(os.fsencode(root), b"\xff\xfedir", b"Adder.py"), "wb") as out:
+        out.write(b"U = 3")
+    for name in ("x``<img src=x onerror=alert(1)>/lstm_bptt.py", "\x1b[2J/lstm_bptt.py"):
+        (root / name).parent.mkdir(parents=True)
+        (root / name).write_bytes(b"pass")
+    found = locate(root)
+    assert found.files["adder.py"] == b"U = 3"
+    assert found.notes == (
+        "Found `\\xff\\xfedir/Adder.py` and graded it as `adder.py` (the name should be exactly `adder.py`).",
+        "Several files could be `lstm_bptt.py`: graded `\\x1b[2J/lstm_bptt.py`, ignored "
+        "```x``<img src=x onerror=alert(1)>/lstm_bptt.py```.",
+    )
+
+
+def test_a_zip_member_is_read_only_up_to_its_limit_whatever_it_claims(tmp_path):
+    """A member that claims to be small but inflates far beyond the limit is cut at the limit, not inflated."""
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("adder.py", b"#" * (50 * MAX_FILE_BYTES))
+    with open(path, "r+b") as data:  # make both headers lie: 10 bytes uncompressed
+        raw = data.read()
+        for at in (raw.find(b"PK\x03\x04") + 22, raw.find(b"PK\x01\x02") + 24):
+            data.seek(at)
+            data.write(struct.pack("<L", 10))
+    found = locate(path)
+    assert len(found.files.get("adder.py", b"")) <= MAX_FILE_BYTES

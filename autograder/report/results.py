@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 import unittest
 from pathlib import Path
@@ -69,8 +70,10 @@ def write_results(path: Path | str, results: Mapping[str, Any]) -> None:
 
 
 def results_text(results: Mapping[str, Any]) -> str:
-    """results.json's text: strict JSON, indented, one final newline."""
-    return json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    """results.json's text: strict JSON, indented, one final newline. Always encodable: a lone surrogate
+    (a file name that is not UTF-8, which should have passed through text.printable) becomes U+FFFD."""
+    text = json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def _test_case(outcomes: Sequence[tuple[TestSpec, Verdict]]) -> type:
