@@ -493,3 +493,80 @@ def test_a_pasted_unicode_symbol_says_which_latex_to_write():
     assert (
         got["f"] == "line 6, column 47: `\u2212` cannot be read here: write `-` instead (LaTeX, not the symbol itself)"
     )
+
+
+PIECES = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "\\\\",
+    "&",
+    "=",
+    "^",
+    "_",
+    "'",
+    "\\bar",
+    "\\overline",
+    "\\frac",
+    "\\sum",
+    "\\tanh",
+    "\\sigma",
+    "$",
+    "$$",
+    "\\begin{cases}",
+    "\\end{cases}",
+    "\\begin{bmatrix}",
+    "\\end{bmatrix}",
+    "t",
+    "T",
+    "+",
+    "-",
+    "x",
+    "h",
+    "1",
+    "0.5",
+    ",",
+    ";",
+    "\\quad",
+    "%",
+    "\n",
+    "\\left(",
+    "\\text{",
+    "\\label{",
+    "w_{ix}",
+    "z_{i,t}",
+    "\\begin{align}",
+    "\\end{align}",
+    "\\mathbf{",
+    "\\partial",
+    "\\odot",
+    "\\overline{w_{ix}}",
+    " ",
+]
+
+
+def test_random_edits_of_a_correct_file_never_break_the_reader():
+    """300 seeded random edits of a correct answers.tex: always a module or the file's message, every note a
+    sentence, never an exception of the reader's own (which would cost every answer instead of one)."""
+    import random
+
+    generator = random.Random(12)
+    base = (ROOT / "submissions_sample" / "tex_seed_template" / "answers.tex").read_text()
+    arguments = rebuild(call_arguments(PROBLEMS[2]))
+    for _ in range(300):
+        text = list(base)
+        for _ in range(generator.randint(1, 8)):
+            at = generator.randrange(len(text))
+            text[at : at + generator.choice((0, 1, 3))] = [generator.choice(PIECES)]
+        try:
+            module = tex.read("".join(text).encode())
+        except ValueError as error:
+            assert str(error).startswith("answers.tex cannot be read")
+            continue
+        if hasattr(module, "lstm_bptt"):
+            result = module.lstm_bptt(**arguments)
+            assert all(isinstance(note, str) and note for note in result.notes.values())
+            assert all("could not read this equation" not in note for note in result.notes.values()), result.notes

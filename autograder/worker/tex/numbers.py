@@ -144,6 +144,8 @@ def references(expr: tuple, bound: tuple[str, ...] = ()) -> list[tuple[str, str,
         kind = node[0]
         if kind in ("fwd", "bar", "helper"):
             found.append((kind, node[1], node[2], names))
+        elif kind == "wbar":
+            found.append((kind, node[1], (None, 0), names))
         elif kind == "dldh":
             found.append((kind, "h", node[1], names))
         elif kind in ("add", "mul"):

@@ -287,9 +287,12 @@ class Reader:
         if numerator is None or denominator is None:
             return None
         loss = _strip_fonts(numerator)
-        if not (loss and loss[0].kind == "letter" and loss[0].value == "L" and len(loss) == 1):
+        if not (len(loss) == 1 and isinstance(loss[0], Node) and loss[0].kind == "letter" and loss[0].value == "L"):
             raise ReadError(top.at, "only the loss's derivative is read here: \\frac{\\partial L}{\\partial h^{(t)}}")
-        variable = self.symbol(_strip_fonts(denominator)[0]) if len(_strip_fonts(denominator)) == 1 else None
+        wrt = _strip_fonts(denominator)
+        variable = (
+            self.symbol(wrt[0]) if len(wrt) == 1 and isinstance(wrt[0], Node) and wrt[0].kind == "letter" else None
+        )
         if variable is None or variable[0] != "fwd" or variable[1] != "h":
             raise ReadError(
                 bottom.at,
