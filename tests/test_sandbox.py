@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.sandbox import LEASES, check_closed, dedicated_users, scratch_folder, worker_users
+from autograder.worker.sandbox import (
+    LEASES,
+    check_closed,
+    dedicated_users,
+    nesting,
+    parse_reply,
+    scratch_folder,
+    worker_users,
+)
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -285,6 +293,27 @@ def test_garbage_on_the_reply_pipe_fails_the_task(sandbox):
     """Bytes on the reply pipe that are not JSON data fail the task."""
     result = call(sandbox, "import os\ndef f():\n    os.write(3, b'surprise\\n')\n    return 1\n")
     assert result.failure == "sent something that is not data"
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_a_reply_nested_too_deep_is_not_data_and_never_recursed_on(sandbox, depth):
+    """A reply written straight to the pipe, nested past any real answer (or past Python's recursion
+    limit), fails the task as "not data"; the grader measures its depth on the bytes, without parsing."""
+    result = call(sandbox, f"""
+        import os
+        def f():
+            os.write(3, b'{{"value": ' + b'[' * {depth} + b']' * {depth} + b'}}\\n{{"done": true}}\\n')
+            os._exit(0)
+    """)
+    assert result.failure == "sent something that is not data"
+    assert result.replies == []
+
+
+def test_depth_is_counted_outside_strings_only():
+    """Brackets inside strings (escaped quotes included) do not count as nesting."""
+    assert nesting(b'{"value": [[1, 2], "[[[\\"[[", {"k": "]]"}]}') == 3
+    assert parse_reply(b'{"value": ' + b"[" * 99 + b"]" * 99 + b"}") is not None
+    assert parse_reply(b'{"value": ' + b"9" * 5000 + b"}") is None  # longer than any number anyone meant
 
 
 def test_forged_extra_replies_fail_the_task(sandbox):

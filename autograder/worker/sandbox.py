@@ -525,13 +525,45 @@ class Collector:
         return text
 
 
+MAX_REPLY_DEPTH = 100  # the worker's plain() stops at 64 levels; its envelopes add a few
+MAX_INT_DIGITS = 4300  # what Python 3.11+ refuses anyway; 3.10 would parse longer ones in quadratic time
+_ESCAPE = re.compile(rb"\\.", re.S)
+_STRING = re.compile(rb'"[^"]*"')
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
+
+
 def parse_reply(line: bytes) -> dict | None:
-    """One reply line as a dict, or None if it is not JSON data."""
+    """One reply line as a dict, or None if it is not JSON data. The worker is the student's: the line
+    is checked for depth before it is parsed, so no recursion limit is ever reached, here or in the
+    judges that walk what it holds; integers are bounded in length."""
+    if nesting(line) > MAX_REPLY_DEPTH:
+        return None
     try:
-        record = json.loads(line)
+        record = json.loads(line, parse_int=bounded_int)
     except (ValueError, RecursionError):
         return None
     return record if type(record) is dict else None
+
+
+def nesting(text: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted on its bytes without recursion:
+    escapes, then strings, are removed, and the brackets left are counted in order."""
+    bare = _STRING.sub(b"", _ESCAPE.sub(b"", text)).translate(_BRACKETS, _NOT_BRACKETS)
+    depth = deepest = 0
+    for step in bare:
+        depth += step - 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_REPLY_DEPTH:
+                break
+    return deepest
+
+
+def bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError("an integer too long to be a number anyone meant")
+    return int(text)
 
 
 def is_reply(record: dict, kind: str) -> bool:
