@@ -74,7 +74,7 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
         timeout=600,
     )
     if done.returncode != 0:
-        return f"exit {done.returncode}: {done.stderr.strip()[-400:]}"
+        return f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1][-400:]}"
     scores = {q: score for q, (score, _) in question_scores(json.loads(results.read_text(encoding="utf-8"))).items()}
     wanted = {q: float(s) for q, s in expected["scores"].items()}
     if any(abs(scores.get(q, float("nan")) - s) > 1e-9 for q, s in wanted.items()) or scores.keys() != wanted.keys():
