@@ -128,6 +128,18 @@ def test_as_root_an_open_grader_refuses_to_run_student_code(tmp_path):
     assert "run ./setup.sh as root, which closes the grader's folder to other users" in done.stderr
 
 
+def test_the_terminal_summary_shows_escape_sequences_as_text():
+    """Feedback that quotes a student's escape sequences (clear screen, retitle the terminal) prints them visibly."""
+    from autograder.report.summary import summarize
+
+    results = {"score": 0, "output": "Notes:\x1b]0;owned\x07", "tests": [
+        {"name": "h_bar \x1b[2J", "score": 0, "max_score": 1, "status": "failed", "tags": ["2a"], "number": "2.1",
+         "output": "ValueError: \x1b[31mred\r\nline two"}]}
+    text = summarize(results, title="Grading x")
+    assert "\x1b" not in text and "\r" not in text
+    assert "Notes:\\x1b]0;owned\\x07" in text and "ValueError: \\x1b[31mred\\x0d" in text
+
+
 # -- untrusted bytes end to end: names, and a zip bomb under the memory budget --------------------
 
 MEASURED = ("import resource, subprocess, sys\n"

@@ -1,4 +1,8 @@
-"""A readable plain-text summary of a results.json, per question and per test, for terminals."""
+"""A readable plain-text summary of a results.json, per question and per test, for terminals.
+
+Feedback quotes what students wrote (names, exception text); it reaches the terminal through
+`printable`, so no escape sequence a student planted can move the cursor, retitle or clear it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import textwrap
 from typing import Any, Mapping
 
 from autograder.config import QUESTIONS
+from autograder.text import printable
 
 
 def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
@@ -37,7 +42,7 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
                          f"({format_points(test['score'])} / {format_points(test['max_score'])})")
             if details and (test["status"] != "passed" or informational) and test.get("output"):
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), keep_newlines=True) + "\n"
 
 
 def format_points(value: float) -> str:
