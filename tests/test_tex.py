@@ -570,3 +570,4 @@ def test_random_edits_of_a_correct_file_never_break_the_reader():
             result = module.lstm_bptt(**arguments)
             assert all(isinstance(note, str) and note for note in result.notes.values())
             assert all("could not read this equation" not in note for note in result.notes.values()), result.notes
+
