@@ -24,7 +24,8 @@ import numpy as np
 
 CORE = 7  # the likeliest arguments, first in `candidates`: every combination of them is tried (7^4 = 2401)
 SAMPLE = 1000  # then this many drawn from all of them, for each number of arguments
-SECONDS_PER_FUNCTION = 2.0  # then the next function (a slow function still gets its likeliest combinations first)
+# Then the next function (a slow function still gets its likeliest combinations first); the fast test gives less.
+SECONDS_PER_FUNCTION = float(os.environ.get("KIT_PROBE_SECONDS", "2.0"))
 
 
 def candidates(kit, call, length):
