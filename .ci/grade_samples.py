@@ -3,9 +3,12 @@
     python .ci/grade_samples.py [--python PATH ...] [--jobs N]
 
 For each interpreter that exists (default: pyenv's 3.10.13 and 3.13.0), makes a venv with the pinned
-runtime requirements (numpy, PyYAML, gradescope-utils) in a scratch folder, and runs
-`python -m autograder grade` with it on the reference and on every sample, the worker included.
-Prints one line per interpreter and one per mismatch; exits 1 if any score differs.
+runtime requirements (numpy, PyYAML, gradescope-utils), kept for the next run under the same
+requirements, and runs `python -m autograder grade` with it on the reference and on every sample,
+the worker included. Prints one line per interpreter and one per mismatch; exits 1 if any score
+differs. The venvs live where the worker user can run them and where its private /tmp does not
+hide them: /opt/rnn-autograder/ci-venvs as root (beside setup.sh's shared venv), else
+~/.cache/rnn-autograder/ci-venvs (AUTOGRADER_CI_VENVS overrides).
 
 As root the worker runs as a dedicated user, who cannot enter /root where pyenv keeps its
 interpreters (and whose libpython path is compiled in). The gradings then run in a private mount
@@ -16,8 +19,10 @@ changes on the machine itself.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,32 @@ DEFAULT_PYTHONS = [PYENV / "versions" / version / "bin" / "python3" for version 
 def cases() -> list[Path]:
     samples = sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
     return [ROOT / "reference", *samples]
+
+
+def venv_home() -> Path:
+    if "AUTOGRADER_CI_VENVS" in os.environ:
+        return Path(os.environ["AUTOGRADER_CI_VENVS"])
+    if os.geteuid() == 0:
+        return Path("/opt/rnn-autograder/ci-venvs")
+    return Path.home() / ".cache" / "rnn-autograder" / "ci-venvs"
+
+
+def venv_for(python: Path) -> Path:
+    """The python of a venv of `python` with the pinned runtime requirements (made once per requirements)."""
+    requirements = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()[:12]
+    version = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    folder = venv_home() / f"python{version}-{requirements}"
+    if not (folder / "ready").is_file():
+        venv_home().mkdir(mode=0o755, parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        make_venv(python, folder)
+        (folder / "ready").touch()
+    return folder / "bin" / "python"
 
 
 def make_venv(python: Path, folder: Path) -> Path:
@@ -131,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="grade-samples-") as temporary:
         scratch = Path(temporary)
-        scratch.chmod(0o755)  # the worker user runs the venvs' pythons from here
-        venvs = [make_venv(python, scratch / f"venv-{index}") for index, python in enumerate(pythons)]
+        venvs = [venv_for(python) for python in pythons]
         under_root = os.geteuid() == 0 and any(PYENV in p.resolve().parents for p in venvs)
         if not under_root:
             return grade_all(venvs, scratch, args.jobs)
