@@ -571,3 +571,22 @@ def test_random_edits_of_a_correct_file_never_break_the_reader():
             assert all(isinstance(note, str) and note for note in result.notes.values())
             assert all("could not read this equation" not in note for note in result.notes.values()), result.notes
 
+
+def test_a_row_starting_with_an_ampersand_continues_unless_it_has_its_own_equation():
+    """`& \\quad + …` and `& w_{oh} …` (no `=`) continue the equation above; `& \\overline{g^{(t)}} = …` is new."""
+    text = ("\\begin{align*}" + C + " \\\\ & \\quad + 0 \\\\ & " + G + " \\\\ " + O_ + "\\end{align*}").replace(
+        " = ", " &= "
+    )
+    definitions = tex.read(text.encode()).lstm_bptt.answers.definitions
+    assert {unit[1] for unit, _ in definitions} == {"c", "g", "o"}
+    assert all(d.error is None for d in definitions.values())
+
+
+def test_question_1_output_and_forward_equations_are_never_helpers():
+    """y^{(t)} = … and h^{(t)} = … (the forward passes) are ignored; a helper defined twice gets a remark."""
+    text = (
+        "$$y^{(t)} = \\phi(V h^{(t)} + b_y), \\quad h^{(t)} = o^{(t)} \\tanh(c^{(t)})$$ $$z^{(t)} = 1$$ $$z^{(t)} = 2$$"
+    )
+    answers = tex.read(text.encode()).lstm_bptt.answers
+    assert {unit for unit, _ in answers.definitions} == {("helper", "z")}
+    assert answers.remarks == ["z^{(t)} is defined more than once (line 1 and line 1): the last definition counts"]

@@ -164,7 +164,7 @@ class Answers:
                 return
             self._helpers.add(unit)
         key = (unit, step if step is None or step[0] != "t" else ("t", 0))
-        if key in self.definitions and unit[0] != "helper":
+        if key in self.definitions:
             self._twice.setdefault(unit, [self.definitions[key].start]).append(left_start)
         self.failed.pop(unit, None)
         self.definitions[key] = Definition(unit, step, right_start, right_end, order)
@@ -179,7 +179,7 @@ class Answers:
             unit, step = ("bar", target[1]), target[2]
         elif target[0] == "wbar" and target[1] == "ix":
             unit, step = ("wbar", "ix"), None
-        elif target[0] == "helper":
+        elif target[0] == "helper" and target[1] not in ("y", "\\overline{y}"):  # question 1's output: not a helper
             unit, step = ("helper", target[1]), target[2]
         else:
             return None

@@ -62,6 +62,7 @@ _TOKEN = re.compile(r"\\(?:[a-zA-Z]+|.)|%|\$\$?|[{}\n]", re.S)
 _SPLIT = re.compile(r"\\(?:[a-zA-Z]+|.)|[{}()\[\],;=&]", re.S)
 _SPACING = r"(?:\s|&|\{\}|\\(?:quad|qquad|[,;:! ])(?![a-zA-Z]))*"
 _SPACES = re.compile(_SPACING)
+_LEADING_AMPERSAND = re.compile(r"\s*&")
 _ENVIRONMENT = re.compile(r"\s*\{\s*([a-zA-Z]+\*?)\s*\}")
 _BRACE = re.compile(r"\s*\{")
 _MATH_TOKEN = re.compile(r"\\(?:[a-zA-Z]+\*?|.)", re.S)
@@ -254,8 +255,7 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
         elif token == r"\end":
             environments = max(environments - 1, 0)
         elif environments == 0:
-            continued = _CONTINUES.match(text, match.end(), end)
-            if continued and text[row_start : match.start()].strip():
+            if _continues(text, match.end(), end) and text[row_start : match.start()].strip():
                 spacing = _SPACES.match(text, match.end(), end)
                 _blank(
                     joins, match.start(), spacing.end() if spacing else match.end()
@@ -265,6 +265,18 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
             row_start = match.end()
     rows.append((row_start, end))
     return rows
+
+
+def _continues(text: str, at: int, end: int) -> bool:
+    """Whether the row starting at `at` continues the equation above: it starts with `=` or an operator
+    (after `&` and spacing), or it starts with `&` and has no `=` of its own (`& \\quad w_{oh} …`)."""
+    if _CONTINUES.match(text, at, end):
+        return True
+    lead = _LEADING_AMPERSAND.match(text, at, end)
+    if lead is None:
+        return False
+    row_end = text.find("\\\\", lead.end(), end)
+    return text.find("=", lead.end(), row_end if row_end >= 0 else end) < 0
 
 
 def _split_row(text: str, start: int, end: int, alignment: list) -> list[Statement]:
