@@ -362,7 +362,8 @@ def assert_parity(case: Path, printed: str, checked: dict, secret_config: Path, 
     visible = [test for test in graded["tests"] if test["visibility"] == "visible"]
     if any((case / name).is_file() for name in NEEDS_PYYAML) and not (case / "adder.py").is_file():
         yaml_tests = [t for t in checked["tests"] if t["tags"] == ["1"]]
-        assert yaml_tests and all("needs PyYAML" in t["output"] for t in yaml_tests)
+        assert yaml_tests and "needs PyYAML" in yaml_tests[0]["output"]  # said once (later tests refer to it)
+        assert all(t["score"] == 0 for t in yaml_tests)
         checked = dict(checked, tests=[t for t in checked["tests"] if t["tags"] != ["1"]])
         visible = [t for t in visible if t["tags"] != ["1"]]
     assert checked["tests"] == visible
