@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-time setup: Gradescope's setup script, and the setup command of the README anywhere else.
 #
-#   ./setup.sh          runtime packages (numpy, PyYAML, gradescope-utils)
-#   ./setup.sh --dev    plus what our own tests need (pytest, jsonschema)
+#   ./setup.sh          runtime packages (requirements.txt): what Gradescope runs, the worker included
+#   ./setup.sh --dev    plus the developers' tools (requirements-dev.txt: pytest, ruff, mypy, ...),
+#                       into the same environment: as root that is the shared one the worker also
+#                       runs in, so use --dev on a development machine, never in a Gradescope build
 #
 # As root (Gradescope, CI) it also makes grading safe for untrusted code:
 #   - the virtual environment lives in /opt/rnn-autograder/venv, readable by every user, so the
@@ -51,6 +53,9 @@ fi
 requirements=$here/requirements.txt
 [ "$dev" = 1 ] && requirements=$here/requirements-dev.txt
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+if [ "$dev" = 1 ]; then
+  echo "setup.sh: --dev installed the developers' tools (requirements-dev.txt) into $venv$([ "$(id -u)" = 0 ] && echo ", which the worker also runs in")"
+fi
 
 if [ "$(id -u)" = 0 ]; then
   [ "$venv" = "$here/.venv" ] || ln -sfn "$venv" "$here/.venv"
