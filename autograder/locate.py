@@ -15,9 +15,9 @@ import re
 import stat
 import zipfile
 from collections.abc import Callable
-from itertools import islice
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 from autograder.text import literal
@@ -82,7 +82,8 @@ def locate(submission: Path) -> Located:
         if not any(_canonical(c.path) for c in candidates) and len(zips) == 1:
             inner = submission / zips[0].path
             if not inner.is_symlink():
-                notes.append(f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the names we grade.")
+                notes.append(f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the "
+                             "names we grade.")
                 candidates = _zip_candidates(inner, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
@@ -112,13 +113,16 @@ def locate(submission: Path) -> Located:
                 files[name] = chosen.read(limit)
                 found[name] = str(chosen.path)
             except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
-                notes.append(f"{literal(chosen.path)} could not be read (a damaged or encrypted file?); upload it again.")
+                notes.append(f"{literal(chosen.path)} could not be read (a damaged or encrypted file?); "
+                             "upload it again.")
                 continue
             if not _is_utf8(files[name]):
                 files[name] = _to_utf8(files[name])
-                notes.append(f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).")
+                notes.append(f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 "
+                             "(save it as UTF-8).")
             if chosen.path.name.lower() == name != chosen.path.name:
-                notes.append(f"Found {literal(chosen.path)} and graded it as `{name}` (the name should be exactly `{name}`).")
+                notes.append(f"Found {literal(chosen.path)} and graded it as `{name}` "
+                             f"(the name should be exactly `{name}`).")
             if name == "*.ipynb" and len(matches) > 1:
                 others = ", ".join(literal(c.path) for c in matches[1:])
                 notes.append(f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), "

@@ -16,13 +16,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_samples import run_autograder
 
 from autograder.config import load_config
 from autograder.engine import grade
 from autograder.report.summary import question_scores
 from autograder.worker import Sandbox
 from conftest import ROOT, assert_valid_results
-from test_samples import run_autograder
 
 SAMPLES = ROOT / "submissions_sample"
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the worker drops privileges only when the grader runs as root")
@@ -163,7 +163,7 @@ def test_names_that_are_not_utf8_or_carry_markup_are_graded_and_shown_literally(
     upload = os.fsencode(tmp_path / "upload")
     os.makedirs(os.path.join(upload, b"\xff\xfe"))
     shutil.copy(ROOT / "reference" / "adder.py", os.path.join(upload, b"\xff\xfe", b"Adder.py"))
-    markup = os.path.join(upload, "``<img src=x onerror=alert(1)>\x1b[2J".encode())
+    markup = os.path.join(upload, b"``<img src=x onerror=alert(1)>\x1b[2J")
     os.makedirs(markup)
     shutil.copy(ROOT / "reference" / "lstm_bptt.py", os.path.join(markup, b"LSTM_bptt.py"))
     results = run_autograder(Path(os.fsdecode(upload)), tmp_path / "gs")

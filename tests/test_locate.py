@@ -130,7 +130,7 @@ def test_a_damaged_zip_member_is_a_note_not_a_crash(tmp_path):
 def test_a_file_that_is_not_utf8_is_read_as_windows_1252_with_a_note(tmp_path):
     """An adder.py saved by a Windows editor is converted to UTF-8, and the student is told."""
     found = locate(make(tmp_path, {"adder.py": "# poids trouvés\r\nU = 1\r\n".encode("cp1252")}))
-    assert found.files == {"adder.py": "# poids trouvés\r\nU = 1\r\n".encode("utf-8")}
+    assert found.files == {"adder.py": "# poids trouvés\r\nU = 1\r\n".encode()}
     assert found.notes == ("`adder.py` is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8).",)
 
 

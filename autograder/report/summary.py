@@ -7,7 +7,8 @@ Feedback quotes what students wrote (names, exception text); it reaches the term
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from autograder.config import QUESTIONS
 from autograder.text import printable

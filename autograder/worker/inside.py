@@ -406,10 +406,13 @@ def remove_ipc(uid):
         except (OSError, ValueError):
             continue
         for row in rows:
-            row = dict(zip(header, row))
+            row = dict(zip(header, row, strict=False))  # the kernel may add columns
             if uid in (int(row["uid"]), int(row["cuid"])):
                 ident = int(row[key])
-                done = libc.semctl(ident, 0, IPC_RMID) if kind == "sem" else getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None)
+                if kind == "sem":
+                    done = libc.semctl(ident, 0, IPC_RMID)
+                else:
+                    done = getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None)
                 removed += done == 0
     return removed
 
@@ -436,9 +439,10 @@ def remove_files(uid, places):
                         os.unlink(entry.path)
                     except OSError:
                         removed -= 1
-            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o003 == 0o003 and (info.st_dev, info.st_ino) not in seen:
-                seen.add((info.st_dev, info.st_ino))
-                todo.append(entry.path)
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o003 == 0o003:  # others may write here
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    todo.append(entry.path)
     return removed
 
 
@@ -507,7 +511,7 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
         sys.argv = [task["module"]]
         sys.path.append(job["dir"])
         sys.dont_write_bytecode = True
-        sys.stdin = sys.__stdin__ = open(0, "r", closefd=False)
+        sys.stdin = sys.__stdin__ = open(0, closefd=False)
         sys.stdout = sys.__stdout__ = text_stream(1)
         sys.stderr = sys.__stderr__ = text_stream(2)
         os.close(status)
@@ -830,7 +834,7 @@ def import_kind(exc):
         return "colab" if name.split(".")[0] == "google" else "no_module"
     except CallTimeout:
         raise
-    except BaseException:  # noqa: BLE001 - an exception whose attributes lie is simply "raised"
+    except BaseException:
         return "raised"
 
 

@@ -50,6 +50,7 @@ ZYGOTE_FOLDERS = {"tex": os.path.join(os.path.dirname(INSIDE), "tex"),
                   "vendor": os.path.join(os.path.dirname(os.path.dirname(INSIDE)), "vendor")}
 WORKER_USER = "rnn-worker"  # and rnn-worker1, rnn-worker2, ...: setup.sh makes them
 MODES = ("dedicated", "self")
+USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")  # also names its lock file: never a path
 LEASES = "/run/rnn-autograder"  # root-only: one lock file per worker user, held by the sandbox that uses it
 LEASE_SECONDS = 600.0  # how long a sandbox waits for a worker user that other graders hold
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
@@ -617,7 +618,8 @@ def grader_mode() -> str:
 
 
 def worker_users() -> list[str]:
-    """The dedicated worker users on this machine: rnn-worker, rnn-worker1, ... (AUTOGRADER_WORKER_USER renames them)."""
+    """The dedicated worker users on this machine: rnn-worker, rnn-worker1, ... (AUTOGRADER_WORKER_USER
+    renames them)."""
     base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
     pattern = re.compile(re.escape(base) + r"(\d*)")
     found = [(int(match.group(1) or 0), entry.pw_name) for entry in pwd.getpwall()
@@ -631,6 +633,8 @@ def dedicated_users(user: str | None) -> list[str]:
         raise SandboxError("only root can run student code as a dedicated worker user; not root, "
                            "the code runs as you (mode 'self')")
     names = [user] if user is not None else worker_users()
+    if not all(isinstance(name, str) and USER_NAME.fullmatch(name) for name in names):
+        raise SandboxError(f"not a user name: {names!r}")
     if not names:
         base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
         raise SandboxError(f"the worker user '{base}' does not exist; {SETUP_HINT} "
@@ -656,7 +660,8 @@ class Lease:
         give_up = time.monotonic() + wait
         while True:
             for name in reversed(names):  # highest first: graders from before leases used the low ones unleased
-                fd = os.open(os.path.join(folder, f"{name}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                fd = os.open(os.path.join(folder, f"{name}.lock"), flags, 0o600)
                 lock = os.fdopen(fd, "rb", buffering=0)  # closed, and so released, with this object at the latest
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
