@@ -150,7 +150,7 @@ MEASURED = ("import resource, subprocess, sys\n"
 def run_autograder_measured(submission: Path, root: Path) -> tuple[dict, float]:
     """run_autograder in the Gradescope layout, and the peak memory (MB) of any process of that grading
     (the largest ru_maxrss of the children a fresh Python waited for)."""
-    shutil.copytree(submission, root / "submission")
+    shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
     (root / "results").mkdir()
     done = subprocess.run([sys.executable, "-c", MEASURED, str(ROOT / "run_autograder")], cwd=root, capture_output=True,
                           text=True, timeout=300, env={**os.environ, "AUTOGRADER_ROOT": str(root)})
@@ -183,6 +183,13 @@ def test_a_zip_holding_a_million_entries_is_refused_within_the_memory_budget(tmp
     assert_valid_results(results)
     assert results["score"] == 0
     assert "`homework.zip` holds 1,000,000 entries; a homework zip may hold at most 10,000." in results["output"]
+    assert peak < 250, f"{peak:.0f} MB"
+
+
+def test_replies_nested_deep_are_refused_within_the_memory_budget(tmp_path):
+    """hostile_deep_replies: every reply refused before it is parsed, and no process above 250 MB."""
+    results, peak = run_autograder_measured(SAMPLES / "hostile_deep_replies", tmp_path / "gs")
+    assert results["score"] == 0 and "sent something that is not data" in json.dumps(results)
     assert peak < 250, f"{peak:.0f} MB"
 
 
