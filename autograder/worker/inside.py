@@ -301,18 +301,35 @@ def process_table():
 
 
 def descendants(root):
-    """Every process below root (a list), or None when /proc cannot tell."""
-    table = process_table()
-    if table is None:
-        return None
-    children = {}
-    for pid, ppid in table.items():
-        children.setdefault(ppid, []).append(pid)
+    """Every process below root (a list), or None when /proc cannot tell. Where the kernel lists each
+    thread's children, only the task's own processes are read (the supervisor asks 20 times a second);
+    else the whole process table."""
+    if not os.path.exists(f"/proc/{root}/task/{root}/children"):
+        table = process_table()
+        if table is None:
+            return None
+        children = {}
+        for pid, ppid in table.items():
+            children.setdefault(ppid, []).append(pid)
+    else:
+        children = None
     found, todo = [], [root]
     while todo:
-        for pid in children.get(todo.pop(), ()):
-            found.append(pid)
-            todo.append(pid)
+        below = children.get(todo.pop(), ()) if children is not None else children_of(todo.pop())
+        found += below
+        todo += below
+    return found
+
+
+def children_of(pid):
+    """The children of pid, from the kernel's per-thread lists ([] if it has gone)."""
+    found = []
+    try:
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{thread}/children", "rb") as listed:
+                found += [int(child) for child in listed.read().split()]
+    except (OSError, ValueError):
+        pass
     return found
 
 
