@@ -12,6 +12,7 @@ from typing import TextIO
 from autograder.config import ConfigError, load_config
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
+from autograder.text import printable
 from autograder.worker.sandbox import Sandbox
 
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
@@ -87,11 +88,12 @@ def _grade_with(
 
 
 def _echo(stream: TextIO) -> Callable[[str], None]:
-    """Writes the student's output to `stream`, and stops quietly if its reader has gone (`| head`)."""
+    """Writes the student's output to `stream` (escape sequences shown as text: it may be a TA's terminal),
+    and stops quietly if its reader has gone (`| head`)."""
 
     def write(text: str) -> None:
         try:
-            stream.write(text)
+            stream.write(printable(text, keep_newlines=True))
         except BrokenPipeError:
             pass
 

@@ -140,6 +140,16 @@ def test_the_terminal_summary_shows_escape_sequences_as_text():
     assert "Notes:\\x1b]0;owned\\x07" in text and "ValueError: \\x1b[31mred\\x0d" in text
 
 
+def test_the_students_printed_output_reaches_the_terminal_as_text(tmp_path):
+    """What the student's code prints, echoed by `grade`, carries no live escape sequence."""
+    (tmp_path / "upload").mkdir()
+    (tmp_path / "upload" / "adder.py").write_text("print('\\x1b]0;owned\\x07\\x1b[2J hello')\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "upload"), "--results",
+                           str(tmp_path / "results.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "\\x1b]0;owned\\x07\\x1b[2J hello" in done.stdout
+    assert "\x1b" not in done.stdout + done.stderr
+
+
 # -- untrusted bytes end to end: names, and a zip bomb under the memory budget --------------------
 
 MEASURED = ("import resource, subprocess, sys\n"
