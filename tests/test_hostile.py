@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -148,6 +149,19 @@ def test_the_students_printed_output_reaches_the_terminal_as_text(tmp_path):
                            str(tmp_path / "results.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "\\x1b]0;owned\\x07\\x1b[2J hello" in done.stdout
     assert "\x1b" not in done.stdout + done.stderr
+
+
+FENCED = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.S | re.M)
+SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+
+
+def test_markup_from_a_student_stays_literal_text(tmp_path):
+    """hostile_markup: HTML in a type name, an exception's class name and its message: none of it stands
+    outside a code span or a fenced block anywhere in results.json."""
+    results = run_autograder(SAMPLES / "hostile_markup", tmp_path)
+    for text in [results.get("output", "")] + [test.get("output", "") for test in results["tests"]]:
+        bare = SPAN.sub("", FENCED.sub("", text))
+        assert "<img" not in bare and "<script" not in bare, text
 
 
 # -- untrusted bytes end to end: names, and a zip bomb under the memory budget --------------------
