@@ -51,7 +51,7 @@ CLEANUP_SECONDS = 10.0
 MEMORY_POLL_SECONDS = 0.05  # how often the supervisor adds up the task's memory
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 15, 36, 38
 CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 2, 4, 4096, 16384, 1 << 18, 2
 IPC_RMID = 0
 HEADER = 8  # a job on the control socket: its length (8 bytes, big-endian), then JSON; fds ride along
 FDS = {"task": 5, "clean": 1}  # how many file descriptors come with each kind of job
@@ -477,12 +477,13 @@ def private_places(job):
     folder = job["dir"]
     keep = os.open(folder, os.O_PATH | os.O_DIRECTORY)
     options = f"mode=1777,size={int(job['file_size_mb'])}m,nr_inodes=4096".encode()
-    for place in job["places"]:
-        libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    covered = [place for place in job["places"]
+               if libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0]
     if not os.path.isdir(folder):  # the task's folder was in a place now covered: bring it back
         os.makedirs(folder, 0o711)
         if libc.mount(f"/proc/self/fd/{keep}".encode(), folder.encode(), None, MS_BIND, None) != 0:
-            raise OSError(ctypes.get_errno(), "cannot bind the task's folder")
+            for place in reversed(covered):  # a machine that mounts but cannot bind: uncover, clean up after
+                libc.umount2(place.encode(), MNT_DETACH)
     os.close(keep)
     return True
 
