@@ -121,6 +121,7 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
     result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
     kind = FORM_NAMES[form]
     notes = tuple(note for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None)
+    notes += _remarks(result.replies[1:2])
     first = result.replies[0] if result.replies else {}
     names = first.get("names") if isinstance(first.get("names"), dict) else None
     if names is None:
@@ -156,6 +157,14 @@ def _unanswered(question: str, form: int, shown: str) -> str:
     python = "adder.py" if question == "1" else "lstm_bptt.py"
     return (f"Your {FORM_NAMES[form]} {literal(shown)} {UNANSWERED[question, form]}, "
             f"and no `{python}` was found in your submission.")
+
+
+def _remarks(replies: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """answers.tex's remarks (a bar defined twice: the last counts), sent beside the first call's value."""
+    remarks = replies[0].get("remarks") if replies else None
+    if not isinstance(remarks, list):
+        return ()
+    return tuple(literal(remark) for remark in remarks[:7] if isinstance(remark, str))
 
 
 def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:

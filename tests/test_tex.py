@@ -590,3 +590,19 @@ def test_question_1_output_and_forward_equations_are_never_helpers():
     answers = tex.read(text.encode()).lstm_bptt.answers
     assert {unit for unit, _ in answers.definitions} == {("helper", "z")}
     assert answers.remarks == ["z^{(t)} is defined more than once (line 1 and line 1): the last definition counts"]
+
+
+def test_the_judge_shows_a_note_and_keeps_the_stand_in_for_carried_forward_credit():
+    """A reply with notes: the noted key is unusable with its note as the message (shown literally); its
+    stand-in value stays in the answer's values, the upstream bar of the others' carried-forward credit."""
+    from autograder.judge.lstm import read_answer
+
+    text = document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} \foo")
+    problem = PROBLEMS[1]
+    result = tex.read(text.encode()).lstm_bptt(**rebuild(call_arguments(problem)))
+    reply = {"value": {key: value.tolist() if hasattr(value, "tolist") else value for key, value in result.items()},
+             "notes": result.notes}
+    answer = read_answer(problem, reply, "problem 2")
+    assert answer.problems == {"c": "your equation cannot be graded:\n\n```text\nline 3, column 42: unknown command "
+                                     "`\\foo`\n```"}
+    assert list(answer.values["c"][1:]) == [1.0] * problem.length

@@ -82,6 +82,10 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
             problems[key] = read
         else:
             values[key] = read
+    notes = reply.get("notes")  # answers.tex: why an equation cannot be graded (autograder/worker/tex/__init__.py)
+    for key, note in notes.items() if isinstance(notes, Mapping) else ():
+        if key in QUANTITIES and isinstance(note, str):  # a value beside it is a stand-in, kept in `values` as
+            problems[key] = f"your equation cannot be graded:\n\n{literal_block(note)}"  # the others' upstream bar
     return Answer(values, problems)
 
 
