@@ -1,4 +1,5 @@
-"""The TA's batch run: a Gradescope export (or a folder of submissions) graded in parallel, resumably, into a gradebook."""
+"""The TA's batch run: a Gradescope export (or a folder of submissions) graded in parallel, resumably,
+into a gradebook."""
 
 from __future__ import annotations
 
@@ -81,12 +82,16 @@ def fingerprint(path: Path) -> tuple[str, list[str]]:
 
 # ---------------------------------------------------------------- the pool
 
+
 def capped_jobs(jobs: int, stderr: TextIO) -> int:
     """As root, each pool process leases a worker user of its own: more processes than users would only wait."""
     users = len(worker_users()) if grader_mode() == "dedicated" else jobs
     if 0 < users < jobs:
-        print(f"batch: grading {users} submissions at a time, one per worker user ({jobs} asked; "
-              "AUTOGRADER_WORKERS=N ./setup.sh makes more users)", file=stderr)
+        print(
+            f"batch: grading {users} submissions at a time, one per worker user ({jobs} asked; "
+            "AUTOGRADER_WORKERS=N ./setup.sh makes more users)",
+            file=stderr,
+        )
         return users
     return jobs
 
@@ -150,7 +155,8 @@ def write_failure(job: Mapping[str, Any], problem: str) -> Outcome:
 
 
 class _Pool:
-    """Processes that grade one submission at a time; one that dies or overruns is replaced and its submission failed."""
+    """Processes that grade one submission at a time; one that dies or overruns is replaced and its submission
+    failed."""
 
     def __init__(self, size: int, config_path: str | None, timeout: float, serve: Callable[..., None] = _serve):
         self.context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or state
@@ -164,8 +170,7 @@ class _Pool:
 
     def _start(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=self.serve, args=(theirs, self.config_path),
-                                       name="autograder-batch")
+        process = self.context.Process(target=self.serve, args=(theirs, self.config_path), name="autograder-batch")
         process.start()
         theirs.close()
         self.slots[ours] = slot
@@ -206,7 +211,7 @@ class _Pool:
 
     def close(self) -> None:
         """Stop every process: idle ones are asked to finish, busy ones are stopped."""
-        for process, connection in self.idle:
+        for _process, connection in self.idle:
             try:
                 connection.send(None)
             except OSError:
@@ -232,6 +237,7 @@ def _stop(process: Any, connection: Connection, grace: float = 0.0) -> None:
 
 # ---------------------------------------------------------------- progress
 
+
 class Progress:
     """Progress on a terminal: one updating line on a TTY, one plain line per submission otherwise."""
 
@@ -245,8 +251,9 @@ class Progress:
     def resumed(self, count: int) -> None:
         self.counts["resumed"] += count
         if count and not self.tty:
-            self.stream.write(f"{count} submissions already graded with this configuration "
-                              "(--regrade grades them again)\n")
+            self.stream.write(
+                f"{count} submissions already graded with this configuration (--regrade grades them again)\n"
+            )
 
     def grading(self, reasons: Counter) -> None:
         """Say what is graded now and why: new, its files changed, the configuration changed, --regrade."""
@@ -263,12 +270,19 @@ class Progress:
             elapsed = time.monotonic() - self.started
             graded = self.counts["graded"] + self.counts["failed"]
             left = (self.total - finished) * elapsed / graded if graded else 0.0
-            line = (f"{finished}/{self.total} submissions [{_bar(finished / self.total)}] "
-                    f"{self.counts['failed']} could not be graded, {_clock(elapsed)} elapsed, ~{_clock(left)} left")
+            line = (
+                f"{finished}/{self.total} submissions [{_bar(finished / self.total)}] "
+                f"{self.counts['failed']} could not be graded, {_clock(elapsed)} elapsed, ~{_clock(left)} left"
+            )
             self.stream.write("\r" + line + "\x1b[K")
         else:
-            what = (f"could not be graded: {outcome.problem}" if outcome.problem
-                    else f"{outcome.score:g} points" if outcome.score is not None else "graded")
+            what = (
+                f"could not be graded: {outcome.problem}"
+                if outcome.problem
+                else f"{outcome.score:g} points"
+                if outcome.score is not None
+                else "graded"
+            )
             self.stream.write(f"[{finished}/{self.total}] {printable(outcome.id)}: {printable(what)}\n")
         self.stream.flush()
 
@@ -290,6 +304,7 @@ def _clock(seconds: float) -> str:
 
 # ---------------------------------------------------------------- the run
 
+
 def why_grade(results_path: Path, *, config_sha256: str, submission_sha256: str, regrade: bool) -> str | None:
     """Why a submission is graded in this run, or None when its results.json from an earlier run stands:
     graded under this configuration from the same files. A submission the grader failed on is tried again."""
@@ -301,8 +316,14 @@ def why_grade(results_path: Path, *, config_sha256: str, submission_sha256: str,
         return "earlier results unreadable"
     if not isinstance(extra, dict):
         return "earlier results unreadable"
-    changed = [what for what, same in (("configuration", extra.get("config_sha256") == config_sha256),
-                                       ("submission", extra.get("submission_sha256") == submission_sha256)) if not same]
+    changed = [
+        what
+        for what, same in (
+            ("configuration", extra.get("config_sha256") == config_sha256),
+            ("submission", extra.get("submission_sha256") == submission_sha256),
+        )
+        if not same
+    ]
     if changed:
         return " and ".join(changed) + " changed"
     if extra.get("grading_failed"):
@@ -329,8 +350,16 @@ def read_graded(submission: Submission, out: Path, *, finished: bool = True) -> 
     return GradedSubmission(submission.id, submission.submitters, results, extra.get("grading_failed"), no_files)
 
 
-def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, jobs: int, regrade: bool,
-              progress: Progress, serve: Callable[..., None] = _serve) -> list[Outcome]:
+def run_batch(
+    submissions: Sequence[Submission],
+    *,
+    out: Path,
+    config: Config,
+    jobs: int,
+    regrade: bool,
+    progress: Progress,
+    serve: Callable[..., None] = _serve,
+) -> list[Outcome]:
     """Grade what is not graded yet (everything with `regrade`) into `out`, `jobs` submissions at a time.
 
     A submission with a problem (from the export) or without a folder is not graded: its row says why.
@@ -345,16 +374,24 @@ def run_batch(submissions: Sequence[Submission], *, out: Path, config: Config, j
             if submission.problem or submission.path is None or not submission.path.exists():
                 continue
             folder = submission_folder(out, submission.id)
-            job: dict[str, Any] = {"id": submission.id, "path": str(submission.path), "out": str(folder),
-                   "config_sha256": config.sha256}
+            job: dict[str, Any] = {
+                "id": submission.id,
+                "path": str(submission.path),
+                "out": str(folder),
+                "config_sha256": config.sha256,
+            }
             try:
                 job["fingerprint"], job["files"] = fingerprint(submission.path)
             except Exception as error:  # noqa: BLE001 - one submission's unreadable files: its row says so
                 job["fingerprint"], job["files"] = "unreadable", []
                 outcomes.append(write_failure(job, f"its files could not be read ({type(error).__name__}: {error})"))
                 continue
-            reason = why_grade(folder / "results.json", config_sha256=config.sha256,
-                               submission_sha256=job["fingerprint"], regrade=regrade)
+            reason = why_grade(
+                folder / "results.json",
+                config_sha256=config.sha256,
+                submission_sha256=job["fingerprint"],
+                regrade=regrade,
+            )
             if reason is None:
                 outcomes.append(Outcome(submission.id, "resumed"))
             else:
@@ -396,9 +433,18 @@ class Written:
     changes: list[dict[str, str]] | None
 
 
-def write_reports(submissions: Sequence[Submission], *, out: Path, config: Config, title: str,
-                  finished: set[str] | None = None, previous: Snapshot | None = None,
-                  warnings: Sequence[str] = (), canvas: str | None = None, run: str = "") -> Written:
+def write_reports(
+    submissions: Sequence[Submission],
+    *,
+    out: Path,
+    config: Config,
+    title: str,
+    finished: set[str] | None = None,
+    previous: Snapshot | None = None,
+    warnings: Sequence[str] = (),
+    canvas: str | None = None,
+    run: str = "",
+) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
     `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
     `finished`: the submissions an interrupted run reached
@@ -415,9 +461,18 @@ def write_reports(submissions: Sequence[Submission], *, out: Path, config: Confi
         changes = changed_rows(previous, gradebook, out)
         _write_text(out / "changes.csv", to_csv(changes, CHANGE_COLUMNS))
     mistakes = load_mistakes()
-    report = render_report(rows, tests=config.tests, title=title, mistakes=mistakes, config=config,
-                           partial=finished is not None, changes=changes,
-                           compared_with=str(previous.folder) if previous else None, warnings=warnings, run=run)
+    report = render_report(
+        rows,
+        tests=config.tests,
+        title=title,
+        mistakes=mistakes,
+        config=config,
+        partial=finished is not None,
+        changes=changes,
+        compared_with=str(previous.folder) if previous else None,
+        warnings=warnings,
+        run=run,
+    )
     _write_text(out / "report.html", report, encoding="utf-8")
     return Written(rows, changes)
 
@@ -432,18 +487,30 @@ def _write_text(path: Path, text: str, encoding: str = ENCODING) -> None:
 def _run_note(progress: Progress) -> str:
     """What this run graded and why, for the report: "graded 12 (10 configuration changed, 2 new); 44 already"."""
     why = ", ".join(f"{count} {reason}" for reason, count in progress.reasons.most_common())
-    return (f"This run graded {sum(progress.reasons.values())} submissions" + (f" ({why})" if why else "")
-            + f"; {progress.counts['resumed']} were already graded under this configuration")
+    return (
+        f"This run graded {sum(progress.reasons.values())} submissions"
+        + (f" ({why})" if why else "")
+        + f"; {progress.counts['resumed']} were already graded under this configuration"
+    )
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = False,
-         config_path: Path | None = None, compare: Path | None = None, canvas: str | None = None,
-         stdout: TextIO | None = None,
-         stderr: TextIO | None = None, tty: bool | None = None) -> int:
+def main(
+    *,
+    export: Path,
+    out: Path,
+    jobs: int | None = None,
+    regrade: bool = False,
+    config_path: Path | None = None,
+    compare: Path | None = None,
+    canvas: str | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    tty: bool | None = None,
+) -> int:
     """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start,
     130 when interrupted (the gradebook and report of what was graded are still written, marked partial)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
@@ -465,19 +532,43 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
             progress = Progress(len(submissions), stderr, tty=tty)
             title = f"Class report: {Path(export).name}"
             try:
-                outcomes = run_batch(submissions, out=out, config=config,
-                                     jobs=capped_jobs(jobs or os.cpu_count() or 1, stderr),
-                                     regrade=regrade, progress=progress)
+                outcomes = run_batch(
+                    submissions,
+                    out=out,
+                    config=config,
+                    jobs=capped_jobs(jobs or os.cpu_count() or 1, stderr),
+                    regrade=regrade,
+                    progress=progress,
+                )
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}
-                write_reports(submissions, out=out, config=config, title=title, finished=finished,
-                              previous=previous, warnings=warnings, canvas=canvas, run=_run_note(progress))
-                print(f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
-                      f"report of those are written, marked partial. Run the same command again to grade the rest.",
-                      file=stderr)
+                write_reports(
+                    submissions,
+                    out=out,
+                    config=config,
+                    title=title,
+                    finished=finished,
+                    previous=previous,
+                    warnings=warnings,
+                    canvas=canvas,
+                    run=_run_note(progress),
+                )
+                print(
+                    f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
+                    f"report of those are written, marked partial. Run the same command again to grade the rest.",
+                    file=stderr,
+                )
                 return 130
-            written = write_reports(submissions, out=out, config=config, title=title, previous=previous,
-                                    warnings=warnings, canvas=canvas, run=_run_note(progress))
+            written = write_reports(
+                submissions,
+                out=out,
+                config=config,
+                title=title,
+                previous=previous,
+                warnings=warnings,
+                canvas=canvas,
+                run=_run_note(progress),
+            )
     except (ConfigError, ExportError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
@@ -489,10 +580,13 @@ def main(*, export: Path, out: Path, jobs: int | None = None, regrade: bool = Fa
             signal.signal(signal.SIGTERM, handler)
     kinds = Counter(outcome.kind for outcome in outcomes)
     failed = sum(1 for row in written.rows if not row.graded)
-    print(f"{len(written.rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
-          f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
-          f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
-          f"Class report: {out / 'report.html'}", file=stdout)
+    print(
+        f"{len(written.rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
+        f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
+        f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
+        f"Class report: {out / 'report.html'}",
+        file=stdout,
+    )
     if canvas is not None:
         print(f"For Canvas's import: {out / 'canvas.csv'}", file=stdout)
     if written.changes is not None:

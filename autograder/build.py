@@ -13,13 +13,13 @@ import types
 import typing
 import zipfile
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Sequence, TextIO
-
+from typing import Any, TextIO
 
 from autograder import built
-from autograder.checks import CHECKS
 from autograder.check import SHOWN
+from autograder.checks import CHECKS
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
 from autograder.worker.sandbox import Limits
 
@@ -33,8 +33,12 @@ DEFAULT_OUT = {"gradescope": Path("dist/autograder.zip"), "kit": Path("dist/stud
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp: the same sources give the same zip, byte for byte
 EXECUTABLES = {"setup.sh", "run_autograder", "check.py"}  # at the root of a zip (or of its one top folder)
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
-BUILT = ("autograder/default.yaml", "autograder/default.json", "autograder/kit.json",  # written by a build, per config
-         "autograder/problems.json")
+BUILT = (
+    "autograder/default.yaml",
+    "autograder/default.json",
+    "autograder/kit.json",  # written by a build, per config
+    "autograder/problems.json",
+)
 KIT_ENTRY = "autograder/check.py"  # the kit ships the check and what it imports, at any depth (in functions too),
 # the worker's folders whole (they run the student's code, and read answers.tex), and nothing of:
 NOT_IN_KIT = {
@@ -44,8 +48,11 @@ NOT_IN_KIT = {
     "autograder/judge/mistakes.yaml": "the catalogue, read by the builder only",
 }
 KIT_DOCS = {"docs/student.md": "HANDOUT.md", "docs/answers-tex.md": "answers-tex.md"}  # those that exist
-HANDOUT_TESTS = ("<!-- The tests and their points, from the configuration (written by `python3 -m autograder build`: "
-                 "edit the configuration, not this part) -->", "<!-- end of the tests -->")
+HANDOUT_TESTS = (
+    "<!-- The tests and their points, from the configuration (written by `python3 -m autograder build`: "
+    "edit the configuration, not this part) -->",
+    "<!-- end of the tests -->",
+)
 
 
 class BuildError(Exception):
@@ -53,6 +60,7 @@ class BuildError(Exception):
 
 
 # ---------------------------------------------------------------- zips
+
 
 def write_zip(out: Path, files: Mapping[str, bytes], *, folder: str = "") -> Path:
     """Write a reproducible zip: sorted entries, fixed timestamps, fixed modes (0755 for the root scripts).
@@ -180,7 +188,7 @@ def _imported(module: str, source: bytes) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(parts + ([base] if base else []))
             names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
     return {name for name in names if name.split(".")[0] == "autograder"}
@@ -188,11 +196,13 @@ def _imported(module: str, source: bytes) -> set[str]:
 
 def problems_json(config: Config) -> bytes:
     """autograder/problems.json: the question-2 problems of the configuration's tests, computed now."""
-    return built.build((spec.params, CHECKS[spec.check].problems) for spec in config.tests
-                       if CHECKS[spec.check].problems is not None)
+    return built.build(
+        (spec.params, CHECKS[spec.check].problems) for spec in config.tests if CHECKS[spec.check].problems is not None
+    )
 
 
 # ---------------------------------------------------------------- the handout's tests
+
 
 def handout(config: Config) -> str:
     """docs/student.md with its part on tests and points written from `config` (the kit's HANDOUT.md)."""
@@ -213,22 +223,32 @@ def handout_tests(config: Config) -> str:
         return f"{format_points(total)} point{'' if total == 1 else 's'}"
 
     questions = [q for q in QUESTIONS if any(test.question == q for test in config.tests)]
-    per_question = "; ".join(f"question {_question_name(q)}, {points([t for t in config.tests if t.question == q])}"
-                             for q in questions)
-    lines = [f"Points: {per_question}. In all, {points(config.tests)}.", "",
-             "| test | question | points |", "|---|---|---|"]
+    per_question = "; ".join(
+        f"question {_question_name(q)}, {points([t for t in config.tests if t.question == q])}" for q in questions
+    )
+    lines = [
+        f"Points: {per_question}. In all, {points(config.tests)}.",
+        "",
+        "| test | question | points |",
+        "|---|---|---|",
+    ]
     for test in config.tests:
         if test.visibility == "visible":
             name = test.name.replace("|", "\\|")
-            lines.append(f"| {test.number} {name} | {_question_name(test.question)} | {format_points(test.max_score)} |")
+            lines.append(
+                f"| {test.number} {name} | {_question_name(test.question)} | {format_points(test.max_score)} |"
+            )
     unseen = [test for test in config.tests if test.visibility != "visible"]
     if unseen:
         counts = Counter(test.visibility for test in unseen)
         kinds = ", ".join(f"{counts[v]} {SHOWN[v]}" for v in VISIBILITIES if counts.get(v))
-        lines += ["", f"Gradescope also runs {len(unseen)} test{'' if len(unseen) == 1 else 's'} not listed here "
-                      f"({kinds}), worth {points(unseen)}: your check does not run "
-                      f"{'it' if len(unseen) == 1 else 'them'}, and {'it counts' if len(unseen) == 1 else 'they count'} "
-                      "in the points above."]
+        lines += [
+            "",
+            f"Gradescope also runs {len(unseen)} test{'' if len(unseen) == 1 else 's'} not listed here "
+            f"({kinds}), worth {points(unseen)}: your check does not run "
+            f"{'it' if len(unseen) == 1 else 'them'}, and {'it counts' if len(unseen) == 1 else 'they count'} "
+            "in the points above.",
+        ]
     else:
         lines += ["", "Every test is listed here: your check runs them all."]
     return "\n".join(lines) + "\n"
@@ -239,6 +259,7 @@ def _question_name(question: str) -> str:
 
 
 # ---------------------------------------------------------------- configuration as JSON
+
 
 def plain(value: Any) -> Any:
     """A configuration value as plain data: dataclasses become mappings, tuples lists."""
@@ -252,7 +273,8 @@ def plain(value: Any) -> Any:
 
 
 def config_json(config: Config) -> str:
-    """A configuration file (JSON, for the kit) that loads back to the same tests and limits, every parameter written."""
+    """A configuration file (JSON, for the kit) that loads back to the same tests and limits, every parameter
+    written."""
     tests = []
     for spec in config.tests:
         entry = {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(TestSpec) if f.name != "params"}
@@ -273,20 +295,36 @@ def _check_round_trip(text: bytes, config: Config) -> None:
 
 # ---------------------------------------------------------------- the configuration reference
 
+
 def configuration_reference() -> str:
     """docs/configuration.md: every key of a configuration file, from the dataclasses' field documentation."""
     lines = [
-        "# Configuration reference", "",
+        "# Configuration reference",
+        "",
         "<!-- Generated by `python3 -m autograder build docs` from the code's field documentation: "
-        "edit the code, not this file. -->", "",
+        "edit the code, not this file. -->",
+        "",
         "A configuration is a YAML file: `autograder/default.yaml` unless a command is given `--config FILE`. "
         "It has two keys: `limits` (optional) and `tests` (a non-empty list). A key without a default is required. "
         "The file is checked when it is loaded: an unknown key, a wrong type or a bad value is an error that names "
-        "the file, the line and the key.", "",
-        "## `limits`", "", _doc_of(Limits), "", *_fields_table(Limits), "",
-        "## `tests`", "", "Each entry of the list is one graded test, shown on Gradescope as one test.", "",
-        *_fields_table(TestSpec), "",
-        "## Checks", "", "A test's `check` names one of these; its `params` takes the keys listed under it.", "",
+        "the file, the line and the key.",
+        "",
+        "## `limits`",
+        "",
+        _doc_of(Limits),
+        "",
+        *_fields_table(Limits),
+        "",
+        "## `tests`",
+        "",
+        "Each entry of the list is one graded test, shown on Gradescope as one test.",
+        "",
+        *_fields_table(TestSpec),
+        "",
+        "## Checks",
+        "",
+        "A test's `check` names one of these; its `params` takes the keys listed under it.",
+        "",
     ]
     for name, check in CHECKS.items():
         lines += [f"### `{name}`", ""]
@@ -348,15 +386,19 @@ def _type_name(hint: Any) -> str:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return "mapping"
     return {"str": "text", "float": "number", "int": "integer", "bool": "true/false"}.get(
-        getattr(hint, "__name__", ""), getattr(hint, "__name__", str(hint)))
+        getattr(hint, "__name__", ""), getattr(hint, "__name__", str(hint))
+    )
 
 
 # ---------------------------------------------------------------- the verb
 
 # What the builds copy from beside the package: a clone of the repository has them, an installed
 # package (`pip install .`) does not, so there the builds refuse with a message instead of a traceback.
-REPOSITORY = {"gradescope": ("setup.sh", "run_autograder", "requirements.txt"),
-              "kit": ("kit", "docs/student.md"), "docs": ("docs",)}
+REPOSITORY = {
+    "gradescope": ("setup.sh", "run_autograder", "requirements.txt"),
+    "kit": ("kit", "docs/student.md"),
+    "docs": ("docs",),
+}
 
 
 def _need_repository(target: str, out: Path | None) -> None:
@@ -364,9 +406,11 @@ def _need_repository(target: str, out: Path | None) -> None:
         return  # the reference is generated from the package alone
     missing = [name for name in REPOSITORY.get(target, ()) if not (ROOT / name).exists()]
     if missing:
-        raise BuildError(f"`build {target}` needs a clone of the repository: {', '.join(missing)} not found in "
-                         f"{ROOT} (an installed package); run it in the repository's folder"
-                         + (", or give --out" if target == "docs" else ""))
+        raise BuildError(
+            f"`build {target}` needs a clone of the repository: {', '.join(missing)} not found in "
+            f"{ROOT} (an installed package); run it in the repository's folder"
+            + (", or give --out" if target == "docs" else "")
+        )
 
 
 def build(target: str, *, out: Path | None = None, config_path: Path | None = None) -> Path:
@@ -388,15 +432,21 @@ def build(target: str, *, out: Path | None = None, config_path: Path | None = No
 
 NEXT_STEP = {
     "gradescope": "Upload it on Gradescope: the assignment's Configure Autograder page, Zip file upload "
-                  "(base image Ubuntu 22.04 or newer with Python 3.10+). See docs/instructor.md.",
+    "(base image Ubuntu 22.04 or newer with Python 3.10+). See docs/instructor.md.",
     "kit": "Give it to the students: it unzips into one folder with the answer files, HANDOUT.md and "
-           "`python3 check.py` (Python 3.10+ and numpy, nothing to install).",
+    "`python3 check.py` (Python 3.10+ and numpy, nothing to install).",
     "docs": "The configuration reference and the handout's tests part are up to date.",
 }
 
 
-def main(*, target: str, out: Path | None = None, config_path: Path | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    *,
+    target: str,
+    out: Path | None = None,
+    config_path: Path | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """The `build` verb: exit 0 when the build was written, 2 when it could not be made."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from autograder.judge.lstm_problem import Problem
 
@@ -62,5 +63,11 @@ def build(tests: Iterable[tuple[Any, Callable[[Any], tuple[Problem, ...]]]]) -> 
                 problems_data.append(data)
             numbers.append(index[text])
         tests_data[key(params)] = numbers
-    return (json.dumps({"problems": problems_data, "tests": dict(sorted(tests_data.items()))},
-                       separators=(",", ":"), allow_nan=False) + "\n").encode()
+    return (
+        json.dumps(
+            {"problems": problems_data, "tests": dict(sorted(tests_data.items()))},
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+        + "\n"
+    ).encode()

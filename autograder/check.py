@@ -15,9 +15,10 @@ import sys
 import tempfile
 import textwrap
 import traceback
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence, TextIO
+from typing import TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
 from autograder.locate import SUFFIXES, WANTED
@@ -28,15 +29,22 @@ from autograder.worker.sandbox import Sandbox
 # The kit runs the student's code as the current user, by design (contract 5.4): an explicit mode.
 # (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
 # unless it runs as root: `user=None` is that sandbox's nearest.)
-AS_CURRENT_USER = ({"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None})
+AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}
 KIT_NOTE = Path(__file__).with_name("kit.json")
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
-SHOWN = {"hidden": "never shown to you", "after_due_date": "shown after the due date",
-         "after_published": "shown when grades are published"}
-AS_YOU = ("Your code runs as you ({user}), with your own rights: fine on your own machine, where it is your "
-          "own code that runs (Gradescope runs it as a locked-down user).")
-WINDOWS = ("check.py runs on Linux and macOS. On Windows, run it in WSL (Windows Subsystem for Linux) or in "
-           "Google Colab; Gradescope grades your files the same either way.")
+SHOWN = {
+    "hidden": "never shown to you",
+    "after_due_date": "shown after the due date",
+    "after_published": "shown when grades are published",
+}
+AS_YOU = (
+    "Your code runs as you ({user}), with your own rights: fine on your own machine, where it is your "
+    "own code that runs (Gradescope runs it as a locked-down user)."
+)
+WINDOWS = (
+    "check.py runs on Linux and macOS. On Windows, run it in WSL (Windows Subsystem for Linux) or in "
+    "Google Colab; Gradescope grades your files the same either way."
+)
 
 
 def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None = None) -> dict:
@@ -53,8 +61,9 @@ def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None 
         evaluated = evaluate(submission, config=visible, sandbox=started())
     if evaluated.printed and printed is not None:
         printed.write(evaluated.printed)
-    return student_view(evaluated.outcomes, output=evaluated.notes,
-                        extra_data={**provenance(visible), "forms": evaluated.forms})
+    return student_view(
+        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(visible), "forms": evaluated.forms}
+    )
 
 
 @contextmanager
@@ -75,8 +84,13 @@ def student_files(folder: Path) -> Iterator[Path]:
         copy.mkdir()
         for where, dirs, names in os.walk(folder):
             relative = Path(where).relative_to(folder)
-            dirs[:] = [d for d in dirs if not d.startswith(".") and not (Path(where) / d / "pyvenv.cfg").exists()
-                       and not (relative == Path(".") and d in KIT_FILES)]
+            dirs[:] = [
+                d
+                for d in dirs
+                if not d.startswith(".")
+                and not (Path(where) / d / "pyvenv.cfg").exists()
+                and not (relative == Path(".") and d in KIT_FILES)
+            ]
             if relative == Path("."):
                 names = [n for n in names if n not in KIT_FILES]
             for name in names:
@@ -108,8 +122,9 @@ def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
     """What Gradescope will show, compared with this check (wrapped for a terminal)."""
     from autograder.report.summary import format_points
 
-    text = ("Gradescope runs these same tests with this same grader, and shows you these scores and this "
-            "feedback for them.")
+    text = (
+        "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback for them."
+    )
     total = sum(len(points) for points in unseen.values())
     if not total:
         text += " There are no hidden tests: this is your score."
@@ -118,7 +133,9 @@ def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
         more = "1 more test" if total == 1 else f"{total} more tests"
         points = sum(sum(points) for points in unseen.values())
         worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
-        text += f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
+        text += (
+            f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
+        )
     return textwrap.fill(text, width=100) + "\n"
 
 
@@ -133,8 +150,14 @@ def as_you() -> str:
     return textwrap.fill(AS_YOU.format(user=user), width=100) + "\n"
 
 
-def main(*, folder: Path, config_path: Path | None = None, json_path: Path | None = None,
-         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    *,
+    folder: Path,
+    config_path: Path | None = None,
+    json_path: Path | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """The `check` verb: print the summary of the visible tests and what Gradescope will show; exit 0 once graded.
 
     `json_path` also gets the visible tests as Gradescope's results.json holds them.
@@ -164,6 +187,7 @@ def main(*, folder: Path, config_path: Path | None = None, json_path: Path | Non
     print(summarize(results, title=f"Checking {folder}"), file=stdout)
     print(closing_lines(not_visible(config)), end="", file=stdout)
     if json_path is not None:
-        Path(json_path).write_text(json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+        Path(json_path).write_text(
+            json.dumps(results, indent=2, allow_nan=False, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from autograder import built
 from autograder.collect import Collected
@@ -35,6 +36,7 @@ def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callabl
         if isinstance(weights, str):
             return Verdict(0.0, weights)
         return judge(weights, params)
+
     return run
 
 
@@ -53,10 +55,12 @@ def _compute_demo_problems(params: Any) -> tuple:
 def _built_or(compute: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
     """A test's problems: the build's numbers where it has them (every visible test, in the kit and on Gradescope),
     else computed."""
+
     @lru_cache(maxsize=64)
     def problems(params: Any) -> tuple:
         found = built.problems(params)
         return found if found is not None else compute(params)
+
     return problems
 
 
@@ -71,23 +75,32 @@ def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
 _calls, _demo_calls = _lstm_calls(_problems), _lstm_calls(_demo_problems)
 
 
-def _lstm_check(problems: Callable[[Any], tuple], calls: Callable[[Any], tuple],
-                judge: Callable[..., Verdict]) -> Callable[[Any, Collected], Verdict]:
+def _lstm_check(
+    problems: Callable[[Any], tuple], calls: Callable[[Any], tuple], judge: Callable[..., Verdict]
+) -> Callable[[Any, Collected], Verdict]:
     def run(params: Any, collected: Collected) -> Verdict:
         if collected.lstm_problem is not None:
             return Verdict(0.0, collected.lstm_problem)
         return judge(problems(params), [collected.reply(call) for call in calls(params)], params)
+
     return run
 
 
 CHECKS: dict[str, Check] = {
     "adder_exhaustive": Check(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
     "adder_proof": Check(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
-    "lstm_bar": Check(lstm.BarParams, _calls, _lstm_check(
-        _problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params)), _compute_problems),
+    "lstm_bar": Check(
+        lstm.BarParams,
+        _calls,
+        _lstm_check(_problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params)),
+        _compute_problems,
+    ),
     "lstm_weight": Check(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
-    "lstm_vanishing_demo": Check(lstm.DemoParams, _demo_calls, _lstm_check(
-        _demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0])),
-        _compute_demo_problems),
+    "lstm_vanishing_demo": Check(
+        lstm.DemoParams,
+        _demo_calls,
+        _lstm_check(_demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0])),
+        _compute_demo_problems,
+    ),
 }
 PARAMS: dict[str, type] = {name: check.params for name, check in CHECKS.items()}

@@ -26,8 +26,7 @@ FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "you
 ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
 NOTE_CHARS = 1500  # of a cell's error shown in a note (up to 20 cells are)
 CELLS_SHARE = 2 / 3  # of the wall time, for a notebook's cells; the rest is kept for the calls
-ONLY_DEFINITIONS = ("Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), "
-                    "not training or downloads.")
+ONLY_DEFINITIONS = "Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), not training or downloads."
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,9 @@ def call_key(call: Mapping[str, Any]) -> str:
     return json.dumps(call, sort_keys=True)
 
 
-def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox,
-            limits: Limits) -> list[Collected]:
+def collect(
+    located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox, limits: Limits
+) -> list[Collected]:
     """Collect every form found, each form's worker tasks side by side; the Python files' form comes first, always."""
     unique = list({call_key(call): call for call in calls}.items())
     answer_files = [form for form, (name, _) in ANSWER_FILES.items() if name in located.files]
@@ -70,9 +70,14 @@ def collect(located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sa
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
         forms = [future.result() for future in others]
     adder_file = located.first("adder") or "adder.py"
-    python = Collected(adder=adder_data, adder_file=adder_file, replies=replies, lstm_problem=lstm_problem,
-                       output=_labelled(adder_file, adder_output) + _labelled("lstm_bptt.py", lstm_output),
-                       answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)))
+    python = Collected(
+        adder=adder_data,
+        adder_file=adder_file,
+        replies=replies,
+        lstm_problem=lstm_problem,
+        output=_labelled(adder_file, adder_output) + _labelled("lstm_bptt.py", lstm_output),
+        answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)),
+    )
     return [python, *forms]
 
 
@@ -89,35 +94,51 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     return f"Your `{name}` could not be loaded:\n\n{literal_block(_task_problem(name, result))}", result.output
 
 
-def _collect_calls(located: Located, unique: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox,
-                   limits: Limits) -> tuple[dict[str, Mapping[str, Any]], str | None, str]:
+def _collect_calls(
+    located: Located, unique: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox, limits: Limits
+) -> tuple[dict[str, Mapping[str, Any]], str | None, str]:
     name = located.first("lstm")
     if name is None:
         return {}, "No `lstm_bptt.py` was found in your submission.", ""
     if not unique:
         return {}, None, ""
-    task = {"task": "call", "module": name, "function": LSTM_FUNCTION, "call_seconds": limits.call_seconds,
-            "calls": [call for _, call in unique]}
+    task = {
+        "task": "call",
+        "module": name,
+        "function": LSTM_FUNCTION,
+        "call_seconds": limits.call_seconds,
+        "calls": [call for _, call in unique],
+    }
     result = sandbox.run(task, {name: located.files[name]}, limits)
     return _replies(unique, result.replies, _task_problem(name, result)), None, result.output
 
 
-def _replies(unique: Sequence[tuple[str, Mapping[str, Any]]], replies: Sequence[Mapping[str, Any]],
-             problem: str) -> dict[str, Mapping[str, Any]]:
+def _replies(
+    unique: Sequence[tuple[str, Mapping[str, Any]]], replies: Sequence[Mapping[str, Any]], problem: str
+) -> dict[str, Mapping[str, Any]]:
     """Each call's reply, in order; calls the worker never answered get the task's problem."""
     answers = [reply for reply in replies if "value" in reply or "error" in reply]
-    return {key: answers[index] if index < len(answers) else {"error": problem}
-            for index, (key, _) in enumerate(unique)}
+    return {
+        key: answers[index] if index < len(answers) else {"error": problem} for index, (key, _) in enumerate(unique)
+    }
 
 
-def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str, Mapping[str, Any]]],
-                         sandbox: Sandbox, limits: Limits) -> Collected:
+def _collect_answer_file(
+    located: Located, form: int, unique: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox, limits: Limits
+) -> Collected:
     """answers.tex or a notebook: one worker task reads (or runs) it once and answers both questions."""
     located_as, run_as = ANSWER_FILES[form]
     shown = located.found.get(located_as, run_as).rsplit("/", 1)[-1]
     cells_seconds = limits.wall_seconds * CELLS_SHARE if unique else limits.wall_seconds
-    task = {"task": "call", "module": run_as, "names": [*ADDER_READ, LSTM_FUNCTION], "function": LSTM_FUNCTION,
-            "call_seconds": limits.call_seconds, "calls": [call for _, call in unique], "cells_seconds": cells_seconds}
+    task = {
+        "task": "call",
+        "module": run_as,
+        "names": [*ADDER_READ, LSTM_FUNCTION],
+        "function": LSTM_FUNCTION,
+        "call_seconds": limits.call_seconds,
+        "calls": [call for _, call in unique],
+        "cells_seconds": cells_seconds,
+    }
     result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
     kind = FORM_NAMES[form]
     notes = tuple(note for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None)
@@ -130,18 +151,35 @@ def _collect_answer_file(located: Located, form: int, unique: Sequence[tuple[str
             problem = f"Your {kind} {literal(shown)} stopped in code cell {result.cell}: it {failure}. " + (
                 "That cell could not be interrupted (it was inside compiled code, or it caught every interruption), "
                 f"so the run ended there and the later cells did not run. {ONLY_DEFINITIONS}"
-                if failure.startswith("timed out") else "The later cells did not run.")
+                if failure.startswith("timed out")
+                else "The later cells did not run."
+            )
         else:
             text = first["error"] if isinstance(first.get("error"), str) else _task_problem(shown, result)
             problem = f"Your {kind} {literal(shown)} could not be used:\n\n{literal_block(text)}"
-        return Collected(adder=problem, adder_file=shown, lstm_problem=problem, lstm_file=shown, form=form,
-                         answers=frozenset(), notes=notes, output=_labelled(shown, result.output))
+        return Collected(
+            adder=problem,
+            adder_file=shown,
+            lstm_problem=problem,
+            lstm_file=shown,
+            form=form,
+            answers=frozenset(),
+            notes=notes,
+            output=_labelled(shown, result.output),
+        )
     adder = {key: value for key, value in names.items() if key in ADDER_READ}
     answers = frozenset(q for q, has in (("1", bool(adder)), ("2", LSTM_FUNCTION in names)) if has)
     return Collected(
-        adder=adder if adder else _unanswered("1", form, shown), adder_file=shown, lstm_file=shown, form=form,
-        answers=answers, notes=notes, replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
-        lstm_problem=None if "2" in answers else _unanswered("2", form, shown), output=_labelled(shown, result.output))
+        adder=adder if adder else _unanswered("1", form, shown),
+        adder_file=shown,
+        lstm_file=shown,
+        form=form,
+        answers=answers,
+        notes=notes,
+        replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
+        lstm_problem=None if "2" in answers else _unanswered("2", form, shown),
+        output=_labelled(shown, result.output),
+    )
 
 
 UNANSWERED = {
@@ -155,8 +193,10 @@ UNANSWERED = {
 def _unanswered(question: str, form: int, shown: str) -> str:
     """Why an answer file does not answer a question; shown only when no form does (so no Python file exists)."""
     python = "adder.py" if question == "1" else "lstm_bptt.py"
-    return (f"Your {FORM_NAMES[form]} {literal(shown)} {UNANSWERED[question, form]}, "
-            f"and no `{python}` was found in your submission.")
+    return (
+        f"Your {FORM_NAMES[form]} {literal(shown)} {UNANSWERED[question, form]}, "
+        f"and no `{python}` was found in your submission."
+    )
 
 
 def _remarks(replies: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
@@ -175,31 +215,41 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
     kind = raw.get("kind")
     if kind == "raised":
         if len(detail) > NOTE_CHARS:  # the top and the end of a long traceback say what matters
-            detail = f"{detail[:NOTE_CHARS // 2]}\n[...]\n{detail[-NOTE_CHARS // 2:]}"
+            detail = f"{detail[: NOTE_CHARS // 2]}\n[...]\n{detail[-NOTE_CHARS // 2 :]}"
         return f"Code cell {cell} raised an error; the later cells still ran.\n\n{literal_block(detail)}\n"
     if kind == "no_module":
-        return (f"Code cell {cell} imports a module that is not installed where your work is graded (only numpy "
-                f"and Python's standard library are): that cell stopped there; the later cells still ran.\n\n"
-                f"{literal_block(detail[-NOTE_CHARS:])}\n")
+        return (
+            f"Code cell {cell} imports a module that is not installed where your work is graded (only numpy "
+            f"and Python's standard library are): that cell stopped there; the later cells still ran.\n\n"
+            f"{literal_block(detail[-NOTE_CHARS:])}\n"
+        )
     if kind == "colab":
-        return (f"Code cell {cell} imports `google.colab`, which exists only in Colab: that cell stopped there; "
-                "the later cells still ran.")
+        return (
+            f"Code cell {cell} imports `google.colab`, which exists only in Colab: that cell stopped there; "
+            "the later cells still ran."
+        )
     if kind == "timed_out":
-        return (f"Code cell {cell} ran longer than {limits.call_seconds:g} s and was stopped; the later cells "
-                f"still ran. {ONLY_DEFINITIONS}")
+        return (
+            f"Code cell {cell} ran longer than {limits.call_seconds:g} s and was stopped; the later cells "
+            f"still ran. {ONLY_DEFINITIONS}"
+        )
     if kind == "cell_magic":
         return f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped (only Python runs here)."
     if kind == "markdown_latex":
         where = f"after code cell {cell}" if cell else "before the first code cell"
-        return (f"A Markdown cell ({where}) writes answers in LaTeX, such as {literal(detail, limit=80)}: "
-                "Markdown is not read. Put the equations in an `answers.tex` file (see the handout), or the "
-                "answers as Python in code cells.")
+        return (
+            f"A Markdown cell ({where}) writes answers in LaTeX, such as {literal(detail, limit=80)}: "
+            "Markdown is not read. Put the equations in an `answers.tex` file (see the handout), or the "
+            "answers as Python in code cells."
+        )
     count = int(detail) if detail.isdecimal() and len(detail) < 8 else None
     if kind == "more" and count is not None:
         return f"{count} more code cells, from cell {cell} on, failed or were skipped too (not shown)."
     if kind == "out_of_time" and count is not None:
-        return (f"Code cells {cell} to {count} did not run: the notebook's cells used up their "
-                f"{cells_seconds:g} s. {ONLY_DEFINITIONS}")
+        return (
+            f"Code cells {cell} to {count} did not run: the notebook's cells used up their "
+            f"{cells_seconds:g} s. {ONLY_DEFINITIONS}"
+        )
     return None
 
 

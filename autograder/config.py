@@ -7,15 +7,18 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from autograder.worker.sandbox import Limits
 
 # The course's YAML; in the student kit, the JSON that `build kit` writes from it (read without PyYAML).
-DEFAULT_CONFIG = next((path for path in (Path(__file__).with_name(name) for name in ("default.yaml", "default.json"))
-                       if path.is_file()), Path(__file__).with_name("default.yaml"))
+DEFAULT_CONFIG = next(
+    (path for path in (Path(__file__).with_name(name) for name in ("default.yaml", "default.json")) if path.is_file()),
+    Path(__file__).with_name("default.yaml"),
+)
 QUESTIONS = ("1", "2a", "2b", "2c")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -53,7 +56,7 @@ class Config:
     path: Path
     sha256: str
 
-    def visible_only(self) -> "Config":
+    def visible_only(self) -> Config:
         """The same configuration without the tests a student may not see before the deadline."""
         return dataclasses.replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
 

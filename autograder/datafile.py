@@ -55,8 +55,10 @@ def read_data_file(name: str, content: bytes, names: Sequence[str]) -> Mapping[s
     except _Refused as refused:
         return f"{shown} could not be read: {refused}"
     if data is _NO_YAML:
-        return (f"This check cannot read {shown}: that needs PyYAML, which this Python does not have (Gradescope "
-                "has it). To check here, write the same names in `adder.json` or `adder.py`.")
+        return (
+            f"This check cannot read {shown}: that needs PyYAML, which this Python does not have (Gradescope "
+            "has it). To check here, write the same names in `adder.json` or `adder.py`."
+        )
     if not isinstance(data, dict):
         return f"{shown} must map each name (such as `U` or `b_y`) to its value, one per line: `U: [[1, 1], ...]`."
     return {key: value for key, value in data.items() if key in names}
@@ -122,6 +124,7 @@ def _line(text: str, offset: int) -> int:
 
 # ---- YAML ------------------------------------------------------------------------------------------
 
+
 def _read_yaml(text: str) -> Any:
     """Build the document from the parser's events, refusing anchors, aliases, merge keys and unknown tags."""
     if yaml is None:
@@ -136,19 +139,32 @@ def _read_yaml(text: str) -> Any:
             if documents > 1:
                 raise _Refused(f"it holds more than one YAML document (line {_mark(event)}); keep only one")
             continue
-        if not isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent,
-                                  yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.AliasEvent)):
+        if not isinstance(
+            event,
+            (
+                yaml.ScalarEvent,
+                yaml.SequenceStartEvent,
+                yaml.MappingStartEvent,
+                yaml.SequenceEndEvent,
+                yaml.MappingEndEvent,
+                yaml.AliasEvent,
+            ),
+        ):
             continue
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(f"it uses a YAML alias ({literal(f'*{event.anchor}', limit=40)}) at line {_mark(event)}; "
-                           "write every value out in full")
+            raise _Refused(
+                f"it uses a YAML alias ({literal(f'*{event.anchor}', limit=40)}) at line {_mark(event)}; "
+                "write every value out in full"
+            )
         if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             done = stack.pop()[0]
             _place(stack, root, done, event)
             continue
         if event.anchor is not None:
-            raise _Refused(f"it uses a YAML anchor ({literal('&' + event.anchor, limit=40)}) at line {_mark(event)}; "
-                           "write every value out in full")
+            raise _Refused(
+                f"it uses a YAML anchor ({literal('&' + event.anchor, limit=40)}) at line {_mark(event)}; "
+                "write every value out in full"
+            )
         entries += 1
         if entries > MAX_ENTRIES:
             raise _Refused(f"it holds more than {MAX_ENTRIES:,} entries")
@@ -238,8 +254,9 @@ def _check_tag(event: Any, *allowed: str) -> str | None:
         return None
     if tag in {_YAML + kind for kind in allowed}:
         return tag
-    raise _Refused(f"it uses the YAML tag {literal(tag, limit=60)} at line {_mark(event)}; "
-                   "write plain numbers and lists")
+    raise _Refused(
+        f"it uses the YAML tag {literal(tag, limit=60)} at line {_mark(event)}; write plain numbers and lists"
+    )
 
 
 def _mark(event: Any) -> int:

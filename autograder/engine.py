@@ -10,9 +10,10 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy
 
@@ -46,12 +47,17 @@ def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated
     forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
     chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
     notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
-    return Evaluated(chosen.outcomes, f"Notes on your upload:\n\n{notes}\n" if notes else "", chosen.forms,
-                     "".join(form.output for form in forms))
+    return Evaluated(
+        chosen.outcomes,
+        f"Notes on your upload:\n\n{notes}\n" if notes else "",
+        chosen.forms,
+        "".join(form.output for form in forms),
+    )
 
 
-def grade(submission: Path, *, config: Config, sandbox: Sandbox,
-          student_output: Callable[[str], object] | None = None) -> dict:
+def grade(
+    submission: Path, *, config: Config, sandbox: Sandbox, student_output: Callable[[str], object] | None = None
+) -> dict:
     """Grade one submission (a folder or a .zip) and return its results.json as a dict.
 
     What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope).
@@ -60,8 +66,9 @@ def grade(submission: Path, *, config: Config, sandbox: Sandbox,
 
     started = time.monotonic()
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
-    results = build_results(evaluated.outcomes, output=evaluated.notes,
-                            extra_data={**provenance(config), "forms": evaluated.forms})
+    results = build_results(
+        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(config), "forms": evaluated.forms}
+    )
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:
         student_output(evaluated.printed)
@@ -85,6 +92,9 @@ def provenance(config: Config) -> dict[str, Any]:
         "config": config.path.name,
         "config_sha256": config.sha256,
         "seeds": seeds,
-        "versions": {"autograder": autograder.__version__, "python": platform.python_version(),
-                     "numpy": numpy.__version__},
+        "versions": {
+            "autograder": autograder.__version__,
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+        },
     }

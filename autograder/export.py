@@ -63,6 +63,7 @@ class Export:
 
 # ---------------------------------------------------------------- the metadata
 
+
 def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
     """Gradescope's `submission_metadata.yml`: submission folder -> its submitters (`:name`, `:email`, `:sid`).
 
@@ -132,8 +133,9 @@ def _plain_keys(entry: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _submitter(person: Mapping[Any, Any]) -> Submitter:
     person = _plain_keys(person)
-    return Submitter(**{key: "" if person.get(key) is None else writable(str(person[key])[:500])
-                        for key in ("name", "email", "sid")})
+    return Submitter(
+        **{key: "" if person.get(key) is None else writable(str(person[key])[:500]) for key in ("name", "email", "sid")}
+    )
 
 
 def writable(text: str) -> str:
@@ -144,8 +146,10 @@ def writable(text: str) -> str:
 
 # ---------------------------------------------------------------- the submissions
 
-def find_submissions(root: Path, *, exclude: Path | None = None, problems: Mapping[str, str] | None = None
-                     ) -> tuple[list[Submission], list[str]]:
+
+def find_submissions(
+    root: Path, *, exclude: Path | None = None, problems: Mapping[str, str] | None = None
+) -> tuple[list[Submission], list[str]]:
     """The submissions of an unpacked export, sorted by id, and warnings about the export as a whole.
 
     With a `submission_metadata.yml` (in `root` or one folder down) its entries name the submissions;
@@ -200,6 +204,7 @@ def _id_problem(name: str) -> str | None:
 
 # ---------------------------------------------------------------- the zip
 
+
 def unpack_export(export: Path, into: Path) -> Export:
     """Extract an export .zip into `into` under the bounds above (no links, nothing outside it, no junk).
 
@@ -219,9 +224,9 @@ def unpack_export(export: Path, into: Path) -> Export:
         base = _base_of([parts for _, parts in members])
         spent: dict[str, list[int]] = {}  # submission -> [members, bytes]
         for info, parts in members:
-            if parts[:len(base)] != base or len(parts) == len(base):
+            if parts[: len(base)] != base or len(parts) == len(base):
                 continue
-            rest = parts[len(base):]
+            rest = parts[len(base) :]
             if len(rest) == 1 and rest[0] == METADATA:
                 _extract_metadata(archive, info, into.joinpath(*parts), export)
                 continue
@@ -252,8 +257,14 @@ def _member_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
     """A member's path as parts, or () for a member never extracted (absolute, `..`, a link, junk)."""
     relative = PurePosixPath(info.filename.replace("\\", "/"))
     parts = tuple(p for p in relative.parts if p not in ("", "."))
-    if (not parts or relative.is_absolute() or ".." in parts or any(p in JUNK for p in parts)
-            or stat.S_ISLNK(info.external_attr >> 16) or "\0" in info.filename):
+    if (
+        not parts
+        or relative.is_absolute()
+        or ".." in parts
+        or any(p in JUNK for p in parts)
+        or stat.S_ISLNK(info.external_attr >> 16)
+        or "\0" in info.filename
+    ):
         return ()
     return parts
 
@@ -278,12 +289,15 @@ def _extract_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: P
         raise ExportError(f"{export}: cannot extract {METADATA} ({error})") from None
 
 
-def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, parts: tuple[str, ...],
-                    budget: list[int]) -> str | None:
+def _extract_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, parts: tuple[str, ...], budget: list[int]
+) -> str | None:
     """Extract one member of a submission within its budget; the reason it could not be, or None."""
     shown = "/".join(parts[-2:])
-    if any(len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts) \
-            or len(info.filename.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+    if (
+        any(len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts)
+        or len(info.filename.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES
+    ):
         return "a file name in it is longer than the file system allows"
     budget[0] += 1
     if budget[0] > MAX_SUBMISSION_MEMBERS:

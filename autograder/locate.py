@@ -82,8 +82,10 @@ def locate(submission: Path) -> Located:
         if not any(_canonical(c.path) for c in candidates) and len(zips) == 1:
             inner = submission / zips[0].path
             if not inner.is_symlink():
-                notes.append(f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the "
-                             "names we grade.")
+                notes.append(
+                    f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the "
+                    "names we grade."
+                )
                 candidates = _zip_candidates(inner, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
@@ -95,14 +97,17 @@ def locate(submission: Path) -> Located:
             if not matches:
                 continue
             # Exact name first (answers.tex before main.tex), then the right case, then the shallowest.
-            matches.sort(key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts),
-                                        str(c.path)))
+            matches.sort(
+                key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts), str(c.path))
+            )
             chosen = matches[0]
             if name == "answers.tex" and chosen.path.name.lower() != name:
                 if len(matches) > 1:
                     listed = ", ".join(literal(c.path) for c in matches)
-                    notes.append(f"No `answers.tex` was found, but several other .tex files ({listed}): none was "
-                                 "read. Name the file with your answers `answers.tex`.")
+                    notes.append(
+                        f"No `answers.tex` was found, but several other .tex files ({listed}): none was "
+                        "read. Name the file with your answers `answers.tex`."
+                    )
                     continue
                 notes.append(f"No `answers.tex` was found: read {literal(chosen.path)} as your answers.")
             limit = MAX_BYTES.get(name, MAX_FILE_BYTES)
@@ -113,20 +118,24 @@ def locate(submission: Path) -> Located:
                 files[name] = chosen.read(limit)
                 found[name] = str(chosen.path)
             except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError):
-                notes.append(f"{literal(chosen.path)} could not be read (a damaged or encrypted file?); "
-                             "upload it again.")
+                notes.append(
+                    f"{literal(chosen.path)} could not be read (a damaged or encrypted file?); upload it again."
+                )
                 continue
             if not _is_utf8(files[name]):
                 files[name] = _to_utf8(files[name])
-                notes.append(f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 "
-                             "(save it as UTF-8).")
+                notes.append(
+                    f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8)."
+                )
             if chosen.path.name.lower() == name != chosen.path.name:
-                notes.append(f"Found {literal(chosen.path)} and graded it as `{name}` "
-                             f"(the name should be exactly `{name}`).")
+                notes.append(
+                    f"Found {literal(chosen.path)} and graded it as `{name}` (the name should be exactly `{name}`)."
+                )
             if name == "*.ipynb" and len(matches) > 1:
                 others = ", ".join(literal(c.path) for c in matches[1:])
-                notes.append(f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), "
-                             f"ignored {others}.")
+                notes.append(
+                    f"Several notebooks were found: read {literal(chosen.path)} (the shallowest), ignored {others}."
+                )
                 continue
             matches = [c for c in matches if c.path.name.lower() == chosen.path.name.lower()]  # not main.tex
             if len(matches) > 1:
@@ -169,8 +178,10 @@ def _to_utf8(content: bytes) -> bytes:
 
 def _canonical(path: PurePosixPath) -> str | None:
     lowered = path.name.lower()
-    return next((name for group in WANTED.values() for name in group if name == lowered),
-                next((name for name, suffix in SUFFIXES.items() if lowered.endswith(suffix)), None))
+    return next(
+        (name for group in WANTED.values() for name in group if name == lowered),
+        next((name for name, suffix in SUFFIXES.items() if lowered.endswith(suffix)), None),
+    )
 
 
 def _is_junk(path: PurePosixPath) -> bool:
@@ -227,8 +238,10 @@ def _directory_size(path: Path) -> tuple[int, int] | None:
 def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
     directory = _directory_size(path)
     if directory is not None and (directory[0] > MAX_ENTRIES or directory[1] > MAX_DIRECTORY_BYTES):
-        notes.append(f"{literal(path.name)} holds {directory[0]:,} entries; a homework zip may hold at most "
-                     f"{MAX_ENTRIES:,}. Upload only your files.")
+        notes.append(
+            f"{literal(path.name)} holds {directory[0]:,} entries; a homework zip may hold at most "
+            f"{MAX_ENTRIES:,}. Upload only your files."
+        )
         return []
     try:
         archive = zipfile.ZipFile(path)

@@ -30,8 +30,9 @@ def question_of(spec: TestSpec) -> str:
     return match.group() if match else spec.question
 
 
-def choose(tests: Sequence[TestSpec], forms: Sequence[Collected],
-           judge: Callable[[TestSpec, Collected], Verdict]) -> Chosen:
+def choose(
+    tests: Sequence[TestSpec], forms: Sequence[Collected], judge: Callable[[TestSpec, Collected], Verdict]
+) -> Chosen:
     """Judge, per question, every form that answers it, and keep the one with the most points.
 
     A question's points are those of all its tests (with the default configuration 2(c) is worth
@@ -72,13 +73,19 @@ def choose(tests: Sequence[TestSpec], forms: Sequence[Collected],
 
 def _candidates(question: str, forms: Sequence[Collected]) -> list[Collected]:
     """The forms that answer a question; if none does, those that can say why (answer files first)."""
-    return ([form for form in forms if question in form.answers]
-            or [form for form in forms if form.form != PYTHON] or list(forms[:1]))
+    return (
+        [form for form in forms if question in form.answers]
+        or [form for form in forms if form.form != PYTHON]
+        or list(forms[:1])
+    )
 
 
 def _points(specs: Sequence[TestSpec], verdicts: Sequence[Verdict], *, visible_only: bool = False) -> float:
-    return sum(verdict.fraction * spec.max_score for spec, verdict in zip(specs, verdicts, strict=True)
-               if spec.visibility == "visible" or not visible_only)
+    return sum(
+        verdict.fraction * spec.max_score
+        for spec, verdict in zip(specs, verdicts, strict=True)
+        if spec.visibility == "visible" or not visible_only
+    )
 
 
 def _about(form: Collected) -> list[str]:
@@ -90,12 +97,15 @@ def _unused(form: Collected) -> str:
     """Why an answer file that answers nothing was not graded (the Python files answered everything)."""
     if form.adder == form.lstm_problem:  # it could not be read or run: say why
         return f"{form.adder}\n\nIt was not graded: your other files answer both questions."
-    return (f"Your {FORM_NAMES[form.form]} {literal(form.file('1'))} defines none of the answers (U, V, W, b_h, b_y, "
-            "lstm_bptt); it was not graded.")
+    return (
+        f"Your {FORM_NAMES[form.form]} {literal(form.file('1'))} defines none of the answers (U, V, W, b_h, b_y, "
+        "lstm_bptt); it was not graded."
+    )
 
 
-def _comparison(question: str, best: Collected, judged: list[tuple[Collected, list[Verdict]]],
-                specs: list[TestSpec]) -> str:
+def _comparison(
+    question: str, best: Collected, judged: list[tuple[Collected, list[Verdict]]], specs: list[TestSpec]
+) -> str:
     """Which form counted for a question that several forms answer, and what the others would get.
 
     The points shown are those of the visible tests only: a note must not reveal the outcome of a
@@ -104,16 +114,21 @@ def _comparison(question: str, best: Collected, judged: list[tuple[Collected, li
     others = [(form, verdicts) for form, verdicts in judged if form is not best]
     if not any(spec.visibility == "visible" for spec in specs):
         names = ", ".join(literal(form.file(question)) for form, _ in others)
-        return (f"Question {question} was answered in several forms; the best counts: {literal(best.file(question))} "
-                f"(also answered in {names}).")
+        return (
+            f"Question {question} was answered in several forms; the best counts: {literal(best.file(question))} "
+            f"(also answered in {names})."
+        )
     maximum = format_points(sum(spec.max_score for spec in specs if spec.visibility == "visible"))
 
     def points(verdicts: list[Verdict]) -> str:
         return format_points(_points(specs, verdicts, visible_only=True))
 
-    alternatives = "; ".join(f"{literal(form.file(question))} would get {points(verdicts)} / {maximum}"
-                             for form, verdicts in others)
+    alternatives = "; ".join(
+        f"{literal(form.file(question))} would get {points(verdicts)} / {maximum}" for form, verdicts in others
+    )
     mine = next(verdicts for form, verdicts in judged if form is best)
-    return (f"Question {question} was answered in several forms; the best counts: "
-            f"{literal(best.file(question))}, {points(mine)} / {maximum} "
-            f"({alternatives}; equal points go to the Python file, then LaTeX, then the notebook).")
+    return (
+        f"Question {question} was answered in several forms; the best counts: "
+        f"{literal(best.file(question))}, {points(mine)} / {maximum} "
+        f"({alternatives}; equal points go to the Python file, then LaTeX, then the notebook)."
+    )

@@ -6,9 +6,10 @@ largest costs of one grading; overlapping them is what makes `grade` and the stu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from autograder.worker.sandbox import Sandbox
 

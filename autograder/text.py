@@ -18,11 +18,13 @@ _TICKS = re.compile(r"`+")
 def printable(text: str, *, keep_newlines: bool = False) -> str:
     """`text` with control characters (escape sequences, bidi overrides) shown as \\xNN escapes, and the
     bytes of a name that is not UTF-8 (surrogate escapes, as os.listdir gives them) as \\xNN too."""
+
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's escape of one undecodable byte
             code -= 0xDC00
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
     text = _CONTROL.sub(escape, text)
     return text if keep_newlines else text.replace("\n", "\\n").replace("\r", "\\r")
 

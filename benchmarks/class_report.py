@@ -54,13 +54,19 @@ SORT_PROBE = """
 def class_results(scratch: Path) -> list[dict[str, Any]]:
     """results.json of reference/ and every non-hostile sample, graded by `batch` (as a TA would)."""
     export = scratch / "samples"
-    sources = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir()
-                                            if p.is_dir() and not p.name.startswith("hostile_"))
+    sources = [ROOT / "reference"] + sorted(
+        p for p in (ROOT / "submissions_sample").iterdir() if p.is_dir() and not p.name.startswith("hostile_")
+    )
     for source in sources:
         shutil.copytree(source, export / source.name, ignore=shutil.ignore_patterns("expected.yaml"))
     out = scratch / "samples-out"
-    subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "2"],
-                   cwd=ROOT, check=True, capture_output=True, timeout=1800)
+    subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "2"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=1800,
+    )
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(out.glob("submissions/*/results.json"))]
 
 
@@ -81,11 +87,22 @@ def make_class(results: list[dict[str, Any]], count: int, *, unique: bool) -> li
 def chromium_figures(page: Path, scratch: Path) -> tuple[int, int, int]:
     """(table drawn ms, whole file read ms, sort ms) of the report in headless Chromium, by the page's own clock."""
     probe = page.with_name("probe.html")
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<script>{SORT_PROBE}</script></body>"),
-                     encoding="utf-8")
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-               "--disable-background-networking", "--disable-component-update",
-               f"--user-data-dir={scratch / 'chromium-profile'}", "--dump-dom", probe.as_uri()]
+    probe.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", f"<script>{SORT_PROBE}</script></body>"), encoding="utf-8"
+    )
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--disable-component-update",
+        f"--user-data-dir={scratch / 'chromium-profile'}",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True).stdout
     figures = []
     for name in ("ready", "parsed", "sort"):
@@ -120,11 +137,19 @@ def measure(count: int, runs: int, scratch: Path) -> list[dict[str, Any]]:
             loads.append(load)
             parses.append(parsed)
             sorts.append(sort)
-        figures.append({"class": kind, "students": count, "gradebook_s": statistics.median(gradebook_seconds),
-                        "report_s": statistics.median(report_seconds), "bytes": page.stat().st_size,
-                        "load_ms": statistics.median(loads) if loads else None,
-                        "parsed_ms": statistics.median(parses) if parses else None,
-                        "sort_ms": statistics.median(sorts) if sorts else None, "runs": runs})
+        figures.append(
+            {
+                "class": kind,
+                "students": count,
+                "gradebook_s": statistics.median(gradebook_seconds),
+                "report_s": statistics.median(report_seconds),
+                "bytes": page.stat().st_size,
+                "load_ms": statistics.median(loads) if loads else None,
+                "parsed_ms": statistics.median(parses) if parses else None,
+                "sort_ms": statistics.median(sorts) if sorts else None,
+                "runs": runs,
+            }
+        )
     return figures
 
 
@@ -132,13 +157,23 @@ def figure_class_report(rows: list, notes: list[str], quick: bool, scratch: Path
     """run.py's figure 6: one row per class (shared and unique feedback) in its table."""
     runs = 1 if quick else 3
     for figure in measure(STUDENTS, runs, scratch):
-        load = "no chromium" if figure["load_ms"] is None else (
-            f"table {figure['load_ms']} ms, file read {figure['parsed_ms']} ms, sort {figure['sort_ms']} ms")
-        rows.append(row_type(f"6. class report {STUDENTS:,} students ({figure['class']} feedback)", str(runs),
-                             f"{figure['report_s']:.1f} s report, {figure['gradebook_s']:.2f} s gradebook",
-                             load, "-", f"{figure['bytes'] / 2**20:.1f} MB file", f"load < {LOAD_TARGET_MS} ms",
-                             "-" if figure["load_ms"] is None
-                             else ("yes" if figure["load_ms"] < LOAD_TARGET_MS else "NO")))
+        load = (
+            "no chromium"
+            if figure["load_ms"] is None
+            else (f"table {figure['load_ms']} ms, file read {figure['parsed_ms']} ms, sort {figure['sort_ms']} ms")
+        )
+        rows.append(
+            row_type(
+                f"6. class report {STUDENTS:,} students ({figure['class']} feedback)",
+                str(runs),
+                f"{figure['report_s']:.1f} s report, {figure['gradebook_s']:.2f} s gradebook",
+                load,
+                "-",
+                f"{figure['bytes'] / 2**20:.1f} MB file",
+                f"load < {LOAD_TARGET_MS} ms",
+                "-" if figure["load_ms"] is None else ("yes" if figure["load_ms"] < LOAD_TARGET_MS else "NO"),
+            )
+        )
     notes.append(f"6. {__doc__.split(chr(10), 4)[-1].strip()}")
 
 

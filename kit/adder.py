@@ -15,14 +15,10 @@ with the right shapes.
 """
 
 # U: input -> hidden, shape (3, 2). U[i][k] is the weight from input k (0: first number, 1: second) to hidden unit i.
-U = [[0, 0],
-     [0, 0],
-     [0, 0]]
+U = [[0, 0], [0, 0], [0, 0]]
 
 # W: hidden(t-1) -> hidden(t), shape (3, 3). W[i][j] is the weight from h_j^(t-1) to h_i^(t).
-W = [[0, 0, 0],
-     [0, 0, 0],
-     [0, 0, 0]]
+W = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
 
 # V: hidden -> output, shape (1, 3) (a flat list of 3 numbers is accepted too).
 V = [[0, 0, 0]]

@@ -13,12 +13,16 @@ from pathlib import Path
 if sys.version_info < (3, 10):
     sys.exit("check.py needs Python 3.10 or newer; this is Python " + sys.version.split()[0] + ".")
 if sys.platform == "win32":
-    sys.exit("check.py runs on Linux and macOS. On Windows, run it in WSL (Windows Subsystem for Linux) "
-             "or in Google Colab; Gradescope grades your files the same either way.")
+    sys.exit(
+        "check.py runs on Linux and macOS. On Windows, run it in WSL (Windows Subsystem for Linux) "
+        "or in Google Colab; Gradescope grades your files the same either way."
+    )
 # numpy is looked for, not imported: the check imports it while its worker starts, side by side.
 if importlib.util.find_spec("numpy") is None:
-    sys.exit(f"check.py needs numpy, which {sys.executable} does not have. "
-             "HANDOUT.md says how to get it (a virtual environment with numpy, in two commands).")
+    sys.exit(
+        f"check.py needs numpy, which {sys.executable} does not have. "
+        "HANDOUT.md says how to get it (a virtual environment with numpy, in two commands)."
+    )
 try:
     version = importlib.metadata.version("numpy")
 except importlib.metadata.PackageNotFoundError:
@@ -28,8 +32,13 @@ if tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (1, 2
 
 here = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(prog="python3 check.py", description=__doc__.split("\n")[0])
-parser.add_argument("folder", nargs="?", type=Path, default=here,
-                    help="the folder (or .zip) holding your files (default: this kit's folder)")
+parser.add_argument(
+    "folder",
+    nargs="?",
+    type=Path,
+    default=here,
+    help="the folder (or .zip) holding your files (default: this kit's folder)",
+)
 parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON to FILE")
 args = parser.parse_args()
 sys.path.insert(0, str(here))

@@ -72,8 +72,16 @@ if __name__ == "__main__":
     # To test an answer, nudge one quantity by a tiny amount, run the rest of the forward pass again,
     # and compare the change of L with your bar (a finite difference).
     x = np.array([0.0, 0.5, -1.0, 2.0])
-    weights = {"w_ix": 0.7, "w_ih": -0.4, "w_fx": 1.1, "w_fh": 0.3,
-               "w_ox": -0.8, "w_oh": 0.9, "w_gx": 0.6, "w_gh": -1.2}
+    weights = {
+        "w_ix": 0.7,
+        "w_ih": -0.4,
+        "w_fx": 1.1,
+        "w_fh": 0.3,
+        "w_ox": -0.8,
+        "w_oh": 0.9,
+        "w_gx": 0.6,
+        "w_gh": -1.2,
+    }
     forward = lstm_forward(x, weights, h0=0.3, c0=-0.5)
     dL_dh = np.array([0.0, 1.0, 1.0, 1.0])
     bars = lstm_bptt(x, weights, forward, dL_dh)

@@ -10,12 +10,12 @@ The sum bit is s mod 2 = h1 - h2 + h3 (1 for s = 1 or 3, 0 for s = 0 or 2), so t
 h1 - h2 + h3 - 0.5 > 0. No pre-activation is ever exactly 0, so the answer does not depend on phi(0).
 """
 
-U = [[1.0, 1.0],
-     [1.0, 1.0],
-     [1.0, 1.0]]
-W = [[0.0, 1.0, 0.0],   # W[i, j]: from h_j^(t-1) to h_i^(t); only h2 (the carry) feeds back
-     [0.0, 1.0, 0.0],
-     [0.0, 1.0, 0.0]]
+U = [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+W = [
+    [0.0, 1.0, 0.0],  # W[i, j]: from h_j^(t-1) to h_i^(t); only h2 (the carry) feeds back
+    [0.0, 1.0, 0.0],
+    [0.0, 1.0, 0.0],
+]
 V = [[1.0, -1.0, 1.0]]
 b_h = [-0.5, -1.5, -2.5]
 b_y = -0.5

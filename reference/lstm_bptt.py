@@ -43,13 +43,15 @@ def lstm_bptt(x, weights, forward, dL_dh):
         h_bar = dL_dh[t]
         c_carry = 0.0
         if t < T:
-            h_bar += (bars["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
-                      + bars["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
-                      + bars["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
-                      + bars["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"])
+            h_bar += (
+                bars["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
+                + bars["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
+                + bars["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
+                + bars["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"]
+            )
             c_carry = bars["c"][t + 1] * f[t + 1]
         tanh_c = np.tanh(c[t])
-        c_bar = h_bar * o[t] * (1 - tanh_c ** 2) + c_carry
+        c_bar = h_bar * o[t] * (1 - tanh_c**2) + c_carry
         bars["h"][t] = h_bar
         bars["c"][t] = c_bar
         bars["g"][t] = c_bar * i[t]

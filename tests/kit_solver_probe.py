@@ -30,26 +30,56 @@ SECONDS_PER_FUNCTION = float(os.environ.get("KIT_PROBE_SECONDS", "2.0"))
 
 def candidates(kit, call, length):
     """The arguments a function of the kit might take for a problem: plain and in the kit's own types."""
-    arrays = {"x": np.array(call["x"]), "dL_dh": np.array(call["dL_dh"]),
-              "forward": {key: np.array(values) for key, values in call["forward"].items()}}
-    found = [arrays["x"], dict(call["weights"]), arrays["forward"], arrays["dL_dh"],
-             {"x": arrays["x"], "weights": dict(call["weights"]), "forward": arrays["forward"], "dL_dh": arrays["dL_dh"]},
-             {"x": {"__array__": call["x"]}, "weights": dict(call["weights"]),
-              "forward": {key: {"__array__": values} for key, values in call["forward"].items()},
-              "dL_dh": {"__array__": call["dL_dh"]}},
-             "h"]
+    arrays = {
+        "x": np.array(call["x"]),
+        "dL_dh": np.array(call["dL_dh"]),
+        "forward": {key: np.array(values) for key, values in call["forward"].items()},
+    }
+    found = [
+        arrays["x"],
+        dict(call["weights"]),
+        arrays["forward"],
+        arrays["dL_dh"],
+        {"x": arrays["x"], "weights": dict(call["weights"]), "forward": arrays["forward"], "dL_dh": arrays["dL_dh"]},
+        {
+            "x": {"__array__": call["x"]},
+            "weights": dict(call["weights"]),
+            "forward": {key: {"__array__": values} for key, values in call["forward"].items()},
+            "dL_dh": {"__array__": call["dL_dh"]},
+        },
+        "h",
+    ]
     try:
         lstm_problem = importlib.import_module("autograder.judge.lstm_problem")
         zeros = {key: [0.0] * length for key in ("h", "c", "g", "o", "f", "i")}
-        data = {"seed": 99991, "length": length, "arguments": {"x": call["x"], "weights": call["weights"],
-                                                               "forward": call["forward"], "dL_dh": call["dL_dh"]},
-                "truth": {**zeros, "w_ix": 0.0}, "equations": {}, "mistakes": []}
+        data = {
+            "seed": 99991,
+            "length": length,
+            "arguments": {
+                "x": call["x"],
+                "weights": call["weights"],
+                "forward": call["forward"],
+                "dL_dh": call["dL_dh"],
+            },
+            "truth": {**zeros, "w_ix": 0.0},
+            "equations": {},
+            "mistakes": [],
+        }
         problem = lstm_problem.Problem.from_data(data)
         replies = [{"value": {key: [0.0] * (length + 1) for key in ("h", "c", "g", "o", "f", "i")} | {"w_ix": 0.0}}]
-        found += [problem, [problem], data, replies, "w_ix", length, (problem,), [data],
-                  lstm_problem.LstmParams(seeds=(99991,), lengths=(length,)),
-                  lstm_problem.BarParams(quantity="h", seeds=(99991,), lengths=(length,)),
-                  lstm_problem.DemoParams()]
+        found += [
+            problem,
+            [problem],
+            data,
+            replies,
+            "w_ix",
+            length,
+            (problem,),
+            [data],
+            lstm_problem.LstmParams(seeds=(99991,), lengths=(length,)),
+            lstm_problem.BarParams(quantity="h", seeds=(99991,), lengths=(length,)),
+            lstm_problem.DemoParams(),
+        ]
     except Exception as error:  # noqa: BLE001 - a kit without these types is probed with plain arguments
         print(json.dumps({"note": f"no kit problem types: {error!r}"}), flush=True)
     return found
@@ -122,8 +152,11 @@ def combinations(arguments, counts):
 def probe(name, function, arguments, truth, report):
     """In a forked child: call `function` with every combination of `arguments` for its positional parameters."""
     try:
-        parameters = [p for p in inspect.signature(function).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        parameters = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         parameters = []
     required = sum(1 for p in parameters if p.default is p.empty)
@@ -149,8 +182,10 @@ def main():
     kit, problem = Path(sys.argv[1]).resolve(), json.loads(Path(sys.argv[2]).read_text())
     sys.path.insert(0, str(kit))
     os.chdir(Path(sys.argv[2]).parent)
-    truth = {**{name: values for name, values in problem["truth"].items() if name != "w_ix"},
-             "w_ix": [problem["truth"]["w_ix"]]}
+    truth = {
+        **{name: values for name, values in problem["truth"].items() if name != "w_ix"},
+        "w_ix": [problem["truth"]["w_ix"]],
+    }
     length = len(problem["call"]["x"]) - 1
     arguments = candidates(kit, problem["call"], length)
     found = functions(kit, sys.argv[3] if len(sys.argv) > 3 else "")

@@ -23,8 +23,9 @@ def grading_peak_mb(submission: Path, results: Path, config: Path | None = None)
     command = [sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results)]
     if config is not None:
         command += ["--config", str(config)]
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
     peak_kb, code = done.stdout.split()
     assert code == "0", done.stderr
     return int(peak_kb) / 1024, json.loads(results.read_text())

@@ -27,7 +27,9 @@ from autograder.report.gradebook import COLUMNS, Submitter
 from autograder.worker.sandbox import Sandbox, SandboxError, worker_users
 from conftest import ROOT, assert_valid_results
 
-CASES = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+CASES = [ROOT / "reference"] + sorted(
+    p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file()
+)
 COPIES = -(-200 // len(CASES))  # of every case, for at least 200 submissions
 QUESTIONS = ("1", "2a", "2b", "2c")
 
@@ -37,7 +39,8 @@ def expected_scores(case):
 
 
 def make_export(folder: Path, copies: int) -> dict:
-    """An export as Gradescope lays it out: one folder per submission and submission_metadata.yml; returns id -> case."""
+    """An export as Gradescope lays it out: one folder per submission and submission_metadata.yml; returns id ->
+    case."""
     folder.mkdir(parents=True)
     cases, metadata = {}, {}
     for index in range(copies * len(CASES)):
@@ -47,8 +50,10 @@ def make_export(folder: Path, copies: int) -> dict:
         cases[sid] = case
         people = [{":name": f"Student {index}", ":sid": f"{5000 + index}", ":email": f"s{index}@uni.edu"}]
         if index == 1:
-            people = [{":name": "Zoë Doe, Jr.", ":sid": "1", ":email": "zoe@uni.edu"},
-                      {":name": "Bo Partner", ":sid": "2", ":email": "bo@uni.edu"}]
+            people = [
+                {":name": "Zoë Doe, Jr.", ":sid": "1", ":email": "zoe@uni.edu"},
+                {":name": "Bo Partner", ":sid": "2", ":email": "bo@uni.edu"},
+            ]
         metadata[sid] = {":submitters": people, ":created_at": "2021-10-01 12:00:00.000000000 -07:00", ":score": 0.0}
     metadata["submission_999999"] = {":submitters": [{":name": "No Files", ":sid": "9", ":email": "nf@uni.edu"}]}
     (folder / "submission_metadata.yml").write_text(yaml.safe_dump(metadata, allow_unicode=True), encoding="utf-8")
@@ -66,8 +71,13 @@ def zip_folder(folder: Path, archive: Path) -> Path:
 
 def run_cli(*arguments):
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", *map(str, arguments)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", *map(str, arguments)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return SimpleNamespace(stdout=done.stdout, stderr=done.stderr, seconds=time.monotonic() - started)
 
@@ -85,15 +95,23 @@ def big_run(tmp_path_factory):
     second = run_cli(export, "--out", out, "--jobs", "2")
     with open(out / "gradebook.csv", newline="", encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(file))
-    return SimpleNamespace(cases=cases, out=out, first=first, second=second, stamps=stamps, rows=rows,
-                           page=Page((out / "report.html").read_text(encoding="utf-8")))
+    return SimpleNamespace(
+        cases=cases,
+        out=out,
+        first=first,
+        second=second,
+        stamps=stamps,
+        rows=rows,
+        page=Page((out / "report.html").read_text(encoding="utf-8")),
+    )
 
 
 @pytest.mark.slow
 def test_every_submission_has_a_row_with_its_expected_scores(big_run):
     """One row per student, in id order (two for the group), each question scored as its sample's expected.yaml says."""
-    assert [row["submission_id"] for row in big_run.rows] == sorted([*big_run.cases, "submission_100001",
-                                                                     "submission_999999"])
+    assert [row["submission_id"] for row in big_run.rows] == sorted(
+        [*big_run.cases, "submission_100001", "submission_999999"]
+    )
     for row in big_run.rows[:-1]:
         expected = expected_scores(big_run.cases[row["submission_id"]])
         assert {q: float(row[q]) for q in QUESTIONS} == expected, (big_run.cases[row["submission_id"]].name, row)
@@ -105,14 +123,20 @@ def test_every_submission_has_a_row_with_its_expected_scores(big_run):
 @pytest.mark.slow
 def test_the_gradebook_names_the_submitters(big_run):
     """Name, email and SID come from the metadata; a group lists both students; a missing folder scores 0."""
-    assert (big_run.out / "gradebook.csv").read_bytes().startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")
+    assert (
+        (big_run.out / "gradebook.csv").read_bytes().startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")
+    )
     rows = {(row["submission_id"], row["sid"]): row for row in big_run.rows}
     first = rows[("submission_100000", "5000")]
     assert (first["name"], first["email"]) == ("Student 0", "s0@uni.edu")
     group = [rows[("submission_100001", sid)] for sid in ("1", "2")]
     assert [row["name"] for row in group] == ["Zoë Doe, Jr.", "Bo Partner"] and group[0]["total"] == group[1]["total"]
     empty = rows[("submission_999999", "9")]
-    assert (empty["name"], empty["total"], empty["status"]) == ("No Files", "0", "no files: the export holds no folder for it")
+    assert (empty["name"], empty["total"], empty["status"]) == (
+        "No Files",
+        "0",
+        "no files: the export holds no folder for it",
+    )
 
 
 @pytest.mark.slow
@@ -140,7 +164,7 @@ def test_the_report_counts_the_class(big_run):
     assert tests["1.3"][5].startswith(f"{full_q1} / {graded} (")
     mistakes = {re.search(r"\((\w+)\)$", row[1]).group(1): row[2] for row in big_run.page.tables["mistakes"][1:]}
     catalogued = {m.name for m in load_mistakes()}
-    samples = {case.name[len("lstm_"):] for case in CASES} & catalogued
+    samples = {case.name[len("lstm_") :] for case in CASES} & catalogued
     assert samples, "the samples should show catalogued mistakes"
     for name in samples:
         count, of = mistakes[name].split(" (")[0].split(" / ")  # other forms' samples may share the mistake
@@ -155,8 +179,10 @@ def test_progress_is_one_line_per_submission_off_a_terminal(big_run):
     lines = big_run.first.stderr.splitlines()
     assert lines[0] == f"Grading {graded} submissions ({graded} new)"
     assert len(lines) == graded + 1 and all(re.match(rf"\[\d+/{graded}\] submission_\d+: ", line) for line in lines[1:])
-    assert re.match(rf"{total} submissions in \d+:\d\d: {graded} graded now, 0 already graded, 0 could not be graded\.",
-                    big_run.first.stdout)
+    assert re.match(
+        rf"{total} submissions in \d+:\d\d: {graded} graded now, 0 already graded, 0 could not be graded\.",
+        big_run.first.stdout,
+    )
 
 
 @pytest.mark.slow
@@ -170,8 +196,11 @@ def test_a_second_run_grades_nothing(big_run):
 
 def comparable(results):
     """results.json without its timings."""
-    return {**results, "execution_time": None, "tests": [{k: v for k, v in t.items() if k != "execution_time"}
-                                                         for t in results["tests"]]}
+    return {
+        **results,
+        "execution_time": None,
+        "tests": [{k: v for k, v in t.items() if k != "execution_time"} for t in results["tests"]],
+    }
 
 
 def run_api(export, out, **options):
@@ -239,10 +268,15 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
         submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
     config, out = load_config(), tmp_path / "graded"
     progress = batch.Progress(len(names), io.StringIO(), tty=False)
-    outcomes = batch.run_batch(submissions, out=out, config=config, jobs=2, regrade=False, progress=progress,
-                               serve=faulty_serve)
-    assert sorted((o.id, o.kind) for o in outcomes) == [("a_crash", "failed"), ("b_die", "failed"), ("c_ok", "graded"),
-                                                         ("d_ok", "graded")]
+    outcomes = batch.run_batch(
+        submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=faulty_serve
+    )
+    assert sorted((o.id, o.kind) for o in outcomes) == [
+        ("a_crash", "failed"),
+        ("b_die", "failed"),
+        ("c_ok", "graded"),
+        ("d_ok", "graded"),
+    ]
     rows = {row.id: row for row in batch.write_reports(submissions, out=out, config=config, title="t").rows}
     assert rows["a_crash"].problem == "the grader failed (SandboxError: the worker user rnn-worker does not exist)"
     assert rows["b_die"].problem == "the grading process died (exit code 9)"
@@ -253,8 +287,9 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     assert gradebook["b_die"]["status"] == "not graded: the grading process died (exit code 9)"
     problems = Page((out / "report.html").read_text(encoding="utf-8")).tables["problems"][1:]
     assert problems == [["a_crash", "A_CRASH", rows["a_crash"].problem], ["b_die", "B_DIE", rows["b_die"].problem]]
-    again = batch.run_batch(submissions, out=out, config=config, jobs=2, regrade=False, progress=progress,
-                            serve=faulty_serve)
+    again = batch.run_batch(
+        submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=faulty_serve
+    )
     assert sorted((o.id, o.kind) for o in again if o.kind != "resumed") == [("a_crash", "failed"), ("b_die", "failed")]
 
 
@@ -262,15 +297,25 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
 def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
     """A submission whose grading overruns the pool's time-out fails with the reason; the next one is still graded.
     (The time-out also covers a new pool process's start, which takes seconds on a loaded machine: hence 10 s.)"""
-    jobs = [{"id": name, "path": str(ROOT / "reference"), "out": str(tmp_path / name), "fingerprint": "f",
-             "config_sha256": "c"} for name in ("a_hang", "b_ok")]
+    jobs = [
+        {
+            "id": name,
+            "path": str(ROOT / "reference"),
+            "out": str(tmp_path / name),
+            "fingerprint": "f",
+            "config_sha256": "c",
+        }
+        for name in ("a_hang", "b_ok")
+    ]
     pool, outcomes = batch._Pool(1, str(ROOT / "autograder" / "default.yaml"), timeout=10, serve=faulty_serve), []
     try:
         pool.run(jobs, outcomes.append)
     finally:
         pool.close()
     assert [(o.id, o.kind, o.problem) for o in outcomes] == [
-        ("a_hang", "failed", "grading took longer than 10 s and was stopped"), ("b_ok", "graded", None)]
+        ("a_hang", "failed", "grading took longer than 10 s and was stopped"),
+        ("b_ok", "graded", None),
+    ]
 
 
 def test_progress_on_a_terminal_is_one_updating_line():
@@ -283,8 +328,9 @@ def test_progress_on_a_terminal_is_one_updating_line():
     progress.close()
     lines = stream.getvalue().split("\r")
     assert lines[0] == "" and len(lines) == 3 and stream.getvalue().endswith("\x1b[K\n")
-    assert re.fullmatch(r"2/4 submissions \[#{12}-{12}\] 0 could not be graded, \d+:\d\d elapsed, ~\d+:\d\d left\x1b\[K",
-                        lines[1])
+    assert re.fullmatch(
+        r"2/4 submissions \[#{12}-{12}\] 0 could not be graded, \d+:\d\d elapsed, ~\d+:\d\d left\x1b\[K", lines[1]
+    )
     assert lines[2].startswith("3/4 submissions [##################------] 1 could not be graded, ")
 
 
@@ -312,10 +358,18 @@ def test_concurrent_gradings_run_students_code_as_different_users(tmp_path):
     for index in range(8):
         (export / f"s{index}").mkdir(parents=True)
         (export / f"s{index}" / "adder.py").write_text("import os, time\nprint('uid', os.getuid())\ntime.sleep(0.3)\n")
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(tmp_path / "out"),
-                           "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(tmp_path / "out"), "--jobs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
-    uids = {int(uid) for uid in re.findall(r"uid (\d+)", "".join(p.read_text() for p in (tmp_path / "out").rglob("output.txt")))}
+    uids = {
+        int(uid)
+        for uid in re.findall(r"uid (\d+)", "".join(p.read_text() for p in (tmp_path / "out").rglob("output.txt")))
+    }
     assert len(uids) == 2 and 0 not in uids
     assert uids <= {pwd.getpwnam(name).pw_uid for name in worker_users()}
 
@@ -323,8 +377,10 @@ def test_concurrent_gradings_run_students_code_as_different_users(tmp_path):
 # ---------------------------------------------------------------- a small class, end to end
 
 HOSTILE_NAME = "<script>alert(1)</script>\x1b[2J\x1b]0;owned\x07"
-RAISES = ("def lstm_bptt(x, weights, forward, dL_dh):\n"
-          "    raise ValueError('<img src=x onerror=alert(1)><script>alert(2)</script>')\n")
+RAISES = (
+    "def lstm_bptt(x, weights, forward, dL_dh):\n"
+    "    raise ValueError('<img src=x onerror=alert(1)><script>alert(2)</script>')\n"
+)
 
 
 def small_class(folder: Path) -> Path:
@@ -336,13 +392,22 @@ def small_class(folder: Path) -> Path:
     shutil.copy(ROOT / "reference" / "adder.py", folder / "submission_2")
     (folder / "submission_2" / "lstm_bptt.py").write_text(RAISES)
     for number, sample in ((3, "broken_syntax_error"), (4, "broken_wrong_files")):
-        shutil.copytree(ROOT / "submissions_sample" / sample, folder / f"submission_{number}",
-                        ignore=shutil.ignore_patterns("expected.yaml"))
-    people = {1: [("Zoë García", "1", "zoe@uni.edu"), ('=HYPERLINK("http://evil","x")', "+2", "bo@uni.edu")],
-              2: [(HOSTILE_NAME, "@3", "eve@uni.edu")], 3: [("Syd Tax", "4", "syd@uni.edu")],
-              4: [("Wren Files", "5", "wren@uni.edu")], 5: [("Mia Missing", "6", "mia@uni.edu")]}
-    metadata = {f"submission_{n}": {":submitters": [{":name": a, ":sid": b, ":email": c} for a, b, c in who]}
-                for n, who in people.items()}
+        shutil.copytree(
+            ROOT / "submissions_sample" / sample,
+            folder / f"submission_{number}",
+            ignore=shutil.ignore_patterns("expected.yaml"),
+        )
+    people = {
+        1: [("Zoë García", "1", "zoe@uni.edu"), ('=HYPERLINK("http://evil","x")', "+2", "bo@uni.edu")],
+        2: [(HOSTILE_NAME, "@3", "eve@uni.edu")],
+        3: [("Syd Tax", "4", "syd@uni.edu")],
+        4: [("Wren Files", "5", "wren@uni.edu")],
+        5: [("Mia Missing", "6", "mia@uni.edu")],
+    }
+    metadata = {
+        f"submission_{n}": {":submitters": [{":name": a, ":sid": b, ":email": c} for a, b, c in who]}
+        for n, who in people.items()
+    }
     (folder / "submission_metadata.yml").write_text(yaml.safe_dump(metadata, allow_unicode=True), encoding="utf-8")
     return folder
 
@@ -358,7 +423,7 @@ def report_data(out):
     data = {}
     for name in ("class-data", "feedback-data"):
         start = text.index(f'<script type="application/json" id="{name}">') + len(name) + 38
-        data.update(json.loads(text[start:text.index("</script>", start)]))
+        data.update(json.loads(text[start : text.index("</script>", start)]))
     return data
 
 
@@ -375,10 +440,14 @@ def small_run(tmp_path_factory):
     export = zip_folder(small_class(base / "assignment_7_export"), base / "export.zip")
     out = base / "graded"
     first = run_main(export, out, canvas="HW 4 (RNN)")
-    before = {"canvas": read_csv(out / "canvas.csv"), "gradebook": read_csv(out / "gradebook.csv"),
-              "data": report_data(out),
-              "points": read_csv(out / "points_possible.csv"),
-              "bytes": (out / "gradebook.csv").read_bytes(), "html": (out / "report.html").read_text(encoding="utf-8")}
+    before = {
+        "canvas": read_csv(out / "canvas.csv"),
+        "gradebook": read_csv(out / "gradebook.csv"),
+        "data": report_data(out),
+        "points": read_csv(out / "points_possible.csv"),
+        "bytes": (out / "gradebook.csv").read_bytes(),
+        "html": (out / "report.html").read_text(encoding="utf-8"),
+    }
     config = base / "more_points.yaml"
     default = (ROOT / "autograder" / "default.yaml").read_text()
     config.write_text(default.replace("    max_score: 2\n", "    max_score: 4\n", 1))
@@ -397,36 +466,72 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
     rows = [[row[c] for c in COLUMNS] for row in small_run.before["gradebook"]]
     assert rows == [
         ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded"],
-        ["submission_1", "'=HYPERLINK(\"http://evil\",\"x\")", "bo@uni.edu", "'+2", "5", "4", "1", "0", "10", "graded"],
-        ["submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "eve@uni.edu", "'@3",
-         "5", "0", "0", "0", "5", "graded"],
+        ["submission_1", '\'=HYPERLINK("http://evil","x")', "bo@uni.edu", "'+2", "5", "4", "1", "0", "10", "graded"],
+        [
+            "submission_2",
+            "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07",
+            "eve@uni.edu",
+            "'@3",
+            "5",
+            "0",
+            "0",
+            "0",
+            "5",
+            "graded",
+        ],
         ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded"],
-        ["submission_4", "Wren Files", "wren@uni.edu", "5", "0", "0", "0", "0", "0",
-         "no files: none of the assignment's files is in it"],
-        ["submission_5", "Mia Missing", "mia@uni.edu", "6", "0", "0", "0", "0", "0",
-         "no files: the export holds no folder for it"]]
+        [
+            "submission_4",
+            "Wren Files",
+            "wren@uni.edu",
+            "5",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "no files: none of the assignment's files is in it",
+        ],
+        [
+            "submission_5",
+            "Mia Missing",
+            "mia@uni.edu",
+            "6",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "no files: the export holds no folder for it",
+        ],
+    ]
     assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
-        ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]]
+        ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]
+    ]
     assert "\x1b" not in stdout + stderr
     progress = [line for line in stderr.splitlines() if line.startswith("[")]
     assert len(progress) == 4 and progress[-1].startswith("[4/4] ")  # the folder-less one is not counted
     assert [(row["Student"], row["SIS User ID"], row["HW 4 (RNN)"]) for row in small_run.before["canvas"]] == [
-        (row[1], row[3], row[8]) for row in rows]
+        (row[1], row[3], row[8]) for row in rows
+    ]
 
 
 def test_the_report_lists_every_student_and_who_needs_attention(small_run):
     """A row per student with flags; the needs-attention list names the zero, the syntax error and the missing files."""
     data = small_run.before["data"]
     assert [(row[0], row[1], row[9], row[10]) for row in data["students"]] == [
-        ("submission_1", "Zoë García", "graded", []), ("submission_1", '=HYPERLINK("http://evil","x")', "graded", []),
+        ("submission_1", "Zoë García", "graded", []),
+        ("submission_1", '=HYPERLINK("http://evil","x")', "graded", []),
         ("submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "graded", []),
         ("submission_3", "Syd Tax", "graded", ["syntax error"]),
         ("submission_4", "Wren Files", "no files: none of the assignment's files is in it", ["no files"]),
-        ("submission_5", "Mia Missing", "no files: the export holds no folder for it", ["no files"])]
+        ("submission_5", "Mia Missing", "no files: the export holds no folder for it", ["no files"]),
+    ]
     attention = [item for item in Page(small_run.before["html"]).tags if item[0] == "a" and "data-student" in item[1]]
     assert [attrs["data-student"] for _, attrs in attention] == ["3", "4", "5"]
-    assert re.search(r"Syd Tax · 4</a> <span class=\"note\">submission_3</span>: scored 0, syntax error",
-                     small_run.before["html"])
+    assert re.search(
+        r"Syd Tax · 4</a> <span class=\"note\">submission_3</span>: scored 0, syntax error", small_run.before["html"]
+    )
 
 
 def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
@@ -435,8 +540,9 @@ def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
     pieces = [data["pieces"][k] for k in data["submissions"][1]]
     assert sum(piece.startswith('<div class="test ') for piece in pieces) == len(load_config().tests)
     assert any("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in p for p in pieces)
-    assert any("hidden: the student never sees it" in p for p in pieces) or \
-        all(t.visibility == "visible" for t in load_config().tests)
+    assert any("hidden: the student never sees it" in p for p in pieces) or all(
+        t.visibility == "visible" for t in load_config().tests
+    )
     assert "<img" not in html and html.count("<script") == 3 and "\x1b" not in html
     assert [tag for tag, _ in Page(html).tags if tag in ("img", "iframe", "object", "embed", "link")] == []
 
@@ -446,21 +552,27 @@ def test_a_regrade_says_why_and_changes_csv_lists_who_moved(small_run):
     per student whose score moved (per question before and after, and why), and the report has the section."""
     status, stdout, stderr = small_run.second
     assert status == 0, stderr
-    assert stderr.splitlines()[0] == ("Grading 4 submissions (3 configuration changed, "
-                                      "1 configuration and submission changed)")
+    assert stderr.splitlines()[0] == (
+        "Grading 4 submissions (3 configuration changed, 1 configuration and submission changed)"
+    )
     assert "Changes since" in stdout and "4 students" in stdout
     changes = read_csv(small_run.out / "changes.csv")
-    assert [(r["submission_id"], r["sid"], r["1 before"], r["1 after"], r["total before"], r["total after"], r["why"])
-            for r in changes] == [
+    assert [
+        (r["submission_id"], r["sid"], r["1 before"], r["1 after"], r["total before"], r["total after"], r["why"])
+        for r in changes
+    ] == [
         ("submission_1", "'+2", "5", "7", "10", "12", "configuration changed"),
         ("submission_1", "1", "5", "7", "10", "12", "configuration changed"),
         ("submission_2", "'@3", "5", "7", "5", "7", "configuration changed"),
-        ("submission_3", "4", "0", "7", "0", "7", "configuration changed and submission changed")]
+        ("submission_3", "4", "0", "7", "0", "7", "configuration changed and submission changed"),
+    ]
     html = (small_run.out / "report.html").read_text(encoding="utf-8")
     page = Page(html)
     assert len(page.tables["changes"]) == 1 + 4 and "changes" in page.ids
-    assert ("This run graded 4 submissions (3 configuration changed, 1 configuration and submission changed); "
-            "0 were already graded under this configuration.") in html
+    assert (
+        "This run graded 4 submissions (3 configuration changed, 1 configuration and submission changed); "
+        "0 were already graded under this configuration."
+    ) in html
 
 
 SLOW_ADDER = "import time\ntime.sleep(60)\n"  # held by the sandbox's time limit, long enough to interrupt
@@ -513,10 +625,13 @@ def test_a_hostile_export_costs_each_bad_submission_its_own_row(tmp_path):
     assert status == 0, stderr
     assert "YAML anchors or aliases" in stderr and "every submission folder is graded, without names" in stderr
     rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
-    assert rows == {"bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
-                    "clash": ("0", "not graded: it holds a file and a folder of the same name (adder.py/inner.txt)"),
-                    "gradebook.csv": ("5", "graded"), "report.html": ("5", "graded"),
-                    "long": ("0", "not graded: a file name in it is longer than the file system allows")}
+    assert rows == {
+        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
+        "clash": ("0", "not graded: it holds a file and a folder of the same name (adder.py/inner.txt)"),
+        "gradebook.csv": ("5", "graded"),
+        "report.html": ("5", "graded"),
+        "long": ("0", "not graded: a file name in it is longer than the file system allows"),
+    }
     assert (out / "gradebook.csv").is_file() and (out / "report.html").is_file()
     assert "Export warnings" in (out / "report.html").read_text(encoding="utf-8")
 
@@ -532,8 +647,10 @@ def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
     status, _, stderr = run_main(export, tmp_path / "out")
     assert status == 0, stderr
     rows = {row["submission_id"]: (row["total"], row["status"]) for row in read_csv(tmp_path / "out" / "gradebook.csv")}
-    assert rows == {"submission_1": ("10", "graded"),
-                    "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed")}
+    assert rows == {
+        "submission_1": ("10", "graded"),
+        "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed"),
+    }
     assert not (tmp_path / "out" / "submissions" / "submission_2").exists()
 
 

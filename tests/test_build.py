@@ -1,4 +1,5 @@
-"""Tests of the builds: the Gradescope zip grades as on Gradescope, the kit checks with no answer or hidden test inside."""
+"""Tests of the builds: the Gradescope zip grades as on Gradescope, the kit checks with no answer or hidden test
+inside."""
 
 import ast
 import importlib.util
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from test_check import needs_self_mode
 
 from autograder import build
 from autograder.check import closing_lines
@@ -22,14 +24,23 @@ from autograder.judge.adder import read_adder_weights
 from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
 from autograder.report.summary import question_scores
 from conftest import ROOT, assert_valid_results
-from test_check import needs_self_mode
 
 SECRET_NAME = "Carries a bar across chained steps (secret ZQX)"
 SECRET_SEEDS = [424242, 777001]
-HIDDEN_TEST = {"name": SECRET_NAME, "number": "2.9", "question": "2a", "max_score": 0.5, "check": "lstm_bar",
-               "visibility": "hidden", "params": {"quantity": "h", "seeds": SECRET_SEEDS, "lengths": [2, 4]}}
-KIT_ROOT_FILES = {p.name for p in (ROOT / "kit").iterdir()} | {"HANDOUT.md"} | (
-    {"answers-tex.md"} if (ROOT / "docs" / "answers-tex.md").is_file() else set())
+HIDDEN_TEST = {
+    "name": SECRET_NAME,
+    "number": "2.9",
+    "question": "2a",
+    "max_score": 0.5,
+    "check": "lstm_bar",
+    "visibility": "hidden",
+    "params": {"quantity": "h", "seeds": SECRET_SEEDS, "lengths": [2, 4]},
+}
+KIT_ROOT_FILES = (
+    {p.name for p in (ROOT / "kit").iterdir()}
+    | {"HANDOUT.md"}
+    | ({"answers-tex.md"} if (ROOT / "docs" / "answers-tex.md").is_file() else set())
+)
 KIT_FOLDER = "student_kit"  # the kit's one top folder: its zip's name
 NEVER_SHIPPED = ("reference/", "submissions_sample/", "tests/", "kit/", "docs/", "benchmarks/", ".venv/", ".ci/")
 
@@ -59,7 +70,7 @@ def kit_contents(archive: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(archive) as opened:
         names = opened.namelist()
         assert {name.split("/")[0] for name in names} == {KIT_FOLDER}, "the kit unzips into one top folder"
-        return {name[len(KIT_FOLDER) + 1:]: opened.read(name) for name in names}
+        return {name[len(KIT_FOLDER) + 1 :]: opened.read(name) for name in names}
 
 
 def unzip(archive: Path, into: Path) -> Path:
@@ -79,18 +90,27 @@ def load_module(path: Path):
 
 
 def expected_scores(case: Path) -> dict:
-    return {q: pytest.approx(float(s)) for q, s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].items()}
+    return {
+        q: pytest.approx(float(s)) for q, s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].items()
+    }
 
 
 def test_the_gradescope_zip_holds_the_grader_and_its_configuration(gradescope_zip, secret_config):
-    """Setup.sh and run_autograder (executable) at the root, the package, the given configuration; no answers, no caches."""
+    """Setup.sh and run_autograder (executable) at the root, the package, the given configuration; no answers, no
+    caches."""
     with zipfile.ZipFile(gradescope_zip) as archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
         assert archive.read("autograder/default.yaml") == secret_config.read_bytes()
     modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
-    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/__main__.py", "autograder/engine.py",
-            "autograder/worker/sandbox.py"} <= set(names)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "autograder/__main__.py",
+        "autograder/engine.py",
+        "autograder/worker/sandbox.py",
+    } <= set(names)
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755 and modes["autograder/engine.py"] == 0o644
     assert not [n for n in names if n.startswith(NEVER_SHIPPED) or "__pycache__" in n or n.endswith(".pyc")]
     assert names == sorted(names) and {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
@@ -105,24 +125,38 @@ def test_builds_are_reproducible(target, tmp_path, secret_config):
 
 
 def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
-    """Unzipped into source/, set up by its setup.sh, its run_autograder grades submission/ into results/results.json."""
+    """Unzipped into source/, set up by its setup.sh, its run_autograder grades submission/ into
+    results/results.json."""
     source = unzip(gradescope_zip, tmp_path / "source")
     venv = (ROOT / ".venv").resolve()
-    setup = subprocess.run(["bash", str(source / "setup.sh")], env={**os.environ, "AUTOGRADER_VENV": str(venv)},
-                           capture_output=True, text=True, timeout=600)
+    setup = subprocess.run(
+        ["bash", str(source / "setup.sh")],
+        env={**os.environ, "AUTOGRADER_VENV": str(venv)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert setup.returncode == 0, setup.stderr
     if not (source / ".venv").exists():  # not root: setup.sh leaves the environment where it is
         (source / ".venv").symlink_to(venv)
     samples = ROOT / "submissions_sample"
     cases = [ROOT / "reference", samples / "lstm_c_bar_without_carry"]
     if os.geteuid() == 0:  # the protections that need root, in Gradescope's own layout
-        cases += [samples / name for name in ("hostile_exfiltrate_config", "hostile_forge_atexit", "hostile_forge_daemon")]
+        cases += [
+            samples / name for name in ("hostile_exfiltrate_config", "hostile_forge_atexit", "hostile_forge_daemon")
+        ]
     for case in cases:
         shutil.rmtree(tmp_path / "submission", ignore_errors=True)
         shutil.rmtree(tmp_path / "results", ignore_errors=True)
         shutil.copytree(case, tmp_path / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
-        done = subprocess.run([str(source / "run_autograder")], cwd=tmp_path, capture_output=True, text=True,
-                              env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)}, timeout=300)
+        done = subprocess.run(
+            [str(source / "run_autograder")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         results = json.loads((tmp_path / "results" / "results.json").read_text())
         assert_valid_results(results)
@@ -152,8 +186,13 @@ def test_the_kit_needs_neither_pyyaml_nor_gradescope_utils(kit_zip):
     for name, data in kit_contents(kit_zip).items():
         if name.endswith(".py"):
             for node in ast.parse(data).body:
-                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
                 assert not [n for n in names if n.split(".")[0] in ("yaml", "gradescope_utils")], name
 
 
@@ -175,21 +214,27 @@ def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp
     data["tests"][4]["visibility"] = "hidden"  # 2.2, 1 point
     data["tests"].append(dict(HIDDEN_TEST, visibility="after_due_date"))
     (tmp_path / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    handout = kit_contents(build.build("kit", out=tmp_path / f"{KIT_FOLDER}.zip", config_path=tmp_path / "course.yaml"))[
-        "HANDOUT.md"].decode()
-    assert ("Points: question 1, 5 points; question 2(a), 5.5 points; question 2(b), 1 point; question 2(c), 0 points. "
-            "In all, 11.5 points.") in handout
+    handout = kit_contents(
+        build.build("kit", out=tmp_path / f"{KIT_FOLDER}.zip", config_path=tmp_path / "course.yaml")
+    )["HANDOUT.md"].decode()
+    assert (
+        "Points: question 1, 5 points; question 2(a), 5.5 points; question 2(b), 1 point; question 2(c), 0 points. "
+        "In all, 11.5 points."
+    ) in handout
     assert "| 2.1 h_bar: the error signal of h | 2(a) | 2 |" in handout
     assert "2.2 " not in handout and SECRET_NAME not in handout
-    assert ("Gradescope also runs 2 tests not listed here (1 never shown to you, 1 shown after the due date), worth "
-            "1.5 points: your check does not run them, and they count in the points above.") in handout
+    assert (
+        "Gradescope also runs 2 tests not listed here (1 never shown to you, 1 shown after the due date), worth "
+        "1.5 points: your check does not run them, and they count in the points above."
+    ) in handout
     assert "Points (the course's default configuration)" not in handout
 
 
 def test_the_handout_in_the_repository_is_the_default_configurations():
     """docs/student.md's tests part is what `build docs` writes from autograder/default.yaml."""
     assert (ROOT / "docs" / "student.md").read_text(encoding="utf-8") == build.handout(load_config()), (
-        "docs/student.md is stale: run `python3 -m autograder build docs`")
+        "docs/student.md is stale: run `python3 -m autograder build docs`"
+    )
 
 
 def test_the_handout_says_the_one_command_and_nothing_that_pep_668_refuses():
@@ -227,7 +272,8 @@ def test_the_starter_forward_pass_is_the_graders():
     starter = load_module(ROOT / "kit" / "lstm_bptt.py")
     rng = np.random.default_rng(3)
     x = np.concatenate(([0.0], rng.standard_normal(6)))
-    weights = dict(zip(("w_ix", "w_ih", "w_fx", "w_fh", "w_ox", "w_oh", "w_gx", "w_gh"), rng.uniform(-1.5, 1.5, 8)))
+    names = ("w_ix", "w_ih", "w_fx", "w_fh", "w_ox", "w_oh", "w_gx", "w_gh")
+    weights = dict(zip(names, rng.uniform(-1.5, 1.5, 8), strict=True))
     problem = build_problem(0, x, weights, 0.4, -0.9, np.ones(7), np.zeros(7))
     forward = starter.lstm_forward(x, weights, h0=0.4, c0=-0.9)
     assert sorted(forward) == sorted(FORWARD_KEYS)
@@ -267,8 +313,13 @@ def test_a_broken_configuration_is_not_built(tmp_path, capsys):
 def test_the_build_command_writes_the_zip(tmp_path):
     """`python3 -m autograder build gradescope --out FILE` writes the zip and says what to do with it."""
     out = tmp_path / "dist" / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "gradescope", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "build", "gradescope", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Wrote {out} (") and zipfile.is_zipfile(out)
 
@@ -276,13 +327,15 @@ def test_the_build_command_writes_the_zip(tmp_path):
 def test_the_configuration_reference_is_up_to_date():
     """docs/configuration.md is what `python3 -m autograder build docs` writes from the code's field documentation."""
     assert (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8") == build.configuration_reference(), (
-        "docs/configuration.md is stale: run `python3 -m autograder build docs`")
+        "docs/configuration.md is stale: run `python3 -m autograder build docs`"
+    )
 
 
 # ---------------------------------------------------------------- the kit where students run it: numpy alone, as root
 
-NUMPY_PIN = next(line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-                 if line.startswith("numpy=="))
+NUMPY_PIN = next(
+    line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("numpy==")
+)
 PYENV = Path("/root/.pyenv/versions")  # the image's other interpreters (root's home: root can run them)
 OTHER_PYTHONS = {"3.10": PYENV / "3.10.13" / "bin" / "python3", "3.13": PYENV / "3.13.0" / "bin" / "python3"}
 SAMPLES = sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
@@ -301,13 +354,25 @@ def numpy_only(tmp_path_factory):
             folder = tmp_path_factory.mktemp(f"numpy-only-{base.parent.parent.name}")
             done = subprocess.run([str(base), "-m", "venv", str(folder)], capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stderr
-            pip = subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                                  "--disable-pip-version-check", NUMPY_PIN], capture_output=True, text=True,
-                                 timeout=600)
+            pip = subprocess.run(
+                [
+                    str(folder / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    NUMPY_PIN,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             if pip.returncode != 0:
                 pytest.skip(f"pip could not install {NUMPY_PIN} for {base} (no registry?): {pip.stderr[-300:]}")
             made[base] = folder / "bin" / "python"
         return made[base]
+
     return python
 
 
@@ -338,9 +403,14 @@ def no_worker_users(tmp_path_factory):
 def run_kit(python: Path, kit: Path, case: Path, out: Path, prefix: list[str]) -> tuple[str, dict]:
     """`python check.py CASE --json OUT` in the kit, with a student's bare environment; (what it printed, the JSON)."""
     needs_self_mode()
-    done = subprocess.run([*prefix, str(python), "check.py", str(case), "--json", str(out)], cwd=kit,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(out.parent)},
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*prefix, str(python), "check.py", str(case), "--json", str(out)],
+        cwd=kit,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(out.parent)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout, json.loads(out.read_text())
 
@@ -368,11 +438,12 @@ def assert_parity(case: Path, printed: str, checked: dict, secret_config: Path, 
         visible = [t for t in visible if t["tags"] != ["1"]]
     assert checked["tests"] == visible
     assert checked["output"] == graded["output"]
-    assert f"points\n" in printed and "2.9" not in printed
+    assert "points\n" in printed and "2.9" not in printed
 
 
-def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(numpy_only, unzipped_kit, no_worker_users,
-                                                                   secret_config, gradescope_sandbox, tmp_path):
+def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(
+    numpy_only, unzipped_kit, no_worker_users, secret_config, gradescope_sandbox, tmp_path
+):
     """In a virtual environment holding numpy alone (no PyYAML, no gradescope-utils), as root where the machine's
     worker users are hidden, the kit says whose rights the code runs with and gives Gradescope's visible results."""
     python = numpy_only(base_python())
@@ -384,13 +455,15 @@ def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(numpy_only, 
         assert printed.startswith("Your code runs as you (")
         assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
     assert any(t.get("extra_data", {}).get("status") == "carried_forward" for t in checked["tests"]), (
-        "the carried-forward case shows no carried-forward credit")
+        "the carried-forward case shows no carried-forward credit"
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_the_kit_gives_gradescopes_visible_results_for_every_sample(case, numpy_only, unzipped_kit, no_worker_users,
-                                                                    secret_config, gradescope_sandbox, tmp_path):
+def test_the_kit_gives_gradescopes_visible_results_for_every_sample(
+    case, numpy_only, unzipped_kit, no_worker_users, secret_config, gradescope_sandbox, tmp_path
+):
     """Every sample, checked by the kit with numpy alone as root, has Gradescope's visible scores and feedback.
 
     Except, by design, the samples that only a dedicated worker user stops (`root_only`: they read the grader's
@@ -407,8 +480,9 @@ def test_the_kit_gives_gradescopes_visible_results_for_every_sample(case, numpy_
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", sorted(OTHER_PYTHONS))
-def test_the_kit_runs_on_the_oldest_and_newest_python(version, numpy_only, unzipped_kit, no_worker_users,
-                                                      secret_config, gradescope_sandbox, tmp_path):
+def test_the_kit_runs_on_the_oldest_and_newest_python(
+    version, numpy_only, unzipped_kit, no_worker_users, secret_config, gradescope_sandbox, tmp_path
+):
     """The kit gives the same results on Python 3.10 and 3.13 (each with numpy alone) where they are installed."""
     base = OTHER_PYTHONS[version]
     if not os.access(base, os.X_OK):
@@ -450,12 +524,17 @@ def new_problem(path: Path) -> Path:
     rng = np.random.default_rng(99991)
     length = 5
     x = np.concatenate(([0.0], rng.standard_normal(length)))
-    weights = dict(zip(model.WEIGHT_NAMES, rng.uniform(-1.5, 1.5, 8)))
-    problem = model.build_problem(99991, x, weights, 0.3, -0.7, rng.standard_normal(length + 1),
-                                  rng.standard_normal(length + 1))
+    weights = dict(zip(model.WEIGHT_NAMES, rng.uniform(-1.5, 1.5, 8), strict=True))
+    problem = model.build_problem(
+        99991, x, weights, 0.3, -0.7, rng.standard_normal(length + 1), rng.standard_normal(length + 1)
+    )
     bars, w_ix = model.complex_step_bars(problem)
-    call = {"x": problem.x.tolist(), "weights": {k: float(v) for k, v in problem.weights.items()},
-            "forward": {k: problem.values[k].tolist() for k in model.FORWARD_KEYS}, "dL_dh": problem.dL_dh.tolist()}
+    call = {
+        "x": problem.x.tolist(),
+        "weights": {k: float(v) for k, v in problem.weights.items()},
+        "forward": {k: problem.values[k].tolist() for k in model.FORWARD_KEYS},
+        "dL_dh": problem.dL_dh.tolist(),
+    }
     truth = {k: np.asarray(bars[k])[1:].tolist() for k in model.GRADED} | {"w_ix": float(w_ix)}
     path.write_text(json.dumps({"call": call, "truth": truth}))
     return path
@@ -463,20 +542,28 @@ def new_problem(path: Path) -> Path:
 
 def probe_kit(python: Path, kit: Path, problem: Path, modules: str, seconds: float) -> tuple[list[dict], dict]:
     """Run kit_solver_probe.py: (the returns that hold a true bar, its summary)."""
-    done = subprocess.run([str(python), str(ROOT / "tests" / "kit_solver_probe.py"), str(kit), str(problem), modules],
-                          capture_output=True, text=True, timeout=1200,
-                          env={**os.environ, "KIT_PROBE_SECONDS": str(seconds)})
+    done = subprocess.run(
+        [str(python), str(ROOT / "tests" / "kit_solver_probe.py"), str(kit), str(problem), modules],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "KIT_PROBE_SECONDS": str(seconds)},
+    )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return [r for r in records if "function" in r], records[-1]
 
 
-@pytest.mark.parametrize("modules, seconds", [("autograder.judge.lstm", 0.3),
-                                              pytest.param("autograder", 2.0, marks=pytest.mark.slow)],
-                         ids=["question 2's judge", "every module"])
-def test_no_function_of_the_kit_computes_the_bars_of_a_problem_it_was_not_built_with(modules, seconds, numpy_only,
-                                                                                   unzipped_kit, tmp_path):
-    """Every function and method of the kit (of question 2's judge, in the fast form), called with every combination of a
+@pytest.mark.parametrize(
+    "modules, seconds",
+    [("autograder.judge.lstm", 0.3), pytest.param("autograder", 2.0, marks=pytest.mark.slow)],
+    ids=["question 2's judge", "every module"],
+)
+def test_no_function_of_the_kit_computes_the_bars_of_a_problem_it_was_not_built_with(
+    modules, seconds, numpy_only, unzipped_kit, tmp_path
+):
+    """Every function and method of the kit (of question 2's judge, in the fast form), called with every combination
+    of a
     new problem's call, data and parameters, returns none of its true bars; a kit with a solver added is caught."""
     python, problem = numpy_only(base_python()), new_problem(tmp_path / "problem.json")
     hits, summary = probe_kit(python, unzipped_kit, problem, modules, seconds)

@@ -19,7 +19,9 @@ from autograder.report.view import student_view
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
 
-CASES = [ROOT / "reference"] + sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+CASES = [ROOT / "reference"] + sorted(
+    p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file()
+)
 NOT_VISIBLE = {"1.3": "hidden", "2.5": "hidden", "2.7": "after_due_date"}
 
 
@@ -48,8 +50,11 @@ def comparable(test):
 REPRESENTATIVE = {"reference", "lstm_c_bar_without_carry", "adder_wrong_output", "lstm_exception"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=() if case.name in REPRESENTATIVE else pytest.mark.slow)
-                                  for case in CASES], ids=[p.name for p in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, marks=() if case.name in REPRESENTATIVE else pytest.mark.slow) for case in CASES],
+    ids=[p.name for p in CASES],
+)
 def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case, mixed_config, sandbox):
     """For every sample and the reference, each visible test has the same score, status and feedback as in grading."""
     config = load_config(mixed_config)
@@ -72,8 +77,13 @@ def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden
     """`python3 -m autograder check reference` says whose rights the code runs with, prints the full score and
     ends with what Gradescope will show."""
     needs_self_mode()
-    done = subprocess.run([sys.executable, "-m", "autograder", "check", "reference"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", "reference"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(as_you() + "Checking reference: 10 / 10 points\n")
     assert done.stdout.endswith(closing_lines({}))
@@ -82,9 +92,16 @@ def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden
 def test_the_student_view_is_what_gradescopes_writer_makes():
     """Without gradescope-utils, each test gets the entry JSONTestRunner writes: passed, failed, partial, with
     data or without, with empty or long feedback."""
+
     def spec(number, question, points, visibility="visible", name=None):
-        return TestSpec(name=name or f"Test {number}", number=number, question=question, max_score=points,
-                        check="toy", visibility=visibility)
+        return TestSpec(
+            name=name or f"Test {number}",
+            number=number,
+            question=question,
+            max_score=points,
+            check="toy",
+            visibility=visibility,
+        )
 
     outcomes = [
         (spec("1.1", "1", 2), Verdict(1.0, "Adds: passes.")),
@@ -111,19 +128,24 @@ def test_the_closing_lines_say_whether_gradescope_runs_more():
     and what they are worth."""
     assert closing_lines({}) == (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
-        "for them. There are no hidden tests: this is your score.\n")
+        "for them. There are no hidden tests: this is your score.\n"
+    )
     assert closing_lines({"hidden": [1, 0.5], "after_due_date": [1]}) == (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback\n"
         "for them. It also runs 3 more tests (2 never shown to you, 1 shown after the due date), worth 2.5\n"
-        "points, that this check does not: they count toward your final score.\n")
+        "points, that this check does not: they count toward your final score.\n"
+    )
     assert "It also runs 1 more test (1 shown when grades are published), worth 1 point," in " ".join(
-        closing_lines({"after_published": [1]}).split())
+        closing_lines({"after_published": [1]}).split()
+    )
 
 
 def test_the_check_counts_the_tests_it_leaves_out(mixed_config, tmp_path):
     """The tests left out and their points come from the configuration, or from the kit's note."""
-    assert not_visible(load_config(mixed_config), tmp_path / "absent.json") == {"hidden": [2, 0.5],
-                                                                              "after_due_date": [1]}
+    assert not_visible(load_config(mixed_config), tmp_path / "absent.json") == {
+        "hidden": [2, 0.5],
+        "after_due_date": [1],
+    }
     note = tmp_path / "kit.json"
     note.write_text(json.dumps({"not_visible": {"hidden": [1, 1, 0.5, 2]}}))
     assert not_visible(load_config(mixed_config).visible_only(), note) == {"hidden": [1, 1, 0.5, 2]}
@@ -137,7 +159,7 @@ def test_the_check_prints_visible_tests_only(mixed_config):
     text = out.getvalue()
     shown = as_you()
     assert text.startswith(shown)
-    assert text[len(shown):].splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 - 3.5
+    assert text[len(shown) :].splitlines()[0] == f"Checking {ROOT / 'reference'}: 6.5 / 6.5 points"  # 10 - 3.5
     assert "1.3 " not in text and "2.5 " not in text and "2.7 " not in text and "2.6 " in text
     assert text.endswith(closing_lines({"hidden": [2, 0.5], "after_due_date": [1]}))
 
@@ -146,8 +168,10 @@ def test_the_check_says_the_code_runs_as_you_and_why_that_is_fine():
     """One line names the current user and says why running as them is fine on their own machine."""
     line = " ".join(as_you().split())
     user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-    assert line == (f"Your code runs as you ({user}), with your own rights: fine on your own machine, where it is "
-                    "your own code that runs (Gradescope runs it as a locked-down user).")
+    assert line == (
+        f"Your code runs as you ({user}), with your own rights: fine on your own machine, where it is "
+        "your own code that runs (Gradescope runs it as a locked-down user)."
+    )
 
 
 def test_on_windows_the_check_says_to_use_wsl_or_colab(monkeypatch):
@@ -162,7 +186,8 @@ def test_the_check_starts_its_worker_while_it_imports_numpy(tmp_path):
     """The worker's start overlaps the import of numpy (issue 15): it begins before numpy has finished importing."""
     needs_self_mode()
     probe = tmp_path / "probe.py"
-    probe.write_text(textwrap.dedent("""
+    probe.write_text(
+        textwrap.dedent("""
         import io, sys, time
         sys.path.insert(0, ROOT)
         events = {}
@@ -186,13 +211,14 @@ def test_the_check_starts_its_worker_while_it_imports_numpy(tmp_path):
         check.main(folder=sys.argv[1], stdout=io.StringIO())
         import numpy
         print(events)
-    """).replace("ROOT", repr(str(ROOT))))
+    """).replace("ROOT", repr(str(ROOT)))
+    )
     adder_only = tmp_path / "adder_only"
     adder_only.mkdir()
     (adder_only / "adder.py").write_text((ROOT / "reference" / "adder.py").read_text())
     done = subprocess.run([sys.executable, str(probe), str(adder_only)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    events = eval(done.stdout)  # noqa: S307 - our own probe's dict of str to float
+    events = eval(done.stdout)
     assert "numpy import starts" in events, "numpy was imported before the check began"
     assert events["worker starts"] - events["numpy import starts"] < 0.05, events
 
@@ -224,7 +250,13 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
     (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
         assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
-            "Adder.py", "My Homework.ipynb", "work", "work/LSTM_bptt.py", "work/answers", "work/answers/main.tex"]
+            "Adder.py",
+            "My Homework.ipynb",
+            "work",
+            "work/LSTM_bptt.py",
+            "work/answers",
+            "work/answers/main.tex",
+        ]
         assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
     with student_files(plain) as folder:

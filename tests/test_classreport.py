@@ -33,7 +33,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 def submission(number, adder, c_bar, w_ix, name="Student"):
     """A graded submission from (fraction, extra data) per test."""
     verdicts = [Verdict(fraction, "feedback", data) for fraction, data in (adder, c_bar, w_ix)]
-    results = build_results(list(zip(TESTS, verdicts)))
+    results = build_results(list(zip(TESTS, verdicts, strict=True)))
     return GradedSubmission(f"submission_{number}", (Submitter(name, f"{number}@uni.edu", str(number)),), results)
 
 
@@ -41,14 +41,29 @@ RIGHT = (1.0, {})
 CLASS = [
     submission(1, RIGHT, RIGHT, RIGHT),
     submission(2, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}), RIGHT),
-    submission(3, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}),
-               (1.0, {"status": "carried_forward"})),
-    submission(4, RIGHT, (0.0, {"mistakes": ["c_bar_one_minus_c_squared"]}),
-               (0.0, {"internal_error": True}), name="<script>alert(1)</script>"),
-    GradedSubmission("submission_5", (Submitter("Eve", "eve@uni.edu", "5"),), failure_results("x"),
-                     problem="the grading process died (exit code -9)"),
+    submission(
+        3,
+        (0.0, {"failing_pair": [3, 1]}),
+        (0.0, {"mistake": "c_bar_without_carry"}),
+        (1.0, {"status": "carried_forward"}),
+    ),
+    submission(
+        4,
+        RIGHT,
+        (0.0, {"mistakes": ["c_bar_one_minus_c_squared"]}),
+        (0.0, {"internal_error": True}),
+        name="<script>alert(1)</script>",
+    ),
+    GradedSubmission(
+        "submission_5",
+        (Submitter("Eve", "eve@uni.edu", "5"),),
+        failure_results("x"),
+        problem="the grading process died (exit code -9)",
+    ),
 ]
-MISTAKES = [SimpleNamespace(name="c_bar_without_carry", hint="This matches c_bar without the c_bar^(t+1) f^(t+1) term.")]
+MISTAKES = [
+    SimpleNamespace(name="c_bar_without_carry", hint="This matches c_bar without the c_bar^(t+1) f^(t+1) term.")
+]
 
 
 class Page(HTMLParser):
@@ -112,8 +127,13 @@ def test_the_page_has_every_section_and_a_bar_per_bin(html):
 def test_the_overview_counts_submissions_graded_and_failed(html):
     """The overview says 5 submissions, 4 graded, 1 not, the mean of the graded totals (10, 1, 1, 5) and full marks."""
     text = " ".join(html.split())
-    for card in ("<b>5</b>submissions", "<b>4</b>graded", "<b>1</b>could not be graded", "<b>4.25 / 10</b>mean total",
-                 "<b>1</b>full marks"):
+    for card in (
+        "<b>5</b>submissions",
+        "<b>4</b>graded",
+        "<b>1</b>could not be graded",
+        "<b>4.25 / 10</b>mean total",
+        "<b>1</b>full marks",
+    ):
         assert card in text
 
 
@@ -127,8 +147,10 @@ def test_pass_rates_and_error_carried_forward_are_counted_per_test(html):
 def test_mistakes_are_counted_under_their_title_with_their_hint(html):
     """A mistake named in tests' extra_data (`mistake` or `mistakes`) is counted once per submission, under a title
     in the catalogue's words, with its hint; one not in the catalogue keeps its code."""
-    assert mistake_counts([s for s in CLASS if s.graded]) == {("2.2", "c_bar_without_carry"): 2,
-                                                              ("2.2", "c_bar_one_minus_c_squared"): 1}
+    assert mistake_counts([s for s in CLASS if s.graded]) == {
+        ("2.2", "c_bar_without_carry"): 2,
+        ("2.2", "c_bar_one_minus_c_squared"): 1,
+    }
     rows = Page(html).tables["mistakes"][1:]
     assert rows[0][1] == ("c_bar without the c_bar^(t+1) f^(t+1) term " + MISTAKES[0].hint + " (c_bar_without_carry)")
     assert rows[0][2].startswith("2 / 4 (50%)") and rows[1][1] == "c_bar_one_minus_c_squared"
@@ -169,8 +191,8 @@ def png_colours(path, limit=500):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks, header = 8, [], None
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -182,7 +204,7 @@ def png_colours(path, limit=500):
     raw, stride = zlib.decompress(b"".join(chunks)), width * step
     previous, colours = bytearray(stride), set()
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride) if kind else ():
             a = line[x - step] if x >= step else 0
             b, c = previous[x], (previous[x - step] if x >= step else 0)
@@ -197,16 +219,26 @@ def png_colours(path, limit=500):
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         if len(colours) < limit:
-            colours.update(bytes(line[x:x + 3]) for x in range(0, stride, step))
+            colours.update(bytes(line[x : x + 3]) for x in range(0, stride, step))
         previous = line
     return width, height, colours
 
 
 def chromium(tmp_path, *arguments):
     """Run headless Chromium on its own profile; return what it printed."""
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", *arguments]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *arguments,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -215,7 +247,8 @@ def chromium(tmp_path, *arguments):
 @pytest.mark.slow  # two browser runs
 @pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
 def test_a_browser_renders_the_report(html, tmp_path):
-    """Chromium renders the page: a non-blank screenshot showing the bars' colour, and a DOM with histogram and tables."""
+    """Chromium renders the page: a non-blank screenshot showing the bars' colour, and a DOM with histogram and
+    tables."""
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
     screenshot = tmp_path / "report.png"
@@ -238,8 +271,12 @@ BROWSER_CLASS = [
     submission(1, RIGHT, RIGHT, RIGHT, name="Ann Able"),
     submission(2, (0.0, {"failing_pair": [3, 1]}), (0.0, {"mistake": "c_bar_without_carry"}), RIGHT, name=XSS),
     submission(3, (0.5, {}), RIGHT, (1.0, {"status": "carried_forward"}), name="Cy Carried"),
-    GradedSubmission("submission_4", (Submitter("Eve Failed", "eve@uni.edu", "4"),), failure_results("x"),
-                     problem="the grading process died (exit code -9)"),
+    GradedSubmission(
+        "submission_4",
+        (Submitter("Eve Failed", "eve@uni.edu", "4"),),
+        failure_results("x"),
+        problem="the grading process died (exit code -9)",
+    ),
 ]
 # The student's own text reaching the feedback unfenced (the worst case): it must still show as text.
 BROWSER_CLASS[1].results["tests"][1]["output"] = "c_bar is wrong: " + XSS
@@ -306,8 +343,8 @@ def test_a_view_in_the_address_opens_a_student_as_text(browser_html, tmp_path):
     page = tmp_path / "report.html"
     page.write_text(browser_html, encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", page.as_uri() + "#open=1")
-    opened = dom[dom.index('<section id="student"'):]
-    assert "hidden" not in opened[:opened.index(">")]
+    opened = dom[dom.index('<section id="student"') :]
+    assert "hidden" not in opened[: opened.index(">")]
     assert "c_bar is wrong: &lt;img src=x onerror=" in opened and "<img" not in dom
     assert 'class="vis vis-visible">visible</span>' in opened
     shots = Path(os.environ.get("REPORT_SCREENSHOTS", tmp_path))
@@ -322,15 +359,21 @@ def test_question_1s_named_causes_read_as_titles_not_codes():
     """The adder judge's cause names (no catalogue file) show under a title in its hint's words."""
     graded = [submission(1, (0.0, {"failing_pair": [1, 1], "mistake": "output_weights"}), RIGHT, RIGHT)]
     rows = Page(render_report(graded, tests=TESTS, title="t")).tables["mistakes"][1:]
-    assert rows == [["1.1 Adds every pair", "hidden units fine, the output unit reads them wrongly (V, b_y) "
-                     "(output_weights)", "1 / 1 (100%)"]]
+    assert rows == [
+        [
+            "1.1 Adds every pair",
+            "hidden units fine, the output unit reads them wrongly (V, b_y) (output_weights)",
+            "1 / 1 (100%)",
+        ]
+    ]
 
 
 def test_the_header_states_the_date_the_configuration_and_the_versions():
     """The report says when it was made, from which configuration (file and SHA-256), with which versions."""
     config = load_config()
-    html = render_report(CLASS, tests=TESTS, title="t", config=config,
-                         now=datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc))
+    html = render_report(
+        CLASS, tests=TESTS, title="t", config=config, now=datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    )
     text = re.sub(r"<[^>]+>", "", html)
     assert "Generated 2026-12-01 09:30 UTC" in text and config.sha256 in text and "default.yaml" in text
     assert re.search(r"versions: autograder \S+, python \S+, numpy \S+", text)
@@ -346,19 +389,31 @@ def test_a_partial_report_says_so_at_the_top():
 def test_flags_and_attention_come_from_what_the_student_was_told():
     """A time-out or a syntax error in a test's feedback, carried-forward credit, no files, a grader failure and a
     zero are flagged; all but carried-forward credit put the student on the needs-attention list."""
+
     def told(text, data=None):
         return build_results([(spec, Verdict(0.0, text, data or {})) for spec in TESTS])
+
     cases = {
         "timeout": GradedSubmission("t", (), told("Importing adder.py failed:\ntimed out after 5 s")),
         "syntax": GradedSubmission("s", (), told("SyntaxError: '(' was never closed")),
-        "carried": GradedSubmission("c", (), build_results([(spec, Verdict(1.0, "ok", {"status": "carried_forward"}))
-                                                            for spec in TESTS])),
+        "carried": GradedSubmission(
+            "c", (), build_results([(spec, Verdict(1.0, "ok", {"status": "carried_forward"})) for spec in TESTS])
+        ),
         "nothing": GradedSubmission("n", (), told("No `adder.py` was found"), no_files="none of the files"),
         "failed": CLASS[-1],
     }
     flags = {name: submission_flags(s) for name, s in cases.items()}
-    assert flags == {"timeout": ["timeout"], "syntax": ["syntax error"], "carried": ["carried forward"],
-                     "nothing": ["no files"], "failed": ["grader failed"]}
+    assert flags == {
+        "timeout": ["timeout"],
+        "syntax": ["syntax error"],
+        "carried": ["carried forward"],
+        "nothing": ["no files"],
+        "failed": ["grader failed"],
+    }
     assert {name: attention(s, flags[name]) for name, s in cases.items()} == {
-        "timeout": "scored 0, timeout", "syntax": "scored 0, syntax error", "carried": "",
-        "nothing": "no files", "failed": "grader failed"}
+        "timeout": "scored 0, timeout",
+        "syntax": "scored 0, syntax error",
+        "carried": "",
+        "nothing": "no files",
+        "failed": "grader failed",
+    }

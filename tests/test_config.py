@@ -45,7 +45,13 @@ def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     """Every key is read, ints are accepted for floats, lists for tuples, and missing keys take defaults."""
     config = load_config(write(tmp_path, GOOD), checks=CHECKS)
     first, second = config.tests
-    assert (first.name, first.number, first.question, first.max_score, first.visibility) == ("Toy test", "1.1", "1", 2.0, "visible")
+    assert (first.name, first.number, first.question, first.max_score, first.visibility) == (
+        "Toy test",
+        "1.1",
+        "1",
+        2.0,
+        "visible",
+    )
     assert first.params == ToyParams(max_bits=4, seeds=(7,), rtol=1.0)
     assert second.params == ToyParams() and second.visibility == "hidden"
     assert config.limits.call_seconds == 2
@@ -58,22 +64,36 @@ def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
     assert [t.number for t in config.visible_only().tests] == ["1.1"]
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("    max_score: 2\n", "    max_score: -1\n", ":7: `tests[0].max_score` must not be negative, got -1.0"),
-    ("    max_score: 2\n", "    max_score: two\n", ":7: `tests[0].max_score` has the wrong type: got 'two', expected float"),
-    ("    number: \"1.1\"\n", "    number: \"1.1\"\n    weight: 3\n", ":6: `tests[0].weight` is not a known key here"),
-    ("params: {max_bits: 4,", "params: {max_bit: 4,", ":9: `tests[0].params.max_bit` is not a known key here"),
-    ("params: {max_bits: 4,", "params: {max_bits: 4.5,", ":9: `tests[0].params.max_bits` has the wrong type: got 4.5, expected int"),
-    ("question: 2a", "question: 3", ":10: `tests[1].question` must be one of 1, 2a, 2b, 2c, not '3'"),
-    ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check 'nope'; known: toy"),
-    ("  call_seconds: 2\n", "  call_second: 2\n", ":2: `limits.call_second` is not a known key here"),
-    ("visibility: hidden", "visibility: secret", ":10: `tests[1].visibility` must be one of visible, hidden"),
-    ("seeds: [7]", "seeds: 7", ":9: `tests[0].params.seeds` must be a list, got 7"),
-    ("    params: {max_bits: 4, seeds: [7], rtol: 1}\n", "    params: {convention: maybe}\n",
-     ":9: `tests[0].params` is not valid: convention must be fires, silent or either, not 'maybe'"),
-    ("\"2.1\"", "\"1.1\"", ": test number 1.1 is used twice"),
-    ("  - name: Toy test\n    number", "  - number", ":4: `tests[0]` needs the key `name`"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("    max_score: 2\n", "    max_score: -1\n", ":7: `tests[0].max_score` must not be negative, got -1.0"),
+        (
+            "    max_score: 2\n",
+            "    max_score: two\n",
+            ":7: `tests[0].max_score` has the wrong type: got 'two', expected float",
+        ),
+        ('    number: "1.1"\n', '    number: "1.1"\n    weight: 3\n', ":6: `tests[0].weight` is not a known key here"),
+        ("params: {max_bits: 4,", "params: {max_bit: 4,", ":9: `tests[0].params.max_bit` is not a known key here"),
+        (
+            "params: {max_bits: 4,",
+            "params: {max_bits: 4.5,",
+            ":9: `tests[0].params.max_bits` has the wrong type: got 4.5, expected int",
+        ),
+        ("question: 2a", "question: 3", ":10: `tests[1].question` must be one of 1, 2a, 2b, 2c, not '3'"),
+        ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check 'nope'; known: toy"),
+        ("  call_seconds: 2\n", "  call_second: 2\n", ":2: `limits.call_second` is not a known key here"),
+        ("visibility: hidden", "visibility: secret", ":10: `tests[1].visibility` must be one of visible, hidden"),
+        ("seeds: [7]", "seeds: 7", ":9: `tests[0].params.seeds` must be a list, got 7"),
+        (
+            "    params: {max_bits: 4, seeds: [7], rtol: 1}\n",
+            "    params: {convention: maybe}\n",
+            ":9: `tests[0].params` is not valid: convention must be fires, silent or either, not 'maybe'",
+        ),
+        ('"2.1"', '"1.1"', ": test number 1.1 is used twice"),
+        ("  - name: Toy test\n    number", "  - number", ":4: `tests[0]` needs the key `name`"),
+    ],
+)
 def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, message):
     """An unknown key, a wrong type, a bad value or a negative score is an error naming file:line and key."""
     assert old in GOOD

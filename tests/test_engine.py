@@ -19,7 +19,9 @@ def sandbox():
 
 def test_what_the_student_prints_never_reaches_the_results(tmp_path, sandbox):
     """Printed text (which could carry hidden problems) goes to the given sink, not into results.json."""
-    (tmp_path / "adder.py").write_text((ROOT / "reference" / "adder.py").read_text() + "\nprint('PRINTED-BY-STUDENT')\n")
+    (tmp_path / "adder.py").write_text(
+        (ROOT / "reference" / "adder.py").read_text() + "\nprint('PRINTED-BY-STUDENT')\n"
+    )
     printed = []
     results = engine.grade(tmp_path, config=load_config(), sandbox=sandbox, student_output=printed.append)
     assert "PRINTED-BY-STUDENT" not in json.dumps(results)
@@ -29,6 +31,7 @@ def test_what_the_student_prints_never_reaches_the_results(tmp_path, sandbox):
 
 def test_a_bug_in_a_check_is_reported_as_ours(monkeypatch, capsys):
     """A check that raises gives 0 for that test with a 'not your fault' message; the traceback goes to the log."""
+
     def broken(params, collected):
         raise ZeroDivisionError("oops")
 

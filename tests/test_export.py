@@ -54,7 +54,8 @@ def test_unreadable_metadata_is_an_export_error(tmp_path):
 
 
 def test_an_export_folder_lists_every_submission_once(tmp_path):
-    """Metadata one folder down is found; listed folders, unlisted folders and listed-but-missing ones all count; junk does not."""
+    """Metadata one folder down is found; listed folders, unlisted folders and listed-but-missing ones all count; junk
+    does not."""
     export = tmp_path / "assignment_9_export"
     export.mkdir()
     (export / "submission_metadata.yml").write_text(METADATA)
@@ -82,7 +83,9 @@ def test_a_metadata_key_that_is_not_a_folder_name_is_a_row_with_the_reason(tmp_p
     (tmp_path / "submission_metadata.yml").write_text("'../evil': {}\nsubmission_1: {}\n")
     submissions, warnings = find_submissions(tmp_path)
     assert [(s.id, s.path, s.problem) for s in submissions] == [
-        ("../evil", None, "its name is not a plain folder name"), ("submission_1", None, None)]
+        ("../evil", None, "its name is not a plain folder name"),
+        ("submission_1", None, None),
+    ]
     assert warnings == []
 
 
@@ -108,8 +111,11 @@ def test_unpacking_keeps_the_export_and_drops_links_escapes_and_junk(tmp_path):
     unpacked = unpack_export(export, into)
     assert unpacked.root == into / "assignment_9_export" and unpacked.problems == {}
     assert sorted(p.relative_to(into).as_posix() for p in into.rglob("*")) == [
-        "assignment_9_export", "assignment_9_export/submission_101", "assignment_9_export/submission_101/adder.py",
-        "assignment_9_export/submission_metadata.yml"]
+        "assignment_9_export",
+        "assignment_9_export/submission_101",
+        "assignment_9_export/submission_101/adder.py",
+        "assignment_9_export/submission_metadata.yml",
+    ]
     assert not (tmp_path / "escape.txt").exists()
 
 
@@ -121,6 +127,7 @@ def test_a_file_that_is_not_a_zip_is_an_export_error(tmp_path):
 
 
 # ---------------------------------------------------------------- a hostile export (issue 10, class 4)
+
 
 def hostile_zip(path, members):
     """A zip of (name, bytes) members under `assignment_9_export/`, with metadata naming each submission."""
@@ -145,10 +152,14 @@ def test_a_file_and_a_folder_of_the_same_name_is_that_submissions_reason(tmp_pat
 
 def test_a_name_longer_than_the_file_system_allows_is_that_submissions_reason(tmp_path):
     """A 300-byte file name, or a path of 5,000 bytes, cannot be written: the submission's row says so."""
-    unpacked = unpack(tmp_path, [("s1/" + "a" * 300 + ".py", b"x"), ("s2/" + "d/" * 2500 + "adder.py", b"x"),
-                                 ("s3/adder.py", b"U = 3\n")])
-    assert unpacked.problems == {"s1": "a file name in it is longer than the file system allows",
-                                 "s2": "a file name in it is longer than the file system allows"}
+    unpacked = unpack(
+        tmp_path,
+        [("s1/" + "a" * 300 + ".py", b"x"), ("s2/" + "d/" * 2500 + "adder.py", b"x"), ("s3/adder.py", b"U = 3\n")],
+    )
+    assert unpacked.problems == {
+        "s1": "a file name in it is longer than the file system allows",
+        "s2": "a file name in it is longer than the file system allows",
+    }
     assert (unpacked.root / "s3" / "adder.py").exists()
 
 
@@ -158,11 +169,21 @@ def test_a_zip_bomb_is_stopped_by_its_ratio_its_size_and_its_count(tmp_path, mon
     monkeypatch.setattr(export, "MAX_SUBMISSION_BYTES", 3 * 2**20)
     monkeypatch.setattr(export, "MAX_SUBMISSION_MEMBERS", 5)
     noise = os.urandom(2 * 2**20)  # incompressible: passes the ratio check, not the byte budget
-    unpacked = unpack(tmp_path, [("bomb/zeros.bin", bytes(8 * 2**20)), ("big/a.bin", noise), ("big/b.bin", noise),
-                                 *((f"many/f{i}.txt", b"x") for i in range(6)), ("ok/adder.py", b"U = 1\n")])
-    assert unpacked.problems == {"bomb": "bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)",
-                                 "big": "its files are larger than 3 MB in all",
-                                 "many": "it holds more than 5 files"}
+    unpacked = unpack(
+        tmp_path,
+        [
+            ("bomb/zeros.bin", bytes(8 * 2**20)),
+            ("big/a.bin", noise),
+            ("big/b.bin", noise),
+            *((f"many/f{i}.txt", b"x") for i in range(6)),
+            ("ok/adder.py", b"U = 1\n"),
+        ],
+    )
+    assert unpacked.problems == {
+        "bomb": "bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)",
+        "big": "its files are larger than 3 MB in all",
+        "many": "it holds more than 5 files",
+    }
     assert not (unpacked.root / "bomb" / "zeros.bin").exists() and (unpacked.root / "ok" / "adder.py").exists()
     written = sum(p.stat().st_size for p in (unpacked.root / "big").rglob("*") if p.is_file())
     assert written <= 3 * 2**20
@@ -175,7 +196,7 @@ def test_a_member_whose_header_lies_about_its_size_is_cut_at_the_budget(tmp_path
     data = bytearray(archive_path.read_bytes())
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # the local and central headers' sizes
         at = data.find(signature)
-        data[at + offset:at + offset + 4] = (1000).to_bytes(4, "little")
+        data[at + offset : at + offset + 4] = (1000).to_bytes(4, "little")
     archive_path.write_bytes(bytes(data))
     into = tmp_path / "unpacked"
     into.mkdir()
@@ -194,7 +215,7 @@ def test_an_export_with_too_many_members_is_refused_before_its_directory_is_read
 
 BOMBS = {
     "billion-laughs": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                      "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+    "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
     "merge-keys": "base: {x: 1}\nsubmission_1:\n  <<: {':submitters': []}\n",
     "deep": "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
     "anchor-only": "submission_1: &s {':submitters': []}\n",
@@ -231,7 +252,8 @@ def test_a_listed_submission_that_is_a_link_out_of_the_export_is_never_graded(tm
     (export_folder / "stray").symlink_to(outside)
     submissions, _ = find_submissions(export_folder)
     assert [(s.id, s.path, s.problem) for s in submissions] == [
-        ("submission_1", None, "its folder in the export is a link, which is never followed")]
+        ("submission_1", None, "its folder in the export is a link, which is never followed")
+    ]
 
 
 @pytest.mark.parametrize("name", ["=cmd|' -C calc'!A0", "+1", "-1", "@SUM(1)"])
@@ -270,8 +292,13 @@ def test_unpacking_a_bomb_stays_far_under_the_memory_budget(tmp_path):
                 for _ in range(megabytes):
                     member.write(bytes(2**20))
     (tmp_path / "into").mkdir()
-    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(archive), str(tmp_path / "into")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(archive), str(tmp_path / "into")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("refused:") and "YAML anchors or aliases" in lines[0]
@@ -287,4 +314,6 @@ def test_a_folder_name_that_is_not_utf8_becomes_a_row_with_a_visible_escape(tmp_
     (tmp_path / "ok").mkdir()
     submissions, _ = find_submissions(tmp_path)
     assert [(s.id, s.path, s.problem) for s in submissions] == [
-        ("caf\\udce9", None, "its folder name is not valid UTF-8"), ("ok", tmp_path / "ok", None)]
+        ("caf\\udce9", None, "its folder name is not valid UTF-8"),
+        ("ok", tmp_path / "ok", None),
+    ]

@@ -10,14 +10,17 @@ from autograder.report.view import student_view
 PAIR = "Shortest failing pair: 1 + 1 = 2. In bits, least significant bit first (step t adds bit t): 1 + 1 = 01."
 TABLE = "```text\n t | x1 x2 | h1 h2 h3 | y  expected\n 1 |  1  1 |  1  1  0 | 0  0   <- first wrong bit\n```"
 HINT = "Hint: your network would be correct with `W` transposed: `W[i, j]` is the weight from h_j^(t-1) to h_i^(t)."
-TRACEBACK = ("Your `lstm_bptt.py` could not be loaded:\n\n```\nTraceback (most recent call last):\n"
-             "  File \"lstm_bptt.py\", "
-             "line 1, in <module>\n\nNameError: name 'np' is not defined\n```")
+TRACEBACK = (
+    "Your `lstm_bptt.py` could not be loaded:\n\n```\nTraceback (most recent call last):\n"
+    '  File "lstm_bptt.py", '
+    "line 1, in <module>\n\nNameError: name 'np' is not defined\n```"
+)
 
 
 def spec(number: str, visibility: str = "visible", question: str = "1") -> TestSpec:
-    return TestSpec(name=f"Test {number}", number=number, question=question, max_score=1, check="toy",
-                    visibility=visibility)
+    return TestSpec(
+        name=f"Test {number}", number=number, question=question, max_score=1, check="toy", visibility=visibility
+    )
 
 
 def outputs(*tests: tuple[TestSpec, str]) -> list[str]:
@@ -30,7 +33,8 @@ def test_question_1s_pair_table_and_hint_are_shown_once():
     first, second, third = outputs(
         (spec("1.1"), f"Adds every pair of 1-bit numbers: fails.\n\n{PAIR}\n\n{TABLE}\n\n{HINT}"),
         (spec("1.2"), f"Adds every pair of numbers up to 10 bits: fails.\n\n{PAIR}\n\n{TABLE}\n\n{HINT}"),
-        (spec("1.3"), f"Adds numbers of every length: fails.\n\n{PAIR}\n\n{TABLE}\n\n{HINT}"))
+        (spec("1.3"), f"Adds numbers of every length: fails.\n\n{PAIR}\n\n{TABLE}\n\n{HINT}"),
+    )
     assert first == f"Adds every pair of 1-bit numbers: fails.\n\n{PAIR}\n\n{TABLE}\n\n{HINT}"
     reference = "(The shortest failing pair, the table and the hint are the same as in test 1.1 above.)"
     assert second == f"Adds every pair of numbers up to 10 bits: fails.\n\n{reference}"
@@ -40,8 +44,11 @@ def test_question_1s_pair_table_and_hint_are_shown_once():
 def test_a_visible_test_never_refers_to_a_hidden_one():
     """Repetition is removed only among tests of the same visibility, in both directions."""
     hidden, visible, hidden_again, visible_again = outputs(
-        (spec("1.1", "hidden"), f"A: fails.\n\n{HINT}"), (spec("1.2"), f"B: fails.\n\n{HINT}"),
-        (spec("1.3", "hidden"), f"C: fails.\n\n{HINT}"), (spec("1.4"), f"D: fails.\n\n{HINT}"))
+        (spec("1.1", "hidden"), f"A: fails.\n\n{HINT}"),
+        (spec("1.2"), f"B: fails.\n\n{HINT}"),
+        (spec("1.3", "hidden"), f"C: fails.\n\n{HINT}"),
+        (spec("1.4"), f"D: fails.\n\n{HINT}"),
+    )
     assert hidden == f"A: fails.\n\n{HINT}" and visible == f"B: fails.\n\n{HINT}"
     assert hidden_again == "C: fails.\n\n(The hint is the same as in test 1.1 above.)"
     assert visible_again == "D: fails.\n\n(The hint is the same as in test 1.2 above.)"
@@ -52,11 +59,13 @@ def test_a_whole_repeated_message_becomes_one_short_line():
     said = outputs(*[(spec(f"2.{k}", question="2a"), TRACEBACK) for k in range(1, 9)])
     assert said[0] == TRACEBACK
     assert said[1:] == ["(Same as in test 2.1 above.)"] * 7  # its first paragraph names nothing: no gist
-    failed = ("h_bar: your function failed on problem 1:\n\n"
-              "```text\nTraceback (most recent call last):\nIndexError: 2\n```")
+    failed = (
+        "h_bar: your function failed on problem 1:\n\n```text\nTraceback (most recent call last):\nIndexError: 2\n```"
+    )
     later = failed.replace("h_bar", "c_bar")
     assert outputs((spec("2.1"), failed), (spec("2.2"), later))[1] == (
-        "c_bar: your function failed on problem 1:\n\n(The traceback is the same as in test 2.1 above.)")
+        "c_bar: your function failed on problem 1:\n\n(The traceback is the same as in test 2.1 above.)"
+    )
 
 
 def test_short_repeats_stay_where_a_reference_would_be_longer():
@@ -74,10 +83,13 @@ def test_a_fenced_block_with_blank_lines_is_one_block():
 
 def test_blocks_from_different_tests_get_one_reference_each():
     """Each run of repeated blocks points to the test that showed it first."""
-    _, _, third = outputs((spec("1.1"), f"A.\n\n{PAIR}"), (spec("1.2"), f"B.\n\n{HINT}"),
-                          (spec("1.3"), f"C.\n\n{PAIR}\n\n{HINT}"))
-    assert third == ("C.\n\n(The shortest failing pair is the same as in test 1.1 above.)\n\n"
-                     "(The hint is the same as in test 1.2 above.)")
+    _, _, third = outputs(
+        (spec("1.1"), f"A.\n\n{PAIR}"), (spec("1.2"), f"B.\n\n{HINT}"), (spec("1.3"), f"C.\n\n{PAIR}\n\n{HINT}")
+    )
+    assert third == (
+        "C.\n\n(The shortest failing pair is the same as in test 1.1 above.)\n\n"
+        "(The hint is the same as in test 1.2 above.)"
+    )
 
 
 def test_outputs_without_repeats_are_untouched():

@@ -30,7 +30,7 @@ TESTS = [
 
 def results(*fractions):
     """A real results dict from one verdict fraction per test."""
-    return build_results([(spec, Verdict(f, "feedback")) for spec, f in zip(TESTS, fractions)])
+    return build_results([(spec, Verdict(f, "feedback")) for spec, f in zip(TESTS, fractions, strict=True)])
 
 
 def rows_of(text):
@@ -39,13 +39,25 @@ def rows_of(text):
 
 def test_a_row_holds_the_submitters_and_each_questions_score():
     """Scores are summed per question tag; a question without tests (2c) scores 0; the total is the results' score."""
-    submission = GradedSubmission("submission_1", (Submitter("Ada Lovelace", "ada@uni.edu", "17"),),
-                                  results(1, 0.5, 1 / 3, 0))
+    submission = GradedSubmission(
+        "submission_1", (Submitter("Ada Lovelace", "ada@uni.edu", "17"),), results(1, 0.5, 1 / 3, 0)
+    )
     text = gradebook_csv([submission])
     assert text.splitlines()[0] == ",".join(COLUMNS)
-    assert rows_of(text) == [{"submission_id": "submission_1", "name": "Ada Lovelace", "email": "ada@uni.edu",
-                              "sid": "17", "1": "5", "2a": "1.5", "2b": "0", "2c": "0", "total": "6.5",
-                              "status": "graded"}]
+    assert rows_of(text) == [
+        {
+            "submission_id": "submission_1",
+            "name": "Ada Lovelace",
+            "email": "ada@uni.edu",
+            "sid": "17",
+            "1": "5",
+            "2a": "1.5",
+            "2b": "0",
+            "2c": "0",
+            "total": "6.5",
+            "status": "graded",
+        }
+    ]
 
 
 def test_each_member_of_a_group_gets_a_row_with_the_groups_scores():
@@ -54,7 +66,9 @@ def test_each_member_of_a_group_gets_a_row_with_the_groups_scores():
     text = gradebook_csv([GradedSubmission("submission_2", people, results(1, 1, 1, 1))])
     rows = rows_of(text)
     assert [(r["submission_id"], r["name"], r["email"], r["sid"], r["total"]) for r in rows] == [
-        ("submission_2", "Zoë Doe, Jr.", "zoe@uni.edu", "1", "10"), ("submission_2", "Bo", "", "2", "10")]
+        ("submission_2", "Zoë Doe, Jr.", "zoe@uni.edu", "1", "10"),
+        ("submission_2", "Bo", "", "2", "10"),
+    ]
     assert '"Zoë Doe, Jr."' in text
 
 
@@ -64,10 +78,18 @@ def test_a_submission_without_known_students_still_has_one_row():
     assert (row["submission_id"], row["name"], row["sid"], row["status"]) == ("alice", "", "", "graded")
 
 
-@pytest.mark.parametrize("text, cell", [("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
-                                        ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-                                        ("\tcmd", "'\tcmd"), ("\r=1", "\\x0d=1")],
-                         ids=["equals", "plus", "minus", "at", "tab", "carriage-return"])
+@pytest.mark.parametrize(
+    "text, cell",
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\r=1", "\\x0d=1"),
+    ],
+    ids=["equals", "plus", "minus", "at", "tab", "carriage-return"],
+)
 def test_a_cell_that_would_start_a_formula_is_neutralised(text, cell):
     """Names, emails, SIDs and ids that a spreadsheet would run as a formula start with a quote (or, for a
     control character, with its visible escape) instead."""
@@ -78,15 +100,27 @@ def test_a_cell_that_would_start_a_formula_is_neutralised(text, cell):
 
 def test_terminal_escapes_and_control_characters_are_shown_not_kept():
     """An escape sequence in a name is written as visible text: cat-ing the gradebook cannot drive the terminal."""
-    (row,) = rows_of(gradebook_csv([GradedSubmission("s", (Submitter("\x1b]0;pwned\x07Ann\x1b[2J"),), results(1, 1, 1, 1))]))
+    (row,) = rows_of(
+        gradebook_csv([GradedSubmission("s", (Submitter("\x1b]0;pwned\x07Ann\x1b[2J"),), results(1, 1, 1, 1))])
+    )
     assert row["name"] == "\\x1b]0;pwned\\x07Ann\\x1b[2J" and "\x1b" not in row["name"]
 
 
 def test_the_points_possible_are_each_questions_and_the_total():
     """points_possible.csv's row has the gradebook's columns: each question's points and the total."""
     row = points_possible(TESTS)
-    assert row == {"submission_id": "points possible", "name": "", "email": "", "sid": "", "1": "5", "2a": "4",
-                   "2b": "1", "2c": "0", "total": "10", "status": ""}
+    assert row == {
+        "submission_id": "points possible",
+        "name": "",
+        "email": "",
+        "sid": "",
+        "1": "5",
+        "2a": "4",
+        "2b": "1",
+        "2c": "0",
+        "total": "10",
+        "status": "",
+    }
 
 
 def test_a_submission_with_no_files_says_so():
@@ -104,8 +138,11 @@ def test_a_submission_that_could_not_be_graded_scores_zero_and_says_why():
     assert row["status"] == "not graded: the grader failed (OSError: x)"
 
 
-@pytest.mark.parametrize("value, text", [(4.5, "4.5"), (10.0, "10"), (1 / 3, "0.333333"), (0.0, "0"), (-0.0, "0"),
-                                         (2.0000001, "2")], ids=["half", "whole", "third", "zero", "minus-zero", "noise"])
+@pytest.mark.parametrize(
+    "value, text",
+    [(4.5, "4.5"), (10.0, "10"), (1 / 3, "0.333333"), (0.0, "0"), (-0.0, "0"), (2.0000001, "2")],
+    ids=["half", "whole", "third", "zero", "minus-zero", "noise"],
+)
 def test_points_are_written_as_a_spreadsheet_reads_them(value, text):
     """Points have at most six decimals and no trailing zeros."""
     assert format_points(value) == text
@@ -115,9 +152,16 @@ def test_the_canvas_import_has_canvas_columns_and_leaves_failures_blank():
     """canvas.csv: Canvas's identifying columns (SID as SIS User ID), the total under the assignment's name, one row
     per student with a SID, and a blank (never 0) where the grader failed."""
     people = (Submitter("Ann", "ann@uni.edu", "17"), Submitter("No Sid", "n@uni.edu", ""))
-    rows = canvas_rows([GradedSubmission("s1", people, results(1, 1, 1, 1)),
-                        GradedSubmission("s2", (Submitter("=Bo", "", "-3"),), failure_results("x"), problem="died")],
-                       "HW 4 (RNN)")
+    rows = canvas_rows(
+        [
+            GradedSubmission("s1", people, results(1, 1, 1, 1)),
+            GradedSubmission("s2", (Submitter("=Bo", "", "-3"),), failure_results("x"), problem="died"),
+        ],
+        "HW 4 (RNN)",
+    )
     text = to_csv(rows, (*CANVAS_COLUMNS, "HW 4 (RNN)"))
-    assert text.splitlines() == ["Student,ID,SIS User ID,SIS Login ID,Section,HW 4 (RNN)", "Ann,,17,,,10",
-                                 "'=Bo,,'-3,,,"]
+    assert text.splitlines() == [
+        "Student,ID,SIS User ID,SIS Login ID,Section,HW 4 (RNN)",
+        "Ann,,17,,,10",
+        "'=Bo,,'-3,,,",
+    ]

@@ -26,7 +26,9 @@ from autograder.worker import Sandbox
 from conftest import ROOT, assert_valid_results
 
 SAMPLES = ROOT / "submissions_sample"
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the worker drops privileges only when the grader runs as root")
+ROOT_ONLY = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the worker drops privileges only when the grader runs as root"
+)
 
 
 def processes_of(user: str) -> list[int]:
@@ -120,8 +122,14 @@ def test_as_root_an_open_grader_refuses_to_run_student_code(tmp_path):
         (tmp_path / "submission").mkdir()
         shutil.copy(ROOT / "reference" / "adder.py", tmp_path / "submission")
         (tmp_path / "results").mkdir()
-        done = subprocess.run([str(copy / "run_autograder")], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)})
+        done = subprocess.run(
+            [str(copy / "run_autograder")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+        )
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert_valid_results(results)
     assert results["score"] == 0
@@ -133,9 +141,21 @@ def test_the_terminal_summary_shows_escape_sequences_as_text():
     """Feedback that quotes a student's escape sequences (clear screen, retitle the terminal) prints them visibly."""
     from autograder.report.summary import summarize
 
-    results = {"score": 0, "output": "Notes:\x1b]0;owned\x07", "tests": [
-        {"name": "h_bar \x1b[2J", "score": 0, "max_score": 1, "status": "failed", "tags": ["2a"], "number": "2.1",
-         "output": "ValueError: \x1b[31mred\r\nline two"}]}
+    results = {
+        "score": 0,
+        "output": "Notes:\x1b]0;owned\x07",
+        "tests": [
+            {
+                "name": "h_bar \x1b[2J",
+                "score": 0,
+                "max_score": 1,
+                "status": "failed",
+                "tags": ["2a"],
+                "number": "2.1",
+                "output": "ValueError: \x1b[31mred\r\nline two",
+            }
+        ],
+    }
     text = summarize(results, title="Grading x")
     assert "\x1b" not in text and "\r" not in text
     assert "Notes:\\x1b]0;owned\\x07" in text and "ValueError: \\x1b[31mred\\x0d" in text
@@ -145,8 +165,21 @@ def test_the_students_printed_output_reaches_the_terminal_as_text(tmp_path):
     """What the student's code prints, echoed by `grade`, carries no live escape sequence."""
     (tmp_path / "upload").mkdir()
     (tmp_path / "upload" / "adder.py").write_text("print('\\x1b]0;owned\\x07\\x1b[2J hello')\n")
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "upload"), "--results",
-                           str(tmp_path / "results.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "upload"),
+            "--results",
+            str(tmp_path / "results.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "\\x1b]0;owned\\x07\\x1b[2J hello" in done.stdout
     assert "\x1b" not in done.stdout + done.stderr
 
@@ -166,9 +199,11 @@ def test_markup_from_a_student_stays_literal_text(tmp_path):
 
 # -- untrusted bytes end to end: names, and a zip bomb under the memory budget --------------------
 
-MEASURED = ("import resource, subprocess, sys\n"
-            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+MEASURED = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
 
 
 def run_autograder_measured(submission: Path, root: Path) -> tuple[dict, float]:
@@ -176,8 +211,14 @@ def run_autograder_measured(submission: Path, root: Path) -> tuple[dict, float]:
     (the largest ru_maxrss of the children a fresh Python waited for)."""
     shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
     (root / "results").mkdir()
-    done = subprocess.run([sys.executable, "-c", MEASURED, str(ROOT / "run_autograder")], cwd=root, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "AUTOGRADER_ROOT": str(root)})
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED, str(ROOT / "run_autograder")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "AUTOGRADER_ROOT": str(root)},
+    )
     return json.loads((root / "results" / "results.json").read_text()), int(done.stdout) / 1024
 
 
@@ -218,11 +259,11 @@ def test_replies_nested_deep_are_refused_within_the_memory_budget(tmp_path):
 
 
 # The student graded after hostile_leftovers: full marks only if none of it reached them.
-CAREFUL = '''
+CAREFUL = """
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 found = [place for place in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-         if os.path.exists(os.path.join(place, "rnn-leftover")) or os.path.exists(os.path.join(place, "rnn-leftover-dir"))]
+         if any(os.path.exists(os.path.join(place, name)) for name in ("rnn-leftover", "rnn-leftover-dir"))]
 found += [name for name, there in (("shm", libc.shmget(0x524E4E00, 0, 0)), ("msg", libc.msgget(0x524E4E01, 0)),
                                    ("sem", libc.semget(0x524E4E02, 0, 0))) if there >= 0]
 with open("/dev/shm/careful", "wb") as out:
@@ -230,7 +271,7 @@ with open("/dev/shm/careful", "wb") as out:
 os.unlink("/dev/shm/careful")
 if found:
     raise RuntimeError(f"the last student left {found} for me")
-'''
+"""
 
 
 def careful_student(folder: Path) -> Path:
@@ -260,18 +301,22 @@ def test_in_a_batch_the_next_student_starts_clean_too(tmp_path):
     careful_student(export / "b_careful")
     stdout, stderr = io.StringIO(), io.StringIO()
     assert batch.main(export=export, out=tmp_path / "out", jobs=1, stdout=stdout, stderr=stderr, tty=False) == 0
-    scores = {row["submission_id"]: row["total"] for row in csv.DictReader(
-        (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())}
+    scores = {
+        row["submission_id"]: row["total"]
+        for row in csv.DictReader((tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())
+    }
     assert scores == {"a_hostile": "5", "b_careful": "10"}, stderr.getvalue()
 
 
 # As nobody: a few representative cases in the fast tier, everything in the slow one.
-REPRESENTATIVE = ["tests/test_samples.py::test_each_sample_gets_its_expected_scores[reference]",
-                  "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_forge_atexit]",
-                  "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_infinite_loop]",
-                  "tests/test_hostile.py::test_a_daemon_cannot_outlive_grading_or_forge_results",
-                  "tests/test_sandbox.py::test_self_mode_runs_as_the_current_user",
-                  "tests/test_sandbox.py::test_a_fork_bomb_is_bounded_and_leaves_nothing"]
+REPRESENTATIVE = [
+    "tests/test_samples.py::test_each_sample_gets_its_expected_scores[reference]",
+    "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_forge_atexit]",
+    "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_infinite_loop]",
+    "tests/test_hostile.py::test_a_daemon_cannot_outlive_grading_or_forge_results",
+    "tests/test_sandbox.py::test_self_mode_runs_as_the_current_user",
+    "tests/test_sandbox.py::test_a_fork_bomb_is_bounded_and_leaves_nothing",
+]
 
 
 @ROOT_ONLY
@@ -293,14 +338,18 @@ def run_as_nobody(tests: list[str]) -> None:
     nobody = pwd.getpwnam("nobody")
     with tempfile.TemporaryDirectory(prefix="rnn-nonroot-") as folder:
         copy = Path(folder) / "repo"
-        shutil.copytree(ROOT, copy, symlinks=True,
-                        ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "dist"))
+        shutil.copytree(
+            ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "dist")
+        )
         for path in [Path(folder), copy, *copy.rglob("*")]:
             os.lchown(path, nobody.pw_uid, nobody.pw_gid)
         os.chmod(folder, 0o700)
-        command = (f"cd {copy} && PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest -q -p no:cacheprovider "
-                   + " ".join(f"'{test}'" for test in tests))
-        done = subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c", command], capture_output=True, text=True,
-                              timeout=900)
+        command = (
+            f"cd {copy} && PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest -q -p no:cacheprovider "
+            + " ".join(f"'{test}'" for test in tests)
+        )
+        done = subprocess.run(
+            ["su", "-s", "/bin/sh", "nobody", "-c", command], capture_output=True, text=True, timeout=900
+        )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout

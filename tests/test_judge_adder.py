@@ -37,12 +37,15 @@ from autograder.judge.adder_machine import (
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "submissions_sample").glob("adder_*") if p.is_dir())
 NAMES = ("U", "W", "V", "b_h", "b_y")
-REFERENCE = {name: value for name, value in runpy.run_path(str(ROOT / "reference" / "adder.py")).items()
-             if name in NAMES}
+REFERENCE = {
+    name: value for name, value in runpy.run_path(str(ROOT / "reference" / "adder.py")).items() if name in NAMES
+}
 # The default configuration's question-1 tests: (check, params, points).
-DEFAULT_TESTS = ((check_exhaustive, ExhaustiveParams(max_bits=1), 1),
-                 (check_exhaustive, ExhaustiveParams(max_bits=10), 2),
-                 (check_proof, ProofParams(), 2))
+DEFAULT_TESTS = (
+    (check_exhaustive, ExhaustiveParams(max_bits=1), 1),
+    (check_exhaustive, ExhaustiveParams(max_bits=10), 2),
+    (check_proof, ProofParams(), 2),
+)
 
 
 _spec = importlib.util.spec_from_file_location("inside", ROOT / "autograder" / "worker" / "inside.py")
@@ -73,14 +76,23 @@ def machine_of(w: AdderWeights, convention: str):
 def random_networks(count: int, seed: int) -> list[AdderWeights]:
     """Networks near correct ones: 1 to 3 weights of a correct network changed to small values (ties are common)."""
     rng = np.random.default_rng(seed)
-    bases = [weights(), weights(b_h=[-1, -2, -3], b_y=-1), weights(b_h=[0, -1, -2], b_y=0),
-             read_adder_weights(sample_raw(ROOT / "submissions_sample" / "adder_permuted"))]
+    bases = [
+        weights(),
+        weights(b_h=[-1, -2, -3], b_y=-1),
+        weights(b_h=[0, -1, -2], b_y=0),
+        read_adder_weights(sample_raw(ROOT / "submissions_sample" / "adder_permuted")),
+    ]
     values = [-3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3]
     networks = []
     for _ in range(count):
         base = bases[rng.integers(len(bases))]
-        arrays = {"U": base.U.copy(), "W": base.W.copy(), "V": base.V.copy(), "b_h": base.b_h.copy(),
-                  "b_y": np.array(base.b_y)}
+        arrays = {
+            "U": base.U.copy(),
+            "W": base.W.copy(),
+            "V": base.V.copy(),
+            "b_h": base.b_h.copy(),
+            "b_y": np.array(base.b_y),
+        }
         for _ in range(rng.integers(1, 4)):
             array = arrays[NAMES[rng.integers(5)]]
             array[tuple(rng.integers(n) for n in array.shape)] = rng.choice(values)
@@ -90,10 +102,19 @@ def random_networks(count: int, seed: int) -> list[AdderWeights]:
 
 # ---- reading the weights ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("changes", [
-    {"V": [1, -1, 1]}, {"b_h": [[-0.5], [-1.5], [-2.5]]}, {"b_h": [[-0.5, -1.5, -2.5]]}, {"b_y": [-0.5]},
-    {"b_y": [[-0.5]]}, {"U": [[1, 1], [1, 1], [1, 1]], "W": [[0, 1, 0]] * 3},
-], ids=["V (3,)", "b_h (3, 1)", "b_h (1, 3)", "b_y (1,)", "b_y (1, 1)", "ints"])
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"V": [1, -1, 1]},
+        {"b_h": [[-0.5], [-1.5], [-2.5]]},
+        {"b_h": [[-0.5, -1.5, -2.5]]},
+        {"b_y": [-0.5]},
+        {"b_y": [[-0.5]]},
+        {"U": [[1, 1], [1, 1], [1, 1]], "W": [[0, 1, 0]] * 3},
+    ],
+    ids=["V (3,)", "b_h (3, 1)", "b_h (1, 3)", "b_y (1,)", "b_y (1, 1)", "ints"],
+)
 def test_accepted_shapes_become_canonical(changes):
     """Every shape the contract accepts is read into the canonical float64 shapes."""
     w = read_adder_weights({**REFERENCE, **changes})
@@ -109,17 +130,24 @@ def test_numpy_arrays_are_read():
     assert isinstance(w, AdderWeights) and w.W.tolist() == REFERENCE["W"]
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"U": [[1, 1, 1], [1, 1, 1]]}, "- `U` has shape (2, 3), expected (3, 2): did you transpose it?"),
-    ({"V": [[1, -1], [1, 1]]}, "- `V` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
-    ({"v": [[1, -1], [1, 1]]}, "- `v` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
-    ({"W": [[0, 1], [0, 1], [0, 1]]}, "- `W` has shape (3, 2), expected (3, 3)"),
-    ({"b_h": [-0.5, -1.5]}, "- `b_h` has shape (2,), expected (3,), (3, 1) or (1, 3)"),
-    ({"b_y": [-0.5, 0.5, 1]}, "- `b_y` has shape (3,), expected a single number"),
-    ({"U": 1}, "- `U` is a single number, expected (3, 2)"),
-    ({"U": [[1, 1], [1], [1, 1]]}, "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)"),
-    ({"U": [[1, 1], 1, [1, 1]]}, "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)"),
-], ids=["U transposed", "V square", "v square", "W wrong", "b_h short", "b_y vector", "U scalar", "ragged", "mixed"])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"U": [[1, 1, 1], [1, 1, 1]]}, "- `U` has shape (2, 3), expected (3, 2): did you transpose it?"),
+        ({"V": [[1, -1], [1, 1]]}, "- `V` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
+        ({"v": [[1, -1], [1, 1]]}, "- `v` has shape (2, 2), expected (1, 3), (3,) or (3, 1)"),
+        ({"W": [[0, 1], [0, 1], [0, 1]]}, "- `W` has shape (3, 2), expected (3, 3)"),
+        ({"b_h": [-0.5, -1.5]}, "- `b_h` has shape (2,), expected (3,), (3, 1) or (1, 3)"),
+        ({"b_y": [-0.5, 0.5, 1]}, "- `b_y` has shape (3,), expected a single number"),
+        ({"U": 1}, "- `U` is a single number, expected (3, 2)"),
+        (
+            {"U": [[1, 1], [1], [1, 1]]},
+            "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)",
+        ),
+        ({"U": [[1, 1], 1, [1, 1]]}, "- `U` is a ragged list (its rows have different lengths), expected shape (3, 2)"),
+    ],
+    ids=["U transposed", "V square", "v square", "W wrong", "b_h short", "b_y vector", "U scalar", "ragged", "mixed"],
+)
 def test_wrong_shapes_are_named(changes, message):
     """A wrong shape names the variable, the shape found and expected, and suggests transposing only when that fits."""
     raw = {**REFERENCE, **changes}
@@ -128,34 +156,57 @@ def test_wrong_shapes_are_named(changes, message):
     assert read_adder_weights(raw) == message
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"W": [[0, 1, 0], [0, 1, 0], [0, float("nan"), 0]]},
-     "- `W` contains NaN at [2, 1]: every weight must be a finite number"),
-    ({"W": [[float("nan"), 1, 0], [0, 1, 0], [0, float("nan"), float("-inf")]]},
-     "- `W` contains NaN at [0, 0] and 1 more place: every weight must be a finite number\n"
-     "- `W` contains infinity at [2, 2]: every weight must be a finite number"),
-    ({"b_y": float("inf")}, "- `b_y` is infinity: every weight must be a finite number"),
-    ({"b_h": [float("nan")] * 3},
-     "- `b_h` contains NaN at [0] and 2 more places: every weight must be a finite number"),
-], ids=["nan", "nan and inf", "inf scalar", "nan vector"])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"W": [[0, 1, 0], [0, 1, 0], [0, float("nan"), 0]]},
+            "- `W` contains NaN at [2, 1]: every weight must be a finite number",
+        ),
+        (
+            {"W": [[float("nan"), 1, 0], [0, 1, 0], [0, float("nan"), float("-inf")]]},
+            "- `W` contains NaN at [0, 0] and 1 more place: every weight must be a finite number\n"
+            "- `W` contains infinity at [2, 2]: every weight must be a finite number",
+        ),
+        ({"b_y": float("inf")}, "- `b_y` is infinity: every weight must be a finite number"),
+        (
+            {"b_h": [float("nan")] * 3},
+            "- `b_h` contains NaN at [0] and 2 more places: every weight must be a finite number",
+        ),
+    ],
+    ids=["nan", "nan and inf", "inf scalar", "nan vector"],
+)
 def test_non_finite_values_are_named(changes, message):
     """NaN and infinity are reported with the variable and the first place they occur."""
     assert read_adder_weights({**REFERENCE, **changes}) == message
 
 
-@pytest.mark.parametrize("value, message", [
-    ("<not a number: type 'function'>", "- `V` is not a number or a list of numbers: it is a value of type `function`"),
-    ("<not a number: type 'str'>",
-     "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes"),
-    ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
-    ("1, -1, 1",
-     "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes"),
-    (None, "- `V` is not a number or a list of numbers: it is None"),
-    ([[1, True, 1]], "- `V` has a non-number at [0, 1]: it is True (a `bool`); write 1 or 0"),
-    ([[1, "<not a number: type 'bool'>", 1]],
-     "- `V` has a non-number at [0, 1]: it is True or False (a `bool`); write 1 or 0"),
-    ([1, {"a": 1}, 1], "- `V` has a non-number at [1]: it is a value of type `dict`"),
-], ids=["function", "worker str", "too large", "raw text", "None", "bool", "worker bool", "dict"])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            "<not a number: type 'function'>",
+            "- `V` is not a number or a list of numbers: it is a value of type `function`",
+        ),
+        (
+            "<not a number: type 'str'>",
+            "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes",
+        ),
+        ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
+        (
+            "1, -1, 1",
+            "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes",
+        ),
+        (None, "- `V` is not a number or a list of numbers: it is None"),
+        ([[1, True, 1]], "- `V` has a non-number at [0, 1]: it is True (a `bool`); write 1 or 0"),
+        (
+            [[1, "<not a number: type 'bool'>", 1]],
+            "- `V` has a non-number at [0, 1]: it is True or False (a `bool`); write 1 or 0",
+        ),
+        ([1, {"a": 1}, 1], "- `V` has a non-number at [1]: it is a value of type `dict`"),
+    ],
+    ids=["function", "worker str", "too large", "raw text", "None", "bool", "worker bool", "dict"],
+)
 def test_non_numbers_are_named(value, message):
     """Anything but numbers (booleans included) is reported with what it is and where."""
     assert read_adder_weights({**REFERENCE, "V": value}) == message
@@ -168,7 +219,8 @@ def test_every_problem_is_reported_one_line_each():
         "- `U` has shape (2, 3), expected (3, 2): did you transpose it?\n"
         "- `V` is missing: define it in adder.py\n"
         "- `b_h` is missing: define it in adder.py\n"
-        "- `b_y` is NaN: every weight must be a finite number")
+        "- `b_y` is NaN: every weight must be a finite number"
+    )
 
 
 def test_missing_names_can_name_another_file():
@@ -176,9 +228,16 @@ def test_missing_names_can_name_another_file():
     assert read_adder_weights({}, file_name="adder.yaml").splitlines()[0] == "- `U` is missing: define it in adder.yaml"
 
 
-@pytest.mark.parametrize("make", [lambda: ExhaustiveParams(max_bits=0), lambda: ExhaustiveParams(max_bits=14),
-                                  lambda: ExhaustiveParams(max_bits=True), lambda: ProofParams(convention="maybe")],
-                         ids=["0 bits", "14 bits", "bool", "convention"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ExhaustiveParams(max_bits=0),
+        lambda: ExhaustiveParams(max_bits=14),
+        lambda: ExhaustiveParams(max_bits=True),
+        lambda: ProofParams(convention="maybe"),
+    ],
+    ids=["0 bits", "14 bits", "bool", "convention"],
+)
 def test_bad_parameters_are_refused(make):
     """Parameters outside their range are a configuration error."""
     with pytest.raises(ValueError):
@@ -186,6 +245,7 @@ def test_bad_parameters_are_refused(make):
 
 
 # ---- the machine: exact signs, and the table against the equations -----------------------------
+
 
 def test_signs_are_exact_where_floats_round():
     """A pre-activation's sign is exact even where float sums round to 0 or overflow."""
@@ -201,8 +261,10 @@ def test_signs_are_exact_where_floats_round():
 
 def simulate(w: AdderWeights, a: np.ndarray, b: np.ndarray, steps: int, convention: str) -> np.ndarray:
     """The network's equations run literally, vectorised over pairs: y^(t) for t = 1..steps, shape (pairs, steps)."""
+
     def phi(z):
         return ((z > 0) | ((z == 0) & (convention == "fires"))).astype(np.float64)
+
     # float64 is exact for these tests' networks (small dyadic values) or far from every tie (gaussian ones)
     U, W, V, b_h, b_y = (np.asarray(v, dtype=np.float64) for v in (w.U, w.W, w.V, w.b_h, w.b_y))
     h = np.zeros((len(a), 3))
@@ -217,7 +279,7 @@ def simulate(w: AdderWeights, a: np.ndarray, b: np.ndarray, steps: int, conventi
 def simulate_shortest_failure(w: AdderWeights, max_bits: int, convention: str) -> FailingPair | None:
     """The smallest failing pair by running every pair of n-bit numbers through the equations, n = 1, 2, ..."""
     for bits in range(1, max_bits + 1):
-        a, b = (g.ravel() for g in np.meshgrid(np.arange(2 ** bits), np.arange(2 ** bits), indexing="ij"))
+        a, b = (g.ravel() for g in np.meshgrid(np.arange(2**bits), np.arange(2**bits), indexing="ij"))
         expected = ((a + b)[:, None] >> np.arange(bits + 1)) & 1
         failed = np.flatnonzero((simulate(w, a, b, bits + 1, convention) != expected).any(axis=1))
         if failed.size:  # pairs are in (a, b) order
@@ -227,12 +289,23 @@ def simulate_shortest_failure(w: AdderWeights, max_bits: int, convention: str) -
 
 def gaussian_networks(count: int, seed: int) -> list[AdderWeights]:
     rng = np.random.default_rng(seed)
-    return [AdderWeights(U=rng.normal(1, 0.3, (3, 2)), W=rng.normal(0, 0.5, (3, 3)), V=rng.normal(0, 1, (1, 3)),
-                         b_h=rng.normal(-1, 1, 3), b_y=rng.normal()) for _ in range(count)]
+    return [
+        AdderWeights(
+            U=rng.normal(1, 0.3, (3, 2)),
+            W=rng.normal(0, 0.5, (3, 3)),
+            V=rng.normal(0, 1, (1, 3)),
+            b_h=rng.normal(-1, 1, 3),
+            b_y=rng.normal(),
+        )
+        for _ in range(count)
+    ]
 
 
-@pytest.mark.parametrize("networks", [lambda: random_networks(60, seed=5), lambda: gaussian_networks(60, seed=6)],
-                         ids=["small values with ties", "gaussian"])
+@pytest.mark.parametrize(
+    "networks",
+    [lambda: random_networks(60, seed=5), lambda: gaussian_networks(60, seed=6)],
+    ids=["small values with ties", "gaussian"],
+)
 def test_table_agrees_with_the_equations(networks):
     """The transition table (exact ties) and a literal run of the equations give the same outputs on every pair."""
     a, b = (g.ravel() for g in np.meshgrid(np.arange(16), np.arange(16), indexing="ij"))
@@ -240,8 +313,10 @@ def test_table_agrees_with_the_equations(networks):
         for convention in CONVENTIONS:
             machine = machine_of(w, convention)
             direct = simulate(w, a, b, 5, convention)
-            table = [[s.y for s in trace(machine, FailingPair(4, int(i), int(j)), stop_at_wrong=False)]
-                     for i, j in zip(a, b, strict=True)]
+            table = [
+                [s.y for s in trace(machine, FailingPair(4, int(i), int(j)), stop_at_wrong=False)]
+                for i, j in zip(a, b, strict=True)
+            ]
             assert direct.tolist() == table
             assert search_exhaustive(machine, 5) == simulate_shortest_failure(w, 5, convention)
 
@@ -286,6 +361,7 @@ def test_exhaustive_checks_the_padding_step_of_the_longest_numbers():
 
 # ---- verdicts and feedback ------------------------------------------------------------------------
 
+
 def test_reference_passes_every_check():
     """The reference passes each check with a one-line (or proof) message and no note."""
     w = weights()
@@ -300,7 +376,8 @@ def test_reference_passes_every_check():
         "Proof: your network's hidden state takes 4 different values (h^(0) = 0 included). Paired with the carry of "
         "grade-school addition, they make 4 reachable (hidden state, carry) combinations, and from each of them all "
         "4 inputs (x1, x2) give the right sum bit and lead to another such combination. So every output bit is right, "
-        "for numbers of any length.")
+        "for numbers of any length."
+    )
 
 
 def test_failure_shows_the_shortest_pair_and_the_step_table():
@@ -316,9 +393,16 @@ def test_failure_shows_the_shortest_pair_and_the_step_table():
         " 2 |  0  1 |  1  0  0 | 1  0   <- first wrong bit\n"
         "```\n\n"
         "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-        "to h_i^(t)).")
-    assert verdict.data == {"max_bits": 10, "convention": "either", "failing_pair": [1, 3], "bits": 2,
-                            "first_wrong_step": 2, "mistake": "carry_lost"}
+        "to h_i^(t))."
+    )
+    assert verdict.data == {
+        "max_bits": 10,
+        "convention": "either",
+        "failing_pair": [1, 3],
+        "bits": 2,
+        "first_wrong_step": 2,
+        "mistake": "carry_lost",
+    }
     json.dumps(verdict.data)
 
 
@@ -331,28 +415,65 @@ def test_proof_failure_shows_the_same_pair():
     assert proof.data["failing_pair"] == [3, 7] and proof.data["mistake"] == "extra_recurrence"
 
 
-@pytest.mark.parametrize("changes, mistake, hint", [
-    ({"W": [[0, 0, 0], [1, 1, 1], [0, 0, 0]]}, "w_transposed",
-     "Hint: your network would be correct with `W` transposed: `W[i, j]` is the weight from h_j^(t-1) to h_i^(t)."),
-    ({"V": [[0, 1, 0]]}, "output_weights",
-     "Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so the output unit reads them "
-     "wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."),
-    ({"V": [[1, -1, -1]]}, "output_weights",
-     "Hint: every hidden state your network reaches always calls for the same sum bit, so your hidden units are fine "
-     "and the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."),
-    ({"b_h": [-0.5, -0.5, -2.5]}, "step1_hidden",
-     "Hint: at step 1 your hidden units give the same h^(1) = (1, 1, 0) for x = (1, 0) and x = (1, 1), whose sum bits "
-     "differ, so no output weights can tell them apart: check `U` and `b_h`."),
-    ({"W": [[0, 0, 0]] * 3}, "carry_lost",
-     "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-     "to h_i^(t))."),
-    ({"W": [[1, 1, 0], [1, 1, 0], [1, 1, 0]]}, "phantom_carry",
-     "Hint: nothing carries into step 2, but your hidden units react to h^(1) as if something did: check `W`."),
-    ({"W": [[0, 1, 0], [0, 1, 0], [0, 1, 1]]}, "extra_recurrence",
-     "Hint: with the input (0, 1) and a carry of 1, your network is right after other hidden states but not after "
-     "h^(2) = (1, 1, 1): h^(t) should depend on h^(t-1) only through the carry. Check `W`."),
-], ids=["W transposed", "output at step 1", "output later", "step-1 hidden", "carry lost", "phantom carry",
-        "extra recurrence"])
+@pytest.mark.parametrize(
+    "changes, mistake, hint",
+    [
+        (
+            {"W": [[0, 0, 0], [1, 1, 1], [0, 0, 0]]},
+            "w_transposed",
+            "Hint: your network would be correct with `W` transposed: `W[i, j]` is the weight from h_j^(t-1) to "
+            "h_i^(t).",
+        ),
+        (
+            {"V": [[0, 1, 0]]},
+            "output_weights",
+            "Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so the output unit "
+            "reads them "
+            "wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step).",
+        ),
+        (
+            {"V": [[1, -1, -1]]},
+            "output_weights",
+            "Hint: every hidden state your network reaches always calls for the same sum bit, so your hidden units "
+            "are fine "
+            "and the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step).",
+        ),
+        (
+            {"b_h": [-0.5, -0.5, -2.5]},
+            "step1_hidden",
+            "Hint: at step 1 your hidden units give the same h^(1) = (1, 1, 0) for x = (1, 0) and x = (1, 1), whose "
+            "sum bits "
+            "differ, so no output weights can tell them apart: check `U` and `b_h`.",
+        ),
+        (
+            {"W": [[0, 0, 0]] * 3},
+            "carry_lost",
+            "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
+            "to h_i^(t)).",
+        ),
+        (
+            {"W": [[1, 1, 0], [1, 1, 0], [1, 1, 0]]},
+            "phantom_carry",
+            "Hint: nothing carries into step 2, but your hidden units react to h^(1) as if something did: check `W`.",
+        ),
+        (
+            {"W": [[0, 1, 0], [0, 1, 0], [0, 1, 1]]},
+            "extra_recurrence",
+            "Hint: with the input (0, 1) and a carry of 1, your network is right after other hidden states but not "
+            "after "
+            "h^(2) = (1, 1, 1): h^(t) should depend on h^(t-1) only through the carry. Check `W`.",
+        ),
+    ],
+    ids=[
+        "W transposed",
+        "output at step 1",
+        "output later",
+        "step-1 hidden",
+        "carry lost",
+        "phantom carry",
+        "extra recurrence",
+    ],
+)
 def test_hints_name_recognisable_causes(changes, mistake, hint):
     """A recognisable cause gets its hint, and its name goes to the TA data."""
     verdict = check_proof(weights(**changes), ProofParams())
@@ -363,9 +484,11 @@ def test_hints_name_recognisable_causes(changes, mistake, hint):
 def test_needed_convention_passes_with_a_note():
     """Under `either`, a network right only with phi(0) = 1 passes, and the note names the convention and the tie."""
     w = weights(b_h=[-1, -2, -3], b_y=-1)
-    note = ("Note: your network is correct only if the threshold fires at exactly 0 (phi(0) = 1): on 0 + 1, unit h1 "
-            "sits exactly on its threshold at step 1, and with phi(0) = 0 the sum comes out wrong. To be safe, keep "
-            "every pre-activation away from 0 (for example with biases like -0.5).")
+    note = (
+        "Note: your network is correct only if the threshold fires at exactly 0 (phi(0) = 1): on 0 + 1, unit h1 "
+        "sits exactly on its threshold at step 1, and with phi(0) = 0 the sum comes out wrong. To be safe, keep "
+        "every pre-activation away from 0 (for example with biases like -0.5)."
+    )
     for verdict in (check_exhaustive(w, ExhaustiveParams(max_bits=1)), check_proof(w, ProofParams())):
         assert verdict.passed and verdict.output.endswith("\n\n" + note) and verdict.data["convention"] == "fires"
     silent = check_proof(weights(b_h=[0, -1, -2], b_y=0), ProofParams())
@@ -382,7 +505,8 @@ def test_fixed_convention_is_applied():
     assert verdict.output.endswith(
         "Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your network would pass "
         "if the threshold fires at exactly 0 (phi(0) = 1), but this test uses phi(0) = 0. To be safe, keep every "
-        "pre-activation away from 0 (for example with biases like -0.5).")
+        "pre-activation away from 0 (for example with biases like -0.5)."
+    )
 
 
 def test_failing_under_both_conventions_says_which_is_shown():
@@ -401,6 +525,7 @@ def test_ties_that_do_not_matter_are_not_mentioned():
 
 
 # ---- the samples ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("folder", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_samples_score_as_expected(folder):
@@ -423,13 +548,19 @@ def test_samples_score_as_expected(folder):
 
 # ---- exact reading (contract 5.1) ---------------------------------------------------------------
 
+
 def big_adder(big: int) -> dict:
     """The reference scaled by `big`, every bias 1 away from its threshold (signs +1 or -1, never 0)."""
-    return {"U": [[big, big]] * 3, "W": [[0, big, 0]] * 3, "V": [[big, -big, big]],
-            "b_h": [-big + 1, -big - 1, -2 * big - 1], "b_y": -big + 1}
+    return {
+        "U": [[big, big]] * 3,
+        "W": [[0, big, 0]] * 3,
+        "V": [[big, -big, big]],
+        "b_h": [-big + 1, -big - 1, -2 * big - 1],
+        "b_y": -big + 1,
+    }
 
 
-@pytest.mark.parametrize("big", [2 ** 60, 2 ** 200, 10 ** 300], ids=["2**60", "2**200", "10**300"])
+@pytest.mark.parametrize("big", [2**60, 2**200, 10**300], ids=["2**60", "2**200", "10**300"])
 def test_huge_integer_weights_are_judged_exactly(big):
     """Integers 1 apart at 2**60 and beyond stay 1 apart: a correct adder scores 5/5 and no unit sits on 0."""
     w = read_adder_weights(big_adder(big))
@@ -441,8 +572,8 @@ def test_huge_integer_weights_are_judged_exactly(big):
 
 def test_the_threshold_note_appears_only_when_a_unit_is_exactly_on_it():
     """The "sit exactly on their threshold" note needs a pre-activation exactly 0 in exact arithmetic."""
-    off_by_one = big_adder(2 ** 60)
-    off_by_one["b_h"] = [-(2 ** 60), -(2 ** 60) - 1, -(2 ** 61) - 1]  # h1 now exactly 0 at s = 1: needs phi(0) = 1
+    off_by_one = big_adder(2**60)
+    off_by_one["b_h"] = [-(2**60), -(2**60) - 1, -(2**61) - 1]  # h1 now exactly 0 at s = 1: needs phi(0) = 1
     verdict = check_proof(weights(**off_by_one), ProofParams())
     assert verdict.passed and "unit h1 sits exactly on its threshold" in verdict.output
 
@@ -450,10 +581,15 @@ def test_the_threshold_note_appears_only_when_a_unit_is_exactly_on_it():
 def test_rationals_and_fractions_are_read_exactly():
     """{"rational": [p, q]} (from text read in the worker) is exact wherever a number may stand."""
     tenth, fifth = {"rational": [1, 10]}, {"rational": [1, 5]}
-    w = read_adder_weights({**REFERENCE, "U": [[1, 1], [1, 1], [tenth, fifth]],
-                            "W": [[0, 1, 0], [0, 1, 0], [0, 0.05, 0]],
-                            "b_h": [-0.5, -1.5, {"rational": [-30000000000000001, 10 ** 17]}]})
-    assert w.U[2, 0] == Fraction(1, 10) and w.b_h[2] == Fraction(-30000000000000001, 10 ** 17)
+    w = read_adder_weights(
+        {
+            **REFERENCE,
+            "U": [[1, 1], [1, 1], [tenth, fifth]],
+            "W": [[0, 1, 0], [0, 1, 0], [0, 0.05, 0]],
+            "b_h": [-0.5, -1.5, {"rational": [-30000000000000001, 10**17]}],
+        }
+    )
+    assert w.U[2, 0] == Fraction(1, 10) and w.b_h[2] == Fraction(-30000000000000001, 10**17)
     assert all(check(w, params).passed for check, params, _ in DEFAULT_TESTS)
 
 
@@ -474,7 +610,7 @@ def test_the_exhaustive_check_memory_does_not_grow_with_max_bits():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 4 * 2 ** 20, f"{peak / 2 ** 20:.1f} MB"
+    assert peak < 4 * 2**20, f"{peak / 2**20:.1f} MB"
 
 
 @pytest.mark.slow
@@ -494,22 +630,30 @@ def test_a_reply_nested_past_the_recursion_limit_is_a_shape_message():
     for _ in range(100_000):
         deep = [deep]
     assert read_adder_weights({**REFERENCE, "V": deep}) == (
-        "- `V` is nested 100001 levels deep, expected (1, 3), (3,) or (3, 1)")
+        "- `V` is nested 100001 levels deep, expected (1, 3), (3,) or (3, 1)"
+    )
 
 
 def test_signs_match_exact_rational_arithmetic_on_mixed_numbers():
     """Huge integers, floats' exact values and rationals mixed: every sign is that of the exact pre-activation."""
     rng = np.random.default_rng(21)
-    pools = [lambda: int(rng.integers(-3, 4)) * 2 ** 60 + int(rng.integers(-2, 3)),
-             lambda: float(rng.choice([0.1, 0.2, 0.3, -0.1, -0.2, -0.3, 1e-300, 1e300])),
-             lambda: {"rational": [int(rng.integers(-30, 31)), int(rng.integers(1, 11))]}]
+    pools = [
+        lambda: int(rng.integers(-3, 4)) * 2**60 + int(rng.integers(-2, 3)),
+        lambda: float(rng.choice([0.1, 0.2, 0.3, -0.1, -0.2, -0.3, 1e-300, 1e300])),
+        lambda: {"rational": [int(rng.integers(-30, 31)), int(rng.integers(1, 11))]},
+    ]
 
     def value():
         return pools[int(rng.integers(3))]()
 
     for _ in range(30):
-        raw = {"U": [[value(), value()] for _ in range(3)], "W": [[value() for _ in range(3)] for _ in range(3)],
-               "V": [[value() for _ in range(3)]], "b_h": [value() for _ in range(3)], "b_y": value()}
+        raw = {
+            "U": [[value(), value()] for _ in range(3)],
+            "W": [[value() for _ in range(3)] for _ in range(3)],
+            "V": [[value() for _ in range(3)]],
+            "b_h": [value() for _ in range(3)],
+            "b_y": value(),
+        }
         w = read_adder_weights(raw)
         signs = compute_signs(w.U, w.W, w.V, w.b_h, w.b_y)
         for s in range(8):

@@ -69,6 +69,7 @@ def reference_replies(change=None):
 
 # --- The samples -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("folder", SAMPLES, ids=[path.name for path in SAMPLES])
 def test_sample_scores_and_feedback(folder):
     """Every LSTM sample gets the 2a and 2b scores in its expected.yaml, and shows its phrases."""
@@ -107,11 +108,19 @@ def test_wrong_equation_feedback_wording():
         "- got -0.03329, expected -0.1573 (relative error 0.79)\n"
         "- This matches c_bar without the c_bar^(t+1) f^(t+1) term: c^(t) also affects c^(t+1).\n"
         "- Wrong at 70 of 75 graded steps, in 4 of 5 problems; "
-        "tolerance 1e-05 × the largest |expected c_bar| of each problem + 1e-09.")
+        "tolerance 1e-05 × the largest |expected c_bar| of each problem + 1e-09."
+    )
     assert verdict.fraction == 0
-    assert verdict.data == {"quantity": "c", "status": "wrong", "mistake": "c_bar_without_carry", "problem": 2,
-                            "seed": 1014, "t": 1, "actual": pytest.approx(-0.03329, rel=1e-3),
-                            "expected": pytest.approx(-0.1573, rel=1e-3)}
+    assert verdict.data == {
+        "quantity": "c",
+        "status": "wrong",
+        "mistake": "c_bar_without_carry",
+        "problem": 2,
+        "seed": 1014,
+        "t": 1,
+        "actual": pytest.approx(-0.03329, rel=1e-3),
+        "expected": pytest.approx(-0.1573, rel=1e-3),
+    }
 
 
 def test_carried_forward_feedback_wording():
@@ -120,25 +129,34 @@ def test_carried_forward_feedback_wording():
     replies = replies_of(function)
     g = lstm.check_bar("g", PROBLEMS, replies, PARAMS)
     assert g.fraction == 1.0 and g.data["status"] == "carried_forward"
-    assert g.output == ("g_bar: differs from the truth at t = 1 of 3 (problem 2, seed 1014), but follows correctly "
-                        "from your own c_bar (error carried forward): full credit.\n\n"
-                        "- got -0.02307, expected -0.109 (relative error 0.79)")
+    assert g.output == (
+        "g_bar: differs from the truth at t = 1 of 3 (problem 2, seed 1014), but follows correctly "
+        "from your own c_bar (error carried forward): full credit.\n\n"
+        "- got -0.02307, expected -0.109 (relative error 0.79)"
+    )
     h = lstm.check_bar("h", PROBLEMS, replies, PARAMS)
     assert "from your own i_bar^(t+1), f_bar^(t+1), o_bar^(t+1) and g_bar^(t+1) (error carried forward)" in h.output
-    c = lstm.check_bar("c", PROBLEMS, replies_of(load_function(
-        ROOT / "submissions_sample" / "lstm_h_bar_without_recurrence" / "lstm_bptt.py")), PARAMS)
+    c = lstm.check_bar(
+        "c",
+        PROBLEMS,
+        replies_of(load_function(ROOT / "submissions_sample" / "lstm_h_bar_without_recurrence" / "lstm_bptt.py")),
+        PARAMS,
+    )
     assert "from your own h_bar and c_bar^(t+1) (error carried forward)" in c.output
 
 
 def test_correct_feedback_names_the_seeds():
     """A right bar says so and names the seeds and lengths of the problems."""
     verdict = lstm.check_bar("h", PROBLEMS, reference_replies(), PARAMS)
-    assert verdict.output == ("h_bar: matches the finite-difference truth at every step t = 1..T of 5 problems "
-                              "(seeds 1007, 1014, 1016, 1003, 1618; T = 1, 3, 6, 15, 50).")
+    assert verdict.output == (
+        "h_bar: matches the finite-difference truth at every step t = 1..T of 5 problems "
+        "(seeds 1007, 1014, 1016, 1003, 1618; T = 1, 3, 6, 15, 50)."
+    )
     assert verdict.fraction == 1.0
 
 
 # --- Error carried forward -----------------------------------------------------------------------------------
+
 
 def noisy_c_student(x, weights, forward, dL_dh):
     """Right equations, except that c_bar gets an arbitrary extra term; everything else is built from it."""
@@ -148,10 +166,12 @@ def noisy_c_student(x, weights, forward, dL_dh):
     for t in range(T, 0, -1):
         bar["h"][t] = dL_dh[t]
         if t < T:
-            bar["h"][t] += (bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
-                            + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
-                            + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
-                            + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"])
+            bar["h"][t] += (
+                bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
+                + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
+                + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
+                + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"]
+            )
         bar["c"][t] = bar["h"][t] * o[t] * (1 - np.tanh(c[t]) ** 2) + 0.3 * math.sin(t)
         if t < T:
             bar["c"][t] += bar["c"][t + 1] * f[t + 1]
@@ -172,6 +192,7 @@ def test_error_carried_forward_credits_bars_built_from_a_wrong_c_bar():
 def tampered(tamper, *, w_ix_slope=True, c_carry=True):
     """The reference's equations, with `tamper(T, quantity, t, value)` applied to each bar as it is computed
     (what follows is built on the tampered value, as a student's code would), and w_ix optionally without sigma'."""
+
     def lstm_bptt(x, weights, forward, dL_dh):
         i, f, o, g, c = (np.asarray(forward[k]) for k in "ifogc")
         T = len(x) - 1
@@ -179,10 +200,12 @@ def tampered(tamper, *, w_ix_slope=True, c_carry=True):
         for t in range(T, 0, -1):
             h = dL_dh[t]
             if t < T:
-                h += (bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
-                      + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
-                      + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
-                      + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"])
+                h += (
+                    bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
+                    + bar["f"][t + 1] * f[t + 1] * (1 - f[t + 1]) * weights["w_fh"]
+                    + bar["o"][t + 1] * o[t + 1] * (1 - o[t + 1]) * weights["w_oh"]
+                    + bar["g"][t + 1] * (1 - g[t + 1] ** 2) * weights["w_gh"]
+                )
             bar["h"][t] = tamper(T, "h", t, h)
             carry = bar["c"][t + 1] * f[t + 1] if t < T and c_carry else 0.0
             bar["c"][t] = tamper(T, "c", t, bar["h"][t] * o[t] * (1 - np.tanh(c[t]) ** 2) + carry)
@@ -192,6 +215,7 @@ def tampered(tamper, *, w_ix_slope=True, c_carry=True):
             bar["i"][t] = tamper(T, "i", t, bar["c"][t] * g[t])
         slope = i[1:] * (1 - i[1:]) if w_ix_slope else 1.0
         return {**bar, "w_ix": float(np.sum(bar["i"][1:] * slope * x[1:]))}
+
     return lstm_bptt
 
 
@@ -202,13 +226,16 @@ def fractions(verdicts):
 ALL_RIGHT = {"h": 1, "c": 1, "g": 1, "o": 1, "f": 1, "i": 1, "w_ix": 1}
 
 
-@pytest.mark.parametrize("quantity, step", [("h", "first"), ("h", "last"), ("c", "first"), ("c", "last"),
-                                            ("i", "first"), ("o", "last")])
+@pytest.mark.parametrize(
+    "quantity, step", [("h", "first"), ("h", "last"), ("c", "first"), ("c", "last"), ("i", "first"), ("o", "last")]
+)
 def test_a_bar_emptied_in_the_t1_problem_only_voids_no_credit(quantity, step):
     """An upstream mistake that zeroes a bar at one step makes it 0 in the T = 1 problem: that problem shows no
     carried work, the longer ones do, so only the mistaken equation loses its points (5.2)."""
+
     def tamper(T, q, t, value):
         return 0.0 if q == quantity and t == (1 if step == "first" else T) else value
+
     verdicts = judge_all(replies_of(tampered(tamper)))
     assert fractions(verdicts) == {**ALL_RIGHT, quantity: 0}
     assert verdicts[quantity].data["problem"] == 1
@@ -224,10 +251,17 @@ def test_a_bar_emptied_everywhere_costs_what_is_built_only_on_it():
 WILD = 1e9
 
 
-@pytest.mark.parametrize("wild, wrong", [
-    (("h", 4, 7), ("c", 4, 12)), (("h", 4, 7), ("c", 2, 2)), (("i", 4, 30), ("g", 4, 3)),
-    (("c", 3, 1), ("f", 4, 40)), (("g", 4, 20), ("h", 4, 2)),
-], ids=["same-problem-later-step", "other-problem", "i-then-g", "c-then-f-elsewhere", "g-then-h-earlier"])
+@pytest.mark.parametrize(
+    "wild, wrong",
+    [
+        (("h", 4, 7), ("c", 4, 12)),
+        (("h", 4, 7), ("c", 2, 2)),
+        (("i", 4, 30), ("g", 4, 3)),
+        (("c", 3, 1), ("f", 4, 40)),
+        (("g", 4, 20), ("h", 4, 2)),
+    ],
+    ids=["same-problem-later-step", "other-problem", "i-then-g", "c-then-f-elsewhere", "g-then-h-earlier"],
+)
 def test_a_wild_value_does_not_widen_any_other_comparison(wild, wrong):
     """One wild upstream value (1e9 at one step) cannot loosen the check at another step or problem: a small
     real mistake elsewhere (1e-3 of the quantity's scale) still costs its points (5.2)."""
@@ -238,6 +272,7 @@ def test_a_wild_value_does_not_widen_any_other_comparison(wild, wrong):
             if q == name and T == lengths[k] and t == step:
                 return change(value)
         return value
+
     scale = float(np.max(np.abs(PROBLEMS[wrong[1]].truth[wrong[0]])))
     verdicts = judge_all(replies_of(tampered(tamper)))
     lost = {q for q, fraction in fractions(verdicts).items() if fraction < 1}
@@ -257,6 +292,7 @@ def test_a_wild_value_does_not_hide_a_mistake_in_the_w_ix_sum():
         i = np.asarray(forward["i"])
         result["w_ix"] -= result["i"][-1] * i[-1] * (1 - i[-1]) * x[-1]
         return result
+
     verdict = lstm.check_weight(longer, replies_of(last_term_left_out, longer), PARAMS)
     assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
 
@@ -271,8 +307,12 @@ def test_a_catalogued_mistake_is_named_beside_a_wild_value():
     assert verdicts["o"].data["status"] == "carried_forward"
 
     scale = float(np.max(np.abs(PROBLEMS[4].truth["c"])))
-    also_off = tampered(lambda T, q, t, value: WILD if (q, t) == ("h", 3) else value + 1e-3 * scale
-                        if (q, T, t) == ("c", 50, 40) else value, c_carry=False)
+    also_off = tampered(
+        lambda T, q, t, value: (
+            WILD if (q, t) == ("h", 3) else value + 1e-3 * scale if (q, T, t) == ("c", 50, 40) else value
+        ),
+        c_carry=False,
+    )
     assert lstm.check_bar("c", PROBLEMS, replies_of(also_off), PARAMS).data["mistake"] is None
 
 
@@ -285,16 +325,19 @@ def test_carried_forward_credit_is_configurable():
 
 def test_a_bar_inconsistent_with_its_own_children_gets_nothing():
     """A g_bar that neither matches the truth nor follows from the student's c_bar earns 0."""
+
     def change(k, result):
         result["g"] = [value * 1.5 for value in result["g"]]
+
     verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
 
 
 def test_zeros_earn_nothing():
     """A function returning zeros earns 0 everywhere: error carried forward needs non-zero inputs."""
-    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
-        **{key: np.zeros(len(x)) for key in "hcgofi"}, "w_ix": 0.0}))
+    verdicts = judge_all(
+        replies_of(lambda x, weights, forward, dL_dh: {**{key: np.zeros(len(x)) for key in "hcgofi"}, "w_ix": 0.0})
+    )
     assert scores(verdicts) == {"2a": 0, "2b": 0}
     assert all(verdict.data["mistake"] is None for verdict in verdicts.values())
 
@@ -302,23 +345,35 @@ def test_zeros_earn_nothing():
 @pytest.mark.parametrize("constant", [1.0, -0.5, 2])
 def test_constants_earn_nothing(constant):
     """A function returning the same constant everywhere earns 0."""
-    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
-        **{key: [constant] * len(x) for key in "hcgofi"}, "w_ix": constant}))
+    verdicts = judge_all(
+        replies_of(
+            lambda x, weights, forward, dL_dh: {**{key: [constant] * len(x) for key in "hcgofi"}, "w_ix": constant}
+        )
+    )
     assert scores(verdicts) == {"2a": 0, "2b": 0}
 
 
 def test_direct_term_alone_with_empty_gates_earns_nothing():
     """h_bar = dL/dh with all-zero gate bars is not credited by error carried forward (nothing to carry)."""
-    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: {
-        **{key: np.zeros(len(x)) for key in "cgofi"}, "h": np.array(dL_dh), "w_ix": 0.0}))
+    verdicts = judge_all(
+        replies_of(
+            lambda x, weights, forward, dL_dh: {
+                **{key: np.zeros(len(x)) for key in "cgofi"},
+                "h": np.array(dL_dh),
+                "w_ix": 0.0,
+            }
+        )
+    )
     assert verdicts["h"].fraction == 0
 
 
 def test_huge_values_that_overflow_earn_nothing():
     """Gate bars so large that the carried-forward equation overflows give h_bar no credit."""
+
     def huge(x, weights, forward, dL_dh):
         bars = {key: [math.copysign(1.7e308, weights[f"w_{key}h"])] * len(x) for key in "ifog"}
         return {**bars, "c": [1.0] * len(x), "h": [0.5] * (len(x) - 1) + [float(dL_dh[-1])], "w_ix": 1.0}
+
     params = lstm.LstmParams(seeds=(1014, 1016), lengths=(3, 6))
     problems = lstm_model.judged_problems(params)
     verdict = lstm.check_bar("h", problems, replies_of(huge, problems), params)
@@ -336,79 +391,102 @@ def test_small_values_do_not_hide_a_wrong_equation():
 
 # --- What students return -------------------------------------------------------------------------------------
 
+
 def test_wrong_length_is_reported_with_the_expected_length():
     """Arrays of length T instead of T+1 fail with a message giving the length expected and why."""
+
     def change(k, result):
         result["h"] = result["h"][1:]
+
     verdict = lstm.check_bar("h", PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.fraction == 0
-    assert verdict.output == ("h_bar: expected a list or array of T+1 = 2 numbers (index 0 to T = 1) on problem 1 "
-                              "(seed 1007, T = 1), got 1 number. Index t holds the value at time t, so index 0 must "
-                              "be there too (it is not graded).")
+    assert verdict.output == (
+        "h_bar: expected a list or array of T+1 = 2 numbers (index 0 to T = 1) on problem 1 "
+        "(seed 1007, T = 1), got 1 number. Index t holds the value at time t, so index 0 must "
+        "be there too (it is not graded)."
+    )
 
 
 def test_a_wrong_shape_is_reported():
     """A (T+1, 2) array fails with its shape; a (T+1, 1) column is accepted."""
+
     def two_columns(k, result):
         result["c"] = [[v, v] for v in result["c"]]
+
     verdict = lstm.check_bar("c", PROBLEMS, reference_replies(two_columns), PARAMS)
     assert verdict.output.endswith("got an array of shape (2, 2).")
 
     def column(k, result):
         result["c"] = [[v] for v in result["c"]]
+
     assert lstm.check_bar("c", PROBLEMS, reference_replies(column), PARAMS).fraction == 1
 
 
 @pytest.mark.parametrize("bad, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf")])
 def test_non_finite_values_are_reported(bad, shown):
     """NaN or infinity at a graded step fails with where it is."""
+
     def change(k, result):
         if k == 2:
             result["o"][4] = bad
+
     verdict = lstm.check_bar("o", PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.fraction == 0
     assert verdict.output == f"o_bar: not finite at t = 4 on problem 3 (seed 1016, T = 6): got {shown}."
 
 
-@pytest.mark.parametrize("index_zero", [float("nan"), 123.0, None, "<not a number: type 'NoneType'>", [1.0, 2.0],
-                                        {"a": 1.0}, "text"],
-                         ids=["nan", "number", "None", "marker", "list", "dict", "string"])
+@pytest.mark.parametrize(
+    "index_zero",
+    [float("nan"), 123.0, None, "<not a number: type 'NoneType'>", [1.0, 2.0], {"a": 1.0}, "text"],
+    ids=["nan", "number", "None", "marker", "list", "dict", "string"],
+)
 def test_index_zero_is_ignored_entirely(index_zero):
     """Whatever stands at index 0 (any value of any type, None included) is ignored (contract 5.1)."""
+
     def change(k, result):
         for key in GRADED:
             result[key][0] = index_zero
         result["c"] = [[value] for value in result["c"]]  # a column, index 0 included
+
     assert scores(judge_all(reference_replies(change))) == {"2a": 4, "2b": 1}
 
 
 def test_index_zero_does_not_count_as_an_element_in_messages():
     """Elements are numbered as steps: a bad element at t = 2 is called element 2."""
+
     def change(k, result):
         result["g"][0] = None
         if k == 1:
             result["g"][2] = "<not a number: type 'Foo'>"
+
     verdict = lstm.check_bar("g", PROBLEMS[1:], reference_replies(change)[1:], PARAMS)
-    assert verdict.output == ("g_bar: element 2 is not a number on problem 1 (seed 1014, T = 3): "
-                              "got `<not a number: type 'Foo'>`.")
+    assert verdict.output == (
+        "g_bar: element 2 is not a number on problem 1 (seed 1014, T = 3): got `<not a number: type 'Foo'>`."
+    )
 
 
 def test_a_missing_key_fails_only_that_quantity():
     """A result without 'c' fails c_bar with the keys expected; the other bars are still graded."""
+
     def change(k, result):
         del result["c"]
+
     replies = reference_replies(change)
     verdict = lstm.check_bar("c", PROBLEMS, replies, PARAMS)
-    assert verdict.output == ("c_bar: the dict your function returned on problem 1 (seed 1007, T = 1) has no key 'c'; "
-                              "expected keys h, c, g, o, f, i and w_ix.")
+    assert verdict.output == (
+        "c_bar: the dict your function returned on problem 1 (seed 1007, T = 1) has no key 'c'; "
+        "expected keys h, c, g, o, f, i and w_ix."
+    )
     assert lstm.check_bar("h", PROBLEMS, replies, PARAMS).fraction == 1
 
 
 def test_extra_keys_are_ignored():
     """Extra keys in the result, even unreadable ones, change nothing."""
+
     def change(k, result):
         result["notes"] = "<not a number: type 'Foo'>"
         result["w_ih"] = [1, 2, 3]
+
     assert scores(judge_all(reference_replies(change))) == {"2a": 4, "2b": 1}
 
 
@@ -421,33 +499,46 @@ def test_lists_of_ints_and_floats_are_read_as_float64():
 
 def test_non_numbers_are_reported():
     """An element the worker could not convert is named, with what it was."""
+
     def change(k, result):
         result["g"][1] = "<not a number: type 'Foo'>"
+
     verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
-    assert verdict.output == ("g_bar: element 1 is not a number on problem 1 (seed 1007, T = 1): "
-                              "got `<not a number: type 'Foo'>`.")
+    assert verdict.output == (
+        "g_bar: element 1 is not a number on problem 1 (seed 1007, T = 1): got `<not a number: type 'Foo'>`."
+    )
 
 
 def test_a_result_that_is_not_a_dict_is_reported():
     """Returning a list fails every quantity with what a result must be."""
     verdict = lstm.check_bar("h", PROBLEMS, [{"value": [1.0, 2.0]}] * len(PROBLEMS), PARAMS)
-    assert verdict.output == ("h_bar: your function returned a list on problem 1 (seed 1007, T = 1); expected a dict "
-                              "with keys h, c, g, o, f, i and w_ix.")
+    assert verdict.output == (
+        "h_bar: your function returned a list on problem 1 (seed 1007, T = 1); expected a dict "
+        "with keys h, c, g, o, f, i and w_ix."
+    )
 
 
-@pytest.mark.parametrize("value, message", [
-    ([0.5, 0.25], "got 2 numbers."), ("<not a number: type 'Tensor'>", "got `<not a number: type 'Tensor'>`."),
-    (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got nan."),
-], ids=["list", "object", "nan"])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([0.5, 0.25], "got 2 numbers."),
+        ("<not a number: type 'Tensor'>", "got `<not a number: type 'Tensor'>`."),
+        (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got nan."),
+    ],
+    ids=["list", "object", "nan"],
+)
 def test_w_ix_must_be_one_finite_number(value, message):
     """w_ix_bar must be a single finite number (a one-element list is fine)."""
+
     def change(k, result):
         result["w_ix"] = value
+
     verdict = lstm.check_weight(PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.fraction == 0 and verdict.output.endswith(message)
 
     def one_element(k, result):
         result["w_ix"] = [result["w_ix"]]
+
     assert lstm.check_weight(PROBLEMS, reference_replies(one_element), PARAMS).fraction == 1
 
 
@@ -458,15 +549,18 @@ def test_an_exception_shows_the_students_traceback():
     verdict = lstm.check_bar("i", PROBLEMS, replies, PARAMS)
     assert verdict.fraction == 0
     assert verdict.output == (
-        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```text\n" + replies[0]["error"] + "\n```")
+        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```text\n" + replies[0]["error"] + "\n```"
+    )
     assert 'File "lstm_bptt.py", line 11, in lstm_bptt' in verdict.output
 
 
 def test_other_worker_text_is_shown_literally():
     """The worker's error text (a crash) is shown as it came, in a code block."""
     replies = [{"error": "Your `lstm_bptt.py` exited early with status 3 (sys.exit?)."}] * len(PROBLEMS)
-    assert ("failed on problem 1 (seed 1007, T = 1):\n\n```text\nYour `lstm_bptt.py` exited early with status 3 "
-            "(sys.exit?).\n```") in lstm.check_weight(PROBLEMS, replies, PARAMS).output
+    assert (
+        "failed on problem 1 (seed 1007, T = 1):\n\n```text\nYour `lstm_bptt.py` exited early with status 3 "
+        "(sys.exit?).\n```"
+    ) in lstm.check_weight(PROBLEMS, replies, PARAMS).output
 
 
 def test_a_timeout_says_what_usually_causes_it():
@@ -478,7 +572,8 @@ def test_a_timeout_says_what_usually_causes_it():
         "w_ix_bar: your code timed out after 5 s on problem 1 (seed 1007, T = 1): it did not finish. This usually "
         "means an endless loop (a `while` whose condition never changes), a loop over a huge range (here `len(x)` is "
         "T+1 = 2), or waiting for input (`input()` waits forever). Check the bounds of each loop, and what runs when "
-        "the file is imported (everything outside a function).")
+        "the file is imported (everything outside a function)."
+    )
     later = lstm.check_weight(PROBLEMS[1:], replies[1:], PARAMS).output
     assert "(an earlier call had already timed out, so this one was not made)" in later
 
@@ -491,8 +586,9 @@ def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
         "h_bar: your function could not be called as `lstm_bptt(x, weights, forward, dL_dh)` on problem 1 "
         "(seed 1007, T = 1):\n\n```text\n" + error + "\n```\n\nIt is called with four positional arguments, in "
         "this order: define it as `def lstm_bptt(x, weights, forward, dL_dh):` (the parameter names are yours to "
-        "choose; no other parameter may be required).")
-    inside = "Traceback (most recent call last):\n  File \"lstm_bptt.py\", line 3, in lstm_bptt\nTypeError: bad operand"
+        "choose; no other parameter may be required)."
+    )
+    inside = 'Traceback (most recent call last):\n  File "lstm_bptt.py", line 3, in lstm_bptt\nTypeError: bad operand'
     assert "could not be called" not in lstm.check_bar("h", PROBLEMS, [{"error": inside}] * 5, PARAMS).output
 
 
@@ -510,6 +606,7 @@ def test_replies_must_pair_with_problems():
 
 # --- Part (c) --------------------------------------------------------------------------------------------------
 
+
 def test_demo_shows_the_table_beside_the_truth_and_what_it_shows():
     """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, and says what that shows."""
     verdict = lstm.check_vanishing_demo(DEMO, call(REFERENCE, DEMO))
@@ -519,8 +616,7 @@ def test_demo_shows_the_table_beside_the_truth_and_what_it_shows():
     assert verdict.data["t"] == [60, 50, 40, 30, 20, 10, 1]
     assert verdict.data["c_bar"]["actual"] == pytest.approx(verdict.data["c_bar"]["expected"], rel=1e-6)
     assert "forget gates near 1 (f about 0.993)" in verdict.output
-    assert ("What it shows: going back from t = 60 to t = 1, the true |c_bar| keeps 68% of its size"
-            in verdict.output)
+    assert "What it shows: going back from t = 60 to t = 1, the true |c_bar| keeps 68% of its size" in verdict.output
     assert "differs from the truth" not in verdict.output
 
 
@@ -529,8 +625,10 @@ def test_demo_with_a_wrong_h_bar_says_so_and_is_information():
     function = load_function(ROOT / "submissions_sample" / "lstm_h_bar_without_recurrence" / "lstm_bptt.py")
     verdict = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
     assert verdict.output.startswith("For information (no points; part (c) is graded by hand)")
-    assert ("Your h_bar differs from the truth on this problem (first at t = 59, going back from T), so your "
-            "columns show what your equations do, not what the LSTM does.") in verdict.output
+    assert (
+        "Your h_bar differs from the truth on this problem (first at t = 59, going back from T), so your "
+        "columns show what your equations do, not what the LSTM does."
+    ) in verdict.output
 
 
 def test_demo_that_cannot_run_says_why_and_shows_the_truth():
@@ -538,12 +636,15 @@ def test_demo_that_cannot_run_says_why_and_shows_the_truth():
     function = load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py")
     verdict = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
     assert verdict.fraction == 1.0 and verdict.data["status"] == "unusable"
-    assert ("Your function could not be shown here (the table has the truth only): your function failed on the "
-            "demonstration problem (T = 60):") in verdict.output
+    assert (
+        "Your function could not be shown here (the table has the truth only): your function failed on the "
+        "demonstration problem (T = 60):"
+    ) in verdict.output
     assert "  60               -      1.000e+00" in verdict.output and "What it shows:" in verdict.output
 
 
 # --- Parameters and packaging ----------------------------------------------------------------------------------
+
 
 def test_bar_params_need_a_known_quantity():
     """An lstm_bar test's quantity must be one of h c g o f i."""
@@ -556,8 +657,10 @@ def test_bar_params_need_a_known_quantity():
 
 def test_problems_are_shared_between_quantities():
     """The six bar tests, differing only in quantity, share one set of problems (measured once)."""
-    assert (lstm_model.judged_problems(lstm.BarParams(quantity="h"))[0]
-            is lstm_model.judged_problems(lstm.BarParams(quantity="c"))[0])
+    assert (
+        lstm_model.judged_problems(lstm.BarParams(quantity="h"))[0]
+        is lstm_model.judged_problems(lstm.BarParams(quantity="c"))[0]
+    )
 
 
 def test_the_judge_does_not_import_the_reference_nor_the_solver():
@@ -565,12 +668,14 @@ def test_the_judge_does_not_import_the_reference_nor_the_solver():
     lstm_model.py nor the mistake catalogue's reader (the student kit ships the judge without them)."""
     data = json.dumps([PROBLEMS[0].to_data()])
     reply = json.dumps([call(REFERENCE, PROBLEMS[0])])
-    code = ("import json, sys; import autograder.judge.lstm as j; from autograder.judge.lstm_problem import Problem; "
-            f"problems = [Problem.from_data(d) for d in json.loads({data!r})]; "
-            f"v = j.check_bar('h', problems, json.loads({reply!r}), j.LstmParams(seeds=(1,), lengths=(1,))); "
-            "files = [getattr(m, '__file__', '') or '' for m in list(sys.modules.values())]; "
-            "print(v.fraction, [f for f in files if 'reference' in f or 'lstm_model' in f or 'mistakes' in f "
-            "or 'yaml' in f])")
+    code = (
+        "import json, sys; import autograder.judge.lstm as j; from autograder.judge.lstm_problem import Problem; "
+        f"problems = [Problem.from_data(d) for d in json.loads({data!r})]; "
+        f"v = j.check_bar('h', problems, json.loads({reply!r}), j.LstmParams(seeds=(1,), lengths=(1,))); "
+        "files = [getattr(m, '__file__', '') or '' for m in list(sys.modules.values())]; "
+        "print(v.fraction, [f for f in files if 'reference' in f or 'lstm_model' in f or 'mistakes' in f "
+        "or 'yaml' in f])"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "1.0 []"
 
@@ -590,23 +695,25 @@ def test_problems_round_trip_through_plain_data():
 
 # --- Feedback as Gradescope renders it (CommonMark) -------------------------------------------------------------
 
+
 def blocks(markdown):
     """The top-level blocks CommonMark makes of `markdown` (paragraph, bullet_list with its item count, fence),
     and whether any raw HTML got through."""
     from markdown_it import MarkdownIt
+
     tokens = MarkdownIt("commonmark").parse(markdown)
     shape = []
     for index, token in enumerate(tokens):
         if token.level != 0 or token.nesting == -1:
             continue
         if token.type == "bullet_list_open":
-            items = sum(1 for t in tokens[index:] if t.type == "list_item_open" and t.level == 1
-                        and t.map[0] < token.map[1])
+            items = sum(
+                1 for t in tokens[index:] if t.type == "list_item_open" and t.level == 1 and t.map[0] < token.map[1]
+            )
             shape.append(f"list of {items}")
         else:
             shape.append(token.type.replace("_open", ""))
-    html = any(t.type.startswith("html") or any(c.type.startswith("html") for c in t.children or ())
-               for t in tokens)
+    html = any(t.type.startswith("html") or any(c.type.startswith("html") for c in t.children or ()) for t in tokens)
     return shape, html
 
 
@@ -624,6 +731,7 @@ def test_feedback_renders_as_separate_blocks_in_commonmark():
 
     def marker(k, result):
         result["g"][1] = "<img src=x onerror=alert(1)>"
+
     assert blocks(lstm.check_bar("g", PROBLEMS, reference_replies(marker), PARAMS).output) == (["paragraph"], False)
     demo = lstm.check_vanishing_demo(DEMO, call(wrong, DEMO)).output
     assert blocks(demo) == (["paragraph", "fence", "paragraph", "paragraph"], False)

@@ -34,11 +34,13 @@ def _f(kind, name="", offset=0):
 
 # The handout's backprop, each equation a sum of products, in the order they are computed at each step.
 EQUATIONS = {
-    "h": [[_f("loss")],
-          [_f("bar", "i", 1), _f("sigmoid_slope", "i", 1), _f("weight", "w_ih")],
-          [_f("bar", "f", 1), _f("sigmoid_slope", "f", 1), _f("weight", "w_fh")],
-          [_f("bar", "o", 1), _f("sigmoid_slope", "o", 1), _f("weight", "w_oh")],
-          [_f("bar", "g", 1), _f("tanh_slope", "g", 1), _f("weight", "w_gh")]],
+    "h": [
+        [_f("loss")],
+        [_f("bar", "i", 1), _f("sigmoid_slope", "i", 1), _f("weight", "w_ih")],
+        [_f("bar", "f", 1), _f("sigmoid_slope", "f", 1), _f("weight", "w_fh")],
+        [_f("bar", "o", 1), _f("sigmoid_slope", "o", 1), _f("weight", "w_oh")],
+        [_f("bar", "g", 1), _f("tanh_slope", "g", 1), _f("weight", "w_gh")],
+    ],
     "c": [[_f("bar", "h"), _f("value", "o"), _f("tanh_slope", "tanh_c")], [_f("bar", "c", 1), _f("value", "f", 1)]],
     "g": [[_f("bar", "c"), _f("value", "i")]],
     "o": [[_f("bar", "h"), _f("tanh", "c")]],
@@ -60,12 +62,13 @@ def evaluate(factor, t, x, weights, forward, dL_dh, bars):
         return dL_dh[s]
     if factor.kind == "bar":
         return bars[factor.name][s]
-    value = x[s] if factor.name == "x" else np.tanh(forward["c"][s]) if factor.name == "tanh_c" else forward[
-        factor.name][s]
+    value = (
+        x[s] if factor.name == "x" else np.tanh(forward["c"][s]) if factor.name == "tanh_c" else forward[factor.name][s]
+    )
     if factor.kind == "sigmoid_slope":
         return value * (1 - value)
     if factor.kind == "tanh_slope":
-        return 1 - value ** 2
+        return 1 - value**2
     if factor.kind == "tanh":
         return np.tanh(value)
     return value  # "value", and a slope swapped for its function (see `swap`)
@@ -73,16 +76,23 @@ def evaluate(factor, t, x, weights, forward, dL_dh, bars):
 
 def student(equations):
     """An lstm_bptt computing `equations`, step t = T down to 1 (a bar not computed yet reads 0)."""
+
     def lstm_bptt(x, weights, forward, dL_dh):
         length = len(x) - 1
         bars = {key: np.zeros(length + 1) for key in GRADED}
         for t in range(length, 0, -1):
             for quantity in GRADED:
-                bars[quantity][t] = sum(np.prod([evaluate(f, t, x, weights, forward, dL_dh, bars) for f in term])
-                                        for term in equations[quantity])
-        w_ix = sum(np.prod([evaluate(f, t, x, weights, forward, dL_dh, bars) for f in term])
-                   for t in range(1, length + 1) for term in equations["w_ix"])
+                bars[quantity][t] = sum(
+                    np.prod([evaluate(f, t, x, weights, forward, dL_dh, bars) for f in term])
+                    for term in equations[quantity]
+                )
+        w_ix = sum(
+            np.prod([evaluate(f, t, x, weights, forward, dL_dh, bars) for f in term])
+            for t in range(1, length + 1)
+            for term in equations["w_ix"]
+        )
         return {**bars, "w_ix": float(w_ix)}
+
     return lstm_bptt
 
 
@@ -116,16 +126,22 @@ def mutations(draw):
     elif kind == "scale":
         terms[j].append(Factor("weight", draw(st.sampled_from(["half", "double", "minus"]))))
     else:
-        choices = [k for k, f in enumerate(terms[j]) if (f.kind != "weight" if kind == "shift" else
-                                                         f.kind in ("sigmoid_slope", "tanh_slope"))]
+        choices = [
+            k
+            for k, f in enumerate(terms[j])
+            if (f.kind != "weight" if kind == "shift" else f.kind in ("sigmoid_slope", "tanh_slope"))
+        ]
         if not choices:
             kind = "drop"
             del terms[j]
         else:
             k = draw(st.sampled_from(choices))
             factor = terms[j][k]
-            terms[j][k] = (dataclasses.replace(factor, offset=factor.offset + draw(st.sampled_from([-1, 1])))
-                           if kind == "shift" else swapped(factor))
+            terms[j][k] = (
+                dataclasses.replace(factor, offset=factor.offset + draw(st.sampled_from([-1, 1])))
+                if kind == "shift"
+                else swapped(factor)
+            )
     return quantity, {**EQUATIONS, quantity: terms}
 
 
@@ -138,14 +154,15 @@ def answers_of(equations):
 
     def with_scales(x, weights, forward, dL_dh):
         return function(x, {**weights, **SCALES}, forward, dL_dh)
+
     return [{"value": plain(with_scales(*call))} for call in CALLS]
 
 
 def within_tolerance(answers, quantity):
     """The mutated quantity still equals the reference within the grading tolerance in every problem."""
     for problem, mine, right in zip(PROBLEMS, answers, REFERENCE, strict=True):
-        ours = np.atleast_1d(mine["value"][quantity])[0 if quantity == "w_ix" else 1:]
-        truth = np.atleast_1d(right["value"][quantity])[0 if quantity == "w_ix" else 1:]
+        ours = np.atleast_1d(mine["value"][quantity])[0 if quantity == "w_ix" else 1 :]
+        truth = np.atleast_1d(right["value"][quantity])[0 if quantity == "w_ix" else 1 :]
         tolerance = PARAMS.rtol * np.max(np.abs(problem.expected(quantity))) + PARAMS.atol
         if np.any(np.abs(np.array(ours) - truth) > tolerance):
             return False
@@ -154,8 +171,14 @@ def within_tolerance(answers, quantity):
 
 def empties_a_bar(answers):
     """Some bar is zero (within the truth-scaled tolerance) at every step of every problem."""
-    return any(all(np.max(np.abs(np.array(reply["value"][q][1:]))) <= PARAMS.rtol * np.max(np.abs(problem.truth[q]))
-                   + PARAMS.atol for problem, reply in zip(PROBLEMS, answers, strict=True)) for q in GRADED)
+    return any(
+        all(
+            np.max(np.abs(np.array(reply["value"][q][1:])))
+            <= PARAMS.rtol * np.max(np.abs(problem.truth[q])) + PARAMS.atol
+            for problem, reply in zip(PROBLEMS, answers, strict=True)
+        )
+        for q in GRADED
+    )
 
 
 def test_the_reference_written_as_terms_scores_full_marks():

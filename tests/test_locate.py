@@ -39,7 +39,9 @@ def test_a_name_differing_in_case_is_taken_with_a_note(tmp_path):
     """`Adder.py` in a sub-folder of a zip is graded as adder.py, and the student is told."""
     found = locate(zip_of(tmp_path / "up.zip", {"Homework/Adder.py": b"U = 2"}))
     assert found.files == {"adder.py": b"U = 2"}
-    assert found.notes == ("Found `Homework/Adder.py` and graded it as `adder.py` (the name should be exactly `adder.py`).",)
+    assert found.notes == (
+        "Found `Homework/Adder.py` and graded it as `adder.py` (the name should be exactly `adder.py`).",
+    )
 
 
 def test_of_two_candidates_the_shallowest_wins_with_a_note(tmp_path):
@@ -58,8 +60,17 @@ def test_adder_py_wins_over_adder_json(tmp_path):
 
 def test_junk_is_ignored(tmp_path):
     """macOS and Python leftovers are never graded."""
-    found = locate(make(tmp_path, {"__MACOSX/adder.py": b"junk", "._adder.py": b"junk",
-                                   "__pycache__/lstm_bptt.py": b"junk", "sub/adder.py": b"real"}))
+    found = locate(
+        make(
+            tmp_path,
+            {
+                "__MACOSX/adder.py": b"junk",
+                "._adder.py": b"junk",
+                "__pycache__/lstm_bptt.py": b"junk",
+                "sub/adder.py": b"real",
+            },
+        )
+    )
     assert found.files == {"adder.py": b"real"} and found.notes == ()
 
 
@@ -77,12 +88,17 @@ def test_links_are_not_followed_in_a_folder(tmp_path):
 
 def test_a_zip_with_parent_paths_or_links_is_read_safely(tmp_path):
     """`../` entries and link entries in a zip are skipped with a note; nothing is extracted."""
-    archive = zip_of(tmp_path / "up.zip", {"../adder.py": b"escape", "ok/lstm_bptt.py": b"fine"},
-                     links=[("adder.py", "/autograder/source/reference/adder.py")])
+    archive = zip_of(
+        tmp_path / "up.zip",
+        {"../adder.py": b"escape", "ok/lstm_bptt.py": b"fine"},
+        links=[("adder.py", "/autograder/source/reference/adder.py")],
+    )
     found = locate(archive)
     assert found.files == {"lstm_bptt.py": b"fine"}
-    assert found.notes == ("`../adder.py` in your zip points outside the upload; it was not read.",
-                           "`adder.py` in your zip is a link, not a file; it was not read.")
+    assert found.notes == (
+        "`../adder.py` in your zip points outside the upload; it was not read.",
+        "`adder.py` in your zip is a link, not a file; it was not read.",
+    )
     assert not (tmp_path.parent / "adder.py").exists()
 
 
@@ -120,7 +136,7 @@ def test_a_damaged_zip_member_is_a_note_not_a_crash(tmp_path):
     archive = zip_of(tmp_path / "up.zip", {"adder.py": b"U = [[1, 1], [1, 1], [1, 1]]" * 10})
     data = bytearray(archive.read_bytes())
     start = data.index(b"U = [[")
-    data[start:start + 4] = b"XXXX"
+    data[start : start + 4] = b"XXXX"
     archive.write_bytes(bytes(data))
     found = locate(archive)
     assert found.files == {}
@@ -164,8 +180,9 @@ def test_a_zip_with_a_million_entries_is_refused_before_it_is_parsed(tmp_path):
     """The entry count is read from the zip's end record: the directory is never parsed, with a note."""
     found = locate(many_entries_zip(tmp_path / "upload.zip", 1_000_000))
     assert found.files == {}
-    assert found.notes == ("`upload.zip` holds 1,000,000 entries; a homework zip may hold at most 10,000. "
-                           "Upload only your files.",)
+    assert found.notes == (
+        "`upload.zip` holds 1,000,000 entries; a homework zip may hold at most 10,000. Upload only your files.",
+    )
 
 
 def test_a_zip_inside_the_upload_is_bounded_the_same_way(tmp_path):

@@ -19,8 +19,17 @@ DEFAULTS = model.LstmParams()
 def random_problems(count, seed=0):
     """Problems of the default kind with random seeds and lengths 1..50 (T = 1 and 50 always included)."""
     rng = np.random.default_rng(seed)
-    settings = {name: getattr(DEFAULTS, name) for name in ("weight_range", "input_scale", "initial_h_range",
-                                                           "initial_c_range", "loss_linear", "loss_quadratic")}
+    settings = {
+        name: getattr(DEFAULTS, name)
+        for name in (
+            "weight_range",
+            "input_scale",
+            "initial_h_range",
+            "initial_c_range",
+            "loss_linear",
+            "loss_quadratic",
+        )
+    }
     settings["fd_step"] = DEFAULTS.fd_step
     lengths = [1, 50] + [int(n) for n in rng.integers(1, 51, count - 2)]
     return [model._random_problem(int(rng.integers(2**31)), length, settings) for length in lengths]
@@ -107,9 +116,31 @@ def test_dl_dh_is_the_derivative_of_the_per_step_loss():
 
 def test_the_graph_has_the_handouts_links():
     """The links read off the equations are exactly the handout's dependencies."""
-    expected = {"h->z_i", "h->z_f", "h->z_o", "h->z_g", "w_ix->z_i", "w_ih->z_i", "w_fx->z_f", "w_fh->z_f",
-                "w_ox->z_o", "w_oh->z_o", "w_gx->z_g", "w_gh->z_g", "z_i->i", "z_f->f", "z_o->o", "z_g->g",
-                "f->c", "c->c", "i->c", "g->c", "c->tanh_c", "o->h", "tanh_c->h"}
+    expected = {
+        "h->z_i",
+        "h->z_f",
+        "h->z_o",
+        "h->z_g",
+        "w_ix->z_i",
+        "w_ih->z_i",
+        "w_fx->z_f",
+        "w_fh->z_f",
+        "w_ox->z_o",
+        "w_oh->z_o",
+        "w_gx->z_g",
+        "w_gh->z_g",
+        "z_i->i",
+        "z_f->f",
+        "z_o->o",
+        "z_g->g",
+        "f->c",
+        "c->c",
+        "i->c",
+        "g->c",
+        "c->tanh_c",
+        "o->h",
+        "tanh_c->h",
+    }
     assert set(model.LINK_KEYS) == expected
     assert {link.key: link.offset for link in model.LINKS}["h->z_i"] == 1
 
@@ -147,7 +178,7 @@ def test_link_edits_change_the_local_partial():
     slope = model.local_partial(problem, links["z_i->i"], steps)
     np.testing.assert_allclose(slope, v["i"][steps] * (1 - v["i"][steps]), rtol=1e-12)
     twice = model.local_partial(problem, links["z_i->i"], steps, model.LinkEdit("z_i->i", power=2))
-    np.testing.assert_allclose(twice, slope ** 2, rtol=1e-12)
+    np.testing.assert_allclose(twice, slope**2, rtol=1e-12)
     identity = model.LinkEdit("c->tanh_c", functions={"tanh": lambda z: z})
     np.testing.assert_allclose(model.local_partial(problem, links["c->tanh_c"], steps, identity), 1.0)
 
@@ -176,9 +207,17 @@ def test_make_problems_is_deterministic_and_cached():
     assert not np.array_equal(other[0].x, again[1].x)
 
 
-@pytest.mark.parametrize("change", [{"seeds": (1, 2), "lengths": (3,)}, {"lengths": (0, 1, 2, 3, 4)},
-                                    {"carried_forward_credit": 1.5}, {"rtol": 0.0}, {"weight_range": (2.0, 1.0)}],
-                         ids=["lengths-mismatch", "zero-length", "credit-above-1", "zero-rtol", "empty-range"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seeds": (1, 2), "lengths": (3,)},
+        {"lengths": (0, 1, 2, 3, 4)},
+        {"carried_forward_credit": 1.5},
+        {"rtol": 0.0},
+        {"weight_range": (2.0, 1.0)},
+    ],
+    ids=["lengths-mismatch", "zero-length", "credit-above-1", "zero-rtol", "empty-range"],
+)
 def test_invalid_params_are_refused(change):
     """Inconsistent parameters raise ValueError (the configuration loader reports it with the line)."""
     with pytest.raises(ValueError):

@@ -13,10 +13,20 @@ def test_catalogue_covers_the_contracts_list():
     """The catalogue names every mistake the contract lists, each once."""
     names = [mistake.name for mistake in MISTAKES]
     assert len(names) == len(set(names))
-    assert {"c_bar_without_carry", "f_bar_c_same_step", "c_bar_without_tanh_slope", "h_bar_without_tanh_slope",
-            "c_bar_one_minus_c_squared", "h_bar_without_recurrence", "w_ix_without_sigmoid_slope",
-            "w_ix_sigmoid_slope_twice", "w_ix_first_step_only", "w_ix_last_step_only",
-            "c_bar_forget_gate_shifted", "h_bar_gate_slopes_shifted"} <= set(names)
+    assert {
+        "c_bar_without_carry",
+        "f_bar_c_same_step",
+        "c_bar_without_tanh_slope",
+        "h_bar_without_tanh_slope",
+        "c_bar_one_minus_c_squared",
+        "h_bar_without_recurrence",
+        "w_ix_without_sigmoid_slope",
+        "w_ix_sigmoid_slope_twice",
+        "w_ix_first_step_only",
+        "w_ix_last_step_only",
+        "c_bar_forget_gate_shifted",
+        "h_bar_gate_slopes_shifted",
+    } <= set(names)
 
 
 def test_hints_are_sentences_that_start_with_this_matches():
@@ -42,17 +52,24 @@ def test_cubic_has_the_slope_one_minus_z_squared():
     """The `cubic` substitute has slope 1 - z^2, the mistaken slope of tanh."""
     z = np.linspace(-2, 2, 9)
     slope = (SUBSTITUTES["cubic"](z + 1e-20j)).imag / 1e-20
-    np.testing.assert_allclose(slope, 1 - z ** 2, atol=1e-14)
+    np.testing.assert_allclose(slope, 1 - z**2, atol=1e-14)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("- {name: x, quantity: c, hint: h, edits: [{link: c->q}]}", "unknown link 'c->q'"),
-    ("- {name: x, quantity: z, hint: h, edits: [{link: c->c, drop: true}]}", "`quantity` must be one of"),
-    ("- {name: x, quantity: c, hint: h}", "needs `edits` or `steps`"),
-    ("- {name: x, quantity: c, hint: h, steps: last}", "only w_ix may use first or last"),
-    ("- {name: x, quantity: c, hint: h, edits: [{link: c->tanh_c, functions: {tanh: sin}}]}", "unknown function 'sin'"),
-    ("- {name: x, quantity: c, hint: h, colour: red}", "unknown key `colour`"),
-], ids=["link", "quantity", "no-edits", "steps", "function", "key"])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- {name: x, quantity: c, hint: h, edits: [{link: c->q}]}", "unknown link 'c->q'"),
+        ("- {name: x, quantity: z, hint: h, edits: [{link: c->c, drop: true}]}", "`quantity` must be one of"),
+        ("- {name: x, quantity: c, hint: h}", "needs `edits` or `steps`"),
+        ("- {name: x, quantity: c, hint: h, steps: last}", "only w_ix may use first or last"),
+        (
+            "- {name: x, quantity: c, hint: h, edits: [{link: c->tanh_c, functions: {tanh: sin}}]}",
+            "unknown function 'sin'",
+        ),
+        ("- {name: x, quantity: c, hint: h, colour: red}", "unknown key `colour`"),
+    ],
+    ids=["link", "quantity", "no-edits", "steps", "function", "key"],
+)
 def test_a_malformed_catalogue_is_refused_with_the_reason(tmp_path, text, message):
     """A malformed entry raises ValueError that names the problem."""
     path = tmp_path / "mistakes.yaml"
@@ -64,7 +81,9 @@ def test_a_malformed_catalogue_is_refused_with_the_reason(tmp_path, text, messag
 def test_a_new_mistake_is_data_only(tmp_path):
     """A mistake added to a catalogue file is loaded as edits of the graph, with no code change."""
     path = tmp_path / "mistakes.yaml"
-    path.write_text("- name: o_bar_with_c\n  quantity: o\n  hint: This matches o_bar with c.\n"
-                    "  edits:\n    - {link: o->h, functions: {}, shift_inputs: {tanh_c: -1}}\n")
+    path.write_text(
+        "- name: o_bar_with_c\n  quantity: o\n  hint: This matches o_bar with c.\n"
+        "  edits:\n    - {link: o->h, functions: {}, shift_inputs: {tanh_c: -1}}\n"
+    )
     (mistake,) = load_mistakes(path)
     assert mistake.edits[0].link == "o->h" and mistake.edits[0].shift_inputs == {"tanh_c": -1}

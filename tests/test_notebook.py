@@ -16,8 +16,10 @@ FAST = Limits(call_seconds=0.5, wall_seconds=6)
 
 def notebook(*cells, markdown_first=True):
     """An nbformat-4 notebook: a markdown cell, then the code cells (sources as lists of lines, as Jupyter saves)."""
-    code = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-             "source": source.splitlines(True)} for source in cells]
+    code = [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source.splitlines(True)}
+        for source in cells
+    ]
     text = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework\n"]}] if markdown_first else []
     return json.dumps({"cells": text + code, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
 
@@ -29,8 +31,15 @@ def sandbox():
 
 
 def run(sandbox, content, *, names=("U", "V", "lstm_bptt"), calls=(), limits=FAST, cells_seconds=4):
-    task = {"task": "call", "module": "notebook.ipynb", "names": list(names), "function": "lstm_bptt",
-            "calls": list(calls), "call_seconds": limits.call_seconds, "cells_seconds": cells_seconds}
+    task = {
+        "task": "call",
+        "module": "notebook.ipynb",
+        "names": list(names),
+        "function": "lstm_bptt",
+        "calls": list(calls),
+        "call_seconds": limits.call_seconds,
+        "cells_seconds": cells_seconds,
+    }
     return sandbox.run(task, {"notebook.ipynb": content}, limits)
 
 
@@ -40,9 +49,15 @@ def kinds(result):
 
 def test_code_cells_run_in_order_in_one_namespace(sandbox):
     """Names defined in one cell are seen by later ones; the adder's names and lstm_bptt come from the namespace."""
-    result = run(sandbox, notebook("import numpy as np\nU = np.ones((3, 2))", "V = U.sum()",
-                                   "def lstm_bptt(x, weights, forward, dL_dh):\n    return {'w_ix': V}"),
-                 calls=[{"x": 1, "weights": 2, "forward": 3, "dL_dh": 4}])
+    result = run(
+        sandbox,
+        notebook(
+            "import numpy as np\nU = np.ones((3, 2))",
+            "V = U.sum()",
+            "def lstm_bptt(x, weights, forward, dL_dh):\n    return {'w_ix': V}",
+        ),
+        calls=[{"x": 1, "weights": 2, "forward": 3, "dL_dh": 4}],
+    )
     assert result.replies[0]["names"]["U"] == [[1.0, 1.0]] * 3 and result.replies[0]["names"]["V"] == 6.0
     assert "lstm_bptt" in result.replies[0]["names"]
     assert result.replies[1] == {"value": {"w_ix": 6.0}} and result.notes == [] and result.failure is None
@@ -98,7 +113,8 @@ def test_a_missing_module_is_noted_as_such(sandbox):
     assert kinds(result) == [("no_module", 1)] and result.replies[0]["names"] == {"V": 2.0}
     assert _cell_note(result.notes[0], FAST, 4).startswith(
         "Code cell 1 imports a module that is not installed where your work is graded (only numpy and Python's "
-        "standard library are): that cell stopped there; the later cells still ran.\n\n```text\nTraceback")
+        "standard library are): that cell stopped there; the later cells still ran.\n\n```text\nTraceback"
+    )
 
 
 def test_a_cell_past_its_time_limit_is_stopped_and_later_cells_run(sandbox):
@@ -121,18 +137,26 @@ def test_only_the_first_twenty_problem_cells_are_described(sandbox):
     result = run(sandbox, notebook(*["1 / 0"] * 25, "U = 1"))
     assert kinds(result) == [("raised", cell) for cell in range(1, 21)] + [("more", 21)]
     assert result.notes[-1]["detail"] == "5" and result.replies[0]["names"] == {"U": 1.0}
-    assert _cell_note(result.notes[-1], FAST, 4) == "5 more code cells, from cell 21 on, failed or were skipped too " \
+    assert (
+        _cell_note(result.notes[-1], FAST, 4) == "5 more code cells, from cell 21 on, failed or were skipped too "
         "(not shown)."
+    )
 
 
 def test_the_cells_share_the_notebooks_time(sandbox):
     """Once the cells have used their total time, the later cells do not run, and that is noted."""
-    result = run(sandbox, notebook("import time\ntime.sleep(0.4)", "time.sleep(0.4)", "U = 1", "V = 2"),
-                 limits=Limits(call_seconds=1, wall_seconds=6), cells_seconds=0.6)
+    result = run(
+        sandbox,
+        notebook("import time\ntime.sleep(0.4)", "time.sleep(0.4)", "U = 1", "V = 2"),
+        limits=Limits(call_seconds=1, wall_seconds=6),
+        cells_seconds=0.6,
+    )
     assert ("out_of_time", 3) in kinds(result) and result.replies[0]["names"] == {}
-    assert _cell_note(result.notes[-1], FAST, 0.6) == ("Code cells 3 to 4 did not run: the notebook's cells used up "
-                                                       "their 0.6 s. Only the definitions are needed (U, V, W, b_h, "
-                                                       "b_y, lstm_bptt), not training or downloads.")
+    assert _cell_note(result.notes[-1], FAST, 0.6) == (
+        "Code cells 3 to 4 did not run: the notebook's cells used up "
+        "their 0.6 s. Only the definitions are needed (U, V, W, b_h, "
+        "b_y, lstm_bptt), not training or downloads."
+    )
 
 
 @pytest.mark.slow
@@ -142,39 +166,53 @@ def test_a_cell_stuck_in_compiled_code_ends_the_run_and_is_named(sandbox):
     located = Located({"*.ipynb": content}, (), {"*.ipynb": "hw/My HW.ipynb"})
     python, form = collect(located, calls=[], sandbox=sandbox, limits=Limits(call_seconds=0.3, wall_seconds=1.5))
     assert form.form == NOTEBOOK and form.answers == frozenset()
-    assert form.adder.startswith("Your notebook `My HW.ipynb` stopped in code cell 2: it timed out after 1.5 s. "
-                                 "That cell could not be interrupted (it was inside compiled code")
+    assert form.adder.startswith(
+        "Your notebook `My HW.ipynb` stopped in code cell 2: it timed out after 1.5 s. "
+        "That cell could not be interrupted (it was inside compiled code"
+    )
     assert "Only the definitions are needed" in form.adder and form.lstm_problem == form.adder
 
 
 def test_a_notebook_answers_the_questions_it_defines_something_for(sandbox):
     """A notebook with only lstm_bptt answers question 2; for question 1 it says what is missing."""
     content = notebook("def lstm_bptt(x, weights, forward, dL_dh):\n    return {}")
-    _, form = collect(Located({"*.ipynb": content}, (), {"*.ipynb": "hw.ipynb"}), calls=[], sandbox=sandbox,
-                      limits=FAST)
+    _, form = collect(
+        Located({"*.ipynb": content}, (), {"*.ipynb": "hw.ipynb"}), calls=[], sandbox=sandbox, limits=FAST
+    )
     assert form.answers == frozenset({"2"}) and form.lstm_problem is None
-    assert form.adder == "Your notebook `hw.ipynb` defines none of U, V, W, b_h, b_y, and no `adder.py` was found " \
+    assert (
+        form.adder == "Your notebook `hw.ipynb` defines none of U, V, W, b_h, b_y, and no `adder.py` was found "
         "in your submission."
+    )
 
 
 def test_a_cell_that_ends_the_process_is_named(sandbox):
     """A cell that kills its own process ends the run; the message names the cell and what happened."""
     located = Located({"*.ipynb": notebook("U = 1", "import os\nos._exit(3)", "V = 2")}, (), {"*.ipynb": "hw.ipynb"})
     _, form = collect(located, calls=[], sandbox=sandbox, limits=FAST)
-    assert form.adder == ("Your notebook `hw.ipynb` stopped in code cell 2: it exited early with status 3 (sys.exit?). "
-                          "The later cells did not run.")
+    assert form.adder == (
+        "Your notebook `hw.ipynb` stopped in code cell 2: it exited early with status 3 (sys.exit?). "
+        "The later cells did not run."
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'{"cells": [', "it is not valid notebook JSON (line 1, column 12: Expecting value): was it saved completely?"),
-    (b"[1, 2]", "it is not a Jupyter notebook (it has no list of cells)"),
-    (b'{"nbformat": 3, "worksheets": []}', "it is in the old notebook format 3"),
-    (b'{"nbformat": 5, "cells": []}', "it is in notebook format 5, not 4"),
-    (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "code cell 1 has no readable source"),
-    (b'\xff\xfe{"cells": []}', "it is not UTF-8 text"),
-    (b"[" * 100_000, "its JSON is nested too deeply"),
-    (notebook(*["x = 1"] * 1001), "it has 1001 code cells, more than the 1000 the grader runs"),
-], ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep", "too-many-cells"])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b'{"cells": [',
+            "it is not valid notebook JSON (line 1, column 12: Expecting value): was it saved completely?",
+        ),
+        (b"[1, 2]", "it is not a Jupyter notebook (it has no list of cells)"),
+        (b'{"nbformat": 3, "worksheets": []}', "it is in the old notebook format 3"),
+        (b'{"nbformat": 5, "cells": []}', "it is in notebook format 5, not 4"),
+        (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "code cell 1 has no readable source"),
+        (b'\xff\xfe{"cells": []}', "it is not UTF-8 text"),
+        (b"[" * 100_000, "its JSON is nested too deeply"),
+        (notebook(*["x = 1"] * 1001), "it has 1001 code cells, more than the 1000 the grader runs"),
+    ],
+    ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep", "too-many-cells"],
+)
 def test_a_malformed_notebook_is_a_clear_message(sandbox, content, message):
     """What cannot be read as an nbformat-4 notebook is one message for both questions, never a crash."""
     result = run(sandbox, content, calls=[{"x": 1}])
@@ -193,8 +231,10 @@ def test_a_notebook_over_20_mb_is_not_run(sandbox):
 def test_outputs_are_never_run_or_read(sandbox):
     """Cells' outputs (text, images, errors) and markdown cells play no part: only code cells' sources run."""
     data = json.loads(notebook("U = 1"))
-    data["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["V = 2\n"]},
-                                   {"output_type": "error", "ename": "X", "evalue": "", "traceback": []}]
+    data["cells"][1]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": ["V = 2\n"]},
+        {"output_type": "error", "ename": "X", "evalue": "", "traceback": []},
+    ]
     data["cells"].append({"cell_type": "raw", "metadata": {}, "source": "V = 3"})
     result = run(sandbox, json.dumps(data).encode())
     assert result.replies[0]["names"] == {"U": 1.0} and result.notes == []
@@ -203,17 +243,29 @@ def test_outputs_are_never_run_or_read(sandbox):
 def test_latex_answers_in_markdown_are_not_read_and_the_student_is_told(sandbox):
     """A Markdown cell writing a bar's equation is noted once (where, what to write instead); the code still runs."""
     data = json.loads(notebook("U = 1", "V = 2"))
-    data["cells"].insert(2, {"cell_type": "markdown", "metadata": {}, "source": [
-        "Derivation:\n", "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$\n"]})
+    data["cells"].insert(
+        2,
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": ["Derivation:\n", "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$\n"],
+        },
+    )
     data["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "$U = \\begin{bmatrix} 1 \\end{bmatrix}$"})
     result = run(sandbox, json.dumps(data).encode())
     assert result.replies[0]["names"] == {"U": 1.0, "V": 2.0}
-    assert result.notes == [{"kind": "markdown_latex", "cell": 1,
-                             "detail": "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$"}]
+    assert result.notes == [
+        {
+            "kind": "markdown_latex",
+            "cell": 1,
+            "detail": "$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$",
+        }
+    ]
     assert _cell_note(result.notes[0], FAST, 4) == (
         "A Markdown cell (after code cell 1) writes answers in LaTeX, such as "
         "`$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$`: Markdown is not read. Put the "
-        "equations in an `answers.tex` file (see the handout), or the answers as Python in code cells.")
+        "equations in an `answers.tex` file (see the handout), or the answers as Python in code cells."
+    )
 
 
 def test_markdown_without_answers_is_not_noted(sandbox):
@@ -230,8 +282,9 @@ def test_the_shallowest_of_several_notebooks_is_used_with_a_note(tmp_path):
     (tmp_path / "HW3 final.IPYNB").write_bytes(notebook("U = 2"))
     found = locate(tmp_path)
     assert found.files == {"*.ipynb": notebook("U = 2")} and found.found == {"*.ipynb": "HW3 final.IPYNB"}
-    assert found.notes == ("Several notebooks were found: read `HW3 final.IPYNB` (the shallowest), "
-                           "ignored `old/a.ipynb`.",)
+    assert found.notes == (
+        "Several notebooks were found: read `HW3 final.IPYNB` (the shallowest), ignored `old/a.ipynb`.",
+    )
 
 
 def test_notebooks_and_tex_files_are_wanted_by_any_name():
@@ -266,13 +319,21 @@ def test_a_notebook_may_exceed_the_size_limit_of_other_files(tmp_path):
     assert len(locate(tmp_path).files["*.ipynb"]) > 3_000_000
 
 
-@pytest.mark.parametrize("files, read, note", [
-    ({"answers.tex": b"a", "main.tex": b"m"}, b"a", None),
-    ({"sub/answers.tex": b"a", "main.tex": b"m"}, b"a", None),
-    ({"overleaf/main.tex": b"m"}, b"m", "No `answers.tex` was found: read `overleaf/main.tex` as your answers."),
-    ({"main.tex": b"m", "preamble.tex": b"p"}, None, "No `answers.tex` was found, but several other .tex files "
-     "(`main.tex`, `preamble.tex`): none was read. Name the file with your answers `answers.tex`."),
-], ids=["answers-first", "answers-deeper-still-first", "single-other", "several-others"])
+@pytest.mark.parametrize(
+    "files, read, note",
+    [
+        ({"answers.tex": b"a", "main.tex": b"m"}, b"a", None),
+        ({"sub/answers.tex": b"a", "main.tex": b"m"}, b"a", None),
+        ({"overleaf/main.tex": b"m"}, b"m", "No `answers.tex` was found: read `overleaf/main.tex` as your answers."),
+        (
+            {"main.tex": b"m", "preamble.tex": b"p"},
+            None,
+            "No `answers.tex` was found, but several other .tex files "
+            "(`main.tex`, `preamble.tex`): none was read. Name the file with your answers `answers.tex`.",
+        ),
+    ],
+    ids=["answers-first", "answers-deeper-still-first", "single-other", "several-others"],
+)
 def test_answers_tex_or_a_single_other_tex_file(tmp_path, files, read, note):
     """answers.tex is read wherever it is; without it, a single other .tex file is read with a note; several are not."""
     for name, content in files.items():
@@ -287,8 +348,10 @@ def test_notes_from_the_worker_become_safe_sentences():
     """A note's detail is a literal block; a note of unknown kind or shape (forged by student code) is dropped."""
     limits = Limits()
     raised = _cell_note({"kind": "raised", "cell": 3, "detail": "ValueError: <b>x</b>\n```\n# title"}, limits, 20)
-    assert raised == ("Code cell 3 raised an error; the later cells still ran.\n\n"
-                      "````text\nValueError: <b>x</b>\n```\n# title\n````\n")
+    assert raised == (
+        "Code cell 3 raised an error; the later cells still ran.\n\n"
+        "````text\nValueError: <b>x</b>\n```\n# title\n````\n"
+    )
     long = _cell_note({"kind": "raised", "cell": 2, "detail": "A" * 5000 + "ValueError: the end"}, limits, 20)
     assert len(long) < 1700 and "\n[...]\n" in long and "ValueError: the end\n```" in long
     assert _cell_note({"kind": "raised", "cell": "3", "detail": "x"}, limits, 20) is None
@@ -296,8 +359,9 @@ def test_notes_from_the_worker_become_safe_sentences():
     assert _cell_note(["raised", 3, "x"], limits, 20) is None
     assert _cell_note({"kind": "more", "cell": 3, "detail": "**many**"}, limits, 20) is None
     magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
-    assert magic == ("Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped "
-                     "(only Python runs here).")
+    assert magic == (
+        "Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped (only Python runs here)."
+    )
 
 
 def test_a_notebook_grades_like_the_equivalent_python_files(tmp_path, sandbox):

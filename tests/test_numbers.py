@@ -20,16 +20,20 @@ def crossed(value):
     return json.loads(json.dumps(inside.plain(value), allow_nan=True))
 
 
-@pytest.mark.parametrize("value, exact", [
-    (2 ** 60 + 1, Fraction(2 ** 60 + 1)),
-    (-(10 ** 400), Fraction(-(10 ** 400))),
-    (np.int64(-2 ** 62 - 1), Fraction(-2 ** 62 - 1)),
-    (np.uint64(2 ** 64 - 1), Fraction(2 ** 64 - 1)),
-    (0.1, Fraction(*(0.1).as_integer_ratio())),
-    (np.float32(0.1), Fraction(*float(np.float32(0.1)).as_integer_ratio())),
-    (np.float16(-1 / 3), Fraction(*float(np.float16(-1 / 3)).as_integer_ratio())),
-    (5e-324, Fraction(1, 2 ** 1074)),
-], ids=["int 2**60+1", "int 10**400", "int64", "uint64", "float 0.1", "float32", "float16", "subnormal"])
+@pytest.mark.parametrize(
+    "value, exact",
+    [
+        (2**60 + 1, Fraction(2**60 + 1)),
+        (-(10**400), Fraction(-(10**400))),
+        (np.int64(-(2**62) - 1), Fraction(-(2**62) - 1)),
+        (np.uint64(2**64 - 1), Fraction(2**64 - 1)),
+        (0.1, Fraction(*(0.1).as_integer_ratio())),
+        (np.float32(0.1), Fraction(*float(np.float32(0.1)).as_integer_ratio())),
+        (np.float16(-1 / 3), Fraction(*float(np.float16(-1 / 3)).as_integer_ratio())),
+        (5e-324, Fraction(1, 2**1074)),
+    ],
+    ids=["int 2**60+1", "int 10**400", "int64", "uint64", "float 0.1", "float32", "float16", "subnormal"],
+)
 def test_numbers_cross_the_worker_exactly(value, exact):
     """Integers of any size and floats of any width reach the grader as their exact values (contract 5.1)."""
     assert numbers.exact(crossed(value)) == exact
@@ -39,7 +43,7 @@ def test_numbers_cross_the_worker_exactly(value, exact):
 
 def test_arrays_of_integers_stay_integers():
     """A numpy int64 array near 2**60 is not rounded to float64 on the way (1 apart stays 1 apart)."""
-    big = 2 ** 60
+    big = 2**60
     got = crossed(np.array([[big + 1, big - 1]], dtype=np.int64))
     assert got == [[big + 1, big - 1]] and all(type(v) is int for v in got[0])
 
@@ -59,18 +63,22 @@ def test_numpy_floats_of_every_width_are_exact_on_the_grader_side():
 
 def test_an_absurdly_long_integer_is_a_named_non_number():
     """An integer of over 4,000 digits becomes a marker the reader describes, not a worker failure."""
-    got = crossed(10 ** 5000)
+    got = crossed(10**5000)
     assert not numbers.is_number(got)
     assert numbers.describe(got) == ("not usable (a whole number of more than 4000 digits)", "")
 
 
-@pytest.mark.parametrize("value, described", [
-    ("x", ("text (a `str`)", "; write the numbers without quotes")),
-    (True, ("True or False (a `bool`)", "; write 1 or 0")),
-    (None, ("None", "")),
-    (print, ("a value of type `builtin_function_or_method`", "")),
-    (np.array(["a"]), ("an array of type `ndarray` holding `<U1`", "; use numbers")),
-], ids=["str", "bool", "None", "function", "text array"])
+@pytest.mark.parametrize(
+    "value, described",
+    [
+        ("x", ("text (a `str`)", "; write the numbers without quotes")),
+        (True, ("True or False (a `bool`)", "; write 1 or 0")),
+        (None, ("None", "")),
+        (print, ("a value of type `builtin_function_or_method`", "")),
+        (np.array(["a"]), ("an array of type `ndarray` holding `<U1`", "; use numbers")),
+    ],
+    ids=["str", "bool", "None", "function", "text array"],
+)
 def test_the_workers_markers_are_read_by_the_one_reader(value, described):
     """Every marker the worker writes is described by numbers.describe (one definition on each side)."""
     assert numbers.describe(crossed(value)) == described
@@ -84,17 +92,31 @@ def test_a_hostile_type_name_stays_literal():
     assert what == "not usable (`**bold** <b>x</b>`)"
 
 
-@pytest.mark.parametrize("value, exact", [
-    ({"rational": [1, 10]}, Fraction(1, 10)), ({"rational": [-7, 3]}, Fraction(-7, 3)),
-    (Fraction(2, 3), Fraction(2, 3)),
-], ids=["tenth", "negative", "Fraction"])
+@pytest.mark.parametrize(
+    "value, exact",
+    [
+        ({"rational": [1, 10]}, Fraction(1, 10)),
+        ({"rational": [-7, 3]}, Fraction(-7, 3)),
+        (Fraction(2, 3), Fraction(2, 3)),
+    ],
+    ids=["tenth", "negative", "Fraction"],
+)
 def test_rationals_are_numbers_wherever_a_number_stands(value, exact):
     """{"rational": [p, q]} (from text read in the worker) and Fraction are exact numbers."""
     assert numbers.is_number(value) and numbers.exact(value) == exact and numbers.to_float(value) == float(exact)
 
 
-@pytest.mark.parametrize("value", [{"rational": [1, 0]}, {"rational": [1, -2]}, {"rational": [1.0, 2]},
-                                   {"rational": [True, 2]}, {"rational": [1]}, {"rational": [1, 2], "x": 1}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"rational": [1, 0]},
+        {"rational": [1, -2]},
+        {"rational": [1.0, 2]},
+        {"rational": [True, 2]},
+        {"rational": [1]},
+        {"rational": [1, 2], "x": 1},
+    ],
+)
 def test_malformed_rationals_are_not_numbers(value):
     """Only integers p, q with q > 0, and nothing else in the object, make a rational."""
     assert not numbers.is_number(value)
@@ -110,11 +132,31 @@ def test_shape_flatten_and_first_non_number_need_no_recursion():
     assert numbers.first_non_number(deep) is None
 
 
-@pytest.mark.parametrize("value, shape", [
-    (1, ()), ([1, 2], (2,)), ([[1], [2]], (2, 1)), ([], (0,)), ([[], []], (2, 0)),
-    ([[1, 2], [3]], None), ([[1], 2], None), ([1, [2]], None), ([[], [1]], None),
-], ids=["scalar", "vector", "column", "empty", "empty rows", "ragged", "list then number", "number then list",
-        "empty then full"])
+@pytest.mark.parametrize(
+    "value, shape",
+    [
+        (1, ()),
+        ([1, 2], (2,)),
+        ([[1], [2]], (2, 1)),
+        ([], (0,)),
+        ([[], []], (2, 0)),
+        ([[1, 2], [3]], None),
+        ([[1], 2], None),
+        ([1, [2]], None),
+        ([[], [1]], None),
+    ],
+    ids=[
+        "scalar",
+        "vector",
+        "column",
+        "empty",
+        "empty rows",
+        "ragged",
+        "list then number",
+        "number then list",
+        "empty then full",
+    ],
+)
 def test_shapes_of_nested_lists(value, shape):
     """The shape of nested lists, None when ragged."""
     assert numbers.shape(value) == shape
@@ -128,6 +170,6 @@ def test_first_non_number_is_the_first_in_row_major_order():
 
 def test_huge_numbers_become_infinite_floats_only_when_asked():
     """Exactly kept, but as a float a number beyond float64 is an infinity of its sign."""
-    assert numbers.exact(-(10 ** 400)) == -(10 ** 400)
-    assert numbers.to_float(-(10 ** 400)) == float("-inf")
-    assert numbers.to_float({"rational": [10 ** 400, 3]}) == float("inf")
+    assert numbers.exact(-(10**400)) == -(10**400)
+    assert numbers.to_float(-(10**400)) == float("-inf")
+    assert numbers.to_float({"rational": [10**400, 3]}) == float("inf")

@@ -23,8 +23,13 @@ TESTS = [
 def form(kind, name, answers=("1", "2"), **fractions):
     """A collected form whose verdicts are given per test number (as 1_1=0.5), for a judge that reads them back."""
     python = kind == PYTHON
-    return Collected(adder=json.dumps(fractions), adder_file="adder.py" if python else name,
-                     lstm_file="lstm_bptt.py" if python else name, form=kind, answers=frozenset(answers))
+    return Collected(
+        adder=json.dumps(fractions),
+        adder_file="adder.py" if python else name,
+        lstm_file="lstm_bptt.py" if python else name,
+        form=kind,
+        answers=frozenset(answers),
+    )
 
 
 def judge(spec, collected):
@@ -41,21 +46,30 @@ def test_the_best_form_counts_per_question():
     python = form(PYTHON, "", **{"1_1": 0.2, "2_1": 1, "2_7": 1})
     notebook = form(NOTEBOOK, "hw.ipynb", **{"1_1": 1, "2_1": 0.5, "2_7": 1})
     chosen = choose(TESTS, [python, notebook], judge)
-    assert outputs(chosen) == ["1.1 from hw.ipynb", "2.1 from lstm_bptt.py", "2.7 from lstm_bptt.py",
-                               "2.8 from lstm_bptt.py"]
+    assert outputs(chosen) == [
+        "1.1 from hw.ipynb",
+        "2.1 from lstm_bptt.py",
+        "2.7 from lstm_bptt.py",
+        "2.8 from lstm_bptt.py",
+    ]
     assert chosen.forms == {"1": "hw.ipynb", "2": "lstm_bptt.py"}
     assert chosen.notes == [
         "Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` would get 1 / 5; "
         "equal points go to the Python file, then LaTeX, then the notebook).",
         "Question 2 was answered in several forms; the best counts: `lstm_bptt.py`, 5 / 5 (`hw.ipynb` would get 3 / 5; "
-        "equal points go to the Python file, then LaTeX, then the notebook)."]
+        "equal points go to the Python file, then LaTeX, then the notebook).",
+    ]
 
 
-@pytest.mark.parametrize("present, winner", [
-    ((PYTHON, LATEX, NOTEBOOK), "adder.py"),
-    ((NOTEBOOK, LATEX), "answers.tex"),
-    ((NOTEBOOK,), "hw.ipynb"),
-], ids=["python-first", "latex-before-notebook", "notebook-alone"])
+@pytest.mark.parametrize(
+    "present, winner",
+    [
+        ((PYTHON, LATEX, NOTEBOOK), "adder.py"),
+        ((NOTEBOOK, LATEX), "answers.tex"),
+        ((NOTEBOOK,), "hw.ipynb"),
+    ],
+    ids=["python-first", "latex-before-notebook", "notebook-alone"],
+)
 def test_ties_go_to_python_then_latex_then_the_notebook(present, winner):
     """Equal points: the Python file counts, else the LaTeX, else the notebook, whatever the order collected."""
     names = {PYTHON: "", LATEX: "answers.tex", NOTEBOOK: "hw.ipynb"}
@@ -92,19 +106,28 @@ def test_hidden_tests_are_never_revealed_by_the_comparison():
     notebook = form(NOTEBOOK, "hw.ipynb", **{"1_1": 1, "1_2": 1})
     chosen = choose([TESTS[0], hidden], [python, notebook], judge)
     assert chosen.forms == {"1": "hw.ipynb"}
-    assert chosen.notes == ["Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` "
-                            "would get 5 / 5; equal points go to the Python file, then LaTeX, then the notebook)."]
+    assert chosen.notes == [
+        "Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` "
+        "would get 5 / 5; equal points go to the Python file, then LaTeX, then the notebook)."
+    ]
     chosen = choose([hidden], [python, notebook], judge)
-    assert chosen.notes == ["Question 1 was answered in several forms; the best counts: `hw.ipynb` "
-                            "(also answered in `adder.py`)."]
+    assert chosen.notes == [
+        "Question 1 was answered in several forms; the best counts: `hw.ipynb` (also answered in `adder.py`)."
+    ]
 
 
 def test_a_form_that_answers_nothing_is_not_judged_but_noted():
     """A notebook that could not be run does not compete with the Python files; why it was not graded is a note."""
     python = form(PYTHON, "", **{"1_1": 0, "2_1": 0, "2_7": 0})
     problem = "Your notebook `hw.ipynb` could not be used: ..."
-    broken = Collected(adder=problem, lstm_problem=problem, adder_file="hw.ipynb", lstm_file="hw.ipynb",
-                       form=NOTEBOOK, answers=frozenset())
+    broken = Collected(
+        adder=problem,
+        lstm_problem=problem,
+        adder_file="hw.ipynb",
+        lstm_file="hw.ipynb",
+        form=NOTEBOOK,
+        answers=frozenset(),
+    )
     judged = []
     chosen = choose(TESTS, [python, broken], lambda spec, f: judged.append(f.form) or judge(spec, f))
     assert set(judged) == {PYTHON} and chosen.forms == {"1": "adder.py", "2": "lstm_bptt.py"}
@@ -114,8 +137,13 @@ def test_a_form_that_answers_nothing_is_not_judged_but_noted():
 def test_when_no_form_answers_the_answer_file_says_why():
     """With no Python file and a notebook that defines nothing for question 1, the notebook's message is shown."""
     python = Collected(adder="No `adder.py` ...", lstm_problem="No `lstm_bptt.py` ...", answers=frozenset())
-    notebook = Collected(adder="Your notebook defines none of U, V, W, b_h, b_y.", adder_file="hw.ipynb",
-                         lstm_file="hw.ipynb", form=NOTEBOOK, answers=frozenset({"2"}))
+    notebook = Collected(
+        adder="Your notebook defines none of U, V, W, b_h, b_y.",
+        adder_file="hw.ipynb",
+        lstm_file="hw.ipynb",
+        form=NOTEBOOK,
+        answers=frozenset({"2"}),
+    )
     chosen = choose(TESTS[:1], [python, notebook], lambda spec, f: Verdict(0.0, f.adder))
     assert outputs(chosen) == ["Your notebook defines none of U, V, W, b_h, b_y."] and chosen.forms == {}
 

@@ -13,8 +13,9 @@ from autograder.report.summary import question_scores, summarize
 
 
 def spec(number, question, points, visibility="visible"):
-    return TestSpec(name=f"Test {number}", number=number, question=question, max_score=points,
-                    check="toy", visibility=visibility)
+    return TestSpec(
+        name=f"Test {number}", number=number, question=question, max_score=points, check="toy", visibility=visibility
+    )
 
 
 OUTCOMES = [
@@ -31,8 +32,17 @@ def test_results_follow_gradescopes_format(valid_results):
     valid_results(results)
     assert results["score"] == 2.5
     first, second, third, fourth = results["tests"]
-    assert first == {"name": "Test 1.1", "score": 2.0, "max_score": 2, "status": "passed", "tags": ["1"],
-                     "output": "Adds: passes.\n", "visibility": "visible", "number": "1.1", "output_format": "md"}
+    assert first == {
+        "name": "Test 1.1",
+        "score": 2.0,
+        "max_score": 2,
+        "status": "passed",
+        "tags": ["1"],
+        "output": "Adds: passes.\n",
+        "visibility": "visible",
+        "number": "1.1",
+        "output_format": "md",
+    }
     assert second["status"] == "failed" and second["score"] == 0.0
     assert second["output"] == "Adds: fails.\n```\nt | x\n```\n"
     assert second["extra_data"] == {"failing_pair": [3, 1]}

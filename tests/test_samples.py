@@ -21,7 +21,9 @@ def run_autograder(submission: Path, root: Path) -> dict:
     shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
     (root / "results").mkdir()
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
-    done = subprocess.run([str(ROOT / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(ROOT / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return json.loads((root / "results" / "results.json").read_text())
 

@@ -49,7 +49,10 @@ def source(text):
     return textwrap.dedent(text).encode()
 
 
-def call(sandbox, text, calls=({},), limits=Limits(), function="f"):
+DEFAULT_LIMITS = Limits()
+
+
+def call(sandbox, text, calls=({},), limits=DEFAULT_LIMITS, function="f"):
     """Run `function` of a student file holding `text` once per argument dict in `calls`."""
     task = {"task": "call", "module": "student.py", "function": function, "calls": list(calls)}
     return sandbox.run(task, {"student.py": source(text)}, limits)
@@ -80,30 +83,46 @@ def alive(pids):
 
 def test_names_task_returns_module_level_values_as_plain_floats(sandbox):
     """A names task imports the file and sends back the asked names as floats, absent ones left out."""
-    result = names(sandbox, """
+    result = names(
+        sandbox,
+        """
         import numpy as np
         U = np.array([[1, 0], [0, 1], [1, 1]])
         V = [1, -1, 0.5]
         b_y = -1
         W = "three by three"
         print("imported")
-    """)
+    """,
+    )
     assert result.failure is None
     assert result.output == "imported\n"
-    assert result.replies == [{"names": {"U": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], "V": [1.0, -1.0, 0.5],
-                                         "W": "<not a number: type 'str'>", "b_y": -1.0}}]
+    assert result.replies == [
+        {
+            "names": {
+                "U": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                "V": [1.0, -1.0, 0.5],
+                "W": "<not a number: type 'str'>",
+                "b_y": -1.0,
+            }
+        }
+    ]
 
 
 def test_import_error_shows_only_the_students_frames(sandbox):
     """An exception at import is one error reply with a traceback trimmed to the student's file."""
-    result = names(sandbox, """
+    result = names(
+        sandbox,
+        """
         U = 1
         x = 1 / 0
-    """)
+    """,
+    )
     assert result.failure is None
     (reply,) = result.replies
-    assert reply["error"].startswith('Importing adder.py failed:\nTraceback (most recent call last):\n'
-                                     '  File "adder.py", line 3, in <module>\n    x = 1 / 0\n')
+    assert reply["error"].startswith(
+        "Importing adder.py failed:\nTraceback (most recent call last):\n"
+        '  File "adder.py", line 3, in <module>\n    x = 1 / 0\n'
+    )
     assert reply["error"].endswith("\nZeroDivisionError: division by zero")
     assert "importlib" not in reply["error"]
 
@@ -119,21 +138,29 @@ def test_syntax_error_names_the_file_without_its_folder(sandbox):
 
 def test_call_task_answers_every_call_in_order(sandbox):
     """A call task sends one value per call, in order, from fresh arguments."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def f(x, weights, n):
             return {"sum": x.sum() * weights["w_ix"], "n": n, "shape": x.shape}
-    """, calls=[{"x": {"__array__": [1, 2]}, "weights": {"w_ix": 2.0}, "n": k} for k in range(3)])
+    """,
+        calls=[{"x": {"__array__": [1, 2]}, "weights": {"w_ix": 2.0}, "n": k} for k in range(3)],
+    )
     assert result.failure is None
     assert result.replies == [{"value": {"sum": 6.0, "n": float(k), "shape": [2.0]}} for k in range(3)]
 
 
 def test_arrays_round_trip_as_float64_including_non_finite_values(sandbox):
     """Arrays arrive as float64 numpy arrays and come back as nested floats, NaN and infinity kept."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         import numpy as np
         def f(a):
             return {"a": a, "dtype": a.dtype.name, "special": np.array([np.nan, np.inf, -np.inf])}
-    """, calls=[{"a": {"__array__": [[1, 2.5], [3, 4]]}}])
+    """,
+        calls=[{"a": {"__array__": [[1, 2.5], [3, 4]]}}],
+    )
     (reply,) = result.replies
     assert reply["value"]["a"] == [[1.0, 2.5], [3.0, 4.0]]
     assert reply["value"]["dtype"] == "<not a number: type 'str'>"
@@ -143,7 +170,9 @@ def test_arrays_round_trip_as_float64_including_non_finite_values(sandbox):
 
 def test_mutating_arguments_changes_nothing_for_the_next_call(sandbox):
     """A function that changes its arguments in place gets fresh, unchanged ones on the next call."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         seen = []
         def f(x, forward):
             for old in seen:
@@ -154,18 +183,24 @@ def test_mutating_arguments_changes_nothing_for_the_next_call(sandbox):
             forward["h"][:] = 7.0
             forward.clear()
             return total
-    """, calls=[{"x": {"__array__": [1.0, 2.0]}, "forward": {"h": {"__array__": [0.5, 0.5]}}}] * 3)
+    """,
+        calls=[{"x": {"__array__": [1.0, 2.0]}, "forward": {"h": {"__array__": [0.5, 0.5]}}}] * 3,
+    )
     assert result.replies == [{"value": 4.0}] * 3
 
 
 def test_an_exception_in_a_call_is_an_error_reply_and_later_calls_still_run(sandbox):
     """A call that raises gives an error with the student's frames; the next call is answered."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def helper(k):
             return 1 / k
         def f(k):
             return helper(k)
-    """, calls=[{"k": 0}, {"k": 4}])
+    """,
+        calls=[{"k": 0}, {"k": 4}],
+    )
     assert result.failure is None
     assert result.replies[1] == {"value": 0.25}
     error = result.replies[0]["error"]
@@ -180,19 +215,27 @@ def test_a_missing_function_is_an_error_for_every_call(sandbox):
     assert result.replies == [{"error": "student.py defines no function named 'f'."}] * 2
 
 
-@pytest.mark.parametrize("statement, shown", [
-    ("raise SystemExit(3)", "SystemExit: 3"),
-    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
-    ("import sys; sys.exit('bye')", "SystemExit: bye"),
-], ids=["SystemExit", "KeyboardInterrupt", "sys.exit"])
+@pytest.mark.parametrize(
+    "statement, shown",
+    [
+        ("raise SystemExit(3)", "SystemExit: 3"),
+        ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("import sys; sys.exit('bye')", "SystemExit: bye"),
+    ],
+    ids=["SystemExit", "KeyboardInterrupt", "sys.exit"],
+)
 def test_system_exit_and_keyboard_interrupt_in_a_call_are_errors(sandbox, statement, shown):
     """SystemExit and KeyboardInterrupt raised by the function are errors of that call, not of the task."""
-    result = call(sandbox, f"""
+    result = call(
+        sandbox,
+        f"""
         def f(k):
             if k == 0:
                 {statement}
             return k
-    """, calls=[{"k": 0}, {"k": 1}])
+    """,
+        calls=[{"k": 0}, {"k": 1}],
+    )
     assert result.failure is None
     assert result.replies[0]["error"].endswith(shown)
     assert result.replies[1] == {"value": 1.0}
@@ -207,13 +250,17 @@ def test_sys_exit_at_import_is_an_error_reply(sandbox):
 
 def test_os_exit_in_the_function_ends_the_task_with_the_calls_so_far(sandbox):
     """os._exit in the function ends the task early; the calls answered before it are kept."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         import os
         def f(k):
             if k == 2:
                 os._exit(3)
             return k
-    """, calls=[{"k": 1}, {"k": 2}, {"k": 3}])
+    """,
+        calls=[{"k": 1}, {"k": 2}, {"k": 3}],
+    )
     assert result.replies == [{"value": 1.0}]
     assert result.failure == "exited early with status 3 (sys.exit?)"
 
@@ -229,7 +276,9 @@ def test_a_process_killed_by_a_signal_says_which(sandbox):
 
 def test_objects_that_lie_become_markers_or_their_true_values(sandbox):
     """Conversion uses the base types' own methods: lying __float__, __iter__, __array__, __class__ change nothing."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         import numpy as np
 
         class LyingFloat(float):
@@ -270,7 +319,8 @@ def test_objects_that_lie_become_markers_or_their_true_values(sandbox):
                 "complex": 1j,
                 7: "a key that is not a string is dropped",
             }
-    """)
+    """,
+    )
     value = result.replies[0]["value"]
     depth = 0
     while isinstance(value["deep"], list):
@@ -299,12 +349,15 @@ def test_garbage_on_the_reply_pipe_fails_the_task(sandbox):
 def test_a_reply_nested_too_deep_is_not_data_and_never_recursed_on(sandbox, depth):
     """A reply written straight to the pipe, nested past any real answer (or past Python's recursion
     limit), fails the task as "not data"; the grader measures its depth on the bytes, without parsing."""
-    result = call(sandbox, f"""
+    result = call(
+        sandbox,
+        f"""
         import os
         def f():
             os.write(3, b'{{"value": ' + b'[' * {depth} + b']' * {depth} + b'}}\\n{{"done": true}}\\n')
             os._exit(0)
-    """)
+    """,
+    )
     assert result.failure == "sent something that is not data"
     assert result.replies == []
 
@@ -325,16 +378,21 @@ def test_forged_extra_replies_fail_the_task(sandbox):
 
 def test_too_much_reply_data_fails_the_task(sandbox):
     """Replies larger than reply_bytes in all fail the task."""
-    result = call(sandbox, "import os\ndef f():\n    os.write(3, b' ' * 5000)\n    return 1\n",
-                  limits=Limits(reply_bytes=1000))
+    result = call(
+        sandbox, "import os\ndef f():\n    os.write(3, b' ' * 5000)\n    return 1\n", limits=Limits(reply_bytes=1000)
+    )
     assert result.failure == "sent more than 0.001 MB back"
 
 
 def test_a_single_value_too_large_is_an_error_of_that_call(sandbox):
     """A return value larger than reply_bytes becomes an error reply; the task goes on."""
-    result = call(sandbox, "def f(n):\n    return [0.5] * n\n", calls=[{"n": 10_000}, {"n": 2}],
-                  limits=Limits(reply_bytes=20_000))
-    assert result.replies == [{"error": "returned a value too large to send back (40011 bytes, limit 20000)"}, {"value": [0.5, 0.5]}]
+    result = call(
+        sandbox, "def f(n):\n    return [0.5] * n\n", calls=[{"n": 10_000}, {"n": 2}], limits=Limits(reply_bytes=20_000)
+    )
+    assert result.replies == [
+        {"error": "returned a value too large to send back (40011 bytes, limit 20000)"},
+        {"value": [0.5, 0.5]},
+    ]
     assert result.failure is None
 
 
@@ -343,20 +401,30 @@ def test_a_single_value_too_large_is_an_error_of_that_call(sandbox):
 
 def test_an_endless_call_times_out_and_the_later_calls_are_not_made(sandbox):
     """A call that never returns is stopped after call_seconds; later calls are skipped, bounding the task."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def f(k):
             while k == 0:
                 pass
             return k
-    """, calls=[{"k": 1}, {"k": 0}, {"k": 2}], limits=Limits(call_seconds=0.5))
-    assert result.replies == [{"value": 1.0}, {"error": "timed out after 0.5 s"},
-                              {"error": "not called: an earlier call timed out after 0.5 s"}]
+    """,
+        calls=[{"k": 1}, {"k": 0}, {"k": 2}],
+        limits=Limits(call_seconds=0.5),
+    )
+    assert result.replies == [
+        {"value": 1.0},
+        {"error": "timed out after 0.5 s"},
+        {"error": "not called: an earlier call timed out after 0.5 s"},
+    ]
     assert result.failure is None
 
 
 def test_code_that_swallows_the_alarm_is_killed_at_the_wall_clock(sandbox):
     """A loop that catches every timeout still ends: the whole task is killed after wall_seconds."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def f():
             while True:
                 try:
@@ -364,15 +432,20 @@ def test_code_that_swallows_the_alarm_is_killed_at_the_wall_clock(sandbox):
                         pass
                 except BaseException:
                     pass
-    """, limits=Limits(call_seconds=0.2, wall_seconds=2))
+    """,
+        limits=Limits(call_seconds=0.2, wall_seconds=2),
+    )
     assert result.replies == []
     assert result.failure == "timed out after 2 s"
 
 
 def test_cpu_time_is_limited(sandbox):
     """A process that burns CPU past cpu_seconds is stopped with a clear reason."""
-    result = call(sandbox, "def f():\n    while True:\n        pass\n",
-                  limits=Limits(call_seconds=30, cpu_seconds=1, wall_seconds=20))
+    result = call(
+        sandbox,
+        "def f():\n    while True:\n        pass\n",
+        limits=Limits(call_seconds=30, cpu_seconds=1, wall_seconds=20),
+    )
     assert result.failure == "used more than 1 s of CPU time"
 
 
@@ -387,12 +460,16 @@ def test_a_memory_bomb_is_an_out_of_memory_error(sandbox, allocation):
 
 def test_a_growing_memory_bomb_is_stopped_too(sandbox):
     """Memory eaten bit by bit stops at the limit with the same error, and the task survives."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def f():
             blocks = []
             while True:
                 blocks.append(bytearray(1 << 20))
-    """, limits=Limits(memory_mb=300))
+    """,
+        limits=Limits(memory_mb=300),
+    )
     assert result.failure is None
     assert result.replies[0]["error"].startswith("ran out of memory (limit 300 MB)")
 
@@ -400,14 +477,18 @@ def test_a_growing_memory_bomb_is_stopped_too(sandbox):
 def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox, shared_folder):
     """Forking without end stops at the process limit, and no process of it survives the task."""
     pids = shared_folder / "pids"
-    result = call(sandbox, f"""
+    result = call(
+        sandbox,
+        f"""
         import os
         def f():
             while True:
                 if os.fork() == 0:
                     with open({str(pids)!r}, "a") as out:
                         out.write(f"{{os.getpid()}}\\n")
-    """, limits=Limits(processes=16, wall_seconds=10))
+    """,
+        limits=Limits(processes=16, wall_seconds=10),
+    )
     assert result.failure is None
     assert "BlockingIOError" in result.replies[0]["error"]
     forked = [int(line) for line in pids.read_text().split()]
@@ -416,21 +497,28 @@ def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox, shared_folder):
 
 def test_huge_output_is_cut_with_a_note(sandbox):
     """Printed output beyond output_bytes is dropped with a note, and the task still finishes."""
-    result = call(sandbox, """
+    result = call(
+        sandbox,
+        """
         def f():
             for i in range(100_000):
                 print("spam " * 20)
             return 1
-    """, limits=Limits(output_bytes=1000))
+    """,
+        limits=Limits(output_bytes=1000),
+    )
     assert result.replies == [{"value": 1.0}]
-    assert result.output == ("spam " * 20 + "\n") * 9 + ("spam " * 20)[:1000 - 9 * 101] + \
-        f"\n[... {100_000 * 101 - 1000} more bytes of output cut]"
+    assert (
+        result.output
+        == ("spam " * 20 + "\n") * 9
+        + ("spam " * 20)[: 1000 - 9 * 101]
+        + f"\n[... {100_000 * 101 - 1000} more bytes of output cut]"
+    )
 
 
 def test_a_file_larger_than_the_limit_cannot_be_written(sandbox):
     """Writing past file_size_mb fails with 'File too large'."""
-    result = call(sandbox, "def f():\n    open('big', 'wb').write(bytes(2 << 20))\n",
-                  limits=Limits(file_size_mb=1))
+    result = call(sandbox, "def f():\n    open('big', 'wb').write(bytes(2 << 20))\n", limits=Limits(file_size_mb=1))
     assert "File too large" in result.replies[0]["error"]
 
 
@@ -438,7 +526,9 @@ def test_a_daemon_is_dead_when_run_returns(shared_folder):
     """A double-forked daemon that would write a file later is killed before run() returns."""
     marker, pidfile = str(shared_folder / "marker"), str(shared_folder / "pid")
     with Sandbox() as box:
-        result = call(box, f"""
+        result = call(
+            box,
+            f"""
             import os, time
             def f():
                 if os.fork() == 0:
@@ -452,7 +542,8 @@ def test_a_daemon_is_dead_when_run_returns(shared_folder):
                 while not os.path.exists({pidfile!r}):
                     time.sleep(0.01)
                 return 1
-        """)
+        """,
+        )
         assert result.replies == [{"value": 1.0}]
         time.sleep(2)
         pid = int(Path(pidfile).read_text())
@@ -482,8 +573,9 @@ def test_two_threads_can_run_tasks_at_once(sandbox):
     results = {}
 
     def work(k):
-        results[k] = call(sandbox, "import time\ndef f(k):\n    time.sleep(0.3)\n    return k\n",
-                          calls=[{"k": k}, {"k": k + 1}])
+        results[k] = call(
+            sandbox, "import time\ndef f(k):\n    time.sleep(0.3)\n    return k\n", calls=[{"k": k}, {"k": k + 1}]
+        )
 
     threads = [threading.Thread(target=work, args=(k,)) for k in (10, 20)]
     for thread in threads:
@@ -528,7 +620,9 @@ def test_bad_file_names_are_refused(sandbox):
 @root_only
 def test_the_worker_runs_as_the_worker_user(sandbox):
     """As root, student code runs as the leased worker user, with no supplementary groups."""
-    result = call(sandbox, "import os\ndef f():\n    return [os.getuid(), os.geteuid(), os.getgid(), len(os.getgroups())]\n")
+    result = call(
+        sandbox, "import os\ndef f():\n    return [os.getuid(), os.geteuid(), os.getgid(), len(os.getgroups())]\n"
+    )
     entry = pwd.getpwnam(sandbox.user)
     assert sandbox.user in worker_users()
     assert result.replies == [{"value": [float(entry.pw_uid), float(entry.pw_uid), float(entry.pw_gid), 0.0]}]
@@ -568,7 +662,9 @@ def test_the_worker_cannot_write_a_root_owned_folder(sandbox):
 def test_without_the_worker_user_root_refuses_to_run_student_code(monkeypatch):
     """As root, a missing worker user is a setup error, never a reason to run student code as root."""
     monkeypatch.setenv("AUTOGRADER_WORKER_USER", "no-such-user-here")
-    with pytest.raises(SandboxError, match=r"the worker user 'no-such-user-here' does not exist; run ./setup.sh as root"):
+    with pytest.raises(
+        SandboxError, match=r"the worker user 'no-such-user-here' does not exist; run ./setup.sh as root"
+    ):
         Sandbox(mode="dedicated")
     with pytest.raises(SandboxError, match="refusing to run student code as root"):
         dedicated_users("root")
@@ -687,7 +783,9 @@ def test_a_grader_file_the_worker_could_read_is_refused():
         secret.write_text("hidden: tests")
         os.chmod(folder, 0o755)
         os.chmod(secret, 0o644)
-        with pytest.raises(SandboxError, match=f"the worker user {worker.pw_name} can read {secret} .*run ./setup.sh as root"):
+        with pytest.raises(
+            SandboxError, match=f"the worker user {worker.pw_name} can read {secret} .*run ./setup.sh as root"
+        ):
             check_closed(worker.pw_name, worker.pw_uid, worker.pw_gid, [str(secret)])
         with pytest.raises(SandboxError, match="run ./setup.sh as root"):
             Sandbox(protect=(folder,))
@@ -762,7 +860,8 @@ def test_self_mode_runs_as_the_current_user():
 
 
 def test_a_stale_folder_removed_by_another_grader_meanwhile_is_no_error(tmp_path, monkeypatch):
-    """Two graders starting at once both sweep stale folders: one that vanishes between listing and checking is skipped."""
+    """Two graders starting at once both sweep stale folders: one that vanishes between listing and checking is
+    skipped."""
     from autograder.worker import sandbox as module
 
     monkeypatch.setattr(module.os, "listdir", lambda folder: [f"{module.BASE_PREFIX}999999-gone"])

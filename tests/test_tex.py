@@ -600,9 +600,12 @@ def test_the_judge_shows_a_note_and_keeps_the_stand_in_for_carried_forward_credi
     text = document(c=r"\overline{c^{(t)}} = \overline{h^{(t)}} \foo")
     problem = PROBLEMS[1]
     result = tex.read(text.encode()).lstm_bptt(**rebuild(call_arguments(problem)))
-    reply = {"value": {key: value.tolist() if hasattr(value, "tolist") else value for key, value in result.items()},
-             "notes": result.notes}
+    reply = {
+        "value": {key: value.tolist() if hasattr(value, "tolist") else value for key, value in result.items()},
+        "notes": result.notes,
+    }
     answer = read_answer(problem, reply, "problem 2")
-    assert answer.problems == {"c": "your equation cannot be graded:\n\n```text\nline 3, column 42: unknown command "
-                                     "`\\foo`\n```"}
+    assert answer.problems == {
+        "c": "your equation cannot be graded:\n\n```text\nline 3, column 42: unknown command `\\foo`\n```"
+    }
     assert list(answer.values["c"][1:]) == [1.0] * problem.length

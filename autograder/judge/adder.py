@@ -33,10 +33,16 @@ MAX_BITS_LIMIT = 13  # the prefix tree is walked in chunks, so memory stays flat
 
 
 def _convention_field(default: str = "either") -> Any:
-    return field(default=default, metadata={"doc": (
-        "How the hard threshold reads a pre-activation of exactly 0: `fires` (phi(0) = 1), `silent` "
-        "(phi(0) = 0) or `either` (correct under one of the two, applied to every unit; the feedback "
-        "then says which one the network needs).")})
+    return field(
+        default=default,
+        metadata={
+            "doc": (
+                "How the hard threshold reads a pre-activation of exactly 0: `fires` (phi(0) = 1), `silent` "
+                "(phi(0) = 0) or `either` (correct under one of the two, applied to every unit; the feedback "
+                "then says which one the network needs)."
+            )
+        },
+    )
 
 
 def _check_convention(convention: str) -> None:
@@ -48,8 +54,12 @@ def _check_convention(convention: str) -> None:
 class ExhaustiveParams:
     """Parameters of `check: adder_exhaustive`."""
 
-    max_bits: int = field(default=10, metadata={"doc": (
-        f"Every pair of n-bit numbers is added, for every n from 1 to max_bits (1 to {MAX_BITS_LIMIT}).")})
+    max_bits: int = field(
+        default=10,
+        metadata={
+            "doc": (f"Every pair of n-bit numbers is added, for every n from 1 to max_bits (1 to {MAX_BITS_LIMIT}).")
+        },
+    )
     convention: str = _convention_field()
 
     def __post_init__(self) -> None:
@@ -86,7 +96,7 @@ def check_exhaustive(weights: AdderWeights, params: ExhaustiveParams) -> Verdict
     outcome = _decide(weights, params.convention, lambda machine: search_exhaustive(machine, bits))
     data: dict[str, Any] = {"max_bits": bits, "convention": outcome.convention}
     if outcome.failing is None:
-        pairs = sum(4 ** n for n in range(1, bits + 1))
+        pairs = sum(4**n for n in range(1, bits + 1))
         data["pairs_checked"] = pairs
         return Verdict(1.0, _join(f"{headline}: passes ({pairs:,} pairs checked).", outcome.note), data)
     return _failed(headline, weights, outcome, data)
@@ -97,15 +107,20 @@ def check_proof(weights: AdderWeights, params: ProofParams) -> Verdict:
     headline = "Adds numbers of every length"
     outcome = _decide(weights, params.convention, lambda machine: prove(machine).failing)
     proof = prove(outcome.machine)
-    data: dict[str, Any] = {"convention": outcome.convention, "reachable_states": proof.reachable_states,
-                            "reachable_nodes": proof.reachable_nodes}
+    data: dict[str, Any] = {
+        "convention": outcome.convention,
+        "reachable_states": proof.reachable_states,
+        "reachable_nodes": proof.reachable_nodes,
+    }
     if outcome.failing is None:
-        text = (f"{headline}: passes.\n\n"
-                f"Proof: your network's hidden state takes {proof.reachable_states} different values (h^(0) = 0 "
-                f"included). Paired with the carry of grade-school addition, they make {proof.reachable_nodes} "
-                "reachable (hidden state, carry) combinations, and from each of them all 4 inputs (x1, x2) give "
-                "the right sum bit and lead to another such combination. So every output bit is right, for "
-                "numbers of any length.")
+        text = (
+            f"{headline}: passes.\n\n"
+            f"Proof: your network's hidden state takes {proof.reachable_states} different values (h^(0) = 0 "
+            f"included). Paired with the carry of grade-school addition, they make {proof.reachable_nodes} "
+            "reachable (hidden state, carry) combinations, and from each of them all 4 inputs (x1, x2) give "
+            "the right sum bit and lead to another such combination. So every output bit is right, for "
+            "numbers of any length."
+        )
         return Verdict(1.0, _join(text, outcome.note), data)
     return _failed(headline, weights, outcome, data)
 
@@ -122,9 +137,11 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
         failing = search(machine)
         note = None
         if failing is not None and signs.has_ties and search(build_machine(signs, _other(convention))) is None:
-            note = (f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your "
-                    f"network would pass if {_reading(_other(convention))}, but this test uses phi(0) = "
-                    f"{_value(convention)}. {_ADVICE}")
+            note = (
+                f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your "
+                f"network would pass if {_reading(_other(convention))}, but this test uses phi(0) = "
+                f"{_value(convention)}. {_ADVICE}"
+            )
         return _Outcome(machine, failing, convention, note)
     if not signs.has_ties:
         machine = build_machine(signs, "fires")
@@ -145,8 +162,10 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
     note = None
     runs = {c: [(s.h, s.y) for s in trace(machines[c], failures[c])] for c in CONVENTIONS}
     if results["fires"] != results["silent"] or runs["fires"] != runs["silent"]:
-        note = (f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0), and your "
-                f"network fails whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}")
+        note = (
+            f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0), and your "
+            f"network fails whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}"
+        )
     return _Outcome(machines[shown], results[shown], shown, note)
 
 
@@ -173,8 +192,10 @@ def _needs_note(needed: str, other: Machine, failing: FailingPair) -> str:
     names = [("the output unit y" if name == "y" else name) for name in tie.ties]
     units = ("unit " + names[0]) if len(names) == 1 else "units " + ", ".join(names[:-1]) + " and " + names[-1]
     sits = "sits exactly on its threshold" if len(names) == 1 else "sit exactly on their thresholds"
-    return (f"Note: your network is correct only if {_reading(needed)}: on {failing.a} + {failing.b}, {units} "
-            f"{sits} at step {tie.t}, and with phi(0) = {_value(_other(needed))} the sum comes out wrong. {_ADVICE}")
+    return (
+        f"Note: your network is correct only if {_reading(needed)}: on {failing.a} + {failing.b}, {units} "
+        f"{sits} at step {tie.t}, and with phi(0) = {_value(_other(needed))} the sum comes out wrong. {_ADVICE}"
+    )
 
 
 def _failed(headline: str, weights: AdderWeights, outcome: _Outcome, data: dict[str, Any]) -> Verdict:
@@ -184,20 +205,26 @@ def _failed(headline: str, weights: AdderWeights, outcome: _Outcome, data: dict[
     steps = trace(outcome.machine, pair)
     wrong = steps[-1]
     total = pair.a + pair.b
-    lines = [f"{headline}: fails.", "",
-             f"Shortest failing pair: {pair.a} + {pair.b} = {total}. In bits, least significant bit first (step t "
-             f"adds bit t): {_bits(pair.a, pair.bits)} + {_bits(pair.b, pair.bits)} = {_bits(total, pair.bits + 1)}.",
-             "", "```text", " t | x1 x2 | h1 h2 h3 | y  expected"]
+    lines = [
+        f"{headline}: fails.",
+        "",
+        f"Shortest failing pair: {pair.a} + {pair.b} = {total}. In bits, least significant bit first (step t "
+        f"adds bit t): {_bits(pair.a, pair.bits)} + {_bits(pair.b, pair.bits)} = {_bits(total, pair.bits + 1)}.",
+        "",
+        "```text",
+        " t | x1 x2 | h1 h2 h3 | y  expected",
+    ]
     for step in steps:
         mark = "   <- first wrong bit" if step is wrong else ""
-        lines.append(f"{step.t:>2} | {step.x[0]:>2} {step.x[1]:>2} | {step.h[0]:>2} {step.h[1]:>2} {step.h[2]:>2} "
-                     f"| {step.y}  {step.expected}{mark}")
+        lines.append(
+            f"{step.t:>2} | {step.x[0]:>2} {step.x[1]:>2} | {step.h[0]:>2} {step.h[1]:>2} {step.h[2]:>2} "
+            f"| {step.y}  {step.expected}{mark}"
+        )
     lines.append("```")
     mistake, hint = _hint(weights, outcome.machine, wrong)
     if hint:
         lines += ["", hint]
-    data.update({"failing_pair": [pair.a, pair.b], "bits": pair.bits, "first_wrong_step": wrong.t,
-                 "mistake": mistake})
+    data.update({"failing_pair": [pair.a, pair.b], "bits": pair.bits, "first_wrong_step": wrong.t, "mistake": mistake})
     return Verdict(0.0, _join("\n".join(lines), outcome.note), data)
 
 
@@ -207,8 +234,10 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
     if not np.array_equal(weights.W, weights.W.T):
         flipped = compute_signs(weights.U, weights.W.T, weights.V, weights.b_h, weights.b_y)
         if any(prove(build_machine(flipped, c)).failing is None for c in CONVENTIONS):
-            return "w_transposed", ("Hint: your network would be correct with `W` transposed: `W[i, j]` is the "
-                                    "weight from h_j^(t-1) to h_i^(t).")
+            return "w_transposed", (
+                "Hint: your network would be correct with `W` transposed: `W[i, j]` is the "
+                "weight from h_j^(t-1) to h_i^(t)."
+            )
     readout = "the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."
     if t == 1:
         first: dict[int, list[int]] = {}
@@ -217,28 +246,39 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
         for state, xs in first.items():
             mixed = [x for x in xs if sum(input_bits(x)) % 2 != sum(input_bits(xs[0])) % 2]
             if mixed:
-                return "step1_hidden", (f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} "
-                                        f"for x = "
-                                        f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
-                                        "so no output weights can tell them apart: check `U` and `b_h`.")
-        return "output_weights", ("Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, "
-                                  f"so {readout}")
+                return "step1_hidden", (
+                    f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} "
+                    f"for x = "
+                    f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
+                    "so no output weights can tell them apart: check `U` and `b_h`."
+                )
+        return "output_weights", (
+            f"Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so {readout}"
+        )
     if readout_is_consistent(machine):
-        return "output_weights", ("Hint: every hidden state your network reaches always calls for the same sum bit, "
-                                  f"so your hidden units are fine and {readout}")
+        return "output_weights", (
+            "Hint: every hidden state your network reaches always calls for the same sum bit, "
+            f"so your hidden units are fine and {readout}"
+        )
     fresh = int(machine.next_state[0, wrong.x[0] + 2 * wrong.x[1]])
     if wrong.carry_in and wrong.state == fresh:
-        return "carry_lost", (f"Hint: the carry from step {t - 1} never reaches step {t}: check `W` (`W[i, j]` is "
-                              "the weight from h_j^(t-1) to h_i^(t)).")
+        return "carry_lost", (
+            f"Hint: the carry from step {t - 1} never reaches step {t}: check `W` (`W[i, j]` is "
+            "the weight from h_j^(t-1) to h_i^(t))."
+        )
     if not wrong.carry_in and wrong.state != fresh:
-        return "phantom_carry", (f"Hint: nothing carries into step {t}, but your hidden units react to h^({t - 1}) as "
-                                 "if something did: check `W`.")
+        return "phantom_carry", (
+            f"Hint: nothing carries into step {t}, but your hidden units react to h^({t - 1}) as "
+            "if something did: check `W`."
+        )
     x = wrong.x[0] + 2 * wrong.x[1]
     if any(node % 2 == wrong.carry_in and not machine.wrong[node, x] for node in reachable_nodes(machine)):
-        return "extra_recurrence", (f"Hint: with the input {wrong.x} and a carry of {wrong.carry_in}, your network is "
-                                    f"right after other hidden states but not after h^({t - 1}) = "
-                                    f"{state_bits(wrong.previous)}: h^(t) should depend on h^(t-1) only through the "
-                                    "carry. Check `W`.")
+        return "extra_recurrence", (
+            f"Hint: with the input {wrong.x} and a carry of {wrong.carry_in}, your network is "
+            f"right after other hidden states but not after h^({t - 1}) = "
+            f"{state_bits(wrong.previous)}: h^(t) should depend on h^(t-1) only through the "
+            "carry. Check `W`."
+        )
     return None, None
 
 

@@ -225,14 +225,15 @@ def search_exhaustive(machine: Machine, max_bits: int) -> FailingPair | None:
     best: FailingPair | None = None
     for first in range(len(nodes)):
         stop = max_bits if best is None else min(max_bits, best.bits + 1)  # deeper failures are longer pairs
-        found, _ = _search_levels(code, nodes[first:first + 1], first, top, stop, max_bits)
+        found, _ = _search_levels(code, nodes[first : first + 1], first, top, stop, max_bits)
         if found is not None and (best is None or (found.bits, found.a, found.b) < (best.bits, best.a, best.b)):
             best = found
     return best
 
 
-def _search_levels(code: np.ndarray, nodes: np.ndarray, first: int, start: int, stop: int,
-                   max_bits: int) -> tuple[FailingPair | None, np.ndarray]:
+def _search_levels(
+    code: np.ndarray, nodes: np.ndarray, first: int, start: int, stop: int, max_bits: int
+) -> tuple[FailingPair | None, np.ndarray]:
     """Expand the prefixes first, first + 1, ... of level `start` (their nodes given) down to level `stop`.
 
     The smallest failing pair below them (None if none), and the nodes of level `stop`. A prefix of

@@ -92,8 +92,13 @@ def _problems(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -
     problems = []
     if shape not in accepted:
         transposed = ": did you transpose it?" if tuple(reversed(shape)) in accepted else ""
-        found = ("is a single number" if shape == () else f"has shape {shape}" if len(shape) <= 4
-                 else f"is nested {len(shape)} levels deep")
+        found = (
+            "is a single number"
+            if shape == ()
+            else f"has shape {shape}"
+            if len(shape) <= 4
+            else f"is nested {len(shape)} levels deep"
+        )
         problems.append(f"`{name}` {found}, expected {_expected(accepted)}{transposed}")
     leaves = numbers.flatten(value)
     for test, what in ((math.isnan, "NaN"), (math.isinf, "infinity")):

@@ -28,8 +28,19 @@ from autograder.judge.lstm_problem import (
 from autograder.judge.verdict import Verdict
 from autograder.text import literal, literal_block
 
-__all__ = ["BarParams", "DemoParams", "LstmParams", "Answer", "Problem", "call_arguments", "check_bar",
-           "check_vanishing_demo", "check_weight", "read_answer", "read_replies"]
+__all__ = [
+    "BarParams",
+    "DemoParams",
+    "LstmParams",
+    "Answer",
+    "Problem",
+    "call_arguments",
+    "check_bar",
+    "check_vanishing_demo",
+    "check_weight",
+    "read_answer",
+    "read_replies",
+]
 
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
 SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
@@ -57,8 +68,10 @@ def read_replies(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
     """Read every reply once: exact length T+1, numbers only, finite at the graded steps."""
     if len(problems) != len(replies):
         raise ValueError(f"{len(replies)} replies for {len(problems)} problems")
-    return [read_answer(problem, reply, _where(problem, index))
-            for index, (problem, reply) in enumerate(zip(problems, replies, strict=True))]
+    return [
+        read_answer(problem, reply, _where(problem, index))
+        for index, (problem, reply) in enumerate(zip(problems, replies, strict=True))
+    ]
 
 
 def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answer:
@@ -95,17 +108,24 @@ def _failure(text: str, place: str, length: int) -> str:
     timeout = _TIMEOUT.search(text)
     if timeout:
         what = "importing your file" if text.startswith("Importing") else "your code"
-        earlier = (" (an earlier call had already timed out, so this one was not made)"
-                   if text.startswith("not called") else "")
-        return (f"{what} timed out after {timeout.group(1)} s on {place}{earlier}: it did not finish. This usually "
-                f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
-                f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
-                f"each loop, and what runs when the file is imported (everything outside a function).")
+        earlier = (
+            " (an earlier call had already timed out, so this one was not made)"
+            if text.startswith("not called")
+            else ""
+        )
+        return (
+            f"{what} timed out after {timeout.group(1)} s on {place}{earlier}: it did not finish. This usually "
+            f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
+            f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
+            f"each loop, and what runs when the file is imported (everything outside a function)."
+        )
     if text.startswith("TypeError:"):  # raised at the call itself: the worker shows no frame of the student's file
-        return (f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
-                f"It is called with four positional arguments, in this order: define it as `def lstm_bptt(x, "
-                f"weights, forward, dL_dh):` (the parameter names are yours to choose; no other parameter may be "
-                f"required).")
+        return (
+            f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
+            f"It is called with four positional arguments, in this order: define it as `def lstm_bptt(x, "
+            f"weights, forward, dL_dh):` (the parameter names are yours to choose; no other parameter may be "
+            f"required)."
+        )
     return f"your function failed on {place}:\n\n{literal_block(text)}"
 
 
@@ -163,8 +183,11 @@ def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
         shape = _shape(value)
         if shape is not None and len(shape) > 1 and shape[1:] != (1,) * (len(shape) - 1):
             return f"{wanted}, got an array of shape {shape}."
-        note = (" Index t holds the value at time t, so index 0 must be there too (it is not graded)."
-                if len(value) == length else "")
+        note = (
+            " Index t holds the value at time t, so index 0 must be there too (it is not graded)."
+            if len(value) == length
+            else ""
+        )
         return f"{wanted}, got {_count(len(value))}.{note}"
     items = [_unwrap(item) for item in value[1:]]
     if any(isinstance(item, list) for item in items):
@@ -254,8 +277,12 @@ class _Graded:
         """Error carried forward (5.2): in every problem the answer is right or follows from the student's
         own bars through the right equation, and the part carried through those bars is not empty: it
         exceeds the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
-        return (not self.correct and self.follows is not None and self.shows
-                and all(r.all() or f.all() for r, f in zip(self.right, self.follows, strict=True)))
+        return (
+            not self.correct
+            and self.follows is not None
+            and self.shows
+            and all(r.all() or f.all() for r, f in zip(self.right, self.follows, strict=True))
+        )
 
 
 def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], params: LstmParams) -> _Graded:
@@ -289,8 +316,9 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
             continue
         for source in ("student", "truth"):
             matched, visible = True, False
-            for problem, answer, actual, tol, right in zip(problems, answers, graded.actual, graded.tolerance,
-                                                           graded.right, strict=True):
+            for problem, answer, actual, tol, right in zip(
+                problems, answers, graded.actual, graded.tolerance, graded.right, strict=True
+            ):
                 bars = _student_bars(problem, answer if source == "student" else Answer({}, {}))
                 with np.errstate(over="ignore", invalid="ignore"):
                     direct, carried = problem.mistakes[index].equation.parts(bars)
@@ -307,8 +335,9 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
 def _usable(quantity: str, answers: Sequence[Answer]) -> Verdict | None:
     for answer in answers:
         if quantity in answer.problems:
-            return Verdict(0.0, f"{_label(quantity)}: {answer.problems[quantity]}",
-                           {"quantity": quantity, "status": "unusable"})
+            return Verdict(
+                0.0, f"{_label(quantity)}: {answer.problems[quantity]}", {"quantity": quantity, "status": "unusable"}
+            )
     return None
 
 
@@ -335,8 +364,13 @@ def _difference_text(graded: _Graded, problems: Sequence[Problem], k: int, step:
     else:
         place = f"at t = {step + 1} of {problem.length} (problem {k + 1}, seed {problem.seed})"
     numbers = f"got {_number(got)}, expected {_number(want)} ({_relative(got, want)})"
-    data = {"problem": k + 1, "seed": problem.seed, "t": None if graded.quantity == "w_ix" else step + 1,
-            "actual": got, "expected": want}
+    data = {
+        "problem": k + 1,
+        "seed": problem.seed,
+        "t": None if graded.quantity == "w_ix" else step + 1,
+        "actual": got,
+        "expected": want,
+    }
     return place, numbers, data
 
 
@@ -344,11 +378,15 @@ def _summary(graded: _Graded, params: LstmParams) -> str:
     wrong_steps = sum(int((~r).sum()) for r in graded.right)
     wrong_problems = sum(1 for r in graded.right if not r.all())
     if graded.quantity == "w_ix":
-        return (f"Wrong on {wrong_problems} of {len(graded.right)} problems; "
-                f"tolerance {params.rtol:g} × |expected| + {params.atol:g}.")
-    return (f"Wrong at {wrong_steps} of {sum(r.size for r in graded.right)} graded steps, in {wrong_problems} of "
-            f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |expected "
-            f"{_label(graded.quantity)}| of each problem + {params.atol:g}.")
+        return (
+            f"Wrong on {wrong_problems} of {len(graded.right)} problems; "
+            f"tolerance {params.rtol:g} × |expected| + {params.atol:g}."
+        )
+    return (
+        f"Wrong at {wrong_steps} of {sum(r.size for r in graded.right)} graded steps, in {wrong_problems} of "
+        f"{len(graded.right)} problems; tolerance {params.rtol:g} × the largest |expected "
+        f"{_label(graded.quantity)}| of each problem + {params.atol:g}."
+    )
 
 
 def _items(*lines: str) -> str:
@@ -356,8 +394,9 @@ def _items(*lines: str) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]],
-           params: LstmParams) -> Verdict:
+def _judge(
+    quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams
+) -> Verdict:
     answers = read_replies(problems, replies)
     unusable = _usable(quantity, answers)
     if unusable is not None:
@@ -368,25 +407,32 @@ def _judge(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping
         seeds = ", ".join(str(p.seed) for p in problems)
         lengths = ", ".join(str(p.length) for p in problems)
         checked = "in all" if quantity == "w_ix" else "at every step t = 1..T of"
-        return Verdict(1.0, f"{name}: matches the finite-difference truth {checked} {len(problems)} problems "
-                            f"(seeds {seeds}; T = {lengths}).", {"quantity": quantity, "status": "correct"})
+        return Verdict(
+            1.0,
+            f"{name}: matches the finite-difference truth {checked} {len(problems)} problems "
+            f"(seeds {seeds}; T = {lengths}).",
+            {"quantity": quantity, "status": "correct"},
+        )
     k, step = _first_difference(graded)
     place, numbers, data = _difference_text(graded, problems, k, step)
     if graded.carried:
         credit = params.carried_forward_credit
         worth = "full credit" if credit == 1 else f"{credit:.0%} credit"
-        return Verdict(credit, f"{name}: differs from the truth {place}, but follows correctly from your own "
-                               f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n"
-                               + _items(numbers),
-                       {"quantity": quantity, "status": "carried_forward", **data})
+        return Verdict(
+            credit,
+            f"{name}: differs from the truth {place}, but follows correctly from your own "
+            f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n" + _items(numbers),
+            {"quantity": quantity, "status": "carried_forward", **data},
+        )
     mistake = _recognise(graded, problems, answers)
     hints = [m.hint for m in problems[0].mistakes if m.name == mistake]
     text = f"{name}: wrong {place}.\n\n" + _items(numbers, *hints, _summary(graded, params))
     return Verdict(0.0, text, {"quantity": quantity, "status": "wrong", "mistake": mistake, **data})
 
 
-def check_bar(quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]],
-              params: LstmParams) -> Verdict:
+def check_bar(
+    quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams
+) -> Verdict:
     """Question 2(a): one bar (h c g o f i) at every graded step of every problem."""
     if quantity not in GRADED:
         raise ValueError(f"unknown quantity {quantity!r}; expected one of {', '.join(GRADED)}")
@@ -414,28 +460,38 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any]) -> Verdict:
     rows = [f"{'t':>4} {'|h_bar| yours':>15} {'|h_bar| true':>14} {'|c_bar| yours':>15} {'|c_bar| true':>14}"]
     for row, t in enumerate(steps):
         cells = [f"{data[_label(q)]['actual'][row]:>15.3e}" if usable else f"{'-':>15}" for q in ("h", "c")]
-        rows.append(f"{t:>4} {cells[0]} {data['h_bar']['expected'][row]:>14.3e} {cells[1]} "
-                    f"{data['c_bar']['expected'][row]:>14.3e}")
+        rows.append(
+            f"{t:>4} {cells[0]} {data['h_bar']['expected'][row]:>14.3e} {cells[1]} "
+            f"{data['c_bar']['expected'][row]:>14.3e}"
+        )
     h_true, c_true = (np.abs(problem.truth[q]) for q in ("h", "c"))
-    lines = [f"For information (no points; part (c) is graded by hand): your function on a problem with forget "
-             f"gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 (i about {mean['i']:.3f}, "
-             f"o about {mean['o']:.3f}), over T = {length} steps, where the loss depends on h^({length}) only. "
-             f"How far back the error signals reach, yours beside the truth:", literal_block("\n".join(rows)),
-             f"What it shows: going back from t = {length} to t = 1, the true |c_bar| keeps "
-             f"{c_true[0] / c_true[-1]:.0%} of its size (each step multiplies it by a forget gate near 1), while "
-             f"the true |h_bar| falls from {h_true[-1]:.3g} to at most {np.max(h_true[:-1]):.3g} before step {length} "
-             f"(h reaches later steps only through gates that are nearly closed): the cell carries the error signal "
-             f"far back, the hidden state does not."]
+    lines = [
+        f"For information (no points; part (c) is graded by hand): your function on a problem with forget "
+        f"gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 (i about {mean['i']:.3f}, "
+        f"o about {mean['o']:.3f}), over T = {length} steps, where the loss depends on h^({length}) only. "
+        f"How far back the error signals reach, yours beside the truth:",
+        literal_block("\n".join(rows)),
+        f"What it shows: going back from t = {length} to t = 1, the true |c_bar| keeps "
+        f"{c_true[0] / c_true[-1]:.0%} of its size (each step multiplies it by a forget gate near 1), while "
+        f"the true |h_bar| falls from {h_true[-1]:.3g} to at most {np.max(h_true[:-1]):.3g} before step {length} "
+        f"(h reaches later steps only through gates that are nearly closed): the cell carries the error signal "
+        f"far back, the hidden state does not.",
+    ]
     if not usable:
         reason = answer.problems.get("h") or answer.problems["c"]
         lines.insert(1, f"Your function could not be shown here (the table has the truth only): {reason}")
     else:
         for quantity in ("h", "c"):
-            wrong = np.flatnonzero(~_close(answer.values[quantity][1:], problem.truth[quantity],
-                                           _tolerance(problem, quantity, LstmParams())))
+            wrong = np.flatnonzero(
+                ~_close(
+                    answer.values[quantity][1:], problem.truth[quantity], _tolerance(problem, quantity, LstmParams())
+                )
+            )
             if wrong.size:
                 t = int(wrong[-1]) + 1
-                lines.append(f"Your {_label(quantity)} differs from the truth on this problem (first at t = {t}, going "
-                             f"back from T), so your columns show what your equations do, not what the LSTM does.")
+                lines.append(
+                    f"Your {_label(quantity)} differs from the truth on this problem (first at t = {t}, going "
+                    f"back from T), so your columns show what your equations do, not what the LSTM does."
+                )
                 break
     return Verdict(1.0, "\n\n".join(lines), data)

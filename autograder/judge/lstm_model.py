@@ -185,15 +185,23 @@ def _make_demo_problem(length: int, fd_step: float) -> Problem:
     return with_truth(build_problem(0, x, weights, 0.0, 1.0, loss_a, np.zeros(length + 1)), fd_step)
 
 
-def build_problem(seed: int, x: np.ndarray, weights: Mapping[str, float], h0: float, c0: float,
-                  loss_a: np.ndarray, loss_b: np.ndarray) -> Problem:
+def build_problem(
+    seed: int, x: np.ndarray, weights: Mapping[str, float], h0: float, c0: float, loss_a: np.ndarray, loss_b: np.ndarray
+) -> Problem:
     """A problem from its inputs, with its forward pass and dL_dh (its truth not yet measured)."""
     x = np.asarray(x, dtype=float)
     values = {name: column[:, 0] for name, column in run_forward(x, weights, h0, c0, columns=1).items()}
     dL_dh = loss_a + loss_b * values["h"]
     dL_dh[0] = 0.0  # the loss has no term at step 0
-    return Problem(seed=seed, x=x, weights=dict(weights), loss_a=np.asarray(loss_a, float),
-                   loss_b=np.asarray(loss_b, float), values=values, dL_dh=dL_dh)
+    return Problem(
+        seed=seed,
+        x=x,
+        weights=dict(weights),
+        loss_a=np.asarray(loss_a, float),
+        loss_b=np.asarray(loss_b, float),
+        values=values,
+        dL_dh=dL_dh,
+    )
 
 
 def with_truth(problem: Problem, fd_step: float) -> Problem:
@@ -202,8 +210,16 @@ def with_truth(problem: Problem, fd_step: float) -> Problem:
     return dataclasses.replace(problem, truth=bars, truth_w_ix=w_ix)
 
 
-def run_forward(x: np.ndarray, weights: Mapping[str, Any], h0: Any, c0: Any, *, columns: int,
-                nudges: Mapping[str, np.ndarray] | None = None, dtype: type = float) -> dict[str, np.ndarray]:
+def run_forward(
+    x: np.ndarray,
+    weights: Mapping[str, Any],
+    h0: Any,
+    c0: Any,
+    *,
+    columns: int,
+    nudges: Mapping[str, np.ndarray] | None = None,
+    dtype: type = float,
+) -> dict[str, np.ndarray]:
     """The forward pass on `columns` copies at once.
 
     `nudges[name][t]` is added to node `name` right after step t computes it, before anything
@@ -216,8 +232,10 @@ def run_forward(x: np.ndarray, weights: Mapping[str, Any], h0: Any, c0: Any, *, 
     values["x"] = np.asarray(x, dtype=float)[:, None]
     values["h"][0], values["c"][0], values["tanh_c"][0] = h0, c0, np.tanh(c0)
     for t in range(1, length + 1):
+
         def read(name: str, lag: int, t: int = t) -> np.ndarray:
             return values[name][t + lag]
+
         for node in GRAPH:
             value = node.equation(read, weights, ACTIVATIONS)
             nudge = nudges.get(node.name)
@@ -261,25 +279,25 @@ def _nudge_contrasts(problem: Problem, sides: Sequence[Any]) -> tuple[np.ndarray
         if first == 1:
             weights["w_ix"] = np.full(perturbations * width, w_ix, dtype)
             weights["w_ix"][-width:] += nudges
-        previous = {name: np.full(perturbations * width, problem.values[name][first - 1], dtype)
-                    for name in ("h", "c")}
+        previous = {name: np.full(perturbations * width, problem.values[name][first - 1], dtype) for name in ("h", "c")}
         summed = np.zeros(perturbations)
         for t in range(first, length + 1):
             current: dict[str, np.ndarray] = {}
 
             def read(name: str, lag: int, t: int = t, current: dict = current, previous: dict = previous) -> Any:
                 return problem.x[t + lag] if name == "x" else (current if lag == 0 else previous)[name]
+
             for node in GRAPH:
                 value = current[node.name] = node.equation(read, weights, ACTIVATIONS)
                 if t < last and node.name in GRADED:
                     column = ((t - first) * count + GRADED.index(node.name)) * width
-                    value[column:column + width] += nudges
-                    taken[GRADED.index(node.name) * length + t - 1] = contrast(value[column:column + width])[0]
+                    value[column : column + width] += nudges
+                    taken[GRADED.index(node.name) * length + t - 1] = contrast(value[column : column + width])[0]
             h = current["h"]
             summed += contrast(problem.loss_a[t] * h + 0.5 * problem.loss_b[t] * h * h)
             previous = current
         steps, nodes = np.divmod(np.arange((last - first) * count), count)
-        losses[nodes * length + first + steps - 1] = summed[:(last - first) * count]
+        losses[nodes * length + first + steps - 1] = summed[: (last - first) * count]
         if first == 1:
             losses[-1] = summed[-1]
     return losses, taken
@@ -287,8 +305,10 @@ def _nudge_contrasts(problem: Problem, sides: Sequence[Any]) -> tuple[np.ndarray
 
 def _unpack(problem: Problem, derivatives: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
     length = problem.length
-    bars = {name: np.concatenate(([np.nan], derivatives[index * length:(index + 1) * length]))
-            for index, name in enumerate(GRADED)}
+    bars = {
+        name: np.concatenate(([np.nan], derivatives[index * length : (index + 1) * length]))
+        for index, name in enumerate(GRADED)
+    }
     return bars, float(derivatives[-1])
 
 
@@ -341,7 +361,7 @@ def local_partial(problem: Problem, link: Link, steps: np.ndarray, edit: LinkEdi
         weights[link.parent] += 1j * COMPLEX_STEP
     activations = {**ACTIVATIONS, **edit.functions}
     partial = np.broadcast_to(NODES[link.child].equation(read, weights, activations).imag / COMPLEX_STEP, steps.shape)
-    return partial ** edit.power if edit.power != 1 else partial
+    return partial**edit.power if edit.power != 1 else partial
 
 
 HANDOUT_ORDER = ("h", "c", "i", "f", "o", "g")  # the order the handout's equations name the bars in
@@ -376,12 +396,16 @@ def equation(problem: Problem, quantity: str, edits: Sequence[LinkEdit] = (), st
         coefs = {key: np.where(keep, coef, 0.0) for key, coef in coefs.items()}
     order = sorted(coefs, key=lambda key: (key[1], HANDOUT_ORDER.index(key[0])))
     direct = problem.dL_dh[1:] if quantity == "h" else np.zeros(length)
-    return judged.Affine(direct=direct, terms=tuple(judged.Term(child, offset, coefs[child, offset])
-                                                    for child, offset in order), total=quantity == "w_ix")
+    return judged.Affine(
+        direct=direct,
+        terms=tuple(judged.Term(child, offset, coefs[child, offset]) for child, offset in order),
+        total=quantity == "w_ix",
+    )
 
 
-def chain_rule(problem: Problem, quantity: str, bars: Mapping[str, np.ndarray],
-               edits: Sequence[LinkEdit] = (), steps: str = "all") -> tuple[Any, Any]:
+def chain_rule(
+    problem: Problem, quantity: str, bars: Mapping[str, np.ndarray], edits: Sequence[LinkEdit] = (), steps: str = "all"
+) -> tuple[Any, Any]:
     """A bar's own equation evaluated on `bars` (arrays indexed t = 0..T): the direct part and the part
     carried through the children, two arrays over t = 1..T, or for `w_ix` two numbers."""
     direct, carried = equation(problem, quantity, edits, steps).parts(bars)
@@ -393,11 +417,19 @@ def judged_problem(problem: Problem, mistakes: Sequence[Any] = (), *, equations:
     the right equation of every quantity and of every mistake in `mistakes` (catalogue entries, mistakes.py)."""
     rights = {quantity: equation(problem, quantity) for quantity in judged.QUANTITIES} if equations else {}
     return judged.Problem(
-        seed=problem.seed, x=problem.x, weights=problem.weights,
-        forward={key: problem.values[key] for key in FORWARD_KEYS}, dL_dh=problem.dL_dh,
-        truth={key: problem.truth[key][1:] for key in GRADED}, truth_w_ix=problem.truth_w_ix, equations=rights,
-        mistakes=tuple(judged.MistakeEquation(m.name, m.quantity, m.hint,
-                                              equation(problem, m.quantity, m.edits, m.steps)) for m in mistakes))
+        seed=problem.seed,
+        x=problem.x,
+        weights=problem.weights,
+        forward={key: problem.values[key] for key in FORWARD_KEYS},
+        dL_dh=problem.dL_dh,
+        truth={key: problem.truth[key][1:] for key in GRADED},
+        truth_w_ix=problem.truth_w_ix,
+        equations=rights,
+        mistakes=tuple(
+            judged.MistakeEquation(m.name, m.quantity, m.hint, equation(problem, m.quantity, m.edits, m.steps))
+            for m in mistakes
+        ),
+    )
 
 
 def judged_problems(params: LstmParams) -> tuple[judged.Problem, ...]:
@@ -416,6 +448,7 @@ def make_problems_key(params: LstmParams) -> tuple:
 @lru_cache(maxsize=16)
 def _judged_problems(settings: tuple) -> tuple[judged.Problem, ...]:
     from autograder.judge.mistakes import load_mistakes  # the catalogue names this graph's links: imported late
+
     return tuple(judged_problem(problem, load_mistakes()) for problem in _make_problems(settings))
 
 

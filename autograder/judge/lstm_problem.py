@@ -52,26 +52,36 @@ class LstmParams:
 
     seeds: tuple[int, ...] = _param(
         (1007, 1014, 1016, 1003, 1618),
-        "Random seeds, one problem per seed (shown to students); the defaults give |c| of order 1.")
+        "Random seeds, one problem per seed (shown to students); the defaults give |c| of order 1.",
+    )
     lengths: tuple[int, ...] = _param(
-        (1, 3, 6, 15, 50), "The sequence length T of each problem, in the order of `seeds`.")
+        (1, 3, 6, 15, 50), "The sequence length T of each problem, in the order of `seeds`."
+    )
     carried_forward_credit: float = _param(
-        1.0, "The share of a quantity's points earned when its own equation holds with the student's own "
-             "values of the bars it is built from, but those are wrong (error carried forward).")
+        1.0,
+        "The share of a quantity's points earned when its own equation holds with the student's own "
+        "values of the bars it is built from, but those are wrong (error carried forward).",
+    )
     rtol: float = _param(
-        1e-5, "A value passes when |actual - expected| <= rtol * (the largest |expected| of that quantity "
-              "in that problem) + atol; `expected` is always the truth, never a value the student gave.")
+        1e-5,
+        "A value passes when |actual - expected| <= rtol * (the largest |expected| of that quantity "
+        "in that problem) + atol; `expected` is always the truth, never a value the student gave.",
+    )
     atol: float = _param(1e-9, "The absolute part of the tolerance (tiny: it matters only for a quantity near 0).")
     fd_step: float = _param(1e-5, "The step of the finite differences that measure the truth (see lstm_model.py).")
     weight_range: tuple[float, ...] = _param(
-        (0.5, 1.5), "Each weight's magnitude is drawn uniformly from this range, its sign at random.")
+        (0.5, 1.5), "Each weight's magnitude is drawn uniformly from this range, its sign at random."
+    )
     input_scale: float = _param(1.0, "The standard deviation of the inputs x^(t).")
     initial_h_range: tuple[float, ...] = _param(
-        (0.2, 0.8), "|h^(0)| is drawn uniformly from this range, its sign at random.")
+        (0.2, 0.8), "|h^(0)| is drawn uniformly from this range, its sign at random."
+    )
     initial_c_range: tuple[float, ...] = _param(
-        (0.5, 1.5), "|c^(0)| is drawn uniformly from this range, its sign at random.")
+        (0.5, 1.5), "|c^(0)| is drawn uniformly from this range, its sign at random."
+    )
     loss_linear: float = _param(
-        1.0, "The loss is sum_t a_t h^(t) + b_t (h^(t))^2 / 2; a_t is normal with this standard deviation.")
+        1.0, "The loss is sum_t a_t h^(t) + b_t (h^(t))^2 / 2; a_t is normal with this standard deviation."
+    )
     loss_quadratic: float = _param(1.0, "The standard deviation of b_t in the loss.")
 
     def __post_init__(self) -> None:
@@ -165,21 +175,27 @@ class Affine:
         with np.errstate(all="ignore"):
             for term in self.terms:
                 values = np.zeros(length + 2)
-                values[1:length + 1] = np.asarray(bars[term.child], dtype=np.float64)[1:length + 1]
-                read = values[1 + term.offset:length + 1 + term.offset]
+                values[1 : length + 1] = np.asarray(bars[term.child], dtype=np.float64)[1 : length + 1]
+                read = values[1 + term.offset : length + 1 + term.offset]
                 carried += np.where(term.coef == 0.0, 0.0, term.coef * read)
             if self.total:
                 return np.array([self.direct.sum()]), np.array([carried.sum()])
         return self.direct, carried
 
     def to_data(self) -> dict[str, Any]:
-        return {"direct": _listed(self.direct), "total": self.total,
-                "terms": [{"child": t.child, "offset": t.offset, "coef": _listed(t.coef)} for t in self.terms]}
+        return {
+            "direct": _listed(self.direct),
+            "total": self.total,
+            "terms": [{"child": t.child, "offset": t.offset, "coef": _listed(t.coef)} for t in self.terms],
+        }
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Affine:
-        return cls(direct=data["direct"], total=bool(data["total"]),
-                   terms=tuple(Term(t["child"], int(t["offset"]), t["coef"]) for t in data["terms"]))
+        return cls(
+            direct=data["direct"],
+            total=bool(data["total"]),
+            terms=tuple(Term(t["child"], int(t["offset"]), t["coef"]) for t in data["terms"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -230,36 +246,56 @@ class Problem:
 
     def call_arguments(self) -> dict[str, Any]:
         """The student's call as JSON-able data, in CALL_ORDER; `{"__array__": [...]}` marks a float64 1-D array."""
+
         def array(values: np.ndarray) -> dict[str, list[float]]:
             return {"__array__": _listed(values)}
-        return {"x": array(self.x), "weights": dict(self.weights),
-                "forward": {key: array(self.forward[key]) for key in FORWARD_KEYS}, "dL_dh": array(self.dL_dh)}
+
+        return {
+            "x": array(self.x),
+            "weights": dict(self.weights),
+            "forward": {key: array(self.forward[key]) for key in FORWARD_KEYS},
+            "dL_dh": array(self.dL_dh),
+        }
 
     def to_data(self) -> dict[str, Any]:
         """The problem as plain JSON-able data (lists of floats; see the module docstring)."""
         return {
-            "seed": self.seed, "length": self.length,
-            "arguments": {"x": _listed(self.x), "weights": dict(self.weights),
-                          "forward": {key: _listed(self.forward[key]) for key in FORWARD_KEYS},
-                          "dL_dh": _listed(self.dL_dh)},
+            "seed": self.seed,
+            "length": self.length,
+            "arguments": {
+                "x": _listed(self.x),
+                "weights": dict(self.weights),
+                "forward": {key: _listed(self.forward[key]) for key in FORWARD_KEYS},
+                "dL_dh": _listed(self.dL_dh),
+            },
             "truth": {**{key: _listed(self.truth[key]) for key in GRADED}, "w_ix": self.truth_w_ix},
             "equations": {quantity: equation.to_data() for quantity, equation in self.equations.items()},
-            "mistakes": [{"name": m.name, "quantity": m.quantity, "hint": m.hint, "equation": m.equation.to_data()}
-                         for m in self.mistakes],
+            "mistakes": [
+                {"name": m.name, "quantity": m.quantity, "hint": m.hint, "equation": m.equation.to_data()}
+                for m in self.mistakes
+            ],
         }
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Problem:
         """The problem `to_data()` described (raises KeyError or ValueError on malformed data)."""
         arguments, truth = data["arguments"], data["truth"]
-        problem = cls(seed=int(data["seed"]), x=arguments["x"], weights=arguments["weights"],
-                      forward=arguments["forward"], dL_dh=arguments["dL_dh"],
-                      truth={key: truth[key] for key in GRADED}, truth_w_ix=truth["w_ix"],
-                      equations={quantity: Affine.from_data(equation)
-                                 for quantity, equation in data.get("equations", {}).items()},
-                      mistakes=tuple(MistakeEquation(m["name"], m["quantity"], m["hint"],
-                                                     Affine.from_data(m["equation"]))
-                                     for m in data.get("mistakes", ())))
+        problem = cls(
+            seed=int(data["seed"]),
+            x=arguments["x"],
+            weights=arguments["weights"],
+            forward=arguments["forward"],
+            dL_dh=arguments["dL_dh"],
+            truth={key: truth[key] for key in GRADED},
+            truth_w_ix=truth["w_ix"],
+            equations={
+                quantity: Affine.from_data(equation) for quantity, equation in data.get("equations", {}).items()
+            },
+            mistakes=tuple(
+                MistakeEquation(m["name"], m["quantity"], m["hint"], Affine.from_data(m["equation"]))
+                for m in data.get("mistakes", ())
+            ),
+        )
         if problem.length != int(data["length"]) or any(len(problem.truth[key]) != problem.length for key in GRADED):
             raise ValueError("a problem's arrays disagree with its length")
         return problem

@@ -19,7 +19,7 @@ STEPS = ("all", "first", "last")
 
 def _cubic(z: Any) -> Any:
     """z - z^3/3: its slope is 1 - z^2, the slope of tanh written with z where tanh(z) belongs."""
-    return z - z ** 3 / 3
+    return z - z**3 / 3
 
 
 # Functions a mistake may put in place of an activation while a local derivative is taken.
@@ -83,8 +83,13 @@ def _read_edit(edit: Any, where: str) -> LinkEdit:
     shifts = edit.get("shift_inputs") or {}
     if not all(isinstance(lag, int) for lag in shifts.values()):
         raise ValueError(f"{where}: `shift_inputs` must map names to whole numbers of steps")
-    return LinkEdit(link=link, drop=bool(edit.get("drop", False)), power=float(edit.get("power", 1.0)),
-                    shift_inputs=dict(shifts), functions={name: SUBSTITUTES[f] for name, f in functions.items()})
+    return LinkEdit(
+        link=link,
+        drop=bool(edit.get("drop", False)),
+        power=float(edit.get("power", 1.0)),
+        shift_inputs=dict(shifts),
+        functions={name: SUBSTITUTES[f] for name, f in functions.items()},
+    )
 
 
 def _only(mapping: Mapping[str, Any], allowed: set[str], where: str) -> None:

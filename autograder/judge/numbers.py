@@ -19,8 +19,7 @@ import numpy as np
 from autograder.text import literal
 
 # The one parent-side definition of the worker's marker (worker/inside.py writes it; tests check both agree).
-_MARKER = re.compile(r"<not a number: (?:type '(?P<type>[^']*)'(?: with dtype (?P<dtype>.*))?|(?P<reason>.*))>\Z",
-                     re.S)
+_MARKER = re.compile(r"<not a number: (?:type '(?P<type>[^']*)'(?: with dtype (?P<dtype>.*))?|(?P<reason>.*))>\Z", re.S)
 _PLAIN = re.compile(r"[\w ,.;:()'+-]{1,200}\Z")  # a reason shown as words; anything else is shown literally
 
 
@@ -116,7 +115,7 @@ def first_non_number(value: Any) -> tuple[tuple[int, ...], Any] | None:
     while stack:
         item, depth, index = stack.pop()
         if depth:
-            del path[depth - 1:]
+            del path[depth - 1 :]
             path.append(index)
         if isinstance(item, (list, tuple)):
             stack.extend((item[i], depth + 1, i) for i in reversed(range(len(item))))
@@ -134,8 +133,10 @@ def describe(value: Any) -> tuple[str, str]:
     if isinstance(value, str):
         marker = _MARKER.match(value)
         if marker and marker.group("dtype") is not None:
-            return (f"an array of type {literal(marker.group('type'), limit=60)} holding "
-                    f"{literal(marker.group('dtype'), limit=60)}"), "; use numbers"
+            return (
+                f"an array of type {literal(marker.group('type'), limit=60)} holding "
+                f"{literal(marker.group('dtype'), limit=60)}"
+            ), "; use numbers"
         if marker and marker.group("type") is not None:
             kind = marker.group("type")
             if kind == "str":

@@ -12,8 +12,16 @@ from autograder.config import QUESTIONS
 from autograder.report.gradebook import ENCODING
 
 SCORES = (*QUESTIONS, "total")
-COLUMNS = ("submission_id", "name", "email", "sid", *(f"{q} {when}" for q in SCORES for when in ("before", "after")),
-           "status before", "status after", "why")
+COLUMNS = (
+    "submission_id",
+    "name",
+    "email",
+    "sid",
+    *(f"{q} {when}" for q in SCORES for when in ("before", "after")),
+    "status before",
+    "status after",
+    "why",
+)
 MAX_GRADEBOOK_BYTES = 256 * 2**20
 
 

@@ -64,10 +64,20 @@ tr.kind-not-graded td, tr.kind-no-files td { color: #cf222e; }
 """
 
 
-def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[TestSpec], title: str,
-                  mistakes: Sequence[Any] = (), config: Config | None = None, partial: bool = False,
-                  changes: Sequence[Mapping[str, str]] | None = None, compared_with: str | None = None,
-                  warnings: Sequence[str] = (), now: datetime | None = None, run: str = "") -> str:
+def render_report(
+    submissions: Sequence[GradedSubmission],
+    *,
+    tests: Sequence[TestSpec],
+    title: str,
+    mistakes: Sequence[Any] = (),
+    config: Config | None = None,
+    partial: bool = False,
+    changes: Sequence[Mapping[str, str]] | None = None,
+    compared_with: str | None = None,
+    warnings: Sequence[str] = (),
+    now: datetime | None = None,
+    run: str = "",
+) -> str:
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
     `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`;
     `run`: what this run graded and why."""
@@ -90,14 +100,20 @@ def render_report(submissions: Sequence[GradedSubmission], *, tests: Sequence[Te
     if changes is not None:
         sections.insert(2, _section("Changes since the earlier run", _changes(changes, compared_with or "")))
     if warnings:
-        sections.append(_section("Export warnings", "<ul>" + "".join(f"<li>{escape(printable(w))}</li>"
-                                                                     for w in warnings) + "</ul>"))
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src data:\">\n"
-            f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n" + "\n".join(sections)
-            + f"\n<script>{SCRIPT}</script>\n{feedback}\n</body>\n</html>\n")
+        sections.append(
+            _section(
+                "Export warnings", "<ul>" + "".join(f"<li>{escape(printable(w))}</li>" for w in warnings) + "</ul>"
+            )
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{escape(title)}</h1>\n"
+        + "\n".join(sections)
+        + f"\n<script>{SCRIPT}</script>\n{feedback}\n</body>\n</html>\n"
+    )
 
 
 def _section(heading: str, body: str) -> str:
@@ -105,39 +121,60 @@ def _section(heading: str, body: str) -> str:
     return f'<section id="{anchor}">\n<h2>{escape(heading)}</h2>\n{body}\n</section>'
 
 
-def _header(submissions: Sequence[GradedSubmission], config: Config | None, partial: bool, compared_with: str | None,
-            now: datetime, run: str) -> str:
-    versions = Counter(json.dumps(s.results.get("extra_data", {}).get("versions"), sort_keys=True)
-                       for s in submissions if s.graded and s.results.get("extra_data", {}).get("versions"))
-    used = json.loads(versions.most_common(1)[0][0]) if versions else {
-        "autograder": autograder.__version__, "python": platform.python_version(), "numpy": numpy.__version__}
+def _header(
+    submissions: Sequence[GradedSubmission],
+    config: Config | None,
+    partial: bool,
+    compared_with: str | None,
+    now: datetime,
+    run: str,
+) -> str:
+    versions = Counter(
+        json.dumps(s.results.get("extra_data", {}).get("versions"), sort_keys=True)
+        for s in submissions
+        if s.graded and s.results.get("extra_data", {}).get("versions")
+    )
+    used = (
+        json.loads(versions.most_common(1)[0][0])
+        if versions
+        else {"autograder": autograder.__version__, "python": platform.python_version(), "numpy": numpy.__version__}
+    )
     facts = [f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')}"]
     if config is not None:
-        facts.append(f'configuration <code>{escape(config.path.name)}</code> '
-                     f'(SHA-256 <code class="hash">{escape(config.sha256)}</code>)')
+        facts.append(
+            f"configuration <code>{escape(config.path.name)}</code> "
+            f'(SHA-256 <code class="hash">{escape(config.sha256)}</code>)'
+        )
     facts.append("versions: " + ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in used.items()))
     if compared_with:
         facts.append(f"compared with <code>{escape(compared_with)}</code>")
     banner = ""
     if partial:
         reached = sum(1 for s in submissions if s.problem != INTERRUPTED)
-        banner = (f'<p id="partial" class="banner">Partial report: the run was interrupted after {reached} of '
-                  f'{len(submissions)} submissions. Run the same command again to grade the rest.</p>\n')
+        banner = (
+            f'<p id="partial" class="banner">Partial report: the run was interrupted after {reached} of '
+            f"{len(submissions)} submissions. Run the same command again to grade the rest.</p>\n"
+        )
     ran = f'<p id="run" class="note">{escape(run)}.</p>' if run else ""
     return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>{ran}'
 
 
 def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSubmission], max_total: float) -> str:
     totals = [s.total for s in graded]
-    cards = [("submissions", str(len(submissions))), ("graded", str(len(graded))),
-             ("could not be graded", str(sum(1 for s in submissions if not s.graded)))]
+    cards = [
+        ("submissions", str(len(submissions))),
+        ("graded", str(len(graded))),
+        ("could not be graded", str(sum(1 for s in submissions if not s.graded))),
+    ]
     missing = sum(1 for s in submissions if s.no_files is not None)
     if missing:
         cards.insert(2, ("with no files", str(missing)))
     if totals:
-        cards += [("mean total", f"{_mean(totals)} / {format_points(max_total)}"),
-                  ("median total", format_points(statistics.median(totals))),
-                  ("full marks", str(sum(1 for t in totals if t >= max_total)))]
+        cards += [
+            ("mean total", f"{_mean(totals)} / {format_points(max_total)}"),
+            ("median total", format_points(statistics.median(totals))),
+            ("full marks", str(sum(1 for t in totals if t >= max_total))),
+        ]
     body = "".join(f'<div class="card"><b>{escape(value)}</b>{escape(label)}</div>' for label, value in cards)
     return f'<section id="overview">\n<div class="cards">{body}</div>\n</section>'
 
@@ -188,13 +225,18 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
         why = attention(submission, submission_flags(submission))
         if why:
             who = " · ".join(x for x in (person.name or "(no name)", person.sid) if x)
-            items.append(f'<li><a href="#open={row}" data-student="{row}">{escape(printable(who))}</a> '
-                         f'<span class="note">{escape(printable(submission.id))}</span>: {escape(why)}</li>')
+            items.append(
+                f'<li><a href="#open={row}" data-student="{row}">{escape(printable(who))}</a> '
+                f'<span class="note">{escape(printable(submission.id))}</span>: {escape(why)}</li>'
+            )
     if not items:
         return '<p class="note">Nobody: no zero, time-out, syntax error or missing files.</p>'
     shown = items[:MAX_LISTED]
-    more = f'<p class="note">… and {len(items) - len(shown)} more: filter the table by "needs attention".</p>' \
-        if len(items) > len(shown) else ""
+    more = (
+        f'<p class="note">… and {len(items) - len(shown)} more: filter the table by "needs attention".</p>'
+        if len(items) > len(shown)
+        else ""
+    )
     count = f"{len(items)} student{'' if len(items) == 1 else 's'}"
     return f'<p class="note">{count}.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
@@ -210,34 +252,51 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
     for index, submission, person in _student_rows(submissions):
         scores = [submission.question_score(q) for q in QUESTIONS]
         flags = flags_of[index]
-        students.append([printable(submission.id), printable(person.name), printable(person.sid),
-                         printable(person.email), *scores, submission.total, printable(submission.status), flags,
-                         kinds[index], attention(submission, flags), index])
+        students.append(
+            [
+                printable(submission.id),
+                printable(person.name),
+                printable(person.sid),
+                printable(person.email),
+                *scores,
+                submission.total,
+                printable(submission.status),
+                flags,
+                kinds[index],
+                attention(submission, flags),
+                index,
+            ]
+        )
         points.append([format_points(x) for x in (*scores, submission.total)])
     columns = ["submission", "name", "sid", "email", *QUESTIONS, "total", "status", "flags"]
-    data = {"questions": list(QUESTIONS), "columns": columns, "students": students, "points": points,
-            "maximum": format_points(max_total)}
+    data = {
+        "questions": list(QUESTIONS),
+        "columns": columns,
+        "students": students,
+        "points": points,
+        "maximum": format_points(max_total),
+    }
     # With 10,000 students whose feedback all differs, the feedback is most of the file: the table must not wait
     # for the browser to read it, nor for JSON.parse (done when a student is first opened).
     opened = {"submissions": feedback, "pieces": pieces.html}
     all_flags = sorted({flag for flags in flags_of for flag in flags})
     header = "".join(f'<th title="click to sort">{escape(c)}</th>' for c in columns)
     flag_options = "".join(f'<option value="{escape(f)}">{escape(f)}</option>' for f in all_flags)
-    return (f'<div class="controls"><input id="filter" type="search" placeholder="Filter by name, SID, email, '
-            f'submission" aria-label="filter"> <select id="status-filter" aria-label="status">'
-            f'<option value="all">every status</option><option value="graded">graded</option>'
-            f'<option value="no files">no files</option><option value="not graded">not graded</option>'
-            f'<option value="attention">needs attention</option></select> <select id="flag-filter" aria-label="flag">'
-            f'<option value="">any flag</option>{flag_options}</select></div>\n'
-            f'<table id="students" class="students"><thead><tr>{header}</tr></thead><tbody></tbody></table>\n'
-            f'<div id="pager"><button type="button" class="previous">← previous</button> <span class="count"></span> '
-            f'<button type="button" class="next">next →</button></div>\n'
-            f'<p class="note">Click a column to sort, a row to open the feedback as Gradescope shows it.</p>\n'
-            f'<section id="student" class="student" hidden><button type="button" class="close">close</button>'
-            f'<h3 class="who"></h3><p class="what note"></p><div class="feedback"></div></section>\n'
-            f'<script type="application/json" id="class-data">{_json_in_html(data)}</script>'), \
-        f'<script type="application/json" id="feedback-data">{_json_in_html(opened)}</script>'
-
+    return (
+        f'<div class="controls"><input id="filter" type="search" placeholder="Filter by name, SID, email, '
+        f'submission" aria-label="filter"> <select id="status-filter" aria-label="status">'
+        f'<option value="all">every status</option><option value="graded">graded</option>'
+        f'<option value="no files">no files</option><option value="not graded">not graded</option>'
+        f'<option value="attention">needs attention</option></select> <select id="flag-filter" aria-label="flag">'
+        f'<option value="">any flag</option>{flag_options}</select></div>\n'
+        f'<table id="students" class="students"><thead><tr>{header}</tr></thead><tbody></tbody></table>\n'
+        f'<div id="pager"><button type="button" class="previous">← previous</button> <span class="count"></span> '
+        f'<button type="button" class="next">next →</button></div>\n'
+        f'<p class="note">Click a column to sort, a row to open the feedback as Gradescope shows it.</p>\n'
+        f'<section id="student" class="student" hidden><button type="button" class="close">close</button>'
+        f'<h3 class="who"></h3><p class="what note"></p><div class="feedback"></div></section>\n'
+        f'<script type="application/json" id="class-data">{_json_in_html(data)}</script>'
+    ), f'<script type="application/json" id="feedback-data">{_json_in_html(opened)}</script>'
 
 
 def _json_in_html(data: Any) -> str:
@@ -270,43 +329,58 @@ def _histogram(totals: Sequence[float], max_total: float) -> str:
     bar = (width - left - 10) / len(bins)
     tallest = max(count for _, count in bins) or 1
     scale = (height - bottom - top) / tallest
-    parts = [f'<svg id="histogram" role="img" aria-label="Histogram of total scores" xmlns="http://www.w3.org/2000/svg" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#57606a"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#57606a"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{tallest}</text>',
-             f'<text x="{left - 6}" y="{height - bottom + 4}" text-anchor="end">0</text>',
-             f'<text x="{(left + width) / 2:.0f}" y="{height - 4}" text-anchor="middle">total score</text>']
+    parts = [
+        f'<svg id="histogram" role="img" aria-label="Histogram of total scores" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#57606a"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#57606a"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{tallest}</text>',
+        f'<text x="{left - 6}" y="{height - bottom + 4}" text-anchor="end">0</text>',
+        f'<text x="{(left + width) / 2:.0f}" y="{height - 4}" text-anchor="middle">total score</text>',
+    ]
     label_every = max(1, math.ceil(len(bins) / 12))
     for index, (start, count) in enumerate(bins):
         x = left + index * bar
         bar_height = count * scale
-        parts.append(f'<rect class="bar" x="{x + 1:.1f}" y="{height - bottom - bar_height:.1f}" width="{bar - 2:.1f}" '
-                     f'height="{bar_height:.1f}" fill="#4c72b0"><title>{count} with {format_points(start)}'
-                     f'{"" if index == len(bins) - 1 else f" to under {format_points(bins[index + 1][0])}"}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x + 1:.1f}" y="{height - bottom - bar_height:.1f}" width="{bar - 2:.1f}" '
+            f'height="{bar_height:.1f}" fill="#4c72b0"><title>{count} with {format_points(start)}'
+            f"{'' if index == len(bins) - 1 else f' to under {format_points(bins[index + 1][0])}'}</title></rect>"
+        )
         if count:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom - bar_height - 3:.1f}" '
-                         f'text-anchor="middle">{count}</text>')
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - bottom - bar_height - 3:.1f}" '
+                f'text-anchor="middle">{count}</text>'
+            )
         if index % label_every == 0 or index == len(bins) - 1:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-                         f'{format_points(start)}</text>')
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+                f"{format_points(start)}</text>"
+            )
     parts.append("</svg>")
     return "\n".join(parts) + '\n<p class="note">Number of graded submissions per total score.</p>'
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (), table_id: str = "") -> str:
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (), table_id: str = ""
+) -> str:
     """An HTML table; cells are already HTML; columns in `numeric` are right-aligned."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "\n".join("<tr>" + "".join(f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
-                                      for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    body = "\n".join(
+        "<tr>"
+        + "".join(f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
     identifier = f' id="{table_id}"' if table_id else ""
     return f"<table{identifier}>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
 def _share(count: int, of: int) -> str:
     percent = 100 * count / of if of else 0.0
-    return (f'<span class="share">{count} / {of} ({percent:.0f}%)</span> <span class="meter"><span style="width: {percent:.1f}%"></span></span>')
+    meter = f'<span class="meter"><span style="width: {percent:.1f}%"></span></span>'
+    return f'<span class="share">{count} / {of} ({percent:.0f}%)</span> {meter}'
 
 
 def _tests_of(submission: GradedSubmission) -> dict[str, Mapping[str, Any]]:
@@ -321,8 +395,9 @@ def _questions_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpe
         if not any(t.question == question for t in tests):
             continue
         full = sum(1 for score in scores if score >= maximum)
-        rows.append([escape(question), format_points(maximum), _mean(scores),
-                     _share(full, len(scores)) if maximum > 0 else "–"])
+        rows.append(
+            [escape(question), format_points(maximum), _mean(scores), _share(full, len(scores)) if maximum > 0 else "–"]
+        )
     return _table(["question", "points", "mean score", "full marks"], rows, numeric=(1, 2), table_id="questions")
 
 
@@ -336,10 +411,23 @@ def _tests_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) 
             rows.append([escape(spec.number), escape(spec.name), escape(spec.question), "0", "–", shown, "–"])
             continue
         passed = sum(1 for t in found if t.get("status") == "passed")
-        rows.append([escape(spec.number), escape(spec.name), escape(spec.question), format_points(spec.max_score),
-                     _mean([float(t.get("score", 0)) for t in found]), _share(passed, len(found)), str(carried)])
-    return _table(["number", "test", "question", "points", "mean score", "passed", "error carried forward"], rows,
-                  numeric=(3, 4, 6), table_id="tests")
+        rows.append(
+            [
+                escape(spec.number),
+                escape(spec.name),
+                escape(spec.question),
+                format_points(spec.max_score),
+                _mean([float(t.get("score", 0)) for t in found]),
+                _share(passed, len(found)),
+                str(carried),
+            ]
+        )
+    return _table(
+        ["number", "test", "question", "points", "mean score", "passed", "error carried forward"],
+        rows,
+        numeric=(3, 4, 6),
+        table_id="tests",
+    )
 
 
 def _mean(values: Sequence[float]) -> str:
@@ -392,12 +480,15 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
     names = {t.number: t.name for t in tests}
     order = {t.number: index for index, t in enumerate(tests)}
     rows = []
-    for (number, name), count in sorted(counts.items(), key=lambda item: (order.get(item[0][0], len(order)),
-                                                                          -item[1], item[0][1])):
+    for (number, name), count in sorted(
+        counts.items(), key=lambda item: (order.get(item[0][0], len(order)), -item[1], item[0][1])
+    ):
         mistake = catalogue.get(name)
         if mistake is not None:
-            described = (f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
-                         f'(<code>{escape(name)}</code>)</span>')
+            described = (
+                f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
+                f"(<code>{escape(name)}</code>)</span>"
+            )
         elif name in ADDER_CAUSES:
             described = f'<b>{escape(ADDER_CAUSES[name])}</b> <span class="note">(<code>{escape(name)}</code>)</span>'
         else:
@@ -416,8 +507,10 @@ def _forms_table(graded: Sequence[GradedSubmission]) -> str:
                 counts[(str(question), str(form))] += 1
     if not counts:
         return '<p class="note">The results record no answer forms.</p>'
-    rows = [[escape(question), f"<code>{escape(printable(form))}</code>", str(count)]
-            for (question, form), count in sorted(counts.items(), key=lambda item: (item[0][0], -item[1]))]
+    rows = [
+        [escape(question), f"<code>{escape(printable(form))}</code>", str(count)]
+        for (question, form), count in sorted(counts.items(), key=lambda item: (item[0][0], -item[1]))
+    ]
     return _table(["question", "read from", "submissions"], rows, numeric=(2,), table_id="forms")
 
 
@@ -427,15 +520,28 @@ def _changes(changes: Sequence[Mapping[str, str]], compared_with: str) -> str:
         return f'<p class="note">No student\'s score or status changed since <code>{escape(compared_with)}</code>.</p>'
     why = Counter(row["why"] for row in changes)
     summary = "; ".join(f"{count} {reason}" for reason, count in why.most_common())
-    rows = [[escape(printable(row["submission_id"])), escape(printable(row["name"])), escape(printable(row["sid"])),
-             " ".join(f"{escape(q)}: {escape(row[f'{q} before'] or '–')} → {escape(row[f'{q} after'] or '–')}"
-                      for q in QUESTIONS if row[f"{q} before"] != row[f"{q} after"]),
-             f"{escape(row['total before'] or '–')} → {escape(row['total after'] or '–')}", escape(row["why"])]
-            for row in changes[:MAX_LISTED]]
+    rows = [
+        [
+            escape(printable(row["submission_id"])),
+            escape(printable(row["name"])),
+            escape(printable(row["sid"])),
+            " ".join(
+                f"{escape(q)}: {escape(row[f'{q} before'] or '–')} → {escape(row[f'{q} after'] or '–')}"
+                for q in QUESTIONS
+                if row[f"{q} before"] != row[f"{q} after"]
+            ),
+            f"{escape(row['total before'] or '–')} → {escape(row['total after'] or '–')}",
+            escape(row["why"]),
+        ]
+        for row in changes[:MAX_LISTED]
+    ]
     more = f'<p class="note">The first {MAX_LISTED} of {len(changes)}.</p>' if len(changes) > MAX_LISTED else ""
-    return (f'<p class="note">{len(changes)} students changed ({escape(summary)}); every one is in '
-            f'<code>changes.csv</code>.</p>' + _table(["submission", "name", "sid", "questions", "total", "why"], rows,
-                                                     table_id="changes") + more)
+    return (
+        f'<p class="note">{len(changes)} students changed ({escape(summary)}); every one is in '
+        f"<code>changes.csv</code>.</p>"
+        + _table(["submission", "name", "sid", "questions", "total", "why"], rows, table_id="changes")
+        + more
+    )
 
 
 def _pairs_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) -> str:
@@ -457,12 +563,20 @@ def _problems_table(submissions: Sequence[GradedSubmission], tests: Sequence[Tes
     for submission in submissions:
         who = escape(printable("; ".join(s.name or s.email or s.sid for s in submission.submitters)))
         if not submission.graded:
-            rows.append([escape(printable(submission.id)), who, f'<span class="bad">{escape(submission.problem or "")}</span>'])
+            rows.append(
+                [escape(printable(submission.id)), who, f'<span class="bad">{escape(submission.problem or "")}</span>']
+            )
             continue
         for number, test in _tests_of(submission).items():
             if (test.get("extra_data") or {}).get("internal_error"):
-                rows.append([escape(printable(submission.id)), who, f'<span class="bad">the grader failed on test {escape(number)} '
-                             f'{escape(names.get(number, ""))} (scored 0)</span>'])
+                rows.append(
+                    [
+                        escape(printable(submission.id)),
+                        who,
+                        f'<span class="bad">the grader failed on test {escape(number)} '
+                        f"{escape(names.get(number, ''))} (scored 0)</span>",
+                    ]
+                )
     if not rows:
         return '<p class="note">Every submission was graded.</p>'
     return _table(["submission", "student", "why"], rows, table_id="problems")

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
 
-PRINTED = ("What your code prints is not shown to students on Gradescope (only the course staff see it): "
-           "everything the grader has to say is in the feedback of each test.")
+PRINTED = (
+    "What your code prints is not shown to students on Gradescope (only the course staff see it): "
+    "everything the grader has to say is in the feedback of each test."
+)
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _GIST = re.compile(r"([A-Z][A-Za-z ]{1,38}):")  # "Hint: ...", "Shortest failing pair: ..." name their paragraph

@@ -16,8 +16,12 @@ from markdown_it import MarkdownIt
 
 from autograder.report.summary import format_points
 
-VISIBILITY = {"visible": "visible", "hidden": "hidden: the student never sees it",
-              "after_due_date": "hidden until the due date", "after_published": "hidden until grades are published"}
+VISIBILITY = {
+    "visible": "visible",
+    "hidden": "hidden: the student never sees it",
+    "after_due_date": "hidden until the due date",
+    "after_published": "hidden until grades are published",
+}
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
 
 
@@ -49,8 +53,13 @@ class Pieces:
             pieces.append(self.add(("output", output), lambda: f'<div class="md">{render_markdown(output)}</div>'))
         for test in results.get("tests", []):
             if isinstance(test, Mapping):
-                key = ("test", *(str(test.get(k, "")) for k in ("number", "name", "score", "max_score", "status",
-                                                                 "visibility", "output")))
+                key = (
+                    "test",
+                    *(
+                        str(test.get(k, ""))
+                        for k in ("number", "name", "score", "max_score", "status", "visibility", "output")
+                    ),
+                )
                 pieces.append(self.add(key, lambda test=test: _test_html(test)))
         return pieces
 
@@ -60,9 +69,11 @@ def _test_html(test: Mapping[str, Any]) -> str:
     visibility = str(test.get("visibility", "visible"))
     label = VISIBILITY.get(visibility, visibility)
     score = f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))}"
-    header = (f'<h4><span class="mark">{"✓" if passed else "✗"}</span> {escape(str(test.get("number", "")))} '
-              f'{escape(str(test.get("name", "")))} <span class="pts">({score})</span> '
-              f'<span class="vis vis-{escape(visibility)}">{escape(label)}</span></h4>')
+    header = (
+        f'<h4><span class="mark">{"✓" if passed else "✗"}</span> {escape(str(test.get("number", "")))} '
+        f'{escape(str(test.get("name", "")))} <span class="pts">({score})</span> '
+        f'<span class="vis vis-{escape(visibility)}">{escape(label)}</span></h4>'
+    )
     output = str(test.get("output") or "")
     body = f'<div class="md">{render_markdown(output)}</div>' if output.strip() else ""
     return f'<div class="test {"passed" if passed else "failed"}">{header}{body}</div>'

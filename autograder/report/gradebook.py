@@ -80,8 +80,15 @@ def gradebook_rows(submissions: Sequence[GradedSubmission]) -> list[dict[str, st
     for submission in submissions:
         scores = {question: format_points(submission.question_score(question)) for question in QUESTIONS}
         for person in submission.submitters or (Submitter(),):
-            row = {"submission_id": submission.id, "name": person.name, "email": person.email, "sid": person.sid,
-                   **scores, "total": format_points(submission.total), "status": submission.status}
+            row = {
+                "submission_id": submission.id,
+                "name": person.name,
+                "email": person.email,
+                "sid": person.sid,
+                **scores,
+                "total": format_points(submission.total),
+                "status": submission.status,
+            }
             rows.append({key: safe_cell(value) if key in TEXT_COLUMNS else value for key, value in row.items()})
     return rows
 
@@ -126,6 +133,14 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> lis
             if not person.sid:
                 continue
             score = format_points(submission.total) if submission.graded else ""
-            rows.append({"Student": safe_cell(person.name), "ID": "", "SIS User ID": safe_cell(person.sid),
-                         "SIS Login ID": "", "Section": "", assignment: score})
+            rows.append(
+                {
+                    "Student": safe_cell(person.name),
+                    "ID": "",
+                    "SIS User ID": safe_cell(person.sid),
+                    "SIS Login ID": "",
+                    "Section": "",
+                    assignment: score,
+                }
+            )
     return rows

@@ -21,8 +21,9 @@ from autograder.report.feedback import say_once
 from autograder.report.view import NOT_YOUR_FAULT, cut
 
 
-def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
-                  extra_data: Mapping[str, Any] | None = None) -> dict:
+def build_results(
+    outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "", extra_data: Mapping[str, Any] | None = None
+) -> dict:
     """Run one unittest case per configured test through JSONTestRunner and return its results dict."""
     outcomes, output = say_once(outcomes, output)
     case = _test_case(outcomes)
@@ -50,8 +51,15 @@ def build_results(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str =
 
 def failure_results(message: str, *, extra_data: Mapping[str, Any] | None = None) -> dict:
     """A valid results.json for when grading could not finish: score 0 and the reason."""
-    return {"score": 0.0, "execution_time": 0.0, "output": cut(NOT_YOUR_FAULT + message), "output_format": "md",
-            "stdout_visibility": "hidden", "tests": [], "extra_data": dict(extra_data or {})}
+    return {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "output": cut(NOT_YOUR_FAULT + message),
+        "output_format": "md",
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": dict(extra_data or {}),
+    }
 
 
 def write_results(path: Path | str, results: Mapping[str, Any]) -> None:

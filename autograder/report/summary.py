@@ -39,8 +39,10 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
                 continue
             informational = test["max_score"] == 0  # e.g. part (c)'s demonstration: worth reading, worth no points
             mark = "info" if informational else "ok  " if test["status"] == "passed" else "FAIL"
-            lines.append(f"  {mark} {test.get('number', '')} {test['name']}  "
-                         f"({format_points(test['score'])} / {format_points(test['max_score'])})")
+            lines.append(
+                f"  {mark} {test.get('number', '')} {test['name']}  "
+                f"({format_points(test['score'])} / {format_points(test['max_score'])})"
+            )
             if details and (test["status"] != "passed" or informational) and test.get("output"):
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
     return printable("\n".join(lines), keep_newlines=True) + "\n"

@@ -7,15 +7,17 @@ test by test and sample by sample.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.report.feedback import say_once
 
 MAX_OUTPUT_CHARS = 20_000  # Gradescope cuts a field near 100,000 characters; we cut first, readably.
-NOT_YOUR_FAULT = ("The autograder itself failed while grading your submission. This is not your fault: "
-                  "please tell the course staff. ")
+NOT_YOUR_FAULT = (
+    "The autograder itself failed while grading your submission. This is not your fault: please tell the course staff. "
+)
 
 
 def cut(text: str) -> str:
@@ -28,10 +30,14 @@ def cut(text: str) -> str:
 def test_entry(spec: TestSpec, verdict: Verdict) -> dict[str, Any]:
     """One test as JSONTestRunner writes it: the feedback printed (passed) or raised (failed) ends with a newline."""
     score = verdict.fraction * spec.max_score
-    entry: dict[str, Any] = {"name": spec.name.strip().split("\n")[0].strip(), "score": round(float(score), 6),
-                             "max_score": spec.max_score,
-                             "status": "passed" if verdict.passed and score >= spec.max_score else "failed",
-                             "tags": [spec.question], "output": cut(verdict.output) + "\n"}
+    entry: dict[str, Any] = {
+        "name": spec.name.strip().split("\n")[0].strip(),
+        "score": round(float(score), 6),
+        "max_score": spec.max_score,
+        "status": "passed" if verdict.passed and score >= spec.max_score else "failed",
+        "tags": [spec.question],
+        "output": cut(verdict.output) + "\n",
+    }
     if spec.visibility:
         entry["visibility"] = spec.visibility
     if spec.number:
@@ -42,10 +48,18 @@ def test_entry(spec: TestSpec, verdict: Verdict) -> dict[str, Any]:
     return entry
 
 
-def student_view(outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "",
-                 extra_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def student_view(
+    outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "", extra_data: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The results.json that Gradescope's writer makes from the same verdicts (the kit's check prints it)."""
     outcomes, output = say_once(outcomes, output)
     tests = [test_entry(spec, verdict) for spec, verdict in outcomes]
-    return {"score": round(sum(test["score"] for test in tests), 6), "execution_time": 0.0, "output": cut(output),
-            "output_format": "md", "stdout_visibility": "hidden", "tests": tests, "extra_data": dict(extra_data or {})}
+    return {
+        "score": round(sum(test["score"] for test in tests), 6),
+        "execution_time": 0.0,
+        "output": cut(output),
+        "output_format": "md",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": dict(extra_data or {}),
+    }

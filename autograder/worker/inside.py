@@ -18,6 +18,7 @@ clean environment. It uses only the standard library, numpy and what the sandbox
 
 import ctypes
 import fcntl
+import functools
 import gc
 import importlib.util
 import io
@@ -77,7 +78,7 @@ def write_line(fd, obj):
 def write_text(fd, text):
     view = memoryview((text + "\n").encode())
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def import_readers():
@@ -87,6 +88,7 @@ def import_readers():
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:0] = [here, os.path.join(here, "vendor")]
     import tex as reader  # type: ignore[import-not-found]  # the copy beside this file
+
     reader.warm_up()
     tex = reader
 
@@ -223,8 +225,10 @@ def tree_usage():
     student's process let the kernel reap (SIGCHLD ignored); a cgroup would see those too.
     """
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "max_rss": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)}
+    return {
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "max_rss": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024),
+    }
 
 
 class Reaper:
@@ -295,7 +299,7 @@ def process_table():
                     data = stat.read()
             except OSError:
                 continue
-            fields = data[data.rfind(b")") + 2:].split()
+            fields = data[data.rfind(b")") + 2 :].split()
             table[int(name)] = int(fields[1])
     return table
 
@@ -477,8 +481,11 @@ def private_places(job):
     folder = job["dir"]
     keep = os.open(folder, os.O_PATH | os.O_DIRECTORY)
     options = f"mode=1777,size={int(job['file_size_mb'])}m,nr_inodes=4096".encode()
-    covered = [place for place in job["places"]
-               if libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0]
+    covered = [
+        place
+        for place in job["places"]
+        if libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+    ]
     if not os.path.isdir(folder):  # the task's folder was in a place now covered: bring it back
         os.makedirs(folder, 0o711)
         if libc.mount(f"/proc/self/fd/{keep}".encode(), folder.encode(), None, MS_BIND, None) != 0:
@@ -603,7 +610,9 @@ class Replies:
             os._exit(0)
         text = json.dumps(obj, allow_nan=True, separators=(",", ":"))
         if len(text) >= self.limit and "value" in obj:
-            text = json.dumps({"error": f"returned a value too large to send back ({len(text)} bytes, limit {self.limit})"})
+            text = json.dumps(
+                {"error": f"returned a value too large to send back ({len(text)} bytes, limit {self.limit})"}
+            )
         try:
             write_text(REPLY_FD, text)
         except OSError:
@@ -638,7 +647,7 @@ def run_task(task, folder):
                 if function is None or timed_out:
                     replies.send({"error": module_error or f"not called: an earlier call {timed_out}"})
                     continue
-                ok, value = guarded(lambda: answer(function, arguments), seconds, described)
+                ok, value = guarded(functools.partial(answer, function, arguments), seconds, described)
                 replies.send(value if ok else {"error": value})
                 if not ok and value.startswith("timed out"):
                     timed_out = value  # a function that hangs once would hang again: bound the task by one call
@@ -714,8 +723,10 @@ NOTEBOOK_BYTES = 20_000_000
 MAX_CELL_NOTES = 20  # cells described in the feedback; more are counted
 MAX_CODE_CELLS = 1000  # each sends its number before it runs: the replies stay small
 # An answer written in LaTeX in a Markdown cell: a bar, or a question-1 name set to a matrix.
-LATEX_ANSWER = re.compile(r"\\overline\s*\{|\\bar\s*\{?\s*[hcgofiw]|"
-                          r"\b(?:U|V|W|b_h|b_\{h\})\s*=\s*\\begin\{[bpv]?matrix\}")
+LATEX_ANSWER = re.compile(
+    r"\\overline\s*\{|\\bar\s*\{?\s*[hcgofiw]|"
+    r"\b(?:U|V|W|b_h|b_\{h\})\s*=\s*\\begin\{[bpv]?matrix\}"
+)
 FETCH_AGAIN = "Download it again from Jupyter or Colab (File > Download > .ipynb)"
 
 
@@ -741,12 +752,15 @@ def notebook_cells(path):
         raise NotebookError(f"it is not valid notebook JSON{where}: was it saved completely? {FETCH_AGAIN}") from None
     if type(notebook) is not dict or type(notebook.get("cells")) is not list:
         if type(notebook) is dict and "worksheets" in notebook:
-            raise NotebookError("it is in the old notebook format 3: open it in a current Jupyter or Colab "
-                                "and save it again")
+            raise NotebookError(
+                "it is in the old notebook format 3: open it in a current Jupyter or Colab and save it again"
+            )
         raise NotebookError(f"it is not a Jupyter notebook (it has no list of cells). {FETCH_AGAIN}")
     if notebook.get("nbformat", 4) != 4:
-        raise NotebookError(f"it is in notebook format {notebook.get('nbformat')!r}, not 4: "
-                            "open it in a current Jupyter or Colab and save it again")
+        raise NotebookError(
+            f"it is in notebook format {notebook.get('nbformat')!r}, not 4: "
+            "open it in a current Jupyter or Colab and save it again"
+        )
     sources: list[str] = []
     written = None  # (code cells before it, its line) of the first Markdown cell that writes an answer in LaTeX
     scan = 1_000_000  # characters of Markdown looked at
@@ -763,11 +777,13 @@ def notebook_cells(path):
         elif written is None and type(source) is str and scan > 0:
             text, scan = source[:scan], scan - len(source)  # a bounded look (images may be inlined as text)
             if answer := LATEX_ANSWER.search(text):
-                line = text[text.rfind("\n", 0, answer.start()) + 1:].split("\n", 1)[0]
+                line = text[text.rfind("\n", 0, answer.start()) + 1 :].split("\n", 1)[0]
                 written = (len(sources), line.strip()[:120])
     if len(sources) > MAX_CODE_CELLS:
-        raise NotebookError(f"it has {len(sources)} code cells, more than the {MAX_CODE_CELLS} the grader runs: "
-                            "keep the cells that define your answers")
+        raise NotebookError(
+            f"it has {len(sources)} code cells, more than the {MAX_CODE_CELLS} the grader runs: "
+            "keep the cells that define your answers"
+        )
     return sources, written
 
 
@@ -780,7 +796,7 @@ def without_magics(source):
     for index, line in enumerate(lines):
         stripped = line.lstrip()
         if stripped[:1] in ("%", "!"):
-            lines[index] = line[:len(line) - len(stripped)] + "pass" if opens_block else ""
+            lines[index] = line[: len(line) - len(stripped)] + "pass" if opens_block else ""
             opens_block = False
         elif stripped and not stripped.startswith("#"):
             opens_block = stripped.rstrip().endswith(":")
@@ -843,7 +859,7 @@ def run_cell(code, filename, namespace, seconds, describe):
 
 
 def import_kind(exc):
-    """"colab" for a failed import of Colab's own modules (google.colab exists only there), "no_module"
+    """ "colab" for a failed import of Colab's own modules (google.colab exists only there), "no_module"
     for another module that is not installed, else "raised"."""
     try:
         name = exc.name if isinstance(exc, ModuleNotFoundError) else None
@@ -966,8 +982,9 @@ def convert(obj, depth):
             return not_a_number(obj)
         return {"rational": [numerator, denominator]}
     if issubclass(kind, dict):
-        return {str.__str__(key): plain(value, depth + 1)
-                for key, value in dict.items(obj) if issubclass(type(key), str)}
+        return {
+            str.__str__(key): plain(value, depth + 1) for key, value in dict.items(obj) if issubclass(type(key), str)
+        }
     if issubclass(kind, list):
         return [plain(item, depth + 1) for item in list.__iter__(obj)]
     if issubclass(kind, tuple):

@@ -46,8 +46,10 @@ INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
 PACKAGE = os.path.dirname(os.path.dirname(INSIDE))  # the autograder package: never readable by the worker
 # Copied beside inside.py into the private zygote folder, which inside.py puts on its sys.path:
 # our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
-ZYGOTE_FOLDERS = {"tex": os.path.join(os.path.dirname(INSIDE), "tex"),
-                  "vendor": os.path.join(os.path.dirname(os.path.dirname(INSIDE)), "vendor")}
+ZYGOTE_FOLDERS = {
+    "tex": os.path.join(os.path.dirname(INSIDE), "tex"),
+    "vendor": os.path.join(os.path.dirname(os.path.dirname(INSIDE)), "vendor"),
+}
 WORKER_USER = "rnn-worker"  # and rnn-worker1, rnn-worker2, ...: setup.sh makes them
 MODES = ("dedicated", "self")
 USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")  # also names its lock file: never a path
@@ -63,7 +65,9 @@ SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/var
 CHUNK = 1 << 16
 MAX_NOTES = 200  # a notebook's notes kept per task
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
-PROBE = b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
+PROBE = (
+    b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
+)
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -82,14 +86,41 @@ class SandboxError(RuntimeError):
 class Limits:
     """What one task may use. Times are seconds."""
 
-    call_seconds: float = field(default=5.0, metadata={"doc": "Seconds one call of the student's function may take (its import too, and each code cell of a notebook); after a timeout the remaining calls are skipped."})
-    wall_seconds: float = field(default=30.0, metadata={"doc": "Seconds one question's whole worker task may take; then every process of it is killed. A notebook's cells share two thirds of it."})
+    call_seconds: float = field(
+        default=5.0,
+        metadata={
+            "doc": "Seconds one call of the student's function may take (its import too, and each code cell of "
+            "a notebook); after a timeout the remaining calls are skipped."
+        },
+    )
+    wall_seconds: float = field(
+        default=30.0,
+        metadata={
+            "doc": "Seconds one question's whole worker task may take; then every process of it is killed. "
+            "A notebook's cells share two thirds of it."
+        },
+    )
     cpu_seconds: int = field(default=30, metadata={"doc": "CPU seconds the worker may use (RLIMIT_CPU)."})
-    memory_mb: int = field(default=512, metadata={"doc": "Address space of the worker in MB (RLIMIT_AS); keep it below the container's memory (Gradescope: about 768 MB)."})
-    processes: int = field(default=32, metadata={"doc": "Processes the worker user may run at once (RLIMIT_NPROC): bounds fork bombs."})
+    memory_mb: int = field(
+        default=512,
+        metadata={
+            "doc": "Address space of the worker in MB (RLIMIT_AS); keep it below the container's memory "
+            "(Gradescope: about 768 MB)."
+        },
+    )
+    processes: int = field(
+        default=32, metadata={"doc": "Processes the worker user may run at once (RLIMIT_NPROC): bounds fork bombs."}
+    )
     file_size_mb: int = field(default=16, metadata={"doc": "Largest file the worker may write, in MB (RLIMIT_FSIZE)."})
-    output_bytes: int = field(default=65536, metadata={"doc": "How much of the student's printed output is kept (instructors see it); the rest is cut with a note."})
-    reply_bytes: int = field(default=4_000_000, metadata={"doc": "Largest answer the worker may send back, in bytes; more fails the task."})
+    output_bytes: int = field(
+        default=65536,
+        metadata={
+            "doc": "How much of the student's printed output is kept (instructors see it); the rest is cut with a note."
+        },
+    )
+    reply_bytes: int = field(
+        default=4_000_000, metadata={"doc": "Largest answer the worker may send back, in bytes; more fails the task."}
+    )
 
 
 @dataclass(frozen=True)
@@ -131,8 +162,16 @@ class Sandbox:
     package, the reference solutions beside it, and the files in `protect`, a configuration say).
     """
 
-    def __init__(self, *, mode: str | None = None, python: str | None = None, user: str | None = None,
-                 private: bool = True, lease_seconds: float = LEASE_SECONDS, protect: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        *,
+        mode: str | None = None,
+        python: str | None = None,
+        user: str | None = None,
+        private: bool = True,
+        lease_seconds: float = LEASE_SECONDS,
+        protect: tuple[str, ...] = (),
+    ):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
         self.mode = grader_mode() if mode is None else mode
@@ -174,8 +213,9 @@ class Sandbox:
             self._inside = os.path.join(self._base, "zygote", "inside.py")
             shutil.copyfile(INSIDE, self._inside)
             for name, source in ZYGOTE_FOLDERS.items():
-                shutil.copytree(source, os.path.join(self._base, "zygote", name),
-                                ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    source, os.path.join(self._base, "zygote", name), ignore=shutil.ignore_patterns("__pycache__")
+                )
             self._start_zygote()
             if self._uid is not None:
                 self._clean()  # what a grader that died holding this user left
@@ -247,8 +287,14 @@ class Sandbox:
         try:
             self._zygote = subprocess.Popen(
                 [self._python, "-I", self._inside, "zygote", str(theirs.fileno())],
-                env=ENVIRONMENT, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=self._zygote_log, pass_fds=[theirs.fileno()], start_new_session=True)
+                env=ENVIRONMENT,
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._zygote_log,
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+            )
         finally:
             theirs.close()
         self._control = ours
@@ -302,8 +348,10 @@ class Sandbox:
             os.close(reader)
         outcome = parse_reply(report.strip()) or {}
         if outcome.get("processes") is not True:
-            raise SandboxError(f"the worker user {self.user} could not be cleaned up "
-                               f"(processes that survive SIGKILL?): {outcome or 'no answer'}")
+            raise SandboxError(
+                f"the worker user {self.user} could not be cleaned up "
+                f"(processes that survive SIGKILL?): {outcome or 'no answer'}"
+            )
 
     def _send(self, job: dict, fds: list[int]) -> None:
         body = json.dumps(job).encode()
@@ -319,16 +367,21 @@ class Sandbox:
                     return
                 except OSError:
                     if attempt:
-                        raise SandboxError(f"the worker stopped answering: {self._zygote_says()}")
+                        raise SandboxError(f"the worker stopped answering: {self._zygote_says()}") from None
                     self._stop_zygote()
 
     def _probe(self) -> None:
         """Check once that the worker user can run Python and read numpy from its folder."""
-        result = self.run({"task": "names", "module": "probe.py", "names": ["R"]}, {"probe.py": PROBE},
-                          Limits(wall_seconds=60, cpu_seconds=60))
+        result = self.run(
+            {"task": "names", "module": "probe.py", "names": ["R"]},
+            {"probe.py": PROBE},
+            Limits(wall_seconds=60, cpu_seconds=60),
+        )
         if result.failure is not None or result.replies != [{"names": {"R": [1.0, 1.0]}}]:
-            raise SandboxError(f"the worker cannot run Python with numpy ({self._python}); {SETUP_HINT}. "
-                               f"It said: {result.failure or result.replies} {result.output}".strip())
+            raise SandboxError(
+                f"the worker cannot run Python with numpy ({self._python}); {SETUP_HINT}. "
+                f"It said: {result.failure or result.replies} {result.output}".strip()
+            )
 
     # -- one task ------------------------------------------------------------------------------
 
@@ -352,18 +405,28 @@ class Sandbox:
     def _run_in(self, folder: str, task: dict, limits: Limits, expected: int) -> TaskResult:
         message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
         message.setdefault("call_seconds", limits.call_seconds)
-        job = {"dir": folder, "uid": self._uid, "gid": self._gid, "wall_seconds": limits.wall_seconds,
-               "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
-               "processes": limits.processes, "file_size_mb": limits.file_size_mb, "mode": self.mode,
-               "private": self._private, "places": [p for p in shared_places() if p != "/dev/mqueue"]}
+        job = {
+            "dir": folder,
+            "uid": self._uid,
+            "gid": self._gid,
+            "wall_seconds": limits.wall_seconds,
+            "cpu_seconds": limits.cpu_seconds,
+            "memory_mb": limits.memory_mb,
+            "processes": limits.processes,
+            "file_size_mb": limits.file_size_mb,
+            "mode": self.mode,
+            "private": self._private,
+            "places": [p for p in shared_places() if p != "/dev/mqueue"],
+        }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
             task_file.write(json.dumps(message, allow_nan=False).encode())
             task_file.flush()
             task_file.seek(0)
             try:
-                self._send(job, [task_file.fileno(), pipes["out"][1], pipes["reply"][1],
-                                 pipes["status"][1], pipes["stop"][0]])
+                self._send(
+                    job, [task_file.fileno(), pipes["out"][1], pipes["reply"][1], pipes["status"][1], pipes["stop"][0]]
+                )
             except BaseException:
                 for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0], pipes["stop"][1]):
                     os.close(fd)
@@ -374,8 +437,13 @@ class Sandbox:
                 os.close(pipes["stop"][0])
         collector = Collector(task["task"], expected, limits)
         try:
-            collector.collect(pipes["out"][0], pipes["reply"][0], pipes["status"][0], pipes["stop"][1],
-                              limits.wall_seconds + GRACE_SECONDS)
+            collector.collect(
+                pipes["out"][0],
+                pipes["reply"][0],
+                pipes["status"][0],
+                pipes["stop"][1],
+                limits.wall_seconds + GRACE_SECONDS,
+            )
         finally:
             for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0]):
                 os.close(fd)
@@ -389,9 +457,14 @@ class Sandbox:
             raise SandboxError(f"the worker stopped unexpectedly: {self._zygote_says()}")
         if collector.status.get("clean") is False:
             raise SandboxError("processes of a task survived SIGKILL for 10 s")
-        return TaskResult(replies=collector.replies, output=collector.text(folder),
-                          failure=collector.failure(limits), usage=TaskUsage.read(collector.status.get("usage")),
-                          notes=collector.notes, cell=collector.cell)
+        return TaskResult(
+            replies=collector.replies,
+            output=collector.text(folder),
+            failure=collector.failure(limits),
+            usage=TaskUsage.read(collector.status.get("usage")),
+            notes=collector.notes,
+            cell=collector.cell,
+        )
 
     def _kill_stuck(self, status: dict, supervisor_alive: bool) -> None:
         """Last resort when a supervisor did not report: kill it and the child's session. (The
@@ -450,7 +523,7 @@ class Collector:
                         self.status_open &= key.data != "status"
                     elif key.data == "out":
                         self.out_total += len(data)
-                        self.out += data[:max(0, self.limits.output_bytes - len(self.out))]
+                        self.out += data[: max(0, self.limits.output_bytes - len(self.out))]
                     elif key.data == "reply" and self.problem is None:
                         self.read_replies(data)
                     elif key.data == "status":
@@ -507,7 +580,9 @@ class Collector:
             return f"used more than {limits.memory_mb} MB of memory (all its processes together)"
         if self.fatal is not None:
             return f"{self.fatal} (limit {limits.memory_mb} MB)" if self.fatal == "ran out of memory" else self.fatal
-        if signum == signal.SIGXCPU or (signum == signal.SIGKILL and status.get("cpu_seconds", 0) >= limits.cpu_seconds):
+        if signum == signal.SIGXCPU or (
+            signum == signal.SIGKILL and status.get("cpu_seconds", 0) >= limits.cpu_seconds
+        ):
             return f"used more than {limits.cpu_seconds:g} s of CPU time"
         if signum == signal.SIGXFSZ:
             return f"wrote a file larger than {limits.file_size_mb:g} MB"
@@ -570,9 +645,11 @@ def bounded_int(text: str) -> int:
 def is_reply(record: dict, kind: str) -> bool:
     notes, remarks = record.get("notes"), record.get("remarks", [])  # equations from answers.tex (tex/__init__.py)
     if kind == "call" and "value" in record and type(notes) is dict and type(remarks) is list:
-        return len(record) == 2 + ("remarks" in record) and all(
-            type(key) is str and type(text) is str for key, text in notes.items()) and all(
-            type(text) is str for text in remarks)
+        return (
+            len(record) == 2 + ("remarks" in record)
+            and all(type(key) is str and type(text) is str for key, text in notes.items())
+            and all(type(text) is str for text in remarks)
+        )
     if len(record) != 1:
         return False
     key, value = next(iter(record.items()))
@@ -622,23 +699,28 @@ def worker_users() -> list[str]:
     renames them)."""
     base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
     pattern = re.compile(re.escape(base) + r"(\d*)")
-    found = [(int(match.group(1) or 0), entry.pw_name) for entry in pwd.getpwall()
-             if (match := pattern.fullmatch(entry.pw_name)) and entry.pw_uid not in (0, os.geteuid())]
+    found = [
+        (int(match.group(1) or 0), entry.pw_name)
+        for entry in pwd.getpwall()
+        if (match := pattern.fullmatch(entry.pw_name)) and entry.pw_uid not in (0, os.geteuid())
+    ]
     return [name for _, name in sorted(found)]
 
 
 def dedicated_users(user: str | None) -> list[str]:
     """The users a dedicated sandbox may lease: `user` alone, or all of setup.sh's; refuses when that cannot be."""
     if os.geteuid() != 0:
-        raise SandboxError("only root can run student code as a dedicated worker user; not root, "
-                           "the code runs as you (mode 'self')")
+        raise SandboxError(
+            "only root can run student code as a dedicated worker user; not root, the code runs as you (mode 'self')"
+        )
     names = [user] if user is not None else worker_users()
     if not all(isinstance(name, str) and USER_NAME.fullmatch(name) for name in names):
         raise SandboxError(f"not a user name: {names!r}")
     if not names:
         base = os.environ.get("AUTOGRADER_WORKER_USER") or WORKER_USER
-        raise SandboxError(f"the worker user '{base}' does not exist; {SETUP_HINT} "
-                           "(as root, student code never runs as root)")
+        raise SandboxError(
+            f"the worker user '{base}' does not exist; {SETUP_HINT} (as root, student code never runs as root)"
+        )
     for name in names:
         try:
             uid = pwd.getpwnam(name).pw_uid
@@ -672,8 +754,10 @@ class Lease:
                 self.name, self.uid, self.gid, self._lock = name, entry.pw_uid, entry.pw_gid, lock
                 return
             if time.monotonic() > give_up:
-                raise SandboxError(f"every worker user ({', '.join(names)}) is in use by other gradings on this "
-                                   f"machine (waited {wait:g} s); ./setup.sh can make more (AUTOGRADER_WORKERS)")
+                raise SandboxError(
+                    f"every worker user ({', '.join(names)}) is in use by other gradings on this "
+                    f"machine (waited {wait:g} s); ./setup.sh can make more (AUTOGRADER_WORKERS)"
+                )
             time.sleep(0.1)
 
     def release(self) -> None:
@@ -712,9 +796,11 @@ def check_closed(user: str, uid: int, gid: int, files: list[str]) -> None:
     for path in files:
         real = os.path.realpath(path)
         if reachable(os.path.dirname(real)) and allows(real, 0o4):
-            raise SandboxError(f"refusing to run student code: the worker user {user} can read {path} (the "
-                               "grader's own files: configuration, reference solutions, the autograder package); "
-                               "run ./setup.sh as root, which closes the grader's folder to other users")
+            raise SandboxError(
+                f"refusing to run student code: the worker user {user} can read {path} (the "
+                "grader's own files: configuration, reference solutions, the autograder package); "
+                "run ./setup.sh as root, which closes the grader's folder to other users"
+            )
 
 
 def lease_folder() -> str:
@@ -733,8 +819,11 @@ def shared_places() -> tuple[str, ...]:
     found = [place for place in SHARED_PLACES if os.path.isdir(place)]
     for parent in ("/", "/var", "/run", "/dev"):
         try:
-            found += [entry.path for entry in os.scandir(parent)
-                      if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o002]
+            found += [
+                entry.path
+                for entry in os.scandir(parent)
+                if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o002
+            ]
         except OSError:
             continue
     places = []
@@ -790,8 +879,9 @@ def check_reachable(path: str) -> None:
         folder = os.path.dirname(target)
         while True:
             if not os.stat(folder).st_mode & 0o001:
-                raise SandboxError(f"the worker user cannot reach {path}: {folder} is closed to "
-                                   f"other users; {SETUP_HINT}")
+                raise SandboxError(
+                    f"the worker user cannot reach {path}: {folder} is closed to other users; {SETUP_HINT}"
+                )
             if folder == os.path.dirname(folder):
                 break
             folder = os.path.dirname(folder)
