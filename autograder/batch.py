@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+import typing
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
@@ -188,7 +189,8 @@ class _Pool:
                     self._replace(process, connection)
                     continue
                 self.busy[connection] = (process, pending.pop(), time.monotonic())
-            for connection in wait(list(self.busy), timeout=1.0):
+            for ready in wait(list(self.busy), timeout=1.0):
+                connection = typing.cast(Connection, ready)
                 process, job, _ = self.busy.pop(connection)
                 try:
                     outcome = connection.recv()

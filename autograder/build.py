@@ -196,9 +196,8 @@ def _imported(module: str, source: bytes) -> set[str]:
 
 def problems_json(config: Config) -> bytes:
     """autograder/problems.json: the question-2 problems of the configuration's tests, computed now."""
-    return built.build(
-        (spec.params, CHECKS[spec.check].problems) for spec in config.tests if CHECKS[spec.check].problems is not None
-    )
+    pairs = ((spec.params, CHECKS[spec.check].problems) for spec in config.tests)
+    return built.build((params, problems) for params, problems in pairs if problems is not None)
 
 
 # ---------------------------------------------------------------- the handout's tests

@@ -8,6 +8,7 @@ import json
 import types
 import typing
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,9 @@ def load_config(path: Path | str | None = None, *, checks: Mapping[str, type] | 
     dataclass of its parameters; it defaults to the registry in `autograder.checks`.
     """
     if checks is None:
-        from autograder.checks import PARAMS as checks
+        from autograder.checks import PARAMS
+
+        checks = PARAMS
     path = Path(path) if path is not None else DEFAULT_CONFIG
     try:
         data = path.read_bytes()
@@ -163,7 +166,7 @@ class _Where:
                 raise self.error(inner, f"is not a known key here; known keys: {', '.join(sorted(allowed))}")
         return value
 
-    def dataclass(self, cls: type, value: Any, key: str, skip: set[str] = frozenset()) -> Any:
+    def dataclass(self, cls: type, value: Any, key: str, skip: AbstractSet[str] = frozenset()) -> Any:
         """Build `cls` from a mapping, checking every key and the type of every value."""
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
         hints = typing.get_type_hints(cls)

@@ -189,7 +189,7 @@ def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
     reaper = Reaper(child)
     deadline = time.monotonic() + float(job["wall_seconds"])
     memory = int(job["memory_mb"]) << 20
-    outcome = {"timed_out": False, "stopped": False}
+    outcome: dict[str, object] = {"timed_out": False, "stopped": False}
     while reaper.result is None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -312,12 +312,14 @@ def descendants(root):
         table = process_table()
         if table is None:
             return None
-        children = {}
+        listed: dict[int, list[int]] = {}
         for pid, ppid in table.items():
-            children.setdefault(ppid, []).append(pid)
+            listed.setdefault(ppid, []).append(pid)
+        children: dict[int, list[int]] | None = listed
     else:
         children = None
-    found, todo = [], [root]
+    found: list[int] = []
+    todo = [root]
     while todo:
         below = children.get(todo.pop(), ()) if children is not None else children_of(todo.pop())
         found += below
@@ -426,8 +428,8 @@ def remove_ipc(uid):
                 header, *rows = [line.split() for line in table]
         except (OSError, ValueError):
             continue
-        for row in rows:
-            row = dict(zip(header, row, strict=False))  # the kernel may add columns
+        for values in rows:
+            row = dict(zip(header, values, strict=False))  # the kernel may add columns
             if uid in (int(row["uid"]), int(row["cuid"])):
                 ident = int(row[key])
                 if kind == "sem":
@@ -536,9 +538,9 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
         sys.argv = [task["module"]]
         sys.path.append(job["dir"])
         sys.dont_write_bytecode = True
-        sys.stdin = sys.__stdin__ = open(0, closefd=False)
-        sys.stdout = sys.__stdout__ = text_stream(1)
-        sys.stderr = sys.__stderr__ = text_stream(2)
+        sys.stdin = sys.__stdin__ = open(0, closefd=False)  # type: ignore[misc]
+        sys.stdout = sys.__stdout__ = text_stream(1)  # type: ignore[misc]
+        sys.stderr = sys.__stderr__ = text_stream(2)  # type: ignore[misc]
         os.close(status)
     except BaseException as exc:
         try:
@@ -552,7 +554,7 @@ def close_all_but(keep):
     try:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
-        fds = range(1024)
+        fds = list(range(1024))
     for fd in fds:
         if fd not in keep:
             try:
@@ -661,7 +663,7 @@ def run_task(task, folder):
 def finish():
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
-            stream.flush()
+            stream.flush()  # type: ignore[union-attr]  # a None stream raises, and is passed
         except BaseException:
             pass
     os._exit(0)
@@ -707,9 +709,13 @@ def answer(function, arguments):
 def load(path):
     """Import the student's file under its own name (never from an import path); answers.tex is read."""
     if path.endswith(".tex"):
+        if tex is None:
+            raise ImportError("the reader of answers.tex is missing from the worker")
         return tex.load(path)
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {os.path.basename(path)}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -34,13 +34,14 @@ import sys
 import tempfile
 import threading
 import time
+import typing
 import weakref
 from dataclasses import dataclass, field
 
 try:
     import pwd
 except ImportError:  # Windows: importable, but Sandbox() says it cannot work there
-    pwd = None
+    pwd = None  # type: ignore[assignment]
 
 INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
 PACKAGE = os.path.dirname(os.path.dirname(INSIDE))  # the autograder package: never readable by the worker
@@ -179,7 +180,8 @@ class Sandbox:
             raise ValueError(f"unknown sandbox mode {self.mode!r}")
         self._python = resolve_python(python)
         self._lease: Lease | None = None
-        self._uid = self._gid = None
+        self._uid: int | None = None
+        self._gid: int | None = None
         self._private = private
         if self.mode == "dedicated":
             names = dedicated_users(user)
@@ -201,7 +203,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen | None = None
         self._control: socket.socket | None = None
-        self._zygote_log = None
+        self._zygote_log: typing.BinaryIO | None = None
         scratch = scratch_folder()
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
@@ -309,6 +311,8 @@ class Sandbox:
             raise SandboxError(f"the worker could not start ({self._python}): {self._zygote_says()}")
 
     def _zygote_says(self) -> str:
+        if self._zygote_log is None:
+            return "no message"
         try:
             self._zygote_log.seek(0)
             return self._zygote_log.read()[-2000:].decode("utf-8", "replace").strip() or "no message"
@@ -362,6 +366,8 @@ class Sandbox:
                     self._stop_zygote()
                     self._start_zygote()
                 try:
+                    if self._control is None:
+                        raise OSError("no zygote")
                     sent = socket.send_fds(self._control, [message], fds)
                     self._control.sendall(message[sent:])
                     return
@@ -393,9 +399,9 @@ class Sandbox:
                 fd = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
                 with os.fdopen(fd, "wb") as stream:
                     stream.write(data)
-                    if self._uid is not None:
+                    if self._uid is not None and self._gid is not None:
                         os.fchown(stream.fileno(), self._uid, self._gid)
-            if self._uid is not None:
+            if self._uid is not None and self._gid is not None:
                 os.chown(folder, self._uid, self._gid)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
