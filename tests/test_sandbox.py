@@ -568,22 +568,33 @@ def test_the_worker_environment_is_clean(monkeypatch):
     assert result.replies[0]["value"] and not any(result.replies[0]["value"])
 
 
-def test_two_threads_can_run_tasks_at_once(sandbox):
-    """run() may be called from two threads at the same time; each gets its own answers."""
+def test_two_threads_can_run_tasks_at_once(sandbox, shared_folder):
+    """run() may be called from two threads at the same time: the two tasks run at once (each one's first call
+    waits for a file that only the other's creates, which a sandbox running tasks one after the other never
+    satisfies), and each gets its own answers."""
+    student = f"""
+import os, time
+def f(me, partner):
+    open(os.path.join({str(shared_folder)!r}, str(me)), "w").close()
+    deadline = time.monotonic() + 4  # under the call's 5 s: a task left waiting answers 0, not a timeout
+    while not os.path.exists(os.path.join({str(shared_folder)!r}, str(partner))):
+        if time.monotonic() > deadline:
+            return [me, 0]
+        time.sleep(0.01)
+    return [me, 1]
+"""
     results = {}
 
-    def work(k):
-        results[k] = call(
-            sandbox, "import time\ndef f(k):\n    time.sleep(0.3)\n    return k\n", calls=[{"k": k}, {"k": k + 1}]
-        )
+    def work(me, partner):
+        results[me] = call(sandbox, student, calls=[{"me": me, "partner": partner}, {"me": me + 1, "partner": me}])
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in (10, 20)]
+    threads = [threading.Thread(target=work, args=pair) for pair in ((10, 20), (20, 10))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results[10].replies == [{"value": 10.0}, {"value": 11.0}]
-    assert results[20].replies == [{"value": 20.0}, {"value": 21.0}]
+    assert results[10].replies == [{"value": [10.0, 1.0]}, {"value": [11.0, 1.0]}]
+    assert results[20].replies == [{"value": [20.0, 1.0]}, {"value": [21.0, 1.0]}]
 
 
 def test_a_dead_zygote_is_restarted_on_the_next_run():
