@@ -21,7 +21,7 @@ from autograder import built
 from autograder.check import SHOWN
 from autograder.checks import CHECKS
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
-from autograder.worker.sandbox import Limits
+from autograder.worker.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 PACKAGE = ROOT / "autograder"

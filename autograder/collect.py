@@ -16,7 +16,8 @@ from typing import Any
 from autograder.datafile import read_data_file
 from autograder.locate import Located
 from autograder.text import literal, literal_block
-from autograder.worker.sandbox import Limits, Sandbox, TaskResult
+from autograder.worker.limits import Limits
+from autograder.worker.sandbox import Sandbox, TaskResult
 
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 ADDER_READ = (*ADDER_NAMES, "v")  # what is read: also `v`, the output weights as course notes name them

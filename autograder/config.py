@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.worker.sandbox import Limits
+from autograder.worker.limits import Limits
 
 # The course's YAML; in the student kit, the JSON that `build kit` writes from it (read without PyYAML).
 DEFAULT_CONFIG = next(

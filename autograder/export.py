@@ -21,8 +21,6 @@ from typing import Any
 
 import yaml
 
-from autograder.report.gradebook import Submitter
-
 METADATA = "submission_metadata.yml"
 JUNK = ("__MACOSX", ".DS_Store")
 
@@ -39,6 +37,15 @@ MAX_METADATA_EVENTS = 2_000_000
 
 class ExportError(Exception):
     """The export cannot be read; the message says why in the TA's terms."""
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """A student named in a Gradescope export's `submission_metadata.yml` (any field may be unknown)."""
+
+    name: str = ""
+    email: str = ""
+    sid: str = ""
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.config import load_config  # noqa: E402
+from autograder.export import Submitter  # noqa: E402
 from autograder.judge.mistakes import load_mistakes  # noqa: E402
 from autograder.report.classreport import render_report  # noqa: E402
-from autograder.report.gradebook import GradedSubmission, Submitter, gradebook_rows, to_csv  # noqa: E402
+from autograder.report.gradebook import GradedSubmission, gradebook_rows, to_csv  # noqa: E402
 
 STUDENTS = 10_000
 LOAD_TARGET_MS = 2000

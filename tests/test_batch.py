@@ -21,9 +21,9 @@ from test_classreport import Page
 
 from autograder import batch
 from autograder.config import load_config
-from autograder.export import Submission, find_submissions
+from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
-from autograder.report.gradebook import COLUMNS, Submitter
+from autograder.report.gradebook import COLUMNS
 from autograder.worker.sandbox import Sandbox, SandboxError, worker_users
 from conftest import ROOT, assert_valid_results
 

@@ -17,9 +17,10 @@ import pytest
 
 from autograder.config import TestSpec as Spec
 from autograder.config import load_config
+from autograder.export import Submitter
 from autograder.judge.verdict import Verdict
 from autograder.report.classreport import attention, histogram_bins, mistake_counts, render_report, submission_flags
-from autograder.report.gradebook import INTERRUPTED, GradedSubmission, Submitter
+from autograder.report.gradebook import INTERRUPTED, GradedSubmission
 from autograder.report.results import build_results, failure_results
 
 TESTS = [

@@ -10,8 +10,7 @@ from textwrap import dedent
 import pytest
 
 from autograder import export
-from autograder.export import ExportError, find_submissions, read_metadata, unpack_export
-from autograder.report.gradebook import Submitter
+from autograder.export import ExportError, Submitter, find_submissions, read_metadata, unpack_export
 from conftest import ROOT
 
 # As Gradescope writes it (Ruby symbols as keys; a BigDecimal score with its Ruby tag).

@@ -6,12 +6,12 @@ import io
 import pytest
 
 from autograder.config import TestSpec as Spec
+from autograder.export import Submitter
 from autograder.judge.verdict import Verdict
 from autograder.report.gradebook import (
     CANVAS_COLUMNS,
     COLUMNS,
     GradedSubmission,
-    Submitter,
     canvas_rows,
     gradebook_csv,
     points_possible,

@@ -8,7 +8,7 @@ from autograder import engine
 from autograder.collect import NOTEBOOK, _cell_note, collect
 from autograder.config import load_config
 from autograder.locate import Located, is_wanted, locate
-from autograder.worker.sandbox import Limits, Sandbox
+from autograder.worker import Limits, Sandbox
 from conftest import ROOT
 
 FAST = Limits(call_seconds=0.5, wall_seconds=6)

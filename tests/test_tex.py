@@ -323,7 +323,7 @@ def test_the_vendored_lark_is_the_pinned_version():
 
 def test_the_worker_reads_answers_tex_and_sends_notes_beside_the_value():
     """Through the sandbox: question 1's exact numbers as {"rational": [p, q]}, question 2's keys and notes."""
-    from autograder.worker.sandbox import Limits, Sandbox
+    from autograder.worker import Limits, Sandbox
 
     text = (
         document(g=r"\overline{g^{(t)}} = \overline{c^{(t)}} \foo") + "$$U = \\begin{bmatrix} 0.1 & 1 \\end{bmatrix}$$"

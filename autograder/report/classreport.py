@@ -17,8 +17,9 @@ import numpy
 
 import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
+from autograder.export import Submitter
 from autograder.report.feedback_html import Pieces
-from autograder.report.gradebook import INTERRUPTED, GradedSubmission, Submitter
+from autograder.report.gradebook import INTERRUPTED, GradedSubmission
 from autograder.report.summary import format_points
 from autograder.text import printable
 

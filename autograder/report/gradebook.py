@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograder.config import QUESTIONS, TestSpec
+from autograder.export import Submitter
 from autograder.report.summary import format_points, question_scores
 from autograder.text import printable
 
@@ -17,15 +18,6 @@ TEXT_COLUMNS = ("submission_id", "name", "email", "sid", "status")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula
 INTERRUPTED = "the run was interrupted before grading it"
 ENCODING = "utf-8-sig"  # with a BOM: Excel reads "García", not "GarcÃ­a"
-
-
-@dataclass(frozen=True)
-class Submitter:
-    """A student named in a Gradescope export's `submission_metadata.yml` (any field may be unknown)."""
-
-    name: str = ""
-    email: str = ""
-    sid: str = ""
 
 
 @dataclass(frozen=True)

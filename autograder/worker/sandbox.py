@@ -38,6 +38,8 @@ import typing
 import weakref
 from dataclasses import dataclass, field
 
+from autograder.worker.limits import Limits
+
 try:
     import pwd
 except ImportError:  # Windows: importable, but Sandbox() says it cannot work there
@@ -81,47 +83,6 @@ ENVIRONMENT = {
 
 class SandboxError(RuntimeError):
     """The sandbox itself cannot work (a setup problem): the grader's fault, never the student's."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one task may use. Times are seconds."""
-
-    call_seconds: float = field(
-        default=5.0,
-        metadata={
-            "doc": "Seconds one call of the student's function may take (its import too, and each code cell of "
-            "a notebook); after a timeout the remaining calls are skipped."
-        },
-    )
-    wall_seconds: float = field(
-        default=30.0,
-        metadata={
-            "doc": "Seconds one question's whole worker task may take; then every process of it is killed. "
-            "A notebook's cells share two thirds of it."
-        },
-    )
-    cpu_seconds: int = field(default=30, metadata={"doc": "CPU seconds the worker may use (RLIMIT_CPU)."})
-    memory_mb: int = field(
-        default=512,
-        metadata={
-            "doc": "Address space of the worker in MB (RLIMIT_AS); keep it below the container's memory "
-            "(Gradescope: about 768 MB)."
-        },
-    )
-    processes: int = field(
-        default=32, metadata={"doc": "Processes the worker user may run at once (RLIMIT_NPROC): bounds fork bombs."}
-    )
-    file_size_mb: int = field(default=16, metadata={"doc": "Largest file the worker may write, in MB (RLIMIT_FSIZE)."})
-    output_bytes: int = field(
-        default=65536,
-        metadata={
-            "doc": "How much of the student's printed output is kept (instructors see it); the rest is cut with a note."
-        },
-    )
-    reply_bytes: int = field(
-        default=4_000_000, metadata={"doc": "Largest answer the worker may send back, in bytes; more fails the task."}
-    )
 
 
 @dataclass(frozen=True)
