@@ -27,6 +27,7 @@ from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
 from autograder.locate import locate
+from autograder.protection import ExposedError, check_protected, protected
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
 from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
@@ -103,7 +104,9 @@ def _serve(connection: Connection, config_path: str | None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
     try:
-        sandbox = Sandbox()  # as root, it leases a worker user no other grading on the machine holds
+        # As root, it leases a worker user no other grading on the machine holds, and refuses while that user
+        # could read the configuration (main checked it first, with the fix in the TA's terms).
+        sandbox = Sandbox(protect=protected(config_path))
     except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
         problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
         while (job := _next_job(connection)) is not None:
@@ -513,7 +516,8 @@ def main(
     stderr: TextIO | None = None,
     tty: bool | None = None,
 ) -> int:
-    """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start,
+    """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start
+    (a broken configuration or export, a configuration the worker users could read),
     130 when interrupted (the gradebook and report of what was graded are still written, marked partial)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     started = time.monotonic()
@@ -521,6 +525,7 @@ def main(
     handler = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
         config = load_config(config_path)
+        check_protected(config_path)  # before any student code runs, and before anything is written
         try:  # read before anything is written: PREV_OUT may be OUT itself
             previous = read_snapshot(Path(compare)) if compare is not None else None
         except ValueError as error:
@@ -571,7 +576,7 @@ def main(
                 canvas=canvas,
                 run=_run_note(progress),
             )
-    except (ConfigError, ExportError) as error:
+    except (ConfigError, ExportError, ExposedError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
     except KeyboardInterrupt:

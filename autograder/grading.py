@@ -10,12 +10,14 @@ from typing import TextIO
 
 # Light imports only: the worker starts while this process imports the judges (numpy and all).
 from autograder.config import ConfigError, load_config
+from autograder.protection import ExposedError, check_protected
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
 from autograder.text import printable
 from autograder.worker.sandbox import Sandbox
 
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
+EXPOSED = "(The autograder's hidden tests were not protected from students' code, so it refused to grade.)"
 
 
 def main(
@@ -30,8 +32,8 @@ def main(
     """Grade one submission (a folder or a .zip) into `results` and print a summary.
 
     Exits 0 whenever grading finished, whatever the score; 2 when the submission does not exist or
-    the configuration is broken; 1 when the grader itself failed. Every exit but a usage error
-    leaves a valid results.json. `quiet` prints the total only, and not the student's output.
+    the configuration is broken or open to the students' code; 1 when the grader itself failed. Every
+    exit but a usage error leaves a valid results.json. `quiet` prints the total only, and not the student's output.
     """
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     to_stdout = str(results) == TO_STDOUT
@@ -49,7 +51,13 @@ def main(
         return 2
     if not to_stdout:
         deliver(failure_results("Grading started but did not finish (it was stopped or crashed)."))
-    with early_sandbox() as started:  # the worker starts while this process imports the judges
+    try:
+        protect = check_protected(config_path)  # before the worker starts: no student code runs beside it
+    except ExposedError as error:
+        print(f"grade: {error}", file=stderr)
+        deliver(failure_results(EXPOSED))
+        return 2
+    with early_sandbox(protect=protect) as started:  # the worker starts while this process imports the judges
         graded = _grade_with(
             started, Path(submission), config_path, student_output=None if quiet else _echo(report), stderr=stderr
         )

@@ -670,3 +670,42 @@ def test_compare_with_a_folder_without_a_gradebook_stops_before_grading(tmp_path
     status, _, stderr = run_main(tmp_path / "export", tmp_path / "out", compare=tmp_path / "nowhere")
     assert status == 2 and stderr.startswith(f"batch: --compare: {tmp_path / 'nowhere' / 'gradebook.csv'}: cannot read")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not worker_users(), reason="the worker users that root grades with")
+def test_a_configuration_the_worker_could_read_stops_the_batch_before_grading(tmp_path):
+    """As root, `batch --config` with a file the worker users could read exits 2 with the file and the fix,
+    before anything is graded or written; once the folder is closed, the same run grades."""
+    from test_grading import open_folder
+
+    export = tmp_path / "export"
+    shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    with open_folder() as (folder, config):
+        status, _, stderr = run_main(export, tmp_path / "out", config_path=config)
+        assert status == 2 and stderr.startswith(f"batch: refusing to grade: {config} (your configuration"), stderr
+        assert f"`chmod 700 {folder}`" in stderr
+        assert not (tmp_path / "out").exists()
+        os.chmod(folder, 0o700)
+        status, _, stderr = run_main(export, tmp_path / "out", config_path=config)
+        assert status == 0, stderr
+        assert [row["total"] for row in read_csv(tmp_path / "out" / "gradebook.csv")] == ["10"]
+
+
+def test_the_readme_and_the_tas_guide_name_every_option_of_batch():
+    """The README's TA line and docs/ta.md's option table name each option that `batch --help` lists."""
+    from autograder.cli import parser
+
+    verbs = next(action for action in parser()._actions if action.dest == "verb")
+    options = {
+        option
+        for action in verbs.choices["batch"]._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    assert options >= {"--compare", "--canvas", "--jobs", "--regrade"}
+    ta_line = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| TA |"))
+    guide = (ROOT / "docs" / "ta.md").read_text()
+    for option in options - {"--config"}:  # "Every command takes `--config FILE`", below the table
+        assert option in ta_line, option
+    for option in options:
+        assert re.search(f"^\\| `{option}[ `]", guide, re.M), option

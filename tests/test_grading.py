@@ -1,15 +1,28 @@
 """Tests of the `grade` verb in-process, and of one grading's memory budget (contract 5.4: 250 MB)."""
 
+import contextlib
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
+import pytest
 import yaml
 
 from autograder import grading
+from autograder.protection import ExposedError, check_protected
+from autograder.worker.sandbox import worker_users
 from conftest import ROOT, assert_valid_results
+
+AS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(
+    not AS_ROOT or not worker_users(), reason="the configuration is closed to the worker users that root grades with"
+)
 
 BUDGET = 250e6  # bytes: one grading, long problems included (contract 5.4)
 
@@ -76,3 +89,85 @@ def test_a_grading_with_a_t_1000_problem_stays_within_250_mb(tmp_path):
     assert report["code"] == 0, done.stderr
     assert json.loads(results.read_text())["score"] == 10
     assert report["max_rss"] <= BUDGET, report
+
+
+# -- a configuration kept outside the repository: its hidden tests closed to the worker users (contract 5.4) ----
+
+
+@contextlib.contextmanager
+def open_folder(mode=0o755):
+    """A folder outside the repository and outside pytest's private temporary folder, that other users may
+    pass (`mode`), holding a copy of the configuration readable by all; removed on exit, so no readable
+    copy of the hidden tests outlives the test."""
+    os.makedirs("/run/rnn-autograder-tests", mode=0o755, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir="/run/rnn-autograder-tests"))
+    try:
+        config = folder / "hidden.yaml"
+        shutil.copyfile(ROOT / "autograder" / "default.yaml", config)
+        os.chmod(config, 0o644)
+        os.chmod(folder, mode)
+        yield folder, config
+    finally:
+        shutil.rmtree(folder)
+
+
+def grade_with(config, results):
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(ROOT / "reference"), "--results", str(results)]
+        + ["--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@root_only
+def test_a_configuration_the_worker_could_read_is_refused_with_the_fix(tmp_path):
+    """As root, `grade --config` with a file the worker users could read refuses before any student code runs,
+    says which file and the command that closes it, and leaves a results.json that says it is not the
+    student's fault; once the folder is closed, the same command grades."""
+    results = tmp_path / "results.json"
+    with open_folder() as (folder, config):
+        done = grade_with(config, results)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"grade: refusing to grade: {config} (your configuration, with its hidden tests)")
+        assert f"can be read by the worker user {worker_users()[0]}" in done.stderr
+        assert f"`chmod 700 {folder}`" in done.stderr and "Traceback" not in done.stderr
+        written = json.loads(results.read_text())
+        assert_valid_results(written)
+        assert written["score"] == 0 and "This is not your fault" in written["output"]
+        assert grading.EXPOSED in written["output"]
+        os.chmod(folder, 0o700)
+        done = grade_with(config, results)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(results.read_text())["score"] == 10
+
+
+@root_only
+def test_the_files_beside_the_configuration_are_closed_too():
+    """An editor's backup beside a closed configuration is refused by name; in a folder any user may write (/tmp),
+    only the configuration itself counts, and the fix is to close that file."""
+    with open_folder() as (folder, config):
+        os.chmod(config, 0o600)
+        backup = folder / "hidden.yaml~"
+        backup.write_text("tests: the old hidden ones")
+        os.chmod(backup, 0o644)
+        with pytest.raises(ExposedError, match=f"{backup} \\(a file beside your configuration\\)"):
+            check_protected(config)
+        os.chmod(backup, 0o600)
+        assert check_protected(config) == (str(config), str(backup))
+    with open_folder(mode=0o1777) as (folder, config):
+        (folder / "someone_elses.txt").write_text("not the TA's")
+        os.chmod(folder / "someone_elses.txt", 0o644)
+        with pytest.raises(ExposedError, match=f"`chmod 600 {config}`"):
+            check_protected(config)
+        os.chmod(config, 0o600)
+        assert check_protected(config) == (str(config),)
+
+
+def test_the_default_and_a_missing_configuration_add_nothing_to_protect(tmp_path):
+    """The default configuration is in the package, which the sandbox always protects; a missing file is
+    load_config's to report."""
+    assert check_protected(None) == ()
+    assert check_protected(tmp_path / "nowhere.yaml") == ()
