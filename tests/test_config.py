@@ -1,11 +1,15 @@
 """Tests of the configuration loader: YAML in, checked dataclasses out, errors that point at the line."""
 
+import dataclasses
 from dataclasses import dataclass
 from textwrap import dedent
 
 import pytest
+import yaml
 
-from autograder.config import ConfigError, load_config
+from autograder.checks import PARAMS
+from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
+from autograder.worker import Limits
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,15 @@ def test_the_default_configuration_is_valid_and_worth_ten_points():
     for test in config.tests:
         points[test.question] = points.get(test.question, 0) + test.max_score
     assert points == {"1": 5, "2a": 4, "2b": 1, "2c": 0}
+
+
+def test_the_default_configuration_writes_out_every_number():
+    """default.yaml sets every field of Limits and of each test's check parameters itself: none is left to a
+    dataclass default in the code, where an instructor reading the file would not see it."""
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    assert set(raw["limits"]) == {f.name for f in dataclasses.fields(Limits)}
+    for test in raw["tests"]:
+        wanted = {f.name for f in dataclasses.fields(PARAMS[test["check"]])}
+        assert set(test.get("params") or {}) == wanted, (
+            f"test {test['number']} leaves out {wanted - set(test['params'])}"
+        )

@@ -175,7 +175,7 @@ def supervise(job, task_fd, out_fd, reply_fd, status_fd, stop_fd):
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     write_line(status_fd, {"supervisor": os.getpid()})
     processes = int(job["processes"])
-    if job.get("uid") is None:
+    if job["uid"] is None:
         processes += count_tasks(os.getuid())  # RLIMIT_NPROC counts every process of the user
     child = os.fork()
     if child == 0:
@@ -518,10 +518,10 @@ def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
                 adj.write("1000")  # if memory runs out, the student's process goes first
         except OSError:
             pass
-        if job.get("uid") is not None and job.get("private", True):
+        if job["uid"] is not None and job["private"]:
             private_places(job)
         set_limits(job, processes)
-        if job.get("uid") is not None:
+        if job["uid"] is not None:
             os.setgroups([])
             os.setresgid(job["gid"], job["gid"], job["gid"])
             os.setresuid(job["uid"], job["uid"], job["uid"])
@@ -623,10 +623,10 @@ class Replies:
 
 def run_task(task, folder):
     """Answer the task's requests in order, then leave without running anyone's exit hooks."""
-    replies = Replies(int(task.get("reply_bytes", 4_000_000)))
+    replies = Replies(int(task["reply_bytes"]))  # the sandbox sends every limit: no default of its own here
     try:
-        seconds = float(task.get("call_seconds", 5.0))
-        described = Describer(folder, task.get("memory_mb"))
+        seconds = float(task["call_seconds"])
+        described = Describer(folder, task["memory_mb"])
         path = os.path.join(folder, task["module"])
         if path.endswith(".ipynb"):
             ok, module = run_notebook(path, seconds, float(task.get("cells_seconds", seconds)), described, replies)
