@@ -310,7 +310,7 @@ def test_in_a_batch_the_next_student_starts_clean_too(tmp_path):
 
 # As nobody: a few representative cases in the fast tier, everything in the slow one.
 REPRESENTATIVE = [
-    "tests/test_samples.py::test_each_sample_gets_its_expected_scores[reference]",
+    "tests/test_samples.py::test_the_reference_scores_full_marks",
     "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_forge_atexit]",
     "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_infinite_loop]",
     "tests/test_hostile.py::test_a_daemon_cannot_outlive_grading_or_forge_results",
