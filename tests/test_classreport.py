@@ -418,3 +418,40 @@ def test_flags_and_attention_come_from_what_the_student_was_told():
         "nothing": "no files",
         "failed": "grader failed",
     }
+
+
+def test_answer_forms_are_counted_per_form_with_their_most_common_names():
+    """The forms table groups the files that counted by form (Python, data, LaTeX, notebook: by suffix), one row
+    per question and form, most used first, with the commonest file names; a notebook per student stays one row."""
+    counted = [
+        {"1": "adder.py", "2": "lstm_bptt.py"},
+        {"1": "adder.py", "2": "answers.tex"},
+        {"1": "answers.tex", "2": "main.tex"},
+        {"1": "adder.yaml", "2": "lstm_bptt.py"},
+        *({"1": f"HW4_student{n}.ipynb", "2": f"HW4_student{n}.ipynb"} for n in range(5)),
+        {"1": "work/Notebook.IPYNB", "2": "<b>x</b>.py"},
+    ]
+    graded = [
+        GradedSubmission(f"s{n}", (), build_results([], extra_data={"forms": forms})) for n, forms in enumerate(counted)
+    ]
+    rows = Page(render_report(graded, tests=TESTS, title="t")).tables["forms"]
+    assert rows == [
+        ["question", "form", "submissions", "file names"],
+        [
+            "1",
+            "notebook",
+            "6",
+            "HW4_student0.ipynb (1), HW4_student1.ipynb (1), HW4_student2.ipynb (1) and 3 other names",
+        ],
+        ["1", "Python file", "2", "adder.py (2)"],
+        ["1", "LaTeX answers", "1", "answers.tex (1)"],
+        ["1", "YAML or JSON data", "1", "adder.yaml (1)"],
+        [
+            "2",
+            "notebook",
+            "5",
+            "HW4_student0.ipynb (1), HW4_student1.ipynb (1), HW4_student2.ipynb (1) and 2 other names",
+        ],
+        ["2", "Python file", "3", "lstm_bptt.py (2), <b>x</b>.py (1)"],
+        ["2", "LaTeX answers", "2", "answers.tex (1), main.tex (1)"],
+    ]

@@ -498,21 +498,44 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
     return _table(["test", "mistake", "submissions"], rows, table_id="mistakes")
 
 
+# The answer forms (contract 5.3), by the suffix of the file that counted; question 1's weights may also be data.
+FORM_KINDS = {
+    ".py": "Python file",
+    ".yaml": "YAML or JSON data",
+    ".yml": "YAML or JSON data",
+    ".json": "YAML or JSON data",
+    ".tex": "LaTeX answers",
+    ".ipynb": "notebook",
+}
+NAMES_SHOWN = 3  # of each form's file names, the most common
+
+
+def answer_form(file: str) -> str:
+    """The form of an answer file, by its suffix: "Python file", "LaTeX answers", "notebook", ..."""
+    suffix = Path(file).suffix.lower()
+    return FORM_KINDS.get(suffix, f"other ({suffix or 'no suffix'})")
+
+
 def _forms_table(graded: Sequence[GradedSubmission]) -> str:
-    """Which answer form each question was read from (`extra_data.forms`: question -> file), counted."""
-    counts: Counter = Counter()
+    """Which answer form each question was read from (`extra_data.forms`: question -> file), counted per form,
+    with the most common file names of each (notebooks' names differ from student to student)."""
+    names: dict[tuple[str, str], Counter] = {}
     for submission in graded:
         forms = submission.results.get("extra_data", {}).get("forms")
         if isinstance(forms, Mapping):
-            for question, form in forms.items():
-                counts[(str(question), str(form))] += 1
-    if not counts:
+            for question, file in forms.items():
+                names.setdefault((str(question), answer_form(str(file))), Counter())[str(file)] += 1
+    if not names:
         return '<p class="note">The results record no answer forms.</p>'
-    rows = [
-        [escape(question), f"<code>{escape(printable(form))}</code>", str(count)]
-        for (question, form), count in sorted(counts.items(), key=lambda item: (item[0][0], -item[1]))
-    ]
-    return _table(["question", "read from", "submissions"], rows, numeric=(2,), table_id="forms")
+    rows = []
+    for (question, form), files in sorted(names.items(), key=lambda item: (item[0][0], -item[1].total())):
+        shown = ", ".join(
+            f"<code>{escape(printable(file))}</code> ({count})" for file, count in files.most_common(NAMES_SHOWN)
+        )
+        others = len(files) - NAMES_SHOWN
+        more = f" and {others} other name{'s' if others > 1 else ''}" if others > 0 else ""
+        rows.append([escape(question), escape(form), str(files.total()), shown + more])
+    return _table(["question", "form", "submissions", "file names"], rows, numeric=(2,), table_id="forms")
 
 
 def _changes(changes: Sequence[Mapping[str, str]], compared_with: str) -> str:
