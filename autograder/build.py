@@ -19,8 +19,8 @@ from typing import Any, TextIO
 
 from autograder import built
 from autograder.check import SHOWN
-from autograder.checks import CHECKS
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
+from autograder.kinds import KINDS
 from autograder.worker.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -196,7 +196,7 @@ def _imported(module: str, source: bytes) -> set[str]:
 
 def problems_json(config: Config) -> bytes:
     """autograder/problems.json: the question-2 problems of the configuration's tests, computed now."""
-    pairs = ((spec.params, CHECKS[spec.check].problems) for spec in config.tests)
+    pairs = ((spec.params, KINDS[spec.check].problems) for spec in config.tests)
     return built.build((params, problems) for params, problems in pairs if problems is not None)
 
 
@@ -320,17 +320,17 @@ def configuration_reference() -> str:
         "",
         *_fields_table(TestSpec),
         "",
-        "## Checks",
+        "## Check kinds",
         "",
         "A test's `check` names one of these; its `params` takes the keys listed under it.",
         "",
     ]
-    for name, check in CHECKS.items():
+    for name, kind in KINDS.items():
         lines += [f"### `{name}`", ""]
-        description = _doc_of(check.params)
+        description = _doc_of(kind.params)
         if description:
             lines += [description, ""]
-        lines += [*_fields_table(check.params), ""]
+        lines += [*_fields_table(kind.params), ""]
     return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
 
 

@@ -43,9 +43,9 @@ class TestSpec:
     number: str = doc('Its number on Gradescope, e.g. "1.2"; tests are sorted by it.')
     question: str = doc("The question it belongs to: one of " + ", ".join(QUESTIONS) + " (its only tag).")
     max_score: float = doc("Its points (zero or more).")
-    check: str = doc("What it checks: the name of a judge check (see the check reference).")
+    check: str = doc("What it checks: the name of a check kind (see the check kinds below).")
     visibility: str = doc("When students see it: " + ", ".join(VISIBILITIES) + ".", "visible")
-    params: Any = doc("The check's parameters (see the check reference).", None)
+    params: Any = doc("The check kind's parameters (listed under it below).", None)
 
 
 @dataclass(frozen=True)
@@ -62,24 +62,24 @@ class Config:
         return dataclasses.replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
 
 
-def load_config(path: Path | str | None = None, *, checks: Mapping[str, type] | None = None) -> Config:
+def load_config(path: Path | str | None = None, *, kinds: Mapping[str, type] | None = None) -> Config:
     """Load and validate a configuration file (the default one when `path` is None).
 
     A `.json` file is read without PyYAML (the student kit's configuration, written by `build kit`);
-    any other file is YAML. Both are checked by the same rules. `checks` maps each check name to the
-    dataclass of its parameters; it defaults to the registry in `autograder.checks`.
+    any other file is YAML. Both are checked by the same rules. `kinds` maps each check kind's name to the
+    dataclass of its parameters; it defaults to the registry in `autograder.kinds`.
     """
-    if checks is None:
-        from autograder.checks import PARAMS
+    if kinds is None:
+        from autograder.kinds import PARAMS
 
-        checks = PARAMS
+        kinds = PARAMS
     path = Path(path) if path is not None else DEFAULT_CONFIG
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
     root, lines = _read_json(path, data) if path.suffix == ".json" else _read_yaml(path, data)
-    tests = _Where(path, lines).tests(root, checks)
+    tests = _Where(path, lines).tests(root, kinds)
     limits = _Where(path, lines).dataclass(Limits, root.get("limits"), "limits")
     return Config(tests=tests, limits=limits, path=path, sha256=hashlib.sha256(data).hexdigest())
 
@@ -128,7 +128,7 @@ class _Where:
         line = self.lines.get(key)
         return ConfigError(f"{self.path}{f':{line}' if line else ''}: `{key}` {message}")
 
-    def tests(self, root: Any, checks: Mapping[str, type]) -> tuple[TestSpec, ...]:
+    def tests(self, root: Any, kinds: Mapping[str, type]) -> tuple[TestSpec, ...]:
         top = self.mapping(root, "the file", {"limits", "tests"}) if root is not None else {}
         if "tests" not in top:
             raise ConfigError(f"{self.path}: no `tests` list")
@@ -145,9 +145,11 @@ class _Where:
                 raise self.error(f"{key}.visibility", f"must be one of {', '.join(VISIBILITIES)}")
             if spec.max_score < 0:
                 raise self.error(f"{key}.max_score", f"must not be negative, got {spec.max_score}")
-            if spec.check not in checks:
-                raise self.error(f"{key}.check", f"unknown check {spec.check!r}; known: {', '.join(sorted(checks))}")
-            params = self.dataclass(checks[spec.check], items.get("params"), f"{key}.params")
+            if spec.check not in kinds:
+                raise self.error(
+                    f"{key}.check", f"unknown check kind {spec.check!r}; known: {', '.join(sorted(kinds))}"
+                )
+            params = self.dataclass(kinds[spec.check], items.get("params"), f"{key}.params")
             tests.append(dataclasses.replace(spec, params=params))
         numbers = [t.number for t in tests]
         duplicates = sorted({n for n in numbers if numbers.count(n) > 1})

@@ -18,10 +18,10 @@ from typing import Any
 import numpy
 
 import autograder
-from autograder.checks import CHECKS
 from autograder.collect import Collected, collect
 from autograder.config import Config, TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.kinds import KINDS
 from autograder.locate import locate
 from autograder.precedence import choose
 from autograder.report.view import NOT_YOUR_FAULT
@@ -43,7 +43,7 @@ class Evaluated:
 def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated:
     """Locate the student's files in a folder or .zip, run them in the worker, and judge every configured test."""
     located = locate(submission)
-    calls = [call for spec in config.tests for call in CHECKS[spec.check].calls(spec.params)]
+    calls = [call for spec in config.tests for call in KINDS[spec.check].calls(spec.params)]
     forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
     chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
     notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
@@ -77,9 +77,9 @@ def grade(
 
 def judge(spec: TestSpec, collected: Collected) -> Verdict:
     """One test's verdict; a failure of the grader itself is reported as such, never blamed on the student."""
-    check = CHECKS[spec.check]
+    kind = KINDS[spec.check]
     try:
-        return check.run(spec.params, collected)
+        return kind.run(spec.params, collected)
     except Exception:  # noqa: BLE001 - our own bug: say so, keep grading the other tests
         traceback.print_exc(file=sys.stderr)
         return Verdict(0.0, NOT_YOUR_FAULT + f"(Internal error in check `{spec.check}`.)", {"internal_error": True})

@@ -7,8 +7,8 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from autograder.checks import PARAMS
 from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
+from autograder.kinds import PARAMS
 from autograder.worker import Limits
 
 
@@ -24,7 +24,7 @@ class ToyParams:
             raise ValueError(f"convention must be fires, silent or either, not {self.convention!r}")
 
 
-CHECKS = {"toy": ToyParams}
+KINDS = {"toy": ToyParams}
 GOOD = """\
 limits:
   call_seconds: 2
@@ -47,7 +47,7 @@ def write(tmp_path, text):
 
 def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     """Every key is read, ints are accepted for floats, lists for tuples, and missing keys take defaults."""
-    config = load_config(write(tmp_path, GOOD), checks=CHECKS)
+    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
     first, second = config.tests
     assert (first.name, first.number, first.question, first.max_score, first.visibility) == (
         "Toy test",
@@ -64,7 +64,7 @@ def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
 
 def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
     """The student's view of a configuration keeps only the visible tests."""
-    config = load_config(write(tmp_path, GOOD), checks=CHECKS)
+    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
     assert [t.number for t in config.visible_only().tests] == ["1.1"]
 
 
@@ -85,7 +85,7 @@ def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
             ":9: `tests[0].params.max_bits` has the wrong type: got 4.5, expected int",
         ),
         ("question: 2a", "question: 3", ":10: `tests[1].question` must be one of 1, 2a, 2b, 2c, not '3'"),
-        ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check 'nope'; known: toy"),
+        ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check kind 'nope'; known: toy"),
         ("  call_seconds: 2\n", "  call_second: 2\n", ":2: `limits.call_second` is not a known key here"),
         ("visibility: hidden", "visibility: secret", ":10: `tests[1].visibility` must be one of visible, hidden"),
         ("seeds: [7]", "seeds: 7", ":9: `tests[0].params.seeds` must be a list, got 7"),
@@ -103,16 +103,16 @@ def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, messa
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ConfigError) as error:
-        load_config(path, checks=CHECKS)
+        load_config(path, kinds=KINDS)
     assert str(error.value).startswith(f"{path}{message}")
 
 
 def test_a_file_that_is_not_yaml_is_reported(tmp_path):
     """Broken YAML and a missing file are configuration errors, not tracebacks."""
     with pytest.raises(ConfigError, match="not valid YAML"):
-        load_config(write(tmp_path, "tests: [\n"), checks=CHECKS)
+        load_config(write(tmp_path, "tests: [\n"), kinds=KINDS)
     with pytest.raises(ConfigError, match="cannot read the configuration"):
-        load_config(tmp_path / "missing.yaml", checks=CHECKS)
+        load_config(tmp_path / "missing.yaml", kinds=KINDS)
 
 
 def test_the_default_configuration_is_valid_and_worth_ten_points():

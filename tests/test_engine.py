@@ -5,8 +5,8 @@ import json
 import pytest
 
 from autograder import engine
-from autograder.checks import CHECKS, Check
 from autograder.config import TestSpec, load_config
+from autograder.kinds import KINDS, Kind
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
 
@@ -35,7 +35,7 @@ def test_a_bug_in_a_check_is_reported_as_ours(monkeypatch, capsys):
     def broken(params, collected):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setitem(CHECKS, "broken", Check(params=object, calls=lambda params: (), run=broken))
+    monkeypatch.setitem(KINDS, "broken", Kind(params=object, calls=lambda params: (), run=broken))
     spec = TestSpec(name="x", number="1.1", question="1", max_score=1, check="broken")
     verdict = engine.judge(spec, collected=None)
     assert verdict.fraction == 0 and "This is not your fault" in verdict.output

@@ -1,4 +1,7 @@
-"""The checks a configured test can name: each one's parameters, the calls it needs, and its judge."""
+"""The check kinds a configured test names with `check:`: each one's parameters, the calls it needs, and its judge.
+
+(Not the `check` verb, the student's check of their folder: that is check.py.)
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from autograder.judge.verdict import Verdict
 
 
 @dataclass(frozen=True)
-class Check:
+class Kind:
     """A kind of test: the dataclass of its YAML `params`, the student calls it needs, and its judge; for question 2,
     how its problems are computed (`build` writes them ahead into autograder/problems.json)."""
 
@@ -86,21 +89,21 @@ def _lstm_check(
     return run
 
 
-CHECKS: dict[str, Check] = {
-    "adder_exhaustive": Check(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
-    "adder_proof": Check(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
-    "lstm_bar": Check(
+KINDS: dict[str, Kind] = {
+    "adder_exhaustive": Kind(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
+    "adder_proof": Kind(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
+    "lstm_bar": Kind(
         lstm.BarParams,
         _calls,
         _lstm_check(_problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params)),
         _compute_problems,
     ),
-    "lstm_weight": Check(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
-    "lstm_vanishing_demo": Check(
+    "lstm_weight": Kind(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
+    "lstm_vanishing_demo": Kind(
         lstm.DemoParams,
         _demo_calls,
         _lstm_check(_demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0])),
         _compute_demo_problems,
     ),
 }
-PARAMS: dict[str, type] = {name: check.params for name, check in CHECKS.items()}
+PARAMS: dict[str, type] = {name: kind.params for name, kind in KINDS.items()}
