@@ -1,9 +1,11 @@
-"""End to end: every sample submission, and the reference, graded through the real `run_autograder`."""
+"""End to end: every sample submission, and the reference, graded through the real `run_autograder` (each
+sample on its own: slow tier) and through one `batch` of them all (fast tier)."""
 
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,13 +31,11 @@ def run_autograder(submission: Path, root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
-@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_each_sample_gets_its_expected_scores(case, tmp_path):
+def assert_expected(case: Path, results: dict) -> None:
     """A sample's results.json is valid, scores what its expected.yaml says per question, and shows its feedback."""
     expected = yaml.safe_load((case / "expected.yaml").read_text())
     if expected.get("root_only") and os.geteuid() != 0:
         pytest.skip("this protection needs root: not root, the worker runs as you (README, security model)")
-    results = run_autograder(case, tmp_path)
     assert_valid_results(results)
     assert "FORGED" not in json.dumps(results), "a submission's forged text reached results.json"
     scores = {question: score for question, (score, _) in question_scores(results).items()}
@@ -45,6 +45,42 @@ def test_each_sample_gets_its_expected_scores(case, tmp_path):
         assert phrase in shown
     statuses = {t["number"]: t["status"] for t in results["tests"]}
     assert statuses["1.2"] == statuses["1.3"], "the exhaustive check and the proof disagree"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_each_sample_gets_its_expected_scores(case, tmp_path):
+    """Each sample on its own, through ./run_autograder in the Gradescope layout."""
+    assert_expected(case, run_autograder(case, tmp_path))
+
+
+@pytest.fixture(scope="module")
+def graded_in_one_batch(request, tmp_path_factory) -> Path:
+    """The selected samples as the folders of one export, graded by one `batch --jobs 2` run (the TA's
+    command, the same grading as run_autograder's): the folder of their results.json files."""
+    selected = {
+        item.callspec.params["case"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_each_sample_scores_the_same_in_a_batch"
+    }
+    export, out = tmp_path_factory.mktemp("export"), tmp_path_factory.mktemp("batch")
+    for case in selected:
+        shutil.copytree(case, export / case.name, symlinks=True, ignore=shutil.ignore_patterns("expected.yaml"))
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    return out / "submissions"
+
+
+@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_each_sample_scores_the_same_in_a_batch(case, graded_in_one_batch):
+    """Each sample, graded with all the others in one batch (the fast tier's way through every sample)."""
+    assert_expected(case, json.loads((graded_in_one_batch / case.name / "results.json").read_text()))
 
 
 def test_the_reference_scores_full_marks(tmp_path):
