@@ -61,7 +61,7 @@ def test_integers_of_any_size_are_exact():
         ("b_y: null", "- `b_y` is not a number or a list of numbers: it is None"),
         ("b_y: {a: 1}", "- `b_y` is not a number or a list of numbers: it is a value of type `dict`"),
         ("b_y: .nan", "- `b_y` is NaN: every weight must be a finite number"),
-        ("b_y: -.inf", "- `b_y` is infinity: every weight must be a finite number"),
+        ("b_y: -.inf", "- `b_y` is minus infinity: every weight must be a finite number"),
     ],
     ids=["quoted", "bool", "null", "mapping", "nan", "inf"],
 )

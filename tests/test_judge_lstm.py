@@ -5,16 +5,18 @@ import math
 import runpy
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from worker_reply import arguments, crossed, inside
 
 from autograder.judge import lstm, lstm_model
+from autograder.judge.adder_weights import read_adder_weights
 from autograder.judge.lstm_problem import GRADED, Problem
 from autograder.judge.mistakes import load_mistakes
-from autograder.worker.inside import Describer, plain, rebuild
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path for path in (ROOT / "submissions_sample").glob("lstm_*") if path.is_dir())
@@ -36,12 +38,11 @@ def call(function, problem):
     """One reply as the worker sends it, made with the worker's own conversions: the arguments rebuilt from
     the JSON call and passed positionally, the result made plain, an exception described with the
     student's own frames."""
-    arguments = rebuild(json.loads(json.dumps(lstm.call_arguments(problem))))
     try:
-        return {"value": plain(function(*arguments.values()))}
+        return {"value": crossed(function(*arguments(lstm.call_arguments(problem))))}
     except Exception as error:  # noqa: BLE001 (the student's exception, reported as the worker reports it)
         folder = Path(function.__code__.co_filename).parent if hasattr(function, "__code__") else ROOT
-        return {"error": Describer(str(folder), None)(error)}
+        return {"error": inside.Describer(str(folder), None)(error)}
 
 
 def replies_of(function, problems=PROBLEMS):
@@ -422,7 +423,9 @@ def test_a_wrong_shape_is_reported():
     assert lstm.check_bar("c", PROBLEMS, reference_replies(column), PARAMS).fraction == 1
 
 
-@pytest.mark.parametrize("bad, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf")])
+@pytest.mark.parametrize(
+    "bad, shown", [(float("nan"), "NaN"), (float("inf"), "infinity"), (-float("inf"), "minus infinity")]
+)
 def test_non_finite_values_are_reported(bad, shown):
     """NaN or infinity at a graded step fails with where it is."""
 
@@ -452,7 +455,7 @@ def test_index_zero_is_ignored_entirely(index_zero):
 
 
 def test_index_zero_does_not_count_as_an_element_in_messages():
-    """Elements are numbered as steps: a bad element at t = 2 is called element 2."""
+    """Elements are named by their step: a bad element at index 2 is at t = 2."""
 
     def change(k, result):
         result["g"][0] = None
@@ -461,7 +464,7 @@ def test_index_zero_does_not_count_as_an_element_in_messages():
 
     verdict = lstm.check_bar("g", PROBLEMS[1:], reference_replies(change)[1:], PARAMS)
     assert verdict.output == (
-        "g_bar: element 2 is not a number on problem 1 (seed 1014, T = 3): got `<not a number: type 'Foo'>`."
+        "g_bar: not a number at t = 2 on problem 1 (seed 1014, T = 3): got a value of type `Foo`."
     )
 
 
@@ -497,6 +500,128 @@ def test_lists_of_ints_and_floats_are_read_as_float64():
     assert answers[0].values["w_ix"] == 3.0 and "g" in answers[0].problems
 
 
+def returning(convert, w_ix=float):
+    """The reference, its arrays returned as `convert(array)` makes them and w_ix as `w_ix(value)` does."""
+
+    def student(x, weights, forward, dL_dh):
+        result = REFERENCE(x, weights, forward, dL_dh)
+        return {key: w_ix(value) if key == "w_ix" else convert(value) for key, value in result.items()}
+
+    return student
+
+
+@pytest.mark.parametrize(
+    "convert, w_ix",
+    [
+        (lambda v: v.astype(np.longdouble), np.longdouble),
+        (lambda v: [Fraction(value) for value in v.tolist()], Fraction),
+        (lambda v: np.array([Fraction(value) for value in v.tolist()], dtype=object), Fraction),
+        (lambda v: [0, *v[1:].astype(np.longdouble)], lambda w: np.array([[np.longdouble(w)]])),
+        (lambda v: [np.int64(0), *(Fraction(value) for value in v[1:].tolist())], lambda w: [Fraction(w)]),
+    ],
+    ids=["long double", "Fractions", "object array of Fractions", "long doubles after an int", "numpy int at index 0"],
+)
+def test_every_real_number_type_is_graded_as_its_value(convert, w_ix):
+    """A correct answer returned as long doubles, Fractions (in a list or an object array) or with an int at
+    index 0 earns full marks: the worker sends each exactly and the judge reads it as its value."""
+    assert scores(judge_all(replies_of(returning(convert, w_ix)))) == {"2a": 4, "2b": 1}
+
+
+@pytest.mark.parametrize(
+    "ints",
+    [lambda n: np.arange(n), lambda n: np.arange(n, dtype=np.uint8), lambda n: list(range(n))],
+    ids=["int64 array", "uint8 array", "list of ints"],
+)
+def test_integers_are_graded_as_their_values(ints):
+    """An array of integers is read as the numbers it holds: a wrong answer is wrong by its values, not "not a
+    number"."""
+
+    def student(x, weights, forward, dL_dh):
+        return {**REFERENCE(x, weights, forward, dL_dh), "h": ints(len(x))}
+
+    replies = replies_of(student)
+    assert list(lstm.read_answer(PROBLEMS[3], replies[3], "here").values["h"]) == list(range(PROBLEMS[3].length + 1))
+    verdict = lstm.check_bar("h", PROBLEMS, replies, PARAMS)
+    assert verdict.fraction == 0 and verdict.output.startswith("h_bar: wrong at t = 1 of 1 (problem 1, seed 1007)")
+    assert "- got 1, expected" in verdict.output
+
+
+def test_an_object_array_with_none_at_index_0_is_graded():
+    """np.array([None, ...], dtype=object) (a common way to leave step 0 empty) is read element by element:
+    index 0 is ignored and the rest graded; a None at a graded step is named there."""
+
+    def with_none(v):
+        return np.array([None, *v[1:].tolist()], dtype=object)
+
+    assert scores(judge_all(replies_of(returning(with_none)))) == {"2a": 4, "2b": 1}
+
+    def none_at_2(v):
+        return np.array([0.0, v[1], None, *v[3:].tolist()], dtype=object) if len(v) > 2 else v
+
+    verdict = lstm.check_bar("c", PROBLEMS, replies_of(returning(none_at_2)), PARAMS)
+    assert verdict.output == "c_bar: not a number at t = 2 on problem 2 (seed 1014, T = 3): got None."
+
+
+def test_a_number_beyond_the_float_range_is_named():
+    """A finite number too large for a float (an int of 400 digits) is not called infinite."""
+
+    def student(x, weights, forward, dL_dh):
+        result = REFERENCE(x, weights, forward, dL_dh)
+        return {**result, "h": [0, 10**400, *result["h"][2:].tolist()]}
+
+    verdict = lstm.check_bar("h", PROBLEMS, replies_of(student), PARAMS)
+    assert verdict.output == (
+        "h_bar: too large at t = 1 on problem 1 (seed 1007, T = 1): got a number beyond the range of a float "
+        "(about ±1.8e308)."
+    )
+
+
+@pytest.mark.parametrize(
+    "bad, described",
+    [
+        (float("nan"), "NaN"),
+        (np.float32("-inf"), "minus infinity"),
+        (np.longdouble("inf"), "infinity"),
+        (1j, "a value of type `complex`"),
+        (np.complex128(1), "a value of type `complex128`"),
+        ("0.5", "text (a `str`); write the numbers without quotes"),
+        (None, "None"),
+        (True, "True or False (a `bool`); write 1 or 0"),
+        (np.array(["a"]), "an array of type `ndarray` holding `<U1`; use numbers"),
+        (object(), "a value of type `object`"),
+    ],
+    ids=[
+        "nan",
+        "-inf float32",
+        "inf long double",
+        "complex",
+        "numpy complex",
+        "str",
+        "None",
+        "bool",
+        "array",
+        "object",
+    ],
+)
+def test_a_bad_value_is_described_the_same_in_both_questions(bad, described):
+    """Question 1 and question 2 describe a bad value in the same words (numbers.describe, one definition)."""
+
+    def student(x, weights, forward, dL_dh):
+        result = REFERENCE(x, weights, forward, dL_dh)
+        return {**result, "h": [0.0, bad, *result["h"][2:].tolist()]}
+
+    question_2 = lstm.check_bar("h", PROBLEMS, replies_of(student), PARAMS).output
+    question_1 = read_adder_weights(
+        {"U": [[1, 1]] * 3, "W": [[0] * 3] * 3, "V": crossed([[1, bad, 1]]), "b_h": [0] * 3, "b_y": 0}
+    )
+    if described in ("NaN", "infinity", "minus infinity"):
+        assert question_2 == f"h_bar: not finite at t = 1 on problem 1 (seed 1007, T = 1): got {described}."
+        assert question_1 == f"- `V` contains {described} at [0, 1]: every weight must be a finite number"
+    else:
+        assert question_2 == f"h_bar: not a number at t = 1 on problem 1 (seed 1007, T = 1): got {described}."
+        assert question_1 == f"- `V` has a non-number at [0, 1]: it is {described}"
+
+
 def test_non_numbers_are_reported():
     """An element the worker could not convert is named, with what it was."""
 
@@ -505,7 +630,7 @@ def test_non_numbers_are_reported():
 
     verdict = lstm.check_bar("g", PROBLEMS, reference_replies(change), PARAMS)
     assert verdict.output == (
-        "g_bar: element 1 is not a number on problem 1 (seed 1007, T = 1): got `<not a number: type 'Foo'>`."
+        "g_bar: not a number at t = 1 on problem 1 (seed 1007, T = 1): got a value of type `Foo`."
     )
 
 
@@ -522,8 +647,11 @@ def test_a_result_that_is_not_a_dict_is_reported():
     "value, message",
     [
         ([0.5, 0.25], "got 2 numbers."),
-        ("<not a number: type 'Tensor'>", "got `<not a number: type 'Tensor'>`."),
-        (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got nan."),
+        (
+            "<not a number: type 'Tensor'>",
+            "not a number on problem 1 (seed 1007, T = 1): got a value of type `Tensor`.",
+        ),
+        (float("nan"), "not finite on problem 1 (seed 1007, T = 1): got NaN."),
     ],
     ids=["list", "object", "nan"],
 )
@@ -735,3 +863,14 @@ def test_feedback_renders_as_separate_blocks_in_commonmark():
     assert blocks(lstm.check_bar("g", PROBLEMS, reference_replies(marker), PARAMS).output) == (["paragraph"], False)
     demo = lstm.check_vanishing_demo(DEMO, call(wrong, DEMO)).output
     assert blocks(demo) == (["paragraph", "fence", "paragraph", "paragraph"], False)
+
+
+def test_the_handout_says_how_answers_are_read():
+    """docs/student.md tells the student what the reader does: a positional call, index 0 ignored, and each
+    number type the judge grades as its value."""
+    text = " ".join((ROOT / "docs" / "student.md").read_text(encoding="utf-8").split())
+    assert "It is called with four positional arguments, in this order: `lstm_bptt(x, weights, forward, dL_dh)`" in text
+    assert "The parameter names are yours to choose" in text
+    assert "Index 0 of every returned array is ignored entirely: it may hold anything (0, `None`, ...)" in text
+    for kind in ("Python ints and floats", "long double", "`fractions.Fraction`", "object arrays too"):
+        assert kind in text

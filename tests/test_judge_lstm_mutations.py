@@ -2,20 +2,19 @@
 equation's points, never more (issue 9, contract 5.2)."""
 
 import dataclasses
-import json
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from worker_reply import arguments, crossed
 
 from autograder.judge import lstm, lstm_model
 from autograder.judge.lstm_problem import GRADED
-from autograder.worker.inside import plain, rebuild
 
 PARAMS = lstm.LstmParams()
 PROBLEMS = lstm_model.judged_problems(PARAMS)
 POINTS = {"h": 1, "c": 1, "g": 0.5, "o": 0.5, "f": 0.5, "i": 0.5, "w_ix": 1}
-CALLS = [tuple(rebuild(json.loads(json.dumps(lstm.call_arguments(problem)))).values()) for problem in PROBLEMS]
+CALLS = [arguments(lstm.call_arguments(problem)) for problem in PROBLEMS]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +96,7 @@ def student(equations):
 
 
 def replies(function):
-    return [{"value": plain(function(*call))} for call in CALLS]
+    return [{"value": crossed(function(*call))} for call in CALLS]
 
 
 def scores(answers):
@@ -155,7 +154,7 @@ def answers_of(equations):
     def with_scales(x, weights, forward, dL_dh):
         return function(x, {**weights, **SCALES}, forward, dL_dh)
 
-    return [{"value": plain(with_scales(*call))} for call in CALLS]
+    return [{"value": crossed(with_scales(*call))} for call in CALLS]
 
 
 def within_tolerance(answers, quantity):

@@ -1,23 +1,14 @@
 """Tests of the shared reader of nested numbers, and of the worker's side of the number protocol it reads."""
 
-import importlib.util
-import json
+import ast
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from worker_reply import crossed
 
 from autograder.judge import numbers
 from conftest import ROOT
-
-_spec = importlib.util.spec_from_file_location("inside", ROOT / "autograder" / "worker" / "inside.py")
-inside = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(inside)
-
-
-def crossed(value):
-    """A value as the grader receives it from the worker: converted there, then through JSON."""
-    return json.loads(json.dumps(inside.plain(value), allow_nan=True))
 
 
 @pytest.mark.parametrize(
@@ -173,3 +164,55 @@ def test_huge_numbers_become_infinite_floats_only_when_asked():
     assert numbers.exact(-(10**400)) == -(10**400)
     assert numbers.to_float(-(10**400)) == float("-inf")
     assert numbers.to_float({"rational": [10**400, 3]}) == float("inf")
+
+
+def test_object_arrays_cross_element_by_element():
+    """An object array (Fractions, None at the unused index 0, a long double) crosses as a list of its elements,
+    each converted as itself; only the elements that are not numbers become markers."""
+    third = np.longdouble(1) / np.longdouble(3)
+    got = crossed(np.array([None, Fraction(1, 3), 2, 0.5, third], dtype=object))
+    assert got[0] == "<not a number: type 'NoneType'>" and got[1:4] == [{"rational": [1, 3]}, 2, 0.5]
+    assert numbers.exact(got[4]) == Fraction(*third.as_integer_ratio())
+    assert crossed(np.array([[1, "a"]], dtype=object)) == [[1, "<not a number: type 'str'>"]]
+
+
+def test_an_object_array_holding_itself_ends_in_a_marker():
+    """An object array that contains itself is cut at the worker's depth limit, not a recursion error."""
+    loop = np.empty(1, dtype=object)
+    loop[0] = loop
+    value, depth = crossed(loop), 0
+    while isinstance(value, list):
+        value, depth = value[0], depth + 1
+    assert depth > 10 and numbers.describe(value) == ("a value of type `ndarray`", "")
+
+
+def marker_texts(tree: ast.AST) -> int:
+    """How many string literals (docstrings aside) in this tree spell the worker's marker."""
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "<not a number" in node.value
+        and id(node) not in docstrings
+    )
+
+
+def test_the_marker_is_written_once_on_each_side():
+    """The worker writes "<not a number: ...>" in one function, and on the grader's side only numbers.py spells it
+    (the answers.tex reader in the worker writes its reasons itself): every judge describes through numbers.py."""
+    package = ROOT / "autograder"
+    trees = {
+        str(path.relative_to(package)): ast.parse(path.read_text(encoding="utf-8"))
+        for path in package.rglob("*.py")
+        if "vendor" not in path.parts
+    }
+    spelling = sorted(name for name, tree in trees.items() if marker_texts(tree))
+    assert spelling == ["judge/numbers.py", "worker/inside.py", "worker/tex/answers.py"]
+    (writer,) = [
+        node
+        for node in ast.walk(trees["worker/inside.py"])
+        if isinstance(node, ast.FunctionDef) and node.name == "not_a_number"
+    ]
+    assert marker_texts(writer) == marker_texts(trees["worker/inside.py"]) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,8 +100,9 @@ def _problems(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -
         )
         problems.append(f"`{name}` {found}, expected {_expected(accepted)}{transposed}")
     leaves = numbers.flatten(value)
-    for test, what in ((math.isnan, "NaN"), (math.isinf, "infinity")):
-        bad_places = [i for i, leaf in enumerate(leaves) if not numbers.is_finite(leaf) and test(leaf)]
+    named = [numbers.non_finite(leaf) if not numbers.is_finite(leaf) else None for leaf in leaves]
+    for what in ("NaN", "infinity", "minus infinity"):
+        bad_places = [i for i, name in enumerate(named) if name == what]
         if not bad_places:
             continue
         if shape == ():

@@ -3,30 +3,22 @@
 The judge reads numbers only (lstm_problem.Problem: the call, the truth, and each equation as an
 affine map of the bars it is built from); it never imports the builder (lstm_model.py), so the student
 kit can ship it with the numbers of its visible problems and no solver. Every tolerance is scaled from
-the truth, never from a value the student gave (contract 5.2).
+the truth, never from a value the student gave (contract 5.2). Reading the replies into numbers, and
+saying why a value cannot be read, is lstm_answer.py's job.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograder.judge.lstm_problem import (
-    CALL_ORDER,
-    GRADED,
-    QUANTITIES,
-    BarParams,
-    DemoParams,
-    LstmParams,
-    Problem,
-    call_arguments,
-)
+from autograder.judge.lstm_answer import Answer, read_answer, read_replies
+from autograder.judge.lstm_problem import GRADED, BarParams, DemoParams, LstmParams, Problem, call_arguments
 from autograder.judge.verdict import Verdict
-from autograder.text import literal, literal_block
+from autograder.text import literal_block
 
 __all__ = [
     "BarParams",
@@ -42,183 +34,9 @@ __all__ = [
     "read_replies",
 ]
 
-KEYS_TEXT = "h, c, g, o, f, i and w_ix"
-SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
-_TIMEOUT = re.compile(r"timed out after ([0-9.]+) s")
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One reply, read: each usable key's value (a float64 array over t = 0..T, index 0 set to 0, or
-    w_ix's number), and for every other key why it cannot be used (a sentence naming the problem)."""
-
-    values: Mapping[str, Any]
-    problems: Mapping[str, str]
-
 
 def _label(quantity: str) -> str:
     return f"{quantity}_bar"
-
-
-def _where(problem: Problem, index: int) -> str:
-    return f"problem {index + 1} (seed {problem.seed}, T = {problem.length})"
-
-
-def read_replies(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]]) -> list[Answer]:
-    """Read every reply once: exact length T+1, numbers only, finite at the graded steps."""
-    if len(problems) != len(replies):
-        raise ValueError(f"{len(replies)} replies for {len(problems)} problems")
-    return [
-        read_answer(problem, reply, _where(problem, index))
-        for index, (problem, reply) in enumerate(zip(problems, replies, strict=True))
-    ]
-
-
-def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answer:
-    """Read one reply; `place` names the problem in messages ("problem 2 (seed 1014, T = 3)")."""
-    if not isinstance(reply, Mapping) or "value" not in reply:
-        text = str(reply.get("error", "no answer")) if isinstance(reply, Mapping) else "no answer"
-        message = _failure(text, place, problem.length)
-        return Answer({}, {key: message for key in QUANTITIES})
-    result = reply["value"]
-    if not isinstance(result, Mapping):
-        message = f"your function returned {_describe(result)} on {place}; expected a dict with keys {KEYS_TEXT}."
-        return Answer({}, {key: message for key in QUANTITIES})
-    values: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for key in QUANTITIES:
-        if key not in result:
-            problems[key] = f"the dict your function returned on {place} has no key '{key}'; expected keys {KEYS_TEXT}."
-            continue
-        read = _read_number(result[key], place) if key == "w_ix" else _read_array(result[key], problem.length, place)
-        if isinstance(read, str):
-            problems[key] = read
-        else:
-            values[key] = read
-    notes = reply.get("notes")  # answers.tex: why an equation cannot be graded (autograder/worker/tex/__init__.py)
-    for key, note in notes.items() if isinstance(notes, Mapping) else ():
-        if key in QUANTITIES and isinstance(note, str):  # a value beside it is a stand-in, kept in `values` as
-            problems[key] = f"your equation cannot be graded:\n\n{literal_block(note)}"  # the others' upstream bar
-    return Answer(values, problems)
-
-
-def _failure(text: str, place: str, length: int) -> str:
-    """Why a call gave no value, in the student's terms: a timeout and a call that does not fit the
-    signature say what usually causes them; the worker's text is always shown literally."""
-    timeout = _TIMEOUT.search(text)
-    if timeout:
-        what = "importing your file" if text.startswith("Importing") else "your code"
-        earlier = (
-            " (an earlier call had already timed out, so this one was not made)"
-            if text.startswith("not called")
-            else ""
-        )
-        return (
-            f"{what} timed out after {timeout.group(1)} s on {place}{earlier}: it did not finish. This usually "
-            f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
-            f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
-            f"each loop, and what runs when the file is imported (everything outside a function)."
-        )
-    if text.startswith("TypeError:"):  # raised at the call itself: the worker shows no frame of the student's file
-        return (
-            f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
-            f"It is called with four positional arguments, in this order: define it as `def lstm_bptt(x, "
-            f"weights, forward, dL_dh):` (the parameter names are yours to choose; no other parameter may be "
-            f"required)."
-        )
-    return f"your function failed on {place}:\n\n{literal_block(text)}"
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, str):
-        return literal(value) if value.startswith("<") else "a string"
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return f"the number {_number(value)}"
-    return f"a {type(value).__name__}"
-
-
-def _shape(value: Any) -> tuple[int, ...] | None:
-    """The shape of nested lists, () for a scalar, None when ragged."""
-    if not isinstance(value, list):
-        return ()
-    shapes = {_shape(item) for item in value}
-    inner = shapes.pop() if len(shapes) == 1 else () if not shapes else None
-    return None if inner is None else (len(value), *inner)
-
-
-def _flatten(value: Any) -> list[Any]:
-    return [leaf for item in value for leaf in _flatten(item)] if isinstance(value, list) else [value]
-
-
-def _unwrap(value: Any, *, rows: bool = False) -> Any:
-    """A value without one-element list wrappers: [[v]] is v; with `rows`, only lists around a list are
-    removed ([[v0, v1, ...]] is [v0, v1, ...], [v] stays a list of one number)."""
-    while isinstance(value, list) and len(value) == 1 and (not rows or isinstance(value[0], list)):
-        value = value[0]
-    return value
-
-
-def _to_floats(items: Sequence[Any]) -> tuple[np.ndarray, int | None]:
-    """The items as float64, and the index of the first one that is not a number (None if all are)."""
-    numbers = []
-    for position, item in enumerate(items):
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
-            return np.empty(0), position
-        try:
-            numbers.append(float(item))
-        except OverflowError:
-            numbers.append(float("inf"))
-    return np.array(numbers, dtype=float), None
-
-
-def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
-    """T+1 values over t = 0..T (a row or column is fine); index 0 is ignored whatever it holds."""
-    wanted = f"expected a list or array of T+1 = {length + 1} numbers (index 0 to T = {length}) on {place}"
-    value = _unwrap(value, rows=True)
-    if not isinstance(value, list):
-        return f"{wanted}, got {_describe(value)}."
-    if len(value) != length + 1:
-        shape = _shape(value)
-        if shape is not None and len(shape) > 1 and shape[1:] != (1,) * (len(shape) - 1):
-            return f"{wanted}, got an array of shape {shape}."
-        note = (
-            " Index t holds the value at time t, so index 0 must be there too (it is not graded)."
-            if len(value) == length
-            else ""
-        )
-        return f"{wanted}, got {_count(len(value))}.{note}"
-    items = [_unwrap(item) for item in value[1:]]
-    if any(isinstance(item, list) for item in items):
-        shape = _shape(value)
-        return f"{wanted}, got " + (f"an array of shape {shape}." if shape else "nested lists of different lengths.")
-    numbers, bad = _to_floats(items)
-    if bad is not None:
-        return f"element {bad + 1} is not a number on {place}: got {_describe(items[bad])}."
-    infinite = np.flatnonzero(~np.isfinite(numbers))
-    if infinite.size:
-        t = int(infinite[0]) + 1
-        return f"not finite at t = {t} on {place}: got {numbers[t - 1]}."
-    return np.concatenate(([0.0], numbers))
-
-
-def _read_number(value: Any, place: str) -> float | str:
-    shape = _shape(value)
-    items = _flatten(value) if shape is not None else []
-    if shape is None or len(items) != 1:
-        count = _count(len(items)) if shape is not None else "nested lists of different lengths"
-        return f"expected a single number on {place}, got {count}."
-    numbers, bad = _to_floats(items)
-    if bad is not None:
-        return f"expected a number on {place}, got {_describe(items[0])}."
-    if not np.isfinite(numbers[0]):
-        return f"not finite on {place}: got {numbers[0]}."
-    return float(numbers[0])
-
-
-def _count(count: int) -> str:
-    return f"{count} number" + ("" if count == 1 else "s")
 
 
 def _number(value: float) -> str:

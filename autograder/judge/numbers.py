@@ -50,6 +50,13 @@ def is_finite(value: Any) -> bool:
     return not isinstance(value, (float, np.floating)) or math.isfinite(value)
 
 
+def non_finite(value: Any) -> str:
+    """How a number that is not finite is named to the student: "NaN", "infinity" or "minus infinity"."""
+    if math.isnan(value):
+        return "NaN"
+    return "infinity" if value > 0 else "minus infinity"
+
+
 def exact(value: Any) -> Fraction:
     """A finite number's exact value: integers as integers, floats as their exact binary value, rationals as written."""
     if isinstance(value, (float, np.floating)):

@@ -943,8 +943,15 @@ def type_name(obj):
         return "?"
 
 
-def not_a_number(obj):
-    return f"<not a number: type '{type_name(obj)}'>"
+def not_a_number(obj, dtype=None, reason=None):
+    """The one marker the worker writes where a value is not a number: "<not a number: type 'T'>", "... type
+    'ndarray' with dtype D>", or "<not a number: REASON>". The grader reads it in judge/numbers.py."""
+    what = (
+        reason
+        if reason is not None
+        else f"type '{type_name(obj)}'" + (f" with dtype {dtype}" if dtype is not None else "")
+    )
+    return f"<not a number: {what}>"
 
 
 def plain(obj, depth=0):
@@ -969,10 +976,12 @@ def convert(obj, depth):
         return not_a_number(obj)
     if issubclass(kind, (np.ndarray, np.generic)):
         array = np.array(obj, copy=True, subok=False)
+        if type(array) is np.ndarray and array.dtype.kind == "O":  # any objects (Fractions; None at index 0):
+            return convert(array.tolist(), depth)  # each read as itself; tolist calls nothing of theirs
         if type(array) is not np.ndarray or array.dtype.kind not in "iuf":
             if issubclass(kind, np.generic):
                 return not_a_number(obj)
-            return f"<not a number: type '{type_name(obj)}' with dtype {array.dtype}>"
+            return not_a_number(obj, dtype=array.dtype)
         if array.dtype.kind in "iu" or array.dtype.itemsize <= 8:
             exact = array if array.dtype.kind in "iu" else array.astype(np.float64)  # float16/32 widen exactly
             return exact.tolist()  # Python ints and floats
@@ -1004,7 +1013,7 @@ MAX_DIGITS = 4000  # an integer longer than this is not a weight (and JSON reade
 def whole_number(value):
     """An int exactly, unless it is too long to be a number anyone meant."""
     if value.bit_length() > MAX_DIGITS * 3.33:  # log2(10) < 3.33: every int of MAX_DIGITS digits passes
-        return f"<not a number: a whole number of more than {MAX_DIGITS} digits>"
+        return not_a_number(value, reason=f"a whole number of more than {MAX_DIGITS} digits")
     return value
 
 
