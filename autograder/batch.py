@@ -44,7 +44,8 @@ from autograder.report.gradebook import (
 )
 from autograder.report.results import failure_results, write_results
 from autograder.text import printable
-from autograder.worker.sandbox import Sandbox, grader_mode, worker_users
+from autograder.worker.host import grader_mode, worker_users
+from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
 

@@ -11,7 +11,7 @@ import os
 import pwd
 from pathlib import Path
 
-from autograder.worker.sandbox import PACKAGE, SandboxError, check_closed, grader_mode, worker_users
+from autograder.worker.host import PACKAGE, SandboxError, check_closed, grader_mode, worker_users
 
 CHECKOUT = os.path.dirname(PACKAGE)  # the grader's own files: the sandbox protects them and says how (setup.sh)
 

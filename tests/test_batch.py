@@ -24,7 +24,8 @@ from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
 from autograder.report.gradebook import COLUMNS
-from autograder.worker.sandbox import Sandbox, SandboxError, worker_users
+from autograder.worker import Sandbox, SandboxError
+from autograder.worker.host import worker_users
 from conftest import ROOT, assert_valid_results
 
 CASES = [ROOT / "reference"] + sorted(

@@ -16,7 +16,7 @@ import yaml
 
 from autograder import grading
 from autograder.protection import ExposedError, check_protected
-from autograder.worker.sandbox import worker_users
+from autograder.worker.host import worker_users
 from conftest import ROOT, assert_valid_results
 
 AS_ROOT = os.geteuid() == 0

@@ -16,15 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.sandbox import (
-    LEASES,
-    check_closed,
-    dedicated_users,
-    nesting,
-    parse_reply,
-    scratch_folder,
-    worker_users,
-)
+from autograder.worker.host import LEASES, check_closed, dedicated_users, worker_users
+from autograder.worker.protocol import nesting, parse_reply
+from autograder.worker.sandbox import scratch_folder
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]

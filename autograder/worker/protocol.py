@@ -1,0 +1,213 @@
+"""The pipe protocol between the sandbox and a task: the task's shape, and what comes back on its pipes.
+
+A task's child writes one JSON line per reply on its reply pipe (and `{"done": true}` at the end), its
+supervisor one JSON line per event on the status pipe; everything on them is the student's data. The
+`Collector` reads the three pipes (output, replies, status) within the task's time, with bounds on
+sizes, on JSON depth and on integer length, and says what went wrong in the student's terms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import time
+
+from autograder.worker.limits import Limits
+
+CHUNK = 1 << 16
+MAX_NOTES = 200  # a notebook's notes kept per task
+FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+MAX_REPLY_DEPTH = 100  # the worker's plain() stops at 64 levels; its envelopes add a few
+MAX_INT_DIGITS = 4300  # what Python 3.11+ refuses anyway; 3.10 would parse longer ones in quadratic time
+_ESCAPE = re.compile(rb"\\.", re.S)
+_STRING = re.compile(rb'"[^"]*"')
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
+
+
+def check_task(task: dict, files: dict[str, bytes]) -> int:
+    """Validate a task from the pipeline; returns how many replies it asks for."""
+    for name in files:
+        if not FILE_NAME.fullmatch(name):
+            raise ValueError(f"not a plain file name: {name!r}")
+    if task.get("module") not in files:
+        raise ValueError(f"the task's module {task.get('module')!r} is not among the files")
+    if task.get("task") == "names":
+        return 1
+    if task.get("task") == "call" and isinstance(task.get("function"), str):
+        return len(task["calls"]) + ("names" in task)
+    raise ValueError(f"unknown task: {task.get('task')!r}")
+
+
+class Collector:
+    """Reads a task's three pipes until they close or time runs out; judges what came back."""
+
+    def __init__(self, kind: str, expected: int, limits: Limits):
+        self.kind, self.expected, self.limits = kind, expected, limits
+        self.replies: list[dict] = []
+        self.status: dict = {}
+        self.out = bytearray()
+        self.out_total = 0
+        self.reply_total = 0
+        self.pending = {"reply": b"", "status": b""}
+        self.done = False
+        self.fatal: str | None = None
+        self.problem: str | None = None  # what the replies did wrong
+        self.gave_up = False
+        self.stop_sent = False
+        self.status_open = True  # the supervisor is alive while it holds the status pipe
+        self.notes: list[dict] = []
+        self.cell: int | None = None
+
+    def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        with selectors.DefaultSelector() as selector:
+            for fd, name in ((out_fd, "out"), (reply_fd, "reply"), (status_fd, "status")):
+                selector.register(fd, selectors.EVENT_READ, name)
+            while selector.get_map():
+                if self.problem is not None and not self.stop_sent:
+                    os.close(stop_fd)  # the supervisor kills the task now
+                    self.stop_sent = True
+                if "outcome" in self.status:
+                    deadline = min(deadline, time.monotonic() + 1.0)  # all below it is dead already
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.gave_up = "outcome" not in self.status
+                    return
+                for key, _events in selector.select(remaining):
+                    data = os.read(key.fd, CHUNK)
+                    if not data:
+                        selector.unregister(key.fd)
+                        self.status_open &= key.data != "status"
+                    elif key.data == "out":
+                        self.out_total += len(data)
+                        self.out += data[: max(0, self.limits.output_bytes - len(self.out))]
+                    elif key.data == "reply" and self.problem is None:
+                        self.read_replies(data)
+                    elif key.data == "status":
+                        self.read_status(data)
+
+    def lines(self, name: str, data: bytes) -> list[bytes]:
+        *lines, self.pending[name] = (self.pending[name] + data).split(b"\n")
+        return lines
+
+    def read_status(self, data: bytes) -> None:
+        """Lines from the supervisor (or from the child before any student code runs)."""
+        for line in self.lines("status", data):
+            record = parse_reply(line) or {}
+            if "timed_out" in record:
+                record["outcome"] = True
+            self.status.update(record)
+
+    def read_replies(self, data: bytes) -> None:
+        self.reply_total += len(data)
+        if self.reply_total > self.limits.reply_bytes:
+            self.problem = f"sent more than {self.limits.reply_bytes / 1e6:g} MB back"
+            return
+        for line in self.lines("reply", data):
+            record = parse_reply(line)
+            if self.done or record is None:
+                self.problem = "sent something that is not data"
+            elif record == {"done": True}:
+                self.done = True
+            elif len(record) == 1 and type(record.get("fatal")) is str:
+                self.fatal = record["fatal"][:200]
+            elif len(record) == 1 and type(record.get("note")) is dict:
+                if len(self.notes) < MAX_NOTES:
+                    self.notes.append(record["note"])
+            elif len(record) == 1 and type(record.get("cell")) is int:
+                self.cell = record["cell"]
+            elif len(self.replies) < self.expected and is_reply(record, self.kind):
+                self.replies.append(record)
+            else:
+                self.problem = "sent something that is not data"
+            if self.problem is not None:
+                return
+
+    def failure(self, limits: Limits) -> str | None:
+        """The student-facing reason the task did not run to the end, or None."""
+        status = self.status
+        signum, code = status.get("signal"), status.get("exit")
+        if self.gave_up or status.get("timed_out"):
+            return f"timed out after {limits.wall_seconds:g} s"
+        if "outcome" not in status:
+            return "was stopped before it finished"
+        if self.problem is not None:
+            return self.problem
+        if status.get("memory"):
+            return f"used more than {limits.memory_mb} MB of memory (all its processes together)"
+        if self.fatal is not None:
+            return f"{self.fatal} (limit {limits.memory_mb} MB)" if self.fatal == "ran out of memory" else self.fatal
+        if signum == signal.SIGXCPU or (
+            signum == signal.SIGKILL and status.get("cpu_seconds", 0) >= limits.cpu_seconds
+        ):
+            return f"used more than {limits.cpu_seconds:g} s of CPU time"
+        if signum == signal.SIGXFSZ:
+            return f"wrote a file larger than {limits.file_size_mb:g} MB"
+        if signum is not None:
+            return f"was killed by signal {signum}"
+        if code != 0 or not self.done:
+            return f"exited early with status {code} (sys.exit?)"
+        if self.pending["reply"]:
+            return "sent something that is not data"
+        return None
+
+    def text(self, folder: str) -> str:
+        text = bytes(self.out).decode("utf-8", "replace").replace(folder + os.sep, "").replace(folder, ".")
+        if self.out_total > len(self.out):
+            text += f"\n[... {self.out_total - len(self.out)} more bytes of output cut]"
+        return text
+
+
+def parse_reply(line: bytes) -> dict | None:
+    """One reply line as a dict, or None if it is not JSON data. The worker is the student's: the line
+    is checked for depth before it is parsed, so no recursion limit is ever reached, here or in the
+    judges that walk what it holds; integers are bounded in length."""
+    if nesting(line) > MAX_REPLY_DEPTH:
+        return None
+    try:
+        record = json.loads(line, parse_int=bounded_int)
+    except (ValueError, RecursionError):
+        return None
+    return record if type(record) is dict else None
+
+
+def nesting(text: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted on its bytes without recursion:
+    escapes, then strings, are removed, and the brackets left are counted in order."""
+    bare = _STRING.sub(b"", _ESCAPE.sub(b"", text)).translate(_BRACKETS, _NOT_BRACKETS)
+    depth = deepest = 0
+    for step in bare:
+        depth += step - 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_REPLY_DEPTH:
+                break
+    return deepest
+
+
+def bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError("an integer too long to be a number anyone meant")
+    return int(text)
+
+
+def is_reply(record: dict, kind: str) -> bool:
+    notes, remarks = record.get("notes"), record.get("remarks", [])  # equations from answers.tex (tex/__init__.py)
+    if kind == "call" and "value" in record and type(notes) is dict and type(remarks) is list:
+        return (
+            len(record) == 2 + ("remarks" in record)
+            and all(type(key) is str and type(text) is str for key, text in notes.items())
+            and all(type(text) is str for text in remarks)
+        )
+    if len(record) != 1:
+        return False
+    key, value = next(iter(record.items()))
+    if key == "error":
+        return type(value) is str
+    if key == "names":  # a names task's reply, or the first reply of a call task that asks for names too
+        return type(value) is dict
+    return kind == "call" and key == "value"
