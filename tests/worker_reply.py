@@ -4,7 +4,7 @@ file, as the worker runs it), and values carried to the grader the way a real re
 import importlib.util
 import json
 
-from autograder.worker.sandbox import parse_reply
+from autograder.worker.protocol import parse_reply
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("inside", ROOT / "autograder" / "worker" / "inside.py")
