@@ -67,6 +67,7 @@ def test_no_worker_process_is_left_after_a_fork_bomb():
         assert processes_of(sandbox.user) == []
 
 
+@pytest.mark.slow  # the fast tier grades hostile_infinite_loop's score in its batch of every sample
 def test_an_endless_loop_costs_at_most_the_configured_timeouts(tmp_path):
     """Endless loops in both files are stopped by call_seconds; grading ends well within wall_seconds."""
     limits = load_config().limits
@@ -308,11 +309,11 @@ def test_in_a_batch_the_next_student_starts_clean_too(tmp_path):
     assert scores == {"a_hostile": "5", "b_careful": "10"}, stderr.getvalue()
 
 
-# As nobody: a few representative cases in the fast tier, everything in the slow one.
+# As nobody: a few representative cases in the fast tier (no endless loop: its timeouts are seconds),
+# everything in the slow one.
 REPRESENTATIVE = [
     "tests/test_samples.py::test_the_reference_scores_full_marks",
     "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_forge_atexit]",
-    "tests/test_samples.py::test_each_sample_gets_its_expected_scores[hostile_infinite_loop]",
     "tests/test_hostile.py::test_a_daemon_cannot_outlive_grading_or_forge_results",
     "tests/test_sandbox.py::test_self_mode_runs_as_the_current_user",
     "tests/test_sandbox.py::test_a_fork_bomb_is_bounded_and_leaves_nothing",
