@@ -660,3 +660,10 @@ def test_signs_match_exact_rational_arithmetic_on_mixed_numbers():
                 for i in range(3):
                     z = w.b_h[i] + sum(w.U[i, k] * xs[k] for k in range(2)) + sum(w.W[i, j] * h[j] for j in range(3))
                     assert signs.hidden[s, x, i] == (z > 0) - (z < 0)
+
+
+def test_an_object_array_of_exact_numbers_is_read_exactly():
+    """A numpy object array (Fractions, huge ints) crosses the worker element by element and is judged exactly."""
+    v = np.array([Fraction(1, 3), -(2**70), 1], dtype=object)
+    w = read_adder_weights({**REFERENCE, "V": crossed(v)})
+    assert isinstance(w, AdderWeights) and w.V.tolist() == [[Fraction(1, 3), -(2**70), 1]]

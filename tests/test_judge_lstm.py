@@ -634,11 +634,24 @@ def test_non_numbers_are_reported():
     )
 
 
-def test_a_result_that_is_not_a_dict_is_reported():
-    """Returning a list fails every quantity with what a result must be."""
-    verdict = lstm.check_bar("h", PROBLEMS, [{"value": [1.0, 2.0]}] * len(PROBLEMS), PARAMS)
+@pytest.mark.parametrize(
+    "returned, described",
+    [
+        ([1.0, 2.0], "a list"),
+        (Fraction(1, 2), "the number 0.5"),
+        (np.longdouble(2), "the number 2"),
+        (None, "None"),
+        ("done", "text (a `str`); write the numbers without quotes"),
+        ({1, 2}, "a value of type `set`"),
+    ],
+    ids=["list", "Fraction", "long double", "None", "str", "set"],
+)
+def test_a_result_that_is_not_a_dict_is_reported(returned, described):
+    """Returning anything but a dict fails every quantity with what was returned (a number as its value, in
+    question 1's words otherwise) and what a result must be."""
+    verdict = lstm.check_bar("h", PROBLEMS, replies_of(lambda x, weights, forward, dL_dh: returned), PARAMS)
     assert verdict.output == (
-        "h_bar: your function returned a list on problem 1 (seed 1007, T = 1); expected a dict "
+        f"h_bar: your function returned {described} on problem 1 (seed 1007, T = 1); expected a dict "
         "with keys h, c, g, o, f, i and w_ix."
     )
 

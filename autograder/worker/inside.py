@@ -977,7 +977,7 @@ def convert(obj, depth):
     if issubclass(kind, (np.ndarray, np.generic)):
         array = np.array(obj, copy=True, subok=False)
         if type(array) is np.ndarray and array.dtype.kind == "O":  # any objects (Fractions; None at index 0):
-            return convert(array.tolist(), depth)  # each read as itself; tolist calls nothing of theirs
+            return convert(array.tolist(), depth + 1)  # each read as itself; tolist calls nothing of theirs
         if type(array) is not np.ndarray or array.dtype.kind not in "iuf":
             if issubclass(kind, np.generic):
                 return not_a_number(obj)
