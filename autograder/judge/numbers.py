@@ -3,8 +3,9 @@
 The student's values arrive as plain data: nested lists whose leaves are JSON numbers (Python ints
 of any size, floats), exact rationals read from text (`{"rational": [p, q]}` from the worker,
 `Fraction` from a data file read here), or the worker's marker text `<not a number: ...>` for
-anything else. Everything here is iterative: a reply nested deeper than any recursion limit is
-still only data.
+anything else. Both questions read through this module (adder_weights.py, lstm_answer.py), so a
+bad value is described in the same words everywhere. Everything here is iterative: a reply nested
+deeper than any recursion limit is still only data.
 """
 
 from __future__ import annotations
