@@ -538,7 +538,7 @@ def test_the_report_lists_every_student_and_who_needs_attention(small_run):
 def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
     """Each student's feedback holds every test with its visibility; the student's HTML is text, never a tag."""
     data, html = small_run.before["data"], small_run.before["html"]
-    pieces = [data["pieces"][k] for k in data["submissions"][1]]
+    pieces = [data["pieces"][k] for k in data["sequences"][data["submissions"][1]]]
     assert sum(piece.startswith('<div class="test ') for piece in pieces) == len(load_config().tests)
     assert any("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in p for p in pieces)
     assert any("hidden: the student never sees it" in p for p in pieces) or all(

@@ -455,3 +455,24 @@ def test_answer_forms_are_counted_per_form_with_their_most_common_names():
         ["2", "Python file", "3", "lstm_bptt.py (2), <b>x</b>.py (1)"],
         ["2", "LaTeX answers", "2", "answers.tex (1), main.tex (1)"],
     ]
+
+
+def test_students_with_the_same_feedback_share_it_in_the_page():
+    """The page holds each distinct feedback once: students told the same thing point at one list of pieces,
+    and a block that all share (the hint) is one piece, whatever else differs."""
+    hint = "Hint: `c_bar` also reaches c^(t+1)."
+    graded = [submission(n, RIGHT, RIGHT, RIGHT, name=f"S{n}") for n in range(3)]  # the same results, three students
+    told = [
+        GradedSubmission(
+            f"t{n}",
+            (),
+            build_results([(spec, Verdict(0.0, f"got {n}\n\n{hint}")) for spec in TESTS]),
+        )
+        for n in range(2)
+    ]
+    html = render_report([*graded, *told], tests=TESTS, title="t")
+    start = html.index('<script type="application/json" id="feedback-data">') + 51
+    data = json.loads(html[start : html.index("</script>", start)])
+    assert data["submissions"][:3] == [0, 0, 0] and data["submissions"][3:] == [1, 2]
+    assert len(data["sequences"]) == 3
+    assert sum(hint.replace("`c_bar`", "<code>c_bar</code>") in piece for piece in data["pieces"]) == 1

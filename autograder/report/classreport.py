@@ -246,7 +246,10 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
     """The student table (its data as JSON for report.js, which draws one page of it at a time), and the
     feedback's data, which goes after report.js: the table is drawn before the browser reads the feedback."""
     pieces = Pieces()
-    feedback = [pieces.feedback(s.results, problem=s.problem) for s in submissions]
+    sequences: dict[tuple[int, ...], int] = {}  # students with the same feedback share its list of pieces
+    feedback = [
+        sequences.setdefault(tuple(pieces.feedback(s.results, problem=s.problem)), len(sequences)) for s in submissions
+    ]
     flags_of = [submission_flags(s) for s in submissions]
     kinds = ["not graded" if not s.graded else "no files" if s.no_files is not None else "graded" for s in submissions]
     students, points = [], []
@@ -279,7 +282,7 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
     }
     # With 10,000 students whose feedback all differs, the feedback is most of the file: the table must not wait
     # for the browser to read it, nor for JSON.parse (done when a student is first opened).
-    opened = {"submissions": feedback, "pieces": pieces.html}
+    opened = {"submissions": feedback, "sequences": [list(sequence) for sequence in sequences], "pieces": pieces.html}
     all_flags = sorted({flag for flags in flags_of for flag in flags})
     header = "".join(f'<th title="click to sort">{escape(c)}</th>' for c in columns)
     flag_options = "".join(f'<option value="{escape(f)}">{escape(f)}</option>' for f in all_flags)
@@ -404,8 +407,9 @@ def _questions_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpe
 
 def _tests_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) -> str:
     rows = []
+    of_each = [_tests_of(s) for s in graded]
     for spec in tests:
-        found = [t for t in (_tests_of(s).get(spec.number) for s in graded) if t is not None]
+        found = [t for t in (tests_of.get(spec.number) for tests_of in of_each) if t is not None]
         carried = sum(1 for t in found if (t.get("extra_data") or {}).get("status") == "carried_forward")
         if spec.max_score == 0:  # part (c)'s demonstration: something to read, not a score to pass
             shown = f'<span class="info">information, 0 points: shown to {len(found)} students</span>'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,12 @@ class GradedSubmission:
         """This submission's score on one question (0 when it was not graded or has no such test)."""
         if not self.graded:
             return 0.0
-        return question_scores(self.results).get(question, (0.0, 0.0))[0]
+        return self._question_scores.get(question, (0.0, 0.0))[0]
+
+    @functools.cached_property
+    def _question_scores(self) -> dict[str, tuple[float, float]]:
+        # The gradebook, the student table and the question figures each ask for every question's score.
+        return question_scores(self.results)
 
     @property
     def total(self) -> float:

@@ -1,6 +1,7 @@
 // The class report's student table: sort, filter, page through, and open one student's feedback.
 // Student data (names, ids, status) only ever enters the page as text (textContent); the feedback
-// pieces are HTML that the grader rendered from Markdown with raw HTML off.
+// pieces are HTML that the grader rendered from Markdown with raw HTML off (a test opened, its
+// Markdown block by block, closed: whole only once joined).
 // The view's state lives in the address's #fragment (sort=, dir=, q=, status=, flag=, page=, open=),
 // so a view can be bookmarked, and tests can load one directly.
 (function () {
@@ -117,8 +118,9 @@
       }
       feedback = JSON.parse(holder.textContent);
     }
-    var pieces = feedback.submissions[row[SUBMISSION]].map(function (k) { return feedback.pieces[k]; });
-    panel.querySelector(".feedback").innerHTML = pieces.join("\n");  // grader-rendered, raw HTML off
+    var sequence = feedback.sequences[feedback.submissions[row[SUBMISSION]]];  // shared by equal feedback
+    var pieces = sequence.map(function (k) { return feedback.pieces[k]; });
+    panel.querySelector(".feedback").innerHTML = pieces.join("");  // grader-rendered, raw HTML off; whole only joined
     panel.hidden = false;
     writeHash();
     panel.scrollTop = 0;
