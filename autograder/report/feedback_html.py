@@ -33,7 +33,8 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").disable("i
 # that is neither blank nor a list item (which would join the list above it, making it loose).
 _LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
-_REFERENCE = re.compile(r"^ {0,3}\[", re.M)  # a link reference definition applies to the whole text
+# A link reference definition applies to the whole text; it may stand in a quote or a list item ("> [a]: url").
+_REFERENCE = re.compile(r"^[ \t>*+\-\d.)]*\[", re.M)
 
 
 def render_markdown(text: str) -> str:
