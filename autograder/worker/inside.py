@@ -1004,6 +1004,8 @@ def convert(obj, depth):
         return [plain(item, depth + 1) for item in list.__iter__(obj)]
     if issubclass(kind, tuple):
         return [plain(item, depth + 1) for item in tuple.__iter__(obj)]
+    if tex is not None and kind is tex.Unreadable:  # answers.tex's reader says where and why, in the marker
+        return str.__str__(obj)
     return not_a_number(obj)
 
 

@@ -20,11 +20,11 @@ import types
 if __name__.startswith("autograder."):  # in the grader; the worker's private copy has vendor/ on its path
     from autograder import vendor  # noqa: F401
 
-from .answers import ADDER_NAMES, Answers
+from .answers import ADDER_NAMES, Answers, Unreadable
 from .document import DocumentError, decode, read_document
 from .equations import Equations, Evaluated
 
-__all__ = ["Evaluated", "load", "read"]
+__all__ = ["Evaluated", "Unreadable", "load", "read"]
 
 
 def read(data: bytes, name: str = "answers.tex") -> types.ModuleType:

@@ -22,6 +22,13 @@ ANSWER_KEYS = ("h", "c", "g", "o", "f", "i")
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 MAX_HELPERS = 200
 MAX_PARSED = 400_000  # characters of right sides parsed in one file
+
+
+class Unreadable(str):
+    """The worker's marker text for a matrix or number that cannot be read, "<not a number: line N, column M:
+    why>": the worker sends it as it is (any other text is "not a number: type 'str'")."""
+
+
 INTERNAL = "the grader could not read this equation (its own fault, not yours: please tell the course staff)"
 _CASES = re.compile(r"\\begin\s*\{\s*(cases|dcases|rcases)\*?\s*\}")
 _GUESS = re.compile(r"\\(?:overline|bar)\s*\{?\s*(?:\\mathbf\s*\{?\s*)?([hcgofi]|w)(?![a-zA-Z])")
@@ -229,9 +236,9 @@ class Answers:
                 raise ReadError(node.at, "expected a number or a matrix (\\begin{bmatrix} … \\end{bmatrix})")
             return _exact(value)
         except ReadError as error:
-            return f"<not a number: {self.where(error.at)}: {error.message}>"
+            return Unreadable(f"<not a number: {self.where(error.at)}: {error.message}>")
         except Exception:  # noqa: BLE001 - a bug of ours costs this value only, and says so
-            return f"<not a number: {self.where(start)}: {INTERNAL}>"
+            return Unreadable(f"<not a number: {self.where(start)}: {INTERNAL}>")
 
     def _matrix(self, node: Node, transposed: bool) -> list:
         if node.value not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
