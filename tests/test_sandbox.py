@@ -531,7 +531,7 @@ def test_a_daemon_is_dead_when_run_returns(shared_folder):
                     if os.fork() == 0:
                         with open({pidfile!r}, "w") as out:
                             out.write(str(os.getpid()))
-                        time.sleep(1)
+                        time.sleep(0.5)
                         open({marker!r}, "w").write("still alive")
                     os._exit(0)
                 while not os.path.exists({pidfile!r}):
@@ -540,7 +540,7 @@ def test_a_daemon_is_dead_when_run_returns(shared_folder):
         """,
         )
         assert result.replies == [{"value": 1.0}]
-        time.sleep(2)
+        time.sleep(1)  # twice the daemon's delay
         pid = int(Path(pidfile).read_text())
     assert not os.path.exists(marker)
     assert alive([pid]) == []
