@@ -539,6 +539,20 @@ def main(
             out.mkdir(parents=True, exist_ok=True)
             progress = Progress(len(submissions), stderr, tty=tty)
             title = f"Class report: {Path(export).name}"
+
+            def report(**partial: Any) -> Any:
+                return write_reports(
+                    submissions,
+                    out=out,
+                    config=config,
+                    title=title,
+                    previous=previous,
+                    warnings=warnings,
+                    canvas=canvas,
+                    run=_run_note(progress),
+                    **partial,
+                )
+
             try:
                 outcomes = run_batch(
                     submissions,
@@ -550,33 +564,14 @@ def main(
                 )
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}
-                write_reports(
-                    submissions,
-                    out=out,
-                    config=config,
-                    title=title,
-                    finished=finished,
-                    previous=previous,
-                    warnings=warnings,
-                    canvas=canvas,
-                    run=_run_note(progress),
-                )
+                report(finished=finished)
                 print(
                     f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
                     f"report of those are written, marked partial. Run the same command again to grade the rest.",
                     file=stderr,
                 )
                 return 130
-            written = write_reports(
-                submissions,
-                out=out,
-                config=config,
-                title=title,
-                previous=previous,
-                warnings=warnings,
-                canvas=canvas,
-                run=_run_note(progress),
-            )
+            written = report()
     except (ConfigError, ExportError, ExposedError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
