@@ -5,6 +5,7 @@ import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
-from autograder.worker.host import LEASES, check_closed, dedicated_users, worker_users
+from autograder.worker.host import LEASES, check_closed, dedicated_users, resolve_python, worker_users
 from autograder.worker.protocol import nesting, parse_reply
 from autograder.worker.sandbox import scratch_folder
 
@@ -599,6 +600,41 @@ def test_a_dead_zygote_is_restarted_on_the_next_run():
         box._zygote.wait()
         result = call(box, "def f():\n    return 2\n")
     assert result.replies == [{"value": 2.0}]
+
+
+def fake_python(folder: Path, script: str) -> str:
+    """An interpreter for the worker that runs `script` (sh) first; "$PYTHON" there is the real one."""
+    path = folder / "python"
+    path.write_text(f"#!/bin/sh\nPYTHON={shlex.quote(resolve_python(None))}\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_worker_that_dies_while_starting_is_started_once_more(tmp_path):
+    """The first zygote is killed before it says it is ready (the machine's OOM killer, say): the
+    sandbox starts a second one instead of failing the grading."""
+    marker = tmp_path / "started"
+    python = fake_python(tmp_path, f'[ -e {marker} ] || {{ : > {marker}; kill -9 $$; }}\nexec "$PYTHON" "$@"')
+    with Sandbox(mode="self", python=python) as box:
+        result = call(box, "def f():\n    return 2\n")
+    assert marker.exists() and result.replies == [{"value": 2.0}]
+
+
+@pytest.mark.parametrize(
+    ("script", "says"),
+    [
+        ("kill -9 $$", "it was killed by signal 9 (Killed); it said: no message"),
+        ("echo 'no numpy here' >&2; exit 3", "it exited with status 3; it said: no numpy here"),
+        ("exec sleep 30", "it did not say it was ready within 0.5 s"),
+    ],
+    ids=["killed", "exits", "silent"],
+)
+def test_a_worker_that_cannot_start_says_how_it_ended(tmp_path, monkeypatch, script, says):
+    """Every attempt fails: the grader's error says how (killed, exit status and message, no hello in time)."""
+    monkeypatch.setattr("autograder.worker.sandbox.START_SECONDS", 0.5)
+    with pytest.raises(SandboxError, match="the worker could not start") as raised:
+        Sandbox(mode="self", python=fake_python(tmp_path, script))
+    assert says in str(raised.value)
 
 
 def test_folders_of_dead_graders_are_removed_at_start():

@@ -70,6 +70,8 @@ MODES = ("dedicated", "self")
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
 CLEAN_SECONDS = 60.0
+START_SECONDS = 60.0  # for the zygote to import numpy and the readers, and say it is ready
+START_ATTEMPTS = 2
 PROBE = (
     b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
 )
@@ -245,11 +247,22 @@ class Sandbox:
     # -- the zygote ----------------------------------------------------------------------------
 
     def _start_zygote(self) -> None:
+        """Start the zygote and wait for its hello; a start that fails is tried once more (a busy
+        machine, a kill from outside), and then the error says how the last one ended."""
+        why = ""
+        for _attempt in range(START_ATTEMPTS):
+            why = self._try_start_zygote()
+            if not why:
+                return
+        raise SandboxError(f"the worker could not start ({self._python}): {why}")
+
+    def _try_start_zygote(self) -> str:
+        """One attempt: "" when the zygote said it is ready, else how it ended (it is stopped then)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._zygote_log = tempfile.TemporaryFile()
         try:
-            self._zygote = subprocess.Popen(
-                [self._python, "-I", self._inside, "zygote", str(theirs.fileno())],
+            zygote = self._zygote = subprocess.Popen(
+                [self._python, "-I", "-X", "faulthandler", self._inside, "zygote", str(theirs.fileno())],
                 env=ENVIRONMENT,
                 cwd="/",
                 stdin=subprocess.DEVNULL,
@@ -261,15 +274,20 @@ class Sandbox:
         finally:
             theirs.close()
         self._control = ours
-        ours.settimeout(60)
+        ours.settimeout(START_SECONDS)
         try:
-            hello = ours.recv(256)
-        except OSError:
-            hello = b""
-        ours.settimeout(None)
-        if not hello:
-            self._stop_zygote()
-            raise SandboxError(f"the worker could not start ({self._python}): {self._zygote_says()}")
+            if ours.recv(256):
+                ours.settimeout(None)
+                return ""
+            ended = zygote_ended(zygote)  # it closed its end: it is exiting
+        except TimeoutError:
+            ended = f"it did not say it was ready within {START_SECONDS:g} s"
+        except OSError as error:
+            ended = f"its socket failed ({error})"
+        said = self._zygote_says()
+        zygote.kill()  # it serves no task yet
+        self._stop_zygote()
+        return f"{ended}; it said: {said}"
 
     def _zygote_says(self) -> str:
         if self._zygote_log is None:
@@ -446,6 +464,17 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+def zygote_ended(zygote: subprocess.Popen) -> str:
+    """How a zygote that closed its socket before saying it was ready ended."""
+    try:
+        code = zygote.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return "it closed its socket without saying it was ready"
+    if code < 0:
+        return f"it was killed by signal {-code} ({signal.strsignal(-code)})"
+    return f"it exited with status {code}"
 
 
 def select_readable(fd: int, seconds: float) -> bool:
