@@ -43,6 +43,8 @@ def assert_expected(case: Path, results: dict) -> None:
     shown = results["output"] + "\n".join(t.get("output", "") for t in results["tests"])
     for phrase in expected.get("output_contains", []):
         assert phrase in shown
+    for phrase in expected.get("output_lacks", []):
+        assert phrase not in shown
     statuses = {t["number"]: t["status"] for t in results["tests"]}
     assert statuses["1.2"] == statuses["1.3"], "the exhaustive check and the proof disagree"
 

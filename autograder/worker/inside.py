@@ -632,8 +632,10 @@ def run_task(task, folder):
             ok, module = run_notebook(path, seconds, float(task.get("cells_seconds", seconds)), described, replies)
             module_error = None if ok else module
         else:
-            ok, module = guarded(lambda: load(path), seconds, described)
-            module_error = None if ok else f"Importing {task['module']} failed:\n{module}"
+            ok, module = guarded(
+                lambda: load(path), seconds, lambda exc: import_failure(task["module"], exc, described)
+            )
+            module_error = None if ok else module
         if "names" in task:  # a "names" task, or a "call" task that also asks for names (a notebook's)
             if module_error is None:
                 ok, names = guarded(lambda: module_names(module, task["names"]), seconds, described)
@@ -704,6 +706,14 @@ def answer(function, arguments):
         if result.remarks:
             reply["remarks"] = [str(remark) for remark in result.remarks]
     return reply
+
+
+def import_failure(name, exc, described):
+    """Why the student's file could not be loaded: answers.tex past a bound of its reader says so plainly
+    (no exception name, no frames: the reader is ours); anything else is described as it was raised."""
+    if tex is not None and isinstance(exc, tex.CannotRead):
+        return str(exc)
+    return f"Importing {name} failed:\n{described(exc)}"
 
 
 def load(path):

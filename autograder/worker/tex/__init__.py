@@ -24,15 +24,19 @@ from .answers import ADDER_NAMES, Answers, Unreadable
 from .document import DocumentError, decode, read_document
 from .equations import Equations, Evaluated
 
-__all__ = ["Evaluated", "Unreadable", "load", "read"]
+__all__ = ["CannotRead", "Evaluated", "Unreadable", "load", "read"]
+
+
+class CannotRead(ValueError):
+    """The whole file cannot be read (past a bound of the reader); the message is for the student as it is."""
 
 
 def read(data: bytes, name: str = "answers.tex") -> types.ModuleType:
-    """The answers of a LaTeX file's bytes, as a module; a file that cannot be read at all raises ValueError."""
+    """The answers of a LaTeX file's bytes, as a module; a file that cannot be read at all raises CannotRead."""
     try:
         answers = Answers(read_document(decode(data)))
     except DocumentError as error:
-        raise ValueError(f"{name} cannot be read: {error}") from None
+        raise CannotRead(f"{name} cannot be read: {error}") from None
     module = types.ModuleType(name.rsplit(".", 1)[0])
     module.__file__ = name
     for adder_name in ADDER_NAMES:
