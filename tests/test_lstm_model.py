@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.judge import lstm_graph as graph
 from autograder.judge import lstm_model as model
 from autograder.judge import lstm_problem as judged
 from autograder.judge.mistakes import load_mistakes
@@ -141,8 +142,8 @@ def test_the_graph_has_the_handouts_links():
         "o->h",
         "tanh_c->h",
     }
-    assert set(model.LINK_KEYS) == expected
-    assert {link.key: link.offset for link in model.LINKS}["h->z_i"] == 1
+    assert set(graph.LINK_KEYS) == expected
+    assert {link.key: link.offset for link in graph.LINKS}["h->z_i"] == 1
 
 
 def test_chain_rule_with_true_bars_gives_the_true_bars():
@@ -170,16 +171,16 @@ def test_link_edits_change_the_local_partial():
     """Dropping, powering, shifting and swapping a link's function give the expected local partials."""
     problem = PROBLEMS[4]
     steps = np.arange(2, problem.length + 1)
-    links = {link.key: link for link in model.LINKS}
+    links = {link.key: link for link in graph.LINKS}
     v = problem.values
     np.testing.assert_allclose(model.local_partial(problem, links["f->c"], steps), v["c"][steps - 1], rtol=1e-14)
-    shifted = model.LinkEdit("f->c", shift_inputs={"c": 1})
+    shifted = graph.LinkEdit("f->c", shift_inputs={"c": 1})
     np.testing.assert_allclose(model.local_partial(problem, links["f->c"], steps, shifted), v["c"][steps], rtol=1e-14)
     slope = model.local_partial(problem, links["z_i->i"], steps)
     np.testing.assert_allclose(slope, v["i"][steps] * (1 - v["i"][steps]), rtol=1e-12)
-    twice = model.local_partial(problem, links["z_i->i"], steps, model.LinkEdit("z_i->i", power=2))
+    twice = model.local_partial(problem, links["z_i->i"], steps, graph.LinkEdit("z_i->i", power=2))
     np.testing.assert_allclose(twice, slope**2, rtol=1e-12)
-    identity = model.LinkEdit("c->tanh_c", functions={"tanh": lambda z: z})
+    identity = graph.LinkEdit("c->tanh_c", functions={"tanh": lambda z: z})
     np.testing.assert_allclose(model.local_partial(problem, links["c->tanh_c"], steps, identity), 1.0)
 
 

@@ -22,7 +22,7 @@ takes about 3 ms, of one problem with T = 1000 about 0.3 s and under 1 MB of arr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,97 +30,11 @@ from typing import Any
 import numpy as np
 
 from autograder.judge import lstm_problem as judged
+from autograder.judge.lstm_graph import ACTIVATIONS, GRAPH, LINKS, NO_EDIT, NODES, PATHS, Link, LinkEdit
 from autograder.judge.lstm_problem import FORWARD_KEYS, GRADED, WEIGHT_NAMES, DemoParams, LstmParams
+from autograder.judge.mistakes import load_mistakes
 
 COMPLEX_STEP = 1e-20  # a complex-step derivative has no cancellation: any tiny step is exact
-
-
-def _sigmoid(z: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-ACTIVATIONS: Mapping[str, Callable[[Any], Any]] = {"sigmoid": _sigmoid, "tanh": np.tanh}
-
-Read = Callable[[str, int], Any]  # read(name, lag): the value of a node or input at step t + lag
-
-
-@dataclass(frozen=True)
-class Node:
-    """One forward equation, evaluated at step t: `equation(read, weights, activations)`."""
-
-    name: str
-    equation: Callable[[Read, Mapping[str, Any], Mapping[str, Callable[[Any], Any]]], Any]
-
-
-# The handout's forward pass, one elementary equation per node, in the order they are computed.
-# z_* are the pre-activations and tanh_c is tanh(c); they are not graded, only passed through.
-GRAPH: tuple[Node, ...] = (
-    Node("z_i", lambda read, w, act: w["w_ix"] * read("x", 0) + w["w_ih"] * read("h", -1)),
-    Node("i", lambda read, w, act: act["sigmoid"](read("z_i", 0))),
-    Node("z_f", lambda read, w, act: w["w_fx"] * read("x", 0) + w["w_fh"] * read("h", -1)),
-    Node("f", lambda read, w, act: act["sigmoid"](read("z_f", 0))),
-    Node("z_o", lambda read, w, act: w["w_ox"] * read("x", 0) + w["w_oh"] * read("h", -1)),
-    Node("o", lambda read, w, act: act["sigmoid"](read("z_o", 0))),
-    Node("z_g", lambda read, w, act: w["w_gx"] * read("x", 0) + w["w_gh"] * read("h", -1)),
-    Node("g", lambda read, w, act: act["tanh"](read("z_g", 0))),
-    Node("c", lambda read, w, act: read("f", 0) * read("c", -1) + read("i", 0) * read("g", 0)),
-    Node("tanh_c", lambda read, w, act: act["tanh"](read("c", 0))),
-    Node("h", lambda read, w, act: read("o", 0) * read("tanh_c", 0)),
-)
-NODES: Mapping[str, Node] = {node.name: node for node in GRAPH}
-
-
-@dataclass(frozen=True)
-class Link:
-    """An edge of the graph: `child` at step s reads `parent` at step s - offset (a weight at every step)."""
-
-    parent: str
-    child: str
-    offset: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.parent}->{self.child}"
-
-
-def _trace_links() -> tuple[Link, ...]:
-    """Read the graph's edges off the equations themselves, so they are written down once."""
-    links = []
-    for node in GRAPH:
-        reads: list[tuple[str, int]] = []
-
-        def read(name: str, lag: int, reads: list[tuple[str, int]] = reads) -> float:
-            reads.append((name, lag))
-            return 0.5
-
-        class Weights(dict):
-            def __missing__(self, name: str, reads: list[tuple[str, int]] = reads) -> float:
-                reads.append((name, 0))
-                return 0.5
-
-        node.equation(read, Weights(), ACTIVATIONS)
-        links += [Link(name, node.name, -lag) for name, lag in reads if name != "x"]
-    return tuple(links)
-
-
-LINKS: tuple[Link, ...] = _trace_links()
-LINK_KEYS = frozenset(link.key for link in LINKS)
-
-
-def _trace_paths(start: str) -> tuple[tuple[Link, ...], ...]:
-    """Every route from `start` to a graded node that passes only through ungraded nodes."""
-    paths: list[tuple[Link, ...]] = []
-    for link in LINKS:
-        if link.parent != start:
-            continue
-        if link.child in GRADED:
-            paths.append((link,))
-        else:
-            paths += [(link,) + rest for rest in _trace_paths(link.child)]
-    return tuple(paths)
-
-
-PATHS: Mapping[str, tuple[tuple[Link, ...], ...]] = {name: _trace_paths(name) for name in GRADED + ("w_ix",)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -327,26 +241,6 @@ def complex_step_bars(problem: Problem) -> tuple[dict[str, np.ndarray], float]:
     return _unpack(problem, losses / COMPLEX_STEP)
 
 
-@dataclass(frozen=True)
-class LinkEdit:
-    """A change to one link of the graph, as a known mistake makes it (see mistakes.yaml).
-
-    `drop` removes the link; `power` raises its local partial to a power (0: the factor is
-    missing, 2: it appears twice); `shift_inputs` moves the steps the child's equation reads
-    (`{"f": -1}`: f^(s-1) in place of f^(s), clipped to steps 0..T); `functions` swaps an
-    activation for another function while the partial is taken.
-    """
-
-    link: str
-    drop: bool = False
-    power: float = 1.0
-    shift_inputs: Mapping[str, int] = field(default_factory=dict)
-    functions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
-
-
-NO_EDIT = LinkEdit("")
-
-
 def local_partial(problem: Problem, link: Link, steps: np.ndarray, edit: LinkEdit = NO_EDIT) -> np.ndarray:
     """d child^(s) / d parent^(s - offset) at the child steps `steps`: the complex step on the child's equation."""
     last = problem.length
@@ -447,8 +341,6 @@ def make_problems_key(params: LstmParams) -> tuple:
 
 @lru_cache(maxsize=16)
 def _judged_problems(settings: tuple) -> tuple[judged.Problem, ...]:
-    from autograder.judge.mistakes import load_mistakes  # the catalogue names this graph's links: imported late
-
     return tuple(judged_problem(problem, load_mistakes()) for problem in _make_problems(settings))
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from autograder.judge.lstm_model import GRADED, LINK_KEYS, LinkEdit
+from autograder.judge.lstm_graph import LINK_KEYS, LinkEdit
+from autograder.judge.lstm_problem import GRADED
 
 CATALOGUE = Path(__file__).with_name("mistakes.yaml")
 QUANTITIES = GRADED + ("w_ix",)
