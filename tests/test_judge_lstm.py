@@ -13,10 +13,12 @@ import pytest
 import yaml
 from worker_reply import arguments, crossed, inside
 
+from autograder.config import TestSpec
 from autograder.judge import lstm, lstm_model
 from autograder.judge.adder_weights import read_adder_weights
 from autograder.judge.lstm_problem import GRADED, Problem
 from autograder.judge.mistakes import load_mistakes
+from autograder.report.feedback import say_once
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path for path in (ROOT / "submissions_sample").glob("lstm_*") if path.is_dir())
@@ -190,16 +192,17 @@ def test_error_carried_forward_credits_bars_built_from_a_wrong_c_bar():
     assert all(verdicts[q].data["status"] == "carried_forward" for q in "hgofi")
 
 
-def tampered(tamper, *, w_ix_slope=True, c_carry=True):
+def tampered(tamper, *, w_ix_slope=True, c_carry=True, h_direct=True):
     """The reference's equations, with `tamper(T, quantity, t, value)` applied to each bar as it is computed
-    (what follows is built on the tampered value, as a student's code would), and w_ix optionally without sigma'."""
+    (what follows is built on the tampered value, as a student's code would), and optionally w_ix without sigma',
+    c_bar without its carry term, h_bar without dL_dh."""
 
     def lstm_bptt(x, weights, forward, dL_dh):
         i, f, o, g, c = (np.asarray(forward[k]) for k in "ifogc")
         T = len(x) - 1
         bar = {key: np.zeros(T + 1) for key in "hcgofi"}
         for t in range(T, 0, -1):
-            h = dL_dh[t]
+            h = dL_dh[t] if h_direct else 0.0
             if t < T:
                 h += (
                     bar["i"][t + 1] * i[t + 1] * (1 - i[t + 1]) * weights["w_ih"]
@@ -296,6 +299,25 @@ def test_a_wild_value_does_not_hide_a_mistake_in_the_w_ix_sum():
 
     verdict = lstm.check_weight(longer, replies_of(last_term_left_out, longer), PARAMS)
     assert verdict.fraction == 0 and verdict.data["status"] == "wrong"
+
+
+@pytest.mark.parametrize("wild", [1e9, 1e12, 1e15, -3e14])
+def test_a_huge_value_costs_only_its_own_equation_whatever_the_rounding(wild):
+    """i_bar^(2) huge in every problem: the bars built on it carry rounding errors far above the truth-scaled
+    tolerance, which the student's float64 cannot avoid; they still follow from the student's own bars and
+    keep their credit, at the steps the value enters (5.2: a mistake costs its own equation's points once)."""
+    verdicts = judge_all(replies_of(tampered(lambda T, q, t, value: wild if (q, t) == ("i", 2) else value)))
+    bars = {q: f for q, f in fractions(verdicts).items() if q != "w_ix"}
+    assert bars == {q: (0 if q == "i" else 1) for q in "hcgofi"}
+    assert {verdicts[q].data["status"] for q in "hcgof"} <= {"correct", "carried_forward"}
+
+
+def test_huge_values_at_every_step_cannot_buy_credit_for_a_wrong_equation():
+    """h_bar without dL_dh, and i_bar = 1e16 at every step to drown it in rounding: the steps where the huge
+    value enters prove nothing, and with no step left to decide, h_bar earns nothing (nor does i_bar)."""
+    function = tampered(lambda T, q, t, value: 1e16 if q == "i" else value, h_direct=False)
+    verdicts = judge_all(replies_of(function))
+    assert verdicts["h"].fraction == 0 and verdicts["i"].fraction == 0
 
 
 def test_a_catalogued_mistake_is_named_beside_a_wild_value():
@@ -478,7 +500,7 @@ def test_a_missing_key_fails_only_that_quantity():
     verdict = lstm.check_bar("c", PROBLEMS, replies, PARAMS)
     assert verdict.output == (
         "c_bar: the dict your function returned on problem 1 (seed 1007, T = 1) has no key 'c'; "
-        "expected keys h, c, g, o, f, i and w_ix."
+        "expected keys h, c, g, o, f, i and w_ix (it has `h`, `g`, `o`, `f`, `i`, `w_ix`)."
     )
     assert lstm.check_bar("h", PROBLEMS, replies, PARAMS).fraction == 1
 
@@ -637,7 +659,7 @@ def test_non_numbers_are_reported():
 @pytest.mark.parametrize(
     "returned, described",
     [
-        ([1.0, 2.0], "a list"),
+        ([1.0, 2.0], "a list or tuple"),
         (Fraction(1, 2), "the number 0.5"),
         (np.longdouble(2), "the number 2"),
         (None, "None"),
@@ -651,8 +673,8 @@ def test_a_result_that_is_not_a_dict_is_reported(returned, described):
     question 1's words otherwise) and what a result must be."""
     verdict = lstm.check_bar("h", PROBLEMS, replies_of(lambda x, weights, forward, dL_dh: returned), PARAMS)
     assert verdict.output == (
-        f"h_bar: your function returned {described} on problem 1 (seed 1007, T = 1); expected a dict "
-        "with keys h, c, g, o, f, i and w_ix."
+        f"h_bar cannot be graded:\n\nYour function returned {described} on problem 1 (seed 1007, T = 1); "
+        "expected a dict with keys h, c, g, o, f, i and w_ix."
     )
 
 
@@ -683,6 +705,24 @@ def test_w_ix_must_be_one_finite_number(value, message):
     assert lstm.check_weight(PROBLEMS, reference_replies(one_element), PARAMS).fraction == 1
 
 
+@pytest.mark.parametrize(
+    "result",
+    [(1.0, 2.0), {"h_bar": [0.0, 1.0]}, None],
+    ids=["tuple", "keys named h_bar", "None"],
+)
+def test_a_reason_that_fails_every_answer_is_said_once(result):
+    """What the whole reply gets wrong fails seven tests; the first says it, the six others refer to it (5.7)."""
+    verdicts = judge_all(replies_of(lambda x, weights, forward, dL_dh: result))
+    specs = [
+        TestSpec(name=q, number=f"2.{k}", question="2a", max_score=1, check="toy", visibility="visible")
+        for k, q in enumerate(verdicts, start=1)
+    ]
+    said, _ = say_once(list(zip(specs, verdicts.values(), strict=True)), "")
+    outputs = [verdict.output for _, verdict in said]
+    assert outputs[0].startswith("h_bar cannot be graded:\n\n") and len(outputs[0]) > 80
+    assert outputs[1:] == [f"{q}_bar cannot be graded:\n\n(Same as in test 2.1 above.)" for q in list(verdicts)[1:]]
+
+
 def test_an_exception_shows_the_students_traceback():
     """A raising function fails with its own traceback in a code block."""
     function = load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py")
@@ -690,7 +730,9 @@ def test_an_exception_shows_the_students_traceback():
     verdict = lstm.check_bar("i", PROBLEMS, replies, PARAMS)
     assert verdict.fraction == 0
     assert verdict.output == (
-        "i_bar: your function failed on problem 1 (seed 1007, T = 1):\n\n```text\n" + replies[0]["error"] + "\n```"
+        "i_bar cannot be graded:\n\nYour function failed on problem 1 (seed 1007, T = 1):\n\n```text\n"
+        + replies[0]["error"]
+        + "\n```"
     )
     assert 'File "lstm_bptt.py", line 11, in lstm_bptt' in verdict.output
 
@@ -710,13 +752,15 @@ def test_a_timeout_says_what_usually_causes_it():
     verdict = lstm.check_weight(PROBLEMS, replies, PARAMS)
     assert verdict.fraction == 0
     assert verdict.output == (
-        "w_ix_bar: your code timed out after 5 s on problem 1 (seed 1007, T = 1): it did not finish. This usually "
+        "w_ix_bar cannot be graded:\n\nYour code timed out after 5 s on problem 1 (seed 1007, T = 1): it did not "
+        "finish. This usually "
         "means an endless loop (a `while` whose condition never changes), a loop over a huge range (here `len(x)` is "
         "T+1 = 2), or waiting for input (`input()` waits forever). Check the bounds of each loop, and what runs when "
         "the file is imported (everything outside a function)."
     )
     later = lstm.check_weight(PROBLEMS[1:], replies[1:], PARAMS).output
-    assert "(an earlier call had already timed out, so this one was not made)" in later
+    assert "Your function was not called on problem 1 (seed 1014, T = 3): an earlier call timed out after 5 s" in later
+    assert "timed out after 5 s on" not in later  # it did not time out itself
 
 
 def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
@@ -724,7 +768,8 @@ def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
     error = "TypeError: lstm_bptt() takes 3 positional arguments but 4 were given"
     verdict = lstm.check_bar("h", PROBLEMS, [{"error": error}] * len(PROBLEMS), PARAMS)
     assert verdict.output == (
-        "h_bar: your function could not be called as `lstm_bptt(x, weights, forward, dL_dh)` on problem 1 "
+        "h_bar cannot be graded:\n\nYour function could not be called as `lstm_bptt(x, weights, forward, dL_dh)` "
+        "on problem 1 "
         "(seed 1007, T = 1):\n\n```text\n" + error + "\n```\n\nIt is called with four positional arguments, in "
         "this order: define it as `def lstm_bptt(x, weights, forward, dL_dh):` (the parameter names are yours to "
         "choose; no other parameter may be required)."
@@ -866,9 +911,10 @@ def test_feedback_renders_as_separate_blocks_in_commonmark():
     assert blocks(lstm.check_bar("c", PROBLEMS, replies, PARAMS).output) == (["paragraph", "list of 3"], False)
     assert blocks(lstm.check_bar("g", PROBLEMS, replies, PARAMS).output) == (["paragraph", "list of 1"], False)
     crash = replies_of(load_function(ROOT / "submissions_sample" / "lstm_exception" / "lstm_bptt.py"))
-    assert blocks(lstm.check_bar("h", PROBLEMS, crash, PARAMS).output) == (["paragraph", "fence"], False)
+    assert blocks(lstm.check_bar("h", PROBLEMS, crash, PARAMS).output) == (["paragraph", "paragraph", "fence"], False)
     signature = [{"error": "TypeError: lstm_bptt() takes 3 positional arguments but 4 were given"}] * len(PROBLEMS)
-    assert blocks(lstm.check_weight(PROBLEMS, signature, PARAMS).output) == (["paragraph", "fence", "paragraph"], False)
+    said = (["paragraph", "paragraph", "fence", "paragraph"], False)  # "w_ix_bar cannot be graded:", then the reason
+    assert blocks(lstm.check_weight(PROBLEMS, signature, PARAMS).output) == said
 
     def marker(k, result):
         result["g"][1] = "<img src=x onerror=alert(1)>"

@@ -35,12 +35,17 @@ __all__ = [
 ]
 
 
+# The rounding error allowed when a bar is evaluated on the student's own bars, per unit of the sum of the
+# absolute values of its terms: 16 roundings of 2^-53 each, more than any way of writing the equation makes.
+ROUNDING = 16 * 2.0**-53
+
+
 def _label(quantity: str) -> str:
     return f"{quantity}_bar"
 
 
 def _number(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value + 0.0:.4g}"  # + 0.0: -0.0 reads as 0
 
 
 def _relative(actual: float, expected: float) -> str:
@@ -52,7 +57,7 @@ def _tolerance(problem: Problem, quantity: str, params: LstmParams) -> float:
     return params.rtol * float(np.max(np.abs(problem.expected(quantity)))) + params.atol
 
 
-def _close(actual: Any, expected: Any, tolerance: float) -> np.ndarray:
+def _close(actual: Any, expected: Any, tolerance: float | np.ndarray) -> np.ndarray:
     """Elementwise match within `tolerance`; a value that overflowed (built from huge bars) matches nothing."""
     with np.errstate(over="ignore", invalid="ignore"):
         difference = np.abs(np.asarray(actual) - np.asarray(expected))
@@ -91,16 +96,25 @@ class _Graded:
         return all(r.all() for r in self.right)
 
     @property
-    def carried(self) -> bool:
-        """Error carried forward (5.2): in every problem the answer is right or follows from the student's
-        own bars through the right equation, and the part carried through those bars is not empty: it
-        exceeds the tolerance at some step of some problem (T = 1, where it is legitimately 0, voids nothing)."""
+    def follows_everywhere(self) -> bool:
+        """Wrong, but in every problem right or following from the student's own bars through the right equation."""
         return (
             not self.correct
             and self.follows is not None
-            and self.shows
             and all(r.all() or f.all() for r, f in zip(self.right, self.follows, strict=True))
         )
+
+    @property
+    def carried(self) -> bool:
+        """Error carried forward (5.2): it follows everywhere, and the part carried through the student's bars
+        is not empty: it exceeds the tolerance at some step of some problem (T = 1, where it is legitimately
+        0, voids nothing)."""
+        return self.follows_everywhere and self.shows
+
+    @property
+    def empty(self) -> bool:
+        """It follows everywhere, but from bars that carry nothing into it: no credit for empty work (5.2)."""
+        return self.follows_everywhere and not self.shows
 
 
 def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer], params: LstmParams) -> _Graded:
@@ -116,9 +130,14 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
         if any(child not in answer.values for child in equation.children):
             return _Graded(quantity, actual, expected, tolerance, right, None, False)
         direct, carried = equation.parts(answer.values)
+        # The student evaluated this equation in floating point on their own bars: a huge upstream value
+        # brings a rounding error with it at the steps it enters, which cannot refute the equation there. Such
+        # a step proves nothing either: the work must show at a step the tolerance decides. (Not in w_ix's
+        # sum, where one huge value would make the only comparison loose: contract 5.2.)
+        rounding = 0.0 if weight else ROUNDING * equation.magnitude(answer.values)
         with np.errstate(over="ignore", invalid="ignore"):
-            follows.append(_close(a, direct + carried, tol))
-        shows = shows or bool(np.any(~_close(carried, 0.0, tol)))
+            follows.append(_close(a, direct + carried, tol + rounding))
+        shows = shows or bool(np.any(~_close(carried, 0.0, tol) & (rounding <= tol)))
     return _Graded(quantity, actual, expected, tolerance, right, follows, shows)
 
 
@@ -150,12 +169,45 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
     return None
 
 
+ONE_INDEX_EARLY = "one_index_early"
+HINTS = {
+    ONE_INDEX_EARLY: "These are the true values one index early: index t holds the bar of step t+1. Index t "
+    "must hold step t (index 0 is the unused step, not graded; index T is the last step), as in the "
+    "arrays of `forward` you were given.",
+}
+
+
+def _one_index_early(graded: _Graded) -> bool:
+    """Whether the answer is the truth stored one index early (index t holding step t+1) in every problem
+    where that shows (T >= 2 and a truth that is not zero there)."""
+    shown = False
+    for actual, expected, tol in zip(graded.actual, graded.expected, graded.tolerance, strict=True):
+        if len(expected) < 2:
+            continue
+        if not _close(actual[:-1], expected[1:], tol).all():
+            return False
+        shown = shown or bool(np.any(~_close(expected[1:], 0.0, tol)))
+    return shown
+
+
+def _empty_text(problem: Problem, quantity: str) -> str:
+    those = "that bar" if len(problem.equations[quantity].children) == 1 else "those bars"
+    return (
+        f"It does follow from your own {_children_text(problem, quantity)} through the right equation, but the "
+        f"part built from {those} is zero (within the tolerance) at every step of every problem, and an empty "
+        f"result earns no carried-forward credit. Fix {those} first."
+    )
+
+
 def _usable(quantity: str, answers: Sequence[Answer]) -> Verdict | None:
     for answer in answers:
         if quantity in answer.problems:
-            return Verdict(
-                0.0, f"{_label(quantity)}: {answer.problems[quantity]}", {"quantity": quantity, "status": "unusable"}
-            )
+            why = answer.problems[quantity]
+            if quantity in answer.of_the_reply and len(answer.of_the_reply) > 1:  # one reason, its own block, said once
+                text = f"{_label(quantity)} cannot be graded:\n\n{why[:1].upper()}{why[1:]}"
+            else:
+                text = f"{_label(quantity)}: {why}"
+            return Verdict(0.0, text, {"quantity": quantity, "status": "unusable"})
     return None
 
 
@@ -242,9 +294,12 @@ def _judge(
             f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n" + _items(numbers),
             {"quantity": quantity, "status": "carried_forward", **data},
         )
-    mistake = _recognise(graded, problems, answers)
-    hints = [m.hint for m in problems[0].mistakes if m.name == mistake]
-    text = f"{name}: wrong {place}.\n\n" + _items(numbers, *hints, _summary(graded, params))
+    mistake = None if graded.quantity == "w_ix" or not _one_index_early(graded) else ONE_INDEX_EARLY
+    mistake = mistake or _recognise(graded, problems, answers)
+    hints = [m.hint for m in problems[0].mistakes if m.name == mistake] or [HINTS.get(mistake or "", "")]
+    if graded.empty:
+        hints.insert(0, _empty_text(problems[0], quantity))
+    text = f"{name}: wrong {place}.\n\n" + _items(numbers, *filter(None, hints), _summary(graded, params))
     return Verdict(0.0, text, {"quantity": quantity, "status": "wrong", "mistake": mistake, **data})
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from autograder.judge import numbers
 from autograder.judge.lstm_problem import CALL_ORDER, QUANTITIES, Problem
-from autograder.text import literal_block
+from autograder.text import literal, literal_block
 
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
 SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
@@ -33,6 +33,7 @@ class Answer:
 
     values: Mapping[str, Any]
     problems: Mapping[str, str]
+    of_the_reply: frozenset[str] = frozenset()  # keys whose problem is the whole reply's (said once for all)
 
 
 def where(problem: Problem, index: int) -> str:
@@ -55,16 +56,23 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
     if not isinstance(reply, Mapping) or "value" not in reply:
         text = str(reply.get("error", "no answer")) if isinstance(reply, Mapping) else "no answer"
         message = _failure(text, place, problem.length)
-        return Answer({}, {key: message for key in QUANTITIES})
+        return Answer({}, dict.fromkeys(QUANTITIES, message), frozenset(QUANTITIES))
     result = reply["value"]
     if not isinstance(result, Mapping) or numbers.rational(result) is not None:
         message = f"your function returned {_what(result)} on {place}; expected a dict with keys {KEYS_TEXT}."
-        return Answer({}, {key: message for key in QUANTITIES})
+        return Answer({}, dict.fromkeys(QUANTITIES, message), frozenset(QUANTITIES))
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
+    missing = [key for key in QUANTITIES if key not in result]
+    if missing:
+        has = ", ".join(literal(str(key)) for key in list(result)[:12]) + (", …" if len(result) > 12 else "")
+        keys = f"key '{missing[0]}'" if len(missing) == 1 else "keys " + ", ".join(f"'{key}'" for key in missing)
+        message = f"the dict your function returned on {place} has no {keys}; expected keys {KEYS_TEXT}" + (
+            f" (it has {has})." if result else " (it is empty)."
+        )
+        problems.update(dict.fromkeys(missing, message))
     for key in QUANTITIES:
-        if key not in result:
-            problems[key] = f"the dict your function returned on {place} has no key '{key}'; expected keys {KEYS_TEXT}."
+        if key in missing:
             continue
         read = _read_number(result[key], place) if key == "w_ix" else _read_array(result[key], problem.length, place)
         if isinstance(read, str):
@@ -75,7 +83,7 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
     for key, note in notes.items() if isinstance(notes, Mapping) else ():
         if key in QUANTITIES and isinstance(note, str):  # a value beside it is a stand-in, kept in `values` as
             problems[key] = f"your equation cannot be graded:\n\n{literal_block(note)}"  # the others' upstream bar
-    return Answer(values, problems)
+    return Answer(values, problems, frozenset(missing))
 
 
 def _failure(text: str, place: str, length: int) -> str:
@@ -83,14 +91,13 @@ def _failure(text: str, place: str, length: int) -> str:
     signature say what usually causes them; the worker's text is always shown literally."""
     timeout = _TIMEOUT.search(text)
     if timeout:
-        what = "importing your file" if text.startswith("Importing") else "your code"
-        earlier = (
-            " (an earlier call had already timed out, so this one was not made)"
-            if text.startswith("not called")
-            else ""
-        )
+        if text.startswith("not called"):
+            what = f"your function was not called on {place}: an earlier call timed out after {timeout.group(1)} s"
+        else:
+            what = "importing your file" if text.startswith("Importing") else "your code"
+            what += f" timed out after {timeout.group(1)} s on {place}"
         return (
-            f"{what} timed out after {timeout.group(1)} s on {place}{earlier}: it did not finish. This usually "
+            f"{what}: it did not finish. This usually "
             f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
             f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
             f"each loop, and what runs when the file is imported (everything outside a function)."
@@ -111,7 +118,7 @@ def _what(value: Any) -> str:
     if numbers.is_number(value):
         return f"the number {numbers.to_float(value):.4g}"
     if isinstance(value, list):
-        return "a list"
+        return "a list or tuple"  # the worker sends both as lists
     if isinstance(value, Mapping):
         return "a dict"
     what, advice = numbers.describe(value)

@@ -170,17 +170,30 @@ class Affine:
         `bars[child]` holds a child's values over t = 0..T (index 0 is never read). Values so large that
         a product overflows give infinities, which match nothing.
         """
+        with np.errstate(all="ignore"):
+            carried = sum(self._products(bars), np.zeros(len(self.direct)))
+        if self.total:
+            return np.array([self.direct.sum()]), np.array([carried.sum()])
+        return self.direct, carried
+
+    def magnitude(self, bars: Mapping[str, Any]) -> np.ndarray:
+        """The sum of the absolute values of the equation's terms at each step (as `parts` lays them out):
+        what the rounding error of evaluating it in floating point is proportional to."""
+        with np.errstate(all="ignore"):
+            size = sum((np.abs(product) for product in self._products(bars)), np.abs(self.direct))
+        return np.array([size.sum()]) if self.total else size
+
+    def _products(self, bars: Mapping[str, Any]) -> list[np.ndarray]:
+        """Each term's coefficient times its child's bar, over t = 1..T."""
         length = len(self.direct)
-        carried = np.zeros(length)
+        products = []
         with np.errstate(all="ignore"):
             for term in self.terms:
                 values = np.zeros(length + 2)
                 values[1 : length + 1] = np.asarray(bars[term.child], dtype=np.float64)[1 : length + 1]
                 read = values[1 + term.offset : length + 1 + term.offset]
-                carried += np.where(term.coef == 0.0, 0.0, term.coef * read)
-            if self.total:
-                return np.array([self.direct.sum()]), np.array([carried.sum()])
-        return self.direct, carried
+                products.append(np.where(term.coef == 0.0, 0.0, term.coef * read))
+        return products
 
     def to_data(self) -> dict[str, Any]:
         return {
