@@ -609,3 +609,74 @@ def test_the_judge_shows_a_note_and_keeps_the_stand_in_for_carried_forward_credi
         "c": "your equation cannot be graded:\n\n```text\nline 3, column 42: unknown command `\\foo`\n```"
     }
     assert list(answer.values["c"][1:]) == [1.0] * problem.length
+
+
+MATRIX_ENVIRONMENTS = ["bmatrix", "pmatrix", "matrix", "Bmatrix", "vmatrix", "smallmatrix", "array}{cc"]
+
+
+@pytest.mark.parametrize("environment", MATRIX_ENVIRONMENTS)
+@pytest.mark.parametrize("trailing", ["\\\\", "\\\\[2pt]", "\\\\ \\hline", "\\\\\n"])
+def test_a_trailing_row_separator_before_end_is_no_row(environment, trailing):
+    """Overleaf's `\\\\` after the last row (an empty last row, which LaTeX does not print) is ignored in every
+    matrix environment: the matrix is read as written."""
+    name = environment.split("}")[0]
+    math = (
+        f"$$U = \\begin{{{environment}}}\n 1 & 1 \\\\\n 1 & 1 \\\\\n 1 & 2 {trailing}\n\\end{{{name}}}$$\n"
+        f"$$b_h = \\begin{{{environment}}} -\\frac{{1}}{{2}} \\\\ -1.5 \\\\ \\end{{{name}}}$$"
+    ).replace("{cc}", "{cc}" if "array" in environment else "")
+    module = tex.read(math.encode())
+    assert module.U == [[1, 1], [1, 1], [1, 2]]
+    assert module.b_h == [[Fraction(-1, 2)], [Fraction(-3, 2)]]
+
+
+@pytest.mark.parametrize(
+    "matrix, message",
+    [
+        ("1 & 1 \\\\\n \\\\\n 1 & 1", "line 3, column 2: a row of this matrix is empty"),
+        ("1 & 1 \\\\\n 1 & \\\\\n 1 & 1", "line 3, column 6: a matrix entry is empty"),
+        ("1 & 1 \\\\\n & 1 \\\\", "line 3, column 2: a matrix entry is empty"),
+    ],
+    ids=["empty_middle_row", "empty_last_entry", "empty_first_entry_of_last_row"],
+)
+def test_an_empty_row_or_entry_inside_a_matrix_is_an_error_at_its_own_line(matrix, message):
+    """Only the trailing empty row is dropped: an empty row between rows, or an empty entry, is an error naming
+    its own line (not the line of \\begin)."""
+    module = tex.read(f"$$U = \\begin{{bmatrix}}\n{matrix}\n\\end{{bmatrix}}$$".encode())
+    assert module.U == f"<not a number: {message}>"
+
+
+LOSSES = ["L", "L^{(t)}", "L^t", "L^{t}", "L_t", "L_{t}", "L_{(t)}", r"\mathcal{L}_t", r"\mathcal{L}^{(t)}"]
+STATES = ["h^{(t)}", "h_t", "h_{t}", "h^t", "h^{t}", r"\mathbf{h}_t", r"\mathbf{h}^{(t)}"]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("state", STATES)
+def test_the_loss_derivative_reads_every_step_notation_on_l_and_h(loss, state):
+    """dL/dh with the step as a superscript or subscript, with or without parentheses or braces, on L and on h
+    alike: always the given dL_dh at step t."""
+    derivative = rf"\frac{{\partial {loss}}}{{\partial {state}}}"
+    assert wrong_keys(document(h=H.replace(r"\frac{\partial L}{\partial h^{(t)}}", derivative))) == set()
+
+
+def test_the_loss_at_another_step_than_h_is_an_error_naming_it():
+    text = document(h=H.replace(r"\frac{\partial L}{\partial h^{(t)}}", r"\frac{\partial L_{t+1}}{\partial h_t}"))
+    assert "the loss's step must be h's step (t)" in notes(text)["h"]
+
+
+EQNARRAY_ROWS = {
+    "ampersand_equal_ampersand": "\\begin{eqnarray}\n"
+    + " \\\\\n".join(line.replace(" = ", " &=& ", 1) for line in EQUATIONS.values())
+    + "\n\\end{eqnarray}",
+    "equal_in_a_sum_after_an_ampersand": "\\begin{align*}\n"
+    + " \\\\\n".join(line.replace(" = ", " &= ", 1) for line in EQUATIONS.values()).replace(
+        r"&= \sum_{t=1}^{T}", r"&= & \sum_{t=1}^{T}"
+    )
+    + "\n\\end{align*}",
+}
+
+
+@pytest.mark.parametrize("text", EQNARRAY_ROWS.values(), ids=EQNARRAY_ROWS.keys())
+def test_a_row_splits_only_at_a_top_level_equal_sign(text):
+    """eqnarray's `&=&`, and an `&` before `\\sum_{t=1}^{T}`: the `=` inside the sum's subscript is not a second
+    equation on the row, so every equation (w_ix's too) is read whole."""
+    assert wrong_keys(text) == set()

@@ -252,8 +252,10 @@ class Answers:
         for row in node.items:
             entries = []
             for entry in row:
-                if entry is None:
-                    raise ReadError(node.at, "a matrix entry is empty")
+                if entry.kind == "empty":
+                    raise ReadError(
+                        entry.at, "a row of this matrix is empty" if len(row) == 1 else "a matrix entry is empty"
+                    )
                 try:
                     value = constant(Reader().expression(entry))
                 except ReadError:
@@ -262,8 +264,6 @@ class Answers:
                     raise ReadError(entry.at, "a matrix entry must be a number, such as 1, -0.5 or \\frac{1}{2}")
                 entries.append(_exact(value))
             rows.append(entries)
-        while rows and not rows[-1]:
-            rows.pop()
         if transposed:
             if len({len(row) for row in rows}) > 1:
                 raise ReadError(node.at, "the rows of this matrix have different lengths")

@@ -284,22 +284,40 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
 
     A top-level `&` is alignment (added to `alignment`, to be blanked), except where it separates two
     equations on one row (`U &= … & W &= …`): the text before it has an `=`, the rest of the row has
-    one too, and what follows it is not the continuation of a chain (`&= …`, `&+ …`).
+    one too, and what follows it is not the continuation of a chain (`&= …`, `&+ …`, `&=& …`). Only
+    a top-level `=` counts: never the `=` of `\\sum_{t=1}`.
     """
     if end - start > 8 * MAX_LENGTH:  # no row of answers is this long: one statement, refused for its length
         whole = _statement(text, start, end)
         return [whole] if whole else []
     statements = []
-    depth = 0
-    environments = 0
     piece = start
-    last_equal = text.rfind("=", start, end)
+    tokens = list(_nesting(text, start, end))
+    equals = [match.start() for match, top in tokens if top and match.group() == "="]
     equal_since_piece = False
+    for match, top in tokens:
+        token = match.group()
+        if top and token == "=":
+            equal_since_piece = True
+        elif top and token in (",", ";", r"\quad", r"\qquad"):
+            statements.append(_statement(text, piece, match.start()))
+            piece, equal_since_piece = match.end(), False
+        elif token == "&" and top is not None:
+            if top and equal_since_piece and equals[-1] > match.end() and not _CONTINUES.match(text, match.end(), end):
+                statements.append(_statement(text, piece, match.start()))
+                piece, equal_since_piece = match.end(), False
+            _blank(alignment, match.start(), match.end())
+    statements.append(_statement(text, piece, end))
+    return [statement for statement in statements if statement is not None]
+
+
+def _nesting(text: str, start: int, end: int):
+    """The row's tokens, each with whether it stands at top level: True outside braces, brackets and
+    environments, False inside brackets only, None inside an environment (a matrix's `&` is its own)."""
+    depth = environments = 0
     for match in _SPLIT.finditer(text, start, end):
         token = match.group()
-        if token == "=":
-            equal_since_piece = True
-        elif token in ("{", "(", "["):
+        if token in ("{", "(", "["):
             depth += 1
         elif token in ("}", ")", "]"):
             depth -= 1
@@ -307,21 +325,7 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
             environments += 1
         elif token == r"\end":
             environments -= 1
-        elif depth == 0 and environments == 0 and token in (",", ";", r"\quad", r"\qquad"):
-            statements.append(_statement(text, piece, match.start()))
-            piece, equal_since_piece = match.end(), False
-        elif token == "&" and environments == 0:
-            if (
-                depth == 0
-                and equal_since_piece
-                and last_equal > match.end()
-                and not _CONTINUES.match(text, match.end(), end)
-            ):
-                statements.append(_statement(text, piece, match.start()))
-                piece, equal_since_piece = match.end(), False
-            _blank(alignment, match.start(), match.end())
-    statements.append(_statement(text, piece, end))
-    return [statement for statement in statements if statement is not None]
+        yield match, (depth == 0 if environments == 0 else None)
 
 
 def _statement(text: str, start: int, end: int) -> Statement | None:

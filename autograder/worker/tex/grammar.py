@@ -208,10 +208,26 @@ class _Build(lark.Transformer):
         return Node("paren", self._at(children) - 1, items=[children[0]])
 
     def matrix(self, children):
+        """Rows of entries; an entry left empty is an "empty" Node at the separator after it (so a message
+        names its own line), and an empty last row (a trailing `\\\\` before \\end, as Overleaf writes it)
+        is dropped, as LaTeX prints nothing for it."""
         begin = children[0]
         name = str(begin).split("{", 1)[1].split("}", 1)[0].strip()
-        rows = [child.children for child in children[1:-1] if isinstance(child, lark.Tree)]
-        rows = [[entry for entry in row if not isinstance(entry, lark.Token)] for row in rows]
+        rows = []
+        for index, row in enumerate(children):
+            if not isinstance(row, lark.Tree):
+                continue
+            parts = [*row.children, children[index + 1]]  # the row's separator or \end closes its last entry
+            entries = []
+            for place, part in enumerate(parts[:-1]):
+                if part is None:
+                    after = next(p for p in parts[place + 1 :] if isinstance(p, lark.Token))
+                    entries.append(Node("empty", self.offset + after.start_pos))
+                elif not isinstance(part, lark.Token):
+                    entries.append(part)
+            rows.append(entries)
+        if len(rows) > 1 and all(entry.kind == "empty" for entry in rows[-1]):
+            rows.pop()
         return Node("matrix", self.offset + begin.start_pos, name, items=rows)
 
 

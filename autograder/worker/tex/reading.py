@@ -299,11 +299,16 @@ class Reader:
                 "only the derivative with respect to h is given (dL/dh^{(t)}); other "
                 "error signals are bars, such as \\overline{c^{(t)}}",
             )
-        for kind, argument in loss[0].scripts:
-            if kind != "^" or self.fixed_step(argument) != variable[2]:
+        for kind, argument in loss[0].scripts:  # L_t, L^t, L^{(t)}, L_{(t)}: the steps h may have too
+            if kind not in ("^", "_") or self.step(argument, strict=False) != variable[2]:
+                step = step_text(variable[2])
                 raise ReadError(
-                    loss[0].at, "the loss's step must be h's step: \\frac{\\partial L^{(t)}}{\\partial h^{(t)}}"
+                    argument.at if argument is not None else loss[0].at,
+                    f"the loss's step must be h's step ({step}): "
+                    f"\\frac{{\\partial L^{{({step})}}}}{{\\partial h^{{({step})}}}}",
                 )
+        if len(loss[0].scripts) > 1:
+            raise ReadError(loss[0].at, "the loss has one step at most: \\frac{\\partial L^{(t)}}{\\partial h^{(t)}}")
         return ("dldh", variable[2])
 
     def sum(self, node: Node, body: list[Any]) -> tuple:
