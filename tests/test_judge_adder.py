@@ -1,5 +1,6 @@
 """Tests of the question-1 judge: reading the weights, the exhaustive check, the proof and their feedback."""
 
+import itertools
 import json
 import runpy
 import tracemalloc
@@ -410,6 +411,25 @@ def test_proof_failure_shows_the_same_pair():
     assert proof.data["failing_pair"] == [3, 7] and proof.data["mistake"] == "extra_recurrence"
 
 
+OUTPUT_HINT = (
+    "Hint: every hidden state your network reaches always calls for the same sum bit, and some output weights tell "
+    "those states apart, so your hidden units are fine and the output unit reads them wrongly: check `V` and `b_y` "
+    "(y^(t) reads h^(t) of the same step)."
+)
+
+
+def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
+    """readout_exists tries output weights in -2..2 with integer thresholds: that reaches all 104 threshold
+    functions of 3 bits (the known count), so "some output weights" is decided, never guessed."""
+    cube = list(itertools.product((0, 1), repeat=3))
+    reached = {
+        tuple(sum(w * h for w, h in zip(weights, bits, strict=True)) >= threshold for bits in cube)
+        for weights in itertools.product(range(-2, 3), repeat=3)
+        for threshold in range(-6, 8)
+    }
+    assert len(reached) == 104
+
+
 @pytest.mark.parametrize(
     "changes, mistake, hint",
     [
@@ -422,16 +442,12 @@ def test_proof_failure_shows_the_same_pair():
         (
             {"V": [[0, 1, 0]]},
             "output_weights",
-            "Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so the output unit "
-            "reads them "
-            "wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step).",
+            OUTPUT_HINT,
         ),
         (
             {"V": [[1, -1, -1]]},
             "output_weights",
-            "Hint: every hidden state your network reaches always calls for the same sum bit, so your hidden units "
-            "are fine "
-            "and the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step).",
+            OUTPUT_HINT,
         ),
         (
             {"b_h": [-0.5, -0.5, -2.5]},
@@ -458,6 +474,19 @@ def test_proof_failure_shows_the_same_pair():
             "after "
             "h^(2) = (1, 1, 1): h^(t) should depend on h^(t-1) only through the carry. Check `W`.",
         ),
+        (  # the complement code, built for h^(0) = (1, 1, 1): it works from any start where h2 means "no carry"
+            {"U": [[-1, -1]] * 3, "b_h": [-0.5, 0.5, 1.5], "V": [[-1, 1, -1]], "b_y": 0.5},
+            "initial_state",
+            "Hint: your network would add correctly if it started from h^(0) = (0, 1, 0), but h^(0) = (0, 0, 0): "
+            'at step 1 your hidden units must already mean "nothing carries in". Check `b_h` and `W`.',
+        ),
+        (  # h3 fires from a column sum of 2: the states of the sums 2 and 3 merge, whatever V and b_y are
+            {"b_h": [-0.5, -1.5, -1.75]},
+            "hidden_states_merged",
+            "Hint: your hidden units reach h = (1, 1, 1) both in a column that sums to 2 (sum bit 0) and in one that "
+            "sums to 3 (sum bit 1), so no output weights can be right in both: h^(t) must tell those columns apart. "
+            "Check `U`, `W` and `b_h`.",
+        ),
     ],
     ids=[
         "W transposed",
@@ -467,6 +496,8 @@ def test_proof_failure_shows_the_same_pair():
         "carry lost",
         "phantom carry",
         "extra recurrence",
+        "initial state",
+        "states merged",
     ],
 )
 def test_hints_name_recognisable_causes(changes, mistake, hint):

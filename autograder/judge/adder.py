@@ -16,10 +16,12 @@ from autograder.judge.adder_machine import (
     Step,
     build_machine,
     compute_signs,
+    correct_from,
     input_bits,
+    needed_bits,
     prove,
     reachable_nodes,
-    readout_is_consistent,
+    readout_exists,
     search_exhaustive,
     state_bits,
     trace,
@@ -252,13 +254,17 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
                     f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
                     "so no output weights can tell them apart: check `U` and `b_h`."
                 )
+    if readout_exists(machine):
         return "output_weights", (
-            f"Hint: at step 1 your hidden units do tell apart the inputs whose sum bits differ, so {readout}"
+            "Hint: every hidden state your network reaches always calls for the same sum bit, and some output "
+            f"weights tell those states apart, so your hidden units are fine and {readout}"
         )
-    if readout_is_consistent(machine):
-        return "output_weights", (
-            "Hint: every hidden state your network reaches always calls for the same sum bit, "
-            f"so your hidden units are fine and {readout}"
+    started = [state for state in range(1, 8) if correct_from(machine, state)]
+    if started:
+        return "initial_state", (
+            f"Hint: your network would add correctly if it started from h^(0) = {state_bits(started[0])}, but "
+            'h^(0) = (0, 0, 0): at step 1 your hidden units must already mean "nothing carries in". Check '
+            "`b_h` and `W`."
         )
     fresh = int(machine.next_state[0, wrong.x[0] + 2 * wrong.x[1]])
     if wrong.carry_in and wrong.state == fresh:
@@ -278,6 +284,14 @@ def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | N
             f"right after other hidden states but not after h^({t - 1}) = "
             f"{state_bits(wrong.previous)}: h^(t) should depend on h^(t-1) only through the "
             "carry. Check `W`."
+        )
+    conflict = next(((state, bits) for state, bits in needed_bits(machine).items() if len(bits) == 2), None)
+    if conflict is not None:
+        state, bits = conflict
+        return "hidden_states_merged", (
+            f"Hint: your hidden units reach h = {state_bits(state)} both in a column that sums to {bits[0]} "
+            f"(sum bit 0) and in one that sums to {bits[1]} (sum bit 1), so no output weights can be right in "
+            "both: h^(t) must tell those columns apart. Check `U`, `W` and `b_h`."
         )
     return None, None
 

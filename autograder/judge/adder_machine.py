@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -156,10 +157,10 @@ def prove(machine: Machine) -> Proof:
     return Proof(len(reachable), states, failing)
 
 
-def reachable_nodes(machine: Machine) -> set[int]:
-    """The product nodes (2 * state + carry) reachable from the start."""
+def reachable_nodes(machine: Machine, start: int = 0) -> set[int]:
+    """The product nodes (2 * state + carry) reachable from the start (h^(0) = 0, no carry) or from `start`."""
     next_node = machine.next_node.tolist()
-    seen, frontier = {0}, [0]
+    seen, frontier = {start}, [start]
     while frontier:
         for successor in next_node[frontier.pop()]:
             if successor not in seen:
@@ -305,11 +306,34 @@ def trace(machine: Machine, pair: FailingPair, *, stop_at_wrong: bool = True) ->
     return steps
 
 
-def readout_is_consistent(machine: Machine) -> bool:
-    """Does every hidden state the network reaches always call for the same sum bit (so only V, b_y are wrong)?"""
-    needed: dict[int, set[int]] = {}
-    for node in reachable_nodes(machine):
+def needed_bits(machine: Machine) -> dict[int, dict[int, int]]:
+    """For each hidden state the network reaches, the sum bits it is needed for: {state: {bit: column sum}}
+    (one column sum, x1 + x2 + carry, that calls for that bit there)."""
+    needed: dict[int, dict[int, int]] = {}
+    for node in sorted(reachable_nodes(machine)):
         state, carry = divmod(node, 2)
         for x in range(INPUTS):
-            needed.setdefault(int(machine.next_state[state, x]), set()).add((sum(input_bits(x)) + carry) % 2)
-    return all(len(bits) == 1 for bits in needed.values())
+            column = sum(input_bits(x)) + carry
+            needed.setdefault(int(machine.next_state[state, x]), {}).setdefault(column % 2, column)
+    return needed
+
+
+def readout_exists(machine: Machine) -> bool:
+    """Could some output weights make this network right (so only V and b_y are wrong)? Every hidden state
+    it reaches must always call for the same sum bit, and a threshold unit must tell the two kinds apart.
+    Every threshold function of 3 bits has integer weights of at most 2 in size (all 104 of them), so
+    trying those, with integer thresholds (no ties), decides it."""
+    needed = needed_bits(machine)
+    if any(len(bits) != 1 for bits in needed.values()):
+        return False
+    points = [(state_bits(state), next(iter(bits))) for state, bits in needed.items()]
+    return any(
+        all((sum(v * h for v, h in zip(weights, bits, strict=True)) >= threshold) == bool(y) for bits, y in points)
+        for weights in itertools.product(range(-2, 3), repeat=3)
+        for threshold in range(-6, 8)
+    )
+
+
+def correct_from(machine: Machine, state: int) -> bool:
+    """Would the network add correctly if it started from h^(0) = `state` (with no carry)?"""
+    return not machine.wrong[sorted(reachable_nodes(machine, 2 * state))].any()
