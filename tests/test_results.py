@@ -67,6 +67,19 @@ def test_the_summary_shows_failures_with_their_feedback():
     assert "  info 2.8 Test 2.8  (0 / 0)\n        Demo table." in text  # information: neither ok nor FAIL, always shown
 
 
+def test_the_summary_shows_a_pass_that_says_more_than_that_it_passes():
+    """A pass with a note (phi(0), error carried forward) shows its feedback, as Gradescope does; a one-line pass
+    does not."""
+    note = "Note: your network is correct only if the threshold fires at exactly 0 (phi(0) = 1)."
+    outcomes = [
+        (spec("1.1", "1", 1), Verdict(1.0, f"Adds 1-bit pairs: passes.\n\n{note}")),
+        (spec("1.2", "1", 1), Verdict(1.0, "Adds up to 10 bits: passes.")),
+    ]
+    text = summarize(build_results(outcomes), title="Checking hw")
+    assert f"  ok   1.1 Test 1.1  (1 / 1)\n        Adds 1-bit pairs: passes.\n\n        {note}\n" in text
+    assert "Adds up to 10 bits" not in text
+
+
 def test_failure_results_are_valid_and_say_it_is_not_the_students_fault(valid_results):
     """When grading cannot finish, results.json is still valid, scores 0 and blames the grader."""
     results = failure_results("(boom)")

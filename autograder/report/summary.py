@@ -25,8 +25,8 @@ def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]
 
 
 def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -> str:
-    """The summary: the total, each question's score, each test with a mark, and the feedback of failures
-    and of informational (0-point) tests."""
+    """The summary: the total, each question's score, each test with a mark, and the feedback of failures,
+    of informational (0-point) tests and of passes that say more than that they pass."""
     tests = results.get("tests", [])
     total = sum(t.get("max_score", 0) for t in tests)
     lines = [f"{title}: {format_points(results.get('score', 0))} / {format_points(total)} points"]
@@ -43,7 +43,11 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
                 f"  {mark} {test.get('number', '')} {test['name']}  "
                 f"({format_points(test['score'])} / {format_points(test['max_score'])})"
             )
-            if details and (test["status"] != "passed" or informational) and test.get("output"):
+            output = test.get("output") or ""
+            # A pass says more than "passes" (a note on phi(0), error carried forward, the proof) in paragraphs
+            # after its first: shown, as Gradescope shows them (the one-line passes would only be noise).
+            said_more = "\n\n" in output.strip()
+            if details and (test["status"] != "passed" or informational or said_more) and output:
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
     return printable("\n".join(lines), keep_newlines=True) + "\n"
 
