@@ -680,3 +680,110 @@ def test_a_row_splits_only_at_a_top_level_equal_sign(text):
     """eqnarray's `&=&`, and an `&` before `\\sum_{t=1}^{T}`: the `=` inside the sum's subscript is not a second
     equation on the row, so every equation (w_ix's too) is read whole."""
     assert wrong_keys(text) == set()
+
+
+ARGUMENTS = {
+    "alignat_star": ("\\begin{alignat*}{2}", "\\end{alignat*}"),
+    "alignat": ("\\begin{alignat}{3}", "\\end{alignat}"),
+    "aligned_top": ("\\begin{equation}\\begin{aligned}[t]", "\\end{aligned}\\end{equation}"),
+    "alignedat": ("\\[\\begin{alignedat}{2}", "\\end{alignedat}\\]"),
+    "alignedat_option": ("\\[\\begin{alignedat}[b]{2}", "\\end{alignedat}\\]"),
+    "gathered_option": ("$$\\begin{gathered}[c]", "\\end{gathered}$$"),
+}
+
+
+@pytest.mark.parametrize("begin, end", ARGUMENTS.values(), ids=ARGUMENTS.keys())
+def test_an_environments_layout_arguments_are_not_math(begin, end):
+    """alignat's column count, aligned's [t] and the like are layout: the first row is read as written."""
+    rows = " \\\\\n".join(line.replace(" = ", " &= ", 1) for line in EQUATIONS.values())
+    assert wrong_keys(f"{begin}\n{rows}\n{end}") == set()
+
+
+@pytest.mark.parametrize(
+    "math",
+    [
+        r"$U = \begin{array}{|c|c|} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{array}$",
+        r"$U = \left[\begin{array}[t]{rr} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{array}\right]$",
+        r"$U = \begin{bmatrix*}[r] 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{bmatrix*}$",
+    ],
+    ids=["array_column_spec", "array_position_and_spec", "bmatrix_star_alignment"],
+)
+def test_a_matrix_environments_arguments_are_not_entries(math):
+    assert tex.read(math.encode()).U == [[1, 1], [1, 1], [1, 1]]
+
+
+WRONG = r"$\overline{h^{(t)}} = 0$ and $\overline{w_{ix}} = 1$ $$U = 2$$"
+VERBATIM = {
+    "lstlisting": f"\\begin{{lstlisting}}[language=Python]\n# costs $0\n{WRONG}\n\\end{{lstlisting}}",
+    "verbatim": f"\\begin{{verbatim}}\nprice: $5\n{WRONG}\n\\end{{verbatim}}",
+    "minted": f"\\begin{{minted}}{{python}}\nx = '$'\n{WRONG}\n\\end{{minted}}",
+    "comment": f"\\begin{{comment}}\n{WRONG} $ \n\\end{{comment}}",
+    "verb_bars": "See \\verb|$x = 1$| and \\verb|h_bar[t] = $|, then \\verb+$+.",
+    "verb_star": "See \\verb*|$ $|.",
+    "lstinline": "See \\lstinline{$x$} and \\lstinline!$!.",
+    "unclosed_verbatim": f"\\begin{{verbatim}}\n{WRONG}",
+}
+
+
+@pytest.mark.parametrize("name, verbatim", VERBATIM.items(), ids=VERBATIM.keys())
+def test_verbatim_text_is_never_math(name, verbatim):
+    """A `$` or an equation inside lstlisting, verbatim, minted, comment, \\verb or \\lstinline is text that LaTeX
+    prints as it is: it neither opens math (swallowing the answers after it) nor defines an answer."""
+    text = r"$$U = \begin{bmatrix} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{bmatrix}$$" + "\n" + document() + "\n" + verbatim + "\n"
+    if name != "unclosed_verbatim":  # before the answers too: it must not swallow them
+        text = verbatim + "\n" + text + verbatim
+    module = tex.read(text.encode())
+    assert module.U == [[1, 1], [1, 1], [1, 1]]
+    assert wrong_keys(text) == set()
+
+
+H_TERMS = H.split(" + ")  # h_bar's left side and direct term, then its four terms
+SPLIT_H = {
+    "align_row_ends_with_plus": ("align*", " + ".join(H_TERMS[:3]) + " + \\\\\n " + " + ".join(H_TERMS[3:])),
+    "align_row_ends_with_minus": ("align*", " + ".join(H_TERMS[:3]) + " - \\\\\n (-1) " + " + ".join(H_TERMS[3:])),
+    "align_row_ends_with_cdot": (
+        "align*",
+        H.replace("f^{(t+1)}(1-f^{(t+1)})", "f^{(t+1)} \\cdot \\\\\n (1-f^{(t+1)})"),
+    ),
+    "align_row_ends_with_plus_then_space": (
+        "align*",
+        " + ".join(H_TERMS[:2]) + " + \\quad \\\\\n &\\quad " + " + ".join(H_TERMS[2:]),
+    ),
+    "multline": ("multline", " + ".join(H_TERMS[:3]) + " + \\\\\n " + " + ".join(H_TERMS[3:])),
+    "multline_star_product_across_rows": (
+        "multline*",
+        H.replace("f^{(t+1)}(1-f^{(t+1)})", "f^{(t+1)} \\\\\n (1-f^{(t+1)})"),
+    ),
+    "split": ("split", " + ".join(H_TERMS[:4]) + " + \\\\\n & " + H_TERMS[4]),
+}
+
+
+@pytest.mark.parametrize("environment, h", SPLIT_H.values(), ids=SPLIT_H.keys())
+def test_an_equation_over_several_rows_is_joined(environment, h):
+    """h_bar broken over rows: after a trailing `+`/`-`/`\\cdot`, or anywhere in multline (one equation over several
+    rows): read whole, with the right numbers."""
+    if environment != "multline" and environment != "multline*":
+        h = h.replace(" = ", " &= ", 1)
+    math = f"\\begin{{{environment}}}\n{h}\n\\end{{{environment}}}"
+    if environment == "split":
+        math = f"\\begin{{equation}}{math}\\end{{equation}}"
+    assert wrong_keys(math + "\n" + document(h="")) == set()
+
+
+JOINS = {
+    "row_starting_with_plus": ("align*", " \\\\\n + \\overline{"),
+    "row_ending_with_plus": ("align*", " + \\\\\n \\overline{"),
+    "row_starting_with_ampersand": ("align*", " + \\\\\n &\\quad \\overline{"),
+    "multline": ("multline*", " \\\\\n + \\overline{"),
+}
+
+
+@pytest.mark.parametrize("environment, cut", JOINS.values(), ids=JOINS.keys())
+def test_a_message_after_joined_rows_names_the_files_own_line(environment, cut):
+    """Joining rows never shifts a line: `\\tahn` below an h_bar joined from four rows is reported on its own line."""
+    h = H if environment.startswith("multline") else H.replace(" = ", " &= ", 1)
+    h = h.replace(" + \\overline{", cut)
+    o = O_.replace(" = ", " &= ").replace("tanh", "tahn")
+    text = f"\\begin{{{environment}}}\n{h}\n\\end{{{environment}}}\n\\begin{{align*}}\n{o}\n\\end{{align*}}"
+    assert text.splitlines()[8].startswith(r"\overline{o^{(t)}}")
+    assert notes(text)["o"].startswith("line 9, column 42: unknown command `\\tahn`")

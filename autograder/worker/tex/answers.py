@@ -241,7 +241,7 @@ class Answers:
             return Unreadable(f"<not a number: {self.where(start)}: {INTERNAL}>")
 
     def _matrix(self, node: Node, transposed: bool) -> list:
-        if node.value not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
+        if node.value.rstrip("*") not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
             raise ReadError(node.at, environment_message(node.value))
         for kind, argument in node.scripts:
             if kind == "^" and _is_transpose(argument):

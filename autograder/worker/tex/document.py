@@ -44,6 +44,16 @@ DISPLAY = {
     "dmath*",
 }
 ALIGNMENT = {"aligned", "alignedat", "gathered", "split"}  # inside math: rows of the enclosing equation
+ONE_EQUATION = {"multline", "multline*"}  # every row continues the equation above unless it has its own `=`
+# Arguments after \begin{…} that are layout, not math: alignat's column count, array's column spec,
+# aligned's [t], mathtools' bmatrix*[r]. They are blanked so that the math starts after them.
+ARGUMENTS = {"alignat": 1, "alignat*": 1, "alignedat": 1, "xalignat": 1, "xalignat*": 1, "xxalignat": 1}
+ARGUMENTS |= {"array": 1, "subarray": 1, "darray": 1}
+OPTIONS = {"aligned", "alignedat", "gathered", "array", "darray", "multlined", "dmath", "dmath*"}
+OPTIONS |= {name + "*" for name in ("matrix", "bmatrix", "pmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix")}
+# Text that LaTeX prints as it is: never math, whatever `$` it holds.
+VERBATIM = {"verbatim", "verbatim*", "Verbatim", "BVerbatim", "lstlisting", "minted", "comment", "alltt"}
+VERBATIM |= {"filecontents", "filecontents*", "spverbatim", "pyverbatim", "pycode", "sageblock", "code"}
 MACROS = re.compile(
     r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|def|let|newenvironment)"
     r"\*?\s*\{?\s*(\\[a-zA-Z]+)"
@@ -67,7 +77,14 @@ _ENVIRONMENT = re.compile(r"\s*\{\s*([a-zA-Z]+\*?)\s*\}")
 _BRACE = re.compile(r"\s*\{")
 _MATH_TOKEN = re.compile(r"\\(?:[a-zA-Z]+\*?|.)", re.S)
 _ROW_TOKEN = re.compile(r"\\\\(?:\s*\[[^\]\n]{0,20}\])?|\\begin(?![a-zA-Z])|\\end(?![a-zA-Z])|\\cr(?![a-zA-Z])")
-_CONTINUES = re.compile(_SPACING + r"(?:=|\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))")
+_OPERATOR = r"(?:\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))"
+_CONTINUES = re.compile(_SPACING + r"(?:=|" + _OPERATOR + ")")
+# `… + \\`: an operator ends a row only when the equation goes on (an empty `h &= \\` is the kit's blank)
+_ENDS_OPEN = re.compile("(" + _OPERATOR + ")" + _SPACING + r"\Z")
+_OPTION = re.compile(r"\s*\[[^\[\]{}\n]{0,20}\]")
+_INLINE_VERBATIM = re.compile(
+    r"\\(?:verb\*?|lstinline|mintinline\s*\{[a-zA-Z]*\})(?![a-zA-Z])\s*(?:\{[^}\n]*\}|([^\sa-zA-Z{]).*?\1)"
+)
 
 
 class DocumentError(Exception):
@@ -84,18 +101,22 @@ class Statement:
 
 @dataclass
 class Document:
-    """The cleaned text (same length as the file), its equations, and the macros it defines."""
+    """The cleaned text (same length as the file), its equations, and the macros it defines.
+
+    Places are counted in the file as written (`source`): cleaning may blank a line break (a row joined
+    to the next), never move an offset."""
 
     text: str
     statements: list[Statement]
     macros: dict[str, int]  # name -> offset of its definition
+    source: str = ""
 
     def where(self, offset: int) -> str:
         """'line N, column M' (both 1-based) of an offset in the file (counted when a message needs it)."""
-        return f"line {self.line(offset)}, column {offset - self.text.rfind(chr(10), 0, offset)}"
+        return f"line {self.line(offset)}, column {offset - self.source.rfind(chr(10), 0, offset)}"
 
     def line(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
+        return self.source.count("\n", 0, offset) + 1
 
 
 def decode(data: bytes) -> str:
@@ -110,13 +131,13 @@ def decode(data: bytes) -> str:
 def read_document(text: str) -> Document:
     """Find the equations of a LaTeX text."""
     blanks: list[tuple[int, int, str]] = []  # (start, end, replacement of the same length)
-    regions = [(start, end) for start, end in _math_regions(text, blanks) if text.find("=", start, end) >= 0]
+    regions = [region for region in _math_regions(text, blanks) if text.find("=", region[0], region[1]) >= 0]
     macros = {match.group(1): match.start() for match in MACROS.finditer(_apply(text, blanks))}
-    for start, end in regions:
+    for start, end, _ in regions:
         _clean_math(text, start, end, blanks)
     cleaned = _apply(text, blanks)
     joins: list[tuple[int, int, str]] = []
-    rows = [row for start, end in regions for row in _rows(cleaned, start, end, joins)]
+    rows = [row for start, end, name in regions for row in _rows(cleaned, start, end, joins, name in ONE_EQUATION)]
     cleaned = _apply(cleaned, joins)
     statements: list[Statement] = []
     alignment: list[tuple[int, int, str]] = []
@@ -125,7 +146,7 @@ def read_document(text: str) -> Document:
         if len(statements) > MAX_STATEMENTS:
             raise DocumentError(f"it holds more than {MAX_STATEMENTS:,} equations")
     cleaned = _apply(cleaned, alignment)
-    return Document(cleaned, statements, macros)
+    return Document(cleaned, statements, macros, text)
 
 
 def _apply(text: str, blanks: list[tuple[int, int, str]]) -> str:
@@ -143,9 +164,10 @@ def _blank(blanks: list, start: int, end: int, keep: str = "") -> None:
     blanks.append((start, end, keep + " " * (end - start - len(keep))))
 
 
-def _math_regions(text: str, blanks: list) -> list[tuple[int, int]]:
-    """Spans of math content, outside-in: nested math inside a display stays part of it. Comments blanked."""
-    regions: list[tuple[int, int]] = []
+def _math_regions(text: str, blanks: list) -> list[tuple[int, int, str]]:
+    """Spans of math content (start, end, the environment or delimiter that opened it), outside-in: nested
+    math inside a display stays part of it. Comments and verbatim text (`lstlisting`, `\\verb|…|`) blanked."""
+    regions: list[tuple[int, int, str]] = []
     closer: str | None = None  # what ends the current math region
     depth = 0  # of the same display environment, nested
     opened = 0
@@ -165,19 +187,40 @@ def _math_regions(text: str, blanks: list) -> list[tuple[int, int]]:
             elif token in (r"\[", r"\("):
                 closer, opened = {"\\[": "\\]", "\\(": "\\)"}[token], match.end()
             elif environment in DISPLAY:
-                closer, depth, opened = environment, 1, _after_brace(text, match.end())
+                closer, depth = environment, 1
+                opened = _arguments_end(text, _after_brace(text, match.end()), environment, len(text))
+            elif environment in VERBATIM:
+                close = text.find(f"\\end{{{environment}}}", match.end())
+                _blank(blanks, at, len(text) if close < 0 else close + len(environment) + 6)
+            elif token.startswith((r"\verb", r"\lstinline", r"\mintinline")):
+                inline = _INLINE_VERBATIM.match(text, at)
+                if inline:
+                    _blank(blanks, at, inline.end())
             continue
         if closer in ("$", "$$", "\\]", "\\)") and token == closer:
-            regions.append((opened, at))
+            regions.append((opened, at, closer))
             closer = None
         elif token in (r"\begin", r"\end") and _environment(text, match) == closer:
             depth += 1 if token == r"\begin" else -1
             if depth == 0:
-                regions.append((opened, at))
+                regions.append((opened, at, closer))
                 closer = None
     if closer is not None:
-        regions.append((opened, len(text)))  # an unclosed math region: read what is there
+        regions.append((opened, len(text), closer))  # an unclosed math region: read what is there
     return regions
+
+
+def _arguments_end(text: str, at: int, name: str, end: int) -> int:
+    """The offset after an environment's layout arguments that start at `at` (`{2}`, `{cc}`, `[t]`)."""
+    option = _OPTION.match(text, at, end) if name in OPTIONS else None
+    at = option.end() if option else at
+    for _ in range(ARGUMENTS.get(name, 0)):
+        brace = _BRACE.match(text, at, end)
+        if brace is None:
+            break
+        at = _group_end(text, brace.end() - 1, end)
+    option = _OPTION.match(text, at, end) if name in OPTIONS else None
+    return option.end() if option else at
 
 
 def _in_blank(blanks: list, at: int) -> bool:
@@ -216,9 +259,12 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
         if token in (r"\begin", r"\end"):
             name = _environment(text, match)
             close = _after_brace(text, match.end()) if name else position
+            if name is not None and token == r"\begin":
+                after = _arguments_end(text, close, name, end)
+                if after > close:
+                    _blank(blanks, close, after)
+                    close = after
             if name in ALIGNMENT:
-                if name == "alignedat" and token == r"\begin":
-                    close = _group_end(text, close, end)
                 _blank(blanks, at, close)
             elif name is not None:
                 if token == r"\begin":
@@ -242,9 +288,10 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
                 position = close
 
 
-def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]:
-    """Split math at `\\\\` outside environments; a row that starts with `=` or an operator is joined
-    (its `\\\\` and leading spacing are added to `joins`, to be blanked)."""
+def _rows(text: str, start: int, end: int, joins: list, one_equation: bool) -> list[tuple[int, int]]:
+    """Split math at `\\\\` outside environments. A row joins the one above it (its `\\\\` and leading spacing are
+    added to `joins`, to be blanked) when it starts with `=` or an operator, when the row above ends with
+    an operator (`… + \\\\`), or, in multline (`one_equation`), when it has no `=` of its own."""
     rows = []
     environments = 0
     row_start = start
@@ -255,11 +302,12 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
         elif token == r"\end":
             environments = max(environments - 1, 0)
         elif environments == 0:
-            if _continues(text, match.end(), end) and text[row_start : match.start()].strip():
-                spacing = _SPACES.match(text, match.end(), end)
-                _blank(
-                    joins, match.start(), spacing.end() if spacing else match.end()
-                )  # the next row continues this equation
+            ending = _ENDS_OPEN.search(text, max(row_start, match.start() - 200), match.start())
+            if ending or (text[row_start : match.start()].strip() and _continues(text, match.end(), end, one_equation)):
+                spacing = _SPACES.match(
+                    text, match.end(), end
+                )  # and the spacing around `\\\\` (`+ \\quad \\\\ &\\quad`)
+                _blank(joins, ending.end(1) if ending else match.start(), spacing.end() if spacing else match.end())
                 continue
             rows.append((row_start, match.start()))
             row_start = match.end()
@@ -267,16 +315,19 @@ def _rows(text: str, start: int, end: int, joins: list) -> list[tuple[int, int]]
     return rows
 
 
-def _continues(text: str, at: int, end: int) -> bool:
+def _continues(text: str, at: int, end: int, one_equation: bool) -> bool:
     """Whether the row starting at `at` continues the equation above: it starts with `=` or an operator
-    (after `&` and spacing), or it starts with `&` and has no `=` of its own (`& \\quad w_{oh} …`)."""
+    (after `&` and spacing), or it starts with `&` (or, in multline, anything) and has no `=` of its own
+    (`& \\quad w_{oh} …`)."""
     if _CONTINUES.match(text, at, end):
         return True
     lead = _LEADING_AMPERSAND.match(text, at, end)
-    if lead is None:
+    if lead is None and not one_equation:
         return False
-    row_end = text.find("\\\\", lead.end(), end)
-    return text.find("=", lead.end(), row_end if row_end >= 0 else end) < 0
+    begin = lead.end() if lead else at
+    row_end = text.find("\\\\", begin, end)
+    tokens = _nesting(text, begin, row_end if row_end >= 0 else end)
+    return not any(top and match.group() == "=" for match, top in tokens)
 
 
 def _split_row(text: str, start: int, end: int, alignment: list) -> list[Statement]:

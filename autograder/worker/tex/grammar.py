@@ -42,7 +42,7 @@ mrow: [sum] ((ENTRYSEP | COMMA) [sum])*
 
 CMD: /\\[a-zA-Z]+/
 FRAC_DIGITS.3: /\\[dt]?frac\s*\d\s*\d/
-BEGIN.2: /\\begin\s*\{\s*[a-zA-Z]+\*?\s*\}(?:(?<=\{array\})\s*\{[^{}]*\})?/
+BEGIN.2: /\\begin\s*\{\s*[a-zA-Z]+\*?\s*\}/
 END.2: /\\end\s*\{\s*[a-zA-Z]+\*?\s*\}/
 ROWSEP: /\\\\(?:\s*\[[^\]]{0,20}\])?/
 ENTRYSEP: "&"
