@@ -32,9 +32,13 @@ from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
 from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
 from autograder.report.gradebook import (
+    BAD_UPLOAD,
     CANVAS_COLUMNS,
     ENCODING,
+    GRADER_FAILED,
     INTERRUPTED,
+    NO_FOLDER,
+    STOPPED,
     GradedSubmission,
     canvas_rows,
     gradebook_rows,
@@ -48,6 +52,7 @@ from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
+NO_ASSIGNMENT_FILES = "none of the assignment's files is in it"
 
 
 @dataclass(frozen=True)
@@ -72,15 +77,17 @@ def submission_folder(out: Path, submission_id: str) -> Path:
     return out / SUBMISSIONS / submission_id
 
 
-def fingerprint(path: Path) -> tuple[str, list[str]]:
+def fingerprint(path: Path) -> tuple[str, list[str], str | None]:
     """The identity of what the grader reads from a submission (the files it finds and the notes about them),
-    and the names of those files."""
+    the names of those files, and, when there is none, why: the notes the student reads about it (an unreadable
+    zip, a file past its size bound), else that none of the assignment's files is in it."""
     located = locate(path)
     digest = hashlib.sha256()
     for name in sorted(located.files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(located.files[name]).digest())
     digest.update("\n".join(located.notes).encode())
-    return digest.hexdigest(), sorted(located.files)
+    no_files = None if located.files else " ".join(located.notes) or NO_ASSIGNMENT_FILES
+    return digest.hexdigest(), sorted(located.files), no_files
 
 
 # ---------------------------------------------------------------- the pool
@@ -143,6 +150,8 @@ def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outco
 def _write(job: Mapping[str, Any], results: dict, problem: str | None, output: str) -> Outcome:
     results["extra_data"]["submission_sha256"] = job["fingerprint"]
     results["extra_data"]["files_found"] = list(job.get("files", ()))
+    if job.get("no_files"):
+        results["extra_data"]["no_files"] = job["no_files"]
     folder = Path(job["out"])
     write_results(folder / "results.json", results)
     log = folder / "output.txt"
@@ -340,20 +349,21 @@ def why_grade(results_path: Path, *, config_sha256: str, submission_sha256: str,
 def read_graded(submission: Submission, out: Path, *, finished: bool = True) -> GradedSubmission:
     """A submission's row as written in `out`: its results, or why it was not graded or had no files.
     `finished` is False for a submission an interrupted run did not reach (whatever is on disk is older)."""
+    who = (submission.id, submission.submitters)
     if submission.problem:
-        return GradedSubmission(submission.id, submission.submitters, {}, submission.problem)
+        return GradedSubmission(*who, {}, submission.problem, cause=BAD_UPLOAD)
     if submission.path is None or not submission.path.exists():
-        return GradedSubmission(submission.id, submission.submitters, {}, no_files="the export holds no folder for it")
+        return GradedSubmission(*who, {}, no_files=NO_FOLDER)
     if not finished:
-        return GradedSubmission(submission.id, submission.submitters, {}, INTERRUPTED)
+        return GradedSubmission(*who, {}, INTERRUPTED, cause=STOPPED)
     path = submission_folder(out, submission.id) / "results.json"
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
         extra = results.get("extra_data") or {}
     except (OSError, ValueError, AttributeError) as error:
-        return GradedSubmission(submission.id, submission.submitters, {}, f"no readable results.json ({error})")
-    no_files = "none of the assignment's files is in it" if extra.get("files_found") == [] else None
-    return GradedSubmission(submission.id, submission.submitters, results, extra.get("grading_failed"), no_files)
+        return GradedSubmission(*who, {}, f"no readable results.json ({error})")
+    no_files = str(extra.get("no_files") or NO_ASSIGNMENT_FILES) if extra.get("files_found") == [] else None
+    return GradedSubmission(*who, results, extra.get("grading_failed"), no_files, notes=submission.notes)
 
 
 def run_batch(
@@ -387,7 +397,7 @@ def run_batch(
                 "config_sha256": config.sha256,
             }
             try:
-                job["fingerprint"], job["files"] = fingerprint(submission.path)
+                job["fingerprint"], job["files"], job["no_files"] = fingerprint(submission.path)
             except Exception as error:  # noqa: BLE001 - one submission's unreadable files: its row says so
                 job["fingerprint"], job["files"] = "unreadable", []
                 outcomes.append(write_failure(job, f"its files could not be read ({type(error).__name__}: {error})"))
@@ -500,6 +510,21 @@ def _run_note(progress: Progress) -> str:
     )
 
 
+def summary_line(rows: Sequence[GradedSubmission], outcomes: Sequence[Outcome], seconds: float) -> str:
+    """The run in one line whose counts add up to the rows: "10 submissions in 0:42: 7 graded now, 0 already
+    graded, 2 could not be graded (1 bad upload, 1 grader failed), 1 with no folder in the export." """
+    kinds = Counter(row.kind for row in rows)
+    graded_now = {outcome.id for outcome in outcomes if outcome.kind == "graded"}
+    now = sum(1 for row in rows if row.kind == "graded" and row.id in graded_now)
+    parts = [f"{now} graded now", f"{kinds['graded'] - now} already graded"]
+    causes = [f"{kinds[cause]} {cause}" for cause in (BAD_UPLOAD, GRADER_FAILED, STOPPED) if kinds[cause]]
+    failed = sum(kinds[cause] for cause in (BAD_UPLOAD, GRADER_FAILED, STOPPED))
+    parts.append(f"{failed} could not be graded" + (f" ({', '.join(causes)})" if causes else ""))
+    if kinds["no folder"]:
+        parts.append(f"{kinds['no folder']} with no folder in the export")
+    return f"{len(rows)} submissions in {_clock(seconds)}: {', '.join(parts)}."
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -532,7 +557,9 @@ def main(
         except ValueError as error:
             raise ExportError(f"--compare: {error}") from None
         with opened_export(Path(export)) as opened:
-            submissions, warnings = find_submissions(opened.root, exclude=out, problems=opened.problems)
+            submissions, warnings = find_submissions(
+                opened.root, exclude=out, problems=opened.problems, notes=opened.notes
+            )
             warnings = [*opened.warnings, *warnings]
             for warning in warnings:
                 print(f"batch: {printable(warning)}", file=stderr)
@@ -581,11 +608,8 @@ def main(
     finally:
         if handler is not None:
             signal.signal(signal.SIGTERM, handler)
-    kinds = Counter(outcome.kind for outcome in outcomes)
-    failed = sum(1 for row in written.rows if not row.graded)
     print(
-        f"{len(written.rows)} submissions in {_clock(time.monotonic() - started)}: {kinds['graded']} graded now, "
-        f"{kinds['resumed']} already graded, {failed} could not be graded.\n"
+        f"{summary_line(written.rows, outcomes, time.monotonic() - started)}\n"
         f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
         f"Class report: {out / 'report.html'}",
         file=stdout,

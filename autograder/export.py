@@ -13,13 +13,16 @@ import errno
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+
+from autograder.locate import is_wanted
 
 METADATA = "submission_metadata.yml"
 JUNK = ("__MACOSX", ".DS_Store")
@@ -51,12 +54,13 @@ class Submitter:
 @dataclass(frozen=True)
 class Submission:
     """One submission of an export: its id (the folder name), where it is (None: no folder), who made it,
-    and why it cannot be graded when it cannot."""
+    why it cannot be graded when it cannot, and notes on how it was read."""
 
     id: str
     path: Path | None
     submitters: tuple[Submitter, ...] = ()
     problem: str | None = None
+    notes: tuple[str, ...] = ()  # what the TA should know although it was graded (a name clash in the export)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Export:
 
     root: Path
     problems: dict[str, str] = field(default_factory=dict)  # submission folder name -> why it is not graded
+    notes: dict[str, list[str]] = field(default_factory=dict)  # submission folder name -> notes on its unpacking
     warnings: list[str] = field(default_factory=list)
 
 
@@ -85,7 +90,7 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
         _check_bounded(text)
         tree = yaml.load(text, Loader=_TolerantLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
+        raise ExportError(f"{path}: cannot read the submission metadata ({_one_line(error)})") from None
     except ExportError as error:
         raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
     if not isinstance(tree, dict):
@@ -97,6 +102,22 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
         people = people if isinstance(people, list) else []
         found[str(key)] = tuple(_submitter(person) for person in people if isinstance(person, dict))
     return found
+
+
+def _one_line(error: Exception) -> str:
+    """A parser's error as one readable line: PyYAML's is several lines, each place "in "<unicode string>"
+    ..."; here "found unexpected end of stream at line 6, column 1 (while scanning a quoted scalar that
+    starts at line 3, column 12)"."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return " ".join(str(error).split())
+
+    def place(mark: Any) -> str:
+        return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+    text = f"{error.problem or 'not valid YAML'}{place(error.problem_mark)}"
+    if error.context:
+        text += f" ({error.context}{' that starts' + place(error.context_mark) if error.context_mark else ''})"
+    return " ".join(text.split())
 
 
 def _check_bounded(text: str) -> None:
@@ -155,17 +176,29 @@ def writable(text: str) -> str:
 
 
 def find_submissions(
-    root: Path, *, exclude: Path | None = None, problems: Mapping[str, str] | None = None
+    root: Path,
+    *,
+    exclude: Path | None = None,
+    problems: Mapping[str, str] | None = None,
+    notes: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[Submission], list[str]]:
     """The submissions of an unpacked export, sorted by id, and warnings about the export as a whole.
 
     With a `submission_metadata.yml` (in `root` or one folder down) its entries name the submissions;
-    without one, every folder and .zip directly in `root` is a submission. `problems` are the unpacking's
-    reasons per submission folder. A metadata file that cannot be read is a warning: the folders are
-    still graded, without names.
+    without one, every folder and .zip directly in `root` is a submission. `problems` and `notes` are the
+    unpacking's reasons and notes per submission folder. A metadata file that cannot be read is a warning:
+    the folders are still graded, without names. Nothing is skipped unseen: a link (never followed) is a row
+    with the reason, and any other entry that is not a submission is named in a warning (junk aside).
     """
     problems = dict(problems or {})
-    metadata_file = next((p for p in [root / METADATA, *sorted(root.glob(f"*/{METADATA}"))] if p.is_file()), None)
+    metadata_file = next(
+        (
+            p
+            for p in [root / METADATA, *sorted(root.glob(f"*/{METADATA}"))]
+            if not p.is_symlink() and not p.parent.is_symlink() and p.is_file()
+        ),
+        None,
+    )
     base = metadata_file.parent if metadata_file else root
     warnings, metadata = [], {}
     if metadata_file:
@@ -173,27 +206,46 @@ def find_submissions(
             metadata = read_metadata(metadata_file)
         except ExportError as error:
             warnings.append(f"{error}; every submission folder is graded, without names")
-    children, links = {}, set()
+    children, links, skipped = {}, set(), []
     for child in sorted(base.iterdir()):
-        if child.name.startswith(".") or child.name in JUNK or child.name == METADATA:
+        if child.name in JUNK or child.name == METADATA:
             continue
         if child.is_symlink():
             links.add(child.name)  # a link may lead anywhere on this machine: never followed
-            continue
-        if exclude is not None and child.resolve() == exclude.resolve():
-            continue
-        if child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
+        elif exclude is not None and child.resolve() == exclude.resolve():
+            continue  # this run's own output
+        elif not child.name.startswith(".") and (child.is_dir() or child.is_file() and child.suffix.lower() == ".zip"):
             children[child.name] = child
+        elif child.name in metadata:
+            problems.setdefault(child.name, "its entry in the export is not a folder (nor a .zip)")
+        else:
+            skipped.append(child.name)
+    if skipped:
+        warnings.append(
+            f"{base}: skipped {_count(skipped, 'entry', 'entries')} that {'is' if len(skipped) == 1 else 'are'} "
+            f"not a submission (hidden, or neither a folder nor a .zip): {_names(skipped)}"
+        )
     submissions = []
-    for name in sorted(set(metadata) | set(children) | set(problems) | (links & set(metadata))):
+    for name in sorted(set(metadata) | set(children) | set(problems) | links):
         problem = problems.get(name) or _id_problem(name)
         if name in links and not problem:
             problem = "its folder in the export is a link, which is never followed"
         path = None if problem else children.get(name)
-        submissions.append(Submission(writable(name), path, metadata.get(name, ()), problem))
+        found = tuple((notes or {}).get(name, ()))
+        submissions.append(Submission(writable(name), path, metadata.get(name, ()), problem, found))
     if not submissions:
         raise ExportError(f"{root}: no submissions found (expected {METADATA} or folders of submissions)")
     return submissions, warnings
+
+
+def _count(items: Sized, one: str, many: str) -> str:
+    return f"{len(items):,} {one if len(items) == 1 else many}"
+
+
+def _names(names: Sequence[str], shown: int = 10) -> str:
+    """Names for a warning, quoted, at most `shown` of them."""
+    text = ", ".join(repr(writable(name)) for name in names[:shown])
+    return text + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _id_problem(name: str) -> str | None:
@@ -218,7 +270,10 @@ def unpack_export(export: Path, into: Path) -> Export:
     The submissions' folder is the one holding `submission_metadata.yml` (at the top or one folder
     down), else the zip's single top folder, else the top. A submission whose members break a bound or
     cannot be written (a file and a folder of the same name, a name too long) gets its reason in
-    `problems`, and the rest of its members are skipped.
+    `problems`, and the rest of its members are skipped. Of two members with the same name the last is
+    kept (as unzipping does, and as a student's zip is read), with a note for that submission's row when
+    it is a file the grader reads. Members never extracted (links, paths out of the zip, members outside
+    the submissions' folder) are named in a warning; macOS junk is dropped silently.
     """
     try:
         archive = zipfile.ZipFile(_bounded_zip(export))
@@ -226,12 +281,21 @@ def unpack_export(export: Path, into: Path) -> Export:
         raise ExportError(f"{export}: not a readable zip file ({error})") from None
     found = Export(into)
     with archive:
-        members = [(info, _member_parts(info)) for info in archive.infolist()]
-        members = [(info, parts) for info, parts in members if parts]
+        members: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
+        unsafe: list[str] = []
+        for info in archive.infolist():
+            parts = _member_parts(info)
+            if parts is None:
+                unsafe.append(info.filename)
+            elif parts:
+                members.append((info, parts))
         base = _base_of([parts for _, parts in members])
         spent: dict[str, list[int]] = {}  # submission -> [members, bytes]
+        copies = Counter(parts for _, parts in members)
+        outside = []
         for info, parts in members:
             if parts[: len(base)] != base or len(parts) == len(base):
+                outside.append(info.filename)
                 continue
             rest = parts[len(base) :]
             if len(rest) == 1 and rest[0] == METADATA:
@@ -241,10 +305,25 @@ def unpack_export(export: Path, into: Path) -> Export:
             if key in found.problems:
                 continue
             budget = spent.setdefault(key, [0, 0])
-            problem = _extract_member(archive, info, into, parts, budget)
+            problem = _extract_member(archive, info, into, parts, budget, folder=len(base))
             if problem:
                 found.problems[key] = problem
+            elif copies[parts] > 1 and not info.is_dir() and is_wanted(parts[-1]):
+                copies[parts] = 0  # one note per name
+                found.notes.setdefault(key, []).append(
+                    f"its zip holds {'/'.join(rest[1:])} more than once: the last copy was graded"
+                )
     found.root = into.joinpath(*base)
+    if unsafe:
+        found.warnings.append(
+            f"{export}: skipped {_count(unsafe, 'member', 'members')} that could lead out of the export "
+            f"(links, absolute paths, '..'): {_names(unsafe)}"
+        )
+    if outside:
+        found.warnings.append(
+            f"{export}: skipped {_count(outside, 'member', 'members')} outside the submissions' folder "
+            f"{'/'.join(base) or '(the top)'}: {_names(outside)}"
+        )
     return found
 
 
@@ -260,19 +339,15 @@ def _bounded_zip(export: Path) -> Path:
     return export
 
 
-def _member_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
-    """A member's path as parts, or () for a member never extracted (absolute, `..`, a link, junk)."""
+def _member_parts(info: zipfile.ZipInfo) -> tuple[str, ...] | None:
+    """A member's path as parts; () for junk (dropped silently), None for a member that could lead out of the
+    export (absolute, `..`, a link, a NUL byte): never extracted, and named in a warning."""
     relative = PurePosixPath(info.filename.replace("\\", "/"))
     parts = tuple(p for p in relative.parts if p not in ("", "."))
-    if (
-        not parts
-        or relative.is_absolute()
-        or ".." in parts
-        or any(p in JUNK for p in parts)
-        or stat.S_ISLNK(info.external_attr >> 16)
-        or "\0" in info.filename
-    ):
+    if not parts or any(p in JUNK for p in parts):
         return ()
+    if relative.is_absolute() or ".." in parts or stat.S_ISLNK(info.external_attr >> 16) or "\0" in info.filename:
+        return None
     return parts
 
 
@@ -297,10 +372,13 @@ def _extract_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: P
 
 
 def _extract_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, parts: tuple[str, ...], budget: list[int]
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, parts: tuple[str, ...], budget: list[int], folder: int
 ) -> str | None:
-    """Extract one member of a submission within its budget; the reason it could not be, or None."""
+    """Extract one member of a submission (whose folder is `parts[folder]`) within its budget; the reason it could
+    not be, or None."""
     shown = "/".join(parts[-2:])
+    if len(parts[folder].encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        return "its folder name is longer than the file system allows"
     if (
         any(len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts)
         or len(info.filename.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES

@@ -10,15 +10,20 @@ control characters shown as escapes).
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import shutil
 import stat
+import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from autograder.text import literal
 
@@ -38,6 +43,7 @@ MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they a
 MAX_ENTRIES = 10_000  # files and folders looked at in an upload (a homework has a handful)
 MAX_DIRECTORY_BYTES = 2_000_000  # a zip's central directory (about 10,000 entries with long names)
 MAX_NAME = 1024  # characters in a path; longer ones are not looked at
+MAX_INNER_ZIP_BYTES = 100 * 2**20  # a zip inside the upload: Gradescope's whole upload may be 100 MB
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,12 @@ class Located:
 class _Candidate:
     path: PurePosixPath
     size: int
-    read: Callable[[int], bytes]  # at most that many bytes
+    open: Callable[[], IO[bytes]]
+
+    def read(self, limit: int) -> bytes:
+        """At most `limit` bytes, whatever size the file (or a zip header) claims."""
+        with self.open() as file:
+            return file.read(limit + 1)[:limit]
 
 
 def locate(submission: Path) -> Located:
@@ -72,23 +83,16 @@ def locate(submission: Path) -> Located:
     notes: list[str] = []
     submission = Path(submission)
     if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
-        candidates = _zip_candidates(submission, notes)
+        # Gradescope unpacks a zip upload into a folder: the zip given here is read as that folder.
+        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes)
     elif submission.is_file():
         info = submission.stat()
-        candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_read_file, submission))]
+        candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_open_file, submission))]
     elif submission.is_dir():
         candidates = _folder_candidates(submission, notes)
-        zips = [c for c in candidates if c.path.suffix.lower() == ".zip"]
-        if not any(_canonical(c.path) for c in candidates) and len(zips) == 1:
-            inner = submission / zips[0].path
-            if not inner.is_symlink():
-                notes.append(
-                    f"Looked inside {literal(zips[0].path)}, the only file of your upload with one of the "
-                    "names we grade."
-                )
-                candidates = _zip_candidates(inner, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
+    candidates = _inside_a_single_zip(candidates, notes)
     files: dict[str, bytes] = {}
     found: dict[str, str] = {}
     for group in WANTED.values():
@@ -216,18 +220,17 @@ def _folder_candidates(root: Path, notes: list[str]) -> list[_Candidate]:
             elif stat.S_ISDIR(info.st_mode):
                 todo.append(full)
             elif stat.S_ISREG(info.st_mode):
-                found.append(_Candidate(relative, info.st_size, partial(_read_file, full)))
+                found.append(_Candidate(relative, info.st_size, partial(_open_file, full)))
         if budget < 0:
             break
     return found
 
 
-def _directory_size(path: Path) -> tuple[int, int] | None:
+def _directory_size(file: IO[bytes]) -> tuple[int, int] | None:
     """(entries, bytes) of a zip's central directory as its end record states them (zip64 too), read
     before zipfile parses the directory: a small zip may hold a million entries. None if not a zip."""
     try:
-        with open(path, "rb") as file:
-            end = zipfile._EndRecData(file)  # type: ignore[attr-defined]  # zipfile's own reader of it
+        end = zipfile._EndRecData(file)  # type: ignore[attr-defined]  # zipfile's own reader of it
     except OSError:
         return None
     if not end:
@@ -235,20 +238,24 @@ def _directory_size(path: Path) -> tuple[int, int] | None:
     return end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
 
 
-def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
-    directory = _directory_size(path)
-    if directory is not None and (directory[0] > MAX_ENTRIES or directory[1] > MAX_DIRECTORY_BYTES):
-        notes.append(
-            f"{literal(path.name)} holds {directory[0]:,} entries; a homework zip may hold at most "
-            f"{MAX_ENTRIES:,}. Upload only your files."
-        )
-        return []
+def _zip_candidates(name: str, opener: Callable[[], IO[bytes]], notes: list[str]) -> list[_Candidate]:
+    """The members of a zip (`name` as the student knows it) as candidates. Of several members with the same
+    name the last is taken, as unzipping leaves it (a zip updated by appending holds the newest copy last)."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        notes.append(f"{literal(path.name)} is not a readable zip file.")
+        file = opener()
+        directory = _directory_size(file)
+        if directory is not None and (directory[0] > MAX_ENTRIES or directory[1] > MAX_DIRECTORY_BYTES):
+            notes.append(
+                f"{literal(name)} holds {directory[0]:,} entries; a homework zip may hold at most "
+                f"{MAX_ENTRIES:,}. Upload only your files."
+            )
+            return []
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        notes.append(f"{literal(name)} is not a readable zip file.")
         return []
-    found = []
+    found: dict[PurePosixPath, _Candidate] = {}
+    copies: Counter[PurePosixPath] = Counter()
     for info in islice(archive.infolist(), MAX_ENTRIES):
         if info.is_dir() or len(info.filename) > MAX_NAME:
             continue
@@ -262,15 +269,51 @@ def _zip_candidates(path: Path, notes: list[str]) -> list[_Candidate]:
             if _canonical(relative):
                 notes.append(f"{literal(relative)} in your zip is a link, not a file; it was not read.")
             continue
-        found.append(_Candidate(relative, info.file_size, partial(_read_member, archive, info)))
+        copies[relative] += 1
+        found[relative] = _Candidate(relative, info.file_size, partial(archive.open, info))
+    for relative, count in copies.items():
+        if count > 1 and _canonical(relative):
+            notes.append(
+                f"{literal(name)} holds {literal(relative)} {count} times: graded the last copy (the one unzipping "
+                "keeps), ignored the others."
+            )
+    return list(found.values())
+
+
+def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str]) -> list[_Candidate]:
+    """A student who zipped a zip: an upload with no file we grade but one .zip is read as that zip's contents,
+    whether the upload is a folder (Gradescope unpacked the outer zip) or the outer zip itself. One level only:
+    a zip inside that one is not opened, and says so."""
+    zips = [c for c in candidates if c.path.suffix.lower() == ".zip"]
+    if len(zips) != 1 or any(_canonical(c.path) for c in candidates):
+        return candidates
+    inner = zips[0]
+    if inner.size > MAX_INNER_ZIP_BYTES:
+        notes.append(f"{literal(inner.path)} is larger than {_size(MAX_INNER_ZIP_BYTES)}; it was not opened.")
+        return candidates
+    notes.append(f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
+    found = _zip_candidates(str(inner.path), partial(_seekable, inner), notes)
+    deeper = [c for c in found if c.path.suffix.lower() == ".zip"]
+    if deeper and not any(_canonical(c.path) for c in found):
+        notes.append(
+            f"{literal(inner.path)} holds only another zip, {literal(deeper[0].path)}: a zip inside a zip is "
+            "not opened. Upload your files, or one zip of them."
+        )
     return found
 
 
-def _read_file(path: Path, limit: int) -> bytes:
-    with open(path, "rb") as file:
-        return file.read(limit)
+def _seekable(candidate: _Candidate) -> IO[bytes]:
+    """The candidate as a file zipfile can seek in: a file of a folder in place, a zip member copied to a
+    temporary file (seeking in a compressed member decompresses it again from the start every time)."""
+    source = candidate.open()
+    if isinstance(source, io.BufferedReader):
+        return source
+    copy = tempfile.TemporaryFile()  # it lives as long as the zipfile reading it
+    with source:
+        shutil.copyfileobj(source, copy)  # at most the size the header claims, which was bounded
+    copy.seek(0)
+    return copy
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    with archive.open(info) as member:
-        return member.read(limit + 1)[:limit]
+def _open_file(path: Path) -> IO[bytes]:
+    return open(path, "rb")

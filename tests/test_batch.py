@@ -710,3 +710,98 @@ def test_the_readme_and_the_tas_guide_name_every_option_of_batch():
         assert option in ta_line, option
     for option in options:
         assert re.search(f"^\\| `{option}[ `]", guide, re.M), option
+
+
+def zip_bytes(entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as opened:
+        for name, data in entries:
+            opened.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_path):
+    """A zip holding only a zip, handed in as a .zip, as Gradescope's unpacked folder, and as a zip in an export
+    zip: each is graded the same, with the same note; a corrupt zip's row says why, as its feedback does."""
+    adder = (ROOT / "reference" / "adder.py").read_bytes()
+    dave = zip_bytes([("inner.zip", zip_bytes([("adder.py", adder)]))])
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "dave.zip").write_bytes(dave)
+    (folder / "dave_unpacked").mkdir()
+    (folder / "dave_unpacked" / "inner.zip").write_bytes(zip_bytes([("adder.py", adder)]))
+    (folder / "carol.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    exported = tmp_path / "export.zip"
+    with zipfile.ZipFile(exported, "w") as opened:
+        opened.writestr("export/dave_in_export/inner.zip", zip_bytes([("adder.py", adder)]))
+        opened.writestr("export/dave.zip", dave)
+    note = "Looked inside `inner.zip`: your upload holds no file we grade outside it."
+    for export, names in ((folder, ("dave.zip", "dave_unpacked")), (exported, ("dave_in_export", "dave.zip"))):
+        out = tmp_path / f"out_{export.name}"
+        status, _, stderr = run_main(export, out)
+        assert status == 0, stderr
+        rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
+        for name in names:
+            assert rows[name] == ("5", "graded")
+            assert note in json.loads((out / "submissions" / name / "results.json").read_text())["output"]
+    carol = json.loads((tmp_path / "out_folder" / "submissions" / "carol.zip" / "results.json").read_text())
+    assert "`carol.zip` is not a readable zip file." in carol["output"]
+    rows = {row["submission_id"]: row["status"] for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")}
+    assert rows["carol.zip"] == "no files: `carol.zip` is not a readable zip file."
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tmp_path):
+    """A name clash is graded (the last copy) with a reason in its row; a folder name too long, a bomb and a
+    link are rows with their reasons, flagged as bad uploads (not grader failures); a stray file is a warning;
+    a listed submission without a folder is counted: the summary line adds up to every row."""
+    adder = (ROOT / "reference" / "adder.py").read_bytes()
+    wrong = b"U = [[1, 1], [1, 1], [1, 1]]\nW = [[0, 1, 0]] * 3\nV = [1, 1, 1]\nb_h = [-0.5, -1.5, -2.5]\nb_y = -0.5\n"
+    long_name = "submission_" + "9" * 280
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as opened:
+        opened.writestr("submission_metadata.yml", "clash: {':submitters': [{':name': Dup}]}\nmissing: {}\n")
+        opened.writestr("clash/adder.py", wrong)
+        opened.writestr("clash/adder.py", adder)
+        opened.writestr(f"{long_name}/adder.py", adder)
+        opened.writestr("bomb/zeros.bin", bytes(4 * 2**20))
+        opened.writestr("good/adder.py", adder)
+        opened.writestr("stray.txt", "not a submission")
+        link = zipfile.ZipInfo("linked/adder.py")
+        link.external_attr = (0o120777) << 16
+        opened.writestr(link, "/etc/passwd")
+    out = tmp_path / "out"
+    status, stdout, stderr = run_main(archive, out)
+    assert status == 0, stderr
+    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
+    assert rows == {
+        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
+        "clash": ("5", "graded; its zip holds adder.py more than once: the last copy was graded"),
+        "good": ("5", "graded"),
+        long_name: ("0", "not graded: its folder name is longer than the file system allows"),
+        "missing": ("0", "no files: the export holds no folder for it"),
+    }
+    assert (
+        "skipped 1 member that could lead out of the export (links, absolute paths, '..'): 'linked/adder.py'" in stderr
+    )
+    assert "skipped 1 entry that is not a submission (hidden, or neither a folder nor a .zip): 'stray.txt'" in stderr
+    assert re.search(
+        r"^5 submissions in \d+:\d\d: 2 graded now, 0 already graded, 2 could not be graded \(2 bad upload\), "
+        r"1 with no folder in the export\.$",
+        stdout,
+        re.M,
+    )
+    data = json.dumps(report_data(out))
+    assert "bad upload" in data and "grader failed" not in data
+    assert "stray.txt" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_malformed_metadata_file_is_one_readable_line_in_stderr_and_the_report(tmp_path):
+    """PyYAML's multi-line error reaches the TA as one line, with no literal `\\n`, in stderr and report.html."""
+    shutil.copytree(ROOT / "reference", tmp_path / "export" / "sub_a", ignore=shutil.ignore_patterns("expected.yaml"))
+    (tmp_path / "export" / "submission_metadata.yml").write_text('sub_a:\n  :submitters:\n  - :name: "Unclosed\n')
+    status, _, stderr = run_main(tmp_path / "export", tmp_path / "out")
+    assert status == 0, stderr
+    assert "found unexpected end of stream at line 4, column 1" in stderr and "\\n" not in stderr
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "found unexpected end of stream at line 4, column 1" in html and "\\n" not in html.split("<script")[0]

@@ -20,7 +20,7 @@ from autograder.config import load_config
 from autograder.export import Submitter
 from autograder.judge.verdict import Verdict
 from autograder.report.classreport import attention, histogram_bins, mistake_counts, render_report, submission_flags
-from autograder.report.gradebook import INTERRUPTED, GradedSubmission
+from autograder.report.gradebook import BAD_UPLOAD, INTERRUPTED, STOPPED, GradedSubmission
 from autograder.report.results import build_results, failure_results
 
 TESTS = [
@@ -476,3 +476,17 @@ def test_students_with_the_same_feedback_share_it_in_the_page():
     assert data["submissions"][:3] == [0, 0, 0] and data["submissions"][3:] == [1, 2]
     assert len(data["sequences"]) == 3
     assert sum(hint.replace("`c_bar`", "<code>c_bar</code>") in piece for piece in data["pieces"]) == 1
+
+
+def test_a_submission_not_graded_is_flagged_by_whose_side_it_is():
+    """A bad upload (a zip bomb, a name too long), an interrupted run and the grader's own failure are three
+    different flags; a graded submission with a note from the export is flagged for attention too."""
+    bomb = GradedSubmission("b", (), {}, "b/zeros.bin is compressed more than 200:1 (a zip bomb?)", cause=BAD_UPLOAD)
+    waiting = GradedSubmission("w", (), {}, INTERRUPTED, cause=STOPPED)
+    noted = GradedSubmission("n", (), CLASS[0].results, notes=("its zip holds adder.py more than once",))
+    flags = [submission_flags(s) for s in (bomb, waiting, CLASS[-1], noted)]
+    assert flags == [["bad upload"], ["interrupted"], ["grader failed"], ["upload note"]]
+    assert attention(noted, flags[3]) == "upload note"
+    html = render_report([bomb, waiting, CLASS[-1]], tests=TESTS, title="t", partial=True)
+    assert Page(html).tables["problems"][1][2] == "bad upload: " + bomb.problem
+    assert Page(html).tables["problems"][2][2] == "interrupted: " + INTERRUPTED

@@ -65,7 +65,10 @@ def test_an_export_folder_lists_every_submission_once(tmp_path):
     assert [s.id for s in submissions] == ["stray_folder", "submission_101", "submission_102", "submission_103"]
     assert submissions[1].path == export / "submission_101" and submissions[1].submitters[0].name == "Ada Lovelace"
     assert submissions[0].submitters == () and submissions[3].path is None
-    assert warnings == []
+    assert warnings == [
+        f"{export}: skipped 2 entries that are not a submission (hidden, or neither a folder nor a .zip): "
+        "'.hidden', 'notes.txt'"
+    ]
 
 
 def test_a_plain_folder_of_submissions_needs_no_metadata(tmp_path):
@@ -95,13 +98,15 @@ def test_an_empty_export_is_an_error(tmp_path):
 
 
 def test_unpacking_keeps_the_export_and_drops_links_escapes_and_junk(tmp_path):
-    """Members outside the target, links and macOS junk are not extracted; the single top folder is returned."""
+    """Members outside the target, links and macOS junk are not extracted; the single top folder is returned;
+    the TA is told which members were not extracted (junk aside)."""
     export = tmp_path / "export.zip"
     with zipfile.ZipFile(export, "w") as archive:
         archive.writestr("assignment_9_export/submission_metadata.yml", METADATA)
         archive.writestr("assignment_9_export/submission_101/adder.py", "U = 1\n")
         archive.writestr("__MACOSX/assignment_9_export/._submission_101", "junk")
         archive.writestr("../escape.txt", "outside")
+        archive.writestr("stray.txt", "beside the export")
         link = zipfile.ZipInfo("assignment_9_export/submission_101/lstm_bptt.py")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(link, "/etc/passwd")
@@ -116,6 +121,11 @@ def test_unpacking_keeps_the_export_and_drops_links_escapes_and_junk(tmp_path):
         "assignment_9_export/submission_metadata.yml",
     ]
     assert not (tmp_path / "escape.txt").exists()
+    assert unpacked.warnings == [
+        f"{export}: skipped 2 members that could lead out of the export (links, absolute paths, '..'): "
+        "'../escape.txt', 'assignment_9_export/submission_101/lstm_bptt.py'",
+        f"{export}: skipped 1 member outside the submissions' folder assignment_9_export: 'stray.txt'",
+    ]
 
 
 def test_a_file_that_is_not_a_zip_is_an_export_error(tmp_path):
@@ -160,6 +170,39 @@ def test_a_name_longer_than_the_file_system_allows_is_that_submissions_reason(tm
         "s2": "a file name in it is longer than the file system allows",
     }
     assert (unpacked.root / "s3" / "adder.py").exists()
+
+
+def test_a_submission_folder_name_too_long_is_named_as_the_folders_own(tmp_path):
+    """A 280-character submission folder: its row says the folder's own name is too long, not a file in it."""
+    unpacked = unpack(tmp_path, [("submission_" + "9" * 280 + "/adder.py", b"U = 1\n"), ("s3/adder.py", b"U = 3\n")])
+    assert unpacked.problems == {"submission_" + "9" * 280: "its folder name is longer than the file system allows"}
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_two_members_of_the_same_name_keep_the_last_with_a_note_for_the_row(tmp_path):
+    """A submission holding adder.py twice: the last copy is graded (as a student's zip is read), and its row
+    gets a note; a clash of files the grader never reads is no note."""
+    unpacked = unpack(
+        tmp_path,
+        [("s1/hw/adder.py", b"first"), ("s1/hw/adder.py", b"last"), ("s1/a.txt", b"1"), ("s1/a.txt", b"2")],
+    )
+    assert (unpacked.root / "s1" / "hw" / "adder.py").read_bytes() == b"last" and unpacked.problems == {}
+    assert unpacked.notes == {"s1": ["its zip holds hw/adder.py more than once: the last copy was graded"]}
+    submissions, _ = find_submissions(unpacked.root, notes=unpacked.notes)
+    assert submissions[0].notes == ("its zip holds hw/adder.py more than once: the last copy was graded",)
+
+
+def test_a_malformed_metadata_file_is_described_on_one_readable_line(tmp_path):
+    """PyYAML's multi-line message (with its `<unicode string>` places) becomes one line a TA can read."""
+    (tmp_path / "submission_metadata.yml").write_text('sub_a:\n  :submitters:\n  - :name: "Unclosed\n    :sid: 1\n')
+    with pytest.raises(ExportError) as raised:
+        read_metadata(tmp_path / "submission_metadata.yml")
+    message = str(raised.value)
+    assert "\n" not in message and "<unicode string>" not in message
+    assert message.endswith(
+        "cannot read the submission metadata (found unexpected end of stream at line 5, column 1 "
+        "(while scanning a quoted scalar that starts at line 3, column 12))"
+    )
 
 
 def test_a_zip_bomb_is_stopped_by_its_ratio_its_size_and_its_count(tmp_path, monkeypatch):
@@ -239,8 +282,9 @@ def test_refused_metadata_is_a_warning_and_the_folders_are_still_graded(tmp_path
     assert len(warnings) == 1 and "YAML anchors or aliases" in warnings[0]
 
 
-def test_a_listed_submission_that_is_a_link_out_of_the_export_is_never_graded(tmp_path):
-    """In a folder export, a submission folder that is a symbolic link (to anywhere) is a row with the reason."""
+def test_a_submission_folder_that_is_a_link_out_of_the_export_is_never_graded(tmp_path):
+    """In a folder export, a submission folder that is a symbolic link (to anywhere), listed in the metadata or
+    not, is a row with the reason; a metadata file that is a link is not read."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "adder.py").write_text("secret")
@@ -249,9 +293,14 @@ def test_a_listed_submission_that_is_a_link_out_of_the_export_is_never_graded(tm
     (export_folder / "submission_metadata.yml").write_text("submission_1: {':submitters': [{':name': Ann}]}\n")
     (export_folder / "submission_1").symlink_to(outside)
     (export_folder / "stray").symlink_to(outside)
-    submissions, _ = find_submissions(export_folder)
-    assert [(s.id, s.path, s.problem) for s in submissions] == [
-        ("submission_1", None, "its folder in the export is a link, which is never followed")
+    (export_folder / "submission_metadata.yml").rename(export_folder / "metadata.yml")
+    (export_folder / "submission_metadata.yml").symlink_to(export_folder / "metadata.yml")  # never read either
+    submissions, warnings = find_submissions(export_folder)
+    link = "its folder in the export is a link, which is never followed"
+    assert [(s.id, s.path, s.problem) for s in submissions] == [("stray", None, link), ("submission_1", None, link)]
+    assert warnings == [
+        f"{export_folder}: skipped 1 entry that is not a submission (hidden, or neither a folder nor a "
+        ".zip): 'metadata.yml'"
     ]
 
 

@@ -5,6 +5,8 @@ import stat
 import struct
 import zipfile
 
+import pytest
+
 from autograder import locate as locate_module
 from autograder.locate import MAX_FILE_BYTES, locate
 
@@ -236,3 +238,79 @@ def test_a_zip_member_is_read_only_up_to_its_limit_whatever_it_claims(tmp_path):
             data.write(struct.pack("<L", 10))
     found = locate(path)
     assert len(found.files.get("adder.py", b"")) <= MAX_FILE_BYTES
+
+
+def both_forms(tmp_path, entries):
+    """The same upload as a zip given to `grade` and as the folder Gradescope unpacks it into."""
+    upload = zip_of(tmp_path / "upload.zip", entries)
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(upload) as archive:
+        archive.extractall(unpacked)
+    return locate(upload), locate(unpacked)
+
+
+def zip_bytes(tmp_path, name, entries):
+    return zip_of(tmp_path / name, entries).read_bytes()
+
+
+def test_a_zip_holding_only_a_zip_is_read_the_same_as_a_zip_or_unpacked(tmp_path):
+    """dave.zip -> inner.zip -> adder.py: the zip given to `grade` finds what Gradescope's unpacked folder finds,
+    with the same note."""
+    inner = zip_bytes(tmp_path, "inner.zip", {"adder.py": b"U = 1"})
+    as_zip, as_folder = both_forms(tmp_path, {"inner.zip": inner})
+    assert as_zip.files == as_folder.files == {"adder.py": b"U = 1"}
+    assert (
+        as_zip.notes
+        == as_folder.notes
+        == ("Looked inside `inner.zip`: your upload holds no file we grade outside it.",)
+    )
+
+
+def test_zips_are_opened_one_level_deep_only(tmp_path):
+    """A zip in a zip in the upload is not opened (in either form), and the note says why nothing was found."""
+    innermost = zip_bytes(tmp_path, "c.zip", {"adder.py": b"U = 1"})
+    middle = zip_bytes(tmp_path, "b.zip", {"c.zip": innermost})
+    as_zip, as_folder = both_forms(tmp_path, {"b.zip": middle})
+    assert as_zip.files == as_folder.files == {}
+    assert as_zip.notes == as_folder.notes
+    assert as_zip.notes[-1] == (
+        "`b.zip` holds only another zip, `c.zip`: a zip inside a zip is not opened. "
+        "Upload your files, or one zip of them."
+    )
+
+
+def test_an_inner_zip_past_its_size_bound_is_not_opened(tmp_path, monkeypatch):
+    """The inner zip is opened only up to its bound (the same in both forms): past it, a note, nothing read."""
+    monkeypatch.setattr(locate_module, "MAX_INNER_ZIP_BYTES", 100)
+    inner = zip_bytes(tmp_path, "inner.zip", {"adder.py": b"U = 1" * 100})
+    as_zip, as_folder = both_forms(tmp_path, {"inner.zip": inner})
+    assert as_zip.files == as_folder.files == {}
+    assert as_zip.notes == as_folder.notes == ("`inner.zip` is larger than 0 kB; it was not opened.",)
+
+
+def test_a_damaged_inner_zip_is_a_note(tmp_path):
+    """An inner .zip that is not a zip says so, in both forms."""
+    as_zip, as_folder = both_forms(tmp_path, {"inner.zip": b"PK\x03\x04 not a zip"})
+    assert as_zip.files == as_folder.files == {}
+    assert as_zip.notes == as_folder.notes
+    assert as_zip.notes[-1] == "`inner.zip` is not a readable zip file."
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_two_members_of_the_same_name_grade_the_last_with_a_note(tmp_path):
+    """A zip holding adder.py twice (appended to): the last copy is graded, as unzipping keeps it, and the
+    student is told; in a zip inside the upload too."""
+    archive = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive, "w") as writing:
+        writing.writestr("adder.py", b"first")
+        writing.writestr("adder.py", b"last")
+    found = locate(archive)
+    assert found.files == {"adder.py": b"last"}
+    assert found.notes == (
+        "`up.zip` holds `adder.py` 2 times: graded the last copy (the one unzipping keeps), ignored the others.",
+    )
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    archive.rename(folder / "up.zip")
+    assert locate(folder).files == {"adder.py": b"last"}
+    assert locate(folder).notes[-1] == found.notes[0]

@@ -19,7 +19,7 @@ import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
 from autograder.report.feedback_html import Pieces
-from autograder.report.gradebook import INTERRUPTED, GradedSubmission
+from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, INTERRUPTED, STOPPED, GradedSubmission
 from autograder.report.summary import format_points
 from autograder.text import printable
 
@@ -181,11 +181,14 @@ def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSu
 
 
 def submission_flags(submission: GradedSubmission) -> list[str]:
-    """What a TA may want to look at in one submission, in words: timeout, syntax error, no files,
-    carried-forward credit, grader failed. Read from the feedback itself: it is what the student saw."""
+    """What a TA may want to look at in one submission, in words: why it was not graded (a bad upload, an
+    interrupted run, the grader's own failure), an upload note, timeout, syntax error, no files,
+    carried-forward credit. Read from the feedback itself: it is what the student saw."""
     flags = []
     if not submission.graded:
-        flags.append("grader failed")
+        flags.append(submission.cause)
+    if submission.notes:
+        flags.append("upload note")
     if submission.no_files is not None:
         flags.append("no files")
     tests = [t for t in submission.results.get("tests", []) if isinstance(t, Mapping)]
@@ -196,12 +199,12 @@ def submission_flags(submission: GradedSubmission) -> list[str]:
         flags.append("syntax error")
     if any((t.get("extra_data") or {}).get("status") == "carried_forward" for t in tests):
         flags.append("carried forward")
-    if any((t.get("extra_data") or {}).get("internal_error") for t in tests) and "grader failed" not in flags:
-        flags.append("grader failed")
+    if any((t.get("extra_data") or {}).get("internal_error") for t in tests) and GRADER_FAILED not in flags:
+        flags.append(GRADER_FAILED)
     return flags
 
 
-ATTENTION_FLAGS = ("grader failed", "no files", "timeout", "syntax error")
+ATTENTION_FLAGS = (GRADER_FAILED, BAD_UPLOAD, STOPPED, "upload note", "no files", "timeout", "syntax error")
 
 
 def attention(submission: GradedSubmission, flags: Sequence[str]) -> str:
@@ -585,6 +588,12 @@ def _pairs_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) 
     return _table(["test", "shortest failing pair", "submissions"], rows, numeric=(2,), table_id="pairs")
 
 
+def _why_not_graded(submission: GradedSubmission) -> str:
+    """The reason, prefixed with whose side it is when it is not the grader's (whose reasons say so already)."""
+    problem = submission.problem or ""
+    return problem if submission.cause == GRADER_FAILED else f"{submission.cause}: {problem}"
+
+
 def _problems_table(submissions: Sequence[GradedSubmission], tests: Sequence[TestSpec]) -> str:
     names = {t.number: t.name for t in tests}
     rows = []
@@ -592,7 +601,11 @@ def _problems_table(submissions: Sequence[GradedSubmission], tests: Sequence[Tes
         who = escape(printable("; ".join(s.name or s.email or s.sid for s in submission.submitters)))
         if not submission.graded:
             rows.append(
-                [escape(printable(submission.id)), who, f'<span class="bad">{escape(submission.problem or "")}</span>']
+                [
+                    escape(printable(submission.id)),
+                    who,
+                    f'<span class="bad">{escape(_why_not_graded(submission))}</span>',
+                ]
             )
             continue
         for number, test in _tests_of(submission).items():

@@ -18,6 +18,10 @@ COLUMNS = ("submission_id", "name", "email", "sid", *QUESTIONS, "total", "status
 TEXT_COLUMNS = ("submission_id", "name", "email", "sid", "status")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula
 INTERRUPTED = "the run was interrupted before grading it"
+NO_FOLDER = "the export holds no folder for it"
+# Why a submission was not graded, as the report and the batch's summary tell them apart: the upload or its
+# entry in the export could not be used (the student's side), the run stopped first, or the grader failed.
+BAD_UPLOAD, STOPPED, GRADER_FAILED = "bad upload", "interrupted", "grader failed"
 ENCODING = "utf-8-sig"  # with a BOM: Excel reads "García", not "GarcÃ­a"
 
 
@@ -25,8 +29,10 @@ ENCODING = "utf-8-sig"  # with a BOM: Excel reads "García", not "GarcÃ­a"
 class GradedSubmission:
     """One submission of a batch run: who handed it in, its results.json, and what kept it from a plain grade.
 
-    `problem`: why the grader did not grade it (its scores are 0); `no_files`: why there was nothing to
-    grade (no folder in the export, or none of the assignment's files in it).
+    `problem`: why the grader did not grade it (its scores are 0), and `cause`, whose side that is
+    (BAD_UPLOAD, STOPPED or GRADER_FAILED); `no_files`: why there was nothing to grade (no folder in the
+    export, or none of the assignment's files in it); `notes`: what the TA should know about a graded one
+    (a name clash in the export).
     """
 
     id: str
@@ -34,6 +40,8 @@ class GradedSubmission:
     results: Mapping[str, Any]
     problem: str | None = None
     no_files: str | None = None
+    cause: str = GRADER_FAILED
+    notes: tuple[str, ...] = ()
 
     @property
     def graded(self) -> bool:
@@ -41,12 +49,19 @@ class GradedSubmission:
 
     @property
     def status(self) -> str:
-        """`graded`, `no files: why` or `not graded: why`: what a TA reads in the gradebook."""
+        """`graded` (with its notes), `no files: why` or `not graded: why`: what a TA reads in the gradebook."""
         if self.problem is not None:
             return f"not graded: {self.problem}"
         if self.no_files is not None:
             return f"no files: {self.no_files}"
-        return "graded"
+        return "; ".join(("graded", *self.notes))
+
+    @property
+    def kind(self) -> str:
+        """What became of it, in the batch summary's words: graded, no folder, or why it was not graded."""
+        if self.problem is not None:
+            return self.cause
+        return "no folder" if self.no_files == NO_FOLDER else "graded"
 
     def question_score(self, question: str) -> float:
         """This submission's score on one question (0 when it was not graded or has no such test)."""
