@@ -28,6 +28,7 @@ MAX_DEPTH = 16  # the file's mapping, then at most two list levels, is all a wei
 MAX_ENTRIES = 10_000  # values, lists and keys together
 MAX_DIGITS = 4000  # per number, exponent included: a longer number is not a weight anyone meant
 
+_FRACTION = re.compile(r"(?P<num>[-+]?\d{1,100}) ?/ ?(?P<den>\d{1,100})")  # in YAML: -1/2, 3 / 4
 _DECIMAL = re.compile(r"(?P<sign>[-+]?)(?P<int>\d[\d_]*)?(?:\.(?P<frac>[\d_]*))?(?:[eE](?P<exp>[-+]?\d+))?\Z")
 _BASED = re.compile(r"[-+]?0(?:x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)\Z")
 _YAML = "tag:yaml.org,2002:"
@@ -83,7 +84,10 @@ def _number(text: str) -> Any:
         return not_a_number(reason=f"a number with an exponent beyond {MAX_DIGITS:,}")
     digits = ((decimal["int"] or "") + (decimal["frac"] or "")).replace("_", "") or "0"
     value = Fraction(int(digits)) * Fraction(10) ** (exponent - len((decimal["frac"] or "").replace("_", "")))
-    value = -value if decimal["sign"] == "-" else value
+    return _exact(-value if decimal["sign"] == "-" else value)
+
+
+def _exact(value: Fraction) -> int | Fraction:
     return value.numerator if value.denominator == 1 else value
 
 
@@ -227,6 +231,9 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     value = _number(event.value)
     if value is not None:
         return value
+    fraction = _FRACTION.fullmatch(event.value)
+    if fraction and int(fraction["den"]) != 0:  # YAML has no fractions; a plain -1/2 is the fraction written
+        return _exact(Fraction(int(fraction["num"]), int(fraction["den"])))
     resolved = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))
     if resolved == _YAML + "float":  # .inf, .nan and the like
         return _RESOLVER.construct_yaml_float(yaml.ScalarNode(resolved, event.value))

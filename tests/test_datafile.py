@@ -237,6 +237,17 @@ def test_odd_scalars_are_numbers_only_when_they_are_numbers(text, value):
     assert read(f"U: {text}")["U"] == value
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("-1/2", Fraction(-1, 2)), ("3 / 4", Fraction(3, 4)), ("6/3", 2), ("1/0", "1/0"), ("'1/2'", "1/2")],
+    ids=["minus half", "spaced", "whole", "zero denominator", "quoted"],
+)
+def test_a_plain_fraction_in_yaml_is_the_fraction_written(text, value):
+    """YAML has no fractions, but a plain `-1/2` is the exact fraction written (contract 5.1); quoted, it is text."""
+    got = read(f"U: {text}")["U"]
+    assert got == value and type(got) is type(value)
+
+
 def test_long_text_is_text_and_a_long_number_is_a_long_number():
     """Only what is written as a number can be a number too long to read; long words stay text."""
     assert read("U: " + "a " * 3000)["U"] == " ".join(["a"] * 3000)

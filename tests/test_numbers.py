@@ -1,6 +1,7 @@
 """Tests of the shared reader of nested numbers, and of the worker's side of the number protocol it reads."""
 
 import ast
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -50,6 +51,32 @@ def test_numpy_floats_of_every_width_are_exact_on_the_grader_side():
     """A long double given to the reader directly keeps its extra bits (no float64 step)."""
     third = np.longdouble(1) / np.longdouble(3)
     assert numbers.exact(third) == Fraction(*third.as_integer_ratio())
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (Decimal("0.1"), Fraction(1, 10)),
+        (Decimal("-2.50"), Fraction(-5, 2)),
+        (Decimal("1e-30"), Fraction(1, 10**30)),
+        (Decimal("NaN"), "nan"),
+        (Decimal("sNaN"), "nan"),
+        (Decimal("-Infinity"), "-inf"),
+        (Decimal("1e999999999"), "not usable (a decimal of more than 4000 digits)"),
+        (Decimal("1." + "1" * 5000), "not usable (a decimal of more than 4000 digits)"),
+    ],
+    ids=["tenth", "minus 2.50", "tiny", "nan", "signalling nan", "minus infinity", "huge exponent", "many digits"],
+)
+def test_decimals_cross_exactly_and_bounded(value, expected):
+    """A decimal.Decimal is its exact value, like a Fraction; one too large to be a weight is a named marker,
+    never expanded (1e999999999 would be a billion-digit integer)."""
+    got = crossed(value)
+    if isinstance(expected, Fraction):
+        assert numbers.exact(got) == expected
+    elif expected in ("nan", "-inf"):
+        assert str(got) == expected
+    else:
+        assert numbers.describe(got) == (expected, "")
 
 
 def test_an_absurdly_long_integer_is_a_named_non_number():

@@ -17,6 +17,7 @@ clean environment. It uses only the standard library, numpy and what the sandbox
 """
 
 import ctypes
+import decimal
 import fcntl
 import functools
 import gc
@@ -1006,6 +1007,8 @@ def convert(obj, depth):
         if denominator <= 0:
             return not_a_number(obj)
         return {"rational": [numerator, denominator]}
+    if issubclass(kind, decimal.Decimal):  # exact, like a Fraction, once its size is known to be a number's
+        return exact_decimal(obj)
     if issubclass(kind, dict):
         return {
             str.__str__(key): plain(value, depth + 1) for key, value in dict.items(obj) if issubclass(type(key), str)
@@ -1027,6 +1030,18 @@ def whole_number(value):
     if value.bit_length() > MAX_DIGITS * 3.33:  # log2(10) < 3.33: every int of MAX_DIGITS digits passes
         return not_a_number(value, reason=f"a whole number of more than {MAX_DIGITS} digits")
     return value
+
+
+def exact_decimal(value):
+    """A decimal.Decimal exactly: {"rational": [p, q]} when finite, else the float NaN or infinity; one with
+    more digits, or a larger exponent, than a number anyone meant is a marker (never expanded)."""
+    if not decimal.Decimal.is_finite(value):
+        return float("nan") if decimal.Decimal.is_nan(value) else float(decimal.Decimal.__float__(value))
+    digits = len(decimal.Decimal.as_tuple(value).digits)
+    if digits > MAX_DIGITS or abs(decimal.Decimal.adjusted(value)) > MAX_DIGITS:
+        return not_a_number(value, reason=f"a decimal of more than {MAX_DIGITS} digits")
+    numerator, denominator = decimal.Decimal.as_integer_ratio(value)
+    return {"rational": [int(numerator), int(denominator)]}
 
 
 def wide_float(value):
