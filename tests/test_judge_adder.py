@@ -215,13 +215,16 @@ def test_every_problem_is_reported_one_line_each():
         "- `U` has shape (2, 3), expected (3, 2): did you transpose it?\n"
         "- `V` is missing: define it in adder.py\n"
         "- `b_h` is missing: define it in adder.py\n"
-        "- `b_y` is NaN: every weight must be a finite number"
+        "- `b_y` is NaN: every weight must be a finite number\n"
+        "- names are read from the top level of the file once it has run: a name set inside a function, or under "
+        '`if __name__ == "__main__":`, is not seen'
     )
 
 
 def test_missing_names_can_name_another_file():
     """The file to define a missing name in can be named by the caller."""
     assert read_adder_weights({}, file_name="adder.yaml").splitlines()[0] == "- `U` is missing: define it in adder.yaml"
+    assert "__main__" not in read_adder_weights({}, file_name="adder.yaml")  # a data file runs nothing
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,13 @@ def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py"
         else:
             arrays[name] = raw[written]  # type: ignore[assignment]
     if problems:
+        if file_name.endswith(".py") and any(
+            problem.endswith(f"is missing: define it in {shown_file}") for problem in problems
+        ):
+            problems.append(  # the usual reason a name the student did write is not there
+                "names are read from the top level of the file once it has run: a name set inside a function, or "
+                'under `if __name__ == "__main__":`, is not seen'
+            )
         return "\n".join(f"- {problem}" for problem in problems)
     return AdderWeights(**arrays)  # type: ignore[arg-type]
 
