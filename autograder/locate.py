@@ -145,10 +145,16 @@ def locate(submission: Path) -> Located:
             if len(matches) > 1:
                 others = ", ".join(literal(c.path) for c in matches[1:])
                 notes.append(f"Several files could be `{name}`: graded {literal(chosen.path)}, ignored {others}.")
-        present = [name for name in group if name in files]
+        # Two files for one answer (adder.py and adder.yaml): the shallowest path, then the group's order.
+        depth = {name: len(PurePosixPath(found[name]).parts) for name in group if name in files}
+        present = sorted(depth, key=depth.__getitem__)
         for extra in present[1:]:
-            notes.append(f"Both `{present[0]}` and `{extra}` were found; graded `{present[0]}` only.")
-            del files[extra]
+            shallower = " (the shallower)" if depth[extra] > depth[present[0]] else ""
+            notes.append(
+                f"Both {literal(found[present[0]])} and {literal(found[extra])} were found; graded "
+                f"{literal(found[present[0]])}{shallower} only."
+            )
+            del files[extra], found[extra]
     if not candidates and not notes:
         notes.append("Your submission is empty: no files were uploaded.")
     return Located(files, tuple(notes), found)

@@ -60,6 +60,16 @@ def test_adder_py_wins_over_adder_json(tmp_path):
     assert found.notes == ("Both `adder.py` and `adder.json` were found; graded `adder.py` only.",)
 
 
+def test_of_two_files_for_question_1_the_shallower_wins(tmp_path):
+    """A correct adder.yaml at the top and the kit's adder.py in drafts/: the shallower path is graded (contract 1),
+    and the note names both paths."""
+    found = locate(make(tmp_path, {"drafts/adder.py": b"py", "adder.yaml": b"U: 1"}))
+    assert found.files == {"adder.yaml": b"U: 1"} and found.found == {"adder.yaml": "adder.yaml"}
+    assert found.notes == (
+        "Both `adder.yaml` and `drafts/adder.py` were found; graded `adder.yaml` (the shallower) only.",
+    )
+
+
 def test_junk_is_ignored(tmp_path):
     """macOS and Python leftovers are never graded."""
     found = locate(
