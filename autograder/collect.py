@@ -234,8 +234,20 @@ def _cell_note(raw: Any, limits: Limits, cells_seconds: float) -> str | None:
             f"Code cell {cell} ran longer than {limits.call_seconds:g} s and was stopped; the later cells "
             f"still ran. {ONLY_DEFINITIONS}"
         )
+    if kind == "unwritten_module":
+        written_by, _, file = detail.partition("\t")
+        if not written_by.isdecimal() or len(written_by) > 6:
+            return None
+        return (
+            f"Code cell {cell} imports {literal(file)}, which code cell {written_by} was to write with `%%writefile`: "
+            "cells starting with `%%` are not run, so the file was never written and that import failed; the later "
+            "cells still ran. Put that code in the notebook itself: delete the `%%writefile` line, and the import."
+        )
     if kind == "cell_magic":
-        return f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped (only Python runs here)."
+        return (
+            f"Code cell {cell} starts with the cell magic {literal(detail)}: it was skipped, as every cell starting "
+            "with `%%` is (only Python runs here); delete that line for the cell to run."
+        )
     if kind == "markdown_latex":
         where = f"after code cell {cell}" if cell else "before the first code cell"
         return (

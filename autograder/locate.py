@@ -42,6 +42,11 @@ MAX_FILE_BYTES = 1_000_000
 MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they are never read)
 MAX_ENTRIES = 10_000  # files and folders looked at in an upload (a homework has a handful)
 MAX_DIRECTORY_BYTES = 2_000_000  # a zip's central directory (about 10,000 entries with long names)
+# What makes a file too large, and how to shrink it, where there is a way the student would not guess.
+TOO_LARGE = {
+    "*.ipynb": " Its outputs (plots, printed logs) make it large, and they are never read: clear them (Edit > "
+    "Clear all outputs in Colab, Edit > Clear Outputs of All Cells in Jupyter), save, and upload it again."
+}
 MAX_NAME = 1024  # characters in a path; longer ones are not looked at
 MAX_INNER_ZIP_BYTES = 100 * 2**20  # a zip inside the upload: Gradescope's whole upload may be 100 MB
 
@@ -116,7 +121,9 @@ def locate(submission: Path) -> Located:
                 notes.append(f"No `answers.tex` was found: read {literal(chosen.path)} as your answers.")
             limit = MAX_BYTES.get(name, MAX_FILE_BYTES)
             if chosen.size > limit:
-                notes.append(f"{literal(chosen.path)} is larger than {_size(limit)}; it was not read.")
+                notes.append(
+                    f"{literal(chosen.path)} is larger than {_size(limit)}; it was not read.{TOO_LARGE.get(name, '')}"
+                )
                 continue
             try:
                 files[name] = chosen.read(limit)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from autograder import engine
+from autograder import locate as locate_module
 from autograder.collect import NOTEBOOK, _cell_note, collect
 from autograder.config import load_config
 from autograder.locate import Located, is_wanted, locate
@@ -360,7 +361,8 @@ def test_notes_from_the_worker_become_safe_sentences():
     assert _cell_note({"kind": "more", "cell": 3, "detail": "**many**"}, limits, 20) is None
     magic = _cell_note({"kind": "cell_magic", "cell": 1, "detail": "%%html `<script>`"}, limits, 20)
     assert magic == (
-        "Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped (only Python runs here)."
+        "Code cell 1 starts with the cell magic `` %%html `<script>` ``: it was skipped, as every cell starting with "
+        "`%%` is (only Python runs here); delete that line for the cell to run."
     )
 
 
@@ -375,3 +377,44 @@ def test_a_notebook_grades_like_the_equivalent_python_files(tmp_path, sandbox):
     outcomes = [[(test["score"], test["output"]) for test in results["tests"]] for results in (as_files, as_notebook)]
     assert outcomes[0] == outcomes[1] and as_files["score"] == 5
     assert as_notebook["extra_data"]["forms"] == {"1": "q1_q2.ipynb", "2": "q1_q2.ipynb"}
+
+
+def test_an_import_of_a_file_a_skipped_writefile_cell_was_to_write_says_why_it_fails(sandbox):
+    """`%%writefile lstm_bptt.py` is skipped like every %% cell, so `from lstm_bptt import ...` fails: the note
+    says that, not that a module is not installed; an import of anything else is still "not installed"."""
+    result = run(
+        sandbox,
+        notebook(
+            "%%writefile lstm_bptt.py\ndef lstm_bptt(x, weights, forward, dL_dh):\n    return {}",
+            "%%writefile -a 'helpers.py'\nX = 1",
+            "U = 1\nfrom lstm_bptt import lstm_bptt",
+            "import helpers.sub",
+            "import torch",
+        ),
+    )
+    assert result.replies[0]["names"] == {"U": 1.0}
+    assert kinds(result) == [
+        ("cell_magic", 1),
+        ("cell_magic", 2),
+        ("unwritten_module", 3),
+        ("unwritten_module", 4),
+        ("no_module", 5),
+    ]
+    assert [note["detail"] for note in result.notes[2:4]] == ["1\tlstm_bptt.py", "2\thelpers.py"]
+    assert _cell_note(result.notes[2], FAST, 4) == (
+        "Code cell 3 imports `lstm_bptt.py`, which code cell 1 was to write with `%%writefile`: cells starting with "
+        "`%%` are not run, so the file was never written and that import failed; the later cells still ran. Put "
+        "that code in the notebook itself: delete the `%%writefile` line, and the import."
+    )
+    assert _cell_note({"kind": "unwritten_module", "cell": 3, "detail": "x\tlstm_bptt.py"}, FAST, 4) is None
+
+
+def test_a_notebook_too_large_to_read_says_how_to_shrink_it(tmp_path, monkeypatch):
+    """A notebook past its bound is made large by its outputs: the note says how to clear them."""
+    monkeypatch.setitem(locate_module.MAX_BYTES, "*.ipynb", 1000)
+    (tmp_path / "hw.ipynb").write_bytes(notebook("U = 1", "x" * 2000))
+    assert locate(tmp_path).notes == (
+        "`hw.ipynb` is larger than 1 kB; it was not read. Its outputs (plots, printed logs) make it large, and they "
+        "are never read: clear them (Edit > Clear all outputs in Colab, Edit > Clear Outputs of All Cells in "
+        "Jupyter), save, and upload it again.",
+    )

@@ -757,7 +757,10 @@ def notebook_cells(path):
     with open(path, "rb") as stream:
         data = stream.read(NOTEBOOK_BYTES + 1)
     if len(data) > NOTEBOOK_BYTES:
-        raise NotebookError(f"it is larger than {NOTEBOOK_BYTES // 1_000_000} MB: clear its outputs and save it again")
+        raise NotebookError(
+            f"it is larger than {NOTEBOOK_BYTES // 1_000_000} MB: clear its outputs (Edit > Clear all outputs) "
+            "and save it again"
+        )
     try:
         notebook = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -838,9 +841,14 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
     sys.modules["__main__"] = module
     namespace = vars(module)
     told, untold = 0, []  # cells beyond MAX_CELL_NOTES are counted, not described
+    # module name -> (cell, file name) of a skipped %%writefile cell: importing that module fails
+    unwritten: dict[str, tuple[int, str]] = {}
     for number, source in enumerate(sources, start=1):
         if source.lstrip().startswith("%%"):
             problem = ("cell_magic", source.lstrip().split("\n")[0][:200])
+            written_file = writefile_target(problem[1])
+            if written_file is not None:
+                unwritten.setdefault(written_file[: -len(".py")], (number, written_file))
         else:
             remaining = deadline - time.monotonic()
             if remaining <= 0:  # always told: the cells from here on never ran
@@ -850,7 +858,7 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
             filename = os.path.join(os.path.dirname(path), f"cell {number}")
             code = without_magics(source)
             linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # tracebacks show it
-            problem = run_cell(code, filename, namespace, min(cell_seconds, remaining), describe)
+            problem = run_cell(code, filename, namespace, min(cell_seconds, remaining), describe, unwritten)
         if problem is not None and told < MAX_CELL_NOTES:
             replies.send({"note": {"kind": problem[0], "cell": number, "detail": problem[1]}})
             told += 1
@@ -861,28 +869,47 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
     return True, module
 
 
-def run_cell(code, filename, namespace, seconds, describe):
-    """Run one cell's code: None, or (kind, message) with kind "raised", "colab", "no_module" or "timed_out"."""
+def writefile_target(magic_line):
+    """The .py file a `%%writefile [-a] NAME.py` line writes (its base name), or None for any other cell magic."""
+    words = magic_line.split()
+    names = [word for word in words[1:] if not word.startswith("-")]
+    if words[:1] != ["%%writefile"] or len(names) != 1:
+        return None
+    name = names[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
+    return name if name.endswith(".py") and name[:-3].isidentifier() else None
+
+
+def run_cell(code, filename, namespace, seconds, describe, unwritten=None):
+    """Run one cell's code: None, or (kind, message) with kind "raised", "colab", "no_module", "timed_out" or
+    "unwritten_module" (an import of a file that a skipped %%writefile cell of `unwritten` was to write; the
+    message is then "CELL\tFILE")."""
     kinds = []
 
     def described(exc):
-        kinds.append(import_kind(exc))
+        kinds.append(import_kind(exc, unwritten or {}))
         return describe(exc)
 
     ok, message = guarded(lambda: exec(compile(code, filename, "exec"), namespace), seconds, described)
     if ok:
         return None
-    return "timed_out" if message.startswith("timed out") else kinds[-1] if kinds else "raised", message
+    if message.startswith("timed out"):
+        return "timed_out", message
+    kind = kinds[-1] if kinds else "raised"
+    if isinstance(kind, tuple):  # the module a %%writefile cell was to write
+        return "unwritten_module", f"{kind[0]}\t{kind[1]}"
+    return kind, message
 
 
-def import_kind(exc):
-    """ "colab" for a failed import of Colab's own modules (google.colab exists only there), "no_module"
-    for another module that is not installed, else "raised"."""
+def import_kind(exc, unwritten):
+    """ "colab" for a failed import of Colab's own modules (google.colab exists only there), the (cell, file)
+    of `unwritten` for a module that a skipped %%writefile cell was to write, "no_module" for another module
+    that is not installed, else "raised"."""
     try:
         name = exc.name if isinstance(exc, ModuleNotFoundError) else None
         if type(name) is not str:
             return "raised"
-        return "colab" if name.split(".")[0] == "google" else "no_module"
+        top = name.split(".")[0]
+        return "colab" if top == "google" else unwritten.get(top, "no_module")
     except CallTimeout:
         raise
     except BaseException:
