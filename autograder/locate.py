@@ -10,6 +10,7 @@ control characters shown as escapes).
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -115,7 +116,8 @@ def locate(submission: Path) -> Located:
                     listed = ", ".join(literal(c.path) for c in matches)
                     notes.append(
                         f"No `answers.tex` was found, but several other .tex files ({listed}): none was "
-                        "read. Name the file with your answers `answers.tex`."
+                        "read. Name the file with your answers `answers.tex`: it is the one file read "
+                        "(`\\input` and `\\include` are not followed)."
                     )
                     continue
                 notes.append(f"No `answers.tex` was found: read {literal(chosen.path)} as your answers.")
@@ -134,10 +136,10 @@ def locate(submission: Path) -> Located:
                 )
                 continue
             if not _is_utf8(files[name]):
-                files[name] = _to_utf8(files[name])
-                notes.append(
-                    f"{literal(chosen.path)} is not UTF-8 text; it was read as Windows-1252 (save it as UTF-8)."
-                )
+                files[name], encoding = _to_utf8(files[name])
+                notes.append(f"{literal(chosen.path)} is not UTF-8 text; it was read as {encoding} (save it as UTF-8).")
+            if name == "answers.tex":
+                notes.extend(_includes_note(chosen.path, files[name]))
             if chosen.path.name.lower() == name != chosen.path.name:
                 notes.append(
                     f"Found {literal(chosen.path)} and graded it as `{name}` (the name should be exactly `{name}`)."
@@ -185,12 +187,44 @@ def _is_utf8(content: bytes) -> bool:
         return re.search(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(content.splitlines()[:2]), re.M) is not None
 
 
-def _to_utf8(content: bytes) -> bytes:
-    """Windows-1252 (what editors on Windows write), else Latin-1 (which decodes anything), as UTF-8."""
+def _to_utf8(content: bytes) -> tuple[bytes, str]:
+    """UTF-16 or UTF-32 with its byte-order mark (Notepad's "Unicode"), else Windows-1252 (what editors on
+    Windows write), else Latin-1 (which decodes anything): as UTF-8, with the encoding's name."""
+    for bom, encoding, shown in _BOMS:
+        if content.startswith(bom):
+            try:
+                return content.decode(encoding).encode("utf-8"), shown
+            except UnicodeDecodeError:
+                break
     try:
-        return content.decode("cp1252").encode("utf-8")
+        return content.decode("cp1252").encode("utf-8"), "Windows-1252"
     except UnicodeDecodeError:
-        return content.decode("latin-1").encode("utf-8")
+        return content.decode("latin-1").encode("utf-8"), "Latin-1"
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+# \input{q2}, \include{sections/q2}, \subfile{…}, \import{dir/}{file} on a line that is not a comment
+_INCLUDE = re.compile(
+    rb"^[^%\n]*?\\(?:input|include|subfile|import|subimport)(?![a-zA-Z])\s*(?:\{[^{}\n]*\}\s*)?\{([^{}\n]{1,200})\}",
+    re.M,
+)
+
+
+def _includes_note(path: PurePosixPath, content: bytes) -> list[str]:
+    """A note when the LaTeX file includes others, which the grader never reads (nothing is compiled)."""
+    included = [match.group(1).decode("utf-8", "replace").strip() for match in islice(_INCLUDE.finditer(content), 4)]
+    if not included:
+        return []
+    shown = ", ".join(literal(name) for name in included[:3]) + (", …" if len(included) > 3 else "")
+    return [
+        f"{literal(path)} includes other files ({shown}) with `\\input` or `\\include`: they are not read "
+        f"(nothing is compiled; only {literal(path)} itself is). Put all your answers in {literal(path)}."
+    ]
 
 
 def _canonical(path: PurePosixPath) -> str | None:

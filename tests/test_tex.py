@@ -10,6 +10,7 @@ import pytest
 
 from autograder.judge.lstm_model import judged_problems
 from autograder.judge.lstm_problem import LstmParams, call_arguments
+from autograder.locate import locate
 from autograder.worker import tex
 from autograder.worker.inside import rebuild
 from conftest import ROOT
@@ -787,3 +788,109 @@ def test_a_message_after_joined_rows_names_the_files_own_line(environment, cut):
     text = f"\\begin{{{environment}}}\n{h}\n\\end{{{environment}}}\n\\begin{{align*}}\n{o}\n\\end{{align*}}"
     assert text.splitlines()[8].startswith(r"\overline{o^{(t)}}")
     assert notes(text)["o"].startswith("line 9, column 42: unknown command `\\tahn`")
+
+
+ANNOTATIONS = {
+    "shape_after_a_matrix": r"$$U = \begin{bmatrix} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{bmatrix} \in \mathbb{R}^{3\times2}$$",
+    "shape_then_ampersand": "\\begin{align*} U &= \\begin{bmatrix} 1 & 1 \\\\ 1 & 1 \\\\ 1 & 1 \\end{bmatrix} "
+    "\\in \\mathbb{R}^{3\\times 2}, & b_y &= 2 \\in \\mathbb{R} \\end{align*}",
+}
+
+
+@pytest.mark.parametrize("math", ANNOTATIONS.values(), ids=ANNOTATIONS.keys())
+def test_a_trailing_membership_annotation_is_not_part_of_the_value(math):
+    """`U = … \\in \\mathbb{R}^{3 \\times 2}` states the shape: the value is what comes before `\\in`."""
+    assert tex.read(math.encode()).U == [[1, 1], [1, 1], [1, 1]]
+
+
+def test_an_annotation_after_a_bar_is_not_part_of_the_equation():
+    assert wrong_keys(document(o=O_ + r" \in \mathbb{R}^{n}")) == set()
+
+
+def test_a_matrix_with_more_after_it_is_a_question_1_message():
+    """Question 1's value with something after the matrix says so in question 1's terms (never "question 2")."""
+    value = tex.read(rb"$U = \begin{bmatrix} 1 \end{bmatrix} \times 2$").U
+    assert value.startswith("<not a number: line 1, column 6: only a matrix is read here")
+    assert "question 2" not in value
+
+
+SLASHES = [
+    r"\partial L / \partial h^{(t)}",
+    r"\partial L/\partial h_t",
+    r"\partial \mathcal{L} / \partial \mathbf{h}^{(t)}",
+    r"\partial L_t / \partial h_t",
+    r"dL/dh^{(t)}",
+]
+
+
+@pytest.mark.parametrize("derivative", SLASHES)
+def test_the_loss_derivative_with_a_slash_is_read(derivative):
+    assert wrong_keys(document(h=H.replace(r"\frac{\partial L}{\partial h^{(t)}}", derivative))) == set()
+
+
+@pytest.mark.parametrize(
+    "derivative, message",
+    [
+        (r"\partial L", "`\\partial` is read only in the loss's derivative"),
+        (r"\partial L / \partial c^{(t)}", "only the derivative with respect to h is given"),
+        (r"\prime", "`\\prime` cannot be read here"),
+    ],
+    ids=["partial_alone", "partial_of_c", "known_command_out_of_place"],
+)
+def test_a_known_command_out_of_place_is_never_suggested_as_itself(derivative, message):
+    """A command the reader knows, used where it means nothing, says so: never "did you mean" the same command."""
+    note = notes(document(h=H.replace(r"\frac{\partial L}{\partial h^{(t)}}", derivative)))["h"]
+    assert message in note
+    assert "did you mean" not in note
+
+
+PRIMES = {
+    "sigma_braced_prime": r"\sigma^{'}(w_{ix} x^{(t)} + w_{ih} h^{(t-1)})",
+    "sigma_braced_prime_spaced": r"\sigma^{ ' }(w_{ix} x^{(t)} + w_{ih} h^{(t-1)})",
+    "sigma_dot_braced": r"\dot{\sigma}(w_{ix} x^{(t)} + w_{ih} h^{(t-1)})",
+    "sigma_dot": r"\dot\sigma(w_{ix} x^{(t)} + w_{ih} h^{(t-1)})",
+}
+
+
+@pytest.mark.parametrize("slope", PRIMES.values(), ids=PRIMES.keys())
+def test_primes_in_braces_and_newtons_dot_are_derivatives(slope):
+    """`\\sigma^{'}` is LaTeX's own spelling of `\\sigma'`; `\\dot{\\sigma}` is Newton's notation for the same."""
+    w = r"\overline{w_{ix}} = \sum_{t=1}^{T} \overline{i^{(t)}} " + slope + " x^{(t)}"
+    assert wrong_keys(document(w_ix=w)) == set()
+
+
+def test_tanh_with_a_braced_prime_or_a_dot_is_its_derivative():
+    for slope in (r"\tanh^{'}(c^{(t)})", r"\dot{\tanh}(c^{(t)})"):
+        assert wrong_keys(document(c=C.replace(r"(1 - \tanh^2(c^{(t)}))", slope))) == set()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_utf16_or_utf32_answers_tex_is_decoded_as_such(tmp_path, encoding):
+    """Notepad's "Unicode" (UTF-16 with a byte-order mark) is read as UTF-16, and the note says UTF-16, not
+    Windows-1252."""
+    text = r"$$U = \begin{bmatrix} 1 & 1 \\ 1 & 1 \\ 1 & 1 \end{bmatrix}$$ % é"
+    data = (b"\xfe\xff" + text.encode(encoding)) if encoding == "utf-16-be" else text.encode(encoding)
+    (tmp_path / "answers.tex").write_bytes(data)
+    found = locate(tmp_path)
+    assert tex.read(found.files["answers.tex"]).U == [[1, 1], [1, 1], [1, 1]]
+    shown = "UTF-32" if encoding == "utf-32" else "UTF-16"
+    assert found.notes == (f"`answers.tex` is not UTF-8 text; it was read as {shown} (save it as UTF-8).",)
+
+
+@pytest.mark.parametrize("name", ["answers.tex", "main.tex"])
+def test_a_tex_file_that_includes_others_says_they_are_not_read(tmp_path, name):
+    """\\input and \\include are never followed (nothing is compiled): the note says so and names the files."""
+    (tmp_path / name).write_bytes(b"% \\input{commented}\n\\input{q1}\n\\include{sections/q2} $a=b$\n")
+    (tmp_path / "q1.tex").write_bytes(b"$U = 1$")
+    notes_ = locate(tmp_path).notes
+    if name == "main.tex":  # with no answers.tex, several .tex files: none is read, and the note says why
+        assert notes_ == (
+            "No `answers.tex` was found, but several other .tex files (`main.tex`, `q1.tex`): none was read. "
+            "Name the file with your answers `answers.tex`: it is the one file read (`\\input` and `\\include` "
+            "are not followed).",
+        )
+    else:
+        assert notes_ == (
+            "`answers.tex` includes other files (`q1`, `sections/q2`) with `\\input` or `\\include`: they are not "
+            "read (nothing is compiled; only `answers.tex` itself is). Put all your answers in `answers.tex`.",
+        )

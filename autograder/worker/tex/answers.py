@@ -231,6 +231,13 @@ class Answers:
                 node = node.items[0]  # \left[ \begin{matrix} … \end{matrix} \right]
             if node.kind == "matrix":
                 return self._matrix(node, transposed)
+            matrices = [item for item in node.items if isinstance(item, Node) and item.kind == "matrix"]
+            if node.kind in ("term", "sum") and matrices:  # not question 2's "a bmatrix is not read" message
+                raise ReadError(
+                    matrices[0].at,
+                    "only a matrix is read here, alone (a transpose ^T may follow it): write "
+                    "`U = \\begin{bmatrix} … \\end{bmatrix}` and put anything else after `,` or `\\quad`",
+                )
             value = constant(Reader().expression(node))
             if value is None:
                 raise ReadError(node.at, "expected a number or a matrix (\\begin{bmatrix} … \\end{bmatrix})")

@@ -81,6 +81,7 @@ _OPERATOR = r"(?:\+|-|\*|\\(?:cdot|times|odot|ast|circ)(?![a-zA-Z]))"
 _CONTINUES = re.compile(_SPACING + r"(?:=|" + _OPERATOR + ")")
 # `… + \\`: an operator ends a row only when the equation goes on (an empty `h &= \\` is the kit's blank)
 _ENDS_OPEN = re.compile("(" + _OPERATOR + ")" + _SPACING + r"\Z")
+_BRACED_PRIMES = re.compile(r"\^\s*\{\s*('{1,3})\s*\}")
 _OPTION = re.compile(r"\s*\[[^\[\]{}\n]{0,20}\]")
 _INLINE_VERBATIM = re.compile(
     r"\\(?:verb\*?|lstinline|mintinline\s*\{[a-zA-Z]*\})(?![a-zA-Z])\s*(?:\{[^}\n]*\}|([^\sa-zA-Z{]).*?\1)"
@@ -249,6 +250,8 @@ def _group_end(text: str, at: int, end: int) -> int:
 def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
     """Blank inside math what the grammar need not see: labels, tags, alignment, words in \\text."""
     environments: list[str] = []
+    for prime in _BRACED_PRIMES.finditer(text, start, end):  # \sigma^{'}: LaTeX's own spelling of \sigma'
+        _blank(blanks, prime.start(), prime.end(), prime.group(1))
     position = start
     while True:
         match = _MATH_TOKEN.search(text, position, end)
@@ -346,19 +349,22 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
     tokens = list(_nesting(text, start, end))
     equals = [match.start() for match, top in tokens if top and match.group() == "="]
     equal_since_piece = False
+    annotation = None  # where `\\in \\mathbb{R}^{3 \\times 2}` after the right side starts: not part of it
     for match, top in tokens:
         token = match.group()
         if top and token == "=":
             equal_since_piece = True
+        elif top and token == r"\in" and equal_since_piece and annotation is None:
+            annotation = match.start()
         elif top and token in (",", ";", r"\quad", r"\qquad"):
-            statements.append(_statement(text, piece, match.start()))
-            piece, equal_since_piece = match.end(), False
+            statements.append(_statement(text, piece, annotation or match.start()))
+            piece, equal_since_piece, annotation = match.end(), False, None
         elif token == "&" and top is not None:
             if top and equal_since_piece and equals[-1] > match.end() and not _CONTINUES.match(text, match.end(), end):
-                statements.append(_statement(text, piece, match.start()))
-                piece, equal_since_piece = match.end(), False
+                statements.append(_statement(text, piece, annotation or match.start()))
+                piece, equal_since_piece, annotation = match.end(), False, None
             _blank(alignment, match.start(), match.end())
-    statements.append(_statement(text, piece, end))
+    statements.append(_statement(text, piece, annotation or end))
     return [statement for statement in statements if statement is not None]
 
 

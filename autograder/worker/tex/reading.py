@@ -160,17 +160,23 @@ class Reader:
             raise ReadError(getattr(items[index - 1], "at", 0), f"`{node}` needs a value on each side")
         if node.kind == "cmd":
             name = node.value
-            if name in ("operatorname", "mathrm", "text") and index + 1 < len(items):
-                word = _word(items[index + 1])
+            if name in ("operatorname", "mathrm", "text", "dot") and index + 1 < len(items):
+                # \operatorname{tanh} is \tanh; \dot{\sigma} is Newton's dot on a function: its derivative \sigma'
+                argument = items[index + 1]
+                inner = unwrap(argument) if isinstance(argument, Node) else argument
+                word = _word(argument) if name != "dot" else (inner.value if inner.kind == "cmd" else None)
                 if word in FUNCTION_WORDS:
+                    scripts = [("'", None)] if name == "dot" else []
                     fake = Node(
                         "cmd",
-                        items[index + 1].at,
+                        argument.at,
                         "sigma" if word == "sigmoid" else word,
-                        scripts=items[index + 1].scripts + node.scripts,
+                        scripts=scripts + inner.scripts + node.scripts,
                     )
                     value, after = self.operand(items[:index] + [fake] + items[index + 2 :], index, depth + 1)
                     return value, after + 1  # the list given had one item fewer
+            if name == "partial":
+                return self.slash_derivative(items, index)
             if name in FUNCTIONS:
                 return self.function(items, index, depth)
             if name in FONTS:
@@ -185,6 +191,8 @@ class Reader:
             if name in GREEK:
                 return self.symbol(node), index + 1
             raise ReadError(node.at, self.unknown_command(name))
+        if _differential_mark(node) == "d" and "/" in items[index + 2 : index + 4]:
+            return self.slash_derivative(items, index)  # dL/dh^{(t)}
         return self.factor(node), index + 1
 
     def _need(self, items: list[Any], index: int) -> list[Any]:
@@ -310,6 +318,23 @@ class Reader:
         if len(loss[0].scripts) > 1:
             raise ReadError(loss[0].at, "the loss has one step at most: \\frac{\\partial L^{(t)}}{\\partial h^{(t)}}")
         return ("dldh", variable[2])
+
+    def slash_derivative(self, items: list[Any], index: int) -> tuple[tuple, int]:
+        """\\partial L / \\partial h^{(t)} (or dL/dh^{(t)}): the loss's direct derivative, written with a slash."""
+        node, value, end = items[index], None, index + 1
+        slash = next((j for j in range(index + 2, min(index + 4, len(items))) if items[j] == "/"), len(items))
+        if slash + 2 < len(items) and _differential_mark(items[slash + 1]) == _differential_mark(node):
+            end = min(slash + (4 if _is_font(items[slash + 2]) else 3), len(items))
+            parts = [
+                Node("group", items[at].at, items=[Node("term", items[at].at, items=items[at:stop])])
+                for at, stop in ((index, slash), (slash + 1, end))
+            ]
+            value = self.derivative(*parts)
+        if value is None:
+            raise ReadError(
+                node.at, "`\\partial` is read only in the loss's derivative: \\frac{\\partial L}{\\partial h^{(t)}}"
+            )
+        return value, end
 
     def sum(self, node: Node, body: list[Any]) -> tuple:
         if not self.sums_allowed:
@@ -473,6 +498,8 @@ class Reader:
         where = self.macros.get("\\" + name)
         if where is not None:
             return f"`\\{name}` is a macro (\\newcommand, {where}): macros are not read, write out what it stands for"
+        if name in KNOWN:  # a command read elsewhere (\\prime after ^, \\top on v, \\partial in \\frac), not here
+            return f"`\\{name}` cannot be read here"
         close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.7)
         return f"unknown command `\\{name}`" + (f": did you mean `\\{close[0]}`?" if close else "")
 
@@ -532,6 +559,18 @@ def _differential(node: Node) -> list[Any] | None:
     first = items[0]
     if (first.kind == "cmd" and first.value == "partial") or (first.kind == "letter" and first.value == "d"):
         return items[1:]
+    return None
+
+
+def _differential_mark(item: Any) -> str | None:
+    """ "partial" for \\partial, "d" for a plain d: what starts a differential."""
+    if (
+        isinstance(item, Node)
+        and not item.scripts
+        and item.value in ("partial", "d")
+        and item.kind in ("cmd", "letter")
+    ):
+        return item.value
     return None
 
 
