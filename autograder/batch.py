@@ -558,7 +558,11 @@ def main(
             raise ExportError(f"--compare: {error}") from None
         with opened_export(Path(export)) as opened:
             submissions, warnings = find_submissions(
-                opened.root, exclude=out, problems=opened.problems, notes=opened.notes
+                opened.root,
+                exclude=out,
+                problems=opened.problems,
+                notes=opened.notes,
+                shown=None if opened.root == Path(export) else Path(export),
             )
             warnings = [*opened.warnings, *warnings]
             for warning in warnings:

@@ -76,25 +76,27 @@ class Export:
 # ---------------------------------------------------------------- the metadata
 
 
-def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
+def read_metadata(path: Path, *, shown: Path | None = None) -> dict[str, tuple[Submitter, ...]]:
     """Gradescope's `submission_metadata.yml`: submission folder -> its submitters (`:name`, `:email`, `:sid`).
 
-    Ruby-specific tags that Gradescope may write (for example for scores) are read as plain values.
+    Ruby-specific tags that Gradescope may write (for example for scores) are read as plain values. Errors
+    name the file as `shown` (where the TA knows it), else as `path`.
     """
+    where = shown or path
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_METADATA_BYTES + 1)
         if len(data) > MAX_METADATA_BYTES:
-            raise ExportError(f"{path}: larger than {MAX_METADATA_BYTES // 2**20} MB")
+            raise ExportError(f"{where}: larger than {MAX_METADATA_BYTES // 2**20} MB")
         text = data.decode("utf-8")
         _check_bounded(text)
         tree = yaml.load(text, Loader=_TolerantLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ExportError(f"{path}: cannot read the submission metadata ({_one_line(error)})") from None
+        raise ExportError(f"{where}: cannot read the submission metadata ({_one_line(error)})") from None
     except ExportError as error:
-        raise ExportError(f"{path}: cannot read the submission metadata ({error})") from None
+        raise ExportError(f"{where}: cannot read the submission metadata ({error})") from None
     if not isinstance(tree, dict):
-        raise ExportError(f"{path}: expected a mapping of submission folders to their submitters")
+        raise ExportError(f"{where}: expected a mapping of submission folders to their submitters")
     found = {}
     for key, entry in tree.items():
         entry = _plain_keys(entry) if isinstance(entry, dict) else {}
@@ -181,12 +183,14 @@ def find_submissions(
     exclude: Path | None = None,
     problems: Mapping[str, str] | None = None,
     notes: Mapping[str, Sequence[str]] | None = None,
+    shown: Path | None = None,
 ) -> tuple[list[Submission], list[str]]:
     """The submissions of an unpacked export, sorted by id, and warnings about the export as a whole.
 
     With a `submission_metadata.yml` (in `root` or one folder down) its entries name the submissions;
     without one, every folder and .zip directly in `root` is a submission. `problems` and `notes` are the
-    unpacking's reasons and notes per submission folder. A metadata file that cannot be read is a warning:
+    unpacking's reasons and notes per submission folder; `shown` is what to call `root` in warnings (the export
+    zip, where `root` is a temporary folder it was unpacked into). A metadata file that cannot be read is a warning:
     the folders are still graded, without names. Nothing is skipped unseen: a link (never followed) is a row
     with the reason, and any other entry that is not a submission is named in a warning (junk aside).
     """
@@ -203,14 +207,22 @@ def find_submissions(
     warnings, metadata = [], {}
     if metadata_file:
         try:
-            metadata = read_metadata(metadata_file)
+            metadata = read_metadata(metadata_file, shown=shown / metadata_file.relative_to(root) if shown else None)
         except ExportError as error:
             warnings.append(f"{error}; every submission folder is graded, without names")
-    children, links, skipped = {}, set(), []
+    children, links = {}, set()
+    # Beside a submissions' folder one level down, nothing is a submission (the output folder aside).
+    skipped = [
+        child.name
+        for child in (sorted(root.iterdir()) if base != root else [])
+        if child != base and child.name not in JUNK and (exclude is None or child.resolve() != exclude.resolve())
+    ]
     for child in sorted(base.iterdir()):
-        if child.name in JUNK or child.name == METADATA:
+        if child.name in JUNK or child.name == METADATA and not child.is_symlink():
             continue
-        if child.is_symlink():
+        if child.name == METADATA:
+            skipped.append(child.relative_to(root).as_posix())  # a link: never read
+        elif child.is_symlink():
             links.add(child.name)  # a link may lead anywhere on this machine: never followed
         elif exclude is not None and child.resolve() == exclude.resolve():
             continue  # this run's own output
@@ -219,11 +231,11 @@ def find_submissions(
         elif child.name in metadata:
             problems.setdefault(child.name, "its entry in the export is not a folder (nor a .zip)")
         else:
-            skipped.append(child.name)
+            skipped.append(child.relative_to(root).as_posix())
     if skipped:
         warnings.append(
-            f"{base}: skipped {_count(skipped, 'entry', 'entries')} that {'is' if len(skipped) == 1 else 'are'} "
-            f"not a submission (hidden, or neither a folder nor a .zip): {_names(skipped)}"
+            f"{shown or root}: skipped {_count(skipped, 'entry', 'entries')} that cannot be a submission (hidden, a "
+            f"link, a file that is not a .zip, or beside the submissions' folder): {_names(sorted(skipped))}"
         )
     submissions = []
     for name in sorted(set(metadata) | set(children) | set(problems) | links):

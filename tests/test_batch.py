@@ -784,7 +784,11 @@ def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tm
     assert (
         "skipped 1 member that could lead out of the export (links, absolute paths, '..'): 'linked/adder.py'" in stderr
     )
-    assert "skipped 1 entry that is not a submission (hidden, or neither a folder nor a .zip): 'stray.txt'" in stderr
+    assert (
+        f"{archive}: skipped 1 entry that cannot be a submission (hidden, a link, a file that is not a .zip, or "
+        in stderr
+    )
+    assert "beside the submissions' folder): 'stray.txt'" in stderr
     assert re.search(
         r"^5 submissions in \d+:\d\d: 2 graded now, 0 already graded, 2 could not be graded \(2 bad upload\), "
         r"1 with no folder in the export\.$",

@@ -61,13 +61,14 @@ def test_an_export_folder_lists_every_submission_once(tmp_path):
     for name in ("submission_101", "submission_102", "stray_folder", "__MACOSX", ".hidden", "graded"):
         (export / name).mkdir()
     (export / "notes.txt").write_text("not a submission")
+    (tmp_path / "beside").mkdir()  # beside the folder of the metadata: not a submission
     submissions, warnings = find_submissions(tmp_path, exclude=export / "graded")
     assert [s.id for s in submissions] == ["stray_folder", "submission_101", "submission_102", "submission_103"]
     assert submissions[1].path == export / "submission_101" and submissions[1].submitters[0].name == "Ada Lovelace"
     assert submissions[0].submitters == () and submissions[3].path is None
     assert warnings == [
-        f"{export}: skipped 2 entries that are not a submission (hidden, or neither a folder nor a .zip): "
-        "'.hidden', 'notes.txt'"
+        f"{tmp_path}: skipped 3 entries that cannot be a submission (hidden, a link, a file that is not a .zip, or "
+        "beside the submissions' folder): 'assignment_9_export/.hidden', 'assignment_9_export/notes.txt', 'beside'"
     ]
 
 
@@ -299,8 +300,8 @@ def test_a_submission_folder_that_is_a_link_out_of_the_export_is_never_graded(tm
     link = "its folder in the export is a link, which is never followed"
     assert [(s.id, s.path, s.problem) for s in submissions] == [("stray", None, link), ("submission_1", None, link)]
     assert warnings == [
-        f"{export_folder}: skipped 1 entry that is not a submission (hidden, or neither a folder nor a "
-        ".zip): 'metadata.yml'"
+        f"{export_folder}: skipped 2 entries that cannot be a submission (hidden, a link, a file that is not a .zip, "
+        "or beside the submissions' folder): 'metadata.yml', 'submission_metadata.yml'"
     ]
 
 
