@@ -386,7 +386,7 @@ def test_an_import_of_a_file_a_skipped_writefile_cell_was_to_write_says_why_it_f
         sandbox,
         notebook(
             "%%writefile lstm_bptt.py\ndef lstm_bptt(x, weights, forward, dL_dh):\n    return {}",
-            "%%writefile -a 'helpers.py'\nX = 1",
+            "%%file -a 'helpers.py'\nX = 1",
             "U = 1\nfrom lstm_bptt import lstm_bptt",
             "import helpers.sub",
             "import torch",

@@ -870,10 +870,11 @@ def run_notebook(path, cell_seconds, total_seconds, describe, replies):
 
 
 def writefile_target(magic_line):
-    """The .py file a `%%writefile [-a] NAME.py` line writes (its base name), or None for any other cell magic."""
+    """The .py file a `%%writefile [-a] NAME.py` line (or IPython's alias `%%file`) writes (its base name), or None
+    for any other cell magic."""
     words = magic_line.split()
     names = [word for word in words[1:] if not word.startswith("-")]
-    if words[:1] != ["%%writefile"] or len(names) != 1:
+    if words[:1] not in (["%%writefile"], ["%%file"]) or len(names) != 1:
         return None
     name = names[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
     return name if name.endswith(".py") and name[:-3].isidentifier() else None
