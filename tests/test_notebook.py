@@ -330,7 +330,8 @@ def test_a_notebook_may_exceed_the_size_limit_of_other_files(tmp_path):
             {"main.tex": b"m", "preamble.tex": b"p"},
             None,
             "No `answers.tex` was found, but several other .tex files "
-            "(`main.tex`, `preamble.tex`): none was read. Name the file with your answers `answers.tex`.",
+            "(`main.tex`, `preamble.tex`): none was read. Name the file with your answers `answers.tex`: it is the "
+            "one file read (`\\input` and `\\include` are not followed).",
         ),
     ],
     ids=["answers-first", "answers-deeper-still-first", "single-other", "several-others"],
