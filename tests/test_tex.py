@@ -463,6 +463,11 @@ HOSTILE_DOCUMENTS = {
     "one_long_sum": b"$\\overline{h^{(t)}} = " + b"x^{(t)} + " * 99_000 + b"1$",
     "empty_rows": b"$" + b"\\\\" * 450_000 + b"$",
     "comments": b"%" * 999_000,
+    "unclosed_verbs": b"\\verb|" * 160_000,
+    "unclosed_lstinlines": b"\\lstinline{" * 80_000,
+    "alignat_without_arguments": b"\\begin{alignat}" * 60_000,
+    "multline_rows": b"\\begin{multline}a=" + b"b \\\\ " * 150_000,
+    "rows_ending_with_plus": b"\\begin{align}a=" + b"b + \\\\ " * 120_000,
 }
 
 

@@ -83,8 +83,8 @@ _CONTINUES = re.compile(_SPACING + r"(?:=|" + _OPERATOR + ")")
 _ENDS_OPEN = re.compile("(" + _OPERATOR + ")" + _SPACING + r"\Z")
 _BRACED_PRIMES = re.compile(r"\^\s*\{\s*('{1,3})\s*\}")
 _OPTION = re.compile(r"\s*\[[^\[\]{}\n]{0,20}\]")
-_INLINE_VERBATIM = re.compile(
-    r"\\(?:verb\*?|lstinline|mintinline\s*\{[a-zA-Z]*\})(?![a-zA-Z])\s*(?:\{[^}\n]*\}|([^\sa-zA-Z{]).*?\1)"
+_INLINE_VERBATIM = re.compile(  # bounded: an unclosed \\verb| must not make each later one scan the whole line
+    r"\\(?:verb\*?|lstinline|mintinline\s*\{[a-zA-Z]*\})(?![a-zA-Z])\s*(?:\{[^}\n]{0,300}\}|([^\sa-zA-Z{]).{0,300}?\1)"
 )
 
 
@@ -297,7 +297,8 @@ def _rows(text: str, start: int, end: int, joins: list, one_equation: bool) -> l
     an operator (`… + \\\\`), or, in multline (`one_equation`), when it has no `=` of its own."""
     rows = []
     environments = 0
-    row_start = start
+    row_start = checked = start
+    filled = False  # whether the row so far holds anything (each piece of it checked once: rows may join thousands)
     for match in _ROW_TOKEN.finditer(text, start, end):
         token = match.group()
         if token == r"\begin":
@@ -306,14 +307,13 @@ def _rows(text: str, start: int, end: int, joins: list, one_equation: bool) -> l
             environments = max(environments - 1, 0)
         elif environments == 0:
             ending = _ENDS_OPEN.search(text, max(row_start, match.start() - 200), match.start())
-            if ending or (text[row_start : match.start()].strip() and _continues(text, match.end(), end, one_equation)):
-                spacing = _SPACES.match(
-                    text, match.end(), end
-                )  # and the spacing around `\\\\` (`+ \\quad \\\\ &\\quad`)
+            filled, checked = filled or bool(text[checked : match.start()].strip()), match.end()
+            if ending or (filled and _continues(text, match.end(), end, one_equation)):
+                spacing = _SPACES.match(text, match.end(), end)  # and the spacing around `\\\\` (`+ \\quad \\\\ &`)
                 _blank(joins, ending.end(1) if ending else match.start(), spacing.end() if spacing else match.end())
                 continue
             rows.append((row_start, match.start()))
-            row_start = match.end()
+            row_start, filled = match.end(), False
     rows.append((row_start, end))
     return rows
 
