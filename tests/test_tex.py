@@ -899,3 +899,10 @@ def test_a_tex_file_that_includes_others_says_they_are_not_read(tmp_path, name):
             "`answers.tex` includes other files (`q1`, `sections/q2`) with `\\input` or `\\include`: they are not "
             "read (nothing is compiled; only `answers.tex` itself is). Put all your answers in `answers.tex`.",
         )
+
+
+@pytest.mark.parametrize("right", [r"\dot + x^{(t)}", r"\mathrm / x^{(t)}", r"\operatorname - 1", r"\dot"])
+def test_a_font_or_dot_without_its_argument_says_so(right):
+    """`\\dot`, `\\mathrm`, `\\operatorname` followed by an operator (or nothing) is the student's mistake, said so."""
+    note = notes(document(g=r"\overline{g^{(t)}} = " + right))["g"]
+    assert note.endswith("needs an argument after it")

@@ -160,10 +160,10 @@ class Reader:
             raise ReadError(getattr(items[index - 1], "at", 0), f"`{node}` needs a value on each side")
         if node.kind == "cmd":
             name = node.value
-            if name in ("operatorname", "mathrm", "text", "dot") and index + 1 < len(items):
+            argument = items[index + 1] if index + 1 < len(items) else None
+            if name in ("operatorname", "mathrm", "text", "dot") and isinstance(argument, Node):
                 # \operatorname{tanh} is \tanh; \dot{\sigma} is Newton's dot on a function: its derivative \sigma'
-                argument = items[index + 1]
-                inner = unwrap(argument) if isinstance(argument, Node) else argument
+                inner = unwrap(argument)
                 word = _word(argument) if name != "dot" else (inner.value if inner.kind == "cmd" else None)
                 if word in FUNCTION_WORDS:
                     scripts = [("'", None)] if name == "dot" else []
