@@ -432,6 +432,16 @@ QUESTION_1 = {
         [[1], [-1], [1]],
     ),
     "matrix_transposed": (r"$V = \begin{bmatrix} 1 \\ -1 \\ 1 \end{bmatrix}^T$", "V", [[1, -1, 1]]),
+    "w_transposed_on_the_left": (
+        r"$\mathbf{W}^\top = \begin{bmatrix} 0 & 0 & 0 \\ 1 & 1 & 1 \\ 0 & 0 & 0 \end{bmatrix}$",
+        "W",
+        [[0, 1, 0]] * 3,
+    ),
+    "u_transposed_on_the_left": (
+        r"$U^T = \begin{bmatrix} 1 & 2 & 3 \\ 4 & 5 & 6 \end{bmatrix}$",
+        "U",
+        [[1, 4], [2, 5], [3, 6]],
+    ),
     "bold_subscript": (
         r"$\mathbf{b}_{\mathbf{h}} = \begin{bmatrix} 0.1 & 0.2 & 0.3 \end{bmatrix}$",
         "b_h",

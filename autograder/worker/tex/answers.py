@@ -394,9 +394,7 @@ def _adder_name(node: Node) -> tuple[str, bool] | None:
     transposed = bool(sups) and all(_is_transpose(s) for s in sups)
     if sups and not transposed:
         return None
-    if node.value in "UVWv" and not subs:
-        if transposed and node.value not in "Vv":
-            return None
+    if node.value in "UVWv" and not subs:  # W^T = M is W = M^T, as a reader takes it
         return ("V" if node.value == "v" else node.value), transposed
     if node.value == "b" and len(subs) == 1 and not sups:
         label = _letters(subs[0])
