@@ -354,6 +354,20 @@ def test_a_name_with_a_step_that_nothing_defines_is_an_unknown_symbol():
     )
 
 
+def test_e_to_a_power_is_the_exponential_and_e_with_a_step_is_a_helper():
+    """e^{-x^{(t)}} is exp(-x^{(t)}) (the notation of most notes); e^{(t)}, with a step, stays a helper's name."""
+    text = (
+        document(
+            o=r"\overline{o^{(t)}} = e^{(t)} + e^{-x^{(t)}} - \exp(-x^{(t)}) + \overline{h^{(t)}} \tanh(c^{(t)})",
+        )
+        + r"$$e^{(t)} = 0$$"
+    )
+    problem = PROBLEMS[2]
+    result = tex.read(text.encode()).lstm_bptt(**rebuild(call_arguments(problem)))
+    assert "o" not in result.notes
+    assert np.allclose(result["o"][1:], problem.truth["o"])
+
+
 def test_the_kit_starter_is_read_and_says_what_to_fill_in():
     """kit/answers.tex (the seed's template): every answer is found, each empty one says to write its right side."""
     module = tex.read((ROOT / "kit" / "answers.tex").read_bytes())

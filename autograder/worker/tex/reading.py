@@ -398,6 +398,11 @@ class Reader:
         sub = subs[0] if subs else None
         if base == "w" and node.kind == "letter":
             return self.weight(node, sub, sups)
+        exponential = base == "e" and node.kind == "letter" and not subs and len(sups) == 1
+        if exponential and self.step(sups[0], strict=False) is None:  # e^{-z}, not a helper e^{(t)}
+            power = sups[0]
+            inner = self.expression(power.items[0]) if power.kind == "group" and power.items else self.factor(power)
+            return ("fn", "exp", 0, inner)
         if base in ("t", "T") and node.kind == "letter":
             raise ReadError(node.at, f"`{base}` is a step: it can stand only in a superscript or subscript")
         step, label = None, None
