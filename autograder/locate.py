@@ -330,9 +330,16 @@ def _zip_candidates(name: str, opener: Callable[[], IO[bytes]], notes: list[str]
 def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str]) -> list[_Candidate]:
     """A student who zipped a zip: an upload with no file we grade but one .zip is read as that zip's contents,
     whether the upload is a folder (Gradescope unpacked the outer zip) or the outer zip itself. One level only:
-    a zip inside that one is not opened, and says so."""
+    a zip inside that one is not opened, and several zips are not opened either; the notes say so."""
     zips = [c for c in candidates if c.path.suffix.lower() == ".zip"]
-    if len(zips) != 1 or any(_canonical(c.path) for c in candidates):
+    if not zips or any(_canonical(c.path) for c in candidates):
+        return candidates
+    if len(zips) > 1:
+        listed = ", ".join(literal(c.path) for c in zips[:5]) + (", …" if len(zips) > 5 else "")
+        notes.append(
+            f"Your upload holds {len(zips)} zips ({listed}) and no file we grade outside them: none was opened "
+            "(which one holds your work cannot be told). Upload your files, or one zip of them."
+        )
         return candidates
     inner = zips[0]
     if inner.size > MAX_INNER_ZIP_BYTES:

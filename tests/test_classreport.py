@@ -1,5 +1,6 @@
 """Tests of the class report: one self-contained HTML page with the histogram, pass rates, mistakes and failures."""
 
+import ast
 import json
 import os
 import re
@@ -18,10 +19,19 @@ import pytest
 from autograder.config import TestSpec as Spec
 from autograder.config import load_config
 from autograder.export import Submitter
+from autograder.judge import lstm
 from autograder.judge.verdict import Verdict
-from autograder.report.classreport import attention, histogram_bins, mistake_counts, render_report, submission_flags
+from autograder.report.classreport import (
+    CAUSES,
+    attention,
+    histogram_bins,
+    mistake_counts,
+    render_report,
+    submission_flags,
+)
 from autograder.report.gradebook import BAD_UPLOAD, INTERRUPTED, STOPPED, GradedSubmission
 from autograder.report.results import build_results, failure_results
+from conftest import ROOT
 
 TESTS = [
     Spec(name="Adds every pair", number="1.1", question="1", max_score=5, check="toy"),
@@ -490,3 +500,18 @@ def test_a_submission_not_graded_is_flagged_by_whose_side_it_is():
     html = render_report([bomb, waiting, CLASS[-1]], tests=TESTS, title="t", partial=True)
     assert Page(html).tables["problems"][1][2] == "bad upload: " + bomb.problem
     assert Page(html).tables["problems"][2][2] == "interrupted: " + INTERRUPTED
+
+
+def test_every_cause_a_judge_names_has_a_readable_title():
+    """Each cause the judges name outside the catalogue (the first member of what the adder's `_hint` returns,
+    the keys of the LSTM judge's HINTS) has a title in the report's mistakes table: a new hint never shows there
+    as a bare name."""
+    source = ast.parse((ROOT / "autograder" / "judge" / "adder.py").read_text())
+    hint = next(node for node in ast.walk(source) if isinstance(node, ast.FunctionDef) and node.name == "_hint")
+    named = {
+        node.value.elts[0].value
+        for node in ast.walk(hint)
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple)
+        if isinstance(node.value.elts[0], ast.Constant) and node.value.elts[0].value is not None
+    }
+    assert named and named | set(lstm.HINTS) <= set(CAUSES)

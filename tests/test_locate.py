@@ -324,3 +324,21 @@ def test_two_members_of_the_same_name_grade_the_last_with_a_note(tmp_path):
     archive.rename(folder / "up.zip")
     assert locate(folder).files == {"adder.py": b"last"}
     assert locate(folder).notes[-1] == found.notes[0]
+
+
+def test_several_zips_and_no_file_we_grade_are_not_opened_and_the_note_says_so(tmp_path):
+    """Two zips in the upload (two versions?) and nothing else: neither is opened, in either form, and the note
+    says why."""
+    as_zip, as_folder = both_forms(
+        tmp_path,
+        {"v1.zip": zip_bytes(tmp_path, "a.zip", {"adder.py": b"1"}), "v2.zip": zip_bytes(tmp_path, "b.zip", {})},
+    )
+    assert as_zip.files == as_folder.files == {}
+    assert (
+        as_zip.notes
+        == as_folder.notes
+        == (
+            "Your upload holds 2 zips (`v1.zip`, `v2.zip`) and no file we grade outside them: none was opened (which "
+            "one holds your work cannot be told). Upload your files, or one zip of them.",
+        )
+    )

@@ -459,15 +459,18 @@ def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
     return sorted(set(str(name) for name in names))
 
 
-# Question 1's judge names the likely cause of a failure (autograder/judge/adder.py, `_hint`) without a catalogue
-# file: these titles say each in the words of its hint.
-ADDER_CAUSES = {
+# The judges name some causes of a failure without a catalogue file (question 1's `_hint` in judge/adder.py, and
+# question 2's HINTS in judge/lstm.py): these titles say each in the words of its hint.
+CAUSES = {
     "w_transposed": "correct with W transposed (W[i, j] is the weight from h_j^(t-1) to h_i^(t))",
     "step1_hidden": "step 1's hidden units give one h^(1) for inputs whose sum bits differ (U, b_h)",
     "output_weights": "hidden units fine, the output unit reads them wrongly (V, b_y)",
     "carry_lost": "the carry never reaches the next step (W)",
     "phantom_carry": "hidden units react to a carry that is not there (W)",
     "extra_recurrence": "h^(t) depends on h^(t-1) beyond the carry (W)",
+    "initial_state": "correct from another h^(0): step 1's hidden units assume a carry in (b_h, W)",
+    "hidden_states_merged": "one hidden state for columns whose sum bits differ (U, W, b_h)",
+    "one_index_early": "the true values stored one index early (index t holds step t+1)",
 }
 
 
@@ -497,8 +500,8 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
                 f'<b>{escape(mistake_title(mistake))}</b><br><span class="note">{escape(mistake.hint)} '
                 f"(<code>{escape(name)}</code>)</span>"
             )
-        elif name in ADDER_CAUSES:
-            described = f'<b>{escape(ADDER_CAUSES[name])}</b> <span class="note">(<code>{escape(name)}</code>)</span>'
+        elif name in CAUSES:
+            described = f'<b>{escape(CAUSES[name])}</b> <span class="note">(<code>{escape(name)}</code>)</span>'
         else:
             described = f"<code>{escape(name)}</code>"
         rows.append([f"{escape(number)} {escape(names.get(number, ''))}", described, _share(count, len(graded))])
