@@ -6,9 +6,11 @@ import struct
 import zipfile
 
 import pytest
+from peak import grading_peak_mb
 
 from autograder import locate as locate_module
 from autograder.locate import MAX_FILE_BYTES, locate
+from conftest import ROOT
 
 
 def make(tmp_path, files):
@@ -342,3 +344,22 @@ def test_several_zips_and_no_file_we_grade_are_not_opened_and_the_note_says_so(t
             "one holds your work cannot be told). Upload your files, or one zip of them.",
         )
     )
+
+
+def test_a_large_inner_zip_is_streamed_within_the_memory_budget(tmp_path):
+    """A zip holding a 90 MB inner zip (its adder.py at the end, after 90 MB of padding) is read through a temporary
+    file, not memory: the grading finds adder.py and stays far under the 250 MB budget."""
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_STORED) as archive:
+        with archive.open("padding.bin", "w", force_zip64=True) as member:
+            for _ in range(90):
+                member.write(bytes(2**20))
+        archive.write(ROOT / "reference" / "adder.py", "adder.py")
+    upload = tmp_path / "upload.zip"
+    with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(inner, "inner.zip")
+    inner.unlink()
+    peak, results = grading_peak_mb(upload, tmp_path / "results.json")
+    assert results["output"].count("Looked inside `inner.zip`") == 1
+    assert sum(t["score"] for t in results["tests"] if "1" in t["tags"]) == 5
+    assert peak < 150, peak
