@@ -77,17 +77,17 @@ def submission_folder(out: Path, submission_id: str) -> Path:
     return out / SUBMISSIONS / submission_id
 
 
-def fingerprint(path: Path) -> tuple[str, list[str], str | None]:
+def fingerprint(path: Path) -> tuple[str, list[str], str | None, list[str]]:
     """The identity of what the grader reads from a submission (the files it finds and the notes about them),
-    the names of those files, and, when there is none, why: the notes the student reads about it (an unreadable
-    zip, a file past its size bound), else that none of the assignment's files is in it."""
+    the names of those files, when there is none why (the notes the student reads about it: an unreadable
+    zip, a file past its size bound; else that none of the assignment's files is in it), and its name clashes."""
     located = locate(path)
     digest = hashlib.sha256()
     for name in sorted(located.files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(located.files[name]).digest())
     digest.update("\n".join(located.notes).encode())
     no_files = None if located.files else " ".join(located.notes) or NO_ASSIGNMENT_FILES
-    return digest.hexdigest(), sorted(located.files), no_files
+    return digest.hexdigest(), sorted(located.files), no_files, list(located.clashes)
 
 
 # ---------------------------------------------------------------- the pool
@@ -150,8 +150,9 @@ def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outco
 def _write(job: Mapping[str, Any], results: dict, problem: str | None, output: str) -> Outcome:
     results["extra_data"]["submission_sha256"] = job["fingerprint"]
     results["extra_data"]["files_found"] = list(job.get("files", ()))
-    if job.get("no_files"):
-        results["extra_data"]["no_files"] = job["no_files"]
+    for key in ("no_files", "clashes"):  # for the gradebook's row
+        if job.get(key):
+            results["extra_data"][key] = job[key]
     folder = Path(job["out"])
     write_results(folder / "results.json", results)
     log = folder / "output.txt"
@@ -363,7 +364,9 @@ def read_graded(submission: Submission, out: Path, *, finished: bool = True) -> 
     except (OSError, ValueError, AttributeError) as error:
         return GradedSubmission(*who, {}, f"no readable results.json ({error})")
     no_files = str(extra.get("no_files") or NO_ASSIGNMENT_FILES) if extra.get("files_found") == [] else None
-    return GradedSubmission(*who, results, extra.get("grading_failed"), no_files, notes=submission.notes)
+    clashes = extra.get("clashes")
+    notes = (*submission.notes, *(map(str, clashes) if isinstance(clashes, list) else ()))
+    return GradedSubmission(*who, results, extra.get("grading_failed"), no_files, notes=notes)
 
 
 def run_batch(
@@ -397,7 +400,7 @@ def run_batch(
                 "config_sha256": config.sha256,
             }
             try:
-                job["fingerprint"], job["files"], job["no_files"] = fingerprint(submission.path)
+                job["fingerprint"], job["files"], job["no_files"], job["clashes"] = fingerprint(submission.path)
             except Exception as error:  # noqa: BLE001 - one submission's unreadable files: its row says so
                 job["fingerprint"], job["files"] = "unreadable", []
                 outcomes.append(write_failure(job, f"its files could not be read ({type(error).__name__}: {error})"))

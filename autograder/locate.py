@@ -54,11 +54,13 @@ MAX_INNER_ZIP_BYTES = 100 * 2**20  # a zip inside the upload: Gradescope's whole
 
 @dataclass(frozen=True)
 class Located:
-    """The student's files found in a submission: canonical name -> bytes, and notes for the student."""
+    """The student's files found in a submission: canonical name -> bytes, notes for the student, and the name
+    clashes among them in plain words, for a TA's gradebook row (the notes say the same to the student)."""
 
     files: dict[str, bytes]
     notes: tuple[str, ...]
     found: dict[str, str] = field(default_factory=dict)  # canonical name -> the file's path in the upload
+    clashes: tuple[str, ...] = ()
 
     def first(self, group: str) -> str | None:
         """The canonical name of the file found for a question (`adder` or `lstm`), if any."""
@@ -87,10 +89,11 @@ def locate(submission: Path) -> Located:
     searched inside that zip (a student who uploaded a zip of a zip).
     """
     notes: list[str] = []
+    clashes: list[str] = []
     submission = Path(submission)
     if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
         # Gradescope unpacks a zip upload into a folder: the zip given here is read as that folder.
-        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes)
+        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes, clashes)
     elif submission.is_file():
         info = submission.stat()
         candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_open_file, submission))]
@@ -98,7 +101,7 @@ def locate(submission: Path) -> Located:
         candidates = _folder_candidates(submission, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
-    candidates = _inside_a_single_zip(candidates, notes)
+    candidates = _inside_a_single_zip(candidates, notes, clashes)
     files: dict[str, bytes] = {}
     found: dict[str, str] = {}
     for group in WANTED.values():
@@ -166,7 +169,7 @@ def locate(submission: Path) -> Located:
             del files[extra], found[extra]
     if not candidates and not notes:
         notes.append("Your submission is empty: no files were uploaded.")
-    return Located(files, tuple(notes), found)
+    return Located(files, tuple(notes), found, tuple(clashes))
 
 
 def _size(limit: int) -> str:
@@ -285,7 +288,9 @@ def _directory_size(file: IO[bytes]) -> tuple[int, int] | None:
     return end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
 
 
-def _zip_candidates(name: str, opener: Callable[[], IO[bytes]], notes: list[str]) -> list[_Candidate]:
+def _zip_candidates(
+    name: str, opener: Callable[[], IO[bytes]], notes: list[str], clashes: list[str]
+) -> list[_Candidate]:
     """The members of a zip (`name` as the student knows it) as candidates. Of several members with the same
     name the last is taken, as unzipping leaves it (a zip updated by appending holds the newest copy last)."""
     try:
@@ -324,10 +329,11 @@ def _zip_candidates(name: str, opener: Callable[[], IO[bytes]], notes: list[str]
                 f"{literal(name)} holds {literal(relative)} {count} times: graded the last copy (the one unzipping "
                 "keeps), ignored the others."
             )
+            clashes.append(f"{name} holds {relative} more than once: the last copy was graded")
     return list(found.values())
 
 
-def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str]) -> list[_Candidate]:
+def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str], clashes: list[str]) -> list[_Candidate]:
     """A student who zipped a zip: an upload with no file we grade but one .zip is read as that zip's contents,
     whether the upload is a folder (Gradescope unpacked the outer zip) or the outer zip itself. One level only:
     a zip inside that one is not opened, and several zips are not opened either; the notes say so."""
@@ -346,7 +352,7 @@ def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str]) -> list
         notes.append(f"{literal(inner.path)} is larger than {_size(MAX_INNER_ZIP_BYTES)}; it was not opened.")
         return candidates
     notes.append(f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
-    found = _zip_candidates(str(inner.path), partial(_seekable, inner), notes)
+    found = _zip_candidates(str(inner.path), partial(_seekable, inner), notes, clashes)
     deeper = [c for c in found if c.path.suffix.lower() == ".zip"]
     if deeper and not any(_canonical(c.path) for c in found):
         notes.append(

@@ -721,9 +721,11 @@ def zip_bytes(entries):
     return buffer.getvalue()
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_path):
     """A zip holding only a zip, handed in as a .zip, as Gradescope's unpacked folder, and as a zip in an export
-    zip: each is graded the same, with the same note; a corrupt zip's row says why, as its feedback does."""
+    zip: each is graded the same, with the same note; a corrupt zip's row says why, as its feedback does; a zip
+    holding adder.py twice is graded from the last copy, and its row says so."""
     adder = (ROOT / "reference" / "adder.py").read_bytes()
     dave = zip_bytes([("inner.zip", zip_bytes([("adder.py", adder)]))])
     folder = tmp_path / "folder"
@@ -732,6 +734,7 @@ def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_pa
     (folder / "dave_unpacked").mkdir()
     (folder / "dave_unpacked" / "inner.zip").write_bytes(zip_bytes([("adder.py", adder)]))
     (folder / "carol.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    (folder / "erin.zip").write_bytes(zip_bytes([("adder.py", b"U = 'first'"), ("adder.py", adder)]))
     exported = tmp_path / "export.zip"
     with zipfile.ZipFile(exported, "w") as opened:
         opened.writestr("export/dave_in_export/inner.zip", zip_bytes([("adder.py", adder)]))
@@ -747,8 +750,11 @@ def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_pa
             assert note in json.loads((out / "submissions" / name / "results.json").read_text())["output"]
     carol = json.loads((tmp_path / "out_folder" / "submissions" / "carol.zip" / "results.json").read_text())
     assert "`carol.zip` is not a readable zip file." in carol["output"]
-    rows = {row["submission_id"]: row["status"] for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")}
-    assert rows["carol.zip"] == "no files: `carol.zip` is not a readable zip file."
+    rows = {
+        row["submission_id"]: (row["1"], row["status"]) for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")
+    }
+    assert rows["carol.zip"] == ("0", "no files: `carol.zip` is not a readable zip file.")
+    assert rows["erin.zip"] == ("5", "graded; erin.zip holds adder.py more than once: the last copy was graded")
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")

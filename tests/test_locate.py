@@ -321,6 +321,7 @@ def test_two_members_of_the_same_name_grade_the_last_with_a_note(tmp_path):
     assert found.notes == (
         "`up.zip` holds `adder.py` 2 times: graded the last copy (the one unzipping keeps), ignored the others.",
     )
+    assert found.clashes == ("up.zip holds adder.py more than once: the last copy was graded",)
     folder = tmp_path / "folder"
     folder.mkdir()
     archive.rename(folder / "up.zip")
