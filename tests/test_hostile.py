@@ -23,6 +23,7 @@ from autograder.config import load_config
 from autograder.engine import grade
 from autograder.report.summary import question_scores
 from autograder.worker import Sandbox
+from autograder.worker.sandbox import scratch_folder
 from conftest import ROOT, assert_valid_results
 
 SAMPLES = ROOT / "submissions_sample"
@@ -290,6 +291,19 @@ def test_the_next_student_starts_clean_after_one_who_leaves_everything_behind(tm
     assert question_scores(first)["1"] == (5.0, 5.0)
     second = run_autograder(careful_student(tmp_path / "careful"), tmp_path / "second")
     assert second["score"] == 10, second["tests"][0]["output"]
+
+
+@ROOT_ONLY
+def test_a_deep_tree_and_a_full_folder_leave_nothing_on_the_machine():
+    """hostile_deep_tree_and_fill writes into its folder until a bound stops it and leaves a 3000-deep tree:
+    graded right (a recursive clean-up used to crash the grader), and nothing of it stays in the scratch
+    place (RAM on /dev/shm) for the next grading to trip on."""
+    scratch = Path(scratch_folder() or tempfile.gettempdir())
+    before = set(scratch.iterdir())
+    with Sandbox() as sandbox:
+        results = grade(SAMPLES / "hostile_deep_tree_and_fill", config=load_config(), sandbox=sandbox)
+    assert question_scores(results)["1"] == (5.0, 5.0)
+    assert {path for path in scratch.iterdir() if path.name.startswith("rnn-sandbox-")} <= before
 
 
 @ROOT_ONLY

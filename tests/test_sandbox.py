@@ -637,6 +637,70 @@ def test_a_worker_that_cannot_start_says_how_it_ended(tmp_path, monkeypatch, scr
     assert says in str(raised.value)
 
 
+def test_a_tree_of_any_depth_is_removed_without_following_links(tmp_path):
+    """remove_tree takes a 3000-deep chain (shutil.rmtree's recursion overflows on it, and its paths pass
+    PATH_MAX), a wide folder and a closed one, and removes a link, never what it points to."""
+    from autograder.worker.inside import remove_tree
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    fd = os.open(tree, os.O_DIRECTORY)
+    for _ in range(3000):  # relative steps: the whole path is far past PATH_MAX
+        os.mkdir("d", dir_fd=fd)
+        deeper = os.open("d", os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = deeper
+    os.close(fd)
+    for k in range(2000):
+        (tree / f"f{k}").write_bytes(b"x")
+    (tree / "link").symlink_to(outside, target_is_directory=True)
+    closed = tree / "closed"
+    (closed / "inner").mkdir(parents=True)
+    closed.chmod(0)
+    assert remove_tree(str(tree)) is True
+    assert not tree.exists() and (outside / "keep.txt").read_text() == "keep"
+    assert remove_tree(str(tree)) is True  # already gone: nothing to do
+
+
+@root_only
+def test_hidden_folders_and_the_network_are_out_of_a_tasks_reach():
+    """A batch's export and results, readable by anyone, are covered in each task's namespaces (`hide`),
+    and the task has no network: a student can neither read a classmate's upload nor send anything out."""
+    os.makedirs("/srv", exist_ok=True)  # not one of the shared places every task gets covered anyway
+    classmate = Path(tempfile.mkdtemp(prefix="rnn-export-", dir="/srv"))
+    try:
+        classmate.chmod(0o755)
+        (classmate / "answers.txt").write_text("a classmate's work")
+        (classmate / "answers.txt").chmod(0o644)
+        spy = (
+            "import os, socket\n"
+            "def f(folder):\n"
+            "    try:\n"
+            "        seen = os.listdir(folder)\n"
+            "    except OSError as error:\n"
+            "        seen = [type(error).__name__]\n"
+            "    s = socket.socket()\n"
+            "    s.settimeout(2)\n"
+            "    try:\n"
+            "        s.connect(('1.1.1.1', 53))\n"
+            "        net = 1.0\n"
+            "    except OSError:\n"
+            "        net = 0.0\n"
+            "    return [float(len(seen) == 1 and seen[0] == 'answers.txt'), net]\n"
+        )
+        with Sandbox() as box:
+            seen = call(box, spy, calls=({"folder": str(classmate)},))
+        with Sandbox(hide=(str(classmate),)) as box:
+            hidden = call(box, spy, calls=({"folder": str(classmate)},))
+        assert seen.replies == [{"value": [1.0, 0.0]}], seen  # readable by anyone: only `hide` covers it
+        assert hidden.replies == [{"value": [0.0, 0.0]}], hidden
+    finally:
+        shutil.rmtree(classmate)
+
+
 def test_folders_of_dead_graders_are_removed_at_start():
     """A new sandbox removes the folders that a killed grader left behind, and keeps live ones."""
     dead = subprocess.Popen(["true"])

@@ -29,7 +29,6 @@ import os
 import re
 import resource
 import select
-import shutil
 import signal
 import socket
 import stat
@@ -52,7 +51,9 @@ MAX_MESSAGE = 4000  # characters of an error message kept
 CLEANUP_SECONDS = 10.0
 MEMORY_POLL_SECONDS = 0.05  # how often the supervisor adds up the task's memory
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 15, 36, 38
-CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+TMPFS_INODES = 4096  # files and folders a task may make in each private place
+OPEN_FILES = 256  # file descriptors of one process of a task
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 2, 4, 4096, 16384, 1 << 18, 2
 IPC_RMID = 0
 HEADER = 8  # a job on the control socket: its length (8 bytes, big-endian), then JSON; fds ride along
@@ -342,8 +343,9 @@ def children_of(pid):
 
 def task_memory(root):
     """Bytes of memory the processes below root hold: their proportional share (PSS), so pages that
-    forked processes share are counted once. 0 where /proc cannot tell."""
-    total = 0
+    forked processes share are counted once, and the memory files (memfd_create) they hold open, which
+    no mapping shows. 0 where /proc cannot tell."""
+    total, held = 0, set[tuple[int, int]]()
     for pid in descendants(root) or ():
         try:
             with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
@@ -352,6 +354,28 @@ def task_memory(root):
                         total += int(line.split()[1]) << 10
         except (OSError, ValueError, IndexError):
             continue
+        total += memory_files(pid, held)
+    return total
+
+
+def memory_files(pid, held):
+    """Bytes in the memory files pid holds open that are not in `held` yet (which then holds them)."""
+    total = 0
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        path = f"/proc/{pid}/fd/{fd}"
+        try:
+            if not os.readlink(path).startswith("/memfd:"):
+                continue
+            info = os.stat(path)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) not in held:
+            held.add((info.st_dev, info.st_ino))
+            total += info.st_blocks * 512
     return total
 
 
@@ -441,6 +465,61 @@ def remove_ipc(uid):
     return removed
 
 
+def remove_tree(path):
+    """Remove a folder and all in it, however deep or wide, in memory and time linear in its entries; never
+    raises, never follows a link; returns whether it is gone. No recursion and no long paths (shutil.rmtree
+    recurses, and a student's 3000-deep tree overflows it): every folder met is first moved up to the top
+    (a rename within the tree), so each path handled is two levels deep."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    pending, moved = [path], 0
+    while pending:
+        folder = pending.pop()
+        try:
+            os.chmod(folder, 0o700)  # one the student closed to its owner (mode "self": us)
+        except OSError:
+            pass
+        subfolders = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        subfolders.append(entry.path)
+                    else:
+                        try:
+                            os.unlink(entry.path)
+                        except FileNotFoundError:
+                            pass
+        except OSError:
+            continue
+        for subfolder in subfolders:
+            if folder != path:  # bring it up to the top: its own entries are then two levels deep
+                moved += 1
+                top = os.path.join(path, f".removing-{os.getpid()}-{moved}")
+                try:
+                    os.rename(subfolder, top)
+                except OSError:
+                    continue
+                subfolder = top
+            pending.append(subfolder)
+        if folder != path:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+    return not os.path.lexists(path)
+
+
 def remove_files(uid, places):
     """Remove what uid owns in the shared writable places, and in the world-writable folders below them."""
     removed, seen, todo = 0, set(), list(places)
@@ -457,7 +536,7 @@ def remove_files(uid, places):
             if info.st_uid == uid:
                 removed += 1
                 if stat.S_ISDIR(info.st_mode):
-                    shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: links inside are not followed
+                    remove_tree(entry.path)  # however deep: links inside are not followed
                 else:
                     try:
                         os.unlink(entry.path)
@@ -471,31 +550,58 @@ def remove_files(uid, places):
 
 
 def private_places(job):
-    """Give the task its own IPC namespace and empty, size-bounded tmpfs on the shared writable places
-    (/tmp, /dev/shm, ...): all of it vanishes with the task's last process. Needs root on Linux and a
-    machine that allows namespaces; returns False where it cannot (the clean-up by owner remains)."""
+    """Give the task its own IPC namespace, no network, and empty, size-bounded tmpfs on the shared
+    writable places (/tmp, /dev/shm, ...) and on its own folder, which holds copies of the student's
+    files: nothing the task writes reaches the machine (a deep tree, a full /dev/shm, a million files),
+    and all of it vanishes with the task's last process. Needs root on Linux and a machine that allows
+    namespaces; returns False where it cannot (the clean-up by owner remains)."""
     if not sys.platform.startswith("linux"):
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
         return False
+    libc.unshare(CLONE_NEWNET)  # no network where allowed: nothing to send out, nothing to fetch
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False  # nothing mounted yet: the task sees the shared places, and the clean-up covers them
     folder = job["dir"]
-    keep = os.open(folder, os.O_PATH | os.O_DIRECTORY)
-    options = f"mode=1777,size={int(job['file_size_mb'])}m,nr_inodes=4096".encode()
-    covered = [
-        place
-        for place in job["places"]
-        if libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
-    ]
-    if not os.path.isdir(folder):  # the task's folder was in a place now covered: bring it back
-        os.makedirs(folder, 0o711)
-        if libc.mount(f"/proc/self/fd/{keep}".encode(), folder.encode(), None, MS_BIND, None) != 0:
-            for place in reversed(covered):  # a machine that mounts but cannot bind: uncover, clean up after
-                libc.umount2(place.encode(), MNT_DETACH)
-    os.close(keep)
+    original = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        options = f"mode=1777,size={int(job['file_size_mb'])}m,nr_inodes={TMPFS_INODES}".encode()
+        for place in job["places"]:
+            libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options)
+        for hidden in job.get("hidden", ()):  # the grader's own places (a batch's export and results)
+            libc.mount(b"tmpfs", hidden.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0,size=4k,nr_inodes=1")
+        own_folder(libc, job, folder, original)
+    finally:
+        os.close(original)
     return True
+
+
+def own_folder(libc, job, folder, original):
+    """A fresh tmpfs on the task's folder, bounded in bytes and files, with copies of the files the grader
+    wrote there (read through `original`, the folder as it was); where that cannot be mounted, the
+    folder itself, brought back if a covered place hid it."""
+    names = [
+        name
+        for name in os.listdir(original)
+        if stat.S_ISREG(os.stat(name, dir_fd=original, follow_symlinks=False).st_mode)
+    ]
+    size = sum(os.stat(name, dir_fd=original).st_size for name in names) + (int(job["file_size_mb"]) << 20)
+    os.makedirs(folder, 0o711, exist_ok=True)
+    owner = f",uid={job['uid']},gid={job['gid']}" if job["uid"] is not None else ""
+    options = f"mode=0700,size={size},nr_inodes={TMPFS_INODES}{owner}".encode()
+    if libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+        if libc.mount(f"/proc/self/fd/{original}".encode(), folder.encode(), None, MS_BIND, None) != 0:
+            raise OSError("the task's folder cannot be mounted back")
+        return
+    for name in names:
+        with open(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=original), "rb") as source:
+            data = source.read()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with open(os.open(os.path.join(folder, name), flags, 0o600), "wb") as target:
+            target.write(data)
+            if job["uid"] is not None:
+                os.fchown(target.fileno(), job["uid"], job["gid"])
 
 
 def start_child(job, task_fd, out_fd, reply_fd, status_fd, processes):
@@ -573,6 +679,7 @@ def set_limits(job, processes):
         (resource.RLIMIT_AS, int(job["memory_mb"]) * megabyte, int(job["memory_mb"]) * megabyte),
         (resource.RLIMIT_FSIZE, int(job["file_size_mb"]) * megabyte, int(job["file_size_mb"]) * megabyte),
         (resource.RLIMIT_NPROC, processes, processes),
+        (resource.RLIMIT_NOFILE, OPEN_FILES, OPEN_FILES),  # and so at most that many memory files
     ]
     if hasattr(resource, "RLIMIT_MSGQUEUE"):
         wanted.append((resource.RLIMIT_MSGQUEUE, 0, 0))  # no POSIX message queue: none can outlive the task

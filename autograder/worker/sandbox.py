@@ -51,6 +51,7 @@ from autograder.worker.host import (
     resolve_python,
     shared_places,
 )
+from autograder.worker.inside import remove_tree
 from autograder.worker.limits import Limits
 from autograder.worker.protocol import CHUNK, Collector, check_task, parse_reply
 
@@ -122,6 +123,8 @@ class Sandbox:
     free one of setup.sh's), `private` gives each task its own namespaces where the machine allows,
     and the sandbox refuses to start while the worker user can read the grader's own files (its
     package, the reference solutions beside it, and the files in `protect`, a configuration say).
+    The folders in `hide` (a batch's export and results) are covered by an empty tmpfs in each task's
+    private namespaces, so no student sees another's upload or results.
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class Sandbox:
         private: bool = True,
         lease_seconds: float = LEASE_SECONDS,
         protect: tuple[str, ...] = (),
+        hide: tuple[str, ...] = (),
     ):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
@@ -144,6 +148,7 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
+        self._hide = [os.path.realpath(path) for path in hide if os.path.isdir(path)]
         if self.mode == "dedicated":
             names = dedicated_users(user)
             check_reachable(self._python)
@@ -168,7 +173,7 @@ class Sandbox:
         scratch = scratch_folder()
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
-        self._remove_base = weakref.finalize(self, shutil.rmtree, self._base, ignore_errors=True)
+        self._remove_base = weakref.finalize(self, remove_tree, self._base)
         try:
             # Task folders live here under unguessable names: the worker user may pass, not list.
             os.chmod(self._base, 0o711 if self._uid is not None else 0o700)
@@ -223,7 +228,7 @@ class Sandbox:
             try:
                 return self._run_in(folder, task, limits, expected)
             finally:
-                shutil.rmtree(folder, ignore_errors=True)
+                remove_tree(folder)
         finally:
             with self._tasks:
                 self._running -= 1
@@ -383,7 +388,7 @@ class Sandbox:
             if self._uid is not None and self._gid is not None:
                 os.chown(folder, self._uid, self._gid)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             raise
         return folder
 
@@ -402,6 +407,7 @@ class Sandbox:
             "mode": self.mode,
             "private": self._private,
             "places": [p for p in shared_places() if p != "/dev/mqueue"],
+            "hidden": [path for path in self._hide if not is_within(folder, path)],
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
@@ -477,6 +483,11 @@ def zygote_ended(zygote: subprocess.Popen) -> str:
     return f"it exited with status {code}"
 
 
+def is_within(path: str, folder: str) -> bool:
+    """Is `path` the folder `folder` or inside it (so covering `folder` would hide it)?"""
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+
+
 def select_readable(fd: int, seconds: float) -> bool:
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
@@ -511,6 +522,6 @@ def remove_stale_folders(scratch: str | None) -> None:
         try:
             os.kill(int(match.group(1)), 0)
         except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
         except OSError:
             pass  # alive, another user's
