@@ -701,6 +701,26 @@ def test_hidden_folders_and_the_network_are_out_of_a_tasks_reach():
         shutil.rmtree(classmate)
 
 
+@root_only
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="keyctl's number is known for these")
+def test_a_key_left_in_the_kernel_keyring_is_gone_for_the_next_task():
+    """A task adds a key to its user's keyring (which outlives processes); the clean-up after it empties the
+    keyring, so the next task, as the same user, finds nothing."""
+    add_key, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+    code = (
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def leave():\n"
+        f"    return float(libc.syscall({add_key}, b'user', b'rnn-note', b'U=1', 3, -4) > 0)\n"
+        "def find():\n"
+        f"    return float(libc.syscall({keyctl}, 10, -4, b'user', b'rnn-note', 0) > 0)\n"
+    )
+    with Sandbox(user="rnn-worker") as box:
+        left = call(box, code, function="leave")
+        found = call(box, code, function="find")
+    assert left.replies == [{"value": 1.0}] and found.replies == [{"value": 0.0}]
+
+
 def test_folders_of_dead_graders_are_removed_at_start():
     """A new sandbox removes the folders that a killed grader left behind, and keeps live ones."""
     dead = subprocess.Popen(["true"])

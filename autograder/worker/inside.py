@@ -400,13 +400,37 @@ def count_tasks(uid):
 
 def clean(job, status_fd):
     """Remove everything of a dedicated worker user, who is leased to one grader and runs no task now:
-    its processes, its files in the shared writable places, its SysV IPC objects. Reports on status_fd."""
+    its processes, its files in the shared writable places, its SysV IPC objects, its kernel keys. Reports
+    on status_fd."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     uid = int(job["uid"])
     report = {"processes": kill_user(uid)}
     report["ipc"] = remove_ipc(uid)
     report["files"] = remove_files(uid, job["places"])
+    report["keys"] = clear_keys(uid)
     write_line(status_fd, report)
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}  # the keyctl system call's number (libc has no wrapper)
+KEYCTL_CLEAR, USER_KEYRINGS = 7, (-4, -5)  # the user's keyring and its default session keyring
+
+
+def clear_keys(uid):
+    """Empty the kernel keyrings of uid, which outlive its processes: a task could leave a note there for
+    the next student graded as the same user. Returns whether it was done (not Linux: nothing to do)."""
+    number = KEYCTL.get(os.uname().machine) if sys.platform.startswith("linux") else None
+    if number is None:
+        return False
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setresuid(uid, uid, uid)  # the user keyrings are the calling user's
+            libc = ctypes.CDLL(None, use_errno=True)
+            for keyring in USER_KEYRINGS:
+                libc.syscall(number, KEYCTL_CLEAR, keyring)
+        finally:
+            os._exit(0)
+    return os.waitpid(child, 0)[1] == 0
 
 
 def kill_user(uid):
