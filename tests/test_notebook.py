@@ -211,8 +211,23 @@ def test_a_cell_that_ends_the_process_is_named(sandbox):
         (b'\xff\xfe{"cells": []}', "it is not UTF-8 text"),
         (b"[" * 100_000, "its JSON is nested too deeply"),
         (notebook(*["x = 1"] * 1001), "it has 1001 code cells, more than the 1000 the grader runs"),
+        (
+            b"# %%\nimport numpy as np\nU = np.ones((3, 2))\n",
+            "it is plain text, not a notebook (a notebook's file starts with `{`): Python code renamed .ipynb? Upload "
+            "Python code as adder.py and lstm_bptt.py",
+        ),
     ],
-    ids=["cut-off", "not-a-notebook", "format-3", "format-5", "bad-source", "not-utf8", "deep", "too-many-cells"],
+    ids=[
+        "cut-off",
+        "not-a-notebook",
+        "format-3",
+        "format-5",
+        "bad-source",
+        "not-utf8",
+        "deep",
+        "too-many-cells",
+        "python-renamed",
+    ],
 )
 def test_a_malformed_notebook_is_a_clear_message(sandbox, content, message):
     """What cannot be read as an nbformat-4 notebook is one message for both questions, never a crash."""

@@ -893,12 +893,19 @@ def notebook_cells(path):
             "and save it again"
         )
     try:
-        notebook = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        notebook = json.loads(text)
     except UnicodeDecodeError:
         raise NotebookError(f"it is not UTF-8 text. {FETCH_AGAIN}") from None
     except RecursionError:
         raise NotebookError(f"its JSON is nested too deeply. {FETCH_AGAIN}") from None
     except json.JSONDecodeError as error:
+        if text.lstrip()[:1] not in ("{", "["):  # a script renamed .ipynb (`# %%` cells, as VS Code writes them)
+            raise NotebookError(
+                "it is plain text, not a notebook (a notebook's file starts with `{`): Python code renamed .ipynb? "
+                "Upload Python code as adder.py and lstm_bptt.py, or download the notebook from Jupyter or Colab "
+                "(File > Download > .ipynb)"
+            ) from None
         where = f" (line {error.lineno}, column {error.colno}: {error.msg})"
         raise NotebookError(f"it is not valid notebook JSON{where}: was it saved completely? {FETCH_AGAIN}") from None
     if type(notebook) is not dict or type(notebook.get("cells")) is not list:
