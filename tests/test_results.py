@@ -99,7 +99,19 @@ def test_writing_is_strict_and_atomic(tmp_path):
 
 
 def test_long_feedback_is_cut_readably():
-    """Feedback longer than the cap is cut with a note of how much was left out."""
-    results = build_results([(spec("1.1", "1", 1), Verdict(0.0, "x" * 30_000))])
-    output = results["tests"][0]["output"]
-    assert len(output) < 21_000 and "(cut here: 10,000 more characters)" in output
+    """Feedback longer than the cap is cut between blocks, with a note of how much was left out; one block
+    longer than the cap alone is shown, cut, as literal text."""
+    paragraphs = "\n\n".join(f"{k:04d}" + "y" * 994 for k in range(30))  # 30 blocks, 1,000 with their blank line
+    output = build_results([(spec("1.1", "1", 1), Verdict(0.0, paragraphs))])["tests"][0]["output"]
+    assert output.startswith("0000" + "y" * 994 + "\n\n") and "(cut here: 10,000 more characters)" in output
+    single = build_results([(spec("1.1", "1", 1), Verdict(0.0, "x" * 30_000))])["tests"][0]["output"]
+    assert single.startswith("```text\n" + "x" * 10_000 + "\n```") and "(cut here: 20,000 more characters)" in single
+
+
+def test_a_cut_never_opens_the_students_text_as_markdown():
+    """The cap falls inside a code span holding a student's text: the cut is made before that block, so the
+    text never escapes its span into live Markdown (a link, raw HTML)."""
+    filler = "\n\n".join(f"Note {k:05d}: fine." for k in range(1_100))  # about 19,800 characters of blocks
+    forged = "Cell 3 says: `" + "x" * 400 + " [click](https://evil.example) <img src=x onerror=alert(1)>`"
+    output = build_results([(spec("1.1", "1", 1), Verdict(0.0, filler + "\n\n" + forged))])["tests"][0]["output"]
+    assert "evil.example" not in output and "cut here" in output

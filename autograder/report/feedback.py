@@ -33,7 +33,7 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
     said: list[tuple[TestSpec, Verdict]] = []
     for spec, verdict in outcomes:
         label = f"test {spec.number}" if spec.number else f"the test “{spec.name}”"
-        blocks = _blocks(verdict.output)
+        blocks = split_blocks(verdict.output)
         kept: list[str] = []
         pending: list[str] = []  # consecutive repeated blocks, all from the test `source`
         source = ""
@@ -61,7 +61,7 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
     return said, (f"{output.rstrip()}\n\n{PRINTED}" if output.strip() else PRINTED)
 
 
-def _blocks(text: str) -> list[str]:
+def split_blocks(text: str) -> list[str]:
     """Markdown blocks: runs of lines between blank lines, a fenced block whole (blank lines inside included)."""
     blocks: list[str] = []
     current: list[str] = []

@@ -12,7 +12,8 @@ from typing import Any
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
-from autograder.report.feedback import say_once
+from autograder.report.feedback import say_once, split_blocks
+from autograder.text import literal_block
 
 MAX_OUTPUT_CHARS = 20_000  # Gradescope cuts a field near 100,000 characters; we cut first, readably.
 NOT_YOUR_FAULT = (
@@ -21,10 +22,20 @@ NOT_YOUR_FAULT = (
 
 
 def cut(text: str) -> str:
-    """Feedback at most MAX_OUTPUT_CHARS long, saying how much was cut."""
+    """Feedback at most about MAX_OUTPUT_CHARS long, saying how much was cut. It is cut between Markdown
+    blocks, never inside one: a cut inside a code span would turn the student's text after it into live
+    Markdown. A first block longer than the limit is shown, cut, as literal text."""
     if len(text) <= MAX_OUTPUT_CHARS:
         return text
-    return text[:MAX_OUTPUT_CHARS] + f"\n\n… (cut here: {len(text) - MAX_OUTPUT_CHARS:,} more characters)"
+    kept, shown = [], 0  # shown: the characters of `text` that the kept blocks hold
+    for block in split_blocks(text):
+        if shown + len(block) > MAX_OUTPUT_CHARS:
+            break
+        kept.append(block)
+        shown += len(block) + 2 * (len(kept) > 1)
+    if not kept:
+        kept, shown = [literal_block(text[: MAX_OUTPUT_CHARS // 2])], MAX_OUTPUT_CHARS // 2
+    return "\n\n".join(kept) + f"\n\n… (cut here: {len(text) - shown:,} more characters)"
 
 
 def test_entry(spec: TestSpec, verdict: Verdict) -> dict[str, Any]:

@@ -51,7 +51,6 @@ from autograder.worker.host import (
     resolve_python,
     shared_places,
 )
-from autograder.worker.inside import remove_tree
 from autograder.worker.limits import Limits
 from autograder.worker.protocol import CHUNK, Collector, check_task, parse_reply
 
@@ -481,6 +480,14 @@ def zygote_ended(zygote: subprocess.Popen) -> str:
     if code < 0:
         return f"it was killed by signal {-code} ({signal.strsignal(-code)})"
     return f"it exited with status {code}"
+
+
+def remove_tree(path: str) -> bool:
+    """inside.remove_tree: a folder removed however deep, never raising. Imported when first needed: inside.py
+    imports numpy, which the student's check imports in parallel with the worker's start (startup.py)."""
+    from autograder.worker.inside import remove_tree as remove
+
+    return remove(path)
 
 
 def is_within(path: str, folder: str) -> bool:
