@@ -29,7 +29,7 @@ from autograder.report.classreport import (
     render_report,
     submission_flags,
 )
-from autograder.report.gradebook import BAD_UPLOAD, INTERRUPTED, STOPPED, GradedSubmission
+from autograder.report.gradebook import BAD_UPLOAD, INTERRUPTED, NO_FOLDER, STOPPED, GradedSubmission
 from autograder.report.results import build_results, failure_results
 from conftest import ROOT
 
@@ -515,3 +515,19 @@ def test_every_cause_a_judge_names_has_a_readable_title():
         if isinstance(node.value.elts[0], ast.Constant) and node.value.elts[0].value is not None
     }
     assert named and named | set(lstm.HINTS) <= set(CAUSES)
+
+
+def test_the_overview_cards_add_up_to_the_submissions():
+    """Graded, not graded and listed-without-a-folder add up to the submissions (a graded one with none of the
+    files counts among the graded, and is said so)."""
+    empty = GradedSubmission("e", (), CLASS[0].results, no_files="none of the assignment's files is in it")
+    nowhere = GradedSubmission("n", (), {}, no_files=NO_FOLDER)
+    text = " ".join(render_report([*CLASS, empty, nowhere], tests=TESTS, title="t").split())
+    for card in (
+        "<b>7</b>submissions",
+        "<b>5</b>graded",
+        "<b>1</b>of them with no files",
+        "<b>1</b>could not be graded",
+        "<b>1</b>no folder in the export",
+    ):
+        assert card in text

@@ -162,14 +162,19 @@ def _header(
 
 def _overview(submissions: Sequence[GradedSubmission], graded: Sequence[GradedSubmission], max_total: float) -> str:
     totals = [s.total for s in graded]
+    # The first cards add up to the submissions, as the batch's summary line does: graded (some of them with
+    # none of the files), not graded, and listed in the metadata with no folder.
+    kinds = Counter(s.kind for s in submissions)
     cards = [
         ("submissions", str(len(submissions))),
         ("graded", str(len(graded))),
         ("could not be graded", str(sum(1 for s in submissions if not s.graded))),
     ]
-    missing = sum(1 for s in submissions if s.no_files is not None)
-    if missing:
-        cards.insert(2, ("with no files", str(missing)))
+    if kinds["no folder"]:
+        cards.append(("no folder in the export", str(kinds["no folder"])))
+    empty = sum(1 for s in graded if s.no_files is not None)
+    if empty:
+        cards.insert(2, ("of them with no files", str(empty)))
     if totals:
         cards += [
             ("mean total", f"{_mean(totals)} / {format_points(max_total)}"),
