@@ -4,6 +4,7 @@ import os
 import stat
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 from peak import grading_peak_mb
@@ -364,3 +365,16 @@ def test_a_large_inner_zip_is_streamed_within_the_memory_budget(tmp_path):
     assert results["output"].count("Looked inside `inner.zip`") == 1
     assert sum(t["score"] for t in results["tests"] if "1" in t["tags"]) == 5
     assert peak < 150, peak
+
+
+DAMAGED = sorted((Path(__file__).parent / "data" / "damaged_zips").glob("*.zip"))
+
+
+@pytest.mark.parametrize("damaged", DAMAGED, ids=[p.stem for p in DAMAGED])
+def test_a_damaged_zip_is_a_note_never_a_crash(damaged, tmp_path):
+    """Zips a fuzzer damaged (corrupt deflate data: zlib.error; a member with an empty name: IndexError; a local
+    header name that is not UTF-8: UnicodeDecodeError), uploaded as they are or inside the upload's folder:
+    a note names each member that could not be read, never the grader's own failure."""
+    for upload in (damaged, make(tmp_path, {"inner.zip": damaged.read_bytes()})):
+        found = locate(upload)  # the members that are whole are still read
+        assert any("could not be read (a damaged or encrypted file?)" in note for note in found.notes), found.notes
