@@ -376,7 +376,11 @@ def _seekable(candidate: _Candidate) -> IO[bytes]:
         return source
     copy = tempfile.TemporaryFile()  # it lives as long as the zipfile reading it
     with source:
-        shutil.copyfileobj(source, copy)  # at most the size the header claims, which was bounded
+        try:
+            shutil.copyfileobj(source, copy)  # at most the size the header claims, which was bounded
+        except Exception as error:  # noqa: BLE001 - zipfile and zlib raise many kinds on damaged data
+            copy.close()
+            raise zipfile.BadZipFile(str(error)) from None
     copy.seek(0)
     return copy
 

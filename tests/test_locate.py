@@ -1,6 +1,7 @@
 """Tests of finding the student's files in a folder or zip: by name, safely, predictably."""
 
 import os
+import random
 import stat
 import struct
 import zipfile
@@ -307,6 +308,20 @@ def test_a_damaged_inner_zip_is_a_note(tmp_path):
     assert as_zip.files == as_folder.files == {}
     assert as_zip.notes == as_folder.notes
     assert as_zip.notes[-1] == "`inner.zip` is not a readable zip file."
+
+
+def test_an_inner_zip_whose_compressed_bytes_are_damaged_is_a_note(tmp_path):
+    """The outer zip's copy of inner.zip fails to decompress (zlib's own error): a note, never a crash."""
+    upload = tmp_path / "up.zip"
+    with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
+        noise = random.Random(0).randbytes(5000)  # so that the damage stays inside the member
+        archive.writestr("inner.zip", zip_bytes(tmp_path, "inner.zip", {"adder.py": b"U = 1\n", "noise": noise}))
+    data = bytearray(upload.read_bytes())
+    start = data.index(b"inner.zip") + 40  # into the member's compressed bytes
+    data[start : start + 200] = bytes(byte ^ 0x5A for byte in data[start : start + 200])
+    upload.write_bytes(bytes(data))
+    found = locate(upload)
+    assert found.files == {} and found.notes[-1] == "`inner.zip` is not a readable zip file."
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
