@@ -379,7 +379,7 @@ def _extract_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: P
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         _copy(archive, info, target, MAX_METADATA_BYTES)
-    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - zipfile and zlib raise many kinds on damaged data
         raise ExportError(f"{export}: cannot extract {METADATA} ({error})") from None
 
 
@@ -419,7 +419,7 @@ def _extract_member(
         return f"{shown} could not be extracted ({error.strerror or error})"
     except ValueError:
         return f"its files are larger than {MAX_SUBMISSION_BYTES // 2**20} MB in all"
-    except (zipfile.BadZipFile, NotImplementedError, EOFError, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - zipfile and zlib raise many kinds on damaged data (zlib.error)
         return f"{shown} could not be extracted ({error})"
     return None
 

@@ -1,6 +1,7 @@
 """Tests of export reading: Gradescope's submission_metadata.yml, the submission folders, and unpacking the zip."""
 
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -366,3 +367,19 @@ def test_a_folder_name_that_is_not_utf8_becomes_a_row_with_a_visible_escape(tmp_
         ("caf\\udce9", None, "its folder name is not valid UTF-8"),
         ("ok", tmp_path / "ok", None),
     ]
+
+
+def test_a_member_whose_compressed_bytes_are_damaged_is_that_submissions_reason(tmp_path):
+    """Deflate data that zlib refuses (its own error, not zipfile's) costs that submission its row, with the
+    reason; the other submissions are unpacked as usual."""
+    noise = random.Random(0).randbytes(5000)
+    archive = hostile_zip(tmp_path / "export.zip", [("s1/adder.py", b"U = 1\n" * 300 + noise), ("s2/adder.py", b"U")])
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"s1/adder.py") + len("s1/adder.py")  # the member's compressed bytes follow its name
+    data[start : start + 50] = bytes(byte ^ 0x5A for byte in data[start : start + 50])
+    archive.write_bytes(bytes(data))
+    (tmp_path / "into").mkdir()
+    unpacked = unpack_export(archive, tmp_path / "into")
+    assert list(unpacked.problems) == ["s1"]
+    assert unpacked.problems["s1"].startswith("s1/adder.py could not be extracted (Error -3 while decompressing")
+    assert (unpacked.root / "s2" / "adder.py").read_bytes() == b"U"
