@@ -106,15 +106,16 @@ def capped_jobs(jobs: int, stderr: TextIO) -> int:
     return jobs
 
 
-def _serve(connection: Connection, config_path: str | None) -> None:
-    """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop."""
+def _serve(connection: Connection, config_path: str | None, hide: tuple[str, ...] = ()) -> None:
+    """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop.
+    The folders in `hide` (the export's and the results') are out of every task's sight."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool in order
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
     try:
         # As root, it leases a worker user no other grading on the machine holds, and refuses while that user
         # could read the configuration (main checked it first, with the fix in the TA's terms).
-        sandbox = Sandbox(protect=protected(config_path))
+        sandbox = Sandbox(protect=protected(config_path), hide=hide)
     except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
         problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
         while (job := _next_job(connection)) is not None:
@@ -169,13 +170,24 @@ def write_failure(job: Mapping[str, Any], problem: str) -> Outcome:
     return _write(job, failure_results(f"({problem})", extra_data=extra), problem, "")
 
 
+MAX_HIDDEN = 16  # folders hidden from tasks (an export has one; a hand-made batch a few)
+
+
 class _Pool:
     """Processes that grade one submission at a time; one that dies or overruns is replaced and its submission
     failed."""
 
-    def __init__(self, size: int, config_path: str | None, timeout: float, serve: Callable[..., None] = _serve):
+    def __init__(
+        self,
+        size: int,
+        config_path: str | None,
+        timeout: float,
+        serve: Callable[..., None] = _serve,
+        hide: tuple[str, ...] = (),
+    ):
         self.context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or state
         self.config_path, self.serve = config_path, serve
+        self.options = {"hide": hide} if hide else {}
         self.timeout = timeout
         self.idle: list[tuple[Any, Connection]] = []
         self.busy: dict[Connection, tuple[Any, Mapping[str, Any], float]] = {}
@@ -185,7 +197,9 @@ class _Pool:
 
     def _start(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=self.serve, args=(theirs, self.config_path), name="autograder-batch")
+        process = self.context.Process(
+            target=self.serve, args=(theirs, self.config_path), kwargs=self.options, name="autograder-batch"
+        )
         process.start()
         theirs.close()
         self.slots[ours] = slot
@@ -428,7 +442,9 @@ def run_batch(
         return outcomes
     # A safety net only: the sandbox stops student code after wall_seconds; this stops a stuck grader.
     timeout = max(120.0, 4 * config.limits.wall_seconds + 30)
-    pool = _Pool(min(jobs, len(todo)), str(config.path), timeout=timeout, serve=serve)
+    # No student sees a classmate's upload or results: the folders holding them are hidden from every task.
+    hide = tuple(sorted({str(Path(job["path"]).parent) for job in todo} | {str(out)}))[:MAX_HIDDEN]
+    pool = _Pool(min(jobs, len(todo)), str(config.path), timeout=timeout, serve=serve, hide=hide)
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -248,7 +249,7 @@ class BrokenSandbox:
         raise SandboxError("the worker user rnn-worker does not exist")
 
 
-def faulty_serve(connection, config_path, user="auto"):
+def faulty_serve(connection, config_path, user="auto", **_):
     """A pool process whose grader fails on `*_crash` submissions, dies on `*_die` ones and hangs on `*_hang` ones."""
     config = load_config(config_path)
     with Sandbox() as sandbox:
@@ -816,3 +817,33 @@ def test_a_malformed_metadata_file_is_one_readable_line_in_stderr_and_the_report
     assert "found unexpected end of stream at line 4, column 1" in stderr and "\\n" not in stderr
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "found unexpected end of stream at line 4, column 1" in html and "\\n" not in html.split("<script")[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and worker users need root")
+def test_a_student_in_a_batch_sees_neither_classmates_uploads_nor_results():
+    """An export and --out that anyone may read (under /srv, not a place every task gets covered): each task
+    has the folders holding the uploads and the results hidden, so the spy below finds nothing to copy and
+    keeps the weights that score only when it sees nothing."""
+    os.makedirs("/srv", exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="rnn-batch-", dir="/srv"))
+    try:
+        base.chmod(0o755)
+        export, out = base / "export", base / "out"
+        reference = (ROOT / "reference" / "adder.py").read_text()
+        spy = (
+            "import os\n"
+            f"seen = os.path.exists({str(export / 'b_classmate' / 'adder.py')!r})\n"
+            f"seen = seen or os.path.exists({str(out / 'submissions')!r})\n"
+            + reference
+            + "\nif seen:\n    U = [[0, 0], [0, 0], [0, 0]]\n"
+        )
+        for name, text in (("a_spy", spy), ("b_classmate", reference)):
+            (export / name).mkdir(parents=True)
+            (export / name / "adder.py").write_text(text)
+        for path in base.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        run_cli(export, "--out", out, "--jobs", "1")
+        results = json.loads((out / "submissions" / "a_spy" / "results.json").read_text())
+        assert sum(t["score"] for t in results["tests"] if "1" in t["tags"]) == 5
+    finally:
+        shutil.rmtree(base)

@@ -147,7 +147,13 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
-        self._hide = [os.path.realpath(path) for path in hide if os.path.isdir(path)]
+        # Never hide what the worker runs on: its Python (a venv and the interpreter it links to).
+        needed = {os.path.dirname(os.path.dirname(path)) for path in (self._python, os.path.realpath(self._python))}
+        self._hide = [
+            folder
+            for folder in map(os.path.realpath, hide)
+            if os.path.isdir(folder) and not any(is_within(path, folder) for path in needed)
+        ]
         if self.mode == "dedicated":
             names = dedicated_users(user)
             check_reachable(self._python)
