@@ -262,6 +262,36 @@ def faulty_serve(connection, config_path, user="auto", **_):
             connection.send(batch.grade_into(job, config=config, sandbox=chosen))
 
 
+def crowded_serve(connection, config_path, **_):
+    """A pool process whose first grading of each submission times out (as beside a CPU hog), then grades."""
+    config = load_config(config_path)
+    with Sandbox() as sandbox:
+        while (job := connection.recv()) is not None:
+            first = Path(job["out"]) / "first-try"
+            if not first.exists():
+                first.parent.mkdir(parents=True, exist_ok=True)
+                first.touch()
+                connection.send(batch.write_failure(job, "a call timed out after 5 s (the neighbour took the CPU)"))
+            else:
+                connection.send(batch.grade_into(job, config=config, sandbox=sandbox))
+
+
+def test_what_timed_out_beside_another_grading_is_graded_again_alone(tmp_path):
+    """With two jobs, a grading that timed out may only have lost the CPU to its neighbour: it is graded again
+    alone and that grading counts, once in the outcomes (a score never depends on the neighbour)."""
+    submissions = []
+    for name in ("a", "b"):
+        shutil.copytree(ROOT / "reference", tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
+        submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
+    config, out = load_config(), tmp_path / "graded"
+    progress = batch.Progress(2, io.StringIO(), tty=False)
+    outcomes = batch.run_batch(
+        submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=crowded_serve
+    )
+    assert sorted((o.id, o.kind, o.score) for o in outcomes) == [("a", "graded", 10), ("b", "graded", 10)]
+    assert json.loads((out / "submissions" / "a" / "results.json").read_text())["score"] == 10
+
+
 def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path):
     """The grader failing, or its process dying, costs that submission a row of zeros and a line in the report."""
     names = ["a_crash", "b_die", "c_ok", "d_ok"]
