@@ -330,7 +330,8 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
 @pytest.mark.slow  # waits out the pool's time-out
 def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
     """A submission whose grading overruns the pool's time-out fails with the reason; the next one is still graded.
-    (The time-out also covers a new pool process's start, which takes seconds on a loaded machine: hence 10 s.)"""
+    (The time-out also covers a new pool process's start and its grading, which took over 10 s once on a loaded
+    machine: hence 25 s.)"""
     jobs = [
         {
             "id": name,
@@ -341,13 +342,13 @@ def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
         }
         for name in ("a_hang", "b_ok")
     ]
-    pool, outcomes = batch._Pool(1, str(ROOT / "autograder" / "default.yaml"), timeout=10, serve=faulty_serve), []
+    pool, outcomes = batch._Pool(1, str(ROOT / "autograder" / "default.yaml"), timeout=25, serve=faulty_serve), []
     try:
         pool.run(jobs, outcomes.append)
     finally:
         pool.close()
     assert [(o.id, o.kind, o.problem) for o in outcomes] == [
-        ("a_hang", "failed", "grading took longer than 10 s and was stopped"),
+        ("a_hang", "failed", "grading took longer than 25 s and was stopped"),
         ("b_ok", "graded", None),
     ]
 
