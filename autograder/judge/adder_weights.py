@@ -58,11 +58,13 @@ def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py"
     """
     shown_file = file_name if _PLAIN_NAME.match(file_name) else literal(file_name)
     problems: list[str] = []
+    missing = False
     arrays: dict[str, np.ndarray] = {}
     for name, accepted in SHAPES.items():
         written = name if name in raw or ALIASES.get(name) not in raw else ALIASES[name]
         if written not in raw:
             problems.append(f"`{name}` is missing: define it in {shown_file}")
+            missing = True
             continue
         found = _problems(written, raw[written], accepted)
         if found:
@@ -70,9 +72,7 @@ def read_adder_weights(raw: Mapping[str, object], *, file_name: str = "adder.py"
         else:
             arrays[name] = raw[written]  # type: ignore[assignment]
     if problems:
-        if file_name.endswith(".py") and any(
-            problem.endswith(f"is missing: define it in {shown_file}") for problem in problems
-        ):
+        if missing and file_name.endswith(".py"):
             problems.append(  # the usual reason a name the student did write is not there
                 "names are read from the top level of the file once it has run: a name set inside a function, or "
                 'under `if __name__ == "__main__":`, is not seen'

@@ -169,12 +169,12 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
     return None
 
 
-ONE_INDEX_EARLY = "one_index_early"
-HINTS = {
-    ONE_INDEX_EARLY: "These are the true values one index early: index t holds the bar of step t+1. Index t "
-    "must hold step t (index 0 is the unused step, not graded; index T is the last step), as in the "
-    "arrays of `forward` you were given.",
-}
+ONE_INDEX_EARLY = "one_index_early"  # the name the TA's report shows, beside the catalogued mistakes'
+ONE_INDEX_EARLY_HINT = (
+    "These are the true values one index early: index t holds the bar of step t+1. Index t must hold step t "
+    "(index 0 is the unused step, not graded; index T is the last step), as in the arrays of `forward` you "
+    "were given."
+)
 
 
 def _one_index_early(graded: _Graded) -> bool:
@@ -294,12 +294,15 @@ def _judge(
             f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n" + _items(numbers),
             {"quantity": quantity, "status": "carried_forward", **data},
         )
-    mistake = None if graded.quantity == "w_ix" or not _one_index_early(graded) else ONE_INDEX_EARLY
-    mistake = mistake or _recognise(graded, problems, answers)
-    hints = [m.hint for m in problems[0].mistakes if m.name == mistake] or [HINTS.get(mistake or "", "")]
+    mistake: str | None
+    if quantity != "w_ix" and _one_index_early(graded):
+        mistake, hints = ONE_INDEX_EARLY, [ONE_INDEX_EARLY_HINT]
+    else:
+        mistake = _recognise(graded, problems, answers)
+        hints = [m.hint for m in problems[0].mistakes if m.name == mistake]
     if graded.empty:
         hints.insert(0, _empty_text(problems[0], quantity))
-    text = f"{name}: wrong {place}.\n\n" + _items(numbers, *filter(None, hints), _summary(graded, params))
+    text = f"{name}: wrong {place}.\n\n" + _items(numbers, *hints, _summary(graded, params))
     return Verdict(0.0, text, {"quantity": quantity, "status": "wrong", "mistake": mistake, **data})
 
 

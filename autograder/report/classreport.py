@@ -465,7 +465,7 @@ def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
 
 
 # The judges name some causes of a failure without a catalogue file (question 1's `_hint` in judge/adder.py, and
-# question 2's HINTS in judge/lstm.py): these titles say each in the words of its hint.
+# question 2's ONE_INDEX_EARLY in judge/lstm.py): these titles say each in the words of its hint.
 CAUSES = {
     "w_transposed": "correct with W transposed (W[i, j] is the weight from h_j^(t-1) to h_i^(t))",
     "step1_hidden": "step 1's hidden units give one h^(1) for inputs whose sum bits differ (U, b_h)",

@@ -54,7 +54,7 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_CHILD_SUBREAPER, PR_SET_N
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 TMPFS_INODES = 4096  # files and folders a task may make in each private place
 OPEN_FILES = 256  # file descriptors of one process of a task
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 2, 4, 4096, 16384, 1 << 18, 2
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 IPC_RMID = 0
 HEADER = 8  # a job on the control socket: its length (8 bytes, big-endian), then JSON; fds ride along
 FDS = {"task": 5, "clean": 1}  # how many file descriptors come with each kind of job
@@ -605,12 +605,9 @@ def own_folder(libc, job, folder, original):
     """A fresh tmpfs on the task's folder, bounded in bytes and files, with copies of the files the grader
     wrote there (read through `original`, the folder as it was); where that cannot be mounted, the
     folder itself, brought back if a covered place hid it."""
-    names = [
-        name
-        for name in os.listdir(original)
-        if stat.S_ISREG(os.stat(name, dir_fd=original, follow_symlinks=False).st_mode)
-    ]
-    size = sum(os.stat(name, dir_fd=original).st_size for name in names) + (int(job["file_size_mb"]) << 20)
+    infos = {name: os.stat(name, dir_fd=original, follow_symlinks=False) for name in os.listdir(original)}
+    names = [name for name, info in infos.items() if stat.S_ISREG(info.st_mode)]
+    size = sum(infos[name].st_size for name in names) + (int(job["file_size_mb"]) << 20)
     os.makedirs(folder, 0o711, exist_ok=True)
     owner = f",uid={job['uid']},gid={job['gid']}" if job["uid"] is not None else ""
     options = f"mode=0700,size={size},nr_inodes={TMPFS_INODES}{owner}".encode()

@@ -147,13 +147,6 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
-        # Never hide what the worker runs on: its Python (a venv and the interpreter it links to).
-        needed = {os.path.dirname(os.path.dirname(path)) for path in (self._python, os.path.realpath(self._python))}
-        self._hide = [
-            folder
-            for folder in map(os.path.realpath, hide)
-            if os.path.isdir(folder) and not any(is_within(path, folder) for path in needed)
-        ]
         if self.mode == "dedicated":
             names = dedicated_users(user)
             check_reachable(self._python)
@@ -179,6 +172,14 @@ class Sandbox:
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
         self._remove_base = weakref.finalize(self, remove_tree, self._base)
+        # Never hide what the worker runs on: its Python (a venv and the interpreter it links to) and the
+        # sandbox's own folder (the zygote's files, every task's folder).
+        needed = {os.path.dirname(os.path.dirname(path)) for path in (self._python, os.path.realpath(self._python))}
+        self._hide = [
+            folder
+            for folder in map(os.path.realpath, hide)
+            if os.path.isdir(folder) and not any(is_within(path, folder) for path in (*needed, self._base))
+        ]
         try:
             # Task folders live here under unguessable names: the worker user may pass, not list.
             os.chmod(self._base, 0o711 if self._uid is not None else 0o700)
@@ -412,7 +413,7 @@ class Sandbox:
             "mode": self.mode,
             "private": self._private,
             "places": [p for p in shared_places() if p != "/dev/mqueue"],
-            "hidden": [path for path in self._hide if not is_within(folder, path)],
+            "hidden": self._hide,
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:

@@ -238,8 +238,12 @@ class Reader:
             value = ("pow", value, self.exponent(argument))
         return value
 
+    def script(self, node: Node) -> tuple:
+        """What a superscript holds: the braces' expression (^{-z}), or the single factor after ^ (^2)."""
+        return self.expression(node.items[0]) if node.kind == "group" and node.items else self.factor(node)
+
     def exponent(self, node: Node) -> Fraction:
-        value = self.expression(node.items[0]) if node.kind == "group" and node.items else self.factor(node)
+        value = self.script(node)
         number = constant(value)
         if number is None:
             raise ReadError(node.at, "a power must be a number, such as ^2 or ^{2}")
@@ -400,9 +404,7 @@ class Reader:
             return self.weight(node, sub, sups)
         exponential = base == "e" and node.kind == "letter" and not subs and len(sups) == 1
         if exponential and self.step(sups[0], strict=False) is None:  # e^{-z}, not a helper e^{(t)}
-            power = sups[0]
-            inner = self.expression(power.items[0]) if power.kind == "group" and power.items else self.factor(power)
-            return ("fn", "exp", 0, inner)
+            return ("fn", "exp", 0, self.script(sups[0]))
         if base in ("t", "T") and node.kind == "letter":
             raise ReadError(node.at, f"`{base}` is a step: it can stand only in a superscript or subscript")
         step, label = None, None
