@@ -47,6 +47,7 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import failure_results, write_results
+from autograder.similarity import keeper, screen_class
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.sandbox import Sandbox
@@ -140,7 +141,9 @@ def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outco
     problem = None
     try:
         with redirect_stdout(captured), redirect_stderr(captured):
-            results = grade(Path(job["path"]), config=config, sandbox=sandbox, student_output=captured.write)
+            results = grade(
+                Path(job["path"]), config=config, sandbox=sandbox, student_output=captured.write, observe=keeper(job)
+            )
     except Exception as error:  # noqa: BLE001 - the grader's failure on this one submission: a row all the same
         traceback.print_exc(file=captured)
         problem = f"the grader failed ({type(error).__name__}: {error})"
@@ -501,6 +504,8 @@ def write_reports(
     warnings: Sequence[str] = (),
     canvas: str | None = None,
     run: str = "",
+    similarity: bool = False,
+    similar_to: Path | None = None,
 ) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
     `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
@@ -518,6 +523,8 @@ def write_reports(
         changes = changed_rows(previous, gradebook, out)
         _write_text(out / "changes.csv", to_csv(changes, CHANGE_COLUMNS))
     mistakes = load_mistakes()
+    ids = [s.id for s in submissions]  # the similarity section: OUT/similarity.csv and the report's (docs/ta.md)
+    similar = screen_class(ids, out=out, submissions=rows, earlier=similar_to) if similarity else None
     report = render_report(
         rows,
         tests=config.tests,
@@ -529,6 +536,7 @@ def write_reports(
         compared_with=str(previous.folder) if previous else None,
         warnings=warnings,
         run=run,
+        similarity=similar,
     )
     _write_text(out / "report.html", report, encoding="utf-8")
     return Written(rows, changes)
@@ -579,6 +587,8 @@ def main(
     config_path: Path | None = None,
     compare: Path | None = None,
     canvas: str | None = None,
+    similarity: bool = True,
+    similar_to: Path | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     tty: bool | None = None,
@@ -622,6 +632,8 @@ def main(
                     warnings=warnings,
                     canvas=canvas,
                     run=_run_note(progress),
+                    similarity=similarity,
+                    similar_to=similar_to,
                     **partial,
                 )
 

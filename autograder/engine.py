@@ -22,7 +22,7 @@ from autograder.collect import Collected, collect
 from autograder.config import Config, TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.kinds import KINDS
-from autograder.locate import locate
+from autograder.locate import Located, locate
 from autograder.precedence import choose
 from autograder.report.view import NOT_YOUR_FAULT
 from autograder.worker.sandbox import Sandbox
@@ -38,6 +38,8 @@ class Evaluated:
     notes: str
     forms: Mapping[str, Any]
     printed: str
+    collected: Sequence[Collected] = ()  # every form's plain data (the TA's similarity reads its numbers)
+    located: Located | None = None
 
 
 def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated:
@@ -52,20 +54,30 @@ def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated
         f"Notes on your upload:\n\n{notes}\n" if notes else "",
         chosen.forms,
         "".join(form.output for form in forms),
+        forms,
+        located,
     )
 
 
 def grade(
-    submission: Path, *, config: Config, sandbox: Sandbox, student_output: Callable[[str], object] | None = None
+    submission: Path,
+    *,
+    config: Config,
+    sandbox: Sandbox,
+    student_output: Callable[[str], object] | None = None,
+    observe: Callable[[Evaluated], object] | None = None,
 ) -> dict:
     """Grade one submission (a folder or a .zip) and return its results.json as a dict.
 
-    What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope).
+    What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope);
+    `observe` sees the judged submission (the TA's batch keeps its numbers for the similarity section).
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
 
     started = time.monotonic()
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
+    if observe is not None:
+        observe(evaluated)
     results = build_results(
         evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(config), "forms": evaluated.forms}
     )

@@ -78,6 +78,7 @@ def render_report(
     warnings: Sequence[str] = (),
     now: datetime | None = None,
     run: str = "",
+    similarity: Any = None,
 ) -> str:
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
     `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`;
@@ -98,6 +99,10 @@ def render_report(
         _section("Answer forms", _forms_table(graded)),
         _section("Submissions that could not be graded", _problems_table(submissions, tests)),
     ]
+    if similarity is not None:  # autograder.similarity's Screening: the pairs, for course staff only
+        from autograder.similarity import similarity_section
+
+        sections.insert(3, _section("Similarity (a reason to look, not proof)", similarity_section(similarity)))
     if changes is not None:
         sections.insert(2, _section("Changes since the earlier run", _changes(changes, compared_with or "")))
     if warnings:
