@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,17 +135,19 @@ def _kit_prints() -> set[int]:
 
 
 def read_dismissed(path: Path) -> frozenset[frozenset[str]]:
-    """The pairs the TA dismissed: one a line, two ids separated by a tab (or, for plain ids, by spaces)."""
+    """The pairs the TA dismissed: one a line, two ids separated by a tab (or, for ids without spaces, by
+    spaces), then optionally a note after ` #`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return frozenset()
     pairs = set()
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        line = re.split(r"\s#", line, maxsplit=1)[0].strip()  # a note after the ids: whitespace, then #
+        if not line or line.startswith("#"):
             continue
         ids = [part.strip() for part in (line.split("\t") if "\t" in line else line.split())]
-        ids = [part for part in ids if part and not part.startswith("#")]
+        ids = [part for part in ids if part]
         if len(ids) >= 2:
             pairs.add(frozenset(ids[:2]))
     return frozenset(pairs)

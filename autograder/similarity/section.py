@@ -18,7 +18,7 @@ CHANNELS = {CODE: "code", LATEX: "LaTeX"}
 STYLE = """
 .pair { border: 1px solid #d0d7de; border-radius: 6px; margin: 0.8em 0; padding: 0.4em 0.8em; }
 .pair summary { cursor: pointer; font-weight: 600; } .pair .why { margin: 0.3em 0; }
-.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6em; }
+.sides { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0.6em; }
 .sides pre { background: #f6f8fa; padding: 0.4em; overflow-x: auto; font-size: 0.8em; margin: 0.2em 0; }
 .sides mark { background: #ffd8b5; display: block; } .sides .gap { color: #8c959f; }
 .caution { background: #ddf4ff; border: 1px solid #54aeff; padding: 0.5em 1em; border-radius: 6px; }
@@ -57,7 +57,7 @@ def _who(party: str, screening: Screening, rows: Mapping[str, int], names: Mappi
         return f'{label} <span class="note">(earlier run)</span>'
     row = rows.get(party)
     link = f'<a href="#open={row}" data-student="{row}">{label}</a>' if row is not None else label
-    return f'{link} <span class="note">{escape(printable(party))}</span>'
+    return f'{link} <span class="note">{escape(printable(party))}</span>' if names.get(party) else link
 
 
 def _pair(rank: int, pair: Pair, screening: Screening, rows: Mapping[str, int], names: Mapping[str, str]) -> str:
