@@ -47,7 +47,8 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import failure_results, write_results
-from autograder.similarity import keeper, screen_class
+from autograder.similarity import CSV as SIMILARITY_CSV
+from autograder.similarity import Screening, keeper, screen_class
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.sandbox import Sandbox
@@ -491,6 +492,7 @@ class Written:
 
     rows: list[GradedSubmission]
     changes: list[dict[str, str]] | None
+    similar: Screening | None = None
 
 
 def write_reports(
@@ -539,7 +541,7 @@ def write_reports(
         similarity=similar,
     )
     _write_text(out / "report.html", report, encoding="utf-8")
-    return Written(rows, changes)
+    return Written(rows, changes, similar)
 
 
 def _write_text(path: Path, text: str, encoding: str = ENCODING) -> None:
@@ -675,6 +677,9 @@ def main(
         print(f"For Canvas's import: {out / 'canvas.csv'}", file=stdout)
     if written.changes is not None:
         print(f"Changes since {compare}: {len(written.changes)} students, in {out / 'changes.csv'}", file=stdout)
+    if written.similar is not None:
+        shown = sum(1 for pair in written.similar.pairs if not pair.dismissed)
+        print(f"Similar pairs: {shown}, in {out / SIMILARITY_CSV} (a reason to look, not proof)", file=stdout)
     return 0
 
 

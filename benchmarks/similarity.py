@@ -1,0 +1,151 @@
+"""The similarity section's cost: a batch with it against the batch alone, and the screening of 1,000 and 10,000.
+
+    .venv/bin/python benchmarks/similarity.py [--quick]
+
+1. Side by side: `batch EXPORT --out DIR --jobs 2` and the same with `--no-similarity`, alternated in one
+   loop (fresh DIR each run), on the generated class of tests/similarity_class.py (210 submissions; 60 with
+   --quick). The difference is everything the section costs a real run: each submission's record (its
+   numbers, design and fingerprints, made in the pool beside its grading) and the screening at the end.
+2. Scale: the 210 real records dealt out to 1,000 and 10,000 students in an OUT of their own, each made
+   unlike the others as students' work is (most fingerprints replaced by ones of their own, the wrong
+   numbers of every other student nudged by their own amount; a tenth of the class keeps its template's
+   text, as common code does), then `screen_class` on all of them: reading every record from disk, the
+   indexes, the pairs, similarity.csv. Time (median) and the peak of Python's allocations (tracemalloc).
+   The batch's own time for that class is extrapolated from 1 (seconds per submission x N).
+Target: at 1,000 the section adds at most 10 % to the batch's time; 10,000 screens within minutes.
+Needs the TA's tools (requirements-ta.txt). Prints one table; exits 1 when a measurement fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from autograder.similarity import EVIDENCE, screen_class  # noqa: E402
+from similarity_class import make_class  # noqa: E402
+
+
+def batch_seconds(export: Path, out: Path, *, similarity: bool) -> float:
+    command = [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "2"]
+    started = time.monotonic()
+    done = subprocess.run([*command, *([] if similarity else ["--no-similarity"])], capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"PROBLEM: batch failed: {done.stderr[-2000:]}")
+    return elapsed
+
+
+def side_by_side(scratch: Path, size: int, runs: int) -> tuple[list[float], list[float], Path]:
+    export = scratch / "export"
+    make_class(export, size)
+    alone, with_section = [], []
+    kept = scratch / "kept"
+    for run in range(runs + 1):  # the first pair warms the caches and is not counted
+        for similarity, times in ((False, alone), (True, with_section)):
+            out = scratch / f"out-{run}-{similarity}"
+            seconds = batch_seconds(export, out, similarity=similarity)
+            if run:
+                times.append(seconds)
+            if similarity and not kept.exists():
+                shutil.copytree(out, kept)
+            shutil.rmtree(out)
+    return alone, with_section, kept
+
+
+def dealt_out(records: list[dict], students: int, out: Path, seed: int = 1) -> list[str]:
+    """`students` records made from the real ones, each unlike the others (see the docstring)."""
+    rng = random.Random(seed)
+    ids = []
+    for number in range(students):
+        record = json.loads(json.dumps(records[number % len(records)]))
+        common = rng.random() < 0.1
+        for file in record["files"]:
+            if not common:
+                file["prints"] = [
+                    [rng.getrandbits(63), p[1], p[2]] if rng.random() < 0.8 else p for p in file["prints"]
+                ]
+        for found in record["numbers"].values():
+            nudge = 1 + number * 1e-7
+            found["values"] = [[v * nudge for v in value] for value in found["values"]]
+        sid = f"student{number:05d}"
+        folder = out / "submissions" / sid
+        folder.mkdir(parents=True)
+        (folder / EVIDENCE).write_text(json.dumps(record))
+        (folder / "results.json").write_text(
+            json.dumps({"extra_data": {"submission_sha256": record["submission_sha256"]}})
+        )
+        ids.append(sid)
+    return ids
+
+
+def screening(records: list[dict], students: int, scratch: Path, runs: int) -> tuple[list[float], int, int]:
+    out = scratch / f"class-{students}"
+    ids = dealt_out(records, students, out)
+    times, peak, pairs = [], 0, 0
+    for _ in range(runs):
+        tracemalloc.start()
+        started = time.monotonic()
+        found = screen_class(ids, out=out)
+        times.append(time.monotonic() - started)
+        peak = max(peak, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        pairs = len(found.pairs)
+    shutil.rmtree(out)
+    return times, peak, pairs
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="60 submissions, one run, 1,000 students only")
+    quick = parser.parse_args().quick
+    size, runs = (60, 1) if quick else (210, 3)
+    with tempfile.TemporaryDirectory() as temporary:
+        scratch = Path(temporary)
+        alone, with_section, kept = side_by_side(scratch, size, runs)
+        records = [json.loads(p.read_text()) for p in sorted(kept.glob(f"submissions/*/{EVIDENCE}"))]
+        if len(records) != size:
+            print(f"PROBLEM: {len(records)} records for {size} submissions")
+            return 1
+        per_submission = statistics.median(alone) / size
+        added = (statistics.median(with_section) - statistics.median(alone)) / size
+        print("figure | runs | median s (min-max) | batch alone, same class | share added | peak MB | pairs")
+        print(f"batch, {size} submissions, --no-similarity | {runs} | {spread(alone)} | | | |")
+        print(
+            f"batch, {size} submissions, with similarity | {runs} | {spread(with_section)} | {spread(alone)} | "
+            f"{100 * added / per_submission:+.1f} % | |"
+        )
+        for students in (1000,) if quick else (1000, 10_000):
+            times, peak, pairs = screening(records, students, scratch, runs)
+            batch = per_submission * students
+            share = 100 * (statistics.median(times) + added * students) / batch
+            print(
+                f"screening, {students} students | {runs} | {spread(times)} | {batch:.0f} (extrapolated) | "
+                f"{share:.1f} % | {peak / 2**20:.0f} | {pairs}"
+            )
+    print(
+        "share added: (records made during grading + the screening) / the batch alone; at 210, measured; at 1,000 "
+        "and 10,000, the screening measured plus the records' measured cost per submission, over the batch's "
+        "measured seconds per submission times N. Target: at most 10 % at 1,000."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
