@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from autograder.similarity import EVIDENCE, screen_class  # noqa: E402
 from similarity_class import make_class  # noqa: E402
+
+from autograder.similarity import EVIDENCE, screen_class  # noqa: E402
 
 
 def batch_seconds(export: Path, out: Path, *, similarity: bool) -> float:
