@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from similarity_class import make_class  # noqa: E402
+from similarity_class import make_class  # type: ignore[import-not-found]  # noqa: E402
 
 from autograder.similarity import EVIDENCE, screen_class  # noqa: E402
 
@@ -52,7 +52,8 @@ def batch_seconds(export: Path, out: Path, *, similarity: bool) -> float:
 def side_by_side(scratch: Path, size: int, runs: int) -> tuple[list[float], list[float], Path]:
     export = scratch / "export"
     make_class(export, size)
-    alone, with_section = [], []
+    alone: list[float] = []
+    with_section: list[float] = []
     kept = scratch / "kept"
     for run in range(runs + 1):  # the first pair warms the caches and is not counted
         for similarity, times in ((False, alone), (True, with_section)):
