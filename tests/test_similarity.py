@@ -21,7 +21,14 @@ from autograder.judge.verdict import Verdict
 from autograder.kinds import KINDS
 from autograder.similarity.behaviour import canonical_design, wrong_numbers
 from autograder.similarity.evidence import EVIDENCE, Evidence
-from autograder.similarity.fingerprints import CODE, LATEX, MAX_BYTES, fingerprint_files, fingerprint_text
+from autograder.similarity.fingerprints import (
+    CODE,
+    LATEX,
+    MAX_BYTES,
+    MAX_NOTEBOOK_BYTES,
+    fingerprint_files,
+    fingerprint_text,
+)
 from autograder.similarity.pairs import find_pairs
 from autograder.similarity.screening import (
     CSV,
@@ -303,6 +310,12 @@ def test_a_notebooks_code_cells_are_code_and_its_markdown_is_not():
     notebook = {"cells": [{"cell_type": "markdown", "source": ["# notes"]}, {"cell_type": "code", "source": LOOP}]}
     printed, notes = fingerprint_files({"hw.ipynb": json.dumps(notebook).encode(), "x.ipynb": b"{" * 100_000})
     assert {p[0] for p in printed[0].prints} == prints(LOOP) and printed[1].prints == () and not notes
+
+
+def test_a_notebook_past_its_bound_is_not_parsed_and_says_so():
+    """A notebook larger than the bound is not parsed in the trusted process; the record's note says so."""
+    printed, notes = fingerprint_files({"hw.ipynb": b" " * (MAX_NOTEBOOK_BYTES + 1)})
+    assert printed == [] and notes == [f"hw.ipynb: a notebook past {MAX_NOTEBOOK_BYTES // 2**20} MB is not compared"]
 
 
 def test_a_huge_file_is_cut_with_a_note():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 CODE, LATEX = "code", "latex"  # the channels: a notebook copied from a classmate's .py still matches it
 MAX_BYTES = 256 * 1024  # of one file's text (a notebook's code cells together); past it, the rest is not read
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # as locate bounds a notebook
+MAX_NOTEBOOK_BYTES = 8 * 1024 * 1024  # parsed here (its outputs too): within the grading's memory budget
 MAX_TOKENS = 20_000  # of one file (about 2,000 lines of code)
 MAX_SECONDS = 2.0  # of tokenising one file
 KGRAM = {CODE: 12, LATEX: 10}  # tokens per k-gram: shorter matches are noise (MOSS uses about this)
@@ -65,6 +65,9 @@ def fingerprint_files(files: dict[str, bytes]) -> tuple[list[Fingerprinted], lis
             continue  # only weights: question 1's design compares them, every scaling and order folded
         channel = LATEX if name.endswith(".tex") else CODE if name.endswith((".py", ".ipynb")) else None
         if channel is None:
+            continue
+        if name.endswith(".ipynb") and len(files[name]) > MAX_NOTEBOOK_BYTES:
+            notes.append(f"{name}: a notebook past {MAX_NOTEBOOK_BYTES // 2**20} MB is not compared")
             continue
         text = _notebook_code(files[name]) if name.endswith(".ipynb") else _decoded(files[name])
         try:
@@ -158,8 +161,6 @@ def _decoded(data: bytes) -> str:
 
 def _notebook_code(data: bytes) -> str:
     """A notebook's code cells, one after another (the worker runs them; here they are only text)."""
-    if len(data) > MAX_NOTEBOOK_BYTES:
-        return ""
     try:
         cells = json.loads(data.decode("utf-8", "replace")).get("cells", [])
     except (ValueError, RecursionError, AttributeError):
