@@ -143,7 +143,11 @@ def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outco
     try:
         with redirect_stdout(captured), redirect_stderr(captured):
             results = grade(
-                Path(job["path"]), config=config, sandbox=sandbox, student_output=captured.write, observe=keeper(job)
+                Path(job["path"]),
+                config=config,
+                sandbox=sandbox,
+                student_output=captured.write,
+                observe=keeper(job) if job.get("similarity") else None,  # the record the similarity section reads
             )
     except Exception as error:  # noqa: BLE001 - the grader's failure on this one submission: a row all the same
         traceback.print_exc(file=captured)
@@ -396,11 +400,13 @@ def run_batch(
     regrade: bool,
     progress: Progress,
     serve: Callable[..., None] = _serve,
+    similarity: bool = False,
 ) -> list[Outcome]:
     """Grade what is not graded yet (everything with `regrade`) into `out`, `jobs` submissions at a time.
 
     A submission with a problem (from the export) or without a folder is not graded: its row says why.
-    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there). Ctrl-C or
+    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there); `similarity` keeps
+    each graded submission's record for the similarity section. Ctrl-C or
     SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped.
     """
     todo: list[dict[str, Any]] = []
@@ -416,6 +422,7 @@ def run_batch(
                 "path": str(submission.path),
                 "out": str(folder),
                 "config_sha256": config.sha256,
+                "similarity": similarity,
             }
             try:
                 job["fingerprint"], job["files"], job["no_files"], job["clashes"] = fingerprint(submission.path)
@@ -647,6 +654,7 @@ def main(
                     jobs=capped_jobs(jobs or os.cpu_count() or 1, stderr),
                     regrade=regrade,
                     progress=progress,
+                    similarity=similarity,
                 )
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes}

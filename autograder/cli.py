@@ -111,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
         "--no-similarity",
         dest="similarity",
         action="store_false",
-        help="leave out similarity.csv and the report's similarity section (on by default: for course staff only)",
+        help="keep no similarity records, no similarity.csv, no report section (on by default: for course staff only)",
     )
     batch.add_argument(
         "--similar-to",

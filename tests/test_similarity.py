@@ -173,15 +173,18 @@ def run(export, out, **options):
     assert code == 0, log.read_text()
 
 
-def test_no_similarity_writes_no_pairs_and_no_section(tmp_path):
-    """--no-similarity: no similarity.csv and no section (the records are still kept for a later run)."""
+def test_no_similarity_keeps_nothing_and_a_later_run_says_what_has_no_record(tmp_path):
+    """--no-similarity keeps nothing for it (no record, no similarity.csv, no section); a later run with it
+    says which submissions have no record, and --regrade keeps them."""
     export = tiny_export(tmp_path, {"a": "lstm_loop_skips_last_step", "b": "lstm_loop_skips_last_step"})
-    run(export, tmp_path / "off", similarity=False)
-    assert (
-        not (tmp_path / "off" / CSV).exists()
-        and 'id="similarity"' not in (tmp_path / "off" / "report.html").read_text()
-    )
-    assert (tmp_path / "off" / "submissions" / "a" / EVIDENCE).exists()
+    out = tmp_path / "off"
+    run(export, out, similarity=False)
+    assert not (out / CSV).exists() and 'id="similarity"' not in (out / "report.html").read_text()
+    assert not list(out.glob(f"submissions/*/{EVIDENCE}"))
+    run(export, out)
+    assert rows_of(out / CSV) == [] and "2 submissions have no record to compare" in (out / "report.html").read_text()
+    run(export, out, regrade=True)
+    assert [(r["submission_a"], r["submission_b"]) for r in rows_of(out / CSV)] == [("a", "b")]
 
 
 def test_an_earlier_terms_submission_is_found(tmp_path):
