@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
 from autograder.similarity.evidence import Evidence
-from autograder.similarity.fingerprints import CODE, LATEX
+from autograder.similarity.fingerprints import CODE, LATEX, lines_of
 
 COMMON_SHARE = 0.05  # a pattern more of the class shares than this is common
 MIN_SHARED = {CODE: 10, LATEX: 6}  # rare fingerprints two submissions must share to be listed
@@ -120,11 +120,13 @@ def _rare_groups(index: Mapping[Any, list[str]], limit: int) -> Iterable[tuple[A
     return ((key, sorted(ids)) for key, ids in index.items() if 2 <= len(ids) <= limit)
 
 
-def _numbers(parties: Sequence[Evidence], limit: int, pair: Any, by_id: Mapping[str, Evidence]) -> None:
+def _numbers(
+    parties: Sequence[Evidence], limit: int, pair: Callable[[str, str], Pair | None], by_id: Mapping[str, Evidence]
+) -> None:
     index: dict[tuple, list[str]] = defaultdict(list)
     for party in parties:
-        for test, found in party.numbers.items():
-            key = (test, tuple(found["problems"]), tuple(_rounded(v) for value in found["values"] for v in value))
+        for test, wrong in party.numbers.items():
+            key = (test, tuple(wrong["problems"]), tuple(_rounded(v) for value in wrong["values"] for v in value))
             index[key].append(party.id)
     for (test, _, _), ids in _rare_groups(index, limit):
         for a, b in combinations(ids, 2):
@@ -157,7 +159,9 @@ def agreeing_digits(x: float, y: float) -> float:
     return max(0.0, min(FULL_DIGITS, -math.log10(abs(x - y) / scale)))
 
 
-def _designs(parties: Sequence[Evidence], limit: int, common: set[str], pair: Any) -> None:
+def _designs(
+    parties: Sequence[Evidence], limit: int, common: set[str], pair: Callable[[str, str], Pair | None]
+) -> None:
     index: dict[str, list[str]] = defaultdict(list)
     written: dict[str, str] = {}
     for party in parties:
@@ -171,7 +175,14 @@ def _designs(parties: Sequence[Evidence], limit: int, common: set[str], pair: An
                 found.design = (written[a] == written[b], len(ids))
 
 
-def _text(parties: Sequence[Evidence], channel: str, limit: int, boilerplate: set[int], pair: Any) -> None:
+def _text(
+    parties: Sequence[Evidence],
+    channel: str,
+    limit: int,
+    boilerplate: set[int],
+    pair: Callable[[str, str], Pair | None],
+) -> None:
+    by_id = {party.id: party for party in parties}
     index: dict[int, list[str]] = defaultdict(list)
     prints: dict[str, set[int]] = {}
     for party in parties:
@@ -195,12 +206,9 @@ def _text(parties: Sequence[Evidence], channel: str, limit: int, boilerplate: se
             continue
         common = prints[a] & prints[b] & rare
         found.text[channel] = Text(
-            channel, shared, min(1.0, share), (_lines(parties, a, channel, common), _lines(parties, b, channel, common))
+            channel, shared, min(1.0, share), (_lines(by_id[a], channel, common), _lines(by_id[b], channel, common))
         )
 
 
-def _lines(parties: Sequence[Evidence], party_id: str, channel: str, shared: set[int]) -> dict[str, set[int]]:
-    from autograder.similarity.fingerprints import lines_of
-
-    party = next(p for p in parties if p.id == party_id)
+def _lines(party: Evidence, channel: str, shared: set[int]) -> dict[str, set[int]]:
     return {str(f["name"]): lines_of(f.get("prints", ()), shared) for f in party.files if f.get("channel") == channel}
