@@ -6,10 +6,10 @@
    loop (fresh DIR each run), on the generated class of tests/similarity_class.py (210 submissions; its
    smallest, 79, with --quick). The difference is everything the section costs a real run: each submission's record (its
    numbers, design and fingerprints, made in the pool beside its grading) and the screening at the end.
-2. Scale: the 210 real records dealt out to 1,000 and 10,000 students in an OUT of their own, each made
-   unlike the others as students' work is (most fingerprints replaced by ones of their own, the wrong
-   numbers of every other student nudged by their own amount; a tenth of the class keeps its template's
-   text, as common code does), then `screen_class` on all of them: reading every record from disk, the
+2. Scale: the real records dealt out to 1,000 and 10,000 students in an OUT of their own: the real class
+   once as it is (its planted pairs stay pairs), then students each unlike the others as independent work
+   is (the fingerprints and designs 5 % of the real class shares kept, the rest their own; their wrong
+   numbers nudged by their own amount), then `screen_class` on all of them: reading every record from disk, the
    indexes, the pairs, similarity.csv. Time (median) and the peak of Python's allocations (tracemalloc).
    The batch's own time for that class is extrapolated from 1 (seconds per submission x N).
 Target: at 1,000 the section adds at most 10 % to the batch's time; 10,000 screens within minutes.
@@ -71,27 +71,36 @@ def side_by_side(scratch: Path, size: int, runs: int) -> tuple[list[float], list
 
 
 def dealt_out(records: list[dict], students: int, out: Path, seed: int = 1) -> list[str]:
-    """`students` records made from the real ones, each unlike the others (see the docstring)."""
+    """`students` records made from the real ones, each unlike the others as independent work is: every
+    fingerprint that 5 % of the real class shares is kept (templates, common equations), the others become the
+    student's own; the wrong numbers are nudged by each student's own amount; a real pair stays a pair."""
     rng = random.Random(seed)
+    counts: dict[int, int] = {}
+    for record in records:
+        for value in {p[0] for file in record["files"] for p in file["prints"]}:
+            counts[value] = counts.get(value, 0) + 1
+    common = {value for value, count in counts.items() if count > 0.05 * len(records)}
+    designs: dict[str, int] = {}
+    for record in records:
+        if record["adder"]:
+            designs[record["adder"]["design"]] = designs.get(record["adder"]["design"], 0) + 1
     ids = []
     for number in range(students):
         record = json.loads(json.dumps(records[number % len(records)]))
-        common = rng.random() < 0.1
-        for file in record["files"]:
-            if not common:
-                file["prints"] = [
-                    [rng.getrandbits(63), p[1], p[2]] if rng.random() < 0.8 else p for p in file["prints"]
-                ]
-        for found in record["numbers"].values():
-            nudge = 1 + number * 1e-7
-            found["values"] = [[v * nudge for v in value] for value in found["values"]]
+        if number >= len(records):  # the real class once as it is, then students of their own
+            for file in record["files"]:
+                file["prints"] = [p if p[0] in common else [rng.getrandbits(63), p[1], p[2]] for p in file["prints"]]
+            if record["adder"] and designs[record["adder"]["design"]] <= 0.05 * len(records):
+                record["adder"] = {"written": f"own {number}", "design": f"own {number}"}  # a design of their own
+            for found in record["numbers"].values():
+                nudge = 1 + number * 1e-7
+                found["values"] = [[v * nudge for v in value] for value in found["values"]]
         sid = f"student{number:05d}"
         folder = out / "submissions" / sid
         folder.mkdir(parents=True)
         (folder / EVIDENCE).write_text(json.dumps(record))
-        (folder / "results.json").write_text(
-            json.dumps({"extra_data": {"submission_sha256": record["submission_sha256"]}})
-        )
+        results = {"extra_data": {"submission_sha256": record["submission_sha256"]}}
+        (folder / "results.json").write_text(json.dumps(results))
         ids.append(sid)
     return ids
 

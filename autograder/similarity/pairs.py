@@ -42,12 +42,13 @@ class Numbers:
 
 @dataclass(frozen=True)
 class Text:
-    """Fingerprints two submissions share in one channel (code or LaTeX), and the lines they cover in each."""
+    """Fingerprints two submissions share in one channel (code or LaTeX): how many, their share of the smaller
+    submission's rare ones, and which (the report finds their lines for the pairs it shows)."""
 
     channel: str
     shared: int
     share: float
-    lines: tuple[Mapping[str, set[int]], Mapping[str, set[int]]]
+    prints: frozenset[int]
 
 
 @dataclass
@@ -182,7 +183,6 @@ def _text(
     boilerplate: set[int],
     pair: Callable[[str, str], Pair | None],
 ) -> None:
-    by_id = {party.id: party for party in parties}
     index: dict[int, list[str]] = defaultdict(list)
     prints: dict[str, set[int]] = {}
     for party in parties:
@@ -205,10 +205,13 @@ def _text(
         if found is None:
             continue
         common = prints[a] & prints[b] & rare
-        found.text[channel] = Text(
-            channel, shared, min(1.0, share), (_lines(by_id[a], channel, common), _lines(by_id[b], channel, common))
-        )
+        found.text[channel] = Text(channel, shared, min(1.0, share), frozenset(common))
 
 
-def _lines(party: Evidence, channel: str, shared: set[int]) -> dict[str, set[int]]:
-    return {str(f["name"]): lines_of(f.get("prints", ()), shared) for f in party.files if f.get("channel") == channel}
+def text_lines(party: Evidence, text: Text) -> dict[str, set[int]]:
+    """The lines of each of a party's files that a pair's shared fingerprints cover."""
+    return {
+        str(f["name"]): lines_of(f.get("prints", ()), set(text.prints))
+        for f in party.files
+        if f.get("channel") == text.channel
+    }

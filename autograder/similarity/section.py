@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from autograder.similarity.fingerprints import CODE, LATEX
-from autograder.similarity.pairs import Pair
+from autograder.similarity.pairs import Pair, Text, text_lines
 from autograder.similarity.screening import DISMISSED, Screening, dismiss_line
 from autograder.text import printable
 
@@ -80,11 +80,7 @@ def _pair(rank: int, pair: Pair, screening: Screening, rows: Mapping[str, int], 
         body.append(_numbers_table(pair))
     for text in pair.text.values():
         body.append(
-            '<div class="sides">'
-            + "".join(
-                _excerpt(screening, party, lines) for party, lines in zip((pair.a, pair.b), text.lines, strict=True)
-            )
-            + "</div>"
+            '<div class="sides">' + "".join(_excerpt(screening, party, text) for party in (pair.a, pair.b)) + "</div>"
         )
     body.append(
         f'<p class="note">Dismiss it: add the line <code>{escape(printable(dismiss_line(pair)))}</code> '
@@ -116,10 +112,11 @@ def _numbers_table(pair: Pair) -> str:
     return f"<table><tr><th>value</th><th>{escape(pair.a)}</th><th>{escape(pair.b)}</th></tr>{rows}</table>"
 
 
-def _excerpt(screening: Screening, party: str, lines: Mapping[str, set[int]]) -> str:
+def _excerpt(screening: Screening, party: str, shared: Text) -> str:
     """A party's files with the matching lines marked, only the regions around them."""
     record = screening.parties.get(party)
     out = [f"<div><b>{escape(printable(party))}</b>"]
+    lines = text_lines(record, shared) if record else {}
     for file in record.files if record else ():
         marked = lines.get(str(file.get("name")), set())
         if not marked:
