@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from similarity_class import make_class  # type: ignore[import-not-found]  # noqa: E402
 
+from autograder.locate import locate  # noqa: E402
 from autograder.similarity import EVIDENCE, screen_class  # noqa: E402
+from autograder.similarity.fingerprints import fingerprint_files  # noqa: E402
 
 
 def batch_seconds(export: Path, out: Path, *, similarity: bool) -> float:
@@ -68,6 +70,18 @@ def side_by_side(scratch: Path, size: int, runs: int) -> tuple[list[float], list
                 shutil.copytree(out, kept)
             shutil.rmtree(out)
     return alone, with_section, kept, size
+
+
+def record_seconds(export: Path) -> list[float]:
+    """Each submission's fingerprints (the bulk of its record), timed alone in this process: the record's cost
+    without the noise of two whole batches."""
+    times = []
+    for folder in sorted(export.iterdir()):
+        files = locate(folder).files
+        started = time.perf_counter()
+        fingerprint_files(files)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 def dealt_out(records: list[dict], students: int, out: Path, seed: int = 1) -> list[str]:
@@ -146,6 +160,14 @@ def main() -> int:
         print(
             f"batch, {size} submissions, with similarity | {runs} | {spread(with_section)} | {spread(alone)} | "
             f"{100 * added / per_submission:+.1f} % | |"
+        )
+        fingerprints = record_seconds(scratch / "export")
+        each = 2 * per_submission  # a pool process's time per submission (--jobs 2)
+        print(
+            f"fingerprints, one submission (in its pool process) | {len(fingerprints)} | "
+            f"{1000 * statistics.median(fingerprints):.1f} ms ({1000 * min(fingerprints):.1f}-"
+            f"{1000 * max(fingerprints):.1f}) | {1000 * each:.0f} ms (a pool process's, per submission) | "
+            f"{100 * statistics.median(fingerprints) / each:.1f} % | |"
         )
         for students in (1000,) if quick else (1000, 10_000):
             times, peak, pairs = screening(records, students, scratch, runs)
