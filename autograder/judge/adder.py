@@ -6,24 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from autograder.judge.adder_hints import hint
 from autograder.judge.adder_machine import (
     CONVENTIONS,
     FailingPair,
     Machine,
     Signs,
-    Step,
     build_machine,
     compute_signs,
-    correct_from,
-    input_bits,
-    needed_bits,
     prove,
-    reachable_nodes,
-    readout_exists,
     search_exhaustive,
-    state_bits,
     trace,
 )
 from autograder.judge.adder_weights import AdderWeights, read_adder_weights
@@ -223,77 +215,11 @@ def _failed(headline: str, weights: AdderWeights, outcome: _Outcome, data: dict[
             f"| {step.y}  {step.expected}{mark}"
         )
     lines.append("```")
-    mistake, hint = _hint(weights, outcome.machine, wrong)
-    if hint:
-        lines += ["", hint]
+    mistake, text = hint(weights, outcome.machine, steps)
+    if text:
+        lines += ["", text]
     data.update({"failing_pair": [pair.a, pair.b], "bits": pair.bits, "first_wrong_step": wrong.t, "mistake": mistake})
     return Verdict(0.0, _join("\n".join(lines), outcome.note), data)
-
-
-def _hint(weights: AdderWeights, machine: Machine, wrong: Step) -> tuple[str | None, str | None]:
-    """A likely cause, when one is cheap to recognise: (its name for the TA report, the hint)."""
-    t = wrong.t
-    if not np.array_equal(weights.W, weights.W.T):
-        flipped = compute_signs(weights.U, weights.W.T, weights.V, weights.b_h, weights.b_y)
-        if any(prove(build_machine(flipped, c)).failing is None for c in CONVENTIONS):
-            return "w_transposed", (
-                "Hint: your network would be correct with `W` transposed: `W[i, j]` is the "
-                "weight from h_j^(t-1) to h_i^(t)."
-            )
-    readout = "the output unit reads them wrongly: check `V` and `b_y` (y^(t) reads h^(t) of the same step)."
-    if t == 1:
-        first: dict[int, list[int]] = {}
-        for x in range(4):
-            first.setdefault(int(machine.next_state[0, x]), []).append(x)
-        for state, xs in first.items():
-            mixed = [x for x in xs if sum(input_bits(x)) % 2 != sum(input_bits(xs[0])) % 2]
-            if mixed:
-                return "step1_hidden", (
-                    f"Hint: at step 1 your hidden units give the same h^(1) = {state_bits(state)} "
-                    f"for x = "
-                    f"{input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
-                    "so no output weights can tell them apart: check `U` and `b_h`."
-                )
-    if readout_exists(machine):
-        return "output_weights", (
-            "Hint: every hidden state your network reaches always calls for the same sum bit, and some output "
-            f"weights tell those states apart, so your hidden units are fine and {readout}"
-        )
-    started = [state for state in range(1, 8) if correct_from(machine, state)]
-    if started:
-        return "initial_state", (
-            f"Hint: your network would add correctly if it started from h^(0) = {state_bits(started[0])}, but "
-            'h^(0) = (0, 0, 0): at step 1 your hidden units must already mean "nothing carries in". Check '
-            "`b_h` and `W`."
-        )
-    fresh = int(machine.next_state[0, wrong.x[0] + 2 * wrong.x[1]])
-    if wrong.carry_in and wrong.state == fresh:
-        return "carry_lost", (
-            f"Hint: the carry from step {t - 1} never reaches step {t}: check `W` (`W[i, j]` is "
-            "the weight from h_j^(t-1) to h_i^(t))."
-        )
-    if not wrong.carry_in and wrong.state != fresh:
-        return "phantom_carry", (
-            f"Hint: nothing carries into step {t}, but your hidden units react to h^({t - 1}) as "
-            "if something did: check `W`."
-        )
-    x = wrong.x[0] + 2 * wrong.x[1]
-    if any(node % 2 == wrong.carry_in and not machine.wrong[node, x] for node in reachable_nodes(machine)):
-        return "extra_recurrence", (
-            f"Hint: with the input {wrong.x} and a carry of {wrong.carry_in}, your network is "
-            f"right after other hidden states but not after h^({t - 1}) = "
-            f"{state_bits(wrong.previous)}: h^(t) should depend on h^(t-1) only through the "
-            "carry. Check `W`."
-        )
-    conflict = next(((state, bits) for state, bits in needed_bits(machine).items() if len(bits) == 2), None)
-    if conflict is not None:
-        state, bits = conflict
-        return "hidden_states_merged", (
-            f"Hint: your hidden units reach h = {state_bits(state)} both in a column that sums to {bits[0]} "
-            f"(sum bit 0) and in one that sums to {bits[1]} (sum bit 1), so no output weights can be right in "
-            "both: h^(t) must tell those columns apart. Check `U`, `W` and `b_h`."
-        )
-    return None, None
 
 
 def _bits(number: int, count: int) -> str:

@@ -326,9 +326,14 @@ def readout_exists(machine: Machine) -> bool:
     needed = needed_bits(machine)
     if any(len(bits) != 1 for bits in needed.values()):
         return False
-    points = [(state_bits(state), next(iter(bits))) for state, bits in needed.items()]
+    return separable({state: next(iter(bits)) for state, bits in needed.items()})
+
+
+def separable(points: dict[int, int]) -> bool:
+    """Can one threshold unit read these hidden states as these bits ({state: bit})?"""
+    pairs = [(state_bits(state), bit) for state, bit in points.items()]
     return any(
-        all((sum(v * h for v, h in zip(weights, bits, strict=True)) >= threshold) == bool(y) for bits, y in points)
+        all((sum(v * h for v, h in zip(weights, bits, strict=True)) >= threshold) == bool(y) for bits, y in pairs)
         for weights in itertools.product(range(-2, 3), repeat=3)
         for threshold in range(-6, 8)
     )
