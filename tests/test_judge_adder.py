@@ -391,8 +391,8 @@ def test_failure_shows_the_shortest_pair_and_the_step_table():
         " 1 |  1  1 |  1  1  0 | 0  0\n"
         " 2 |  0  1 |  1  0  0 | 1  0   <- first wrong bit\n"
         "```\n\n"
-        "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-        "to h_i^(t))."
+        "Hint: the carry from step 1 never reaches step 2: your hidden units give the same h^(2) as they would "
+        "with nothing carried in: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t))."
     )
     assert verdict.data == {
         "max_bits": 10,
@@ -453,17 +453,16 @@ def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
             OUTPUT_HINT,
         ),
         (
-            {"b_h": [-0.5, -0.5, -2.5]},
+            {"U": [[1, 0], [1, 1], [1, 1]]},  # h1 ignores x2, and no single weight or bias of one unit mends it
             "step1_hidden",
-            "Hint: at step 1 your hidden units give the same h^(1) = (1, 1, 0) for x = (1, 0) and x = (1, 1), whose "
-            "sum bits "
-            "differ, so no output weights can tell them apart: check `U` and `b_h`.",
+            "Hint: at step 1 your hidden units give the same h^(1) = (0, 0, 0) for x = (0, 0) and x = (0, 1), whose "
+            "sum bits differ, so no output weights can tell them apart: check `U` and `b_h`.",
         ),
         (
             {"W": [[0, 0, 0]] * 3},
             "carry_lost",
-            "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-            "to h_i^(t)).",
+            "Hint: the carry from step 1 never reaches step 2: your hidden units give the same h^(2) as they would "
+            "with nothing carried in: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t)).",
         ),
         (
             {"W": [[1, 1, 0], [1, 1, 0], [1, 1, 0]]},
@@ -483,8 +482,8 @@ def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
             "Hint: your network would add correctly if it started from h^(0) = (0, 1, 0), but h^(0) = (0, 0, 0): "
             'at step 1 your hidden units must already mean "nothing carries in". Check `b_h` and `W`.',
         ),
-        (  # h3 fires from a column sum of 2: the states of the sums 2 and 3 merge, whatever V and b_y are
-            {"b_h": [-0.5, -1.5, -1.75]},
+        (  # h3 also fires after h1 alone: the states of the sums 2 and 3 merge, whatever V and b_y are
+            {"W": [[0, 1, 0], [0, 1, 0], [2, 1, 0]]},
             "hidden_states_merged",
             "Hint: your hidden units reach h = (1, 1, 1) both in a column that sums to 2 (sum bit 0) and in one that "
             "sums to 3 (sum bit 1), so no output weights can be right in both: h^(t) must tell those columns apart. "

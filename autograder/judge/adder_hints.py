@@ -83,6 +83,13 @@ def _hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -> tup
                     f"for x = {input_bits(xs[0])} and x = {input_bits(mixed[0])}, whose sum bits differ, "
                     "so no output weights can tell them apart: check `U` and `b_h`."
                 )
+    nodes = reachable_nodes(machine)
+    if t > 1 and {2 * wrong.previous, 2 * wrong.previous + 1} <= nodes:
+        return "carry_merged", (
+            f"Hint: your hidden units reach h^({t - 1}) = {state_bits(wrong.previous)} both after a column that "
+            "carries out (sum 2 or 3) and after one that does not (sum 0 or 1), so at the next step nothing can "
+            "tell whether something carries in: h^(t) must tell those columns apart. Check `U` and `b_h`."
+        )
     fresh = int(machine.next_state[0, wrong.x[0] + 2 * wrong.x[1]])
     if wrong.carry_in and wrong.state == fresh:
         return "carry_lost", (
@@ -95,7 +102,7 @@ def _hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -> tup
             "if something did: check `W`."
         )
     x = wrong.x[0] + 2 * wrong.x[1]
-    if any(node % 2 == wrong.carry_in and not machine.wrong[node, x] for node in reachable_nodes(machine)):
+    if t > 1 and any(node % 2 == wrong.carry_in and not machine.wrong[node, x] for node in nodes):
         return "extra_recurrence", (
             f"Hint: with the input {wrong.x} and a carry of {wrong.carry_in}, your network is "
             f"right after other hidden states but not after h^({t - 1}) = "
@@ -123,6 +130,7 @@ class _Flip:
 
     unit: int
     column: int
+    carry: int | None  # only the columns with this carry in (None: all of them)
     value: int
     own: bool
     cells: frozenset[Cell]
@@ -148,28 +156,42 @@ def _right(machine: Machine) -> bool:
     return not machine.wrong[sorted(reachable_nodes(machine))].any()
 
 
+def _groups(machine: Machine) -> dict[tuple[int, int | None], set[Cell]]:
+    """(column sum, carry in or None for both) -> the cells the network reaches with them."""
+    groups: dict[tuple[int, int | None], set[Cell]] = {(column, None): set() for column in range(4)}
+    for column in (1, 2):
+        groups.update({(column, 0): set(), (column, 1): set()})
+    for node in reachable_nodes(machine):
+        state, carry = divmod(node, 2)
+        for x in range(INPUTS):
+            column = sum(input_bits(x)) + carry
+            for key in ((column, None), (column, carry)):
+                if key in groups:
+                    groups[key].add((state, x))
+    return groups
+
+
 def _flips(machine: Machine) -> list[_Flip]:
-    """Every single change "unit i decides otherwise in every column that sums to s" that makes the network
-    right, with the cells where the network reaches that column sum."""
-    columns = _columns(machine)
+    """Every single change "unit i decides otherwise in every column that sums to s (with or without a carry
+    in)" that makes the network right, with the cells where the network reaches those columns."""
     fired = _fired(machine)
     found = []
-    for column, cells in columns.items():
+    for (column, carry), cells in _groups(machine).items():
         for unit in range(3):
             values = {int(fired[s, x, unit]) for s, x in cells}
             if len(values) != 1:
                 continue
             value = values.pop()
-            own, wanted = _would_be_right(machine, fired, unit, column, 1 - value)
+            own, wanted = _would_be_right(machine, fired, unit, (column, carry), 1 - value)
             if wanted is not None:
-                found.append(_Flip(unit, column, value, own, frozenset(cells), tuple(sorted(wanted.items()))))
+                found.append(_Flip(unit, column, carry, value, own, frozenset(cells), tuple(sorted(wanted.items()))))
     return found
 
 
 def _would_be_right(
-    machine: Machine, fired: np.ndarray, unit: int, column: int, value: int
+    machine: Machine, fired: np.ndarray, unit: int, group: tuple[int, int | None], value: int
 ) -> tuple[bool, dict[Cell, int] | None]:
-    """If the unit took `value` in every column that sums to `column` (and decided as now elsewhere), would the
+    """If the unit took `value` in every column of `group` (and decided as now elsewhere), would the
     network be right with its own output weights, and would it be right with some output weights (then: the
     unit's value in each cell it reaches; None when not, or when one cell would need both values)."""
     seen, frontier = {0}, [0]
@@ -180,7 +202,7 @@ def _would_be_right(
         for x in range(INPUTS):
             total = sum(input_bits(x)) + carry
             new = int(machine.next_state[state, x])
-            if total == column:
+            if total == group[0] and group[1] in (None, carry):
                 new = (new & ~(1 << unit)) | (value << unit)
             wanted.setdefault((state, x), set()).add((new >> unit) & 1)
             needed.setdefault(new, set()).add(total % 2)
@@ -252,7 +274,14 @@ def _unit_hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -
     shown = {(step.previous, step.x[0] + 2 * step.x[1]): step.t for step in steps}
     flip = min(
         fixable,
-        key=lambda f: (not f.own, not (f.cells & shown.keys()), fixes[f] != ("b_h", f.unit), f.column, f.unit),
+        key=lambda f: (
+            not f.own,
+            not (f.cells & shown.keys()),
+            fixes[f] != ("b_h", f.unit),
+            f.carry is not None,
+            f.column,
+            f.unit,
+        ),
     )
     fix = fixes[flip]
     assert fix is not None
@@ -261,7 +290,7 @@ def _unit_hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -
     where = f", as at step {at[0]} above" if at else ""
     readout = "" if flip.own else " (with output weights that read it)"
     lines = [
-        f"Hint: {name} never turns {'on' if up else 'off'} in a column that sums to {flip.column} "
+        f"Hint: {name} never turns {'on' if up else 'off'} in a column that sums to {flip.column}{_carry_text(flip)} "
         f"(x1 + x2 + the carry{where}), and your network would be right{readout} if it did."
     ]
     bias = _value(weights, "b_h", flip.unit)
@@ -329,8 +358,9 @@ def _unit_hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -
     named = ", ".join(_weight_text(name, index) for name, index, _ in only_mine + only_theirs)
     lines.append(
         f"Its incoming weights cannot set that column apart: its pre-activation with {_cell_text(first)} (a column "
-        f"that sums to {flip.column}) minus the one with {_cell_text(second)} (a column that sums to "
-        f"{_column_text(machine, second)}, where it is {'off' if up else 'on'}) is {arithmetic}{_number(difference)}, "
+        f"that sums to {flip.column}{_carry_text(flip)}) minus the one with {_cell_text(second)} (a column that "
+        f"sums to {_column_text(machine, second)}, where it is {'off' if up else 'on'}) is "
+        f"{arithmetic}{_number(difference)}, "
         f"not {'above' if up else 'below'} 0. So whatever its bias, {name} cannot be {'on' if up else 'off'} in the "
         f"first and {'off' if up else 'on'} in the second: check {named}."
     )
@@ -342,6 +372,10 @@ def _weight_text(name: str, index: int) -> str:
     row, column = divmod(index, 2 if name == "U" else 3)
     source = f"x{column + 1}^(t)" if name == "U" else f"h{column + 1}^(t-1)"
     return f"`{name}[{row}, {column}]` (from {source} to h{row + 1}^(t))"
+
+
+def _carry_text(flip: _Flip) -> str:
+    return "" if flip.carry is None else " with a carry in" if flip.carry else " with no carry in"
 
 
 def _sign(value: Fraction) -> int:

@@ -15,6 +15,7 @@ CAUSES = {
     "hidden_weights": "a hidden unit's incoming weights cannot tell one column sum from another (U, W)",
     "threshold_tie": "a hidden unit sits exactly on its threshold (pre-activation 0) where it must decide",
     "float_rounding": "float rounding decides a hidden unit (float16/float32/float64 values, not the decimals)",
+    "carry_merged": "one hidden state after columns that carry out and after columns that do not (U, b_h)",
     "carry_lost": "the carry never reaches the next step (W)",
     "phantom_carry": "hidden units react to a carry that is not there (W)",
     "extra_recurrence": "h^(t) depends on h^(t-1) beyond the carry (W)",
