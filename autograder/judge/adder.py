@@ -87,7 +87,8 @@ def check_exhaustive(weights: AdderWeights, params: ExhaustiveParams) -> Verdict
     """Add every pair of n-bit numbers for every n <= max_bits, checking every output bit."""
     bits = params.max_bits
     headline = "Adds every pair of 1-bit numbers" if bits == 1 else f"Adds every pair of numbers up to {bits} bits"
-    outcome = _decide(weights, params.convention, lambda machine: search_exhaustive(machine, bits))
+    scope = "every pair of 1-bit numbers" if bits == 1 else f"every pair of numbers up to {bits} bits"
+    outcome = _decide(weights, params.convention, lambda machine: search_exhaustive(machine, bits), scope)
     data: dict[str, Any] = {"max_bits": bits, "convention": outcome.convention}
     if outcome.failing is None:
         pairs = sum(4**n for n in range(1, bits + 1))
@@ -99,7 +100,7 @@ def check_exhaustive(weights: AdderWeights, params: ExhaustiveParams) -> Verdict
 def check_proof(weights: AdderWeights, params: ProofParams) -> Verdict:
     """Prove the network right for numbers of every length, or give its shortest failing pair."""
     headline = "Adds numbers of every length"
-    outcome = _decide(weights, params.convention, lambda machine: prove(machine).failing)
+    outcome = _decide(weights, params.convention, lambda machine: prove(machine).failing, "numbers of every length")
     proof = prove(outcome.machine)
     data: dict[str, Any] = {
         "convention": outcome.convention,
@@ -123,8 +124,11 @@ def _signs(weights: AdderWeights) -> Signs:
     return compute_signs(weights.U, weights.W, weights.V, weights.b_h, weights.b_y)
 
 
-def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], FailingPair | None]) -> _Outcome:
-    """Run `search` under the configured reading of phi(0); with `either`, under both when it matters."""
+def _decide(
+    weights: AdderWeights, convention: str, search: Callable[[Machine], FailingPair | None], scope: str
+) -> _Outcome:
+    """Run `search` under the configured reading of phi(0); with `either`, under both when it matters. Each note
+    speaks of what this test checked (`scope`: "every pair of 1-bit numbers"), never of the network as a whole."""
     signs = _signs(weights)
     if convention != "either":
         machine = build_machine(signs, convention)
@@ -133,7 +137,7 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
         if failing is not None and signs.has_ties and search(build_machine(signs, _other(convention))) is None:
             note = (
                 f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your "
-                f"network would pass if {_reading(_other(convention))}, but this test uses phi(0) = "
+                f"network would pass this test if {_reading(_other(convention))}, but it uses phi(0) = "
                 f"{_value(convention)}. {_ADVICE}"
             )
         return _Outcome(machine, failing, convention, note)
@@ -150,7 +154,7 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
         other = _other(needed)
         failing = results[other]
         assert failing is not None  # it is the convention that fails
-        return _Outcome(machines[needed], None, needed, _needs_note(needed, machines[other], failing))
+        return _Outcome(machines[needed], None, needed, _needs_note(needed, machines[other], failing, scope))
     failures = {c: pair for c, pair in results.items() if pair is not None}  # both conventions fail here
     shown = max(CONVENTIONS, key=lambda c: failures[c].bits)  # the later failure; "fires" on a tie
     note = None
@@ -158,7 +162,7 @@ def _decide(weights: AdderWeights, convention: str, search: Callable[[Machine], 
     if results["fires"] != results["silent"] or runs["fires"] != runs["silent"]:
         note = (
             f"Note: some of your units sit exactly on their threshold (pre-activation exactly 0), and your "
-            f"network fails whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}"
+            f"network fails this test whichever way phi(0) is read; shown with phi(0) = {_value(shown)}. {_ADVICE}"
         )
     return _Outcome(machines[shown], results[shown], shown, note)
 
@@ -180,14 +184,15 @@ def _reading(convention: str) -> str:
     return "the threshold stays silent at exactly 0 (phi(0) = 0)"
 
 
-def _needs_note(needed: str, other: Machine, failing: FailingPair) -> str:
+def _needs_note(needed: str, other: Machine, failing: FailingPair, scope: str) -> str:
     """Say which reading of phi(0) the network needs, and where a unit sits exactly on its threshold."""
     tie = next(step for step in trace(other, failing) if step.ties)  # the runs differ only after a tie
     names = [("the output unit y" if name == "y" else name) for name in tie.ties]
     units = ("unit " + names[0]) if len(names) == 1 else "units " + ", ".join(names[:-1]) + " and " + names[-1]
     sits = "sits exactly on its threshold" if len(names) == 1 else "sit exactly on their thresholds"
     return (
-        f"Note: your network is correct only if {_reading(needed)}: on {failing.a} + {failing.b}, {units} "
+        f"Note: on {scope} (what this test checks), your network is right only if {_reading(needed)}: on "
+        f"{failing.a} + {failing.b}, {units} "
         f"{sits} at step {tie.t}, and with phi(0) = {_value(_other(needed))} the sum comes out wrong. {_ADVICE}"
     )
 
