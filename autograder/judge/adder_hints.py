@@ -250,6 +250,12 @@ def _number(value: Fraction) -> str:
     return f"{float(value):.6g}"
 
 
+def _stored(value: Fraction) -> str:
+    """A float's exact value as a decimal (a float's is finite), or its first 17 digits when longer."""
+    exact = _number(value)
+    return exact if Fraction(exact) == value else f"{float(value):.17g}"
+
+
 def _sum_text(numbers: Sequence[str]) -> str:
     text = numbers[0]
     for number in numbers[1:]:
@@ -317,7 +323,7 @@ def _unit_hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -
     if rounded and _sign(z) != _sign(as_printed):
         widths = sorted({weights.printed[(n, i)][0] for n, i, _ in rounded})
         stored = ", ".join(
-            f"{label} = {_number(_printed(weights, n, i))} is stored as {_number(_value(weights, n, i))}"
+            f"{label} = {_number(_printed(weights, n, i))} is stored as {_stored(_value(weights, n, i))}"
             for n, i, label in rounded
         )
         lines.append(
