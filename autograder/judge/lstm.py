@@ -445,22 +445,26 @@ def _explanation(problem: Problem, factors: Mapping[str, np.ndarray]) -> str:
     """What the demonstration shows, in the terms of part (c)'s question (why the gradient does not explode):
     for a test shown after the due date only."""
     length = problem.length
-    forget = problem.forward["f"][2:]
-    low, high = float(np.min(forget)), float(np.max(forget)) if length > 1 else (1.0, 1.0)
+    forget = problem.forward["f"][2:] if length > 1 else problem.forward["f"][1:]  # f^(t+1), t = 1..T-1
+    low, high = float(np.min(forget)), float(np.max(forget))
     gates = f"about {low:.4f}" if high - low < 5e-5 else f"between {low:.4f} and {high:.4f}"
     c_true, h_true = np.abs(problem.truth["c"]), np.abs(problem.truth["h"])
-    inner = max(length - 3, 1)  # steps 1..T-3: away from the loss, which enters at T (and h^(T-1) feeds it)
-    largest = float(np.nanmax(np.concatenate([factors["h"][:inner], factors["c"][:inner]]))) if length > 3 else 0.0
-    share = float(np.max(h_true[:inner] / c_true[1 : inner + 1])) if length > 3 else 0.0
+    measured = ""
+    if length > 3:  # steps 1..T-3: away from the loss, which enters at T (and h^(T-1) feeds it)
+        inner = length - 3
+        largest = float(np.nanmax(np.concatenate([factors["h"][:inner], factors["c"][:inner]])))
+        share = float(np.max(h_true[:inner] / c_true[1 : inner + 1]))
+        measured = (
+            f": away from the last steps, where the loss enters, |h_bar^(t)| is at most {share:.3g} times "
+            f"|c_bar^(t+1)|, and every per-step factor of the error signal is below 1 (at most {largest:.4f} for "
+            f"h_bar and c_bar up to t = {inner})"
+        )
     return (
         f"What the demonstration of part (c) shows (T = {length}, the loss on h^({length}) only). Going back one "
         f"step, c_bar^(t) gets c_bar^(t+1) times f^(t+1) (the term c_bar^(t+1) f^(t+1)), and every f^(t+1) here is "
         f"{gates}: below 1, so this path cannot make |c_bar| grow from step to step. h^(t) reaches step t+1 only "
         f"through the gates and g, whose terms carry o^(t+1), i^(t+1) or a sigmoid slope, all near 0 here, so "
-        f"what reaches h_bar^(t) is small: away from the last steps, where the loss enters, |h_bar^(t)| is at most "
-        f"{share:.3g} times |c_bar^(t+1)|, and every per-step factor of the error signal is below 1 (at most "
-        f"{largest:.4f} for h_bar and c_bar up to t = {inner}). No product of factors above 1 builds up, so the "
-        f"gradient does not explode. (With f near 1 "
-        f"the cell still carries it far back: from t = {length} to t = 1, |c_bar| keeps "
+        f"what reaches h_bar^(t) is small{measured}. No product of factors above 1 builds up, so the gradient does "
+        f"not explode. (With f near 1 the cell still carries it far back: from t = {length} to t = 1, |c_bar| keeps "
         f"{c_true[0] / c_true[-1]:.0%} of its size, so it does not vanish either.)"
     )
