@@ -149,3 +149,16 @@ def test_a_message_that_several_quantities_share_is_said_once():
     why = "expected a list or array of T+1 = 2 numbers (index 0 to T = 1) on problem 1 (seed 1007, T = 1), got 1."
     h, c = outputs((spec("2.1", question="2a"), f"h_bar: {why}"), (spec("2.2", question="2a"), f"c_bar: {why}"))
     assert h == f"h_bar: {why}" and c == "c_bar: the same as in test 2.1 above."
+
+
+def test_a_pass_keeps_its_own_line():
+    """Passes that only their label tells apart are each said in full: "c_bar: matches ..." is no repetition."""
+    line = "matches the finite-difference truth at every step t = 1..T of 5 problems (seeds 1, 2; T = 1, 3)."
+    said, _ = say_once(
+        [
+            (spec("2.1", question="2a"), Verdict(1.0, f"h_bar: {line}")),
+            (spec("2.2", question="2a"), Verdict(1.0, f"c_bar: {line}")),
+        ],
+        "",
+    )
+    assert [verdict.output for _, verdict in said] == [f"h_bar: {line}", f"c_bar: {line}"]

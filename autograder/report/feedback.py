@@ -50,7 +50,9 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
             if reference_fits:
                 pending, source = [block], earlier
                 continue
-            kept.append(_parts_once(block, spec.visibility, label, first_shown, whole=len(blocks) == 1))
+            kept.append(
+                _parts_once(block, spec.visibility, label, first_shown, whole=len(blocks) == 1 and not verdict.passed)
+            )
             first_shown.setdefault((spec.visibility, block), label)
         if pending:
             kept.append(_reference(pending, source))
@@ -68,8 +70,8 @@ def _parts_once(
     block: str, visibility: str, label: str, first_shown: dict[tuple[str, str], str], *, whole: bool
 ) -> str:
     """A new block with what an earlier test of this visibility already said inside it made a reference: a list's
-    items (a hint that several quantities share), or, in a one-block message, what follows a quantity's label
-    ("c_bar: <the message h_bar had>")."""
+    items (a hint that several quantities share), or, in a one-block message of a failed test (`whole`), what
+    follows a quantity's label ("c_bar: <the message h_bar had>"; a pass says its own one line)."""
     lines = block.split("\n")
     if all(line.startswith("- ") for line in lines):
         items: list[str] = []
