@@ -24,7 +24,7 @@ from autograder import batch
 from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
-from autograder.report.gradebook import COLUMNS
+from autograder.report.gradebook import COLUMNS, NOT_LISTED
 from autograder.worker import Sandbox, SandboxError
 from autograder.worker.host import worker_users
 from conftest import ROOT, assert_valid_results
@@ -118,9 +118,10 @@ def test_every_submission_has_a_row_with_its_expected_scores(big_run):
         expected = expected_scores(big_run.cases[row["submission_id"]])
         assert {q: float(row[q]) for q in QUESTIONS} == expected, (big_run.cases[row["submission_id"]].name, row)
         assert float(row["total"]) == pytest.approx(sum(expected.values()))
-        nothing = row["status"].startswith("no files: ")  # why: the note the student reads, or that none is in it
-        graded = row["status"].split("; ")[0] == "graded"  # "graded; <note>" for a name clash (zip_name_clash)
+        nothing = row["status"] == "no files" and row["reason"]  # why: the note the student reads, or none is in it
+        graded = row["status"] in ("graded", "timeout")  # a reason for a name clash (zip_name_clash), a timeout
         assert graded or (nothing and not any(expected.values())), row
+        assert "`" not in row["reason"], row
 
 
 @pytest.mark.slow
@@ -135,10 +136,11 @@ def test_the_gradebook_names_the_submitters(big_run):
     group = [rows[("submission_100001", sid)] for sid in ("1", "2")]
     assert [row["name"] for row in group] == ["Zoë Doe, Jr.", "Bo Partner"] and group[0]["total"] == group[1]["total"]
     empty = rows[("submission_999999", "9")]
-    assert (empty["name"], empty["total"], empty["status"]) == (
+    assert (empty["name"], empty["total"], empty["status"], empty["reason"]) == (
         "No Files",
         "0",
-        "no files: the export holds no folder for it",
+        "no folder",
+        "the export holds no folder for it",
     )
 
 
@@ -318,7 +320,10 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     for name in ("a_crash", "b_die"):
         assert_valid_results(json.loads((out / "submissions" / name / "results.json").read_text()))
     gradebook = {row["submission_id"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8-sig"))}
-    assert gradebook["b_die"]["status"] == "not graded: the grading process died (exit code 9)"
+    assert (gradebook["b_die"]["status"], gradebook["b_die"]["reason"]) == (
+        "grader failed",
+        "the grading process died (exit code 9)",
+    )
     problems = Page((out / "report.html").read_text(encoding="utf-8")).tables["problems"][1:]
     assert problems == [["a_crash", "A_CRASH", rows["a_crash"].problem], ["b_die", "B_DIE", rows["b_die"].problem]]
     again = batch.run_batch(
@@ -497,11 +502,25 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
     status that says graded, no files (and why), in a UTF-8 file with a BOM."""
     status, stdout, stderr = small_run.first
     assert status == 0, stderr
-    assert small_run.before["bytes"].startswith(b"\xef\xbb\xbfsubmission_id,name,email,sid,1,2a,2b,2c,total,status\r\n")
+    assert small_run.before["bytes"].startswith(
+        b"\xef\xbb\xbfsubmission_id,name,email,sid,1,2a,2b,2c,total,status,reason\r\n"
+    )
     rows = [[row[c] for c in COLUMNS] for row in small_run.before["gradebook"]]
     assert rows == [
-        ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded"],
-        ["submission_1", '\'=HYPERLINK("http://evil","x")', "bo@uni.edu", "'+2", "5", "4", "1", "0", "10", "graded"],
+        ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded", ""],
+        [
+            "submission_1",
+            '\'=HYPERLINK("http://evil","x")',
+            "bo@uni.edu",
+            "'+2",
+            "5",
+            "4",
+            "1",
+            "0",
+            "10",
+            "graded",
+            "",
+        ],
         [
             "submission_2",
             "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07",
@@ -513,8 +532,9 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "5",
             "graded",
+            "",
         ],
-        ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded"],
+        ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded", ""],
         [
             "submission_4",
             "Wren Files",
@@ -525,7 +545,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "0",
             "0",
-            "no files: none of the assignment's files is in it",
+            "no files",
+            "none of the assignment's files is in it",
         ],
         [
             "submission_5",
@@ -537,18 +558,25 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "0",
             "0",
-            "no files: the export holds no folder for it",
+            "no folder",
+            "the export holds no folder for it",
         ],
     ]
     assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
-        ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]
+        ["points possible", "", "", "", "5", "4", "1", "0", "10", "", ""]
     ]
     assert "\x1b" not in stdout + stderr
     progress = [line for line in stderr.splitlines() if line.startswith("[")]
     assert len(progress) == 4 and progress[-1].startswith("[4/4] ")  # the folder-less one is not counted
+    # Mia Missing has no submission: left out of canvas.csv (a 0 would overwrite her grade), and said so.
     assert [(row["Student"], row["SIS User ID"], row["HW 4 (RNN)"]) for row in small_run.before["canvas"]] == [
-        (row[1], row[3], row[8]) for row in rows
+        (row[1], row[3], row[8]) for row in rows[:-1]
     ]
+    assert (
+        "batch: canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
+        "Canvas)): Mia Missing (submission_5)"
+    ) in stderr
+    assert "Mia Missing (submission_5)" in small_run.before["html"].split('id="left-out-of-canvas.csv"')[1]
 
 
 def test_the_report_lists_every_student_and_who_needs_attention(small_run):
@@ -559,8 +587,8 @@ def test_the_report_lists_every_student_and_who_needs_attention(small_run):
         ("submission_1", '=HYPERLINK("http://evil","x")', "graded", []),
         ("submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "graded", []),
         ("submission_3", "Syd Tax", "graded", ["syntax error"]),
-        ("submission_4", "Wren Files", "no files: none of the assignment's files is in it", ["no files"]),
-        ("submission_5", "Mia Missing", "no files: the export holds no folder for it", ["no files"]),
+        ("submission_4", "Wren Files", "no files", ["no files"]),
+        ("submission_5", "Mia Missing", "no folder", ["no files"]),
     ]
     attention = [item for item in Page(small_run.before["html"]).tags if item[0] == "a" and "data-student" in item[1]]
     assert [attrs["data-student"] for _, attrs in attention] == ["3", "4", "5"]
@@ -635,7 +663,10 @@ def test_an_interrupted_run_writes_a_partial_gradebook_and_report(tmp_path, sign
     rows = {row["submission_id"]: row for row in read_csv(out / "gradebook.csv")}
     assert (rows["a_first"]["total"], rows["a_first"]["status"]) == ("10", "graded")
     for name in ("b_slow", "c_slow"):
-        assert rows[name]["status"] == "not graded: the run was interrupted before grading it"
+        assert (rows[name]["status"], rows[name]["reason"]) == (
+            "interrupted",
+            "the run was interrupted before grading it",
+        )
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="partial"' in html and "interrupted after 1 of 3 submissions" in html
 
@@ -659,13 +690,13 @@ def test_a_hostile_export_costs_each_bad_submission_its_own_row(tmp_path):
     status, stdout, stderr = run_main(archive, out)
     assert status == 0, stderr
     assert "YAML anchors or aliases" in stderr and "every submission folder is graded, without names" in stderr
-    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
+    rows = {row["submission_id"]: (row["1"], row["status"], row["reason"]) for row in read_csv(out / "gradebook.csv")}
     assert rows == {
-        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
-        "clash": ("0", "not graded: it holds a file and a folder of the same name (adder.py/inner.txt)"),
-        "gradebook.csv": ("5", "graded"),
-        "report.html": ("5", "graded"),
-        "long": ("0", "not graded: a file name in it is longer than the file system allows"),
+        "bomb": ("0", "bad upload", "bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
+        "clash": ("0", "bad upload", "it holds a file and a folder of the same name (adder.py/inner.txt)"),
+        "gradebook.csv": ("5", "graded", ""),
+        "report.html": ("5", "graded", ""),
+        "long": ("0", "bad upload", "a file name in it is longer than the file system allows"),
     }
     assert (out / "gradebook.csv").is_file() and (out / "report.html").is_file()
     assert "Export warnings" in (out / "report.html").read_text(encoding="utf-8")
@@ -681,10 +712,13 @@ def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
     (export / "submission_metadata.yml").write_text("submission_1: {}\nsubmission_2: {}\n")
     status, _, stderr = run_main(export, tmp_path / "out")
     assert status == 0, stderr
-    rows = {row["submission_id"]: (row["total"], row["status"]) for row in read_csv(tmp_path / "out" / "gradebook.csv")}
+    rows = {
+        row["submission_id"]: (row["total"], row["status"], row["reason"])
+        for row in read_csv(tmp_path / "out" / "gradebook.csv")
+    }
     assert rows == {
-        "submission_1": ("10", "graded"),
-        "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed"),
+        "submission_1": ("10", "graded", ""),
+        "submission_2": ("0", "bad upload", "its folder in the export is a link, which is never followed"),
     }
     assert not (tmp_path / "out" / "submissions" / "submission_2").exists()
 
@@ -781,13 +815,15 @@ def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_pa
         for name in names:
             assert rows[name] == ("5", "graded")
             assert note in json.loads((out / "submissions" / name / "results.json").read_text())["output"]
+        assert "outside the submissions' folder" not in stderr
     carol = json.loads((tmp_path / "out_folder" / "submissions" / "carol.zip" / "results.json").read_text())
     assert "`carol.zip` is not a readable zip file." in carol["output"]
     rows = {
-        row["submission_id"]: (row["1"], row["status"]) for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")
+        row["submission_id"]: (row["1"], row["status"], row["reason"])
+        for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")
     }
-    assert rows["carol.zip"] == ("0", "no files: `carol.zip` is not a readable zip file.")
-    assert rows["erin.zip"] == ("5", "graded; erin.zip holds adder.py more than once: the last copy was graded")
+    assert rows["carol.zip"] == ("0", "no files", "carol.zip is not a readable zip file.")  # plain text
+    assert rows["erin.zip"] == ("5", "graded", "erin.zip holds adder.py more than once: the last copy was graded")
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
@@ -813,14 +849,18 @@ def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tm
     out = tmp_path / "out"
     status, stdout, stderr = run_main(archive, out)
     assert status == 0, stderr
-    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
-    assert rows == {
-        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
-        "clash": ("5", "graded; its zip holds adder.py more than once: the last copy was graded"),
-        "good": ("5", "graded"),
-        long_name: ("0", "not graded: its folder name is longer than the file system allows"),
-        "missing": ("0", "no files: the export holds no folder for it"),
+    rows = {row["submission_id"]: (row["1"], row["status"], row["reason"]) for row in read_csv(out / "gradebook.csv")}
+    assert rows == {  # the metadata lists only `clash` and `missing`: the others say so (no name is known)
+        "bomb": ("0", "bad upload", f"bomb/zeros.bin is compressed more than 200:1 (a zip bomb?); {NOT_LISTED}"),
+        "clash": ("5", "graded", "its zip holds adder.py more than once: the last copy was graded"),
+        "good": ("5", "graded", NOT_LISTED),
+        long_name: ("0", "bad upload", f"its folder name is longer than the file system allows; {NOT_LISTED}"),
+        "missing": ("0", "no folder", "the export holds no folder for it"),
     }
+    assert "submission_metadata.yml does not list 3 submission folders, so no name, email or SID is known" in stderr
+    assert '(no name)</a> <span class="note">good</span>: not in metadata</li>' in (out / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert (
         "skipped 1 member that could lead out of the export (links, absolute paths, '..'): 'linked/adder.py'" in stderr
     )
