@@ -469,7 +469,8 @@ def report_data(out):
 
 def run_main(export, out, **options):
     stdout, stderr = io.StringIO(), io.StringIO()
-    status = batch.main(export=export, out=out, jobs=2, stdout=stdout, stderr=stderr, tty=False, **options)
+    options = {"jobs": 2, **options}
+    status = batch.main(export=export, out=out, stdout=stdout, stderr=stderr, tty=False, **options)
     return status, stdout.getvalue(), stderr.getvalue()
 
 
@@ -893,29 +894,169 @@ def test_a_malformed_metadata_file_is_one_readable_line_in_stderr_and_the_report
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and worker users need root")
 def test_a_student_in_a_batch_sees_neither_classmates_uploads_nor_results():
-    """An export and --out that anyone may read (under /srv, not a place every task gets covered): each task
-    has the folders holding the uploads and the results hidden, so the spy below finds nothing to copy and
+    """An export, --out and --compare folder that anyone may read (under /srv, not a place every task gets
+    covered): `batch` refuses them (below); graded all the same through the API, each task has the folders
+    holding the uploads, the results and the earlier run hidden, so the spy below finds nothing to copy and
     keeps the weights that score only when it sees nothing."""
     os.makedirs("/srv", exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="rnn-batch-", dir="/srv"))
     try:
         base.chmod(0o755)
-        export, out = base / "export", base / "out"
+        export, out, earlier = base / "export", base / "out", base / "earlier"
         reference = (ROOT / "reference" / "adder.py").read_text()
         spy = (
             "import os\n"
             f"seen = os.path.exists({str(export / 'b_classmate' / 'adder.py')!r})\n"
             f"seen = seen or os.path.exists({str(out / 'submissions')!r})\n"
+            f"seen = seen or os.path.exists({str(earlier / 'gradebook.csv')!r})\n"
             + reference
             + "\nif seen:\n    U = [[0, 0], [0, 0], [0, 0]]\n"
         )
         for name, text in (("a_spy", spy), ("b_classmate", reference)):
             (export / name).mkdir(parents=True)
             (export / name / "adder.py").write_text(text)
+        earlier.mkdir()
+        (earlier / "gradebook.csv").write_text("submission_id,name,email,sid\n")
         for path in base.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        run_cli(export, "--out", out, "--jobs", "1")
+        submissions, _ = find_submissions(export)
+        progress = batch.Progress(2, io.StringIO(), tty=False)
+        batch.run_batch(
+            submissions, out=out, config=load_config(), jobs=1, regrade=False, progress=progress, hide=[earlier]
+        )
         results = json.loads((out / "submissions" / "a_spy" / "results.json").read_text())
         assert sum(t["score"] for t in results["tests"] if "1" in t["tags"]) == 5
     finally:
         shutil.rmtree(base)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not worker_users(), reason="the worker users that root grades with")
+def test_class_data_a_worker_could_read_stops_the_batch_before_grading():
+    """As root, an export, --out or --compare folder a worker user could read stops the batch (exit 2) with the
+    folder and the command that closes it, before anything is graded or written (docs/spec.md 6.3); closed, the
+    same command grades."""
+    os.makedirs("/srv", exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="rnn-private-", dir="/srv"))
+    try:
+        base.chmod(0o755)
+        export, out, earlier = base / "export", base / "out", base / "earlier"
+        shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+        for path in [export, *export.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        status, _, stderr = run_main(export, out)
+        assert status == 2 and stderr.startswith(f"batch: refusing to grade: {export} (the export"), stderr
+        assert f"`chmod 700 {export}`" in stderr and not out.exists()
+        export.chmod(0o711)  # passable but not listable: `alice/adder.py` is still one guess away
+        assert run_main(export, out)[0] == 2
+        export.chmod(0o700)
+        earlier.mkdir(mode=0o755)
+        earlier.chmod(0o755)
+        (earlier / "gradebook.csv").write_text("submission_id,name,email,sid,1,2a,2b,2c,total,status\n")
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 2 and f"{earlier} (--compare's folder" in stderr and f"`chmod 700 {earlier}`" in stderr
+        earlier.chmod(0o700)
+        out.mkdir()
+        out.chmod(0o755)  # an older run's, made before output was private
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 2 and f"{out} (the batch's output" in stderr
+        out.chmod(0o700)
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 0, stderr
+    finally:
+        shutil.rmtree(base)
+
+
+def test_everything_the_batch_writes_is_private_whatever_the_umask(tmp_path):
+    """--out and every folder in it 0700, every file 0600 (gradebook, report, changes, canvas, results.json,
+    output.txt, and no temporary file left), even under a umask of 0."""
+    export = tmp_path / "export"
+    shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    (export / "bob").mkdir()
+    (export / "bob" / "adder.py").write_text(
+        "print('hello from bob')\n" + (ROOT / "reference" / "adder.py").read_text()
+    )
+    out = tmp_path / "new" / "out"
+    umask = os.umask(0)
+    try:
+        status, _, stderr = run_main(export, out, canvas="HW", compare=None)
+        assert status == 0, stderr
+        status, _, stderr = run_main(export, out, regrade=True, compare=out)
+        assert status == 0, stderr
+    finally:
+        os.umask(umask)
+    modes = {str(path.relative_to(out)): path.stat().st_mode & 0o777 for path in [out, *out.rglob("*")]}
+    assert {"gradebook.csv", "report.html", "canvas.csv", "changes.csv", "points_possible.csv"} <= set(modes)
+    assert "submissions/bob/results.json" in modes and "submissions/bob/output.txt" in modes
+    assert {name: mode for name, mode in modes.items() if mode != (0o700 if (out / name).is_dir() else 0o600)} == {}
+    assert not [name for name in modes if Path(name).name.startswith(".")]
+
+
+def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_written(tmp_path, monkeypatch):
+    """A full disk while writing the reports: the gradebook is written, the report that did not fit is removed
+    (an older one would be stale) and named, and nothing half-written is left behind."""
+    shutil.copytree(ROOT / "reference", tmp_path / "export" / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    out = tmp_path / "out"
+    assert run_main(tmp_path / "export", out)[0] == 0
+    real = batch._write_text
+
+    def full_for_the_report(path, text, encoding=batch.ENCODING):
+        if path.name == "report.html":
+            with open(path.with_name(".report.html.tmp"), "w") as half:
+                half.write(text[:100])
+            raise OSError(28, "No space left on device")
+        real(path, text, encoding)
+
+    monkeypatch.setattr(batch, "_write_text", full_for_the_report)
+    status, stdout, stderr = run_main(tmp_path / "export", out)
+    assert status == batch.EXIT_NO_SPACE == 74
+    assert "every submission is graded, but report.html did not fit on the disk" in stderr
+    assert f"the disk holding {out} is full" in stderr and "Traceback" not in stderr
+    assert (out / "gradebook.csv").is_file() and not (out / "report.html").exists()
+    assert read_csv(out / "gradebook.csv")[0]["total"] == "10"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_path):
+    """--out on a 2 MB tmpfs with room for one results.json: the batch stops at the next with one line (no
+    traceback) and exit 74, keeps the first, writes the gradebook marked partial where it fits and names what
+    did not; after making room, the same command grades only the rest."""
+    export = tmp_path / "export"
+    for name in ("a", "b", "c", "d"):
+        shutil.copytree(ROOT / "reference", export / name, ignore=shutil.ignore_patterns("expected.yaml"))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        filler = disk / "filler"
+        descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(descriptor, bytes(4096)):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
+        room = 5 * 4096  # one results.json (about 11 kB: 3 pages), then a page each for two small CSV files
+        with open(filler, "r+b") as file:
+            file.truncate(filler.stat().st_size - room)
+        out = disk / "out"
+        status, stdout, stderr = run_main(export, out, jobs=1)
+        assert status == 74, stderr
+        assert "Traceback" not in stderr and f"the disk holding {out} is full (No space left on device)" in stderr
+        assert "batch: stopped after 1 of 4 submissions" in stderr and "report.html did not fit on the disk" in stderr
+        rows = {row["submission_id"]: row for row in read_csv(out / "gradebook.csv")}
+        assert (rows["a"]["total"], rows["a"]["status"]) == ("10", "graded")
+        for name in ("b", "c", "d"):
+            assert (rows[name]["status"], rows[name]["reason"]) == (
+                "interrupted",
+                f"the run stopped before grading it: the disk holding {out} is full",
+            )
+        assert not [path for path in disk.rglob(".*")]  # no temporary file left behind
+        filler.unlink()
+        status, stdout, stderr = run_main(export, out, jobs=1)
+        assert status == 0, stderr
+        assert "1 submission already graded with this configuration" in stderr
+        assert re.search(r": 3 graded now, 1 already graded", stdout)
+        assert [row["total"] for row in read_csv(out / "gradebook.csv")] == ["10"] * 4
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
