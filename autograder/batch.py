@@ -809,14 +809,18 @@ def _main(
     except (ConfigError, ExportError, ExposedError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
+
+    def where(name: str) -> str:
+        return "did not fit on the disk" if name in written.unwritten else str(out / name)
+
     print(
         f"{summary_line(written.rows, outcomes, time.monotonic() - started)}\n"
-        f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
-        f"Class report: {out / 'report.html'}",
+        f"Gradebook: {where('gradebook.csv')} (points possible: {where('points_possible.csv')})\n"
+        f"Class report: {where('report.html')}",
         file=stdout,
     )
     if canvas is not None:
-        print(f"For Canvas's import: {out / 'canvas.csv'}", file=stdout)
+        print(f"For Canvas's import: {where('canvas.csv')}", file=stdout)
     if written.changes is not None:
         print(
             f"Changes since {compare}: {plural(len(written.changes), 'student')}, in {out / 'changes.csv'}",

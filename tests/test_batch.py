@@ -1012,6 +1012,7 @@ def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_writ
     assert "every submission is graded, but report.html did not fit on the disk" in stderr
     assert f"the disk holding {out} is full" in stderr and "Traceback" not in stderr
     assert (out / "gradebook.csv").is_file() and not (out / "report.html").exists()
+    assert "Class report: did not fit on the disk" in stdout
     assert read_csv(out / "gradebook.csv")[0]["total"] == "10"
 
 

@@ -20,6 +20,7 @@ from autograder.report.gradebook import (
     GradedSubmission,
     canvas_rows,
     gradebook_csv,
+    gradebook_rows,
     left_out_text,
     points_possible,
     to_csv,
@@ -244,3 +245,28 @@ def test_canvas_never_gives_0_to_a_student_without_a_submission_and_says_who_it_
         "Canvas)): Mia (s1)",
         "canvas.csv leaves out 1 submission (its folder is not in the export's metadata, so no student is known): s2",
     ]
+
+
+def test_an_earlier_gradebook_with_worded_statuses_compares_by_code(tmp_path):
+    """A gradebook written before the status was a code ("graded; <note>", "no files: ...") is read as codes:
+    comparing with it lists only students whose scores or status really changed."""
+    from autograder.report.changes import changed_rows, read_snapshot
+
+    rows = [
+        GradedSubmission("a", (Submitter("Ann", "", "1"),), results(1, 1, 1, 1), notes=("its zip holds x twice",)),
+        GradedSubmission("b", (Submitter("Bo", "", "2"),), {}, no_files=NO_FOLDER),
+        GradedSubmission("c", (Submitter("Cy", "", "3"),), results(0, 0, 0, 0), no_files="none in it"),
+    ]
+    now = gradebook_rows(rows)
+    old = [{**row, "status": worded} for row, worded in zip(now, OLD_WORDS, strict=True)]
+    for row in old:
+        del row["reason"]
+    old[2]["total"] = "1"  # a real change
+    (tmp_path / "gradebook.csv").write_text(to_csv(old, COLUMNS[:-1]), encoding="utf-8-sig")
+    changes = changed_rows(read_snapshot(tmp_path), now, tmp_path)
+    assert [(row["submission_id"], row["status before"], row["status after"]) for row in changes] == [
+        ("c", "no files", "no files")
+    ]
+
+
+OLD_WORDS = ["graded; its zip holds x twice", "no files: the export holds no folder for it", "no files: none in it"]
