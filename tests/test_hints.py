@@ -147,6 +147,14 @@ CASES = [
         "check `V` and `b_y`",
     ),
     (
+        "initial state",
+        {"U": [[-1, -1]] * 3, "b_h": [-0.5, 0.5, 1.5], "V": [[-1, 1, -1]], "b_y": 0.5},  # built for h^(0) = (1, 1, 1)
+        "initial_state",
+        "Hint: your network would add correctly if it started from h^(0) = (0, 1, 0), but h^(0) = (0, 0, 0)",
+        {"b_h": [-0.5, -1.5, -3.5]},
+        "if it started from",
+    ),
+    (
         "W transposed",
         {"W": [[0, 0, 0], [1, 1, 1], [0, 0, 0]]},
         "w_transposed",
