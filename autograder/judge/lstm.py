@@ -426,6 +426,15 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: Dem
         for quantity in unusable:
             reason = answer.problems[quantity]
             lines.insert(1, f"Your {_label(quantity)} could not be shown here (its column has a dash): {reason}")
+    notes = reply.get("notes") if isinstance(reply, Mapping) else None
+    stand_ins = [_label(q) for q in GRADED if isinstance(notes, Mapping) and q in notes]  # answers.tex: unreadable
+    shown = [_label(q) for q in ("h", "c") if usable[q]]
+    if stand_ins and shown:
+        lines.insert(
+            len(lines) - 1,
+            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give "
+            f"with 1 standing in for {', '.join(stand_ins)}, whose equation cannot be read.",
+        )
     for quantity in ("h", "c"):
         if not usable[quantity]:
             continue
