@@ -80,10 +80,14 @@ def test_the_planted_pairs_are_listed_first_and_nothing_expected_by_chance_is(cl
 
 @pytest.mark.slow
 def test_each_planted_pair_is_listed_for_its_own_signal_with_its_evidence(class_run):
-    """The numbers pair: 75 values to about 15 digits, 2 of the class; the code and LaTeX pairs: fingerprints."""
+    """The numbers pair: every c_bar value of every problem (T = 1 + 3 + 6 + 15 + 50 and more) to about 15
+    digits, 2 of the class; the code and LaTeX pairs: fingerprints."""
     by_pair = {frozenset((row["submission_a"], row["submission_b"])): row for row in class_run.rows}
     numbers = by_pair[frozenset(PLANTED["numbers"])]
-    assert numbers["numbers_values"] == "75" and float(numbers["numbers_digits"]) >= 12
+    record = json.loads((class_run.out / "submissions" / PLANTED["numbers"][0] / EVIDENCE).read_text())
+    assert list(record["numbers"]) == ["2.2"] and record["numbers"]["2.2"]["quantity"] == "c"
+    values = sum(len(value) for value in record["numbers"]["2.2"]["values"])
+    assert int(numbers["numbers_values"]) == values >= 75 and float(numbers["numbers_digits"]) >= 12
     assert numbers["numbers_shared_by"] == "2" and not numbers["code_fingerprints"]
     assert int(by_pair[frozenset(PLANTED["code"])]["code_fingerprints"]) >= 40
     assert float(by_pair[frozenset(PLANTED["latex"])]["latex_share"]) >= 0.9
