@@ -1037,7 +1037,9 @@ def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_
             pass
         finally:
             os.close(descriptor)
-        room = 5 * 4096  # one results.json (about 11 kB: 3 pages), then a page each for two small CSV files
+        # one results.json (about 11 kB: 3 pages) and its similarity record (about 7 kB: 2 pages), the next
+        # submission's record (written before its results.json), then a page each for two small CSV files
+        room = 9 * 4096
         with open(filler, "r+b") as file:
             file.truncate(filler.stat().st_size - room)
         out = disk / "out"
