@@ -4,15 +4,16 @@
 
 1. Side by side: `batch EXPORT --out DIR --jobs 2` and the same with `--no-similarity`, alternated in one
    loop (fresh DIR each run), on the generated class of tests/similarity_class.py (210 submissions; its
-   smallest, 79, with --quick). The difference is everything the section costs a real run: each submission's record (its
-   numbers, design and fingerprints, made in the pool beside its grading) and the screening at the end.
+   smallest, 79, with --quick). The difference is everything the section costs a real run: each
+   submission's record (its numbers, design and fingerprints, made in the pool beside its grading) and
+   the screening at the end. Each submission's fingerprints are also timed alone, in this process.
 2. Scale: the real records dealt out to 1,000 and 10,000 students in an OUT of their own: the real class
    once as it is (its planted pairs stay pairs), then students each unlike the others as independent work
    is (the fingerprints and designs 5 % of the real class shares kept, the rest their own; their wrong
-   numbers nudged by their own amount), then `screen_class` on all of them: reading every record from disk, the
-   indexes, the pairs, similarity.csv. Time (median) and the peak of Python's allocations (tracemalloc).
-   The batch's own time for that class is extrapolated from 1 (seconds per submission x N); the records'
-   from each submission's fingerprints timed alone in this process (steadier than two whole batches' difference).
+   numbers nudged by their own amount), then `screen_class` on all of them: reading every record from
+   disk, the indexes, the pairs, similarity.csv. Time (median) and the peak of Python's allocations
+   (tracemalloc). The batch's own time for that class is extrapolated from 1 (seconds per submission x N);
+   the records' from the fingerprints timed alone (steadier than two whole batches' difference).
 Target: at 1,000 the section adds at most 10 % to the batch's time; 10,000 screens within minutes.
 Needs the TA's tools (requirements-ta.txt). Prints one table; exits 1 when a measurement fails.
 """
