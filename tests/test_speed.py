@@ -1,0 +1,36 @@
+"""What keeps one grading near two Python starts: one BLAS thread in the grader, bytecode compiled at setup."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+THREADS = "print(open('/proc/self/status').read().split('Threads:')[1].split()[0])"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not os.path.exists("/proc/self/status"), reason="needs 2 CPUs, Linux")
+def test_the_grader_loads_numpy_with_one_blas_thread():
+    """Importing the grader before numpy sets one BLAS thread: numpy's import starts no thread (it starts one per
+    extra core without it), unless the caller chose a number."""
+    clean = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+
+    def threads(code, env):
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert threads(f"import numpy; {THREADS}", clean) > 1  # what the grader would get without it
+    assert threads(f"import autograder.engine; {THREADS}", clean) == 1
+    assert threads(f"import autograder.engine; {THREADS}", {**clean, "OPENBLAS_NUM_THREADS": "2"}) == 2
+
+
+def test_setup_compiles_the_graders_bytecode_before_closing_its_folder():
+    """setup.sh compiles the package (Gradescope's first grading would else compile it), before `chmod go-rwx`."""
+    setup = (ROOT / "setup.sh").read_text()
+    compiled = setup.index('-m compileall -q "$here/autograder"')
+    assert compiled < setup.index('chmod -R go-rwx "$here"')
+    done = subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "autograder")], capture_output=True)
+    assert done.returncode == 0, done.stdout  # every file of the package compiles (the vendored ones too)
