@@ -34,3 +34,21 @@ def test_setup_compiles_the_graders_bytecode_before_closing_its_folder():
     assert compiled < setup.index('chmod -R go-rwx "$here"')
     done = subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "autograder")], capture_output=True)
     assert done.returncode == 0, done.stdout  # every file of the package compiles (the vendored ones too)
+
+
+def test_a_configuration_that_loads_is_parsed_once(monkeypatch, tmp_path):
+    """The YAML is parsed once; the line map for error messages is composed only when a message needs it."""
+    import yaml
+
+    from autograder.config import ConfigError, load_config
+
+    def composed(*args, **kwargs):
+        raise AssertionError("composed again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(yaml, "compose", composed)
+        assert load_config().tests
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "autograder" / "default.yaml").read_text().replace("max_bits: 10", "max_bits: ten"))
+    with pytest.raises(ConfigError, match=r"broken.yaml:\d+: `tests\[\d\]\.params\.max_bits`"):
+        load_config(broken)
