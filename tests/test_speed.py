@@ -52,3 +52,34 @@ def test_a_configuration_that_loads_is_parsed_once(monkeypatch, tmp_path):
     broken.write_text((ROOT / "autograder" / "default.yaml").read_text().replace("max_bits: 10", "max_bits: ten"))
     with pytest.raises(ConfigError, match=r"broken.yaml:\d+: `tests\[\d\]\.params\.max_bits`"):
         load_config(broken)
+
+
+def test_the_grader_prepares_its_calls_before_it_waits_for_the_worker(monkeypatch):
+    """grade computes each test's calls (question 2's problems) and imports the report while the worker starts."""
+    from autograder import engine, grading
+    from autograder.worker.sandbox import SandboxError
+
+    order = []
+    monkeypatch.setattr(engine, "prepare", lambda config: order.append("prepare"))
+
+    def started():
+        order.append("waited for the worker")
+        raise SandboxError("no worker in this test")
+
+    code, results = grading._grade_with(
+        started, ROOT / "reference", None, student_output=None, stderr=open(os.devnull, "w")
+    )
+    assert order == ["prepare", "waited for the worker"]
+    assert code == 1 and results["output"].startswith("The autograder itself failed")
+
+
+def test_replies_of_plain_floats_are_read_as_the_careful_reading_reads_them():
+    """The quick reading of an all-float reply gives the array the item-by-item reading gives; a reply with a NaN
+    or infinity still gets the careful reading's message."""
+    from autograder.judge import lstm_answer
+
+    value = [None, 0.5, -1.25, 3e-300, 2.0]
+    assert lstm_answer._read_array(value, 4, "p").tolist() == [0.0, 0.5, -1.25, 3e-300, 2.0]
+    assert lstm_answer._read_array([*value[:-1], [2.0]], 4, "p").tolist() == [0.0, 0.5, -1.25, 3e-300, 2.0]
+    assert lstm_answer._read_array([*value[:-1], float("nan")], 4, "p") == "not finite at t = 4 on p: got NaN."
+    assert lstm_answer._read_array([0.0, float("-inf"), 1.0], 2, "p") == "not finite at t = 1 on p: got minus infinity."
