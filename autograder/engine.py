@@ -72,11 +72,13 @@ def grade(
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
 
-    started = time.monotonic()
+    started, starved = time.monotonic(), getattr(sandbox, "starved_timeouts", 0)
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
-    results = build_results(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(config), "forms": evaluated.forms}
-    )
+    extra_data = {**provenance(config), "forms": evaluated.forms}
+    starved = getattr(sandbox, "starved_timeouts", 0) - starved
+    if starved:  # its tasks that timed out while starved of CPU: a batch grades it again alone (batch.py)
+        extra_data["starved_timeouts"] = starved
+    results = build_results(evaluated.outcomes, output=evaluated.notes, extra_data=extra_data)
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:
         student_output(evaluated.printed)

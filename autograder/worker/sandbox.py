@@ -96,6 +96,22 @@ class TaskResult:
     notes: list[dict] = field(default_factory=list)  # a notebook's notes on its cells (untrusted data)
     cell: int | None = None  # the notebook's code cell that ran last (names a cell that was stuck)
 
+    @property
+    def timed_out(self) -> bool:
+        """Did the task, one of its calls or one of its notebook's cells run out of time?"""
+        errors = [reply.get("error") for reply in self.replies]
+        return (
+            (self.failure or "").startswith("timed out")
+            or any(isinstance(error, str) and error.startswith("timed out") for error in errors)
+            or any(isinstance(note, dict) and note.get("kind") == "timed_out" for note in self.notes)
+        )
+
+    @property
+    def starved_timeout(self) -> bool:
+        """Did it run out of time while starved of the CPU (TaskUsage.starved)? Then the timeout may say nothing of
+        the student's code, only of its neighbours: a batch grades it again alone. Any other timeout is final."""
+        return self.usage is not None and self.usage.starved and self.timed_out
+
 
 @dataclass(frozen=True)
 class TaskUsage:
@@ -103,13 +119,26 @@ class TaskUsage:
 
     cpu_seconds: float  # user + system, all processes of the task
     max_rss: int  # bytes: the largest resident set of any one process of the task
+    run_delay_seconds: float = 0.0  # waiting runnable but not running (the kernel's schedstat), summed over them
+    wall_seconds: float = 0.0  # from the task's start to its end
+
+    @property
+    def starved(self) -> bool:
+        """Did the task wait for the CPU more than half of its wall time? (A task that slept did not wait; one that
+        spun had the CPU.)"""
+        return self.wall_seconds > 0 and self.run_delay_seconds > self.wall_seconds / 2
 
     @classmethod
     def read(cls, record: object) -> TaskUsage | None:
         if not isinstance(record, dict):
             return None
         try:
-            return cls(float(record["cpu_seconds"]), int(record["max_rss"]))
+            return cls(
+                float(record["cpu_seconds"]),
+                int(record["max_rss"]),
+                float(record.get("run_delay_seconds", 0.0)),
+                float(record.get("wall_seconds", 0.0)),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -163,6 +192,7 @@ class Sandbox:
             self.user = pwd.getpwuid(os.geteuid()).pw_name
         self._tasks = threading.Condition()  # clean-up by owner waits until no task of ours runs
         self._running = 0
+        self.starved_timeouts = 0  # tasks that timed out while starved of CPU (TaskResult.starved_timeout), so far
         self._cleaning = False
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen | None = None
@@ -232,9 +262,13 @@ class Sandbox:
         try:
             folder = self._make_folder(files)
             try:
-                return self._run_in(folder, task, limits, expected)
+                result = self._run_in(folder, task, limits, expected)
             finally:
                 remove_tree(folder)
+            if result.starved_timeout:
+                with self._tasks:
+                    self.starved_timeouts += 1
+            return result
         finally:
             with self._tasks:
                 self._running -= 1
