@@ -1,11 +1,19 @@
-"""What keeps one grading near two Python starts: one BLAS thread in the grader, bytecode compiled at setup."""
+"""What keeps one grading near two Python starts: one BLAS thread in the grader, bytecode compiled at setup, the
+configuration parsed once, the calls prepared while the worker starts, no probe task before the first real one
+(its checks in every task instead), the clean-up after the last task off the caller's path."""
 
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
+from autograder.worker import Sandbox
+from autograder.worker.host import resolve_python
 from conftest import ROOT
 
 THREADS = "print(open('/proc/self/status').read().split('Threads:')[1].split()[0])"
@@ -83,3 +91,93 @@ def test_replies_of_plain_floats_are_read_as_the_careful_reading_reads_them():
     assert lstm_answer._read_array([*value[:-1], [2.0]], 4, "p").tolist() == [0.0, 0.5, -1.25, 3e-300, 2.0]
     assert lstm_answer._read_array([*value[:-1], float("nan")], 4, "p") == "not finite at t = 4 on p: got NaN."
     assert lstm_answer._read_array([0.0, float("-inf"), 1.0], 2, "p") == "not finite at t = 1 on p: got minus infinity."
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops privileges: needs root")
+def test_a_task_checks_that_the_workers_user_can_read_numpy_and_run_python(tmp_path):
+    """The readiness probe's checks run in every task's child, as the worker's user, before the student's file is
+    opened: numpy that user cannot read, or a Python it cannot run, is a setup error (the grader's)."""
+    closed = tmp_path / "closed.py"
+    closed.write_text("")
+    closed.chmod(0o600)
+    code = (
+        "import os, sys, numpy\n"
+        "from autograder.worker.inside.confine import check_runnable\n"
+        "check_runnable()\n"
+        "os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)\n"
+        "check_runnable()\n"
+        "numpy.__file__ = sys.argv[1]\n"
+        "try:\n    check_runnable()\nexcept PermissionError as error:\n    print(error)\n"
+    )
+    python = resolve_python(None)  # the worker's, which every user may run
+    done = subprocess.run([python, "-c", code, str(closed)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"the worker's user cannot read numpy ({closed})\n"
+
+
+def test_a_sandbox_starts_without_running_a_task(monkeypatch):
+    """No probe task before the first real one: the checks it made are made by every task (above)."""
+    from autograder.worker import Sandbox
+
+    ran = []
+    monkeypatch.setattr(Sandbox, "_run_in", lambda self, *args: ran.append(args))
+    with Sandbox():
+        pass
+    assert ran == []
+
+
+class UnsetSandbox(Sandbox):
+    """A worker whose tasks cannot be set up: each task's folder is gone before its child enters it."""
+
+    def _make_folder(self, files):
+        folder = super()._make_folder(files)
+        shutil.rmtree(folder)
+        return folder
+
+
+def test_a_broken_worker_setup_is_the_autograders_failure_in_results_json(monkeypatch, tmp_path):
+    """A task that fails before the student's file is opened fails the grading as the autograder's failure, said
+    as such in results.json: never a 0 that looks like the student's fault."""
+    from autograder import grading, startup
+
+    monkeypatch.setattr(startup, "Sandbox", UnsetSandbox)
+    results = tmp_path / "results.json"
+    code = grading.main(submission=ROOT / "reference", results=results, stdout=io.StringIO(), stderr=io.StringIO())
+    written = json.loads(results.read_text())
+    assert code == 1 and written["score"] == 0 and written["tests"] == []
+    assert written["output"].startswith("The autograder itself failed while grading your submission")
+    assert "the worker could not be set up" in written["output"]
+
+
+def test_the_clean_up_after_the_last_task_is_off_the_callers_path():
+    """In dedicated mode the worker user is cleaned up after the last task while the caller goes on (to judge the
+    replies): the next task and close() wait for it, and a clean-up that failed fails both."""
+    from autograder.worker import Limits, Sandbox, SandboxError
+
+    task, files = {"task": "names", "module": "a.py", "names": ["R"]}, {"a.py": b"R = 1.0\n"}
+    box = Sandbox()
+    if box._uid is None:
+        box.close()
+        pytest.skip("a worker user is cleaned up only in dedicated mode (root)")
+    real, release, cleaned = box._clean, threading.Event(), []
+
+    def slow():
+        release.wait(60)
+        real()
+        cleaned.append(True)
+
+    def failing():
+        raise SandboxError("the worker user rnn-worker could not be cleaned up (processes that survive SIGKILL?)")
+
+    box._clean = slow
+    assert box.run(task, files, Limits()).replies == [{"names": {"R": 1.0}}]  # before its clean-up ends
+    assert cleaned == []
+    release.set()
+    box.run(task, files, Limits())  # once that clean-up is done
+    assert cleaned
+    box._clean = failing
+    box.run(task, files, Limits())  # its clean-up fails after it returned
+    with pytest.raises(SandboxError, match="could not be cleaned up"):
+        box.run(task, files, Limits())
+    with pytest.raises(SandboxError, match="could not be cleaned up"):
+        box.close()

@@ -124,3 +124,15 @@ def test_the_sandbox_counts_its_starved_timeouts(monkeypatch):
         box.run(sleeper, {"sleeper.py": b"import time\ntime.sleep(30)\n"}, limits)
         box.run(TASK, {"orphan.py": b"R = 1.0\n"}, limits)
         assert box.starved_timeouts == 1
+
+
+def test_a_sleeping_task_reports_its_wall_time_and_no_starvation():
+    """The supervisor measures the task's wall time and its processes' run delay (schedstat): a task that sleeps
+    waits for nothing, so it is never starved, on any load."""
+    from autograder.worker import Limits, Sandbox
+
+    with Sandbox() as box:
+        result = box.run(TASK, {"orphan.py": b"import time\ntime.sleep(1)\nR = 1.0\n"}, Limits())
+    assert result.replies == [{"names": {"R": 1.0}}]
+    assert result.usage is not None and result.usage.wall_seconds >= 1.0
+    assert 0 <= result.usage.run_delay_seconds < result.usage.wall_seconds / 2 and not result.usage.starved

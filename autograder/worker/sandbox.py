@@ -77,9 +77,6 @@ GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-
 CLEAN_SECONDS = 60.0
 START_SECONDS = 60.0  # for the zygote to import numpy and the readers, and say it is ready
 START_ATTEMPTS = 2
-PROBE = (
-    b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
-)
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -199,6 +196,7 @@ class Sandbox:
         self._running = 0
         self.starved_timeouts = 0  # tasks that timed out while starved of CPU (TaskResult.starved_timeout), so far
         self._cleaning = False
+        self._clean_error: SandboxError | None = None  # from a clean-up after the last task: raised by what comes next
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -227,7 +225,6 @@ class Sandbox:
             self._start_zygote()
             if self._uid is not None:
                 self._clean()  # what a grader that died holding this user left
-            self._probe()
         except BaseException:
             self.close()
             raise
@@ -262,6 +259,8 @@ class Sandbox:
         expected = check_task(task, files)
         with self._tasks:
             self._tasks.wait_for(lambda: not self._cleaning)
+            if self._clean_error is not None:
+                raise self._clean_error
             self._running += 1
         try:
             folder = self._make_folder(files)
@@ -278,20 +277,35 @@ class Sandbox:
                 self._running -= 1
                 self._cleaning = last = self._running == 0 and self._uid is not None
             if last:
-                try:
-                    self._clean()
-                finally:
-                    with self._tasks:
-                        self._cleaning = False
-                        self._tasks.notify_all()
+                # Off the caller's path: the grader judges the replies while the worker user is cleaned up. The
+                # next task and close() wait for it; a clean-up that failed fails them.
+                threading.Thread(target=self._clean_after_tasks, name="sandbox-clean").start()
+
+    def _clean_after_tasks(self) -> None:
+        try:
+            self._clean()
+        except SandboxError as error:
+            self._clean_error = error
+        except Exception as error:  # noqa: BLE001 - the worker stopped answering, say: said by what comes next
+            self._clean_error = SandboxError(f"the worker user {self.user} could not be cleaned up: {error}")
+        finally:
+            with self._tasks:
+                self._cleaning = False
+                self._tasks.notify_all()
 
     def close(self) -> None:
-        """Stop the zygote, remove the sandbox's folders, give the worker user back."""
+        """Stop the zygote, remove the sandbox's folders, give the worker user back; once the clean-up after the
+        last task is done (SandboxError if it failed: that worker user may hold what a student left)."""
+        with self._tasks:
+            self._tasks.wait_for(lambda: not self._cleaning)
         with self._lock:
             self._stop_zygote()
         self._remove_base()
         if self._lease is not None:
             self._lease.release()
+        error, self._clean_error = self._clean_error, None
+        if error is not None:
+            raise error
 
     # -- the zygote ----------------------------------------------------------------------------
 
@@ -403,19 +417,6 @@ class Sandbox:
                         raise SandboxError(f"the worker stopped answering: {self._zygote_says()}") from None
                     self._stop_zygote()
 
-    def _probe(self) -> None:
-        """Check once that the worker user can run Python and read numpy from its folder."""
-        result = self.run(
-            {"task": "names", "module": "probe.py", "names": ["R"]},
-            {"probe.py": PROBE},
-            Limits(wall_seconds=60, cpu_seconds=60),
-        )
-        if result.failure is not None or result.replies != [{"names": {"R": [1.0, 1.0]}}]:
-            raise SandboxError(
-                f"the worker cannot run Python with numpy ({self._python}); {SETUP_HINT}. "
-                f"It said: {result.failure or result.replies} {result.output}".strip()
-            )
-
     # -- one task ------------------------------------------------------------------------------
 
     def _make_folder(self, files: dict[str, bytes]) -> str:
@@ -491,6 +492,15 @@ class Sandbox:
             raise SandboxError(f"the worker stopped unexpectedly: {self._zygote_says()}")
         if collector.status.get("clean") is False:
             raise SandboxError("processes of a task survived SIGKILL for 10 s")
+        if collector.status.get("set_up") is not True:
+            # The child says it is set up (confined, the worker's user able to read numpy and run Python) just
+            # before the student's file is opened. A task that ended before has a broken worker, not a wrong
+            # answer: the grader's failure, never a 0 that looks like the student's fault. (This replaces a probe
+            # task that every sandbox ran before its first task.)
+            raise SandboxError(
+                f"the worker ended a task before it opened the student's file "
+                f"({collector.failure(limits) or 'no reason given'}); {SETUP_HINT}"
+            )
         return TaskResult(
             replies=collector.replies,
             output=collector.text(folder),

@@ -11,9 +11,11 @@ Standard library only: the worker imports it from its private copy, the grader f
                   and {"done": true} last. The student's data: `parse_reply` reads a line only after
                   checking what it would build.
   status pipe     the supervisor (or the child before the student's code) -> the grader: one JSON
-                  object per line: {"supervisor": pid}, {"child": pid}, {"setup_error": why}, and the
-                  outcome ({"timed_out": ..., "stopped": ..., "clean": ..., "usage": ..., "exit" or
-                  "signal", ...}); a clean job's report.
+                  object per line: {"supervisor": pid}, {"child": pid}, {"setup_error": why} or
+                  {"set_up": true} (the child, just before the student's file is opened), and the
+                  outcome ({"timed_out": ..., "stopped": ..., "clean": ..., "usage": {"cpu_seconds",
+                  "max_rss", "run_delay_seconds", "wall_seconds"}, "exit" or "signal", ...}); a clean
+                  job's report.
 """
 
 from __future__ import annotations
