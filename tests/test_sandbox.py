@@ -19,7 +19,14 @@ import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
 from autograder.worker.host import LEASES, check_closed, dedicated_users, resolve_python, worker_users
-from autograder.worker.inside.wire import nesting, parse_reply
+from autograder.worker.inside.wire import (
+    MAX_REPLY_CONTAINERS,
+    MAX_REPLY_VALUES,
+    Room,
+    count_values,
+    nesting,
+    parse_reply,
+)
 from autograder.worker.sandbox import scratch_folder
 
 ROOT = os.geteuid() == 0
@@ -363,6 +370,41 @@ def test_depth_is_counted_outside_strings_only():
     assert nesting(b'{"value": [[1, 2], "[[[\\"[[", {"k": "]]"}]}') == 3
     assert parse_reply(b'{"value": ' + b"[" * 99 + b"]" * 99 + b"}") is not None
     assert parse_reply(b'{"value": ' + b"9" * 5000 + b"}") is None  # longer than any number anyone meant
+
+
+def test_values_are_counted_outside_strings_before_a_line_is_parsed():
+    """count_values: every value (keys, lists and dicts included), never what is inside a string; an empty list
+    or dict counts one more. parse_reply refuses a line that holds more than a task may, and a Room counts the
+    lines of one task together."""
+    assert count_values(b'{"a":1,"b":[2,3]}') == (7, 2)  # the dict, "a", 1, "b", the list, 2, 3
+    assert count_values(b'{"value":"[{,:}]"}') == (3, 1)
+    assert count_values(b"[{},{}]") == (5, 3)
+    many = b'{"value":[' + b"{}," * MAX_REPLY_CONTAINERS + b"0]}"
+    assert parse_reply(many) is None
+    assert parse_reply(many.replace(b"{},", b"0,")) is not None  # as many numbers fit
+    room, half = Room(), b'{"value":[' + b"0," * (MAX_REPLY_VALUES // 2) + b"0]}"
+    assert parse_reply(half, room) is not None and not room.full
+    assert parse_reply(half, room) is None and room.full
+
+
+def test_replies_of_too_many_values_fail_the_task(sandbox):
+    """Values written on the reply pipe past what a task may send are refused before they are read."""
+    result = call(sandbox, "import os\ndef f():\n    os.write(3, b'{\"value\":[' + b'[],' * 30000 + b'0]}\\n')\n")
+    assert result.failure.startswith("sent more values back than the grader reads (200,000 numbers")
+    assert result.replies == []
+
+
+def test_a_single_value_of_too_many_values_is_an_error_of_that_call(sandbox):
+    """A return value holding more values than a task may send becomes an error reply; the task goes on."""
+    result = call(sandbox, "def f(n):\n    return [[0]] * n\n", calls=[{"n": 30_000}, {"n": 2}])
+    assert result.replies == [
+        {
+            "error": "returned a value too large to send back (60001 values, 30001 of them lists and dicts; limits "
+            "200000 and 20000 for all the calls together)"
+        },
+        {"value": [[0], [0]]},
+    ]
+    assert result.failure is None
 
 
 def test_forged_extra_replies_fail_the_task(sandbox):
