@@ -1,5 +1,6 @@
 """Tests of the sandbox: student code runs in a limited worker and only plain data comes back."""
 
+import importlib.util
 import math
 import os
 import pwd
@@ -27,7 +28,7 @@ from autograder.worker.inside.wire import (
     nesting,
     parse_reply,
 )
-from autograder.worker.sandbox import scratch_folder
+from autograder.worker.sandbox import compile_once, scratch_folder
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -1035,3 +1036,56 @@ def test_a_stale_folder_removed_by_another_grader_meanwhile_is_no_error(tmp_path
 
     monkeypatch.setattr(module.os, "listdir", lambda folder: [f"{module.BASE_PREFIX}999999-gone"])
     module.remove_stale_folders(str(tmp_path))
+
+
+# -- the zygote's start --------------------------------------------------------------------------
+
+
+def test_the_reader_of_answers_tex_is_imported_for_the_first_tex_task_only():
+    """A fresh zygote has not imported tex/ (a grading without a .tex never pays for it); the first .tex task
+    makes it import the reader before it forks, and later tasks' processes have it from the zygote."""
+    loaded = {"task": "names", "module": "adder.py", "names": ["R"]}
+    files = {"adder.py": b"import sys\nR = float('tex' in sys.modules)\n"}
+    with Sandbox(mode="self") as fresh:
+        assert fresh.run(loaded, files, Limits()).replies == [{"names": {"R": 0.0}}]
+        read = fresh.run(
+            {"task": "names", "module": "answers.tex", "names": ["U"]},
+            {"answers.tex": b"$U = \\begin{bmatrix} 1 & 2 \\end{bmatrix}$"},
+            Limits(),
+        )
+        assert read.replies == [{"names": {"U": [[1, 2]]}}], read
+        assert fresh.run(loaded, files, Limits()).replies == [{"names": {"R": 1.0}}]
+
+
+def test_bytecode_is_written_once_beside_the_worker_modules(tmp_path, monkeypatch):
+    """compile_once writes what is missing or older than its source, and nothing when Python is told not to."""
+    module = tmp_path / "package" / "module.py"
+    module.parent.mkdir()
+    module.write_text("X = 1\n")
+    cache = Path(importlib.util.cache_from_source(str(module)))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    compile_once(str(module.parent))
+    assert not cache.exists()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    compile_once(str(module.parent))
+    written = cache.stat().st_mtime_ns
+    compile_once(str(module.parent))
+    assert cache.stat().st_mtime_ns == written
+    os.utime(module, ns=(written + 10**9, written + 10**9))  # the source changed since
+    compile_once(str(module.parent))
+    assert cache.stat().st_mtime_ns > written
+
+
+def test_the_worker_copy_carries_the_bytecode(tmp_path, monkeypatch):
+    """The private copy the zygote imports from holds the bytecode of inside/, tex/ and the vendored lark."""
+    package = Path(__file__).resolve().parents[1] / "autograder"
+    for folder in ("inside", "tex"):
+        shutil.copytree(package / "worker" / folder, tmp_path / folder)
+    shutil.copytree(package / "vendor", tmp_path / "vendor")
+    folders = {name: str(tmp_path / name) for name in ("inside", "tex", "vendor")}
+    monkeypatch.setattr("autograder.worker.sandbox.ZYGOTE_FOLDERS", folders)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    with Sandbox(mode="self") as fresh:
+        copy = Path(fresh._base) / "zygote"
+        for module in ("inside/zygote.py", "tex/answers.py", "vendor/lark/lark.py"):
+            assert Path(importlib.util.cache_from_source(str(copy / module))).exists(), module

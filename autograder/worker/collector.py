@@ -46,12 +46,18 @@ class Collector:
         self.notes: list[dict[str, Any]] = []
         self.cell: int | None = None
 
-    def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
+    def collect(
+        self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float, start_seconds: float = 0.0
+    ) -> None:
+        """Read until the pipes close, or `seconds` after the task's supervisor said it started (until then,
+        `start_seconds` more: the zygote may first import the reader of answers.tex)."""
+        deadline, started = time.monotonic() + start_seconds + seconds, False
         with selectors.DefaultSelector() as selector:
             for fd, name in ((out_fd, "out"), (reply_fd, "reply"), (status_fd, "status")):
                 selector.register(fd, selectors.EVENT_READ, name)
             while selector.get_map():
+                if not started and "supervisor" in self.status:  # the task's clock starts with its supervisor
+                    deadline, started = time.monotonic() + seconds, True
                 if self.problem is not None and not self.stop_sent:
                     os.close(stop_fd)  # the supervisor kills the task now
                     self.stop_sent = True
