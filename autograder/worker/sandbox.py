@@ -22,6 +22,7 @@ refuses a machine where the worker could read the grader's files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -75,7 +77,7 @@ MODES = ("dedicated", "self")
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
 CLEAN_SECONDS = 60.0
-START_SECONDS = 60.0  # for the zygote to import numpy and the readers, and say it is ready
+START_SECONDS = 60.0  # for the zygote to import numpy and say it is ready, or the reader of answers.tex
 START_ATTEMPTS = 2
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -219,9 +221,8 @@ class Sandbox:
             os.mkdir(os.path.join(self._base, "zygote"), 0o700)
             self._inside = os.path.join(self._base, "zygote", "inside")
             for name, source in ZYGOTE_FOLDERS.items():
-                shutil.copytree(
-                    source, os.path.join(self._base, "zygote", name), ignore=shutil.ignore_patterns("__pycache__")
-                )
+                compile_once(source)
+                shutil.copytree(source, os.path.join(self._base, "zygote", name))  # with its bytecode, times kept
             self._start_zygote()
             if self._uid is not None:
                 self._clean()  # what a grader that died holding this user left
@@ -452,6 +453,7 @@ class Sandbox:
             "private": self._private,
             "places": [p for p in shared_places() if p != "/dev/mqueue"],
             "hidden": self._hide,
+            "module": task["module"],  # the zygote imports the reader of answers.tex for the first .tex
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
@@ -478,6 +480,7 @@ class Sandbox:
                 pipes["status"][0],
                 pipes["stop"][1],
                 limits.wall_seconds + GRACE_SECONDS,
+                START_SECONDS,
             )
         finally:
             for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0]):
@@ -523,6 +526,33 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+def compile_once(folder: str) -> None:
+    """Write the bytecode of the modules below `folder` beside them where it is missing or older than the
+    source (setup.sh compiles at install; this covers a tree that was not, such as the kit's), so that the
+    worker's copy starts from bytecode instead of compiling every module on every start. Nothing is written
+    where the grader may not write, or when Python is told not to (PYTHONDONTWRITEBYTECODE): the worker
+    then compiles in its private copy, as it would anyway."""
+    if sys.dont_write_bytecode:
+        return
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in names:
+            if name.endswith(".py"):
+                source = os.path.join(root, name)
+                cache = importlib.util.cache_from_source(source)
+                try:
+                    if os.stat(cache).st_mtime >= os.stat(source).st_mtime:
+                        continue
+                except OSError:
+                    pass
+                import py_compile  # only when something is to be compiled
+
+                try:
+                    py_compile.compile(source, cache, doraise=True)
+                except (OSError, py_compile.PyCompileError):
+                    return  # not ours to write (an installed package), or not Python: leave the rest as it is
 
 
 def zygote_ended(zygote: subprocess.Popen[bytes]) -> str:
