@@ -62,7 +62,10 @@ def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None 
     if evaluated.printed and printed is not None:
         printed.write(evaluated.printed)
     return student_view(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(visible), "forms": evaluated.forms}
+        evaluated.outcomes,
+        output=evaluated.notes,
+        extra_data={**provenance(visible), "forms": evaluated.forms},
+        printed=evaluated.visible_printed,
     )
 
 
