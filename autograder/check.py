@@ -107,18 +107,37 @@ def student_files(folder: Path) -> Iterator[Path]:
         yield copy
 
 
-def not_visible(config: Config, note: Path = KIT_NOTE) -> dict[str, list[float]]:
+def not_visible(config: Config, note: Path | None = KIT_NOTE) -> dict[str, list[float]]:
     """The points of each test, by visibility, that Gradescope runs and this check does not."""
     unseen: dict[str, list[float]] = {}
     for test in config.tests:
         if test.visibility != "visible":
             unseen.setdefault(test.visibility, []).append(test.max_score)
-    try:
-        for visibility, points in json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}).items():
-            unseen.setdefault(visibility, []).extend(points)
-    except FileNotFoundError:
-        pass
+    for visibility, points in kit_note(note).get("not_visible", {}).items():
+        unseen.setdefault(visibility, []).extend(points)
     return unseen
+
+
+def not_visible_by_question(config: Config, note: Path | None = KIT_NOTE) -> dict[str, float]:
+    """The points, per question, of the tests that Gradescope runs and this check does not (the summary's
+    question totals are of the visible tests: it says how many more points each question has)."""
+    unseen: dict[str, float] = {}
+    for test in config.tests:
+        if test.visibility != "visible":
+            unseen[test.question] = unseen.get(test.question, 0.0) + test.max_score
+    for question, points in kit_note(note).get("not_visible_by_question", {}).items():
+        unseen[question] = unseen.get(question, 0.0) + float(points)
+    return unseen
+
+
+def kit_note(note: Path | None = KIT_NOTE) -> dict:
+    """kit.json, written by `build kit` (absent outside the kit; None: not read)."""
+    if note is None:
+        return {}
+    try:
+        return json.loads(note.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
@@ -187,7 +206,7 @@ def main(
             return 1
     from autograder.report.summary import summarize
 
-    print(summarize(results, title=f"Checking {folder}"), file=stdout)
+    print(summarize(results, title=f"Checking {folder}", unseen=not_visible_by_question(config)), file=stdout)
     print(closing_lines(not_visible(config)), end="", file=stdout)
     if json_path is not None:
         Path(json_path).write_text(

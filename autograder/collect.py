@@ -274,8 +274,8 @@ def _answer_task(
 UNANSWERED = {
     ("1", NOTEBOOK): "defines none of U, V, W, b_h, b_y",
     ("2", NOTEBOOK): f"defines no function `{LSTM_FUNCTION}`",
-    ("1", LATEX): "has no equation for question 1's weights (such as `U = \\begin{bmatrix} ... \\end{bmatrix}`)",
-    ("2", LATEX): "has no equation for question 2's error signals (such as `\\overline{h^{(t)}} = ...`)",
+    ("1", LATEX): "fills in none of question 1's weights (such as `U = \\begin{bmatrix} ... \\end{bmatrix}`)",
+    ("2", LATEX): "fills in none of question 2's equations (such as `\\overline{h^{(t)}} = ...`)",
 }
 
 

@@ -206,7 +206,10 @@ def test_the_kits_configuration_holds_the_visible_tests_and_counts_the_rest(kit_
     visible = load_config(secret_config).visible_only()
     assert shipped.tests == visible.tests and shipped.limits == visible.limits
     assert not (kit / "autograder" / "default.yaml").exists()
-    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": {"hidden": [0.5]}}
+    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {
+        "not_visible": {"hidden": [0.5]},
+        "not_visible_by_question": {"2a": 0.5},
+    }
 
 
 def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp_path):
