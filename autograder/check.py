@@ -6,7 +6,6 @@ and shows the tests as `report.view` makes them, never through gradescope-utils 
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.locate import SUFFIXES, WANTED
+from autograder.locate import is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
@@ -81,7 +80,6 @@ def student_files(folder: Path) -> Iterator[Path]:
     if not (folder / "autograder" / KIT_NOTE.name).is_file():
         yield folder
         return
-    patterns = [name for names in WANTED.values() for name in names] + [f"*{suffix}" for suffix in SUFFIXES.values()]
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         copy = Path(scratch) / "submission"
         copy.mkdir()
@@ -97,7 +95,7 @@ def student_files(folder: Path) -> Iterator[Path]:
             if relative == Path("."):
                 names = [n for n in names if n not in KIT_FILES]
             for name in names:
-                if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in patterns) or name.lower().endswith(".zip"):
+                if is_wanted(name) or name.lower().endswith(".zip"):
                     (copy / relative).mkdir(parents=True, exist_ok=True)
                     source = Path(where) / name
                     if source.is_symlink():

@@ -52,6 +52,7 @@ class Collected:
     form: int = PYTHON  # PYTHON, LATEX or NOTEBOOK
     answers: frozenset[str] = frozenset({"1", "2"})  # the questions this form holds something for
     notes: tuple[str, ...] = ()  # about the form itself (a notebook's cells), Markdown-safe
+    unread: tuple[str, ...] = ()  # on answers written where they are not read (Markdown): in notes if one is missing
 
     def reply(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
         """The reply to one call of the student's function."""
@@ -118,9 +119,18 @@ def collect(
         lstm_problem=lstm_problem,
         output=_labelled(adder_file, adder_output) + _labelled("lstm_bptt.py", lstm_output),
         hidden_output=_labelled(f"lstm_bptt.py, {HIDDEN_RUN}", hidden_output),
-        answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)),
+        answers=_python_answers(located),
     )
+    # Where answers are not read (a Markdown cell's LaTeX) is worth saying only while a question has no answer.
+    answered = {question for form in [python, *forms] for question in form.answers}
+    if not {"1", "2"} <= answered:
+        forms = [dataclasses.replace(form, notes=(*form.notes, *form.unread)) for form in forms]
     return [python, *forms]
+
+
+def _python_answers(located: Located) -> frozenset[str]:
+    """The questions the Python files (or the adder's data file) answer."""
+    return frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group))
 
 
 HIDDEN_RUN = "run again for the hidden tests' calls"
@@ -183,7 +193,9 @@ def _collect_answer_file(
     cells_seconds = task["cells_seconds"]
     result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
     kind = FORM_NAMES[form]
-    notes = tuple(note for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None)
+    said = [(raw, note) for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None]
+    unread = tuple(note for raw, note in said if raw.get("kind") == "markdown_latex")
+    notes = tuple(note for raw, note in said if raw.get("kind") != "markdown_latex")
     notes += _remarks(result.replies[1:2])
     first = result.replies[0] if result.replies else {}
     names = first.get("names") if isinstance(first.get("names"), dict) else None
@@ -207,6 +219,7 @@ def _collect_answer_file(
             form=form,
             answers=frozenset(),
             notes=notes,
+            unread=unread,
             output=_labelled(shown, result.output),
         )
     adder = {key: value for key, value in names.items() if key in ADDER_READ}
@@ -218,6 +231,7 @@ def _collect_answer_file(
         form=form,
         answers=answers,
         notes=notes,
+        unread=unread,
         replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
         lstm_problem=None if "2" in answers else _unanswered("2", form, shown),
         output=_labelled(shown, result.output),

@@ -258,6 +258,7 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
     (tmp_path / "work" / "answers" / "main.tex").write_text("")
     (tmp_path / "My Homework.ipynb").write_text("{}")
     (tmp_path / "work" / "LSTM_bptt.py").write_text("")
+    (tmp_path / "work" / "\u0430dder.yaml").write_text("")  # a look-alike name: Gradescope grades it, with a note
     (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
         assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
@@ -267,6 +268,7 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
             "work/LSTM_bptt.py",
             "work/answers",
             "work/answers/main.tex",
+            "work/\u0430dder.yaml",
         ]
         assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
