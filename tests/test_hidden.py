@@ -187,3 +187,28 @@ def test_a_notebooks_cells_run_again_for_the_hidden_calls(tmp_path, hidden_confi
     secret = next(t for t in results["tests"] if t.get("number") == "2.9")
     assert secret["status"] == "passed", secret["output"]
     assert "HIDDEN-RUN-NOTE" not in seen_by_students(results)
+
+
+def test_the_worker_user_is_cleaned_between_the_visible_tasks_and_the_hidden(hidden_config, sandbox, monkeypatch):
+    """With a dedicated worker user, the sandbox cleans it (processes, shared places, IPC) when its last running
+    task ends: that clean-up comes after every visible task and before the hidden tests' task starts."""
+    if sandbox.mode != "dedicated":
+        pytest.skip("the worker runs as you: no worker user to clean (README, security model)")
+    events: list[str] = []
+    clean, run = sandbox._clean, sandbox.run
+
+    def recording_clean():
+        events.append("clean")
+        clean()
+
+    def recording_run(task, files, limits):
+        hidden = any(len(call["x"]["__array__"]) in HIDDEN_LENGTHS for call in task.get("calls", []))
+        events.append("hidden" if hidden and task["module"] != "answers.tex" else "visible")
+        return run(task, files, limits)
+
+    monkeypatch.setattr(sandbox, "_clean", recording_clean)
+    monkeypatch.setattr(sandbox, "run", recording_run)
+    results = engine.grade(ROOT / "reference", config=hidden_config, sandbox=sandbox)
+    assert results["score"] == sum(t["max_score"] for t in results["tests"])
+    first_hidden, last_visible = events.index("hidden"), len(events) - 1 - events[::-1].index("visible")
+    assert last_visible < first_hidden and "clean" in events[last_visible:first_hidden]
