@@ -212,3 +212,22 @@ def test_the_worker_user_is_cleaned_between_the_visible_tasks_and_the_hidden(hid
     assert results["score"] == sum(t["max_score"] for t in results["tests"])
     first_hidden, last_visible = events.index("hidden"), len(events) - 1 - events[::-1].index("visible")
     assert last_visible < first_hidden and "clean" in events[last_visible:first_hidden]
+
+
+def test_which_form_counts_never_depends_on_a_hidden_test(hidden_config):
+    """Two forms that score alike on the tests a student sees: the tie-break (the Python file) decides, even
+    when the other form does better on a hidden test; which form's feedback shows tells nothing hidden."""
+    from autograder.collect import PYTHON, Collected
+    from autograder.judge.verdict import Verdict
+    from autograder.precedence import choose
+
+    python = Collected(adder="none", form=PYTHON, answers=frozenset({"2"}))
+    notebook = Collected(adder="none", form=NOTEBOOK, answers=frozenset({"2"}))
+    tests = [spec for spec in hidden_config.tests if spec.question == "2a"]
+
+    def judge(spec, form):
+        return Verdict(1.0 if spec.visibility == "hidden" and form is notebook else 0.5, "")
+
+    chosen = choose(tests, [python, notebook], judge)
+    assert chosen.forms == {"2": "lstm_bptt.py"}
+    assert [verdict.fraction for spec, verdict in chosen.outcomes if spec.visibility == "hidden"] == [0.5]
