@@ -14,6 +14,8 @@ from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.locate import locate
 from autograder.worker import tex
 from autograder.worker.inside import rebuild
+from autograder.worker.tex.answers import Answers
+from autograder.worker.tex.document import decode, read_document
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("reference_lstm_bptt", ROOT / "reference" / "lstm_bptt.py")
@@ -987,3 +989,21 @@ def test_a_matrix_latex_would_not_print_says_where(matrix, message):
     """A ragged question 1 matrix names its row and line; `\\begin{bmatrix} … \\end{pmatrix}` is not read past."""
     module = tex.read(f"$$U = {matrix}$$".encode())
     assert module.U.startswith(f"<not a number: {message}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"$$\begin{aligned} \overline{o^{(t)}} &= \overline{h^{(t)}} \tanh(c^{(t)}) \end{align}$$",
+        "\\begin{align} \\overline{o^{(t)}} &= \\overline{h^{(t)}} \\tanh(c^{(t)}) \\end{equation}\n"
+        "$$\\overline{g^{(t)}} = \\overline{c^{(t)}} i^{(t)}$$",
+    ],
+    ids=["aligned_ended_by_align", "align_ended_by_equation"],
+)
+def test_an_environment_ended_by_another_name_is_an_error_at_that_end(text):
+    """`\\begin{align} … \\end{equation}` does not compile: the equation before it says so at its line, and the
+    math after it is read on its own (not swallowed into that equation)."""
+    answers = Answers(read_document(decode(text.encode())))
+    errors = {unit[1]: d.error for (unit, _), d in answers.definitions.items()}
+    assert "line 1, column" in errors["o"] and "ends an environment that this equation did not begin" in errors["o"]
+    assert errors.get("g") is None

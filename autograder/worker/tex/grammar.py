@@ -267,6 +267,11 @@ def parse(text: str, offset: int) -> Node:
 
 def _hint(text: str, token: lark.Token) -> str:
     """What was probably meant, for the near misses students make."""
+    if token.type == "END":
+        return (
+            ": it ends an environment that this equation did not begin (`\\begin{…}` and `\\end{…}` must name "
+            "the same one, or the document does not compile)"
+        )
     before = text[: token.start_pos].rstrip() if token.start_pos is not None else ""
     if before.endswith("^") and token == "'":
         name = re.search(r"\\[a-zA-Z]+\s*\^$", before)
