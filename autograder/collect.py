@@ -35,6 +35,7 @@ FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "you
 ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
 NOTE_CHARS = 1500  # of a cell's error shown in a note (up to 20 cells are)
 CELLS_SHARE = 2 / 3  # of the wall time, for a notebook's cells; the rest is kept for the calls
+HIDDEN_RUN = "run again for the hidden tests' calls"  # a file or notebook, in the staff's log and hidden tests
 ONLY_DEFINITIONS = "Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), not training or downloads."
 
 
@@ -131,9 +132,6 @@ def collect(
 def _python_answers(located: Located) -> frozenset[str]:
     """The questions the Python files (or the adder's data file) answer."""
     return frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group))
-
-
-HIDDEN_RUN = "run again for the hidden tests' calls"
 
 
 def unique_calls(calls: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
