@@ -21,7 +21,7 @@ from conftest import ROOT, assert_valid_results
 SAMPLE = ROOT / "submissions_sample" / "hostile_hidden_inputs_channel"
 HIDDEN_TEST = {
     "name": "Carries h_bar across short problems",
-    "number": "2.9",
+    "number": "2.10",
     "question": "2a",
     "max_score": 1,
     "check": "lstm_bar",
@@ -129,7 +129,7 @@ def test_no_hidden_input_reaches_what_a_student_sees(hidden_config, sandbox):
         assert phrase in shown
     for phrase in expected["output_lacks"]:
         assert phrase not in shown
-    secret = next(t for t in results["tests"] if t.get("number") == "2.9")
+    secret = next(t for t in results["tests"] if t.get("number") == "2.10")
     assert any(mark in secret["output"] for mark in hidden)  # answered by the hidden task itself
     assert any(mark in "".join(printed) for mark in hidden)  # the staff see everything printed
 
@@ -184,7 +184,7 @@ def test_a_notebooks_cells_run_again_for_the_hidden_calls(tmp_path, hidden_confi
     }
     (tmp_path / "hw.ipynb").write_text(json.dumps(notebook))
     results = engine.grade(tmp_path, config=hidden_config, sandbox=sandbox)
-    secret = next(t for t in results["tests"] if t.get("number") == "2.9")
+    secret = next(t for t in results["tests"] if t.get("number") == "2.10")
     assert secret["status"] == "passed", secret["output"]
     assert "HIDDEN-RUN-NOTE" not in seen_by_students(results)
 

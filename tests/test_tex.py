@@ -13,7 +13,7 @@ from autograder.judge.lstm_model import judged_problems
 from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.locate import locate
 from autograder.worker import tex
-from autograder.worker.inside import rebuild
+from autograder.worker.inside.values import rebuild
 from autograder.worker.tex.answers import Answers
 from autograder.worker.tex.document import decode, read_document
 from conftest import ROOT
