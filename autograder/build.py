@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from autograder import built
-from autograder.check import SHOWN
+from autograder.check import SHOWN, not_visible, not_visible_by_question
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
 from autograder.kinds import KINDS
 from autograder.worker.limits import Limits
@@ -139,11 +139,11 @@ def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
     files = {name: shipped[name] for name in kit_modules(shipped)}
     files["autograder/default.json"] = config_json(visible).encode()
     files["autograder/problems.json"] = problems_json(visible)
-    unseen: dict[str, list[float]] = {}
-    for test in config.tests:
-        if test.visibility != "visible":
-            unseen.setdefault(test.visibility, []).append(test.max_score)
-    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(unseen.items()))}, indent=2) + "\n").encode()
+    note = {  # what the kit's check says it leaves out, in all and per question
+        "not_visible": dict(sorted(not_visible(config, None).items())),
+        "not_visible_by_question": not_visible_by_question(config, None),
+    }
+    files["autograder/kit.json"] = (json.dumps(note, indent=2) + "\n").encode()
     for path in sorted(KIT.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             files[path.name] = path.read_bytes()
