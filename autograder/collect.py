@@ -149,7 +149,10 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
         return result.replies[0]["names"], result.output
-    return f"Your `{name}` could not be loaded:\n\n{literal_block(_task_problem(name, result))}", result.output
+    # Not "could not be loaded": the file may have loaded, then sent too much back, hung or run out of memory.
+    # The worker's own words ("Importing adder.py failed: ...") say when the import itself failed.
+    problem = f"The weights (U, V, W, b_h, b_y) could not be read from your `{name}`:"
+    return f"{problem}\n\n{literal_block(_task_problem(name, result))}", result.output
 
 
 def _collect_calls(

@@ -94,7 +94,7 @@ def locate(submission: Path) -> Located:
     submission = Path(submission)
     if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
         # Gradescope unpacks a zip upload into a folder: the zip given here is read as that folder.
-        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes, clashes)
+        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes, clashes) or []
     elif submission.is_file():
         info = submission.stat()
         candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_open_file, submission))]
@@ -355,9 +355,10 @@ def _directory_size(file: IO[bytes]) -> tuple[int, int] | None:
 
 def _zip_candidates(
     name: str, opener: Callable[[], IO[bytes]], notes: list[str], clashes: list[str]
-) -> list[_Candidate]:
-    """The members of a zip (`name` as the student knows it) as candidates. Of several members with the same
-    name the last is taken, as unzipping leaves it (a zip updated by appending holds the newest copy last)."""
+) -> list[_Candidate] | None:
+    """The members of a zip (`name` as the student knows it) as candidates, or None (with a note saying why) if
+    it cannot be opened. Of several members with the same name the last is taken, as unzipping leaves it (a zip
+    updated by appending holds the newest copy last)."""
     try:
         file = opener()
         directory = _directory_size(file)
@@ -366,17 +367,17 @@ def _zip_candidates(
                 f"{literal(name)} holds {directory[0]:,} entries; a homework zip may hold at most "
                 f"{MAX_ENTRIES:,}. Upload only your files."
             )
-            return []
+            return None
         if directory is not None and directory[1] > MAX_DIRECTORY_BYTES:
             notes.append(
                 f"{literal(name)} lists its files in {directory[1]:,} bytes (very many or very long names); a "
                 f"homework zip may list them in at most {MAX_DIRECTORY_BYTES:,}. Upload only your files."
             )
-            return []
+            return None
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         notes.append(f"{literal(name)} is not a readable zip file.")
-        return []
+        return None
     found: dict[PurePosixPath, _Candidate] = {}
     copies: Counter[PurePosixPath] = Counter()
     for info in islice(archive.infolist(), MAX_ENTRIES):
@@ -422,8 +423,11 @@ def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str], clashes
     if inner.size > MAX_INNER_ZIP_BYTES:
         notes.append(f"{literal(inner.path)} is larger than {_size(MAX_INNER_ZIP_BYTES)}; it was not opened.")
         return candidates
-    notes.append(f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
+    said = len(notes)
     found = _zip_candidates(str(inner.path), partial(_seekable, inner), notes, clashes)
+    if found is None:  # its note says why it could not be opened: it was not looked inside
+        return []
+    notes.insert(said, f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
     deeper = [c for c in found if c.path.suffix.lower() == ".zip"]
     if deeper and not any(_canonical(c.path) for c in found):
         notes.append(

@@ -303,11 +303,28 @@ def test_an_inner_zip_past_its_size_bound_is_not_opened(tmp_path, monkeypatch):
 
 
 def test_a_damaged_inner_zip_is_a_note(tmp_path):
-    """An inner .zip that is not a zip says so, in both forms."""
+    """An inner .zip that is not a zip says so, in both forms, and only that: it was never looked inside."""
     as_zip, as_folder = both_forms(tmp_path, {"inner.zip": b"PK\x03\x04 not a zip"})
     assert as_zip.files == as_folder.files == {}
+    assert as_zip.notes == as_folder.notes == ("`inner.zip` is not a readable zip file.",)
+
+
+@pytest.mark.parametrize(
+    ("bound", "value", "said"),
+    [
+        ("MAX_ENTRIES", 2, "`inner.zip` holds 3 entries; a homework zip may hold at most 2. Upload only your files."),
+        ("MAX_DIRECTORY_BYTES", 100, "`inner.zip` lists its files in 153 bytes (very many or very long names)"),
+    ],
+)
+def test_an_inner_zip_past_a_bound_of_its_directory_is_one_note(tmp_path, monkeypatch, bound, value, said):
+    """An inner zip refused for its directory says why, once, in both forms, and never that it was looked inside
+    (the bounds let the outer zip, of one short entry, through)."""
+    monkeypatch.setattr(locate_module, bound, value)
+    inner = zip_bytes(tmp_path, "inner.zip", {"a.txt": b"1", "b.txt": b"2", "c.txt": b"3"})
+    as_zip, as_folder = both_forms(tmp_path, {"inner.zip": inner})
+    assert as_zip.files == as_folder.files == {}
     assert as_zip.notes == as_folder.notes
-    assert as_zip.notes[-1] == "`inner.zip` is not a readable zip file."
+    assert len(as_zip.notes) == 1 and as_zip.notes[0].startswith(said), as_zip.notes
 
 
 def test_an_inner_zip_whose_compressed_bytes_are_damaged_is_a_note(tmp_path):
@@ -321,7 +338,7 @@ def test_an_inner_zip_whose_compressed_bytes_are_damaged_is_a_note(tmp_path):
     data[start : start + 200] = bytes(byte ^ 0x5A for byte in data[start : start + 200])
     upload.write_bytes(bytes(data))
     found = locate(upload)
-    assert found.files == {} and found.notes[-1] == "`inner.zip` is not a readable zip file."
+    assert found.files == {} and found.notes == ("`inner.zip` is not a readable zip file.",)
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")

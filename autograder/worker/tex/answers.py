@@ -15,7 +15,7 @@ from typing import Any
 
 from .document import MAX_DEPTH, MAX_LENGTH, Document, Statement
 from .grammar import Node, ReadError, parse
-from .numbers import references, shift
+from .numbers import Expr, Step, references, shift
 from .reading import FONTS, Reader, constant, display, environment_message, step_text, unwrap
 
 ANSWER_KEYS = ("h", "c", "g", "o", "f", "i")
@@ -39,11 +39,11 @@ class Definition:
     """One equation defining an answer or a helper: its left side's unit and step, and where its right side is."""
 
     unit: tuple[str, str]  # ("bar", "h"), ("wbar", "ix"), ("helper", "z_i")
-    step: tuple[str | None, int] | None  # None for w_ix; ("t", 0) general; ("T", 0), (None, 1) fixed
+    step: Step | None  # None for w_ix; ("t", 0) general; ("T", 0), (None, 1) fixed
     start: int
     end: int
     order: int
-    expr: tuple | None = None
+    expr: Expr | None = None
     error: str | None = None
     refs: list[Any] = field(default_factory=list)
     run: Any = None
@@ -70,9 +70,9 @@ class Answers:
         self.macros = {name: f"line {document.line(at)}" for name, at in document.macros.items()}
         self.adder: dict[str, Any] = {}
         self.unfilled: set[str] = set()  # question 1's names whose right side is the template's `?` alone
-        self.definitions: dict[tuple, Definition] = {}  # (unit, step) -> the last definition
+        self.definitions: dict[tuple[tuple[str, str], Step | None], Definition] = {}  # (unit, step) -> the last one
         self._twice: dict[tuple[str, str], list[int]] = {}  # answer -> offsets of its left sides, when several
-        self._targets: dict[str, tuple | None] = {}  # left side's text -> what it defines
+        self._targets: dict[str, tuple[Any, ...] | None] = {}  # left side's text -> what it defines
         self._helpers: set[tuple[str, str]] = set()
         self.failed: dict[tuple[str, str], str] = {}  # unit -> why it cannot be read
         self.parsed = 0
@@ -181,7 +181,7 @@ class Answers:
         self.failed.pop(unit, None)
         self.definitions[key] = Definition(unit, step, right_start, right_end, order)
 
-    def _target(self, node: Node) -> tuple | None:
+    def _target(self, node: Node) -> tuple[Any, ...] | None:
         """What a left side defines: ("adder", name, transposed), ("answer", unit, step), or None."""
         adder = _adder_name(node)
         if adder is not None:
@@ -252,7 +252,7 @@ class Answers:
         except Exception:  # noqa: BLE001 - a bug of ours costs this value only, and says so
             return Unreadable(f"<not a number: {self.where(start)}: {INTERNAL}>")
 
-    def _matrix(self, node: Node, transposed: bool) -> list:
+    def _matrix(self, node: Node, transposed: bool) -> list[list[int | Fraction]]:
         if node.value.rstrip("*") not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
             raise ReadError(node.at, environment_message(node.value))
         for kind, argument in node.scripts:
@@ -374,9 +374,10 @@ class Answers:
         """Question 1 is answered: some weight is written (a `?` left elsewhere is then an error of its own)."""
         return any(name not in self.unfilled for name in self.adder)
 
-    def static_failures(self) -> tuple[dict, dict]:
+    def static_failures(self) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
         """Answers that cannot be read whatever the problem ({unit: why}), and answers with no equation."""
-        unreadable, absent = {}, {}
+        unreadable: dict[tuple[str, str], str] = {}
+        absent: dict[tuple[str, str], str] = {}
         for unit in [("bar", key) for key in ANSWER_KEYS] + [("wbar", "ix")]:
             if unit in self.failed:
                 unreadable[unit] = self.failed[unit]
