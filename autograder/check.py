@@ -152,10 +152,14 @@ def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
         kinds = ", ".join(f"{len(unseen[v])} {SHOWN[v]}" for v in VISIBILITIES if unseen.get(v))
         more = "1 more test" if total == 1 else f"{total} more tests"
         points = sum(sum(points) for points in unseen.values())
-        worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
-        text += (
-            f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
-        )
+        if points:
+            worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
+            counts = "it counts" if total == 1 else "they count"
+            text += (
+                f" It also runs {more} ({kinds}), {worth}, that this check does not: {counts} toward your final score."
+            )
+        else:  # part (c)'s explanation: shown later, graded by hand, no points of its own
+            text += f" It also runs {more} ({kinds}) that this check does not, for information only (no points)."
     return textwrap.fill(text, width=100) + "\n"
 
 
