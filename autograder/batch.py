@@ -50,6 +50,7 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import failure_results, write_results
+from autograder.report.summary import format_points
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.sandbox import Sandbox
@@ -346,7 +347,7 @@ class Progress:
             what = (
                 f"could not be graded: {outcome.problem}"
                 if outcome.problem
-                else f"{outcome.score:g} points"
+                else f"{format_points(outcome.score)} point{'' if outcome.score == 1 else 's'}"
                 if outcome.score is not None
                 else "graded"
             )
