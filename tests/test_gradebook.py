@@ -245,6 +245,10 @@ def test_canvas_never_gives_0_to_a_student_without_a_submission_and_says_who_it_
         "Canvas): Mia (s1)",
         "canvas.csv leaves out 1 submission (its folder is not in the export's metadata, so no student is known): s2",
     ]
+    _, left_out = canvas_rows([GradedSubmission("s4", (), results(1, 1, 1, 1))], "HW")  # a plain folder export
+    assert left_out_text("canvas.csv", left_out) == [
+        "canvas.csv leaves out 1 submission (a folder export names no student): s4"  # no nested parentheses
+    ]
 
 
 def test_an_earlier_gradebook_with_worded_statuses_compares_by_code(tmp_path):

@@ -205,7 +205,7 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> tup
             why = (
                 "its folder is not in the export's metadata, so no student is known"
                 if not submission.listed
-                else ("no student is known (a folder export names no one)")
+                else "a folder export names no student"
             )
             left_out.append(LeftOut(submission.id, why, "submission"))
             continue
