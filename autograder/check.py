@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.locate import is_wanted
+from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
@@ -29,7 +29,7 @@ from autograder.worker.sandbox import Sandbox
 # (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
 # unless it runs as root: `user=None` is that sandbox's nearest.)
 AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}
-KIT_NOTE = Path(__file__).with_name("kit.json")
+KIT_NOTE = Path(__file__).with_name(KIT_MARKER)
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {
     "hidden": "never shown to you",
