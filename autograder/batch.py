@@ -50,6 +50,7 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import failure_results, write_results
+from autograder.report.summary import format_points
 from autograder.similarity import CSV as SIMILARITY_CSV
 from autograder.similarity import Screening, keeper, screen_class
 from autograder.text import printable
@@ -354,7 +355,7 @@ class Progress:
             what = (
                 f"could not be graded: {outcome.problem}"
                 if outcome.problem
-                else f"{outcome.score:g} points"
+                else f"{format_points(outcome.score)} point{'' if outcome.score == 1 else 's'}"
                 if outcome.score is not None
                 else "graded"
             )

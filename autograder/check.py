@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.locate import is_wanted
+from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
@@ -29,7 +29,7 @@ from autograder.worker.sandbox import Sandbox
 # (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
 # unless it runs as root: `user=None` is that sandbox's nearest.)
 AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}
-KIT_NOTE = Path(__file__).with_name("kit.json")
+KIT_NOTE = Path(__file__).with_name(KIT_MARKER)
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {
     "hidden": "never shown to you",
@@ -152,10 +152,14 @@ def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
         kinds = ", ".join(f"{len(unseen[v])} {SHOWN[v]}" for v in VISIBILITIES if unseen.get(v))
         more = "1 more test" if total == 1 else f"{total} more tests"
         points = sum(sum(points) for points in unseen.values())
-        worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
-        text += (
-            f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
-        )
+        if points:
+            worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
+            counts = "it counts" if total == 1 else "they count"
+            text += (
+                f" It also runs {more} ({kinds}), {worth}, that this check does not: {counts} toward your final score."
+            )
+        else:  # part (c)'s explanation: shown later, graded by hand, no points of its own
+            text += f" It also runs {more} ({kinds}) that this check does not, for information only (no points)."
     return textwrap.fill(text, width=100) + "\n"
 
 

@@ -14,6 +14,7 @@ from autograder.protection import ExposedError, check_protected
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
 from autograder.text import printable
+from autograder.worker.host import SandboxError
 from autograder.worker.sandbox import Sandbox
 
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
@@ -91,6 +92,9 @@ def _grade_with(
 
         prepare(config)  # before waiting for the worker: it may still be starting
         return 0, grade(submission, config=config, sandbox=started(), student_output=student_output)
+    except SandboxError as error:  # this machine's set-up (a refusal, a worker that cannot start): it says why
+        print(f"grade: {error}", file=stderr)  # a sentence with its fix; a traceback would bury it
+        return 1, failure_results(f"({type(error).__name__}: {error})")
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=stderr)
         return 1, failure_results(f"({type(error).__name__}: {error})")

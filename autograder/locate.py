@@ -39,6 +39,7 @@ WANTED = {
 # Names that stand for any file with their suffix: a notebook may have any name (the shallowest is
 # read); with no answers.tex, a single other .tex file is (Overleaf's main.tex, say).
 SUFFIXES = {"*.ipynb": ".ipynb", "answers.tex": ".tex"}
+KIT_MARKER = "kit.json"  # autograder/kit.json: the student kit's own package (build.py writes it), never graded
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 1_000_000
 MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they are never read)
@@ -102,7 +103,7 @@ def locate(submission: Path) -> Located:
         candidates = _folder_candidates(submission, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
-    candidates = _inside_a_single_zip(candidates, notes, clashes)
+    candidates = _without_the_kit(_inside_a_single_zip(_without_the_kit(candidates), notes, clashes))
     files: dict[str, bytes] = {}
     found: dict[str, str] = {}
     for group in WANTED.values():
@@ -301,6 +302,15 @@ def _look_alike_note(path: PurePosixPath, name: str) -> str:
         f"{', '.join(odd[:4])}{', …' if len(odd) > 4 else ''}. It was graded as `{target}`; rename it to "
         f"`{target}`, typed on a keyboard."
     )
+
+
+def _without_the_kit(candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates outside the student kit's own `autograder/` package (marked by its `kit.json`), which a
+    student who uploads the whole kit folder hands in too: its `judge/adder.py` is the grader's, not theirs."""
+    kits = {c.path.parent for c in candidates if c.path.name == KIT_MARKER and c.path.parent.name == "autograder"}
+    if not kits:
+        return candidates
+    return [c for c in candidates if not any(kit in c.path.parents for kit in kits)]
 
 
 def _is_junk(path: PurePosixPath) -> bool:

@@ -395,6 +395,15 @@ def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
     ]
 
 
+def test_progress_off_a_terminal_says_points_in_the_singular_for_one():
+    """ "1 point", not "1 points"; 4.5 points as the gradebook writes it."""
+    stream = io.StringIO()
+    progress = batch.Progress(3, stream, tty=False)
+    for name, score in (("s1", 1.0), ("s2", 4.5), ("s3", 0.0)):
+        progress.done(batch.Outcome(name, "graded", score=score))
+    assert stream.getvalue() == "[1/3] s1: 1 point\n[2/3] s2: 4.5 points\n[3/3] s3: 0 points\n"
+
+
 def test_progress_on_a_terminal_is_one_updating_line():
     """On a terminal the progress line is rewritten in place and ends with a newline when done."""
     stream = io.StringIO()
@@ -611,8 +620,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
         (row[1], row[3], row[8]) for row in rows[:-1]
     ]
     assert (
-        "batch: canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
-        "Canvas)): Mia Missing (submission_5)"
+        "batch: canvas.csv leaves out 1 student (no submission in the export; a 0 would overwrite their grade in "
+        "Canvas): Mia Missing (submission_5)"
     ) in stderr
     assert "Mia Missing (submission_5)" in small_run.before["html"].split('id="left-out-of-canvas.csv"')[1]
 

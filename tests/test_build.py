@@ -217,6 +217,8 @@ def test_the_kits_configuration_holds_the_visible_tests_and_counts_the_rest(kit_
 def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp_path):
     """A course's points (5 for 2(a) here) and its hidden tests (count, kind and points) are the kit's handout's."""
     data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    data["tests"][1]["params"]["max_bits"] = 8  # 1.2: the handout states no other number of bits
+    data["tests"][1]["name"] = "Adds every pair of numbers up to 8 bits"
     data["tests"][3]["max_score"] = 2  # 2.1: 2(a) is now worth 5
     data["tests"][4]["visibility"] = "hidden"  # 2.2, 1 point
     data["tests"].append(dict(HIDDEN_TEST, visibility="after_due_date"))
@@ -229,6 +231,7 @@ def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp
         "In all, 11.5 points."
     ) in handout
     assert "| 2.1 h_bar: the error signal of h | 2(a) | 2 |" in handout
+    assert "up to 8 bits" in handout and "10 bits" not in handout
     assert "2.2 " not in handout and SECRET_NAME not in handout
     assert (
         "Gradescope also runs 3 tests not listed here (1 never shown to you, 2 shown after the due date), worth "

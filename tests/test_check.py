@@ -149,6 +149,14 @@ def test_the_closing_lines_say_whether_gradescope_runs_more():
     assert "It also runs 1 more test (1 shown when grades are published), worth 1 point," in " ".join(
         closing_lines({"after_published": [1]}).split()
     )
+    assert "it counts toward" in closing_lines({"hidden": [1]})
+
+
+def test_the_closing_lines_do_not_count_a_test_of_no_points_toward_the_score():
+    """Part (c)'s explanation is worth 0 points: saying that it counts toward the final score would be false."""
+    text = " ".join(closing_lines({"after_due_date": [0.0]}).split())
+    assert "It also runs 1 more test (1 shown after the due date) that this check does not, for information" in text
+    assert "count toward" not in text and "worth" not in text
 
 
 def test_the_check_counts_the_tests_it_leaves_out(mixed_config, tmp_path):

@@ -101,7 +101,7 @@ def test_outputs_without_repeats_are_untouched():
 def test_the_top_level_output_says_once_that_printing_is_not_shown():
     """Printed output is not shown to students on Gradescope: said once, at the top, after any notes."""
     _, output = say_once([], "", printed=True)
-    assert output == PRINTED and "not shown to students on Gradescope" in PRINTED
+    assert output == PRINTED and "not shown to you on Gradescope" in PRINTED  # the student reads it: "you"
     assert say_once([], "Notes on your upload:\n\n- a note\n", printed=True)[1] == (
         f"Notes on your upload:\n\n- a note\n\n{PRINTED}"
     )

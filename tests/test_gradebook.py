@@ -241,9 +241,13 @@ def test_canvas_never_gives_0_to_a_student_without_a_submission_and_says_who_it_
     )
     assert [(row["Student"], row["HW"]) for row in rows] == [("Wren", "0")]  # files handed in, none usable: a 0
     assert left_out_text("canvas.csv", left_out) == [
-        "canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
-        "Canvas)): Mia (s1)",
+        "canvas.csv leaves out 1 student (no submission in the export; a 0 would overwrite their grade in "
+        "Canvas): Mia (s1)",
         "canvas.csv leaves out 1 submission (its folder is not in the export's metadata, so no student is known): s2",
+    ]
+    _, left_out = canvas_rows([GradedSubmission("s4", (), results(1, 1, 1, 1))], "HW")  # a plain folder export
+    assert left_out_text("canvas.csv", left_out) == [
+        "canvas.csv leaves out 1 submission (a folder export names no student): s4"  # no nested parentheses
     ]
 
 

@@ -46,6 +46,23 @@ def test_grade_runs_in_process(tmp_path):
     assert out.getvalue().startswith("Grading ") and "10 / 10 points" in out.getvalue().splitlines()[0]
 
 
+def test_a_worker_that_cannot_start_is_said_in_one_line_without_a_traceback():
+    """A refusal of this machine's set-up (here: an unclosed checkout) is one line naming the fix, and the
+    student's results.json still says it is not their fault."""
+    from autograder.worker.host import SandboxError
+
+    def started():
+        raise SandboxError("refusing to run student code: the worker user can read x; run ./setup.sh as root")
+
+    err = io.StringIO()
+    code, written = grading._grade_with(started, ROOT / "reference", None, student_output=None, stderr=err)
+    assert code == 1 and err.getvalue() == (
+        "grade: refusing to run student code: the worker user can read x; run ./setup.sh as root\n"
+    )
+    assert_valid_results(written)
+    assert "This is not your fault" in written["output"]
+
+
 def long_problem_config(path, length):
     """The default configuration with one more LSTM problem of length `length` in every question-2 test."""
     config = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())

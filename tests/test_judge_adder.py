@@ -188,7 +188,7 @@ def test_non_finite_values_are_named(changes, message):
             "<not a number: type 'str'>",
             "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes",
         ),
-        ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
+        ("<not a number: too large>", "- `V` cannot be used: too large"),  # not "not a number: it is not usable"
         (
             "1, -1, 1",
             "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes",

@@ -843,7 +843,7 @@ def test_an_equation_that_cannot_be_read_shows_no_stand_in():
     assert "Your c_bar could not be shown here (its column has a dash): your equation cannot be graded:" in (
         verdict.output
     )
-    assert "Your h_bar column is what your equations give with 1 standing in for c_bar, whose equation cannot be " in (
+    assert "Your h_bar column is what your equations give, with 1 standing in for c_bar, whose equation cannot " in (
         verdict.output
     )
 

@@ -449,3 +449,29 @@ def test_the_real_name_wins_over_a_look_alike(tmp_path):
     """With adder.py present, a Cyrillic look-alike beside it is not read, and nothing is said of it."""
     found = locate(make(tmp_path, {"adder.py": b"U = 1", "\u0430dder.py": b"U = 2", "Notes.txt": b"I"}))
     assert found.files == {"adder.py": b"U = 1"} and found.notes == ()
+
+
+KIT_UPLOAD = {  # a student who zipped the whole kit folder: the kit's package beside their answers
+    "student_kit/answers.tex": b"U = 1",
+    "student_kit/check.py": b"",
+    "student_kit/autograder/kit.json": b"{}",
+    "student_kit/autograder/judge/adder.py": b"from autograder.judge.adder_hints import hint",
+}
+
+
+def test_the_kits_own_package_in_an_upload_is_never_graded(tmp_path):
+    """The kit's `autograder/` (marked by its kit.json) holds the grader's judge/adder.py: a student who uploads
+    the whole kit folder, answering question 1 in answers.tex, must not have it graded as their adder.py,
+    whether the upload is a folder, a zip or a zip in a folder."""
+    folder = locate(make(tmp_path / "folder", KIT_UPLOAD))
+    archive = locate(zip_of(tmp_path / "kit.zip", KIT_UPLOAD))
+    inner = locate(make(tmp_path / "outer", {"kit.zip": (tmp_path / "kit.zip").read_bytes()}))
+    for found in (folder, archive, inner):
+        assert set(found.files) == {"answers.tex"}, found.found
+
+
+def test_a_folder_named_autograder_without_the_kits_mark_is_the_students(tmp_path):
+    """Only the kit's own package is left out: a student's folder that happens to be named `autograder`
+    is read like any other."""
+    found = locate(make(tmp_path, {"autograder/adder.py": b"U = 1"}))
+    assert found.files == {"adder.py": b"U = 1"}

@@ -667,6 +667,26 @@ def test_the_judge_shows_a_note_and_keeps_the_stand_in_for_carried_forward_credi
     assert list(answer.values["c"][1:]) == [1.0] * problem.length
 
 
+def test_credit_carried_from_a_stand_in_says_it_was_not_the_students():
+    """An unreadable h_bar equation leaves 1 standing in for h_bar; a right c_bar equation built on it keeps its
+    carried-forward credit, and the feedback says the h_bar it follows from is that stand-in, not the student's."""
+    from autograder.judge.lstm import check_bar
+
+    text = document(h=r"\overline{h^{(t)}} = \foo")
+    replies = [
+        {"value": {k: v.tolist() if hasattr(v, "tolist") else v for k, v in got.items()}, "notes": got.notes}
+        for got in evaluate(text)
+    ]
+    c = check_bar("c", PROBLEMS, replies, LstmParams())
+    assert c.data["status"] == "carried_forward"
+    assert (
+        "follows correctly from your own h_bar and c_bar^(t+1), with 1 standing in for h_bar, whose equation "
+        "cannot be read (error carried forward): full credit."
+    ) in c.output
+    right = check_bar("c", PROBLEMS, [{"value": v} for v in evaluate(document())], LstmParams())
+    assert "standing in" not in right.output  # a readable document: no stand-in to speak of
+
+
 MATRIX_ENVIRONMENTS = ["bmatrix", "pmatrix", "matrix", "Bmatrix", "vmatrix", "smallmatrix", "array}{cc"]
 
 

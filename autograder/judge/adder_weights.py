@@ -120,6 +120,9 @@ def _problems(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -
     if bad is not None:
         where, item = bad
         what, advice = numbers.describe(item)
+        why = numbers.reason(item)
+        if not where and why is not None:  # unreadable as written (a LaTeX error, a number too large)
+            return [f"`{name}` cannot be used: {why}"]
         if not where:
             return [f"`{name}` is not a number or a list of numbers: it is {what}{advice}"]
         return [f"`{name}` has a non-number at {_index(where)}: it is {what}{advice}"]

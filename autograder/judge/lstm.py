@@ -81,6 +81,20 @@ def _student_bars(problem: Problem, answer: Answer) -> dict[str, np.ndarray]:
     return bars
 
 
+def stand_ins(answer: Answer) -> list[str]:
+    """The bars given only as a stand-in (1 at every step): an equation of answers.tex that cannot be read keeps
+    a value for the others' sake, which is not the student's (lstm_answer.read_answer)."""
+    return [key for key in GRADED if key in answer.values and key in answer.problems]
+
+
+def _standing_in(names: Sequence[str]) -> str:
+    """ ", with 1 standing in for h_bar, whose equation cannot be read" ("" for none)."""
+    if not names:
+        return ""
+    whose = "whose equation cannot" if len(names) == 1 else "whose equations cannot"
+    return f", with 1 standing in for {' and '.join(_label(q) for q in names)}, {whose} be read"
+
+
 def _children_text(problem: Problem, quantity: str) -> str:
     terms = problem.equations[quantity].terms
     names = [f"{_label(t.child)}^(t+{t.offset})" if t.offset else _label(t.child) for t in terms]
@@ -328,10 +342,13 @@ def _judge(
     if graded.carried:
         credit = params.carried_forward_credit
         worth = "full credit" if credit == 1 else f"{credit:.0%} credit"
+        children = {term.child for term in problems[0].equations[quantity].terms}
+        standing = _standing_in([q for q in stand_ins(answers[0]) if q in children])  # never "your own" 1s
         return Verdict(
             credit,
             f"{name}: differs from the truth {place}, but follows correctly from your own "
-            f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n" + _items(numbers),
+            f"{_children_text(problems[0], quantity)}{standing} (error carried forward): {worth}.\n\n"
+            + _items(numbers),
             {"quantity": quantity, "status": "carried_forward", **data},
         )
     mistake: str | None
@@ -426,14 +443,13 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: Dem
         for quantity in unusable:
             reason = answer.problems[quantity]
             lines.insert(1, f"Your {_label(quantity)} could not be shown here (its column has a dash): {reason}")
-    notes = reply.get("notes") if isinstance(reply, Mapping) else None
-    stand_ins = [_label(q) for q in GRADED if isinstance(notes, Mapping) and q in notes]  # answers.tex: unreadable
+    standing = _standing_in(stand_ins(answer))
     shown = [_label(q) for q in ("h", "c") if usable[q]]
-    if stand_ins and shown:
+    if standing and shown:
         lines.insert(
             len(lines) - 1,
-            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give "
-            f"with 1 standing in for {', '.join(stand_ins)}, whose equation cannot be read.",
+            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give"
+            f"{standing}.",
         )
     for quantity in ("h", "c"):
         if not usable[quantity]:

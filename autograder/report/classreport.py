@@ -269,10 +269,11 @@ def _student_rows(submissions: Sequence[GradedSubmission]) -> Iterator[tuple[int
 
 
 def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
-    items = []
+    items, unknown = [], 0
     for row, (_, submission, person) in enumerate(_student_rows(submissions)):
         why = attention(submission, submission_flags(submission))
         if why:
+            unknown += not submission.submitters  # a folder no metadata names: a submission, not a student
             who = " · ".join(x for x in (person.name or "(no name)", person.sid) if x)
             items.append(
                 f'<li><a href="#open={row}" data-student="{row}">{escape(printable(who))}</a> '
@@ -286,7 +287,9 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
         if len(items) > len(shown)
         else ""
     )
-    count = plural(len(items), "student")
+    counts = [plural(len(items) - unknown, "student")] if len(items) > unknown else []
+    counts += [plural(unknown, "submission") + " with no known student"] if unknown else []
+    count = " and ".join(counts)
     return f'<p class="note">{count}.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
 

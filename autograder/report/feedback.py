@@ -19,7 +19,7 @@ from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
 
 PRINTED = (
-    "What your code prints is not shown to students on Gradescope (only the course staff see it): "
+    "What your code prints is not shown to you on Gradescope (only the course staff see it): "
     "everything the grader has to say is in the feedback of each test."
 )
 

@@ -205,7 +205,7 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> tup
             why = (
                 "its folder is not in the export's metadata, so no student is known"
                 if not submission.listed
-                else ("no student is known (a folder export names no one)")
+                else "a folder export names no student"
             )
             left_out.append(LeftOut(submission.id, why, "submission"))
             continue
@@ -215,7 +215,7 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> tup
                 left_out.append(LeftOut(who, "no SID in the export's metadata"))
                 continue
             if submission.status == NO_SUBMISSION:
-                left_out.append(LeftOut(who, "no submission in the export (a 0 would overwrite their grade in Canvas)"))
+                left_out.append(LeftOut(who, "no submission in the export; a 0 would overwrite their grade in Canvas"))
                 continue
             if not submission.graded:
                 left_out.append(LeftOut(who, f"blank: not graded ({submission.status})"))
