@@ -19,8 +19,8 @@ from typing import Any, TextIO
 
 from autograder import built
 from autograder.check import SHOWN
-from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
-from autograder.kinds import KINDS
+from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec
+from autograder.kinds import KINDS, load_config
 from autograder.worker.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -215,7 +215,7 @@ def handout(config: Config) -> str:
 
 def handout_tests(config: Config) -> str:
     """The handout's tests: points per question, each visible test, and the count and points of the others."""
-    from autograder.report.summary import format_points
+    from autograder.points import format_points
 
     def points(tests: Sequence[TestSpec]) -> str:
         total = sum(test.max_score for test in tests)

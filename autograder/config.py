@@ -62,17 +62,14 @@ class Config:
         return dataclasses.replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
 
 
-def load_config(path: Path | str | None = None, *, kinds: Mapping[str, type] | None = None) -> Config:
+def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config:
     """Load and validate a configuration file (the default one when `path` is None).
 
     A `.json` file is read without PyYAML (the student kit's configuration, written by `build kit`);
     any other file is YAML. Both are checked by the same rules. `kinds` maps each check kind's name to the
-    dataclass of its parameters; it defaults to the registry in `autograder.kinds`.
+    dataclass of its parameters: the caller passes it (`autograder.kinds.load_config` passes the registry),
+    so the configuration sits below the judges and knows none of them.
     """
-    if kinds is None:
-        from autograder.kinds import PARAMS
-
-        kinds = PARAMS
     path = Path(path) if path is not None else DEFAULT_CONFIG
     try:
         data = path.read_bytes()

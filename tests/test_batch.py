@@ -21,9 +21,9 @@ import yaml
 from test_classreport import Page
 
 from autograder import batch
-from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
+from autograder.kinds import load_config
 from autograder.report.gradebook import COLUMNS
 from autograder.worker import Sandbox, SandboxError
 from autograder.worker.host import worker_users

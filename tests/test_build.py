@@ -19,9 +19,9 @@ from test_check import needs_self_mode
 
 from autograder import build
 from autograder.check import closing_lines
-from autograder.config import load_config
 from autograder.judge.adder import read_adder_weights
 from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
+from autograder.kinds import load_config
 from autograder.report.summary import question_scores
 from conftest import ROOT, assert_valid_results
 

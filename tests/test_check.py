@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from autograder.check import AS_CURRENT_USER, as_you, check, closing_lines, main, not_visible, student_files
-from autograder.config import TestSpec, load_config
+from autograder.config import TestSpec
 from autograder.engine import grade
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.report.results import build_results
 from autograder.report.view import student_view
 from autograder.worker.sandbox import Sandbox

@@ -7,8 +7,8 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
-from autograder.kinds import PARAMS
+from autograder.config import DEFAULT_CONFIG, ConfigError, read_config
+from autograder.kinds import PARAMS, load_config
 from autograder.worker import Limits
 
 
@@ -47,7 +47,7 @@ def write(tmp_path, text):
 
 def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     """Every key is read, ints are accepted for floats, lists for tuples, and missing keys take defaults."""
-    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
+    config = read_config(write(tmp_path, GOOD), kinds=KINDS)
     first, second = config.tests
     assert (first.name, first.number, first.question, first.max_score, first.visibility) == (
         "Toy test",
@@ -64,7 +64,7 @@ def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
 
 def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
     """The student's view of a configuration keeps only the visible tests."""
-    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
+    config = read_config(write(tmp_path, GOOD), kinds=KINDS)
     assert [t.number for t in config.visible_only().tests] == ["1.1"]
 
 
@@ -103,16 +103,16 @@ def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, messa
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ConfigError) as error:
-        load_config(path, kinds=KINDS)
+        read_config(path, kinds=KINDS)
     assert str(error.value).startswith(f"{path}{message}")
 
 
 def test_a_file_that_is_not_yaml_is_reported(tmp_path):
     """Broken YAML and a missing file are configuration errors, not tracebacks."""
     with pytest.raises(ConfigError, match="not valid YAML"):
-        load_config(write(tmp_path, "tests: [\n"), kinds=KINDS)
+        read_config(write(tmp_path, "tests: [\n"), kinds=KINDS)
     with pytest.raises(ConfigError, match="cannot read the configuration"):
-        load_config(tmp_path / "missing.yaml", kinds=KINDS)
+        read_config(tmp_path / "missing.yaml", kinds=KINDS)
 
 
 def test_the_default_configuration_is_valid_and_worth_ten_points():

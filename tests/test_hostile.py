@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from test_samples import run_autograder
 
-from autograder.config import load_config
 from autograder.engine import grade
+from autograder.kinds import load_config
 from autograder.report.summary import question_scores
 from autograder.worker import Sandbox
 from autograder.worker.sandbox import scratch_folder

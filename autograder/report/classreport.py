@@ -18,9 +18,9 @@ import numpy
 import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
+from autograder.points import format_points
 from autograder.report.feedback_html import Pieces
 from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, INTERRUPTED, STOPPED, GradedSubmission
-from autograder.report.summary import format_points
 from autograder.text import printable
 
 STATIC = Path(__file__).with_name("static")

@@ -11,7 +11,8 @@ from typing import Any
 
 from autograder.config import QUESTIONS, TestSpec
 from autograder.export import Submitter
-from autograder.report.summary import format_points, question_scores
+from autograder.points import format_points
+from autograder.report.summary import question_scores
 from autograder.text import printable
 
 COLUMNS = ("submission_id", "name", "email", "sid", *QUESTIONS, "total", "status")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.config import QUESTIONS
+from autograder.points import format_points
 from autograder.text import printable
 
 
@@ -50,9 +51,3 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
             if details and (test["status"] != "passed" or informational or said_more) and output:
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
     return printable("\n".join(lines), keep_newlines=True) + "\n"
-
-
-def format_points(value: float) -> str:
-    """Points as people and spreadsheets read them: 4.5, 10, 0.333333 (at most six decimals, no trailing zeros)."""
-    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
