@@ -94,9 +94,35 @@ def _read_yaml(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
 
     try:
         text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not valid YAML: not UTF-8 text (byte {error.start})") from None
+    try:
         return yaml.safe_load(text), _lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(_yaml_error(path, error)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+
+
+def _yaml_error(path: Path, error: Any) -> str:
+    """PyYAML's several-line report as one line: the file, line and column, and what is wrong in plain words."""
+    mark = error.problem_mark or error.context_mark
+    where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+    problem = error.problem or error.context or "unreadable"
+    if "'\\t'" in problem:
+        said = "a tab character: indent with spaces only"
+    elif "end of stream" in problem or "<stream end>" in problem:
+        start = error.context_mark
+        opened = f" (opened on line {start.line + 1})" if start and mark and start.line != mark.line else ""
+        said = f"the file ends inside an unclosed bracket or quote{opened}"
+    elif "<block end>" in problem or "mapping values are not allowed" in problem:
+        said = (
+            "this line's indentation does not match the lines above it "
+            "(a test's keys line up under its first key, after `- `)"
+        )
+    else:
+        said = problem
+    return f"{path}{where}: not valid YAML: {said}"
 
 
 def _lines(node: Any, key: str) -> dict[str, int]:
@@ -111,7 +137,7 @@ def _lines(node: Any, key: str) -> dict[str, int]:
             lines[inner] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines.update(_lines(item, f"{key}[{index}]"))
+            lines.update(_lines(item, f"{key}[{index + 1}]"))  # counted from 1, as people count tests
     return lines
 
 
@@ -133,7 +159,7 @@ class _Where:
             raise self.error("tests", "must be a non-empty list of tests")
         tests = []
         for index, entry in enumerate(top["tests"]):
-            key = f"tests[{index}]"
+            key = f"tests[{index + 1}]"  # the first test is tests[1], as people count
             spec = self.dataclass(TestSpec, entry, key, skip={"params"})
             items = self.mapping(entry, key, set(f.name for f in dataclasses.fields(TestSpec)))
             if spec.question not in QUESTIONS:
@@ -151,7 +177,13 @@ class _Where:
         numbers = [t.number for t in tests]
         duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
         if duplicates:
-            raise ConfigError(f"{self.path}: test number {duplicates[0]} is used twice")
+            at = [f"tests[{i + 1}]" for i, number in enumerate(numbers) if number == duplicates[0]]
+            lines = [self.lines.get(f"{key}.number") for key in at]
+            users = " and ".join(
+                f"`{key}`" + (f" (line {line})" if line else "") for key, line in zip(at, lines, strict=True)
+            )
+            where, times = f":{lines[-1]}" if lines[-1] else "", "twice" if len(at) == 2 else f"{len(at)} times"
+            raise ConfigError(f"{self.path}{where}: test number {duplicates[0]} is used {times}: by {users}")
         return tuple(tests)
 
     def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
