@@ -232,6 +232,32 @@ def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp
     assert "Points (the course's default configuration)" not in handout
 
 
+def test_every_fact_the_handout_states_comes_from_the_configuration(tmp_path):
+    """Bits, the reading of phi(0), the seconds per call and part (c)'s points are the configuration's, not the
+    default's (docs/student.md marks each fact it states)."""
+    data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    data["limits"]["call_seconds"] = 3
+    for test in data["tests"]:
+        if test["check"] == "adder_exhaustive" and test["params"]["max_bits"] > 1:
+            test["params"]["max_bits"] = 6
+            test["name"] = "Adds every pair of numbers up to 6 bits"  # the name is the configuration's too
+        if test["check"].startswith("adder_"):
+            test["params"]["convention"] = "fires"
+        if test["question"] == "2c":
+            test["max_score"] = 1
+    (tmp_path / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    handout = build.handout(load_config(tmp_path / "course.yaml"))
+    assert "every pair of numbers of up to <!--adder_bits-->6<!--/--> bits" in handout and "10 bits" not in handout
+    assert "this course reads phi(0) = 1: your network must be right with phi(0) = 1" in handout
+    assert "or with phi(0) = 0" not in handout
+    assert "(<!--call_seconds-->3<!--/--> s per call)" in handout and "5 s" not in handout
+    assert "(<!--points_2c-->1 autograder point<!--/-->)" in handout and "0 autograder points" not in handout
+    data["tests"] = [t for t in data["tests"] if t["check"] != "adder_exhaustive"]
+    (tmp_path / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(build.BuildError, match="states <!--adder_bits--> but the configuration"):
+        build.handout(load_config(tmp_path / "course.yaml"))
+
+
 def test_the_handout_in_the_repository_is_the_default_configurations():
     """docs/student.md's tests part is what `build docs` writes from autograder/default.yaml."""
     assert (ROOT / "docs" / "student.md").read_text(encoding="utf-8") == build.handout(load_config()), (
@@ -323,7 +349,23 @@ def test_the_build_command_writes_the_zip(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"Wrote {out} (") and zipfile.is_zipfile(out)
+    assert f"\nWrote {out} (" in done.stdout and zipfile.is_zipfile(out)
+    assert done.stdout.startswith(f"Tests of {ROOT / 'autograder' / 'default.yaml'}:\n  1.1   Adds every pair")
+    assert "Total: 10 points in 11 tests (the default configuration).\n" in done.stdout
+
+
+def test_a_build_says_what_it_holds_and_a_total_unlike_the_defaults(secret_config, tmp_path, capsys):
+    """`build kit` lists each test with its question, points and visibility, says which ones the kit leaves out,
+    and warns when the total is not the default configuration's."""
+    assert build.main(target="kit", out=tmp_path / "kit.zip", config_path=secret_config) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"\n  2\.7 +w_ix_bar: the gradient of w_ix +question 2\(b\) +1 pt  visible\n", printed)
+    assert re.search(
+        rf"\n  2\.9 +{re.escape(SECRET_NAME)} +question 2\(a\) +0\.5 pt  hidden  \(not in the kit: the check does "
+        r"not run it\)\n",
+        printed,
+    )
+    assert "Total: 10.5 points in 12 tests, NOT the default configuration's 10: " in printed
 
 
 def test_the_configuration_reference_is_up_to_date():
