@@ -25,12 +25,23 @@ def valid_results():
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`-n 2 --dist loadgroup`), a module's tests run in one process, so that its module-scoped
-    fixtures (a 200-submission batch, the built zips, a sandbox) are made once; a test may name a group of its own
-    (tests/test_samples.py's shards of the golden run) to spread one module over processes."""
+    """Under pytest-xdist (`-n auto`, `--dist loadgroup`), the tests of a module that share one of its fixtures
+    made once per module or session (a 200-submission batch, the built zips, a sandbox) run in one process, so
+    that fixture is made once; every other test goes wherever a process is free. A test may name a group of its
+    own (tests/test_samples.py's shards of the golden run)."""
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+        if item.get_closest_marker("xdist_group") is None and _uses_a_shared_fixture_of_its_module(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def _uses_a_shared_fixture_of_its_module(item) -> bool:
+    module = item.nodeid.split("::")[0]
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else ():
+        for definition in definitions:
+            if definition.scope != "function" and definition.baseid == module:
+                return True
+    return False
 
 
 def pytest_addoption(parser):

@@ -140,7 +140,7 @@ def test_a_file_that_is_not_yaml_is_reported(tmp_path):
 
 
 def test_the_default_configuration_is_valid_and_worth_ten_points():
-    """The shipped default loads, tags every test with one question, and gives the contract's points."""
+    """The shipped default loads, tags every test with one question, and gives the default points (docs/spec.md 2)."""
     config = load_config()
     points = {}
     for test in config.tests:
