@@ -35,9 +35,6 @@ def family(sample: Path) -> str:
     return sample.name.split("_", 1)[0]
 
 
-FAMILIES = sorted({family(sample) for sample in SAMPLES})
-
-
 def representatives(*chosen: str) -> list[Path]:
     """The samples a door is tested on: those chosen for what the door does differently, then the first sample
     of every family not yet among them (each door sees every family at least once)."""

@@ -303,7 +303,8 @@ def test_a_deep_tree_and_a_full_folder_leave_nothing_on_the_machine():
     with Sandbox() as sandbox:
         results = grade(SAMPLES / "hostile_deep_tree_and_fill", config=load_config(), sandbox=sandbox)
     assert question_scores(results)["1"] == (5.0, 5.0)
-    assert {path for path in scratch.iterdir() if path.name.startswith("rnn-sandbox-")} <= before
+    ours = f"rnn-sandbox-{os.getpid()}-"  # this process's sandboxes: other tests and suites run beside this one
+    assert {path for path in scratch.iterdir() if path.name.startswith(ours)} <= before
 
 
 @ROOT_ONLY
