@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from autograder import built
-from autograder.check import SHOWN
+from autograder.check import SHOWN, not_visible, not_visible_by_question
 from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec
 from autograder.kinds import KINDS, load_config
 from autograder.worker.limits import Limits
@@ -113,13 +113,14 @@ def _load(config_path: Path | None) -> Config:
 def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
     """Gradescope's autograder: `setup.sh` and `run_autograder` at the root, the package, the configuration.
 
-    No reference solution: the grader never reads one (the truth of question 2 is measured). The visible
-    tests' problems are built ahead, as in the kit, so that both judge them from the same numbers.
+    No reference solution: the grader never reads one (the truth of question 2 is measured). Every test's
+    problems are built ahead, so no grading computes them (the hidden tests' too: this zip is the staff's);
+    the visible tests' are the kit's very numbers, so that both judge them from the same numbers.
     """
     config = _load(config_path)
     files = package_files()
     files["autograder/default.yaml"] = config.path.read_bytes()
-    files["autograder/problems.json"] = problems_json(config.visible_only())  # the kit's very numbers
+    files["autograder/problems.json"] = problems_json(config)
     for name in ("setup.sh", "run_autograder", "requirements.txt"):
         files[name] = (ROOT / name).read_bytes()
     return files
@@ -139,11 +140,11 @@ def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
     files = {name: shipped[name] for name in kit_modules(shipped)}
     files["autograder/default.json"] = config_json(visible).encode()
     files["autograder/problems.json"] = problems_json(visible)
-    unseen: dict[str, list[float]] = {}
-    for test in config.tests:
-        if test.visibility != "visible":
-            unseen.setdefault(test.visibility, []).append(test.max_score)
-    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(unseen.items()))}, indent=2) + "\n").encode()
+    note = {  # what the kit's check says it leaves out, in all and per question
+        "not_visible": dict(sorted(not_visible(config, None).items())),
+        "not_visible_by_question": not_visible_by_question(config, None),
+    }
+    files["autograder/kit.json"] = (json.dumps(note, indent=2) + "\n").encode()
     for path in sorted(KIT.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             files[path.name] = path.read_bytes()

@@ -6,7 +6,6 @@ and shows the tests as `report.view` makes them, never through gradescope-utils 
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError
-from autograder.locate import SUFFIXES, WANTED
+from autograder.locate import is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
@@ -62,7 +61,10 @@ def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None 
     if evaluated.printed and printed is not None:
         printed.write(evaluated.printed)
     return student_view(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(visible), "forms": evaluated.forms}
+        evaluated.outcomes,
+        output=evaluated.notes,
+        extra_data={**provenance(visible), "forms": evaluated.forms},
+        printed=evaluated.visible_printed,
     )
 
 
@@ -78,7 +80,6 @@ def student_files(folder: Path) -> Iterator[Path]:
     if not (folder / "autograder" / KIT_NOTE.name).is_file():
         yield folder
         return
-    patterns = [name for names in WANTED.values() for name in names] + [f"*{suffix}" for suffix in SUFFIXES.values()]
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         copy = Path(scratch) / "submission"
         copy.mkdir()
@@ -94,7 +95,7 @@ def student_files(folder: Path) -> Iterator[Path]:
             if relative == Path("."):
                 names = [n for n in names if n not in KIT_FILES]
             for name in names:
-                if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in patterns) or name.lower().endswith(".zip"):
+                if is_wanted(name) or name.lower().endswith(".zip"):
                     (copy / relative).mkdir(parents=True, exist_ok=True)
                     source = Path(where) / name
                     if source.is_symlink():
@@ -104,18 +105,37 @@ def student_files(folder: Path) -> Iterator[Path]:
         yield copy
 
 
-def not_visible(config: Config, note: Path = KIT_NOTE) -> dict[str, list[float]]:
+def not_visible(config: Config, note: Path | None = KIT_NOTE) -> dict[str, list[float]]:
     """The points of each test, by visibility, that Gradescope runs and this check does not."""
     unseen: dict[str, list[float]] = {}
     for test in config.tests:
         if test.visibility != "visible":
             unseen.setdefault(test.visibility, []).append(test.max_score)
-    try:
-        for visibility, points in json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}).items():
-            unseen.setdefault(visibility, []).extend(points)
-    except FileNotFoundError:
-        pass
+    for visibility, points in kit_note(note).get("not_visible", {}).items():
+        unseen.setdefault(visibility, []).extend(points)
     return unseen
+
+
+def not_visible_by_question(config: Config, note: Path | None = KIT_NOTE) -> dict[str, float]:
+    """The points, per question, of the tests that Gradescope runs and this check does not (the summary's
+    question totals are of the visible tests: it says how many more points each question has)."""
+    unseen: dict[str, float] = {}
+    for test in config.tests:
+        if test.visibility != "visible":
+            unseen[test.question] = unseen.get(test.question, 0.0) + test.max_score
+    for question, points in kit_note(note).get("not_visible_by_question", {}).items():
+        unseen[question] = unseen.get(question, 0.0) + float(points)
+    return unseen
+
+
+def kit_note(note: Path | None = KIT_NOTE) -> dict:
+    """kit.json, written by `build kit` (absent outside the kit; None: not read)."""
+    if note is None:
+        return {}
+    try:
+        return json.loads(note.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
@@ -186,7 +206,7 @@ def main(
             return 1
     from autograder.report.summary import summarize
 
-    print(summarize(results, title=f"Checking {folder}"), file=stdout)
+    print(summarize(results, title=f"Checking {folder}", unseen=not_visible_by_question(config)), file=stdout)
     print(closing_lines(not_visible(config)), end="", file=stdout)
     if json_path is not None:
         Path(json_path).write_text(

@@ -32,27 +32,40 @@ from autograder.worker.sandbox import Sandbox
 class Evaluated:
     """One submission judged: each configured test with its verdict (of the answer form that counted), the
     notes on the upload, which form counted per question, and what the student's code printed (never part
-    of the results: it could carry hidden test data)."""
+    of the results: it could carry hidden test data). `visible_printed`: whether the tasks that feed visible
+    feedback printed anything (the hidden tests' tasks never decide what a student sees, docs/spec.md 6.2)."""
 
     outcomes: Sequence[tuple[TestSpec, Verdict]]
     notes: str
     forms: Mapping[str, Any]
     printed: str
+    visible_printed: bool = False
 
 
 def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated:
     """Locate the student's files in a folder or .zip, run them in the worker, and judge every configured test."""
     located = locate(submission)
-    calls = [call for spec in config.tests for call in KINDS[spec.check].calls(spec.params)]
-    forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
+    calls: dict[bool, list] = {True: [], False: []}  # hidden or not -> the calls of those tests
+    for spec in config.tests:
+        calls[spec.visibility == "hidden"].extend(KINDS[spec.check].calls(spec.params))
+    forms = collect(located, calls=calls[False], hidden_calls=calls[True], sandbox=sandbox, limits=config.limits)
     chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
     notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
     return Evaluated(
         chosen.outcomes,
         f"Notes on your upload:\n\n{notes}\n" if notes else "",
         chosen.forms,
-        "".join(form.output for form in forms),
+        "".join(form.output + form.hidden_output for form in forms),
+        any(form.output for form in forms),
     )
+
+
+def prepare(config: Config) -> None:
+    """Compute ahead what grading needs before the worker's replies, while the worker starts (grading.py): each
+    test's calls (question 2's problems, read from the build or computed) and the report's modules."""
+    for spec in config.tests:
+        KINDS[spec.check].calls(spec.params)
+    import autograder.report.results  # noqa: F401  # gradescope-utils and unittest: not in the student kit
 
 
 def grade(
@@ -64,10 +77,14 @@ def grade(
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
 
-    started = time.monotonic()
+    started, starved = time.monotonic(), getattr(sandbox, "starved_timeouts", 0)
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
+    extra_data = {**provenance(config), "forms": evaluated.forms}
+    starved = getattr(sandbox, "starved_timeouts", 0) - starved
+    if starved:  # its tasks that timed out while starved of CPU: a batch grades it again alone (batch.py)
+        extra_data["starved_timeouts"] = starved
     results = build_results(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(config), "forms": evaluated.forms}
+        evaluated.outcomes, output=evaluated.notes, extra_data=extra_data, printed=evaluated.visible_printed
     )
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:

@@ -89,8 +89,9 @@ def _grade_with(
         print(f"configuration error: {error}", file=stderr)
         return 2, failure_results("The autograder's configuration is broken.")
     try:
-        from autograder.engine import grade
+        from autograder.engine import grade, prepare
 
+        prepare(config)  # before waiting for the worker: it may still be starting
         return 0, grade(submission, config=config, sandbox=started(), student_output=student_output)
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=stderr)

@@ -17,6 +17,7 @@ import re
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -107,6 +108,10 @@ def locate(submission: Path) -> Located:
     for group in WANTED.values():
         for name in group:
             matches = [c for c in candidates if _canonical(c.path) == name]
+            alike = not matches  # only a name that looks like it (a Cyrillic а, a zero-width space): graded, said
+            if alike:
+                matches = [c for c in candidates if _canonical(c.path) is None and _look_alike(c.path) == name]
+                notes.extend(_look_alike_note(candidate.path, name) for candidate in matches[:1])
             if not matches:
                 continue
             # Exact name first (answers.tex before main.tex), then the right case, then the shallowest.
@@ -114,7 +119,7 @@ def locate(submission: Path) -> Located:
                 key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts), str(c.path))
             )
             chosen = matches[0]
-            if name == "answers.tex" and chosen.path.name.lower() != name:
+            if name == "answers.tex" and chosen.path.name.lower() != name and not alike:
                 if len(matches) > 1:
                     listed = ", ".join(literal(c.path) for c in matches)
                     notes.append(
@@ -177,8 +182,10 @@ def _size(limit: int) -> str:
 
 
 def is_wanted(name: str) -> bool:
-    """Whether a file of this name could be one of the student's (a notebook, a .tex file, adder.py...)."""
-    return _canonical(PurePosixPath(name)) is not None
+    """Whether a file of this name could be one of the student's (a notebook, a .tex file, adder.py...), also
+    under a name that only looks like one (which is graded, with a note)."""
+    path = PurePosixPath(name)
+    return _canonical(path) is not None or _look_alike(path) is not None
 
 
 def _is_utf8(content: bytes) -> bool:
@@ -235,6 +242,64 @@ def _canonical(path: PurePosixPath) -> str | None:
     return next(
         (name for group in WANTED.values() for name in group if name == lowered),
         next((name for name, suffix in SUFFIXES.items() if lowered.endswith(suffix)), None),
+    )
+
+
+# Letters of other scripts that look like the Latin letters of the names we grade (Unicode's confusables,
+# for those letters), after NFKC (which folds full-width letters and dots) and lower case.
+_CONFUSABLES = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еҽ", "e"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("іιı", "i"),
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("ӏ", "l"),
+        **dict.fromkeys("ո", "n"),
+        **dict.fromkeys("оοօ", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("г", "r"),
+        **dict.fromkeys("ѕ", "s"),
+        **dict.fromkeys("սυ", "u"),
+        **dict.fromkeys("νѵ", "v"),
+        **dict.fromkeys("ԝ", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уүγ", "y"),
+        **dict.fromkeys("ьЬ", "b"),
+    }
+)
+
+
+def _skeleton(name: str) -> str:
+    """A name as it looks: NFKC (full-width letters), invisible characters (zero-width spaces, joiners, the
+    byte-order mark: Unicode's format characters) removed, lower case, look-alike letters as their Latin twin;
+    a capital I as the l it looks like (Istm_bptt.py)."""
+    name = unicodedata.normalize("NFKC", name.replace("I", "l"))
+    return "".join(char for char in name if unicodedata.category(char) != "Cf").lower().translate(_CONFUSABLES)
+
+
+def _look_alike(path: PurePosixPath) -> str | None:
+    """The graded name that a file's name looks like but is not (`аdder.py` with a Cyrillic а), else None."""
+    if path.name.isascii() and "I" not in path.name:
+        return None
+    return _canonical(PurePosixPath(_skeleton(path.name)))
+
+
+def _look_alike_note(path: PurePosixPath, name: str) -> str:
+    """Which characters make a name only look like `name`, and what to rename the file to."""
+    odd = []
+    for char in dict.fromkeys(path.name):
+        if char == "I":
+            odd.append("`I` (a capital i) instead of `l`")
+        elif not char.isascii():
+            called = unicodedata.name(char, f"U+{ord(char):04X}")
+            odd.append(f"an invisible {called}" if unicodedata.category(char) == "Cf" else f"`{char}` ({called})")
+    target = name if not name.startswith("*") else _skeleton(path.name)
+    return (
+        f"{literal(path)} is not named `{target}`: its name only looks like it, with "
+        f"{', '.join(odd[:4])}{', …' if len(odd) > 4 else ''}. It was graded as `{target}`; rename it to "
+        f"`{target}`, typed on a keyboard."
     )
 
 

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,12 +11,22 @@ import textwrap
 import pytest
 import yaml
 
-from autograder.check import AS_CURRENT_USER, as_you, check, closing_lines, main, not_visible, student_files
+from autograder.check import (
+    AS_CURRENT_USER,
+    as_you,
+    check,
+    closing_lines,
+    main,
+    not_visible,
+    not_visible_by_question,
+    student_files,
+)
 from autograder.config import TestSpec
 from autograder.engine import grade
 from autograder.judge.verdict import Verdict
 from autograder.kinds import load_config
 from autograder.report.results import build_results
+from autograder.report.summary import summarize
 from autograder.report.view import student_view
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
@@ -257,6 +268,7 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
     (tmp_path / "work" / "answers" / "main.tex").write_text("")
     (tmp_path / "My Homework.ipynb").write_text("{}")
     (tmp_path / "work" / "LSTM_bptt.py").write_text("")
+    (tmp_path / "work" / "\u0430dder.yaml").write_text("")  # a look-alike name: Gradescope grades it, with a note
     (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
         assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
@@ -266,8 +278,36 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
             "work/LSTM_bptt.py",
             "work/answers",
             "work/answers/main.tex",
+            "work/\u0430dder.yaml",
         ]
         assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
     with student_files(plain) as folder:
         assert folder == plain
+
+
+def test_the_question_totals_say_how_many_points_the_check_does_not_run(mixed_config, tmp_path):
+    """A question total of visible tests says how many more points that question has in tests left out; a
+    question with no visible test says it is not checked here (from the configuration or the kit's note)."""
+    config = load_config(mixed_config)
+    unseen = not_visible_by_question(config, tmp_path / "absent.json")
+    assert unseen and all(points > 0 for points in unseen.values())
+    note = tmp_path / "kit.json"
+    note.write_text(json.dumps({"not_visible_by_question": {"2a": 0.5, "3": 2}}))
+    assert not_visible_by_question(config.visible_only(), note) == {"2a": 0.5, "3": 2.0}
+    results = {"score": 1, "tests": [{"name": "x", "score": 1, "max_score": 1, "status": "passed", "tags": ["2a"]}]}
+    text = summarize(results, title="Checking hw", unseen={"2a": 0.5, "3": 2})
+    assert "Question 2a: 1 / 1 (+ 0.5 points in tests this check does not run)" in text
+    assert "Question 3: not checked here (2 points in tests this check does not run)" in text
+
+
+def test_the_kits_files_point_to_handout_sections_that_exist():
+    """A kit file that names a section of HANDOUT.md (docs/student.md) names one it has."""
+    headings = {line.lstrip("#").strip() for line in (ROOT / "docs" / "student.md").read_text().splitlines()}
+    named = [
+        (path.name, section)
+        for path in (ROOT / "kit").iterdir()
+        for section in re.findall(r'HANDOUT\.md,\s*(?:%\s*)?(?:section\s*(?:%\s*)?)?"([^"]+)"', path.read_text())
+    ]
+    assert named, "kit/answers.tex names its section"
+    assert [(name, section) for name, section in named if section not in headings] == []

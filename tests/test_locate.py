@@ -393,3 +393,42 @@ def test_a_damaged_zip_is_a_note_never_a_crash(damaged, tmp_path):
     for upload in (damaged, make(tmp_path, {"inner.zip": damaged.read_bytes()})):
         found = locate(upload)  # the members that are whole are still read
         assert any("could not be read (a damaged or encrypted file?)" in note for note in found.notes), found.notes
+
+
+@pytest.mark.parametrize(
+    ("name", "graded_as", "said"),
+    [
+        ("\u0430dder.py", "adder.py", "`\u0430` (CYRILLIC SMALL LETTER A)"),
+        ("ad\u200bder.py", "adder.py", "an invisible ZERO WIDTH SPACE"),
+        ("\ufeffadder.yaml", "adder.yaml", "an invisible ZERO WIDTH NO-BREAK SPACE"),
+        ("\uff41\uff44\uff44\uff45\uff52.py", "adder.py", "(FULLWIDTH LATIN SMALL LETTER A)"),
+        ("Istm_bptt.py", "lstm_bptt.py", "`I` (a capital i) instead of `l`"),
+        ("lstm_bptt.\u0440\u0443", "lstm_bptt.py", "(CYRILLIC SMALL LETTER ER)"),
+        ("answers.t\u0435x", "answers.tex", "(CYRILLIC SMALL LETTER IE)"),
+        ("hw3.\u0456pynb", "*.ipynb", "rename it to `hw3.ipynb`"),
+    ],
+    ids=[
+        "cyrillic_a",
+        "zero_width",
+        "byte_order_mark",
+        "full_width",
+        "capital_i",
+        "cyrillic_suffix",
+        "tex",
+        "notebook",
+    ],
+)
+def test_a_look_alike_name_is_graded_with_a_note_naming_it(tmp_path, name, graded_as, said):
+    """A name that only looks like a graded one is graded as it, with a note that names the look-alike
+    characters and the name to type (as a name that differs in case is, docs/spec.md 5.1)."""
+    found = locate(make(tmp_path, {f"hw/{name}": b"U = 1"}))
+    assert found.files == {graded_as: b"U = 1"}
+    (note,) = found.notes
+    assert f"`hw/{name}` is not named" in note and said in note and "It was graded as" in note
+    assert locate_module.is_wanted(name)
+
+
+def test_the_real_name_wins_over_a_look_alike(tmp_path):
+    """With adder.py present, a Cyrillic look-alike beside it is not read, and nothing is said of it."""
+    found = locate(make(tmp_path, {"adder.py": b"U = 1", "\u0430dder.py": b"U = 2", "Notes.txt": b"I"}))
+    assert found.files == {"adder.py": b"U = 1"} and found.notes == ()

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 import time
 from fractions import Fraction
 
@@ -13,6 +14,8 @@ from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.locate import locate
 from autograder.worker import tex
 from autograder.worker.inside.values import rebuild
+from autograder.worker.tex.answers import Answers
+from autograder.worker.tex.document import decode, read_document
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("reference_lstm_bptt", ROOT / "reference" / "lstm_bptt.py")
@@ -85,6 +88,10 @@ NOTATIONS = {
     "odot_and_cdot": {
         "i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \odot g^{(t)}",
         "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \cdot i^{(t)}",
+    },
+    "circ_and_ast": {
+        "i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \circ g^{(t)}",
+        "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \ast i^{(t)}",
     },
     "sech_squared": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\operatorname{sech}^2(c^{(t)})")},
     "tanh_prime": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\tanh'(c^{(t)})")},
@@ -368,13 +375,32 @@ def test_e_to_a_power_is_the_exponential_and_e_with_a_step_is_a_helper():
     assert np.allclose(result["o"][1:], problem.truth["o"])
 
 
-def test_the_kit_starter_is_read_and_says_what_to_fill_in():
-    """kit/answers.tex (the seed's template): every answer is found, each empty one says to write its right side."""
-    module = tex.read((ROOT / "kit" / "answers.tex").read_bytes())
+@pytest.mark.parametrize("form", ["as shipped", "crlf", "overleaf main.tex"])
+def test_the_kit_starter_untouched_answers_nothing(form):
+    """kit/answers.tex as it comes answers no question, whatever its bytes (line endings, pasted into a
+    document): decided by content, so an unfilled template is not a form the student chose."""
+    text = (ROOT / "kit" / "answers.tex").read_text()
+    if form == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif form == "overleaf main.tex":
+        text = f"\\documentclass{{article}}\n\\begin{{document}}\n{text}\n\\end{{document}}\n"
+    module = tex.read(text.encode())
+    assert not [name for name in ("U", "V", "W", "b_h", "b_y", "lstm_bptt") if hasattr(module, name)]
+
+
+def test_the_kit_starter_half_filled_says_what_is_left_to_fill_in():
+    """One answer of a question written: the question is answered, and each placeholder or empty right side
+    left is an error with its line."""
+    text = (ROOT / "kit" / "answers.tex").read_text().replace("b_y = ?", "b_y = -0.5")
+    text = text.replace("\\overline{w_{ix}} = $$", f"{EQUATIONS['w_ix']}$$")
+    module = tex.read(text.encode())
     result = module.lstm_bptt(**rebuild(call_arguments(PROBLEMS[0])))
-    assert set(result.notes) == {"h", "c", "g", "o", "f", "i", "w_ix"}
-    assert all("nothing after `=`: write this equation's right side" in note for note in result.notes.values())
+    empty = {"h", "c", "g", "o", "f", "i"}
+    assert all("nothing after `=`: write this equation's right side" in result.notes[key] for key in empty)
+    assert "nothing after" not in result.notes.get("w_ix", "")
+    assert module.b_y == Fraction(-1, 2)
     assert module.U.startswith("<not a number: line 7, column")
+    assert module.U.endswith("`?` cannot be read here: it is the template's placeholder, replace it by your number>")
 
 
 def test_the_seed_template_filled_in_place_scores_like_the_reference():
@@ -930,3 +956,54 @@ def test_a_font_or_dot_without_its_argument_says_so(right):
     """`\\dot`, `\\mathrm`, `\\operatorname` followed by an operator (or nothing) is the student's mistake, said so."""
     note = notes(document(g=r"\overline{g^{(t)}} = " + right))["g"]
     assert note.endswith("needs an argument after it")
+
+
+def test_every_product_the_reader_takes_is_documented():
+    """Each operator of the grammar's products is in answers-tex.md and in the handout (docs/student.md)."""
+    from autograder.worker.tex import grammar
+
+    words = re.search(r"MULOP[^\n]*\(\?:([a-z|]+)\)", grammar.GRAMMAR).group(1).split("|")
+    assert "circ" in words
+    for doc in ("answers-tex.md", "student.md"):
+        text = (ROOT / "docs" / doc).read_text()
+        assert [word for word in words if f"`\\{word}`" not in text] == [], doc
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (
+            r"\begin{bmatrix} 1 & 1 \\ 1 & 1 & 1 \\ 1 & 1 \end{bmatrix}",
+            "line 1, column 32: row 2 of this matrix has 3 entries and row 1 has 2 entries",
+        ),
+        (r"\begin{bmatrix} 1 & 1 \\ 1 \end{bmatrix}", "line 1, column 32: row 2 of this matrix has 1 entry"),
+        (r"\begin{bmatrix} 1 & 1 \\ 1 \end{bmatrix}^T", "line 1, column 32: row 2 of this matrix has 1 entry"),
+        (
+            r"\begin{bmatrix} 1 & 1 \\ 1 & 1 \end{pmatrix}",
+            "line 1, column 38: `\\end{pmatrix}` closes `\\begin{bmatrix}`: the document does not compile",
+        ),
+    ],
+    ids=["ragged", "short_row", "short_row_transposed", "mismatched_end"],
+)
+def test_a_matrix_latex_would_not_print_says_where(matrix, message):
+    """A ragged question 1 matrix names its row and line; `\\begin{bmatrix} … \\end{pmatrix}` is not read past."""
+    module = tex.read(f"$$U = {matrix}$$".encode())
+    assert module.U.startswith(f"<not a number: {message}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"$$\begin{aligned} \overline{o^{(t)}} &= \overline{h^{(t)}} \tanh(c^{(t)}) \end{align}$$",
+        "\\begin{align} \\overline{o^{(t)}} &= \\overline{h^{(t)}} \\tanh(c^{(t)}) \\end{equation}\n"
+        "$$\\overline{g^{(t)}} = \\overline{c^{(t)}} i^{(t)}$$",
+    ],
+    ids=["aligned_ended_by_align", "align_ended_by_equation"],
+)
+def test_an_environment_ended_by_another_name_is_an_error_at_that_end(text):
+    """`\\begin{align} … \\end{equation}` does not compile: the equation before it says so at its line, and the
+    math after it is read on its own (not swallowed into that equation)."""
+    answers = Answers(read_document(decode(text.encode())))
+    errors = {unit[1]: d.error for (unit, _), d in answers.definitions.items()}
+    assert "line 1, column" in errors["o"] and "ends an environment that this equation did not begin" in errors["o"]
+    assert errors.get("g") is None

@@ -69,6 +69,7 @@ class Answers:
         self.document = document
         self.macros = {name: f"line {document.line(at)}" for name, at in document.macros.items()}
         self.adder: dict[str, Any] = {}
+        self.unfilled: set[str] = set()  # question 1's names whose right side is the template's `?` alone
         self.definitions: dict[tuple, Definition] = {}  # (unit, step) -> the last definition
         self._twice: dict[tuple[str, str], list[int]] = {}  # answer -> offsets of its left sides, when several
         self._targets: dict[str, tuple | None] = {}  # left side's text -> what it defines
@@ -164,6 +165,10 @@ class Answers:
             return  # the forward pass, an example, question 1's y: not an answer
         if target[0] == "adder":
             self.adder[target[1]] = self._adder_value(right_start, right_end, target[2])
+            if _unfilled(self.document.text[right_start:right_end]):
+                self.unfilled.add(target[1])
+            else:
+                self.unfilled.discard(target[1])
             return
         unit, step = target[1], target[2]
         if unit[0] == "helper" and unit not in self._helpers:
@@ -256,7 +261,7 @@ class Answers:
             else:
                 raise ReadError(node.at, "after a matrix only a transpose (^T or ^\\top) is read")
         rows = []
-        for row in node.items:
+        for number, row in enumerate(node.items, start=1):
             entries = []
             for entry in row:
                 if entry.kind == "empty":
@@ -270,10 +275,15 @@ class Answers:
                 if value is None:
                     raise ReadError(entry.at, "a matrix entry must be a number, such as 1, -0.5 or \\frac{1}{2}")
                 entries.append(_exact(value))
+            if len(row) != len(node.items[0]):  # LaTeX would print it; it is no matrix: say which row
+                raise ReadError(
+                    row[0].at,
+                    f"row {number} of this matrix has {_entries(len(row))} and row 1 has "
+                    f"{_entries(len(node.items[0]))}: "
+                    "every row needs the same number (entries are separated by `&`, rows by `\\\\`)",
+                )
             rows.append(entries)
         if transposed:
-            if len({len(row) for row in rows}) > 1:
-                raise ReadError(node.at, "the rows of this matrix have different lengths")
             rows = [list(column) for column in zip(*rows, strict=True)]
         return rows
 
@@ -354,7 +364,15 @@ class Answers:
 
     @property
     def has_equations(self) -> bool:
-        return bool(self.definitions) or bool(self.failed)
+        """Question 2 is answered: some equation has a right side (or looks like an answer and cannot be
+        read). The template's empty `\\overline{h^{(t)}} &=` lines alone answer nothing."""
+        text = self.document.text
+        return bool(self.failed) or any(text[d.start : d.end].strip() for d in self.definitions.values())
+
+    @property
+    def adder_filled(self) -> bool:
+        """Question 1 is answered: some weight is written (a `?` left elsewhere is then an error of its own)."""
+        return any(name not in self.unfilled for name in self.adder)
 
     def static_failures(self) -> tuple[dict, dict]:
         """Answers that cannot be read whatever the problem ({unit: why}), and answers with no equation."""
@@ -416,6 +434,18 @@ def _is_transpose(node: Node) -> bool:
     if node.kind == "letter":
         return node.value == "T" and not node.scripts
     return node.kind == "cmd" and node.value in ("top", "intercal", "mathsf") and not node.scripts
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _unfilled(text: str) -> bool:
+    """A right side that holds nothing but the template's placeholders (`?`, in a matrix or alone)."""
+    return not _PLACEHOLDER.sub("", text)
+
+
+_PLACEHOLDER = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\\\|\\[,;:!]|\\q?quad|[?&\s,.;]")
 
 
 def _exact(value: Fraction) -> int | Fraction:

@@ -206,6 +206,11 @@ def _math_regions(text: str, blanks: list) -> list[tuple[int, int, str]]:
             if depth == 0:
                 regions.append((opened, at, closer))
                 closer = None
+        elif token == r"\end" and depth == 1 and _environment(text, match) in DISPLAY - ALIGNMENT - {closer}:
+            # \begin{align} … \end{equation}: LaTeX stops there. The region ends after that \end, which stays
+            # in the equation, so the reader says so at its line instead of reading on into the next math.
+            regions.append((opened, _ENVIRONMENT.match(text, match.end()).end(), closer))  # type: ignore[union-attr]
+            closer = None
     if closer is not None:
         regions.append((opened, len(text), closer))  # an unclosed math region: read what is there
     return regions

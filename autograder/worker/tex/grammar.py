@@ -211,8 +211,15 @@ class _Build(lark.Transformer):
         """Rows of entries; an entry left empty is an "empty" Node at the separator after it (so a message
         names its own line), and an empty last row (a trailing `\\\\` before \\end, as Overleaf writes it)
         is dropped, as LaTeX prints nothing for it."""
-        begin = children[0]
+        begin, end = children[0], children[-1]
         name = str(begin).split("{", 1)[1].split("}", 1)[0].strip()
+        closed = str(end).split("{", 1)[1].split("}", 1)[0].strip()
+        if closed != name:  # LaTeX stops there ("\begin{bmatrix} ended by \end{pmatrix}"): never read past it
+            raise ReadError(
+                self.offset + end.start_pos,
+                f"`\\end{{{closed}}}` closes `\\begin{{{name}}}`: the document does not compile; "
+                f"write `\\end{{{name}}}`",
+            )
         rows = []
         for index, row in enumerate(children):
             if not isinstance(row, lark.Tree):
@@ -242,17 +249,29 @@ def parse(text: str, offset: int) -> Node:
         char = text[error.pos_in_stream]
         instead = UNICODE.get(char)
         hint = f": write `{instead}` instead (LaTeX, not the symbol itself)" if instead else ""
+        if char == "?":
+            hint = ": it is the template's placeholder, replace it by your number"
         raise ReadError(offset + error.pos_in_stream, f"`{char}` cannot be read here{hint}") from None
     except lark.exceptions.UnexpectedToken as error:
         at = offset + (error.token.start_pos if error.token.start_pos is not None else len(text))
         raise ReadError(at, _unexpected(error) + _hint(text, error.token)) from None
     except lark.exceptions.UnexpectedEOF as error:
         raise ReadError(offset + len(text), _expected(error.expected)) from None
-    return _Build(offset).transform(tree)
+    try:
+        return _Build(offset).transform(tree)
+    except lark.exceptions.VisitError as error:  # lark wraps what a builder raises
+        if isinstance(error.orig_exc, ReadError):
+            raise error.orig_exc from None
+        raise
 
 
 def _hint(text: str, token: lark.Token) -> str:
     """What was probably meant, for the near misses students make."""
+    if token.type == "END":
+        return (
+            ": it ends an environment that this equation did not begin (`\\begin{…}` and `\\end{…}` must name "
+            "the same one, or the document does not compile)"
+        )
     before = text[: token.start_pos].rstrip() if token.start_pos is not None else ""
     if before.endswith("^") and token == "'":
         name = re.search(r"\\[a-zA-Z]+\s*\^$", before)
