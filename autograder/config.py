@@ -100,23 +100,26 @@ def _read_yaml(path: Path, data: bytes) -> tuple[Any, Mapping[str, int]]:
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), _YamlLines(text)
     except yaml.MarkedYAMLError as error:
-        raise ConfigError(_yaml_error(path, error)) from None
+        raise ConfigError(_yaml_error(path, error, text)) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
 
 
-def _yaml_error(path: Path, error: Any) -> str:
-    """PyYAML's several-line report as one line: the file, line and column, and what is wrong in plain words."""
+def _yaml_error(path: Path, error: Any, text: str) -> str:
+    """PyYAML's several-line report as one line: the file, line and column, and what is wrong in plain words
+    (from where it stopped, since libyaml and pure-Python PyYAML word the same mistake differently)."""
     mark = error.problem_mark or error.context_mark
     where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
     problem = error.problem or error.context or "unreadable"
-    if "'\\t'" in problem:
+    lines = text.splitlines()
+    line = lines[mark.line] if mark and mark.line < len(lines) else ""
+    start = error.context_mark
+    if "\t" in line[: mark.column + 1] if mark else False:
         said = "a tab character: indent with spaces only"
-    elif "end of stream" in problem or "<stream end>" in problem:
-        start = error.context_mark
-        opened = f" (opened on line {start.line + 1})" if start and mark and start.line != mark.line else ""
+    elif mark and (mark.line >= len(lines) or "end of stream" in problem or "quoted scalar" in (error.context or "")):
+        opened = f" (opened on line {start.line + 1})" if start and start.line != mark.line else ""
         said = f"the file ends inside an unclosed bracket or quote{opened}"
-    elif "<block end>" in problem or "mapping values are not allowed" in problem:
+    elif any(word in problem for word in ("<block end>", "expected key", "'-' indicator")):
         said = (
             "this line's indentation does not match the lines above it "
             "(a test's keys line up under its first key, after `- `)"
