@@ -23,10 +23,11 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TextIO
 
-from autograder.config import Config, ConfigError, load_config
+from autograder.config import Config, ConfigError
 from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
+from autograder.kinds import load_config
 from autograder.locate import locate
 from autograder.protection import ExposedError, check_private, check_protected, protected
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from autograder.config import VISIBILITIES, Config, ConfigError, load_config
+from autograder.config import VISIBILITIES, Config, ConfigError
 from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
@@ -140,7 +140,7 @@ def kit_note(note: Path | None = KIT_NOTE) -> dict:
 
 def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
     """What Gradescope will show, compared with this check (wrapped for a terminal)."""
-    from autograder.report.summary import format_points
+    from autograder.points import format_points
 
     text = (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback for them."
@@ -194,8 +194,10 @@ def main(
         print(f"check: {folder}: no such folder or file", file=stderr)
         return 2
     with early_sandbox(**AS_CURRENT_USER) as started:
+        from autograder.kinds import load_config  # the judges (numpy and all), while the worker starts
+
         try:
-            config = load_config(config_path)  # imports the judges (numpy and all) while the worker starts
+            config = load_config(config_path)
         except ConfigError as error:
             print(f"check: the grader's configuration is broken: {error}", file=stderr)
             return 2

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 # Light imports only: the worker starts while this process imports the judges (numpy and all).
-from autograder.config import ConfigError, load_config
+from autograder.config import ConfigError
 from autograder.protection import ExposedError, check_protected
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
@@ -82,6 +82,8 @@ def _grade_with(
     stderr: TextIO,
 ) -> tuple[int, dict]:
     """(exit code, results) of grading with the worker that `started()` waits for."""
+    from autograder.kinds import load_config  # the judges (numpy and all), while the worker starts
+
     try:
         config = load_config(config_path)
     except ConfigError as error:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from autograder.collect import FORM_NAMES, PYTHON, Collected
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
-from autograder.report.summary import format_points
+from autograder.points import format_points
 from autograder.text import literal
 
 TIE = 1e-9  # points that differ by less are equal (sums of floats)

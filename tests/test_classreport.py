@@ -17,10 +17,10 @@ from types import SimpleNamespace
 import pytest
 
 from autograder.config import TestSpec as Spec
-from autograder.config import load_config
 from autograder.export import Submitter
 from autograder.judge import lstm
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.report.classreport import (
     CAUSES,
     attention,

@@ -9,6 +9,7 @@ import pytest
 from autograder.config import TestSpec as Spec
 from autograder.export import Submitter
 from autograder.judge.verdict import Verdict
+from autograder.points import format_points
 from autograder.report.gradebook import (
     BAD_UPLOAD,
     CANVAS_COLUMNS,
@@ -26,7 +27,6 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import build_results, failure_results
-from autograder.report.summary import format_points
 
 TESTS = [
     Spec(name="Adds", number="1.1", question="1", max_score=5, check="toy"),

@@ -10,8 +10,7 @@ import yaml
 
 from autograder import engine
 from autograder.collect import ANSWER_FILES, LATEX, NOTEBOOK, call_key, collect
-from autograder.config import load_config
-from autograder.kinds import KINDS
+from autograder.kinds import KINDS, load_config
 from autograder.locate import locate
 from autograder.report.feedback import PRINTED
 from autograder.worker.limits import Limits

@@ -7,7 +7,7 @@ import pytest
 from autograder import engine
 from autograder import locate as locate_module
 from autograder.collect import NOTEBOOK, _cell_note, collect
-from autograder.config import load_config
+from autograder.kinds import load_config
 from autograder.locate import Located, is_wanted, locate
 from autograder.worker import Limits, Sandbox
 from conftest import ROOT

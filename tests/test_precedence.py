@@ -6,8 +6,9 @@ import pytest
 
 from autograder import engine
 from autograder.collect import LATEX, NOTEBOOK, PYTHON, Collected
-from autograder.config import TestSpec, load_config
+from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.precedence import choose, question_of
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT

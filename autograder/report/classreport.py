@@ -19,9 +19,9 @@ import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
 from autograder.judge.causes import CAUSES
+from autograder.points import format_points
 from autograder.report.feedback_html import Pieces
 from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, STOPPED, GradedSubmission, plural
-from autograder.report.summary import format_points
 from autograder.text import printable
 
 STATIC = Path(__file__).with_name("static")

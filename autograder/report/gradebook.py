@@ -13,7 +13,8 @@ from typing import Any
 
 from autograder.config import QUESTIONS, TestSpec
 from autograder.export import Submitter
-from autograder.report.summary import format_points, question_scores
+from autograder.points import format_points
+from autograder.report.summary import question_scores
 from autograder.text import printable
 
 # docs/spec.md 5.6's columns, then ours after them: `reason` says in plain words why the status is what it is.

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.config import QUESTIONS
+from autograder.points import format_points
 from autograder.text import printable
 
 
@@ -63,9 +64,3 @@ def summarize(
 
 def _points(points: float) -> str:
     return f"{format_points(points)} point{'' if points == 1 else 's'}"
-
-
-def format_points(value: float) -> str:
-    """Points as people and spreadsheets read them: 4.5, 10, 0.333333 (at most six decimals, no trailing zeros)."""
-    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
