@@ -25,7 +25,7 @@ from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
 # Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
-# The kit runs the student's code as the current user, by design (contract 5.4): an explicit mode.
+# The kit runs the student's code as the current user, by design (docs/spec.md 5.4): an explicit mode.
 # (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
 # unless it runs as root: `user=None` is that sandbox's nearest.)
 AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}

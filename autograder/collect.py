@@ -30,7 +30,7 @@ from autograder.worker.sandbox import Sandbox, TaskResult
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 ADDER_READ = (*ADDER_NAMES, "v")  # what is read: also `v`, the output weights as course notes name them
 LSTM_FUNCTION = "lstm_bptt"
-PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
+PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (docs/spec.md 5.3)
 FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
 ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
 NOTE_CHARS = 1500  # of a cell's error shown in a note (up to 20 cells are)

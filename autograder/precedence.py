@@ -37,7 +37,7 @@ def choose(
 
     A question's points are those of all its tests but the hidden ones, whose outcome must not show
     (with the default configuration 2(c) is worth nothing, so question 2 compares 2(a) and 2(b), and
-    2(c) follows). Equal points go to the Python file, then the LaTeX, then the notebook (contract
+    2(c) follows). Equal points go to the Python file, then the LaTeX, then the notebook (docs/spec.md
     5.3). When no form answers a question, the forms found still say why (the answer files before the
     missing Python file).
     """

@@ -1,4 +1,4 @@
-"""Tests of the `grade` verb in-process, and of one grading's memory budget (contract 5.4: 250 MB)."""
+"""Tests of the `grade` verb in-process, and of one grading's memory budget (docs/spec.md 5.4: 250 MB)."""
 
 import contextlib
 import io
@@ -24,7 +24,7 @@ root_only = pytest.mark.skipif(
     not AS_ROOT or not worker_users(), reason="the configuration is closed to the worker users that root grades with"
 )
 
-BUDGET = 250e6  # bytes: one grading, long problems included (contract 5.4)
+BUDGET = 250e6  # bytes: one grading, long problems included (docs/spec.md 5.4)
 
 # Runs `grade` from a small process, so that the ru_maxrss wait4 reports is the grading's own: a
 # child's ru_maxrss keeps the high-water mark of the address space its parent had at the fork.
@@ -108,7 +108,7 @@ def test_a_grading_with_a_t_1000_problem_stays_within_250_mb(tmp_path):
     assert report["max_rss"] <= BUDGET, report
 
 
-# -- a configuration kept outside the repository: its hidden tests closed to the worker users (contract 5.4) ----
+# -- a configuration kept outside the repository: its hidden tests closed to the worker users (docs/spec.md 5.4) ----
 
 
 @contextlib.contextmanager

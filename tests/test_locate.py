@@ -65,7 +65,7 @@ def test_adder_py_wins_over_adder_json(tmp_path):
 
 
 def test_of_two_files_for_question_1_the_shallower_wins(tmp_path):
-    """A correct adder.yaml at the top and the kit's adder.py in drafts/: the shallower path is graded (contract 1),
+    """A correct adder.yaml at the top and the kit's adder.py in drafts/: the shallower path is graded (docs/spec.md 1),
     and the note names both paths."""
     found = locate(make(tmp_path, {"drafts/adder.py": b"py", "adder.yaml": b"U: 1"}))
     assert found.files == {"adder.yaml": b"U: 1"} and found.found == {"adder.yaml": "adder.yaml"}

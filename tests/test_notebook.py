@@ -1,4 +1,4 @@
-"""Tests of notebooks: found like the other files, their code cells run in the worker by the rules of contract 5.3."""
+"""Tests of notebooks: found like the other files, their code cells run in the worker by docs/spec.md 5.3."""
 
 import json
 

@@ -128,7 +128,7 @@ NOTATIONS = {
 
 @pytest.mark.parametrize("replace", NOTATIONS.values(), ids=NOTATIONS.keys())
 def test_each_notation_reads_as_the_same_equations(replace):
-    """Every notation the contract allows (bars, steps, products, functions, helpers, chains) gives the same numbers."""
+    """Every notation docs/spec.md allows (bars, steps, products, functions, helpers, chains) gives the same numbers."""
     assert wrong_keys(document(**replace)) == set()
 
 
@@ -499,7 +499,7 @@ QUESTION_1 = {
 
 @pytest.mark.parametrize("math, name, value", QUESTION_1.values(), ids=QUESTION_1.keys())
 def test_question_1_notations(math, name, value):
-    """Question 1's names and matrices in the notations of contract 5.3, read exactly."""
+    """Question 1's names and matrices in the notations of docs/spec.md 5.3, read exactly."""
     assert getattr(tex.read(math.encode()), name) == value
 
 

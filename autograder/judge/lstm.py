@@ -3,7 +3,7 @@
 The judge reads numbers only (lstm_problem.Problem: the call, the truth, and each equation as an
 affine map of the bars it is built from); it never imports the builder (lstm_model.py), so the student
 kit can ship it with the numbers of its visible problems and no solver. Every tolerance is scaled from
-the truth, never from a value the student gave (contract 5.2). Reading the replies into numbers, and
+the truth, never from a value the student gave (docs/spec.md 5.2). Reading the replies into numbers, and
 saying why a value cannot be read, is lstm_answer.py's job.
 """
 
@@ -157,7 +157,7 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
         # The student evaluated this equation in floating point on their own bars: a huge upstream value
         # brings a rounding error with it at the steps it enters, which cannot refute the equation there. Such
         # a step proves nothing either: the work must show at a step the tolerance decides. (Not in w_ix's
-        # sum, where one huge value would make the only comparison loose: contract 5.2.)
+        # sum, where one huge value would make the only comparison loose: docs/spec.md 5.2.)
         rounding = 0.0 if weight else ROUNDING * equation.magnitude(answer.values)
         with np.errstate(over="ignore", invalid="ignore"):
             follows.append(_close(a, direct + carried, tol + rounding))

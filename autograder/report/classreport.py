@@ -543,7 +543,7 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
     return _table(["test", "mistake", "submissions"], rows, table_id="mistakes")
 
 
-# The answer forms (contract 5.3), by the suffix of the file that counted; question 1's weights may also be data.
+# The answer forms (docs/spec.md 5.3), by the suffix of the file that counted; question 1's weights may also be data.
 FORM_KINDS = {
     ".py": "Python file",
     ".yaml": "YAML or JSON data",

@@ -16,7 +16,7 @@ from autograder.text import printable
 
 
 def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """Score and maximum per question tag, in the contract's order, from a results dict."""
+    """Score and maximum per question tag, in the specification's order, from a results dict."""
     scores: dict[str, tuple[float, float]] = {}
     for question in QUESTIONS:
         tests = [t for t in results.get("tests", []) if question in t.get("tags", [])]
