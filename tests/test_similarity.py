@@ -15,10 +15,9 @@ from test_classreport import CHROMIUM, chromium, png_colours
 
 from autograder import batch, build
 from autograder.collect import Collected, call_key
-from autograder.config import load_config
 from autograder.judge.adder_weights import read_adder_weights
 from autograder.judge.verdict import Verdict
-from autograder.kinds import KINDS
+from autograder.kinds import KINDS, load_config
 from autograder.similarity.behaviour import canonical_design, wrong_numbers
 from autograder.similarity.evidence import EVIDENCE, Evidence
 from autograder.similarity.fingerprints import (
