@@ -49,6 +49,7 @@ from autograder.report.gradebook import (
 from autograder.report.results import failure_results, write_results
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
+from autograder.worker.isolation import isolation_of
 from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
@@ -566,6 +567,18 @@ def summary_line(rows: Sequence[GradedSubmission], outcomes: Sequence[Outcome], 
     return f"{len(rows)} submissions in {_clock(seconds)}: {', '.join(parts)}."
 
 
+def run_isolation(out: Path, outcomes: Sequence[Outcome]) -> str | None:
+    """The layers of isolation this run's gradings had (the same machine for all), from a results.json."""
+    for outcome in outcomes:
+        try:
+            results = json.loads((submission_folder(out, outcome.id) / "results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isolation := isolation_of(results)) is not None:
+            return isolation.line()
+    return None
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -653,6 +666,8 @@ def main(
     finally:
         if handler is not None:
             signal.signal(signal.SIGTERM, handler)
+    if (isolation := run_isolation(out, outcomes)) is not None:
+        print(isolation, file=stdout)
     print(
         f"{summary_line(written.rows, outcomes, time.monotonic() - started)}\n"
         f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"

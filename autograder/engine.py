@@ -25,6 +25,7 @@ from autograder.kinds import KINDS
 from autograder.locate import locate
 from autograder.precedence import choose
 from autograder.report.view import NOT_YOUR_FAULT
+from autograder.worker.isolation import Isolation
 from autograder.worker.sandbox import Sandbox
 
 
@@ -55,20 +56,34 @@ def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated
     )
 
 
+class Refused(Exception):
+    """The machine lacks a protection layer the configuration requires (`limits.require_layers`): no student
+    code ran. The grader's refusal, never the student's fault; `isolation` is what the machine gives."""
+
+    def __init__(self, message: str, isolation: Isolation):
+        super().__init__(message)
+        self.isolation = isolation
+
+
 def grade(
     submission: Path, *, config: Config, sandbox: Sandbox, student_output: Callable[[str], object] | None = None
 ) -> dict:
     """Grade one submission (a folder or a .zip) and return its results.json as a dict.
 
     What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope).
+    Raises Refused, before any student code runs, when the sandbox lacks a layer the configuration requires.
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
 
+    isolation: Isolation | None = getattr(sandbox, "isolation", None)  # a stand-in sandbox of a test has none
+    if isolation is not None and (refused := isolation.refusal(config.limits.require_layers)):
+        raise Refused(refused, isolation)
     started = time.monotonic()
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
-    results = build_results(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(config), "forms": evaluated.forms}
-    )
+    extra = {**provenance(config), "forms": evaluated.forms}
+    if isolation is not None:
+        extra["isolation"] = isolation.record()
+    results = build_results(evaluated.outcomes, output=evaluated.notes, extra_data=extra)
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:
         student_output(evaluated.printed)

@@ -51,6 +51,7 @@ from autograder.worker.host import (
     resolve_python,
     shared_places,
 )
+from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
 from autograder.worker.protocol import CHUNK, Collector, check_task, parse_reply
 
@@ -72,6 +73,7 @@ GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-
 CLEAN_SECONDS = 60.0
 START_SECONDS = 60.0  # for the zygote to import numpy and the readers, and say it is ready
 START_ATTEMPTS = 2
+HELLO_BYTES = 4096  # the zygote's hello: its pid and what the machine allows (inside/layers.py), as JSON
 PROBE = (
     b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
 )
@@ -147,6 +149,7 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
+        self.isolation = Isolation.of({}, mode=self.mode, private=private)  # until the zygote says what it found
         if self.mode == "dedicated":
             names = dedicated_users(user)
             check_reachable(self._python)
@@ -287,8 +290,9 @@ class Sandbox:
         self._control = ours
         ours.settimeout(START_SECONDS)
         try:
-            if ours.recv(256):
+            if hello := ours.recv(HELLO_BYTES):
                 ours.settimeout(None)
+                self.isolation = Isolation.of(zygote_found(hello), mode=self.mode, private=self._private)
                 return ""
             ended = zygote_ended(zygote)  # it closed its end: it is exiting
         except TimeoutError:
@@ -476,6 +480,15 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+def zygote_found(hello: bytes) -> dict:
+    """What the zygote's hello says the machine allows ({} if it says nothing of it: every layer missing)."""
+    try:
+        found = json.loads(hello).get("layers")
+    except (ValueError, AttributeError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def zygote_ended(zygote: subprocess.Popen) -> str:
