@@ -3,6 +3,7 @@ into a gradebook."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -27,7 +28,7 @@ from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
 from autograder.locate import locate
-from autograder.protection import ExposedError, check_protected, protected
+from autograder.protection import ExposedError, check_private, check_protected, protected
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
 from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
@@ -42,6 +43,8 @@ from autograder.report.gradebook import (
     GradedSubmission,
     canvas_rows,
     gradebook_rows,
+    left_out_text,
+    plural,
     points_possible,
     safe_cell,
     to_csv,
@@ -54,11 +57,19 @@ from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
 NO_ASSIGNMENT_FILES = "none of the assignment's files is in it"
+# The class's data is the TA's only (docs/spec.md 6.3): whatever the umask, folders 0700 and files 0600. Set
+# on each thing written, not through the umask: the pool's processes share the umask with the sandbox, whose
+# task folders the worker user must enter.
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)  # the disk (or the TA's quota) under --out is full
+FULL = "no space"  # an Outcome's kind: its results could not be written; the run stops, and resumes later
+EXIT_NO_SPACE = 74  # sysexits.h's EX_IOERR: the disk filled; what fitted is kept and the same command resumes
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one submission in this run: `graded`, `resumed` (already graded) or `failed`."""
+    """What happened to one submission in this run: `graded`, `resumed` (already graded), `failed`, or FULL
+    (its results did not fit on the disk: it is graded again by the next run)."""
 
     id: str
     kind: str
@@ -67,11 +78,20 @@ class Outcome:
 
 
 class Interrupted(Exception):
-    """The run was stopped (Ctrl-C or SIGTERM); `outcomes` holds what finished before."""
+    """The run was stopped (Ctrl-C or SIGTERM, or `full`: the disk under --out filled, with the system's words);
+    `outcomes` holds what finished before."""
 
-    def __init__(self, outcomes: list[Outcome]):
+    def __init__(self, outcomes: list[Outcome], full: str | None = None):
         super().__init__("interrupted")
-        self.outcomes = outcomes
+        self.outcomes, self.full = outcomes, full
+
+
+class _DiskFull(Exception):
+    """Raised out of the pool when a submission's results did not fit: the run stops there."""
+
+
+def no_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in NO_SPACE
 
 
 def submission_folder(out: Path, submission_id: str) -> Path:
@@ -87,7 +107,9 @@ def fingerprint(path: Path) -> tuple[str, list[str], str | None, list[str]]:
     for name in sorted(located.files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(located.files[name]).digest())
     digest.update("\n".join(located.notes).encode())
-    no_files = None if located.files else " ".join(located.notes) or NO_ASSIGNMENT_FILES
+    # The last note is the one that says why nothing was found ("`a.zip` is not a readable zip file."): the
+    # earlier ones say what was tried on the way.
+    no_files = None if located.files else (located.notes[-1] if located.notes else NO_ASSIGNMENT_FILES)
     return digest.hexdigest(), sorted(located.files), no_files, list(located.clashes)
 
 
@@ -99,7 +121,7 @@ def capped_jobs(jobs: int, stderr: TextIO) -> int:
     users = len(worker_users()) if grader_mode() == "dedicated" else jobs
     if 0 < users < jobs:
         print(
-            f"batch: grading {users} submissions at a time, one per worker user ({jobs} asked; "
+            f"batch: grading {plural(users, 'submission')} at a time, one per worker user ({jobs} asked; "
             "AUTOGRADER_WORKERS=N ./setup.sh makes more users)",
             file=stderr,
         )
@@ -156,13 +178,27 @@ def _write(job: Mapping[str, Any], results: dict, problem: str | None, output: s
         if job.get(key):
             results["extra_data"][key] = job[key]
     folder = Path(job["out"])
-    write_results(folder / "results.json", results)
     log = folder / "output.txt"
-    if output:
-        log.write_text(output, encoding="utf-8")
-    elif log.exists():
-        log.unlink()
+    try:  # results.json last: it is what says the submission is graded, to a resumed run
+        private_folder(folder.parent)
+        private_folder(folder)
+        if output:
+            _write_text(log, output, encoding="utf-8")
+        elif log.exists():
+            log.unlink()
+        write_results(folder / "results.json", results, mode=PRIVATE_FILE)
+    except OSError as error:
+        if not no_space(error):
+            raise
+        return Outcome(job["id"], FULL, error.strerror or str(error))
     return Outcome(job["id"], "failed" if problem else "graded", problem, results.get("score"))
+
+
+def private_folder(folder: Path) -> None:
+    """`folder`, made if needed, open to its owner only (an older run's may have been made 0755)."""
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o777 != PRIVATE_FOLDER:
+        folder.chmod(PRIVATE_FOLDER)
 
 
 def write_failure(job: Mapping[str, Any], problem: str) -> Outcome:
@@ -283,7 +319,8 @@ class Progress:
         self.counts["resumed"] += count
         if count and not self.tty:
             self.stream.write(
-                f"{count} submissions already graded with this configuration (--regrade grades them again)\n"
+                f"{plural(count, 'submission')} already graded with this configuration (--regrade grades "
+                f"{'it' if count == 1 else 'them'} again)\n"
             )
 
     def grading(self, reasons: Counter) -> None:
@@ -291,7 +328,7 @@ class Progress:
         self.reasons = reasons
         if reasons:
             why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-            self.stream.write(f"Grading {sum(reasons.values())} submissions ({why})\n")
+            self.stream.write(f"Grading {plural(sum(reasons.values()), 'submission')} ({why})\n")
             self.stream.flush()
 
     def done(self, outcome: Outcome) -> None:
@@ -362,26 +399,30 @@ def why_grade(results_path: Path, *, config_sha256: str, submission_sha256: str,
     return "--regrade" if regrade else None
 
 
-def read_graded(submission: Submission, out: Path, *, finished: bool = True) -> GradedSubmission:
+def read_graded(
+    submission: Submission, out: Path, *, finished: bool = True, stopped: str | None = None
+) -> GradedSubmission:
     """A submission's row as written in `out`: its results, or why it was not graded or had no files.
-    `finished` is False for a submission an interrupted run did not reach (whatever is on disk is older)."""
+    `finished` is False for a submission a stopped run did not reach (whatever is on disk is older); `stopped`
+    says why the run stopped (default: it was interrupted)."""
     who = (submission.id, submission.submitters)
+    listed = submission.listed
     if submission.problem:
-        return GradedSubmission(*who, {}, submission.problem, cause=BAD_UPLOAD)
+        return GradedSubmission(*who, {}, submission.problem, cause=BAD_UPLOAD, listed=listed)
     if submission.path is None or not submission.path.exists():
-        return GradedSubmission(*who, {}, no_files=NO_FOLDER)
+        return GradedSubmission(*who, {}, no_files=NO_FOLDER, listed=listed)
     if not finished:
-        return GradedSubmission(*who, {}, INTERRUPTED, cause=STOPPED)
+        return GradedSubmission(*who, {}, stopped or INTERRUPTED, cause=STOPPED, listed=listed)
     path = submission_folder(out, submission.id) / "results.json"
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
         extra = results.get("extra_data") or {}
     except (OSError, ValueError, AttributeError) as error:
-        return GradedSubmission(*who, {}, f"no readable results.json ({error})")
+        return GradedSubmission(*who, {}, f"no readable results.json ({error})", listed=listed)
     no_files = str(extra.get("no_files") or NO_ASSIGNMENT_FILES) if extra.get("files_found") == [] else None
     clashes = extra.get("clashes")
     notes = (*submission.notes, *(map(str, clashes) if isinstance(clashes, list) else ()))
-    return GradedSubmission(*who, results, extra.get("grading_failed"), no_files, notes=notes)
+    return GradedSubmission(*who, results, extra.get("grading_failed"), no_files, notes=notes, listed=listed)
 
 
 def run_batch(
@@ -393,12 +434,15 @@ def run_batch(
     regrade: bool,
     progress: Progress,
     serve: Callable[..., None] = _serve,
+    hide: Sequence[Path] = (),
 ) -> list[Outcome]:
     """Grade what is not graded yet (everything with `regrade`) into `out`, `jobs` submissions at a time.
 
     A submission with a problem (from the export) or without a folder is not graded: its row says why.
-    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there). Ctrl-C or
-    SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped.
+    `serve` is the body of each pool process (`_serve`; tests put a faulty grader there); `hide`: more folders
+    out of every task's sight (the export's, `--compare`'s), besides `out` and the submissions' folders. Ctrl-C or
+    SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped; so does a full disk under `out`
+    (with `full` set), before any other submission is graded.
     """
     todo: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []
@@ -418,7 +462,10 @@ def run_batch(
                 job["fingerprint"], job["files"], job["no_files"], job["clashes"] = fingerprint(submission.path)
             except Exception as error:  # noqa: BLE001 - one submission's unreadable files: its row says so
                 job["fingerprint"], job["files"] = "unreadable", []
-                outcomes.append(write_failure(job, f"its files could not be read ({type(error).__name__}: {error})"))
+                failure = write_failure(job, f"its files could not be read ({type(error).__name__}: {error})")
+                if failure.kind == FULL:
+                    raise Interrupted(outcomes, failure.problem) from None
+                outcomes.append(failure)
                 continue
             reason = why_grade(
                 folder / "results.json",
@@ -443,12 +490,20 @@ def run_batch(
         return outcomes
     # A safety net only: the sandbox stops student code after wall_seconds; this stops a stuck grader.
     timeout = max(120.0, 4 * config.limits.wall_seconds + 30)
-    # No student sees a classmate's upload or results: the folders holding them are hidden from every task.
-    hide = tuple(sorted({str(Path(job["path"]).parent) for job in todo} | {str(out)}))[:MAX_HIDDEN]
+    # No student sees a classmate's upload or results: the folders holding them are hidden from every task. The
+    # class's data comes first (this run's results, an earlier run's, the export), so a bound never drops it.
+    first = [str(out), *map(str, hide)]
+    folders = [*first, *sorted({str(Path(job["path"]).parent) for job in todo} - set(first))]
+    hidden = tuple(dict.fromkeys(folders))[:MAX_HIDDEN]
     size = min(jobs, len(todo))
-    pool = _Pool(size, str(config.path), timeout=timeout, serve=serve, hide=hide)
+    pool = _Pool(size, str(config.path), timeout=timeout, serve=serve, hide=hidden)
 
-    def done(outcome: Outcome) -> None:
+    def done(outcome: Outcome, again: bool = False) -> None:
+        if outcome.kind == FULL:
+            raise _DiskFull(outcome.problem)
+        if again:
+            _replace(outcomes, outcome)
+            return
         outcomes.append(outcome)
         progress.done(outcome)
 
@@ -461,10 +516,12 @@ def run_batch(
             again = [job for job in todo if _timed_out(Path(job["out"]) / "results.json")]
             if again:
                 pool.close()
-                pool = _Pool(1, str(config.path), timeout=timeout, serve=serve, hide=hide)
-                pool.run(again, lambda outcome: _replace(outcomes, outcome))
+                pool = _Pool(1, str(config.path), timeout=timeout, serve=serve, hide=hidden)
+                pool.run(again, lambda outcome: done(outcome, again=True))
     except KeyboardInterrupt:
         raise Interrupted(outcomes) from None
+    except _DiskFull as full:
+        raise Interrupted(outcomes, str(full)) from None
     finally:
         pool.close()
         progress.close()
@@ -485,10 +542,13 @@ def _replace(outcomes: list[Outcome], outcome: Outcome) -> None:
 
 @dataclass(frozen=True)
 class Written:
-    """What write_reports wrote: the gradebook's submissions and the changes since an earlier run (if compared)."""
+    """What write_reports wrote: the gradebook's submissions, the changes since an earlier run (if compared), who
+    a file left out and why (file -> lines), and the files that did not fit on the disk (removed, not stale)."""
 
     rows: list[GradedSubmission]
     changes: list[dict[str, str]] | None
+    left_out: dict[str, list[str]]
+    unwritten: list[str]
 
 
 def write_reports(
@@ -498,6 +558,7 @@ def write_reports(
     config: Config,
     title: str,
     finished: set[str] | None = None,
+    stopped: str | None = None,
     previous: Snapshot | None = None,
     warnings: Sequence[str] = (),
     canvas: str | None = None,
@@ -505,50 +566,86 @@ def write_reports(
 ) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
     `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
-    `finished`: the submissions an interrupted run reached
-    (None: the run was complete); the others are rows saying so, and the report is marked partial."""
-    rows = [read_graded(s, out, finished=finished is None or s.id in finished) for s in submissions]
+    `finished`: the submissions a stopped run reached (None: the run was complete); the others are rows saying
+    so (`stopped`: why the run stopped, when not interrupted), and the report is marked partial. A file that
+    does not fit on the disk is skipped (and its older copy removed) and the others are still written: the
+    gradebook first, the report last."""
+    rows = [read_graded(s, out, finished=finished is None or s.id in finished, stopped=stopped) for s in submissions]
     gradebook = gradebook_rows(rows)
-    _write_text(out / "gradebook.csv", to_csv(gradebook))
-    _write_text(out / "points_possible.csv", to_csv([points_possible(config.tests)]))
+    files = {
+        "gradebook.csv": lambda: to_csv(gradebook),
+        "points_possible.csv": lambda: to_csv([points_possible(config.tests)]),
+    }
+    left_out: dict[str, list[str]] = {}
     if canvas is not None:
         assignment = safe_cell(canvas)
-        _write_text(out / "canvas.csv", to_csv(canvas_rows(rows, assignment), (*CANVAS_COLUMNS, assignment)))
+        canvas_table, missing = canvas_rows(rows, assignment)
+        left_out["canvas.csv"] = left_out_text("canvas.csv", missing)
+        files["canvas.csv"] = lambda: to_csv(canvas_table, (*CANVAS_COLUMNS, assignment))
     changes = None
     if previous is not None:
         changes = changed_rows(previous, gradebook, out)
-        _write_text(out / "changes.csv", to_csv(changes, CHANGE_COLUMNS))
-    mistakes = load_mistakes()
-    report = render_report(
-        rows,
-        tests=config.tests,
-        title=title,
-        mistakes=mistakes,
-        config=config,
-        partial=finished is not None,
-        changes=changes,
-        compared_with=str(previous.folder) if previous else None,
-        warnings=warnings,
-        run=run,
-    )
-    _write_text(out / "report.html", report, encoding="utf-8")
-    return Written(rows, changes)
+        files["changes.csv"] = lambda: to_csv(changes or [], CHANGE_COLUMNS)
+    unwritten = [name for name, text in files.items() if not _write_or_skip(out / name, text)]
+
+    def report() -> str:
+        return render_report(
+            rows,
+            tests=config.tests,
+            title=title,
+            mistakes=load_mistakes(),
+            config=config,
+            partial=finished is not None,
+            stopped=stopped,
+            changes=changes,
+            compared_with=str(previous.folder) if previous else None,
+            warnings=warnings,
+            run=run,
+            left_out=left_out,
+            unwritten=unwritten,
+        )
+
+    if not _write_or_skip(out / "report.html", report, encoding="utf-8"):
+        unwritten.append("report.html")
+    return Written(rows, changes, left_out, unwritten)
+
+
+def _write_or_skip(path: Path, text: Callable[[], str], encoding: str = ENCODING) -> bool:
+    """Write a report file; False when the disk is full, having removed the older copy (a stale gradebook beside
+    this run's results would mislead more than none)."""
+    try:
+        _write_text(path, text(), encoding=encoding)
+    except OSError as error:
+        if not no_space(error):
+            raise
+        path.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _write_text(path: Path, text: str, encoding: str = ENCODING) -> None:
-    """Write a whole file atomically: a reader (or an interrupted run) never sees half a gradebook."""
+    """Write a whole file atomically and private (0600): a reader (or an interrupted run) never sees half a
+    gradebook, and a file that does not fit leaves nothing behind."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding=encoding, newline="")
-    os.replace(temporary, path)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        os.fchmod(descriptor, PRIVATE_FILE)  # the file may be an older run's, made with another mode
+        with open(descriptor, "w", encoding=encoding, newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _run_note(progress: Progress) -> str:
     """What this run graded and why, for the report: "graded 12 (10 configuration changed, 2 new); 44 already"."""
     why = ", ".join(f"{count} {reason}" for reason, count in progress.reasons.most_common())
+    resumed = progress.counts["resumed"]
     return (
-        f"This run graded {sum(progress.reasons.values())} submissions"
+        f"This run graded {plural(sum(progress.reasons.values()), 'submission')}"
         + (f" ({why})" if why else "")
-        + f"; {progress.counts['resumed']} were already graded under this configuration"
+        + f"; {resumed} {'was' if resumed == 1 else 'were'} already graded under this configuration"
     )
 
 
@@ -564,7 +661,7 @@ def summary_line(rows: Sequence[GradedSubmission], outcomes: Sequence[Outcome], 
     parts.append(f"{failed} could not be graded" + (f" ({', '.join(causes)})" if causes else ""))
     if kinds["no folder"]:
         parts.append(f"{kinds['no folder']} with no folder in the export")
-    return f"{len(rows)} submissions in {_clock(seconds)}: {', '.join(parts)}."
+    return f"{plural(len(rows), 'submission')} in {_clock(seconds)}: {', '.join(parts)}."
 
 
 def run_isolation(out: Path, outcomes: Sequence[Outcome]) -> str | None:
@@ -597,15 +694,58 @@ def main(
     tty: bool | None = None,
 ) -> int:
     """The `batch` verb: exit 0 when every submission has a row (graded or not), 2 when nothing could start
-    (a broken configuration or export, a configuration the worker users could read),
-    130 when interrupted (the gradebook and report of what was graded are still written, marked partial)."""
+    (a broken configuration or export; a configuration, export, `--out` or `--compare` folder a worker user
+    could read), 130 when interrupted and EXIT_NO_SPACE when the disk under `out` filled (in both, the gradebook
+    and report of what was graded are still written where they fit, marked partial, and the same command
+    resumes). Everything it writes is private to the user who runs it (folders 0700, files 0600)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    started = time.monotonic()
     out = Path(out)
     handler = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
+        return _main(export, out, jobs, regrade, config_path, compare, canvas, stdout, stderr, tty)
+    except KeyboardInterrupt:
+        print("\nbatch: interrupted.", file=stderr)
+        return 130
+    except OSError as error:
+        if not no_space(error):
+            raise
+        print(f"batch: {_full_message(out, error.strerror or str(error))}", file=stderr)
+        return EXIT_NO_SPACE
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _full_message(out: Path, why: str) -> str:
+    return (
+        f"the disk holding {out} is full ({why}). Make room (`df -h {out}` shows how much is free) and run the "
+        "same command again: what was graded is kept, and the rest is graded."
+    )
+
+
+def _main(
+    export: Path,
+    out: Path,
+    jobs: int | None,
+    regrade: bool,
+    config_path: Path | None,
+    compare: Path | None,
+    canvas: str | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    tty: bool | None,
+) -> int:
+    started = time.monotonic()
+    try:
         config = load_config(config_path)
         check_protected(config_path)  # before any student code runs, and before anything is written
+        check_private(
+            [
+                (Path(export), "the export: the class's uploads"),
+                (out, "the batch's output: the class's names, scores and feedback"),
+                *([(Path(compare), "--compare's folder: the class's names and scores")] if compare else []),
+            ]
+        )
         try:  # read before anything is written: PREV_OUT may be OUT itself
             previous = read_snapshot(Path(compare)) if compare is not None else None
         except ValueError as error:
@@ -621,12 +761,14 @@ def main(
             warnings = [*opened.warnings, *warnings]
             for warning in warnings:
                 print(f"batch: {printable(warning)}", file=stderr)
-            out.mkdir(parents=True, exist_ok=True)
+            if not out.is_dir():  # an existing one keeps its mode: closed to the workers (checked), maybe shared
+                out.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(out)
             progress = Progress(len(submissions), stderr, tty=tty)
             title = f"Class report: {Path(export).name}"
 
-            def report(**partial: Any) -> Any:
-                return write_reports(
+            def report(**partial: Any) -> Written:
+                written = write_reports(
                     submissions,
                     out=out,
                     config=config,
@@ -637,7 +779,15 @@ def main(
                     run=_run_note(progress),
                     **partial,
                 )
+                for lines in written.left_out.values():
+                    for line in lines:
+                        print(f"batch: {line}", file=stderr)
+                return written
 
+            # The export's own folder (a zip's, where other copies of it may lie) and the earlier run's are hidden
+            # too; the export's submissions' folder and --out always are.
+            hide = [Path(export) if Path(export).is_dir() else Path(export).resolve().parent]
+            hide += [Path(compare)] if compare is not None else []
             try:
                 outcomes = run_batch(
                     submissions,
@@ -646,13 +796,25 @@ def main(
                     jobs=capped_jobs(jobs or os.cpu_count() or 1, stderr),
                     regrade=regrade,
                     progress=progress,
+                    hide=hide,
                 )
             except Interrupted as interrupted:
-                finished = {o.id for o in interrupted.outcomes}
-                report(finished=finished)
+                finished = {o.id for o in interrupted.outcomes if o.kind != FULL}
+                stopped = (
+                    f"the run stopped before grading it: the disk holding {out} is full" if interrupted.full else None
+                )
+                written = report(finished=finished, stopped=stopped)
+                fitted = _fitted(written)
+                if interrupted.full:
+                    print(
+                        f"\nbatch: stopped after {len(finished)} of {plural(len(submissions), 'submission')}: "
+                        f"{_full_message(out, interrupted.full)} {fitted}",
+                        file=stderr,
+                    )
+                    return EXIT_NO_SPACE
                 print(
-                    f"\nbatch: interrupted after {len(finished)} of {len(submissions)} submissions; the gradebook and "
-                    f"report of those are written, marked partial. Run the same command again to grade the rest.",
+                    f"\nbatch: interrupted after {len(finished)} of {plural(len(submissions), 'submission')}; "
+                    f"{fitted} Run the same command again to grade the rest.",
                     file=stderr,
                 )
                 return 130
@@ -660,25 +822,44 @@ def main(
     except (ConfigError, ExportError, ExposedError) as error:
         print(f"batch: {printable(str(error))}", file=stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\nbatch: interrupted.", file=stderr)
-        return 130
-    finally:
-        if handler is not None:
-            signal.signal(signal.SIGTERM, handler)
+
+    def where(name: str) -> str:
+        return "did not fit on the disk" if name in written.unwritten else str(out / name)
+
     if (isolation := run_isolation(out, outcomes)) is not None:
         print(isolation, file=stdout)
     print(
         f"{summary_line(written.rows, outcomes, time.monotonic() - started)}\n"
-        f"Gradebook: {out / 'gradebook.csv'} (points possible: {out / 'points_possible.csv'})\n"
-        f"Class report: {out / 'report.html'}",
+        f"Gradebook: {where('gradebook.csv')} (points possible: {where('points_possible.csv')})\n"
+        f"Class report: {where('report.html')}",
         file=stdout,
     )
     if canvas is not None:
-        print(f"For Canvas's import: {out / 'canvas.csv'}", file=stdout)
+        print(f"For Canvas's import: {where('canvas.csv')}", file=stdout)
     if written.changes is not None:
-        print(f"Changes since {compare}: {len(written.changes)} students, in {out / 'changes.csv'}", file=stdout)
+        print(
+            f"Changes since {compare}: {plural(len(written.changes), 'student')}, in {out / 'changes.csv'}",
+            file=stdout,
+        )
+    if written.unwritten:
+        print(
+            f"batch: every submission is graded, but {_fitted(written)} "
+            f"{_full_message(out, os.strerror(errno.ENOSPC))}",
+            file=stderr,
+        )
+        return EXIT_NO_SPACE
     return 0
+
+
+def _fitted(written: Written) -> str:
+    """What a stopped run wrote: "the gradebook and report of those are written, marked partial." or which files
+    did not fit on the disk."""
+    if not written.unwritten:
+        return "the gradebook and report of those are written, marked partial."
+    return (
+        f"{' and '.join(written.unwritten)} did not fit on the disk (nothing stale is left in their place); the "
+        "other reports are written."
+    )
 
 
 def _main_thread() -> bool:

@@ -61,6 +61,7 @@ class Submission:
     submitters: tuple[Submitter, ...] = ()
     problem: str | None = None
     notes: tuple[str, ...] = ()  # what the TA should know although it was graded (a name clash in the export)
+    listed: bool = True  # False: the export's metadata, read, does not list this folder (no one is known)
 
 
 @dataclass
@@ -205,9 +206,11 @@ def find_submissions(
     )
     base = metadata_file.parent if metadata_file else root
     warnings, metadata = [], {}
+    listing = False  # a metadata file was read: a folder it does not list is flagged
     if metadata_file:
         try:
             metadata = read_metadata(metadata_file, shown=shown / metadata_file.relative_to(root) if shown else None)
+            listing = True
         except ExportError as error:
             warnings.append(f"{error}; every submission folder is graded, without names")
     children, links = {}, set()
@@ -244,9 +247,19 @@ def find_submissions(
             problem = "its folder in the export is a link, which is never followed"
         path = None if problem else children.get(name)
         found = tuple((notes or {}).get(name, ()))
-        submissions.append(Submission(writable(name), path, metadata.get(name, ()), problem, found))
+        listed = not listing or name in metadata
+        submissions.append(Submission(writable(name), path, metadata.get(name, ()), problem, found, listed))
     if not submissions:
         raise ExportError(f"{root}: no submissions found (expected {METADATA} or folders of submissions)")
+    unlisted = [s.id for s in submissions if not s.listed]
+    if unlisted:
+        where = shown / metadata_file.relative_to(root) if shown and metadata_file else metadata_file
+        warnings.append(
+            f"{where} does not list {_count(unlisted, 'submission folder', 'submission folders')}, so no name, "
+            f"email or SID is known for {'it' if len(unlisted) == 1 else 'them'} (graded, and under Needs "
+            f"attention in the report; canvas.csv cannot hold {'it' if len(unlisted) == 1 else 'them'}): "
+            f"{_names(unlisted)}"
+        )
     return submissions, warnings
 
 
@@ -301,11 +314,15 @@ def unpack_export(export: Path, into: Path) -> Export:
                 unsafe.append(info.filename)
             elif parts:
                 members.append((info, parts))
-        base = _base_of([parts for _, parts in members])
+        # `zip -r` writes an entry for every folder: the submissions' folder's own (and those above it) hold no
+        # file, so they neither decide where the submissions are nor count as skipped.
+        base = _base_of([parts for info, parts in members if not info.is_dir()])
         spent: dict[str, list[int]] = {}  # submission -> [members, bytes]
         copies = Counter(parts for _, parts in members)
         outside = []
         for info, parts in members:
+            if info.is_dir() and parts == base[: len(parts)]:
+                continue
             if parts[: len(base)] != base or len(parts) == len(base):
                 outside.append(info.filename)
                 continue
@@ -412,6 +429,11 @@ def _extract_member(
         target.parent.mkdir(parents=True, exist_ok=True)
         budget[1] += _copy(archive, info, target, left)
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):  # the machine's problem, not this student's: stop
+            raise ExportError(
+                f"no space left to unpack the export into {into} ({error.strerror}): make room there, or set "
+                "TMPDIR to a folder with room, and run again"
+            ) from None
         if error.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
             return f"it holds a file and a folder of the same name ({shown})"
         if error.errno == errno.ENAMETOOLONG:

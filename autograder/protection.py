@@ -77,3 +77,34 @@ def _shared(folder: str) -> bool:
 
 def _inside(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
+
+
+def check_private(places: list[tuple[Path, str]]) -> None:
+    """As root, refuse while a worker user could read one of `places` (path, what it is in the TA's words): a
+    batch's export, its `--out` or `--compare`'s folder, which hold the whole class's uploads, names and scores
+    (docs/spec.md 6.3). A folder counts as readable when a worker user may list it or reach an entry directly in
+    it (a folder they may pass but not list still gives away `submission_1234/` to a guess). Where the machine
+    allows no mounts, these permissions are all that keeps a student from the class's data. A place that does not
+    exist yet is skipped (the batch creates it 0700). Raises ExposedError with the command that closes it."""
+    if grader_mode() != "dedicated":
+        return
+    for path, what in places:
+        if not os.path.lexists(path):
+            continue
+        files = [str(path)]
+        if os.path.isdir(path):
+            with os.scandir(path) as entries:
+                files += sorted(entry.path for entry in entries)
+        fix = f"chmod 700 {path}" if os.path.isdir(path) else f"chmod 600 {path}"
+        for name in worker_users():
+            entry = pwd.getpwnam(name)
+            try:
+                check_closed(name, entry.pw_uid, entry.pw_gid, files)
+            except SandboxError:
+                raise ExposedError(
+                    f"refusing to grade: {path} ({what}) can be read by the worker user {name}, which runs the "
+                    f"students' code, so a student could read it. Close it to other users, e.g. `{fix}`, and run "
+                    'again (docs/ta.md, "Who can read the output", says how to share the results with staff).'
+                ) from None
+            except FileNotFoundError:
+                continue  # removed since it was listed: nobody can read it

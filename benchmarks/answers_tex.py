@@ -22,7 +22,7 @@ from test_tex import HOSTILE_DOCUMENTS  # type: ignore[import-not-found]  # noqa
 from autograder.judge.lstm_model import judged_problems  # noqa: E402
 from autograder.judge.lstm_problem import LstmParams, call_arguments  # noqa: E402
 from autograder.worker import tex  # noqa: E402
-from autograder.worker.inside import rebuild  # noqa: E402
+from autograder.worker.inside.values import rebuild  # noqa: E402
 
 LIMIT_SECONDS = 5.0
 

@@ -24,7 +24,7 @@ from autograder import batch
 from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
-from autograder.report.gradebook import COLUMNS
+from autograder.report.gradebook import COLUMNS, NOT_LISTED
 from autograder.worker import Sandbox, SandboxError
 from autograder.worker.host import worker_users
 from conftest import ROOT, assert_valid_results
@@ -118,9 +118,10 @@ def test_every_submission_has_a_row_with_its_expected_scores(big_run):
         expected = expected_scores(big_run.cases[row["submission_id"]])
         assert {q: float(row[q]) for q in QUESTIONS} == expected, (big_run.cases[row["submission_id"]].name, row)
         assert float(row["total"]) == pytest.approx(sum(expected.values()))
-        nothing = row["status"].startswith("no files: ")  # why: the note the student reads, or that none is in it
-        graded = row["status"].split("; ")[0] == "graded"  # "graded; <note>" for a name clash (zip_name_clash)
+        nothing = row["status"] == "no files" and row["reason"]  # why: the note the student reads, or none is in it
+        graded = row["status"] in ("graded", "timeout")  # a reason for a name clash (zip_name_clash), a timeout
         assert graded or (nothing and not any(expected.values())), row
+        assert "`" not in row["reason"], row
 
 
 @pytest.mark.slow
@@ -135,10 +136,11 @@ def test_the_gradebook_names_the_submitters(big_run):
     group = [rows[("submission_100001", sid)] for sid in ("1", "2")]
     assert [row["name"] for row in group] == ["Zoë Doe, Jr.", "Bo Partner"] and group[0]["total"] == group[1]["total"]
     empty = rows[("submission_999999", "9")]
-    assert (empty["name"], empty["total"], empty["status"]) == (
+    assert (empty["name"], empty["total"], empty["status"], empty["reason"]) == (
         "No Files",
         "0",
-        "no files: the export holds no folder for it",
+        "no folder",
+        "the export holds no folder for it",
     )
 
 
@@ -318,7 +320,10 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     for name in ("a_crash", "b_die"):
         assert_valid_results(json.loads((out / "submissions" / name / "results.json").read_text()))
     gradebook = {row["submission_id"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8-sig"))}
-    assert gradebook["b_die"]["status"] == "not graded: the grading process died (exit code 9)"
+    assert (gradebook["b_die"]["status"], gradebook["b_die"]["reason"]) == (
+        "grader failed",
+        "the grading process died (exit code 9)",
+    )
     problems = Page((out / "report.html").read_text(encoding="utf-8")).tables["problems"][1:]
     assert problems == [["a_crash", "A_CRASH", rows["a_crash"].problem], ["b_die", "B_DIE", rows["b_die"].problem]]
     again = batch.run_batch(
@@ -464,7 +469,8 @@ def report_data(out):
 
 def run_main(export, out, **options):
     stdout, stderr = io.StringIO(), io.StringIO()
-    status = batch.main(export=export, out=out, jobs=2, stdout=stdout, stderr=stderr, tty=False, **options)
+    options = {"jobs": 2, **options}
+    status = batch.main(export=export, out=out, stdout=stdout, stderr=stderr, tty=False, **options)
     return status, stdout.getvalue(), stderr.getvalue()
 
 
@@ -497,11 +503,25 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
     status that says graded, no files (and why), in a UTF-8 file with a BOM."""
     status, stdout, stderr = small_run.first
     assert status == 0, stderr
-    assert small_run.before["bytes"].startswith(b"\xef\xbb\xbfsubmission_id,name,email,sid,1,2a,2b,2c,total,status\r\n")
+    assert small_run.before["bytes"].startswith(
+        b"\xef\xbb\xbfsubmission_id,name,email,sid,1,2a,2b,2c,total,status,reason\r\n"
+    )
     rows = [[row[c] for c in COLUMNS] for row in small_run.before["gradebook"]]
     assert rows == [
-        ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded"],
-        ["submission_1", '\'=HYPERLINK("http://evil","x")', "bo@uni.edu", "'+2", "5", "4", "1", "0", "10", "graded"],
+        ["submission_1", "Zoë García", "zoe@uni.edu", "1", "5", "4", "1", "0", "10", "graded", ""],
+        [
+            "submission_1",
+            '\'=HYPERLINK("http://evil","x")',
+            "bo@uni.edu",
+            "'+2",
+            "5",
+            "4",
+            "1",
+            "0",
+            "10",
+            "graded",
+            "",
+        ],
         [
             "submission_2",
             "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07",
@@ -513,8 +533,9 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "5",
             "graded",
+            "",
         ],
-        ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded"],
+        ["submission_3", "Syd Tax", "syd@uni.edu", "4", "0", "0", "0", "0", "0", "graded", ""],
         [
             "submission_4",
             "Wren Files",
@@ -525,7 +546,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "0",
             "0",
-            "no files: none of the assignment's files is in it",
+            "no files",
+            "none of the assignment's files is in it",
         ],
         [
             "submission_5",
@@ -537,18 +559,25 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
             "0",
             "0",
             "0",
-            "no files: the export holds no folder for it",
+            "no folder",
+            "the export holds no folder for it",
         ],
     ]
     assert [[row[c] for c in COLUMNS] for row in small_run.before["points"]] == [
-        ["points possible", "", "", "", "5", "4", "1", "0", "10", ""]
+        ["points possible", "", "", "", "5", "4", "1", "0", "10", "", ""]
     ]
     assert "\x1b" not in stdout + stderr
     progress = [line for line in stderr.splitlines() if line.startswith("[")]
     assert len(progress) == 4 and progress[-1].startswith("[4/4] ")  # the folder-less one is not counted
+    # Mia Missing has no submission: left out of canvas.csv (a 0 would overwrite her grade), and said so.
     assert [(row["Student"], row["SIS User ID"], row["HW 4 (RNN)"]) for row in small_run.before["canvas"]] == [
-        (row[1], row[3], row[8]) for row in rows
+        (row[1], row[3], row[8]) for row in rows[:-1]
     ]
+    assert (
+        "batch: canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
+        "Canvas)): Mia Missing (submission_5)"
+    ) in stderr
+    assert "Mia Missing (submission_5)" in small_run.before["html"].split('id="left-out-of-canvas.csv"')[1]
 
 
 def test_the_report_lists_every_student_and_who_needs_attention(small_run):
@@ -559,8 +588,8 @@ def test_the_report_lists_every_student_and_who_needs_attention(small_run):
         ("submission_1", '=HYPERLINK("http://evil","x")', "graded", []),
         ("submission_2", "<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07", "graded", []),
         ("submission_3", "Syd Tax", "graded", ["syntax error"]),
-        ("submission_4", "Wren Files", "no files: none of the assignment's files is in it", ["no files"]),
-        ("submission_5", "Mia Missing", "no files: the export holds no folder for it", ["no files"]),
+        ("submission_4", "Wren Files", "no files", ["no files"]),
+        ("submission_5", "Mia Missing", "no folder", ["no files"]),
     ]
     attention = [item for item in Page(small_run.before["html"]).tags if item[0] == "a" and "data-student" in item[1]]
     assert [attrs["data-student"] for _, attrs in attention] == ["3", "4", "5"]
@@ -635,7 +664,10 @@ def test_an_interrupted_run_writes_a_partial_gradebook_and_report(tmp_path, sign
     rows = {row["submission_id"]: row for row in read_csv(out / "gradebook.csv")}
     assert (rows["a_first"]["total"], rows["a_first"]["status"]) == ("10", "graded")
     for name in ("b_slow", "c_slow"):
-        assert rows[name]["status"] == "not graded: the run was interrupted before grading it"
+        assert (rows[name]["status"], rows[name]["reason"]) == (
+            "interrupted",
+            "the run was interrupted before grading it",
+        )
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="partial"' in html and "interrupted after 1 of 3 submissions" in html
 
@@ -659,13 +691,13 @@ def test_a_hostile_export_costs_each_bad_submission_its_own_row(tmp_path):
     status, stdout, stderr = run_main(archive, out)
     assert status == 0, stderr
     assert "YAML anchors or aliases" in stderr and "every submission folder is graded, without names" in stderr
-    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
+    rows = {row["submission_id"]: (row["1"], row["status"], row["reason"]) for row in read_csv(out / "gradebook.csv")}
     assert rows == {
-        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
-        "clash": ("0", "not graded: it holds a file and a folder of the same name (adder.py/inner.txt)"),
-        "gradebook.csv": ("5", "graded"),
-        "report.html": ("5", "graded"),
-        "long": ("0", "not graded: a file name in it is longer than the file system allows"),
+        "bomb": ("0", "bad upload", "bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
+        "clash": ("0", "bad upload", "it holds a file and a folder of the same name (adder.py/inner.txt)"),
+        "gradebook.csv": ("5", "graded", ""),
+        "report.html": ("5", "graded", ""),
+        "long": ("0", "bad upload", "a file name in it is longer than the file system allows"),
     }
     assert (out / "gradebook.csv").is_file() and (out / "report.html").is_file()
     assert "Export warnings" in (out / "report.html").read_text(encoding="utf-8")
@@ -681,10 +713,13 @@ def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
     (export / "submission_metadata.yml").write_text("submission_1: {}\nsubmission_2: {}\n")
     status, _, stderr = run_main(export, tmp_path / "out")
     assert status == 0, stderr
-    rows = {row["submission_id"]: (row["total"], row["status"]) for row in read_csv(tmp_path / "out" / "gradebook.csv")}
+    rows = {
+        row["submission_id"]: (row["total"], row["status"], row["reason"])
+        for row in read_csv(tmp_path / "out" / "gradebook.csv")
+    }
     assert rows == {
-        "submission_1": ("10", "graded"),
-        "submission_2": ("0", "not graded: its folder in the export is a link, which is never followed"),
+        "submission_1": ("10", "graded", ""),
+        "submission_2": ("0", "bad upload", "its folder in the export is a link, which is never followed"),
     }
     assert not (tmp_path / "out" / "submissions" / "submission_2").exists()
 
@@ -781,13 +816,15 @@ def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_pa
         for name in names:
             assert rows[name] == ("5", "graded")
             assert note in json.loads((out / "submissions" / name / "results.json").read_text())["output"]
+        assert "outside the submissions' folder" not in stderr
     carol = json.loads((tmp_path / "out_folder" / "submissions" / "carol.zip" / "results.json").read_text())
     assert "`carol.zip` is not a readable zip file." in carol["output"]
     rows = {
-        row["submission_id"]: (row["1"], row["status"]) for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")
+        row["submission_id"]: (row["1"], row["status"], row["reason"])
+        for row in read_csv(tmp_path / "out_folder" / "gradebook.csv")
     }
-    assert rows["carol.zip"] == ("0", "no files: `carol.zip` is not a readable zip file.")
-    assert rows["erin.zip"] == ("5", "graded; erin.zip holds adder.py more than once: the last copy was graded")
+    assert rows["carol.zip"] == ("0", "no files", "carol.zip is not a readable zip file.")  # plain text
+    assert rows["erin.zip"] == ("5", "graded", "erin.zip holds adder.py more than once: the last copy was graded")
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
@@ -813,14 +850,18 @@ def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tm
     out = tmp_path / "out"
     status, stdout, stderr = run_main(archive, out)
     assert status == 0, stderr
-    rows = {row["submission_id"]: (row["1"], row["status"]) for row in read_csv(out / "gradebook.csv")}
-    assert rows == {
-        "bomb": ("0", "not graded: bomb/zeros.bin is compressed more than 200:1 (a zip bomb?)"),
-        "clash": ("5", "graded; its zip holds adder.py more than once: the last copy was graded"),
-        "good": ("5", "graded"),
-        long_name: ("0", "not graded: its folder name is longer than the file system allows"),
-        "missing": ("0", "no files: the export holds no folder for it"),
+    rows = {row["submission_id"]: (row["1"], row["status"], row["reason"]) for row in read_csv(out / "gradebook.csv")}
+    assert rows == {  # the metadata lists only `clash` and `missing`: the others say so (no name is known)
+        "bomb": ("0", "bad upload", f"bomb/zeros.bin is compressed more than 200:1 (a zip bomb?); {NOT_LISTED}"),
+        "clash": ("5", "graded", "its zip holds adder.py more than once: the last copy was graded"),
+        "good": ("5", "graded", NOT_LISTED),
+        long_name: ("0", "bad upload", f"its folder name is longer than the file system allows; {NOT_LISTED}"),
+        "missing": ("0", "no folder", "the export holds no folder for it"),
     }
+    assert "submission_metadata.yml does not list 3 submission folders, so no name, email or SID is known" in stderr
+    assert '(no name)</a> <span class="note">good</span>: not in metadata</li>' in (out / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert (
         "skipped 1 member that could lead out of the export (links, absolute paths, '..'): 'linked/adder.py'" in stderr
     )
@@ -853,29 +894,170 @@ def test_a_malformed_metadata_file_is_one_readable_line_in_stderr_and_the_report
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and worker users need root")
 def test_a_student_in_a_batch_sees_neither_classmates_uploads_nor_results():
-    """An export and --out that anyone may read (under /srv, not a place every task gets covered): each task
-    has the folders holding the uploads and the results hidden, so the spy below finds nothing to copy and
+    """An export, --out and --compare folder that anyone may read (under /srv, not a place every task gets
+    covered): `batch` refuses them (below); graded all the same through the API, each task has the folders
+    holding the uploads, the results and the earlier run hidden, so the spy below finds nothing to copy and
     keeps the weights that score only when it sees nothing."""
     os.makedirs("/srv", exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="rnn-batch-", dir="/srv"))
     try:
         base.chmod(0o755)
-        export, out = base / "export", base / "out"
+        export, out, earlier = base / "export", base / "out", base / "earlier"
         reference = (ROOT / "reference" / "adder.py").read_text()
         spy = (
             "import os\n"
             f"seen = os.path.exists({str(export / 'b_classmate' / 'adder.py')!r})\n"
             f"seen = seen or os.path.exists({str(out / 'submissions')!r})\n"
+            f"seen = seen or os.path.exists({str(earlier / 'gradebook.csv')!r})\n"
             + reference
             + "\nif seen:\n    U = [[0, 0], [0, 0], [0, 0]]\n"
         )
         for name, text in (("a_spy", spy), ("b_classmate", reference)):
             (export / name).mkdir(parents=True)
             (export / name / "adder.py").write_text(text)
+        earlier.mkdir()
+        (earlier / "gradebook.csv").write_text("submission_id,name,email,sid\n")
         for path in base.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        run_cli(export, "--out", out, "--jobs", "1")
+        submissions, _ = find_submissions(export)
+        progress = batch.Progress(2, io.StringIO(), tty=False)
+        batch.run_batch(
+            submissions, out=out, config=load_config(), jobs=1, regrade=False, progress=progress, hide=[earlier]
+        )
         results = json.loads((out / "submissions" / "a_spy" / "results.json").read_text())
         assert sum(t["score"] for t in results["tests"] if "1" in t["tags"]) == 5
     finally:
         shutil.rmtree(base)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not worker_users(), reason="the worker users that root grades with")
+def test_class_data_a_worker_could_read_stops_the_batch_before_grading():
+    """As root, an export, --out or --compare folder a worker user could read stops the batch (exit 2) with the
+    folder and the command that closes it, before anything is graded or written (docs/spec.md 6.3); closed, the
+    same command grades."""
+    os.makedirs("/srv", exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="rnn-private-", dir="/srv"))
+    try:
+        base.chmod(0o755)
+        export, out, earlier = base / "export", base / "out", base / "earlier"
+        shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+        for path in [export, *export.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        status, _, stderr = run_main(export, out)
+        assert status == 2 and stderr.startswith(f"batch: refusing to grade: {export} (the export"), stderr
+        assert f"`chmod 700 {export}`" in stderr and not out.exists()
+        export.chmod(0o711)  # passable but not listable: `alice/adder.py` is still one guess away
+        assert run_main(export, out)[0] == 2
+        export.chmod(0o700)
+        earlier.mkdir(mode=0o755)
+        earlier.chmod(0o755)
+        (earlier / "gradebook.csv").write_text("submission_id,name,email,sid,1,2a,2b,2c,total,status\n")
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 2 and f"{earlier} (--compare's folder" in stderr and f"`chmod 700 {earlier}`" in stderr
+        earlier.chmod(0o700)
+        out.mkdir()
+        out.chmod(0o755)  # an older run's, made before output was private
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 2 and f"{out} (the batch's output" in stderr
+        out.chmod(0o700)
+        status, _, stderr = run_main(export, out, compare=earlier)
+        assert status == 0, stderr
+    finally:
+        shutil.rmtree(base)
+
+
+def test_everything_the_batch_writes_is_private_whatever_the_umask(tmp_path):
+    """--out and every folder in it 0700, every file 0600 (gradebook, report, changes, canvas, results.json,
+    output.txt, and no temporary file left), even under a umask of 0."""
+    export = tmp_path / "export"
+    shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    (export / "bob").mkdir()
+    (export / "bob" / "adder.py").write_text(
+        "print('hello from bob')\n" + (ROOT / "reference" / "adder.py").read_text()
+    )
+    out = tmp_path / "new" / "out"
+    umask = os.umask(0)
+    try:
+        status, _, stderr = run_main(export, out, canvas="HW", compare=None)
+        assert status == 0, stderr
+        status, _, stderr = run_main(export, out, regrade=True, compare=out)
+        assert status == 0, stderr
+    finally:
+        os.umask(umask)
+    modes = {str(path.relative_to(out)): path.stat().st_mode & 0o777 for path in [out, *out.rglob("*")]}
+    assert {"gradebook.csv", "report.html", "canvas.csv", "changes.csv", "points_possible.csv"} <= set(modes)
+    assert "submissions/bob/results.json" in modes and "submissions/bob/output.txt" in modes
+    assert {name: mode for name, mode in modes.items() if mode != (0o700 if (out / name).is_dir() else 0o600)} == {}
+    assert not [name for name in modes if Path(name).name.startswith(".")]
+
+
+def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_written(tmp_path, monkeypatch):
+    """A full disk while writing the reports: the gradebook is written, the report that did not fit is removed
+    (an older one would be stale) and named, and nothing half-written is left behind."""
+    shutil.copytree(ROOT / "reference", tmp_path / "export" / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    out = tmp_path / "out"
+    assert run_main(tmp_path / "export", out)[0] == 0
+    real = batch._write_text
+
+    def full_for_the_report(path, text, encoding=batch.ENCODING):
+        if path.name == "report.html":
+            with open(path.with_name(".report.html.tmp"), "w") as half:
+                half.write(text[:100])
+            raise OSError(28, "No space left on device")
+        real(path, text, encoding)
+
+    monkeypatch.setattr(batch, "_write_text", full_for_the_report)
+    status, stdout, stderr = run_main(tmp_path / "export", out)
+    assert status == batch.EXIT_NO_SPACE == 74
+    assert "every submission is graded, but report.html did not fit on the disk" in stderr
+    assert f"the disk holding {out} is full" in stderr and "Traceback" not in stderr
+    assert (out / "gradebook.csv").is_file() and not (out / "report.html").exists()
+    assert "Class report: did not fit on the disk" in stdout
+    assert read_csv(out / "gradebook.csv")[0]["total"] == "10"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_path):
+    """--out on a 2 MB tmpfs with room for one results.json: the batch stops at the next with one line (no
+    traceback) and exit 74, keeps the first, writes the gradebook marked partial where it fits and names what
+    did not; after making room, the same command grades only the rest."""
+    export = tmp_path / "export"
+    for name in ("a", "b", "c", "d"):
+        shutil.copytree(ROOT / "reference", export / name, ignore=shutil.ignore_patterns("expected.yaml"))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        filler = disk / "filler"
+        descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(descriptor, bytes(4096)):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
+        room = 5 * 4096  # one results.json (about 11 kB: 3 pages), then a page each for two small CSV files
+        with open(filler, "r+b") as file:
+            file.truncate(filler.stat().st_size - room)
+        out = disk / "out"
+        status, stdout, stderr = run_main(export, out, jobs=1)
+        assert status == 74, stderr
+        assert "Traceback" not in stderr and f"the disk holding {out} is full (No space left on device)" in stderr
+        assert "batch: stopped after 1 of 4 submissions" in stderr and "report.html did not fit on the disk" in stderr
+        rows = {row["submission_id"]: row for row in read_csv(out / "gradebook.csv")}
+        assert (rows["a"]["total"], rows["a"]["status"]) == ("10", "graded")
+        for name in ("b", "c", "d"):
+            assert (rows[name]["status"], rows[name]["reason"]) == (
+                "interrupted",
+                f"the run stopped before grading it: the disk holding {out} is full",
+            )
+        assert not [path for path in disk.rglob(".*")]  # no temporary file left behind
+        filler.unlink()
+        status, stdout, stderr = run_main(export, out, jobs=1)
+        assert status == 0, stderr
+        assert "1 submission already graded with this configuration" in stderr
+        assert re.search(r": 3 graded now, 1 already graded", stdout)
+        assert [row["total"] for row in read_csv(out / "gradebook.csv")] == ["10"] * 4
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -277,6 +277,8 @@ def test_a_browser_renders_the_report(html, tmp_path):
 
 # ---------------------------------------------------------------- the student table in a browser
 
+# Text with no place to break (an email, a name, a folder name up to 239 bytes) must wrap, not widen the table.
+LONG_EMAIL = "eve.failed." + "x" * 160 + "@students.school-of-computing.example.edu"
 XSS = '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
 BROWSER_CLASS = [
     submission(1, RIGHT, RIGHT, RIGHT, name="Ann Able"),
@@ -284,7 +286,7 @@ BROWSER_CLASS = [
     submission(3, (0.5, {}), RIGHT, (1.0, {"status": "carried_forward"}), name="Cy Carried"),
     GradedSubmission(
         "submission_4",
-        (Submitter("Eve Failed", "eve@uni.edu", "4"),),
+        (Submitter("Eve Failed", LONG_EMAIL, "4"),),
         failure_results("x"),
         problem="the grading process died (exit code -9)",
     ),
@@ -302,7 +304,10 @@ PROBE = """
   var out = {};
   th[col("total")].click(); out.ascending = column("total");
   th[col("total")].click(); out.descending = column("total");
-  th[col("name")].click(); out.byName = column("name");
+  th[col("name")].click(); out.byName = column("name"); out.statuses = column("status");
+  out.overflow = document.documentElement.scrollWidth - window.innerWidth;  // > 0: the page scrolls sideways
+  out.reason = Array.prototype.map.call(document.querySelectorAll("#students tbody tr"),
+                                        function (tr) { return tr.children[col("status")].title; });
   var box = document.getElementById("filter");
   box.value = "EVE"; box.dispatchEvent(new Event("input")); out.filtered = column("name");
   out.count = document.querySelector("#pager .count").textContent;
@@ -335,11 +340,14 @@ def test_the_student_table_sorts_filters_and_opens_a_student(browser_html, tmp_p
     student; a name and feedback carrying HTML and script stay text: no image, no script run."""
     page = tmp_path / "report.html"
     page.write_text(browser_html.replace("</body>", f"<script>{PROBE}</script></body>"), encoding="utf-8")
-    dom = chromium(tmp_path, "--dump-dom", page.as_uri())
+    dom = chromium(tmp_path, "--window-size=1200,1400", "--dump-dom", page.as_uri())
     probe = json.loads(unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
     assert probe["ascending"] == ["0", "1", "7.5", "10"] and probe["descending"] == ["10", "7.5", "1", "0"]
     assert probe["byName"] == [XSS, "Ann Able", "Cy Carried", "Eve Failed"]  # "<" sorts before letters
-    assert probe["filtered"] == ["Eve Failed"] and probe["count"] == "1–1 of 1 students (filtered from 4)"
+    assert probe["statuses"] == ["graded", "graded", "graded", "grader failed"]  # a short code; the reason beside
+    assert probe["reason"] == ["", "", "", "the grading process died (exit code -9)"]
+    assert probe["overflow"] <= 0, "the student table's text spills out of the page's column"
+    assert probe["filtered"] == ["Eve Failed"] and probe["count"] == "1–1 of 1 student (filtered from 4)"
     assert probe["attention"] == ["submission_4"]
     assert probe["carried"] == ["Cy Carried"]
     assert probe["opened"] and probe["who"] == "Ann Able · SID 1 · 1@uni.edu"
@@ -392,9 +400,24 @@ def test_the_header_states_the_date_the_configuration_and_the_versions():
 
 def test_a_partial_report_says_so_at_the_top():
     """An interrupted run's report opens with a banner: how many submissions were reached, of how many."""
-    waiting = GradedSubmission("submission_9", (), {}, problem=INTERRUPTED)
+    waiting = GradedSubmission("submission_9", (), {}, problem=INTERRUPTED, cause=STOPPED)
     html = render_report([*CLASS, waiting], tests=TESTS, title="t", partial=True)
     assert 'id="partial"' in html and "interrupted after 5 of 6 submissions" in html
+    html = render_report(
+        [*CLASS, waiting], tests=TESTS, title="t", partial=True, stopped="the disk is full", unwritten=["canvas.csv"]
+    )
+    assert "the run stopped when the disk filled after 5 of 6 submissions" in html
+    assert "canvas.csv did not fit on the disk" in html
+
+
+def test_the_report_says_who_a_file_left_out_and_counts_in_words():
+    """The lines about who canvas.csv left out are a section of their own; one student is "1 student"."""
+    html = render_report(
+        CLASS[:1], tests=TESTS, title="t", left_out={"canvas.csv": ["canvas.csv leaves out 1 student (no SID): A"]}
+    )
+    section = html[html.index('<section id="left-out-of-canvas.csv">') :]
+    assert "canvas.csv leaves out 1 student (no SID): A" in section[: section.index("</section>")]
+    assert not re.search(r"\b1 (students|submissions)\b", html)
 
 
 def test_flags_and_attention_come_from_what_the_student_was_told():

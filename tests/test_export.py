@@ -67,10 +67,21 @@ def test_an_export_folder_lists_every_submission_once(tmp_path):
     assert [s.id for s in submissions] == ["stray_folder", "submission_101", "submission_102", "submission_103"]
     assert submissions[1].path == export / "submission_101" and submissions[1].submitters[0].name == "Ada Lovelace"
     assert submissions[0].submitters == () and submissions[3].path is None
+    assert [s.listed for s in submissions] == [False, True, True, True]  # stray_folder: flagged, not a blank row
     assert warnings == [
         f"{tmp_path}: skipped 3 entries that cannot be a submission (hidden, a link, a file that is not a .zip, or "
-        "beside the submissions' folder): 'assignment_9_export/.hidden', 'assignment_9_export/notes.txt', 'beside'"
+        "beside the submissions' folder): 'assignment_9_export/.hidden', 'assignment_9_export/notes.txt', 'beside'",
+        f"{export / 'submission_metadata.yml'} does not list 1 submission folder, so no name, email or SID is known "
+        "for it (graded, and under Needs attention in the report; canvas.csv cannot hold it): 'stray_folder'",
     ]
+
+
+def test_without_readable_metadata_no_folder_is_flagged_as_unlisted(tmp_path):
+    """A plain folder export (or metadata that cannot be read, which has its own warning) lists no one: the
+    folders are not each flagged as missing from it."""
+    (tmp_path / "alice").mkdir()
+    submissions, warnings = find_submissions(tmp_path)
+    assert [s.listed for s in submissions] == [True] and warnings == []
 
 
 def test_a_plain_folder_of_submissions_needs_no_metadata(tmp_path):
@@ -383,3 +394,38 @@ def test_a_member_whose_compressed_bytes_are_damaged_is_that_submissions_reason(
     assert list(unpacked.problems) == ["s1"]
     assert unpacked.problems["s1"].startswith("s1/adder.py could not be extracted (Error -3 while decompressing")
     assert (unpacked.root / "s2" / "adder.py").read_bytes() == b"U"
+
+
+@pytest.mark.parametrize("metadata", [True, False], ids=["with-metadata", "plain-folder"])
+def test_a_zip_made_by_zip_r_has_no_warning_for_its_own_folders(tmp_path, metadata):
+    """`zip -r export.zip assignment_9_export` writes an entry for every folder, the export's own included: that
+    entry is not "outside the submissions' folder", and without metadata it does not hide the single top folder
+    (which would make the whole export one submission)."""
+    folder = tmp_path / "assignment_9_export"
+    for name in ("submission_101", "submission_102"):
+        (folder / name / "sub").mkdir(parents=True)
+        (folder / name / "adder.py").write_text("U = 1\n")
+    if metadata:
+        (folder / "submission_metadata.yml").write_text(METADATA)
+    archive = tmp_path / "export.zip"
+    subprocess.run(["zip", "-q", "-r", str(archive), folder.name], cwd=tmp_path, check=True)
+    with zipfile.ZipFile(archive) as opened:
+        assert "assignment_9_export/" in opened.namelist()  # the folder entries this is about
+    unpacked = unpack_export(archive, tmp_path / "into")
+    assert unpacked.warnings == [] and unpacked.root == tmp_path / "into" / "assignment_9_export"
+    submissions, warnings = find_submissions(unpacked.root)
+    assert [s.id for s in submissions][:2] == ["submission_101", "submission_102"]
+    assert (unpacked.root / "submission_101" / "sub").is_dir()
+
+
+def test_a_full_disk_while_unpacking_stops_the_batch_instead_of_failing_each_student(tmp_path, monkeypatch):
+    """No space left in the temporary folder is the machine's problem, not the students': the export is refused
+    with what to do, instead of every later submission becoming a "bad upload"."""
+    archive = hostile_zip(tmp_path / "export.zip", [("a/adder.py", b"x"), ("b/adder.py", b"y")])
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "_copy", full)
+    with pytest.raises(ExportError, match="no space left to unpack the export.*TMPDIR"):
+        unpack_export(archive, tmp_path / "into")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from worker_reply import arguments, crossed, inside
+from worker_reply import arguments, crossed
 
 from autograder.config import TestSpec
 from autograder.judge import lstm, lstm_model
@@ -19,6 +19,7 @@ from autograder.judge.adder_weights import read_adder_weights
 from autograder.judge.lstm_problem import GRADED, Problem
 from autograder.judge.mistakes import load_mistakes
 from autograder.report.feedback import say_once
+from autograder.worker.inside.guard import Describer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path for path in (ROOT / "submissions_sample").glob("lstm_*") if path.is_dir())
@@ -44,7 +45,7 @@ def call(function, problem):
         return {"value": crossed(function(*arguments(lstm.call_arguments(problem))))}
     except Exception as error:  # noqa: BLE001 (the student's exception, reported as the worker reports it)
         folder = Path(function.__code__.co_filename).parent if hasattr(function, "__code__") else ROOT
-        return {"error": inside.Describer(str(folder), None)(error)}
+        return {"error": Describer(str(folder), None)(error)}
 
 
 def replies_of(function, problems=PROBLEMS):

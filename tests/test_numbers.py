@@ -239,10 +239,10 @@ def test_the_marker_is_written_once_on_each_side():
         if "vendor" not in path.parts
     }
     spelling = sorted(name for name, tree in trees.items() if marker_texts(tree))
-    assert spelling == ["judge/numbers.py", "worker/inside.py", "worker/tex/answers.py"]
+    assert spelling == ["judge/numbers.py", "worker/inside/values.py", "worker/tex/answers.py"]
     (writer,) = [
         node
-        for node in ast.walk(trees["worker/inside.py"])
+        for node in ast.walk(trees["worker/inside/values.py"])
         if isinstance(node, ast.FunctionDef) and node.name == "not_a_number"
     ]
-    assert marker_texts(writer) == marker_texts(trees["worker/inside.py"]) == 1
+    assert marker_texts(writer) == marker_texts(trees["worker/inside/values.py"]) == 1

@@ -19,7 +19,7 @@ import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
 from autograder.worker.host import LEASES, check_closed, dedicated_users, resolve_python, worker_users
-from autograder.worker.protocol import nesting, parse_reply
+from autograder.worker.inside.wire import nesting, parse_reply
 from autograder.worker.sandbox import scratch_folder
 
 ROOT = os.geteuid() == 0
@@ -640,7 +640,7 @@ def test_a_worker_that_cannot_start_says_how_it_ended(tmp_path, monkeypatch, scr
 def test_a_tree_of_any_depth_is_removed_without_following_links(tmp_path):
     """remove_tree takes a 3000-deep chain (shutil.rmtree's recursion overflows on it, and its paths pass
     PATH_MAX), a wide folder and a closed one, and removes a link, never what it points to."""
-    from autograder.worker.inside import remove_tree
+    from autograder.worker.inside.cleanup import remove_tree
 
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -12,7 +12,7 @@ from autograder.judge.lstm_model import judged_problems
 from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.locate import locate
 from autograder.worker import tex
-from autograder.worker.inside import rebuild
+from autograder.worker.inside.values import rebuild
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("reference_lstm_bptt", ROOT / "reference" / "lstm_bptt.py")

@@ -19,7 +19,7 @@ import numpy as np
 
 from autograder.text import literal
 
-# The one parent-side definition of the worker's marker (worker/inside.py writes it; tests check both agree).
+# The one parent-side definition of the worker's marker (worker/inside/values.py writes it; tests check both agree).
 _MARKER = re.compile(r"<not a number: (?:type '(?P<type>[^']*)'(?: with dtype (?P<dtype>.*))?|(?P<reason>.*))>\Z", re.S)
 _PLAIN = re.compile(r"[\w ,.;:()'+-]{1,200}\Z")  # a reason shown as words; anything else is shown literally
 

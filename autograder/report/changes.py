@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import QUESTIONS
-from autograder.report.gradebook import ENCODING
+from autograder.report.gradebook import ENCODING, GRADED, NO_FILES, NO_SUBMISSION, STOPPED
 
 SCORES = (*QUESTIONS, "total")
 COLUMNS = (
@@ -45,7 +45,10 @@ def read_snapshot(folder: Path) -> Snapshot:
         if path.stat().st_size > MAX_GRADEBOOK_BYTES:
             raise ValueError(f"{path}: larger than {MAX_GRADEBOOK_BYTES // 2**20} MB")
         with open(path, encoding=ENCODING, newline="") as file:
-            rows = {student_key(row): row for row in csv.DictReader(file)}
+            rows = {
+                student_key(row): {**row, "status": status_code(row.get("status") or "")}
+                for row in csv.DictReader(file)
+            }
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ValueError(f"{path}: cannot read the earlier gradebook ({error})") from None
     graded_by = {}
@@ -53,6 +56,21 @@ def read_snapshot(folder: Path) -> Snapshot:
         extra = _extra(Path(folder), submission_id)
         graded_by[submission_id] = (str(extra.get("config_sha256", "")), str(extra.get("submission_sha256", "")))
     return Snapshot(Path(folder), rows, graded_by)
+
+
+# Before the status became a code (with the reason in a column of its own) it was the words: an earlier gradebook
+# written so is read as codes, so the first comparison does not list every student with a note as changed.
+OLD_STATUSES = (
+    ("not graded: the run was interrupted before grading it", STOPPED),
+    ("no files: the export holds no folder for it", NO_SUBMISSION),
+    ("no files:", NO_FILES),
+    ("graded;", GRADED),
+)
+
+
+def status_code(status: str) -> str:
+    """A gradebook's status as a code: today's as it is, an older gradebook's words as the code they meant."""
+    return next((code for words, code in OLD_STATUSES if status.startswith(words)), status)
 
 
 def _extra(folder: Path, submission_id: str) -> dict:

@@ -19,7 +19,7 @@ import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
 from autograder.report.feedback_html import Pieces
-from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, INTERRUPTED, STOPPED, GradedSubmission
+from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, STOPPED, GradedSubmission, plural
 from autograder.report.summary import format_points
 from autograder.text import printable
 
@@ -33,6 +33,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em;
   border-bottom: 2px solid #d0d7de; padding-bottom: 0.2em; }
 table { border-collapse: collapse; width: 100%; margin: 0.6em 0; font-size: 0.95em; }
+.wide { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .share { white-space: nowrap; }
@@ -46,7 +47,9 @@ svg text { font-family: inherit; font-size: 12px; fill: #1f2328; }
 .banner { background: #fff8c5; border: 1px solid #d4a72c; padding: 0.6em 1em; border-radius: 6px; font-weight: 600; }
 .hash { font-size: 0.85em; word-break: break-all; } .info { color: #0969da; }
 .controls { margin: 0.5em 0; } .controls input { width: 22em; padding: 0.3em; }
-table.students { font-size: 0.9em; } table.students th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.students { font-size: 0.9em; table-layout: auto; }
+table.students th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.students td { overflow-wrap: anywhere; max-width: 16em; }
 table.students th[aria-sort="ascending"]::after { content: " ▲"; }
 table.students th[aria-sort="descending"]::after { content: " ▼"; }
 table.students tbody tr { cursor: pointer; } table.students tbody tr:hover { background: #f6f8fa; }
@@ -78,15 +81,21 @@ def render_report(
     warnings: Sequence[str] = (),
     now: datetime | None = None,
     run: str = "",
+    stopped: str | None = None,
+    left_out: Mapping[str, Sequence[str]] | None = None,
+    unwritten: Sequence[str] = (),
 ) -> str:
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
-    `partial`: an interrupted run; `changes`: the rows of changes.csv when compared with `compared_with`;
-    `run`: what this run graded and why."""
+    `partial`: a stopped run (`stopped`: why, when the disk filled rather than a Ctrl-C); `changes`: the rows of
+    changes.csv when compared with `compared_with`; `run`: what this run graded and why; `left_out`: per file,
+    lines saying who it leaves out and why; `unwritten`: the files that did not fit on the disk."""
     graded = [s for s in submissions if s.graded and s.results]  # not a listed submission with no folder
     max_total = sum(t.max_score for t in tests)
     table, feedback = _students(submissions, max_total)
     sections = [
-        _header(submissions, config, partial, compared_with, now or datetime.now(timezone.utc), run),
+        _header(
+            submissions, config, partial, compared_with, now or datetime.now(timezone.utc), run, stopped, unwritten
+        ),
         _overview(submissions, graded, max_total),
         _section("Needs attention", _attention_list(submissions)),
         _section("Students", table),
@@ -100,6 +109,10 @@ def render_report(
     ]
     if changes is not None:
         sections.insert(2, _section("Changes since the earlier run", _changes(changes, compared_with or "")))
+    for file, lines in (left_out or {}).items():
+        if lines:
+            items = "".join(f"<li>{escape(printable(line))}</li>" for line in lines)
+            sections.insert(3, _section(f"Left out of {file}", f'<ul class="left-out">{items}</ul>'))
     if warnings:
         sections.append(
             _section(
@@ -129,6 +142,8 @@ def _header(
     compared_with: str | None,
     now: datetime,
     run: str,
+    stopped: str | None = None,
+    unwritten: Sequence[str] = (),
 ) -> str:
     versions = Counter(
         json.dumps(s.results.get("extra_data", {}).get("versions"), sort_keys=True)
@@ -151,10 +166,16 @@ def _header(
         facts.append(f"compared with <code>{escape(compared_with)}</code>")
     banner = ""
     if partial:
-        reached = sum(1 for s in submissions if s.problem != INTERRUPTED)
+        reached = sum(1 for s in submissions if s.graded or s.cause != STOPPED)
+        how = "stopped when the disk filled" if stopped else "was interrupted"
         banner = (
-            f'<p id="partial" class="banner">Partial report: the run was interrupted after {reached} of '
-            f"{len(submissions)} submissions. Run the same command again to grade the rest.</p>\n"
+            f'<p id="partial" class="banner">Partial report: the run {how} after {reached} of '
+            f"{plural(len(submissions), 'submission')}. Run the same command again to grade the rest.</p>\n"
+        )
+    if unwritten:
+        banner += (
+            f'<p id="unwritten" class="banner">{escape(" and ".join(unwritten))} did not fit on the disk: make room '
+            "and run the same command again.</p>\n"
         )
     ran = f'<p id="run" class="note">{escape(run)}.</p>' if run else ""
     return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>{ran}'
@@ -198,7 +219,9 @@ def submission_flags(submission: GradedSubmission) -> list[str]:
         flags.append("no files")
     tests = [t for t in submission.results.get("tests", []) if isinstance(t, Mapping)]
     outputs = [str(t.get("output") or "") for t in tests]
-    if any("timed out after" in output for output in outputs):
+    if not submission.listed:
+        flags.append(NOT_IN_METADATA)
+    if submission.timed_out:
         flags.append("timeout")
     if any("SyntaxError" in output for output in outputs):
         flags.append("syntax error")
@@ -209,7 +232,17 @@ def submission_flags(submission: GradedSubmission) -> list[str]:
     return flags
 
 
-ATTENTION_FLAGS = (GRADER_FAILED, BAD_UPLOAD, STOPPED, "upload note", "no files", "timeout", "syntax error")
+NOT_IN_METADATA = "not in metadata"
+ATTENTION_FLAGS = (
+    GRADER_FAILED,
+    BAD_UPLOAD,
+    STOPPED,
+    NOT_IN_METADATA,
+    "upload note",
+    "no files",
+    "timeout",
+    "syntax error",
+)
 
 
 def attention(submission: GradedSubmission, flags: Sequence[str]) -> str:
@@ -246,7 +279,7 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
         if len(items) > len(shown)
         else ""
     )
-    count = f"{len(items)} student{'' if len(items) == 1 else 's'}"
+    count = plural(len(items), "student")
     return f'<p class="note">{count}.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
 
@@ -272,11 +305,12 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
                 printable(person.email),
                 *scores,
                 submission.total,
-                printable(submission.status),
+                submission.status,
                 flags,
                 kinds[index],
                 attention(submission, flags),
                 index,
+                printable(submission.reason),
             ]
         )
         points.append([format_points(x) for x in (*scores, submission.total)])
@@ -301,7 +335,8 @@ def _students(submissions: Sequence[GradedSubmission], max_total: float) -> tupl
         f'<option value="no files">no files</option><option value="not graded">not graded</option>'
         f'<option value="attention">needs attention</option></select> <select id="flag-filter" aria-label="flag">'
         f'<option value="">any flag</option>{flag_options}</select></div>\n'
-        f'<table id="students" class="students"><thead><tr>{header}</tr></thead><tbody></tbody></table>\n'
+        f'<div class="wide"><table id="students" class="students"><thead><tr>{header}</tr></thead><tbody></tbody>'
+        f"</table></div>\n"
         f'<div id="pager"><button type="button" class="previous">← previous</button> <span class="count"></span> '
         f'<button type="button" class="next">next →</button></div>\n'
         f'<p class="note">Click a column to sort, a row to open the feedback as Gradescope shows it.</p>\n'
@@ -420,7 +455,7 @@ def _tests_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec]) 
         found = [t for t in (tests_of.get(spec.number) for tests_of in of_each) if t is not None]
         carried = sum(1 for t in found if (t.get("extra_data") or {}).get("status") == "carried_forward")
         if spec.max_score == 0:  # part (c)'s demonstration: something to read, not a score to pass
-            shown = f'<span class="info">information, 0 points: shown to {len(found)} students</span>'
+            shown = f'<span class="info">information, 0 points: shown to {plural(len(found), "student")}</span>'
             rows.append([escape(spec.number), escape(spec.name), escape(spec.question), "0", "–", shown, "–"])
             continue
         passed = sum(1 for t in found if t.get("status") == "passed")
@@ -576,7 +611,7 @@ def _changes(changes: Sequence[Mapping[str, str]], compared_with: str) -> str:
     ]
     more = f'<p class="note">The first {MAX_LISTED} of {len(changes)}.</p>' if len(changes) > MAX_LISTED else ""
     return (
-        f'<p class="note">{len(changes)} students changed ({escape(summary)}); every one is in '
+        f'<p class="note">{plural(len(changes), "student")} changed ({escape(summary)}); every one is in '
         f"<code>changes.csv</code>.</p>"
         + _table(["submission", "name", "sid", "questions", "total", "why"], rows, table_id="changes")
         + more

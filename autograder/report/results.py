@@ -62,8 +62,9 @@ def failure_results(message: str, *, extra_data: Mapping[str, Any] | None = None
     }
 
 
-def write_results(path: Path | str, results: Mapping[str, Any]) -> None:
-    """Write results.json atomically, as strict JSON (NaN and infinity are refused, not written)."""
+def write_results(path: Path | str, results: Mapping[str, Any], *, mode: int = 0o644) -> None:
+    """Write results.json atomically, as strict JSON (NaN and infinity are refused, not written), with `mode`
+    (a batch's are the TA's only: 0o600)."""
     path = Path(path)
     text = results_text(results)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def write_results(path: Path | str, results: Mapping[str, Any]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

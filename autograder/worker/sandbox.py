@@ -1,11 +1,11 @@
 """The sandbox: runs one task on a student's files in a limited, unprivileged worker, and collects plain data.
 
-The grader side of the worker. `Sandbox` starts the zygote (`inside.py`, a fresh `python -I`
+The grader side of the worker. `Sandbox` starts the zygote (the package `inside/`, a fresh `python -I`
 with a clean environment that has imported numpy) once; each `run` writes the student's files
 into a fresh private folder, hands the zygote the task and the pipes, and reads back the
 replies, the captured output and the outcome. The zygote forks a supervisor per task, the
 supervisor forks the child that drops privileges and runs the student's code; when `run`
-returns, no process of the task is left. See inside.py for the worker's side.
+returns, no process of the task is left. See inside/__init__.py for the worker's side.
 
 Who runs the student's code is the sandbox's `mode`, chosen by the verb, never guessed:
   dedicated  (root: Gradescope, `grade`, `batch`) a worker user made by setup.sh, leased to this
@@ -15,7 +15,8 @@ Who runs the student's code is the sandbox's `mode`, chosen by the verb, never g
   self       (the student's check, and a grader that is not root and so cannot switch users) the
              current user; a task removes what it created (its folder, its processes) and nothing else.
 
-Beside it: protocol.py reads what a task sends back on its pipes; host.py finds the worker users and
+Beside it: collector.py reads what a task sends back on its pipes, in the format of inside/wire.py
+(which the worker imports too); host.py finds the worker users and
 refuses a machine where the worker could read the grader's files.
 """
 
@@ -36,7 +37,9 @@ import time
 import typing
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
+from autograder.worker.collector import Collector
 from autograder.worker.host import (
     LEASE_SECONDS,
     PACKAGE,
@@ -51,20 +54,22 @@ from autograder.worker.host import (
     resolve_python,
     shared_places,
 )
+from autograder.worker.inside.cleanup import remove_tree
+from autograder.worker.inside.wire import CHUNK, CleanJob, Job, Reply, check_task, frame, parse_reply
 from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
-from autograder.worker.protocol import CHUNK, Collector, check_task, parse_reply
 
 try:
     import pwd
 except ImportError:  # Windows: importable, but Sandbox() says it cannot work there
     pwd = None  # type: ignore[assignment]
 
-INSIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inside.py")
-# Copied beside inside.py into the private zygote folder, which inside.py puts on its sys.path:
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Copied whole into the private zygote folder, which the worker puts on its sys.path: the worker itself,
 # our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
 ZYGOTE_FOLDERS = {
-    "tex": os.path.join(os.path.dirname(INSIDE), "tex"),
+    "inside": os.path.join(HERE, "inside"),
+    "tex": os.path.join(HERE, "tex"),
     "vendor": os.path.join(PACKAGE, "vendor"),
 }
 MODES = ("dedicated", "self")
@@ -91,11 +96,11 @@ ENVIRONMENT = {
 class TaskResult:
     """What came back from one task. Everything in it is the student's data: untrusted."""
 
-    replies: list[dict]  # one per answered request, plain JSON data only
+    replies: list[Reply]  # one per answered request, plain JSON data only
     output: str  # the student's stdout and stderr, cut to Limits.output_bytes
     failure: str | None  # None if the task ran to the end, else a reason for the student
     usage: TaskUsage | None = None  # what the whole task tree used (None if the supervisor could not tell)
-    notes: list[dict] = field(default_factory=list)  # a notebook's notes on its cells (untrusted data)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # a notebook's notes on its cells (untrusted data)
     cell: int | None = None  # the notebook's code cell that ran last (names a cell that was stuck)
 
 
@@ -168,7 +173,7 @@ class Sandbox:
         self._running = 0
         self._cleaning = False
         self._lock = threading.Lock()
-        self._zygote: subprocess.Popen | None = None
+        self._zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._zygote_log: typing.BinaryIO | None = None
         scratch = scratch_folder()
@@ -187,8 +192,7 @@ class Sandbox:
             # Task folders live here under unguessable names: the worker user may pass, not list.
             os.chmod(self._base, 0o711 if self._uid is not None else 0o700)
             os.mkdir(os.path.join(self._base, "zygote"), 0o700)
-            self._inside = os.path.join(self._base, "zygote", "inside.py")
-            shutil.copyfile(INSIDE, self._inside)
+            self._inside = os.path.join(self._base, "zygote", "inside")
             for name, source in ZYGOTE_FOLDERS.items():
                 shutil.copytree(
                     source, os.path.join(self._base, "zygote", name), ignore=shutil.ignore_patterns("__pycache__")
@@ -204,10 +208,10 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def run(self, task: dict, files: dict[str, bytes], limits: Limits) -> TaskResult:
+    def run(self, task: dict[str, Any], files: dict[str, bytes], limits: Limits) -> TaskResult:
         """Run one task on `files` (plain names to bytes); every process of it is gone on return.
 
         Tasks (the file named by "module" is imported from its own path, SystemExit included):
@@ -351,9 +355,8 @@ class Sandbox:
                 f"(processes that survive SIGKILL?): {outcome or 'no answer'}"
             )
 
-    def _send(self, job: dict, fds: list[int]) -> None:
-        body = json.dumps(job).encode()
-        message = len(body).to_bytes(8, "big") + body  # as inside.receive reads it
+    def _send(self, job: Job | CleanJob, fds: list[int]) -> None:
+        message = frame(job)
         with self._lock:
             for attempt in range(2):
                 if self._zygote is None or self._zygote.poll() is not None:
@@ -402,10 +405,10 @@ class Sandbox:
             raise
         return folder
 
-    def _run_in(self, folder: str, task: dict, limits: Limits, expected: int) -> TaskResult:
+    def _run_in(self, folder: str, task: dict[str, Any], limits: Limits, expected: int) -> TaskResult:
         message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
         message.setdefault("call_seconds", limits.call_seconds)
-        job = {
+        job: Job = {
             "dir": folder,
             "uid": self._uid,
             "gid": self._gid,
@@ -467,7 +470,7 @@ class Sandbox:
             cell=collector.cell,
         )
 
-    def _kill_stuck(self, status: dict, supervisor_alive: bool) -> None:
+    def _kill_stuck(self, status: dict[str, Any], supervisor_alive: bool) -> None:
         """Last resort when a supervisor did not report: kill it and the child's session. (The
         student cannot touch the supervisor when the worker is a dedicated user; otherwise it
         can, and then what escaped the session may survive: same user, no protection anyway.)"""
@@ -482,7 +485,7 @@ class Sandbox:
                     pass
 
 
-def zygote_found(hello: bytes) -> dict:
+def zygote_found(hello: bytes) -> dict[str, Any]:
     """What the zygote's hello says the machine allows ({} if it says nothing of it: every layer missing)."""
     try:
         found = json.loads(hello).get("layers")
@@ -491,7 +494,7 @@ def zygote_found(hello: bytes) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def zygote_ended(zygote: subprocess.Popen) -> str:
+def zygote_ended(zygote: subprocess.Popen[bytes]) -> str:
     """How a zygote that closed its socket before saying it was ready ended."""
     try:
         code = zygote.wait(timeout=5)
@@ -500,14 +503,6 @@ def zygote_ended(zygote: subprocess.Popen) -> str:
     if code < 0:
         return f"it was killed by signal {-code} ({signal.strsignal(-code)})"
     return f"it exited with status {code}"
-
-
-def remove_tree(path: str) -> bool:
-    """inside.remove_tree: a folder removed however deep, never raising. Imported when first needed: inside.py
-    imports numpy, which the student's check imports in parallel with the worker's start (startup.py)."""
-    from autograder.worker.inside import remove_tree as remove
-
-    return remove(path)
 
 
 def is_within(path: str, folder: str) -> bool:

@@ -3,12 +3,13 @@
 // pieces are HTML that the grader rendered from Markdown with raw HTML off (a test opened, its
 // Markdown block by block, closed: whole only once joined).
 // The view's state lives in the address's #fragment (sort=, dir=, q=, status=, flag=, page=, open=),
-// so a view can be bookmarked, and tests can load one directly.
+// so a view can be bookmarked, and tests can load one directly: report.html#open=N opens the student of
+// row N (counted from 0 in the gradebook's order), the deep link docs/ta.md describes.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("class-data").textContent);
   var Q = data.questions.length;
-  var TOTAL = 4 + Q, STATUS = 5 + Q, FLAGS = 6 + Q, KIND = 7 + Q, ATTENTION = 8 + Q, SUBMISSION = 9 + Q;
+  var TOTAL = 4 + Q, STATUS = 5 + Q, FLAGS = 6 + Q, KIND = 7 + Q, ATTENTION = 8 + Q, SUBMISSION = 9 + Q, REASON = 10 + Q;
   var PAGE = 100;
   var rows = data.students;
   var state = {sort: -1, dir: 1, q: "", status: "all", flag: "", page: 0, open: -1};
@@ -83,8 +84,10 @@
       for (var c = 0; c < data.columns.length; c++) {
         var value = row[c];
         var numeric = typeof value === "number";
-        tr.appendChild(cell("td", Array.isArray(value) ? value.join(", ") : numeric ? data.points[index][c - 4] : value,
-                            numeric ? "n" : ""));
+        var td = cell("td", Array.isArray(value) ? value.join(", ") : numeric ? data.points[index][c - 4] : value,
+                      numeric ? "n" : "");
+        if (c === STATUS && row[REASON]) td.title = row[REASON];
+        tr.appendChild(td);
       }
       fragment.appendChild(tr);
     }
@@ -93,7 +96,8 @@
       th.setAttribute("aria-sort", c === state.sort ? (state.dir > 0 ? "ascending" : "descending") : "none");
     });
     pager.querySelector(".count").textContent = view.length
-      ? (first + 1) + "–" + last + " of " + view.length + " students" + (view.length < rows.length ? " (filtered from " + rows.length + ")" : "")
+      ? (first + 1) + "–" + last + " of " + view.length + (view.length === 1 ? " student" : " students") +
+        (view.length < rows.length ? " (filtered from " + rows.length + ")" : "")
       : "no student matches";
     pager.querySelector(".previous").disabled = state.page === 0;
     pager.querySelector(".next").disabled = last >= view.length;
@@ -107,7 +111,8 @@
     panel.querySelector(".who").textContent = (row[1] || "(no name)") + (row[2] ? " · SID " + row[2] : "") +
       (row[3] ? " · " + row[3] : "");
     panel.querySelector(".what").textContent = row[0] + " · " + data.points[index][Q] + " / " + data.maximum +
-      " points · " + row[STATUS] + (row[FLAGS].length ? " · " + row[FLAGS].join(", ") : "");
+      " points · " + row[STATUS] + (row[REASON] ? ": " + row[REASON] : "") +
+      (row[FLAGS].length ? " · " + row[FLAGS].join(", ") : "");
     if (!feedback) {
       var holder = document.readyState === "loading" ? null : document.getElementById("feedback-data");
       if (!holder) {  // the browser is still reading the file: open it once it has

@@ -1,54 +1,29 @@
-"""The pipe protocol between the sandbox and a task: the task's shape, and what comes back on its pipes.
-
-A task's child writes one JSON line per reply on its reply pipe (and `{"done": true}` at the end), its
-supervisor one JSON line per event on the status pipe; everything on them is the student's data. The
-`Collector` reads the three pipes (output, replies, status) within the task's time, with bounds on
-sizes, on JSON depth and on integer length, and says what went wrong in the student's terms.
+"""The grader's side of a task's pipes: the `Collector` reads the output, reply and status pipes within the
+task's time, with bounds on sizes (and, through `parse_reply`, on what a reply line holds), and says what
+went wrong in the student's terms. The format itself is defined in inside/wire.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import selectors
 import signal
 import time
+from typing import Any
 
+from autograder.worker.inside.wire import CHUNK, Reply, is_reply, parse_reply
 from autograder.worker.limits import Limits
 
-CHUNK = 1 << 16
 MAX_NOTES = 200  # a notebook's notes kept per task
-FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
-MAX_REPLY_DEPTH = 100  # the worker's plain() stops at 64 levels; its envelopes add a few
-MAX_INT_DIGITS = 4300  # what Python 3.11+ refuses anyway; 3.10 would parse longer ones in quadratic time
-_ESCAPE = re.compile(rb"\\.", re.S)
-_STRING = re.compile(rb'"[^"]*"')
-_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
-
-
-def check_task(task: dict, files: dict[str, bytes]) -> int:
-    """Validate a task from the pipeline; returns how many replies it asks for."""
-    for name in files:
-        if not FILE_NAME.fullmatch(name):
-            raise ValueError(f"not a plain file name: {name!r}")
-    if task.get("module") not in files:
-        raise ValueError(f"the task's module {task.get('module')!r} is not among the files")
-    if task.get("task") == "names":
-        return 1
-    if task.get("task") == "call" and isinstance(task.get("function"), str):
-        return len(task["calls"]) + ("names" in task)
-    raise ValueError(f"unknown task: {task.get('task')!r}")
 
 
 class Collector:
     """Reads a task's three pipes until they close or time runs out; judges what came back."""
 
-    def __init__(self, kind: str, expected: int, limits: Limits):
+    def __init__(self, kind: str, expected: int, limits: Limits) -> None:
         self.kind, self.expected, self.limits = kind, expected, limits
-        self.replies: list[dict] = []
-        self.status: dict = {}
+        self.replies: list[Reply] = []
+        self.status: dict[str, Any] = {}
         self.out = bytearray()
         self.out_total = 0
         self.reply_total = 0
@@ -59,7 +34,7 @@ class Collector:
         self.gave_up = False
         self.stop_sent = False
         self.status_open = True  # the supervisor is alive while it holds the status pipe
-        self.notes: list[dict] = []
+        self.notes: list[dict[str, Any]] = []
         self.cell: int | None = None
 
     def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
@@ -160,54 +135,3 @@ class Collector:
         if self.out_total > len(self.out):
             text += f"\n[... {self.out_total - len(self.out)} more bytes of output cut]"
         return text
-
-
-def parse_reply(line: bytes) -> dict | None:
-    """One reply line as a dict, or None if it is not JSON data. The worker is the student's: the line
-    is checked for depth before it is parsed, so no recursion limit is ever reached, here or in the
-    judges that walk what it holds; integers are bounded in length."""
-    if nesting(line) > MAX_REPLY_DEPTH:
-        return None
-    try:
-        record = json.loads(line, parse_int=bounded_int)
-    except (ValueError, RecursionError):
-        return None
-    return record if type(record) is dict else None
-
-
-def nesting(text: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest, counted on its bytes without recursion:
-    escapes, then strings, are removed, and the brackets left are counted in order."""
-    bare = _STRING.sub(b"", _ESCAPE.sub(b"", text)).translate(_BRACKETS, _NOT_BRACKETS)
-    depth = deepest = 0
-    for step in bare:
-        depth += step - 1
-        if depth > deepest:
-            deepest = depth
-            if deepest > MAX_REPLY_DEPTH:
-                break
-    return deepest
-
-
-def bounded_int(text: str) -> int:
-    if len(text) > MAX_INT_DIGITS:
-        raise ValueError("an integer too long to be a number anyone meant")
-    return int(text)
-
-
-def is_reply(record: dict, kind: str) -> bool:
-    notes, remarks = record.get("notes"), record.get("remarks", [])  # equations from answers.tex (tex/__init__.py)
-    if kind == "call" and "value" in record and type(notes) is dict and type(remarks) is list:
-        return (
-            len(record) == 2 + ("remarks" in record)
-            and all(type(key) is str and type(text) is str for key, text in notes.items())
-            and all(type(text) is str for text in remarks)
-        )
-    if len(record) != 1:
-        return False
-    key, value = next(iter(record.items()))
-    if key == "error":
-        return type(value) is str
-    if key == "names":  # a names task's reply, or the first reply of a call task that asks for names too
-        return type(value) is dict
-    return kind == "call" and key == "value"
