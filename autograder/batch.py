@@ -664,6 +664,13 @@ def summary_line(rows: Sequence[GradedSubmission], outcomes: Sequence[Outcome], 
     return f"{plural(len(rows), 'submission')} in {_clock(seconds)}: {', '.join(parts)}."
 
 
+NOT_ROOT = (
+    "not root: the students' code runs as you, with your rights (only where this system allows user "
+    "namespaces are the export, this output and /tmp hidden from it; the summary says which). Grade as root "
+    "for worker users (README, security model)."
+)
+
+
 def run_isolation(out: Path, outcomes: Sequence[Outcome]) -> str | None:
     """The layers of isolation this run's gradings had (the same machine for all), from a results.json."""
     for outcome in outcomes:
@@ -761,6 +768,8 @@ def _main(
             warnings = [*opened.warnings, *warnings]
             for warning in warnings:
                 print(f"batch: {printable(warning)}", file=stderr)
+            if grader_mode() != "dedicated":
+                print(f"batch: {NOT_ROOT}", file=stderr)
             if not out.is_dir():  # an existing one keeps its mode: closed to the workers (checked), maybe shared
                 out.parent.mkdir(parents=True, exist_ok=True)
                 private_folder(out)

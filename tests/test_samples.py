@@ -39,7 +39,11 @@ def assert_expected(case: Path, results: dict) -> None:
     assert_valid_results(results)
     assert "FORGED" not in json.dumps(results), "a submission's forged text reached results.json"
     scores = {question: score for question, (score, _) in question_scores(results).items()}
-    assert scores == {q: pytest.approx(float(s)) for q, s in expected["scores"].items()}
+    isolation = results.get("extra_data", {}).get("isolation", {})
+    # Without private places (a Docker container), the supervisor stops a task a tmpfs would have bounded.
+    stopped = isolation.get("mode") == "dedicated" and "mount_namespace" in isolation.get("missing", {})
+    key = "scores_without_namespaces" if stopped and "scores_without_namespaces" in expected else "scores"
+    assert scores == {q: pytest.approx(float(s)) for q, s in expected[key].items()}
     shown = results["output"] + "\n".join(t.get("output", "") for t in results["tests"])
     for phrase in expected.get("output_contains", []):
         assert phrase in shown

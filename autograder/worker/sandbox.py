@@ -183,6 +183,7 @@ class Sandbox:
         # Never hide what the worker runs on: its Python (a venv and the interpreter it links to) and the
         # sandbox's own folder (the zygote's files, every task's folder).
         needed = {os.path.dirname(os.path.dirname(path)) for path in (self._python, os.path.realpath(self._python))}
+        self._needed = needed
         self._hide = [
             folder
             for folder in map(os.path.realpath, hide)
@@ -408,6 +409,11 @@ class Sandbox:
     def _run_in(self, folder: str, task: dict[str, Any], limits: Limits, expected: int) -> TaskResult:
         message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
         message.setdefault("call_seconds", limits.call_seconds)
+        places = [p for p in shared_places() if p != "/dev/mqueue"]
+        if self._uid is None:  # a student's or a TA's Python may live in /tmp: a place holding it stays uncovered
+            places = [p for p in places if not any(is_within(path, os.path.realpath(p)) for path in self._needed)]
+        # A worker user's task without its own tmpfs writes to the machine's places: the supervisor bounds them.
+        watched = self._uid is not None and "mount_namespace" not in self.isolation.in_force
         job: Job = {
             "dir": folder,
             "uid": self._uid,
@@ -418,9 +424,11 @@ class Sandbox:
             "processes": limits.processes,
             "file_size_mb": limits.file_size_mb,
             "mode": self.mode,
-            "private": self._private,
-            "places": [p for p in shared_places() if p != "/dev/mqueue"],
+            # Not root, private namespaces only where the zygote found a user namespace makes them all.
+            "private": self._private and (self._uid is not None or "mount_namespace" in self.isolation.in_force),
+            "places": places,
             "hidden": self._hide,
+            "watch": places if watched else [],
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
