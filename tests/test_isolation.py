@@ -160,16 +160,16 @@ def test_the_floor_refuses_with_the_missing_layers_named():
 def test_an_unknown_layer_in_the_configuration_is_a_configuration_error(tmp_path):
     config = tmp_path / "config.yaml"
     text = (ROOT / "autograder" / "default.yaml").read_text()
-    config.write_text(text.replace("limits:", "limits:\n  require_layers: [namespaces]", 1))
+    config.write_text(text.replace("require_layers: []", "require_layers: [namespaces]", 1))
     with pytest.raises(ConfigError, match="unknown protection layer 'namespaces'; known: worker_user, seccomp"):
         load_config(config)
-    config.write_text(text.replace("limits:", "limits:\n  require_layers: [seccomp, worker_user]", 1))
+    config.write_text(text.replace("require_layers: []", "require_layers: [seccomp, worker_user]", 1))
     assert load_config(config).limits.require_layers == ("seccomp", "worker_user")
 
 
 def floor_config(path, layers):
     text = (ROOT / "autograder" / "default.yaml").read_text()
-    path.write_text(text.replace("limits:", f"limits:\n  require_layers: [{', '.join(layers)}]", 1))
+    path.write_text(text.replace("require_layers: []", f"require_layers: [{', '.join(layers)}]", 1))
     return path
 
 
