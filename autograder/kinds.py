@@ -70,12 +70,13 @@ def _built_or(compute: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
 _problems, _demo_problems = _built_or(_compute_problems), _built_or(_compute_demo_problems)
 
 
-def _lstm_calls(problems: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
-    """The student's calls for a test's problems, built once per parameters (collecting and judging share them)."""
-    return lru_cache(maxsize=64)(lambda params: tuple(lstm.call_arguments(problem) for problem in problems(params)))
+def _lstm_calls(problems: Callable[[Any], tuple], *, again: bool) -> Callable[[Any], tuple]:
+    """The student's calls for a test's problems (with `again`, the first once more at the end: lstm.calls_of),
+    built once per parameters (collecting and judging share them)."""
+    return lru_cache(maxsize=64)(lambda params: lstm.calls_of(problems(params), again=again))
 
 
-_calls, _demo_calls = _lstm_calls(_problems), _lstm_calls(_demo_problems)
+_calls, _demo_calls = _lstm_calls(_problems, again=True), _lstm_calls(_demo_problems, again=False)
 
 
 def _lstm_check(
@@ -102,7 +103,7 @@ KINDS: dict[str, Kind] = {
     "lstm_vanishing_demo": Kind(
         lstm.DemoParams,
         _demo_calls,
-        _lstm_check(_demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0])),
+        _lstm_check(_demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0], params)),
         _compute_demo_problems,
     ),
 }

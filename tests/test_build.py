@@ -25,13 +25,13 @@ from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
 from autograder.report.summary import question_scores
 from conftest import ROOT, assert_valid_results
 
-HIDDEN_NUMBER = re.compile(r"(?<![\d.])2\.9(?![\d])")  # the hidden test's number, as a number of its own
+HIDDEN_NUMBER = re.compile(r"(?<![\d.])2\.19(?![\d])")  # the hidden test's number, as a number of its own
 
 SECRET_NAME = "Carries a bar across chained steps (secret ZQX)"
 SECRET_SEEDS = [424242, 777001]
 HIDDEN_TEST = {
     "name": SECRET_NAME,
-    "number": "2.9",
+    "number": "2.19",
     "question": "2a",
     "max_score": 0.5,
     "check": "lstm_bar",
@@ -163,9 +163,9 @@ def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_zip, tmp_path):
         results = json.loads((tmp_path / "results" / "results.json").read_text())
         assert_valid_results(results)
         assert "FORGED" not in json.dumps(results) and "LEAKED" not in json.dumps(results)
-        hidden = [t for t in results["tests"] if t["number"] == "2.9"]
+        hidden = [t for t in results["tests"] if t["number"] == "2.19"]
         assert [(t["name"], t["visibility"]) for t in hidden] == [(SECRET_NAME, "hidden")]
-        others = dict(results, tests=[t for t in results["tests"] if t["number"] != "2.9"])
+        others = dict(results, tests=[t for t in results["tests"] if t["number"] != "2.19"])
         assert {q: s for q, (s, _) in question_scores(others).items()} == expected_scores(case)
 
 
@@ -206,7 +206,8 @@ def test_the_kits_configuration_holds_the_visible_tests_and_counts_the_rest(kit_
     visible = load_config(secret_config).visible_only()
     assert shipped.tests == visible.tests and shipped.limits == visible.limits
     assert not (kit / "autograder" / "default.yaml").exists()
-    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": {"hidden": [0.5]}}
+    not_visible = {"after_due_date": [0.0], "hidden": [0.5]}  # part (c)'s explanation (2.9) and the secret test
+    assert json.loads((kit / "autograder" / "kit.json").read_text()) == {"not_visible": not_visible}
 
 
 def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp_path):
@@ -226,7 +227,7 @@ def test_the_handout_gives_the_points_of_the_configuration_it_was_built_with(tmp
     assert "| 2.1 h_bar: the error signal of h | 2(a) | 2 |" in handout
     assert "2.2 " not in handout and SECRET_NAME not in handout
     assert (
-        "Gradescope also runs 2 tests not listed here (1 never shown to you, 1 shown after the due date), worth "
+        "Gradescope also runs 3 tests not listed here (1 never shown to you, 2 shown after the due date), worth "
         "1.5 points: your check does not run them, and they count in the points above."
     ) in handout
     assert "Points (the course's default configuration)" not in handout
@@ -260,7 +261,7 @@ def test_the_kits_check_runs_from_the_unzipped_kit(kit_zip, tmp_path):
     assert done.returncode == 0, done.stderr
     total = sum(float(s) for s in yaml.safe_load((case / "expected.yaml").read_text())["scores"].values())
     assert f"Checking {case}: {total:g} / 10 points\n" in done.stdout
-    assert done.stdout.endswith(closing_lines({"hidden": [0.5]}))
+    assert done.stdout.endswith(closing_lines({"after_due_date": [0.0], "hidden": [0.5]}))
     assert not HIDDEN_NUMBER.search(done.stdout) and SECRET_NAME not in done.stdout
     starter = subprocess.run([python, str(kit / "check.py")], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert starter.returncode == 0, starter.stderr

@@ -73,7 +73,7 @@ def needs_self_mode():
         pytest.skip("the sandbox has no mode='self' yet, so the check cannot run code as root (helper security's part)")
 
 
-def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden():
+def test_the_check_command_grades_the_reference_and_says_what_it_leaves_out():
     """`python3 -m autograder check reference` says whose rights the code runs with, prints the full score and
     ends with what Gradescope will show."""
     needs_self_mode()
@@ -86,7 +86,7 @@ def test_the_check_command_grades_the_reference_and_says_there_is_nothing_hidden
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(as_you() + "Checking reference: 10 / 10 points\n")
-    assert done.stdout.endswith(closing_lines({}))
+    assert done.stdout.endswith(closing_lines({"after_due_date": [0.0]}))  # part (c)'s explanation, 2.9
 
 
 def test_the_student_view_is_what_gradescopes_writer_makes():

@@ -114,3 +114,51 @@ def test_gradescopes_writer_and_the_kits_view_say_each_thing_once_alike():
     assert results["output"] == view["output"] == PRINTED
     summary = summarize(results, title="Checking hw")
     assert summary.count("NameError") == 1 and summary.count("as in test 2.1 above.") == 7
+
+
+EARLY = (
+    "- These are the true values one index early: index t holds the bar of step t+1. Index t must hold step t "
+    "(index 0 is the unused step, not graded; index T is the last step), as in the arrays of `forward` you were given."
+)
+
+
+def bar(name: str, got: str) -> str:
+    return (
+        f"{name}: wrong at t = 1 of 3 (problem 2, seed 1014).\n\n- got {got}, expected 1\n{EARLY}\n- Wrong at 3 of 3."
+    )
+
+
+def test_a_hint_that_several_quantities_share_is_said_once():
+    """A list item repeated word for word in later tests of one visibility (one hint for six bars) is said in the
+    first and pointed to by the others; their own numbers and headline stay, even when the headline's words match."""
+    h, c, g, hidden = outputs(
+        (spec("2.1", question="2a"), bar("h_bar", "0")),
+        (spec("2.2", question="2a"), bar("c_bar", "2")),
+        (spec("2.3", question="2a"), bar("g_bar", "3")),
+        (spec("2.4", "hidden", question="2a"), bar("o_bar", "4")),
+    )
+    assert h == bar("h_bar", "0") and EARLY in h
+    assert c == bar("c_bar", "2").replace(EARLY, "- (Same as in test 2.1 above.)")
+    assert g.startswith("g_bar: wrong at t = 1 of 3 (problem 2, seed 1014).") and EARLY not in g
+    assert hidden == bar("o_bar", "4")  # another visibility: said again, never pointed across
+
+
+def test_a_message_that_several_quantities_share_is_said_once():
+    """A one-block message that only its quantity's label tells apart is said in the first test; the others keep
+    their label and point to it."""
+    why = "expected a list or array of T+1 = 2 numbers (index 0 to T = 1) on problem 1 (seed 1007, T = 1), got 1."
+    h, c = outputs((spec("2.1", question="2a"), f"h_bar: {why}"), (spec("2.2", question="2a"), f"c_bar: {why}"))
+    assert h == f"h_bar: {why}" and c == "c_bar: the same as in test 2.1 above."
+
+
+def test_a_pass_keeps_its_own_line():
+    """Passes that only their label tells apart are each said in full: "c_bar: matches ..." is no repetition."""
+    line = "matches the finite-difference truth at every step t = 1..T of 5 problems (seeds 1, 2; T = 1, 3)."
+    said, _ = say_once(
+        [
+            (spec("2.1", question="2a"), Verdict(1.0, f"h_bar: {line}")),
+            (spec("2.2", question="2a"), Verdict(1.0, f"c_bar: {line}")),
+        ],
+        "",
+    )
+    assert [verdict.output for _, verdict in said] == [f"h_bar: {line}", f"c_bar: {line}"]

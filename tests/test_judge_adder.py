@@ -391,8 +391,8 @@ def test_failure_shows_the_shortest_pair_and_the_step_table():
         " 1 |  1  1 |  1  1  0 | 0  0\n"
         " 2 |  0  1 |  1  0  0 | 1  0   <- first wrong bit\n"
         "```\n\n"
-        "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-        "to h_i^(t))."
+        "Hint: the carry from step 1 never reaches step 2: your hidden units give the same h^(2) as they would "
+        "with nothing carried in: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t))."
     )
     assert verdict.data == {
         "max_bits": 10,
@@ -430,7 +430,7 @@ def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
         for weights in itertools.product(range(-2, 3), repeat=3)
         for threshold in range(-6, 8)
     }
-    assert len(reached) == 104
+    assert len(reached) == 104 and len(adder_machine.threshold_tables()) == 104  # the tables separable() tries
 
 
 @pytest.mark.parametrize(
@@ -453,17 +453,16 @@ def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
             OUTPUT_HINT,
         ),
         (
-            {"b_h": [-0.5, -0.5, -2.5]},
+            {"U": [[1, 0], [1, 1], [1, 1]]},  # h1 ignores x2, and no single weight or bias of one unit mends it
             "step1_hidden",
-            "Hint: at step 1 your hidden units give the same h^(1) = (1, 1, 0) for x = (1, 0) and x = (1, 1), whose "
-            "sum bits "
-            "differ, so no output weights can tell them apart: check `U` and `b_h`.",
+            "Hint: at step 1 your hidden units give the same h^(1) = (0, 0, 0) for x = (0, 0) and x = (0, 1), whose "
+            "sum bits differ, so no output weights can tell them apart: check `U` and `b_h`.",
         ),
         (
             {"W": [[0, 0, 0]] * 3},
             "carry_lost",
-            "Hint: the carry from step 1 never reaches step 2: check `W` (`W[i, j]` is the weight from h_j^(t-1) "
-            "to h_i^(t)).",
+            "Hint: the carry from step 1 never reaches step 2: your hidden units give the same h^(2) as they would "
+            "with nothing carried in: check `W` (`W[i, j]` is the weight from h_j^(t-1) to h_i^(t)).",
         ),
         (
             {"W": [[1, 1, 0], [1, 1, 0], [1, 1, 0]]},
@@ -483,8 +482,8 @@ def test_small_integer_weights_reach_every_threshold_function_of_three_bits():
             "Hint: your network would add correctly if it started from h^(0) = (0, 1, 0), but h^(0) = (0, 0, 0): "
             'at step 1 your hidden units must already mean "nothing carries in". Check `b_h` and `W`.',
         ),
-        (  # h3 fires from a column sum of 2: the states of the sums 2 and 3 merge, whatever V and b_y are
-            {"b_h": [-0.5, -1.5, -1.75]},
+        (  # h3 also fires after h1 alone: the states of the sums 2 and 3 merge, whatever V and b_y are
+            {"W": [[0, 1, 0], [0, 1, 0], [2, 1, 0]]},
             "hidden_states_merged",
             "Hint: your hidden units reach h = (1, 1, 1) both in a column that sums to 2 (sum bit 0) and in one that "
             "sums to 3 (sum bit 1), so no output weights can be right in both: h^(t) must tell those columns apart. "
@@ -514,14 +513,18 @@ def test_needed_convention_passes_with_a_note():
     """Under `either`, a network right only with phi(0) = 1 passes, and the note names the convention and the tie."""
     w = weights(b_h=[-1, -2, -3], b_y=-1)
     note = (
-        "Note: your network is correct only if the threshold fires at exactly 0 (phi(0) = 1): on 0 + 1, unit h1 "
+        "your network is right only if the threshold fires at exactly 0 (phi(0) = 1): on 0 + 1, unit h1 "
         "sits exactly on its threshold at step 1, and with phi(0) = 0 the sum comes out wrong. To be safe, keep "
         "every pre-activation away from 0 (for example with biases like -0.5)."
     )
-    for verdict in (check_exhaustive(w, ExhaustiveParams(max_bits=1)), check_proof(w, ProofParams())):
-        assert verdict.passed and verdict.output.endswith("\n\n" + note) and verdict.data["convention"] == "fires"
+    for verdict, scope in (
+        (check_exhaustive(w, ExhaustiveParams(max_bits=1)), "every pair of 1-bit numbers"),
+        (check_proof(w, ProofParams()), "numbers of every length"),
+    ):
+        assert verdict.passed and verdict.data["convention"] == "fires"
+        assert verdict.output.endswith(f"\n\nNote: on {scope} (what this test checks), {note}")
     silent = check_proof(weights(b_h=[0, -1, -2], b_y=0), ProofParams())
-    assert silent.passed and "correct only if the threshold stays silent at exactly 0 (phi(0) = 0)" in silent.output
+    assert silent.passed and "right only if the threshold stays silent at exactly 0 (phi(0) = 0)" in silent.output
     assert "on 0 + 0, unit h1 sits exactly on its threshold at step 1, and with phi(0) = 1" in silent.output
 
 
@@ -533,7 +536,7 @@ def test_fixed_convention_is_applied():
     assert not verdict.passed and verdict.data["failing_pair"] == [0, 1] and verdict.data["convention"] == "silent"
     assert verdict.output.endswith(
         "Note: some of your units sit exactly on their threshold (pre-activation exactly 0). Your network would pass "
-        "if the threshold fires at exactly 0 (phi(0) = 1), but this test uses phi(0) = 0. To be safe, keep every "
+        "this test if the threshold fires at exactly 0 (phi(0) = 1), but it uses phi(0) = 0. To be safe, keep every "
         "pre-activation away from 0 (for example with biases like -0.5)."
     )
 
@@ -542,7 +545,22 @@ def test_failing_under_both_conventions_says_which_is_shown():
     """When both readings of phi(0) fail differently, the later failure is shown and the note says which reading."""
     verdict = check_proof(weights(b_h=[0, -1, -2], b_y=0, W=[[0, 1, 0], [0, 1, 0], [0, 1, 1]]), ProofParams())
     assert verdict.data["convention"] == "silent" and verdict.data["failing_pair"] == [3, 7]
-    assert "fails whichever way phi(0) is read; shown with phi(0) = 0." in verdict.output
+    assert "fails this test whichever way phi(0) is read; shown with phi(0) = 0." in verdict.output
+
+
+def test_a_note_speaks_of_what_its_test_checked():
+    """A network wrong under both readings of phi(0), but right on the 1-bit pairs under one of them: test 1.1's
+    note says which reading those pairs need, scoped to them, never that the network is correct; the proof says
+    it fails whichever way phi(0) is read."""
+    w = weights(b_h=[0, -1, -2], b_y=0, W=[[0, 1, 0], [0, 1, 0], [0, 1, 1]])
+    one_bit = check_exhaustive(w, ExhaustiveParams(max_bits=1))
+    proof = check_proof(w, ProofParams())
+    assert one_bit.passed and not proof.passed
+    assert "Note: on every pair of 1-bit numbers (what this test checks), your network is right only if the " in (
+        one_bit.output
+    )
+    assert "your network is correct" not in one_bit.output
+    assert "fails this test whichever way phi(0) is read" in proof.output
 
 
 def test_ties_that_do_not_matter_are_not_mentioned():

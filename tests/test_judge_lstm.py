@@ -38,11 +38,16 @@ REFERENCE = load_function(ROOT / "reference" / "lstm_bptt.py")
 
 
 def call(function, problem):
+    """One reply as the worker sends it (see reply_to)."""
+    return reply_to(function, lstm.call_arguments(problem))
+
+
+def reply_to(function, call_data):
     """One reply as the worker sends it, made with the worker's own conversions: the arguments rebuilt from
     the JSON call and passed positionally, the result made plain, an exception described with the
     student's own frames."""
     try:
-        return {"value": crossed(function(*arguments(lstm.call_arguments(problem))))}
+        return {"value": crossed(function(*arguments(call_data)))}
     except Exception as error:  # noqa: BLE001 (the student's exception, reported as the worker reports it)
         folder = Path(function.__code__.co_filename).parent if hasattr(function, "__code__") else ROOT
         return {"error": Describer(str(folder), None)(error)}
@@ -79,7 +84,7 @@ def test_sample_scores_and_feedback(folder):
     """Every LSTM sample gets the 2a and 2b scores in its expected.yaml, and shows its phrases."""
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
     function = load_function(folder / "lstm_bptt.py")
-    verdicts = judge_all(replies_of(function))
+    verdicts = judge_all([reply_to(function, c) for c in lstm.calls_of(PROBLEMS)])  # in order, as the worker calls
     verdicts["demo"] = lstm.check_vanishing_demo(DEMO, call(function, DEMO))
     assert scores(verdicts) == pytest.approx({"2a": expected["scores"]["2a"], "2b": expected["scores"]["2b"]})
     assert expected["scores"]["2c"] == 0
@@ -794,17 +799,53 @@ def test_replies_must_pair_with_problems():
 # --- Part (c) --------------------------------------------------------------------------------------------------
 
 
-def test_demo_shows_the_table_beside_the_truth_and_what_it_shows():
-    """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, and says what that shows."""
+HEADER = (
+    "   t  |h_bar| yours  |h_bar| true  |c_bar| yours  |c_bar| true   h factor   c factor  f^(t+1)  i^(t+1)  o^(t+1)"
+)
+
+
+def test_demo_shows_numbers_only_beside_the_truth():
+    """The demonstration shows |h_bar| and |c_bar| every 10 steps beside the truth, the truth's per-step factors and
+    the gates, and no explanation: part (c) asks why, and is graded by hand."""
     verdict = lstm.check_vanishing_demo(DEMO, call(REFERENCE, DEMO))
     assert verdict.fraction == 1.0 and verdict.data["status"] == "shown"
-    header = "   t   |h_bar| yours   |h_bar| true   |c_bar| yours   |c_bar| true"
-    assert f"```text\n{header}\n  60       1.000e+00" in verdict.output
+    assert f"```text\n{HEADER}\n  60      1.000e+00     1.000e+00" in verdict.output
+    assert "  50      6.012e-05     6.012e-05      3.982e-03     3.982e-03  9.923e-01  9.934e-01   0.9934   0.0181" in (
+        verdict.output
+    )
     assert verdict.data["t"] == [60, 50, 40, 30, 20, 10, 1]
     assert verdict.data["c_bar"]["actual"] == pytest.approx(verdict.data["c_bar"]["expected"], rel=1e-6)
     assert "forget gates near 1 (f about 0.993)" in verdict.output
-    assert "What it shows: going back from t = 60 to t = 1, the true |c_bar| keeps 68% of its size" in verdict.output
+    for answer in ("What", "explode", "vanish", "carries", "because", "so the"):
+        assert answer not in verdict.output
     assert "differs from the truth" not in verdict.output
+
+
+def test_the_explanation_is_its_own_test():
+    """With `explain` (a test for after the due date) the demonstration says why the gradient does not explode, in
+    the problem's numbers, and shows no student value."""
+    verdict = lstm.check_vanishing_demo(DEMO, call(REFERENCE, DEMO), lstm.DemoParams(explain=True))
+    assert verdict.output.startswith("What the demonstration of part (c) shows (T = 60, the loss on h^(60) only).")
+    assert "every f^(t+1) here is about 0.9934: below 1" in verdict.output
+    assert "so the gradient does not explode." in verdict.output and "yours" not in verdict.output
+
+
+def test_an_equation_that_cannot_be_read_shows_no_stand_in():
+    """An equation of answers.tex that cannot be read comes with a stand-in value (1) for the others' sake: the
+    demonstration shows a dash and the reason, never the stand-in as the student's |c_bar|."""
+    reply = call(REFERENCE, DEMO)
+    reply["value"]["c"] = [1.0] * (DEMO.length + 1)
+    reply["notes"] = {"c": "line 4: `\\overline{c^{(t)}}` cannot be read: unknown symbol `\\foo`"}
+    verdict = lstm.check_vanishing_demo(DEMO, reply)
+    assert verdict.data["status"] == "partly shown" and verdict.data["c_bar"]["actual"] is None
+    assert "  60      1.000e+00     1.000e+00              -     4.220e-03" in verdict.output
+    assert "1.000e+00     4.220e-03" not in verdict.output
+    assert "Your c_bar could not be shown here (its column has a dash): your equation cannot be graded:" in (
+        verdict.output
+    )
+    assert "Your h_bar column is what your equations give with 1 standing in for c_bar, whose equation cannot be " in (
+        verdict.output
+    )
 
 
 def test_demo_with_a_wrong_h_bar_says_so_and_is_information():
@@ -827,7 +868,36 @@ def test_demo_that_cannot_run_says_why_and_shows_the_truth():
         "Your function could not be shown here (the table has the truth only): your function failed on the "
         "demonstration problem (T = 60):"
     ) in verdict.output
-    assert "  60               -      1.000e+00" in verdict.output and "What it shows:" in verdict.output
+    assert "  60              -     1.000e+00" in verdict.output and "What" not in verdict.output
+
+
+def test_a_function_whose_later_calls_depend_on_earlier_ones_is_told_so():
+    """The first problem is called again at the end (x[0], unused, as -0.0); a function that keeps state between
+    calls answers it differently, and the hint says so with both values; a stateless one is never told so."""
+    calls = lstm.calls_of(PROBLEMS)
+    assert len(calls) == len(PROBLEMS) + 1 and calls[-1]["x"]["__array__"][0] == 0.0
+    assert (
+        str(calls[-1]["x"]["__array__"][0]) == "-0.0"
+        and calls[-1]["x"]["__array__"][1:] == (calls[0]["x"]["__array__"][1:])
+    )
+    total = {"w_ix": 0.0}
+
+    def stateful(x, weights, forward, dL_dh):
+        result = REFERENCE(x, weights, forward, dL_dh)
+        total["w_ix"] += result["w_ix"]  # a running sum kept between calls
+        return {**result, "w_ix": total["w_ix"]}
+
+    verdict = lstm.check_weight(PROBLEMS, [reply_to(stateful, c) for c in calls], PARAMS)
+    assert verdict.data["mistake"] == "state_between_calls"
+    assert "Called again on problem 1 (seed 1007, T = 1) after the other problems, your function returned " in (
+        verdict.output
+    )
+    assert "its later calls depend on earlier ones" in verdict.output
+    right = lstm.check_weight(PROBLEMS, [reply_to(REFERENCE, c) for c in calls], PARAMS)
+    wrong_alone = lstm.check_bar(
+        "h", PROBLEMS, [reply_to(lambda *a: {**REFERENCE(*a), "h": [0.0] * len(a[0])}, c) for c in calls], PARAMS
+    )
+    assert right.passed and "Called again" not in wrong_alone.output
 
 
 # --- Parameters and packaging ----------------------------------------------------------------------------------
@@ -922,7 +992,7 @@ def test_feedback_renders_as_separate_blocks_in_commonmark():
 
     assert blocks(lstm.check_bar("g", PROBLEMS, reference_replies(marker), PARAMS).output) == (["paragraph"], False)
     demo = lstm.check_vanishing_demo(DEMO, call(wrong, DEMO)).output
-    assert blocks(demo) == (["paragraph", "fence", "paragraph", "paragraph"], False)
+    assert blocks(demo) == (["paragraph", "fence", "paragraph"], False)
 
 
 def test_the_handout_says_how_answers_are_read():

@@ -259,4 +259,25 @@ def test_judged_problems_carry_the_equations_as_affine_maps():
             assert (mistake.name, mistake.hint) == (catalogued.name, catalogued.hint)
             noise = {key: exact[key] + np.sin(np.arange(len(exact[key]))) for key in exact}
             wrong = sum(model.chain_rule(measured, catalogued.quantity, noise, catalogued.edits, catalogued.steps))
+            if catalogued.times or catalogued.as_quantity or catalogued.initial:
+                wrong = _written_out(measured, catalogued.name, noise)  # the other keys, by their formulas
             np.testing.assert_allclose(sum(mistake.equation.parts(noise)), wrong, rtol=1e-12, atol=1e-14)
+
+
+def _written_out(problem, name, bars):
+    """The catalogue's mistakes that use `times`, `as` or `initial`, written out by hand (t = 1..T)."""
+    v, w, steps = problem.values, problem.weights, slice(1, None)
+    slope = {gate: v[gate][steps] * (1 - v[gate][steps]) for gate in ("i", "f", "o")}
+    if name == "w_ix_initial_h_zero":
+        z = v["z_i"][steps].copy()
+        z[0] = w["w_ix"] * problem.x[1]  # h^(0) taken as 0
+        sigmoid = 1 / (1 + np.exp(-z))
+        return np.sum(bars["i"][steps] * sigmoid * (1 - sigmoid) * problem.x[steps])
+    formulas = {
+        "o_bar_times_sigmoid_slope": bars["h"][steps] * np.tanh(v["c"][steps]) * slope["o"],
+        "f_bar_times_sigmoid_slope": bars["c"][steps] * v["c"][:-1] * slope["f"],
+        "i_bar_times_sigmoid_slope": bars["c"][steps] * v["g"][steps] * slope["i"],
+        "f_bar_is_i_bar": bars["c"][steps] * v["g"][steps],
+        "i_bar_is_f_bar": bars["c"][steps] * v["c"][:-1],
+    }
+    return formulas[name]

@@ -42,7 +42,7 @@ def test_every_mistake_is_visible_on_the_default_problems(mistake):
     worst = 0.0
     for problem in model.make_problems(model.LstmParams()):
         exact, exact_w_ix = model.complex_step_bars(problem)
-        wrong = sum(model.chain_rule(problem, mistake.quantity, exact, mistake.edits, mistake.steps))
+        wrong = sum(model.mistake_chain_rule(problem, mistake, exact))
         right = exact_w_ix if mistake.quantity == "w_ix" else exact[mistake.quantity][1:]
         worst = max(worst, float(np.max(np.abs(wrong - right)) / np.max(np.abs(right))))
     assert worst > 1e-2
@@ -60,15 +60,18 @@ def test_cubic_has_the_slope_one_minus_z_squared():
     [
         ("- {name: x, quantity: c, hint: h, edits: [{link: c->q}]}", "unknown link 'c->q'"),
         ("- {name: x, quantity: z, hint: h, edits: [{link: c->c, drop: true}]}", "`quantity` must be one of"),
-        ("- {name: x, quantity: c, hint: h}", "needs `edits` or `steps`"),
+        ("- {name: x, quantity: c, hint: h}", "needs `edits`, `steps`, `times`, `as` or `initial`"),
         ("- {name: x, quantity: c, hint: h, steps: last}", "only w_ix may use first or last"),
         (
             "- {name: x, quantity: c, hint: h, edits: [{link: c->tanh_c, functions: {tanh: sin}}]}",
             "unknown function 'sin'",
         ),
         ("- {name: x, quantity: c, hint: h, colour: red}", "unknown key `colour`"),
+        ("- {name: x, quantity: o, hint: h, times: [z_o->q]}", "unknown link 'z_o->q' in `times`"),
+        ("- {name: x, quantity: f, hint: h, as: f}", "`as` must be another of"),
+        ("- {name: x, quantity: w_ix, hint: h, initial: {x: 0}}", "`initial` must map h and/or c to a number"),
     ],
-    ids=["link", "quantity", "no-edits", "steps", "function", "key"],
+    ids=["link", "quantity", "no-edits", "steps", "function", "key", "times", "as", "initial"],
 )
 def test_a_malformed_catalogue_is_refused_with_the_reason(tmp_path, text, message):
     """A malformed entry raises ValueError that names the problem."""

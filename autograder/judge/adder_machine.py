@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -326,11 +327,27 @@ def readout_exists(machine: Machine) -> bool:
     needed = needed_bits(machine)
     if any(len(bits) != 1 for bits in needed.values()):
         return False
-    points = [(state_bits(state), next(iter(bits))) for state, bits in needed.items()]
-    return any(
-        all((sum(v * h for v, h in zip(weights, bits, strict=True)) >= threshold) == bool(y) for bits, y in points)
+    return separable({state: next(iter(bits)) for state, bits in needed.items()})
+
+
+def separable(points: dict[int, int]) -> bool:
+    """Can one threshold unit read these hidden states as these bits ({state: bit})?"""
+    ones = sum(1 << state for state, bit in points.items() if bit)
+    zeros = sum(1 << state for state, bit in points.items() if not bit)
+    return any(table & ones == ones and not table & zeros for table in threshold_tables())
+
+
+def _dot(weights: tuple[int, ...], bits: tuple[int, int, int]) -> int:
+    return sum(v * h for v, h in zip(weights, bits, strict=True))
+
+
+@functools.lru_cache(maxsize=1)
+def threshold_tables() -> frozenset[int]:
+    """Every threshold function of the 3 hidden units, as the set of states (bit s of an int) it fires on."""
+    return frozenset(
+        sum(1 << state for state in range(STATES) if _dot(weights, state_bits(state)) >= bound)
         for weights in itertools.product(range(-2, 3), repeat=3)
-        for threshold in range(-6, 8)
+        for bound in range(-6, 8)
     )
 
 

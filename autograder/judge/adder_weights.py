@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -34,17 +34,48 @@ def _exact_array(value: object, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
+_NARROW = (("float16", np.float16), ("float32", np.float32))
+
+
+def printed(value: object) -> tuple[str, Fraction] | None:
+    """A float whose printed decimal is not its exact value: its width ("float16", "float32" or "float64",
+    the narrowest that holds it exactly) and the decimal it prints as (float16 0.1 is 0.0999755859375). The
+    worker sends float16 and float32 values widened exactly, so the width is read from the value."""
+    if not isinstance(value, (float, np.floating)) or not np.isfinite(value) or isinstance(value, np.longdouble):
+        return None
+    width, text = "float64", repr(float(value))
+    for name, kind in _NARROW:
+        narrow = kind(value)
+        if float(narrow) == float(value):
+            width, text = name, np.format_float_positional(narrow, unique=True, trim="0")
+            break
+    decimal = Fraction(text)
+    return None if decimal == numbers.exact(value) else (width, decimal)
+
+
 @dataclass(frozen=True, eq=False)
 class AdderWeights:
-    """The network's weights exactly as written (arrays of Fractions) in the contract's canonical shapes."""
+    """The network's weights exactly as written (arrays of Fractions) in the contract's canonical shapes.
+
+    `printed` keeps, for every float whose printed decimal differs from its exact binary value, that
+    decimal and the float's width, by (name, index in the flattened array): decisions use the exact
+    values; a hint says when the rounding is what decided (adder_hints.py)."""
 
     U: np.ndarray  # (3, 2)
     W: np.ndarray  # (3, 3); W[i, j] is the weight from h_j^(t-1) to h_i^(t)
     V: np.ndarray  # (1, 3)
     b_h: np.ndarray  # (3,)
     b_y: Fraction
+    printed: Mapping[tuple[str, int], tuple[str, Fraction]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        found: dict[tuple[str, int], tuple[str, Fraction]] = {}
+        for name in ("U", "W", "V", "b_h", "b_y"):
+            for index, leaf in enumerate(np.asarray(getattr(self, name), dtype=object).ravel().tolist()):
+                rounded = printed(leaf)
+                if rounded is not None:
+                    found[(name, index)] = rounded
+        object.__setattr__(self, "printed", found)
         for name, shape in (("U", (3, 2)), ("W", (3, 3)), ("V", (1, 3)), ("b_h", (3,))):
             object.__setattr__(self, name, _exact_array(getattr(self, name), shape))
         object.__setattr__(self, "b_y", _exact_array(self.b_y, (1,))[0])

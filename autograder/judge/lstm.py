@@ -15,8 +15,17 @@ from typing import Any
 
 import numpy as np
 
+from autograder.judge.causes import CAUSES
 from autograder.judge.lstm_answer import Answer, read_answer, read_replies
-from autograder.judge.lstm_problem import GRADED, BarParams, DemoParams, LstmParams, Problem, call_arguments
+from autograder.judge.lstm_problem import (
+    GRADED,
+    BarParams,
+    DemoParams,
+    LstmParams,
+    Problem,
+    call_arguments,
+    calls_of,
+)
 from autograder.judge.verdict import Verdict
 from autograder.text import literal_block
 
@@ -27,6 +36,7 @@ __all__ = [
     "Answer",
     "Problem",
     "call_arguments",
+    "calls_of",
     "check_bar",
     "check_vanishing_demo",
     "check_weight",
@@ -169,7 +179,9 @@ def _recognise(graded: _Graded, problems: Sequence[Problem], answers: Sequence[A
     return None
 
 
-ONE_INDEX_EARLY = "one_index_early"  # the name the TA's report shows, beside the catalogued mistakes'
+STATE_BETWEEN_CALLS = "state_between_calls"  # titled in causes.py, like ONE_INDEX_EARLY
+ONE_INDEX_EARLY = "one_index_early"  # the name the TA's report shows, beside the catalogued mistakes
+assert STATE_BETWEEN_CALLS in CAUSES and ONE_INDEX_EARLY in CAUSES
 ONE_INDEX_EARLY_HINT = (
     "These are the true values one index early: index t holds the bar of step t+1. Index t must hold step t "
     "(index 0 is the unused step, not graded; index T is the last step), as in the arrays of `forward` you "
@@ -264,9 +276,37 @@ def _items(*lines: str) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
+def _state_text(
+    quantity: str, problem: Problem, first: Answer, again: Mapping[str, Any] | None, params: LstmParams
+) -> str | None:
+    """Whether the repeat of the first call (calls_of) gave another answer for this quantity: then the function's
+    later calls depend on earlier ones, and this says so with the two values; else None."""
+    if again is None or quantity not in first.values or quantity in first.problems:
+        return None
+    repeat = read_answer(problem, again, "the repeat")
+    name = _label(quantity)
+    before = np.atleast_1d(first.values[quantity] if quantity == "w_ix" else first.values[quantity][1:])
+    if quantity in repeat.values and quantity not in repeat.problems:
+        after = np.atleast_1d(repeat.values[quantity] if quantity == "w_ix" else repeat.values[quantity][1:])
+        if _close(after, before, _tolerance(problem, quantity, params)).all():
+            return None
+        step = int(np.flatnonzero(~_close(after, before, _tolerance(problem, quantity, params)))[0])
+        values = f"{name} {_number(float(after[step]))} where the first call gave {_number(float(before[step]))}"
+    else:
+        values = f"no usable {name}, where the first call gave one"
+    return (
+        f"Called again on problem 1 (seed {problem.seed}, T = {problem.length}) after the other problems, your "
+        f"function returned {values}: its later calls depend on earlier ones. Something survives from one call "
+        "to the next (a global list or dict it appends to, a default argument it changes, a module-level "
+        "variable): each call must depend on its arguments only, so it is right on every problem, not only the "
+        "first."
+    )
+
+
 def _judge(
     quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams
 ) -> Verdict:
+    replies, repeats = replies[: len(problems)], replies[len(problems) :]  # calls_of: the first problem again
     answers = read_replies(problems, replies)
     unusable = _usable(quantity, answers)
     if unusable is not None:
@@ -295,7 +335,10 @@ def _judge(
             {"quantity": quantity, "status": "carried_forward", **data},
         )
     mistake: str | None
-    if quantity != "w_ix" and _one_index_early(graded):
+    state = _state_text(quantity, problems[0], answers[0], repeats[0] if repeats else None, params)
+    if state is not None:
+        mistake, hints = STATE_BETWEEN_CALLS, [state]
+    elif quantity != "w_ix" and _one_index_early(graded):
         mistake, hints = ONE_INDEX_EARLY, [ONE_INDEX_EARLY_HINT]
     else:
         mistake = _recognise(graded, problems, answers)
@@ -320,54 +363,117 @@ def check_weight(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any
     return _judge("w_ix", problems, replies, params)
 
 
-def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any]) -> Verdict:
-    """Part (c), for information only: how |h_bar| and |c_bar| evolve back in time, the student's beside the
-    truth, and what that shows. It never passes or fails: the written answer is graded by hand."""
+def _ratios(values: np.ndarray) -> np.ndarray:
+    """|v^(t) / v^(t+1)| for t = 1..T-1 (values over t = 1..T), NaN where v^(t+1) is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(values[:-1] / np.where(values[1:] == 0, np.nan, values[1:]))
+
+
+def _cell(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None or not np.isfinite(value) else f"{value:>{width}.3e}"
+
+
+def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: DemoParams | None = None) -> Verdict:
+    """Part (c), for information only: |h_bar| and |c_bar| back in time, the student's beside the truth, the true
+    per-step factors (how much one step back multiplies each) and the gates that set them. Numbers only: part (c)
+    asks why the gradient does not explode there, and is graded by hand, so the explanation is shown only with
+    `explain` (a test for after the due date). It never passes or fails."""
     length = problem.length
+    truth = {q: problem.truth[q] for q in ("h", "c")}  # over t = 1..T
+    factors = {q: _ratios(truth[q]) for q in ("h", "c")}  # index t - 1: |bar^(t) / bar^(t+1)|
+    if params is not None and params.explain:  # after the due date: the answer, beside the numbers already shown
+        return Verdict(1.0, _explanation(problem, factors), {"status": "explained"})
     answer = read_answer(problem, reply, f"the demonstration problem (T = {length})")
-    usable = all(quantity in answer.values for quantity in ("h", "c"))
+    # a value beside a reason (an equation of answers.tex that cannot be read) is a stand-in, not the student's
+    usable = {q: q in answer.values and q not in answer.problems for q in ("h", "c")}
     steps = sorted(set(range(length, 0, -10)) | {1}, reverse=True)
     mean = {gate: float(np.mean(problem.forward[gate][1:])) for gate in ("f", "i", "o")}
-    data: dict[str, Any] = {"status": "shown" if usable else "unusable", "t": steps}
+    status = "shown" if all(usable.values()) else "partly shown" if any(usable.values()) else "unusable"
+    data: dict[str, Any] = {"status": status, "t": steps}
     for quantity in ("h", "c"):
-        true = [abs(float(problem.truth[quantity][t - 1])) for t in steps]
-        yours = [abs(float(answer.values[quantity][t])) for t in steps] if usable else None
-        data[_label(quantity)] = {"actual": yours, "expected": true}
-    rows = [f"{'t':>4} {'|h_bar| yours':>15} {'|h_bar| true':>14} {'|c_bar| yours':>15} {'|c_bar| true':>14}"]
+        true = [abs(float(truth[quantity][t - 1])) for t in steps]
+        yours = [abs(float(answer.values[quantity][t])) for t in steps] if usable[quantity] else None
+        data[_label(quantity)] = {
+            "actual": yours,
+            "expected": true,
+            "factor": [float(factors[quantity][t - 1]) if t < length else None for t in steps],
+        }
+    header = (
+        f"{'t':>4} {'|h_bar| yours':>14} {'|h_bar| true':>13} {'|c_bar| yours':>14} {'|c_bar| true':>13} "
+        f"{'h factor':>10} {'c factor':>10} {'f^(t+1)':>8} {'i^(t+1)':>8} {'o^(t+1)':>8}"
+    )
+    rows = [header]
     for row, t in enumerate(steps):
-        cells = [f"{data[_label(q)]['actual'][row]:>15.3e}" if usable else f"{'-':>15}" for q in ("h", "c")]
+        mine = [data[_label(q)]["actual"][row] if usable[q] else None for q in ("h", "c")]
+        gates = [f"{problem.forward[g][t + 1]:>8.4f}" if t < length else f"{'-':>8}" for g in ("f", "i", "o")]
         rows.append(
-            f"{t:>4} {cells[0]} {data['h_bar']['expected'][row]:>14.3e} {cells[1]} "
-            f"{data['c_bar']['expected'][row]:>14.3e}"
+            f"{t:>4} {_cell(mine[0], 14)} {_cell(data['h_bar']['expected'][row], 13)} {_cell(mine[1], 14)} "
+            f"{_cell(data['c_bar']['expected'][row], 13)} {_cell(data['h_bar']['factor'][row], 10)} "
+            f"{_cell(data['c_bar']['factor'][row], 10)} " + " ".join(gates)
         )
-    h_true, c_true = (np.abs(problem.truth[q]) for q in ("h", "c"))
     lines = [
         f"For information (no points; part (c) is graded by hand): your function on a problem with forget "
         f"gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 (i about {mean['i']:.3f}, "
         f"o about {mean['o']:.3f}), over T = {length} steps, where the loss depends on h^({length}) only. "
-        f"How far back the error signals reach, yours beside the truth:",
+        f"Yours beside the truth; the factors are the truth's, one step back: h factor = |h_bar^(t) / "
+        f"h_bar^(t+1)|, c factor = |c_bar^(t) / c_bar^(t+1)|.",
         literal_block("\n".join(rows)),
-        f"What it shows: going back from t = {length} to t = 1, the true |c_bar| keeps "
-        f"{c_true[0] / c_true[-1]:.0%} of its size (each step multiplies it by a forget gate near 1), while "
-        f"the true |h_bar| falls from {h_true[-1]:.3g} to at most {np.max(h_true[:-1]):.3g} before step {length} "
-        f"(h reaches later steps only through gates that are nearly closed): the cell carries the error signal "
-        f"far back, the hidden state does not.",
     ]
-    if not usable:
-        reason = answer.problems.get("h") or answer.problems["c"]
-        lines.insert(1, f"Your function could not be shown here (the table has the truth only): {reason}")
+    unusable = [q for q in ("h", "c") if not usable[q]]
+    if len(unusable) == 2 and answer.problems["h"] == answer.problems["c"]:  # one reason for both: said once
+        lines.insert(1, f"Your function could not be shown here (the table has the truth only): {answer.problems['h']}")
     else:
-        for quantity in ("h", "c"):
-            wrong = np.flatnonzero(
-                ~_close(
-                    answer.values[quantity][1:], problem.truth[quantity], _tolerance(problem, quantity, LstmParams())
-                )
+        for quantity in unusable:
+            reason = answer.problems[quantity]
+            lines.insert(1, f"Your {_label(quantity)} could not be shown here (its column has a dash): {reason}")
+    notes = reply.get("notes") if isinstance(reply, Mapping) else None
+    stand_ins = [_label(q) for q in GRADED if isinstance(notes, Mapping) and q in notes]  # answers.tex: unreadable
+    shown = [_label(q) for q in ("h", "c") if usable[q]]
+    if stand_ins and shown:
+        lines.insert(
+            len(lines) - 1,
+            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give "
+            f"with 1 standing in for {', '.join(stand_ins)}, whose equation cannot be read.",
+        )
+    for quantity in ("h", "c"):
+        if not usable[quantity]:
+            continue
+        wrong = np.flatnonzero(
+            ~_close(answer.values[quantity][1:], truth[quantity], _tolerance(problem, quantity, LstmParams()))
+        )
+        if wrong.size:
+            lines.append(
+                f"Your {_label(quantity)} differs from the truth on this problem (first at t = {int(wrong[-1]) + 1}, "
+                f"going back from T), so your columns show what your equations do, not what the LSTM does."
             )
-            if wrong.size:
-                t = int(wrong[-1]) + 1
-                lines.append(
-                    f"Your {_label(quantity)} differs from the truth on this problem (first at t = {t}, going "
-                    f"back from T), so your columns show what your equations do, not what the LSTM does."
-                )
-                break
+            break
     return Verdict(1.0, "\n\n".join(lines), data)
+
+
+def _explanation(problem: Problem, factors: Mapping[str, np.ndarray]) -> str:
+    """What the demonstration shows, in the terms of part (c)'s question (why the gradient does not explode):
+    for a test shown after the due date only."""
+    length = problem.length
+    forget = problem.forward["f"][2:] if length > 1 else problem.forward["f"][1:]  # f^(t+1), t = 1..T-1
+    low, high = float(np.min(forget)), float(np.max(forget))
+    gates = f"about {low:.4f}" if high - low < 5e-5 else f"between {low:.4f} and {high:.4f}"
+    c_true, h_true = np.abs(problem.truth["c"]), np.abs(problem.truth["h"])
+    measured = ""
+    if length > 3:  # steps 1..T-3: away from the loss, which enters at T (and h^(T-1) feeds it)
+        inner = length - 3
+        largest = float(np.nanmax(np.concatenate([factors["h"][:inner], factors["c"][:inner]])))
+        share = float(np.max(h_true[:inner] / c_true[1 : inner + 1]))
+        measured = (
+            f": away from the last steps, where the loss enters, |h_bar^(t)| is at most {share:.3g} times "
+            f"|c_bar^(t+1)|, and every per-step factor of the error signal is below 1 (at most {largest:.4f} for "
+            f"h_bar and c_bar up to t = {inner})"
+        )
+    return (
+        f"What the demonstration of part (c) shows (T = {length}, the loss on h^({length}) only). Going back one "
+        f"step, c_bar^(t) gets c_bar^(t+1) times f^(t+1) (the term c_bar^(t+1) f^(t+1)), and every f^(t+1) here is "
+        f"{gates}: below 1, so this path cannot make |c_bar| grow from step to step. h^(t) reaches step t+1 only "
+        f"through the gates and g, whose terms carry o^(t+1), i^(t+1) or a sigmoid slope, all near 0 here, so "
+        f"what reaches h_bar^(t) is small{measured}. No product of factors above 1 builds up, so the gradient does "
+        f"not explode. (With f near 1 the cell still carries it far back: from t = {length} to t = 1, |c_bar| keeps "
+        f"{c_true[0] / c_true[-1]:.0%} of its size, so it does not vanish either.)"
+    )

@@ -306,6 +306,48 @@ def chain_rule(
     return (0.0, float(carried[0])) if quantity == "w_ix" else (direct, carried)
 
 
+def mistake_equation(problem: Problem, mistake: Any) -> judged.Affine:
+    """A catalogued mistake's equation on this problem (mistakes.py): the right equation of its quantity (or of
+    the quantity named by `as`) with its link edits, on the initial states it assumes (`initial`: the
+    pre-activations of step 1 recomputed from them), times the local partials of its `times` links at step t."""
+    if mistake.initial:
+        problem = _with_initial(problem, mistake.initial)
+    affine = equation(problem, mistake.as_quantity or mistake.quantity, mistake.edits, mistake.steps)
+    if not mistake.times:
+        return affine
+    t = np.arange(1, problem.length + 1)
+    scale = np.ones(problem.length)
+    for key in mistake.times:
+        scale = scale * local_partial(problem, next(link for link in LINKS if link.key == key), t)
+    return judged.Affine(
+        direct=affine.direct * scale,
+        terms=tuple(judged.Term(term.child, term.offset, term.coef * scale) for term in affine.terms),
+        total=affine.total,
+    )
+
+
+def mistake_chain_rule(problem: Problem, mistake: Any, bars: Mapping[str, np.ndarray]) -> tuple[Any, Any]:
+    """A catalogued mistake's equation evaluated on `bars`, as chain_rule evaluates a right one."""
+    direct, carried = mistake_equation(problem, mistake).parts(bars)
+    return (0.0, float(carried[0])) if mistake.quantity == "w_ix" else (direct, carried)
+
+
+def _with_initial(problem: Problem, initial: Mapping[str, float]) -> Problem:
+    """The problem as a student who takes h^(0) (or c^(0)) as given values would compute its step 1: those
+    initial states replaced, and the pre-activations of step 1 recomputed from them (the rest as given)."""
+    values = {name: np.array(array) for name, array in problem.values.items()}
+    for name, value in initial.items():
+        values[name][0] = value
+
+    def read(name: str, lag: int) -> Any:
+        return values[name][1 + lag]
+
+    for node in GRAPH:
+        if node.name.startswith("z_"):
+            values[node.name][1] = node.equation(read, problem.weights, ACTIVATIONS)
+    return dataclasses.replace(problem, values=values)
+
+
 def judged_problem(problem: Problem, mistakes: Sequence[Any] = (), *, equations: bool = True) -> judged.Problem:
     """The numbers the judge needs about a measured problem: the call, the truth, and (with `equations`)
     the right equation of every quantity and of every mistake in `mistakes` (catalogue entries, mistakes.py)."""
@@ -320,8 +362,7 @@ def judged_problem(problem: Problem, mistakes: Sequence[Any] = (), *, equations:
         truth_w_ix=problem.truth_w_ix,
         equations=rights,
         mistakes=tuple(
-            judged.MistakeEquation(m.name, m.quantity, m.hint, equation(problem, m.quantity, m.edits, m.steps))
-            for m in mistakes
+            judged.MistakeEquation(m.name, m.quantity, m.hint, mistake_equation(problem, m)) for m in mistakes
         ),
     )
 

@@ -119,6 +119,11 @@ class DemoParams:
 
     length: int = _param(60, "The sequence length T of the demonstration.")
     fd_step: float = _param(1e-5, "The step of the finite differences that measure the truth shown beside it.")
+    explain: bool = _param(
+        False,
+        "Also say what the numbers show: why the gradient does not explode there, which answers part (c). Only "
+        "for a test with `visibility: after_due_date`; without it the test shows numbers only.",
+    )
 
     def __post_init__(self) -> None:
         if self.length < 1 or self.fd_step <= 0:
@@ -317,6 +322,19 @@ class Problem:
 def call_arguments(problem: Problem) -> dict[str, Any]:
     """The student's call for `problem` as JSON-able data (the worker passes the values positionally)."""
     return problem.call_arguments()
+
+
+def calls_of(problems: Sequence[Problem], *, again: bool = True) -> tuple[dict[str, Any], ...]:
+    """The student's calls for these problems, in order; with `again` (and more than one problem), the first
+    problem once more at the end, so that a function whose later calls depend on earlier ones shows it. The
+    repeat differs from the first call only in the sign of x[0], which is 0 and unused (contract 1, question 2),
+    so that it is a call of its own (calls with equal arguments are made once)."""
+    calls = [call_arguments(problem) for problem in problems]
+    if again and len(problems) > 1:
+        repeat = call_arguments(problems[0])
+        repeat["x"] = {"__array__": [-0.0] + repeat["x"]["__array__"][1:]}
+        calls.append(repeat)
+    return tuple(calls)
 
 
 def problems_from_data(data: Sequence[Mapping[str, Any]]) -> tuple[Problem, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ class Mistake:
     hint: str
     edits: tuple[LinkEdit, ...] = ()
     steps: str = "all"
+    times: tuple[str, ...] = ()  # links whose local partial at step t multiplies the whole result
+    as_quantity: str | None = None  # the right equation of another quantity, given for this one
+    initial: Mapping[str, float] = field(default_factory=dict)  # initial states taken as these values
 
 
 def load_mistakes(path: Path | str | None = None) -> tuple[Mistake, ...]:
@@ -54,7 +57,7 @@ def _load(path: str) -> tuple[Mistake, ...]:
 def _read_mistake(entry: Any, where: str) -> Mistake:
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: must be a mapping")
-    _only(entry, {"name", "quantity", "hint", "edits", "steps"}, where)
+    _only(entry, {"name", "quantity", "hint", "edits", "steps", "times", "as", "initial"}, where)
     where = f"{where} ({entry.get('name', '?')})"
     for key in ("name", "quantity", "hint"):
         if not isinstance(entry.get(key), str):
@@ -65,9 +68,30 @@ def _read_mistake(entry: Any, where: str) -> Mistake:
     if steps not in STEPS or (steps != "all" and entry["quantity"] != "w_ix"):
         raise ValueError(f"{where}: `steps` must be one of {', '.join(STEPS)}, and only w_ix may use first or last")
     edits = tuple(_read_edit(edit, where) for edit in entry.get("edits") or ())
-    if not edits and steps == "all":
-        raise ValueError(f"{where}: needs `edits` or `steps`")
-    return Mistake(name=entry["name"], quantity=entry["quantity"], hint=entry["hint"], edits=edits, steps=steps)
+    times = tuple(str(link).replace(" ", "") for link in entry.get("times") or ())
+    unknown = [link for link in times if link not in LINK_KEYS]
+    if unknown:
+        raise ValueError(f"{where}: unknown link {unknown[0]!r} in `times`; known: {', '.join(sorted(LINK_KEYS))}")
+    as_quantity = entry.get("as")
+    if as_quantity is not None and (as_quantity not in QUANTITIES or as_quantity == entry["quantity"]):
+        raise ValueError(f"{where}: `as` must be another of {', '.join(QUANTITIES)}")
+    initial = entry.get("initial") or {}
+    if not isinstance(initial, dict) or not set(initial) <= {"h", "c"} or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in initial.values()
+    ):
+        raise ValueError(f"{where}: `initial` must map h and/or c to a number")
+    if not (edits or times or as_quantity or initial) and steps == "all":
+        raise ValueError(f"{where}: needs `edits`, `steps`, `times`, `as` or `initial`")
+    return Mistake(
+        name=entry["name"],
+        quantity=entry["quantity"],
+        hint=entry["hint"],
+        edits=edits,
+        steps=steps,
+        times=times,
+        as_quantity=as_quantity,
+        initial={key: float(value) for key, value in initial.items()},
+    )
 
 
 def _read_edit(edit: Any, where: str) -> LinkEdit:

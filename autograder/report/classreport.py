@@ -18,6 +18,7 @@ import numpy
 import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
+from autograder.judge.causes import CAUSES
 from autograder.report.feedback_html import Pieces
 from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, STOPPED, GradedSubmission, plural
 from autograder.report.summary import format_points
@@ -497,21 +498,6 @@ def matched_mistakes(test: Mapping[str, Any]) -> list[str]:
     extra = test.get("extra_data") or {}
     names = list(extra.get("mistakes") or ()) + ([extra["mistake"]] if extra.get("mistake") else [])
     return sorted(set(str(name) for name in names))
-
-
-# The judges name some causes of a failure without a catalogue file (question 1's `_hint` in judge/adder.py, and
-# question 2's ONE_INDEX_EARLY in judge/lstm.py): these titles say each in the words of its hint.
-CAUSES = {
-    "w_transposed": "correct with W transposed (W[i, j] is the weight from h_j^(t-1) to h_i^(t))",
-    "step1_hidden": "step 1's hidden units give one h^(1) for inputs whose sum bits differ (U, b_h)",
-    "output_weights": "hidden units fine, the output unit reads them wrongly (V, b_y)",
-    "carry_lost": "the carry never reaches the next step (W)",
-    "phantom_carry": "hidden units react to a carry that is not there (W)",
-    "extra_recurrence": "h^(t) depends on h^(t-1) beyond the carry (W)",
-    "initial_state": "correct from another h^(0): step 1's hidden units assume a carry in (b_h, W)",
-    "hidden_states_merged": "one hidden state for columns whose sum bits differ (U, W, b_h)",
-    "one_index_early": "the true values stored one index early (index t holds step t+1)",
-}
 
 
 def mistake_title(mistake: Any) -> str:

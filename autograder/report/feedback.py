@@ -50,7 +50,9 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
             if reference_fits:
                 pending, source = [block], earlier
                 continue
-            kept.append(block)
+            kept.append(
+                _parts_once(block, spec.visibility, label, first_shown, whole=len(blocks) == 1 and not verdict.passed)
+            )
             first_shown.setdefault((spec.visibility, block), label)
         if pending:
             kept.append(_reference(pending, source))
@@ -59,6 +61,38 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
     if PRINTED in output:  # said once, also if the output is put through here again
         return said, output
     return said, (f"{output.rstrip()}\n\n{PRINTED}" if output.strip() else PRINTED)
+
+
+_LABELLED = re.compile(r"(?P<label>[a-z][a-z_]{0,11}): (?P<rest>.{40,})\Z", re.S)  # "c_bar: expected a list ..."
+
+
+def _parts_once(
+    block: str, visibility: str, label: str, first_shown: dict[tuple[str, str], str], *, whole: bool
+) -> str:
+    """A new block with what an earlier test of this visibility already said inside it made a reference: a list's
+    items (a hint that several quantities share), or, in a one-block message of a failed test (`whole`), what
+    follows a quantity's label ("c_bar: <the message h_bar had>"; a pass says its own one line)."""
+    lines = block.split("\n")
+    if all(line.startswith("- ") for line in lines):
+        items: list[str] = []
+        for line in lines:
+            earlier = first_shown.get((visibility, line), "")
+            reference = f"- (Same as in {earlier} above.)"
+            if earlier and len(line) > len(reference):
+                if not items or items[-1] != reference:
+                    items.append(reference)
+                continue
+            items.append(line)
+            first_shown.setdefault((visibility, line), label)
+        return "\n".join(items)
+    labelled = _LABELLED.match(block) if whole else None
+    if labelled:
+        rest = labelled.group("rest")
+        earlier = first_shown.get((visibility, rest), "")
+        if earlier:
+            return f"{labelled.group('label')}: the same as in {earlier} above."
+        first_shown.setdefault((visibility, rest), label)
+    return block
 
 
 def split_blocks(text: str) -> list[str]:
