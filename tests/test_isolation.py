@@ -306,3 +306,22 @@ def test_a_worker_users_keyring_is_emptied_by_the_clean_up():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "1", "True", "0"]
+
+
+def test_batch_says_the_layers_with_its_summary(tmp_path):
+    """`batch` prints the isolation line of its gradings with its summary (and, not root, says at start that
+    the code runs as the TA)."""
+    import io
+    import shutil
+
+    from autograder import batch
+
+    export = tmp_path / "export"
+    (export / "a_reference").mkdir(parents=True)
+    shutil.copy(ROOT / "reference" / "adder.py", export / "a_reference")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert batch.main(export=export, out=tmp_path / "out", jobs=1, stdout=stdout, stderr=stderr, tty=False) == 0
+    record = json.loads((tmp_path / "out" / "submissions" / "a_reference" / "results.json").read_text())
+    line = Isolation.from_record(record["extra_data"]["isolation"]).line()
+    assert stdout.getvalue().splitlines()[0] == line
+    assert ("batch: not root: the students' code runs as you" in stderr.getvalue()) == (os.geteuid() != 0)
