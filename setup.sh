@@ -53,6 +53,9 @@ fi
 requirements=$here/requirements.txt
 [ "$dev" = 1 ] && requirements=$here/requirements-dev.txt
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# The grader's bytecode, compiled once here (as root, before the folder is closed below), so that no grading
+# compiles it: Gradescope runs each submission in a fresh container from this image.
+"$venv/bin/python" -m compileall -q "$here/autograder" >/dev/null
 if [ "$dev" = 1 ]; then
   echo "setup.sh: --dev installed the developers' tools (requirements-dev.txt) into $venv$([ "$(id -u)" = 0 ] && echo ", which the worker also runs in")"
 fi

@@ -511,9 +511,10 @@ def run_batch(
         pool.run(todo, done)
         if size > 1:
             # Beside another grading, a call may time out only because the other took the CPU (a student's
-            # busy processes; a machine without CPU isolation): what timed out is graded again, alone, and
-            # that grading counts, so a submission's score never depends on its neighbour.
-            again = [job for job in todo if _timed_out(Path(job["out"]) / "results.json")]
+            # busy processes; a machine without CPU isolation): what timed out while starved of CPU is graded
+            # again, alone, and that grading counts, so a submission's score never depends on its neighbour.
+            # Any other timeout (an endless loop that had the CPU, a task that slept) is final.
+            again = [job for job in todo if _starved(Path(job["out"]) / "results.json")]
             if again:
                 pool.close()
                 pool = _Pool(1, str(config.path), timeout=timeout, serve=serve, hide=hidden)
@@ -528,12 +529,13 @@ def run_batch(
     return outcomes
 
 
-def _timed_out(results_path: Path) -> bool:
-    """Did a call or task of this grading run out of time (its feedback says so)?"""
+def _starved(results_path: Path) -> bool:
+    """Did a task of this grading time out while starved of CPU (engine.grade records how many)?"""
     try:
-        return "timed out after" in results_path.read_text(encoding="utf-8")
-    except OSError:
+        extra = json.loads(results_path.read_text(encoding="utf-8")).get("extra_data")
+    except (OSError, ValueError, AttributeError):
         return False
+    return isinstance(extra, dict) and bool(extra.get("starved_timeouts"))
 
 
 def _replace(outcomes: list[Outcome], outcome: Outcome) -> None:

@@ -112,13 +112,14 @@ def _load(config_path: Path | None) -> Config:
 def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
     """Gradescope's autograder: `setup.sh` and `run_autograder` at the root, the package, the configuration.
 
-    No reference solution: the grader never reads one (the truth of question 2 is measured). The visible
-    tests' problems are built ahead, as in the kit, so that both judge them from the same numbers.
+    No reference solution: the grader never reads one (the truth of question 2 is measured). Every test's
+    problems are built ahead, so no grading computes them (the hidden tests' too: this zip is the staff's);
+    the visible tests' are the kit's very numbers, so that both judge them from the same numbers.
     """
     config = _load(config_path)
     files = package_files()
     files["autograder/default.yaml"] = config.path.read_bytes()
-    files["autograder/problems.json"] = problems_json(config.visible_only())  # the kit's very numbers
+    files["autograder/problems.json"] = problems_json(config)
     for name in ("setup.sh", "run_autograder", "requirements.txt"):
         files[name] = (ROOT / name).read_bytes()
     return files

@@ -91,15 +91,41 @@ def _read_json(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
         raise ConfigError(f"{path}: not valid JSON: {error}") from None
 
 
-def _read_yaml(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
-    """The file's data, and the line of each key (`tests[0].params.seeds` -> 9) for error messages."""
+def _read_yaml(path: Path, data: bytes) -> tuple[Any, Mapping[str, int]]:
+    """The file's data, and the line of each key (`tests[0].params.seeds` -> 9) for error messages: parsed once
+    (by libyaml when PyYAML has it), the lines found only if a message needs one."""
     import yaml  # here, not above: the student kit reads its JSON configuration without PyYAML
 
     try:
         text = data.decode("utf-8")
-        return yaml.safe_load(text), _lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), _YamlLines(text)
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
+
+
+class _YamlLines(Mapping[str, int]):
+    """The line of each key of a YAML text, composed only when first asked (an error message): a configuration
+    that loads is parsed once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.found: dict[str, int] | None = None
+
+    def _found(self) -> dict[str, int]:
+        if self.found is None:
+            import yaml
+
+            self.found = _lines(yaml.compose(self.text, Loader=yaml.SafeLoader), "")
+        return self.found
+
+    def __getitem__(self, key: str) -> int:
+        return self._found()[key]
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return len(self._found())
 
 
 def _lines(node: Any, key: str) -> dict[str, int]:

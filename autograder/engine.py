@@ -65,6 +65,14 @@ class Refused(Exception):
         self.isolation = isolation
 
 
+def prepare(config: Config) -> None:
+    """Compute ahead what grading needs before the worker's replies, while the worker starts (grading.py): each
+    test's calls (question 2's problems, read from the build or computed) and the report's modules."""
+    for spec in config.tests:
+        KINDS[spec.check].calls(spec.params)
+    import autograder.report.results  # noqa: F401  # gradescope-utils and unittest: not in the student kit
+
+
 def grade(
     submission: Path, *, config: Config, sandbox: Sandbox, student_output: Callable[[str], object] | None = None
 ) -> dict:
@@ -78,12 +86,15 @@ def grade(
     isolation: Isolation | None = getattr(sandbox, "isolation", None)  # a stand-in sandbox of a test has none
     if isolation is not None and (refused := isolation.refusal(config.limits.require_layers)):
         raise Refused(refused, isolation)
-    started = time.monotonic()
+    started, starved = time.monotonic(), getattr(sandbox, "starved_timeouts", 0)
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
-    extra = {**provenance(config), "forms": evaluated.forms}
+    extra_data = {**provenance(config), "forms": evaluated.forms}
     if isolation is not None:
-        extra["isolation"] = isolation.record()
-    results = build_results(evaluated.outcomes, output=evaluated.notes, extra_data=extra)
+        extra_data["isolation"] = isolation.record()
+    starved = getattr(sandbox, "starved_timeouts", 0) - starved
+    if starved:  # its tasks that timed out while starved of CPU: a batch grades it again alone (batch.py)
+        extra_data["starved_timeouts"] = starved
+    results = build_results(evaluated.outcomes, output=evaluated.notes, extra_data=extra_data)
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:
         student_output(evaluated.printed)

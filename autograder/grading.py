@@ -91,8 +91,9 @@ def _grade_with(
         print(f"configuration error: {error}", file=stderr)
         return 2, failure_results("The autograder's configuration is broken.")
     try:
-        from autograder.engine import Refused, grade
+        from autograder.engine import Refused, grade, prepare
 
+        prepare(config)  # before waiting for the worker: it may still be starting
         return 0, grade(submission, config=config, sandbox=started(), student_output=student_output)
     except Refused as refused:
         print(f"grade: {refused}", file=stderr)

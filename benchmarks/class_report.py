@@ -68,7 +68,11 @@ def class_results(scratch: Path) -> list[dict[str, Any]]:
         capture_output=True,
         timeout=1800,
     )
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(out.glob("submissions/*/results.json"))]
+    results = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(out.glob("submissions/*/results.json"))]
+    failed = [r["extra_data"]["grading_failed"] for r in results if (r.get("extra_data") or {}).get("grading_failed")]
+    if len(results) != len(sources) or failed:
+        raise RuntimeError(f"the batch graded {len(results) - len(failed)} of {len(sources)} samples ({failed[:1]})")
+    return results
 
 
 def make_class(results: list[dict[str, Any]], count: int, *, unique: bool) -> list[GradedSubmission]:

@@ -19,6 +19,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+import inspect
 import json
 import platform
 import shutil
@@ -28,9 +29,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +73,14 @@ class Row:
 
 ROWS: list[Row] = []
 NOTES: list[str] = []
-PROBLEMS: list[str] = []
+
+
+class BenchmarkFailed(Exception):
+    """A measurement could not be made or a result was wrong: the run stops, no figure is printed."""
+
+
+def fail(problem: str) -> typing.NoReturn:
+    raise BenchmarkFailed(problem)
 
 
 # ---------------------------------------------------------------- measuring
@@ -151,9 +161,7 @@ def run_process(command: Sequence[str], *, report: Path | None = None) -> Finish
     except ValueError:
         outcome = {"seconds": float("nan"), "code": launcher.returncode, "cpu": float("nan"), "max_rss": 0}
     if outcome["code"] != 0:
-        PROBLEMS.append(
-            f"`{' '.join(command)}` exited with {outcome['code']}: {launcher.stderr.decode(errors='replace')[-500:]}"
-        )
+        fail(f"`{' '.join(command)}` exited with {outcome['code']}: {launcher.stderr.decode(errors='replace')[-500:]}")
     written = json.loads(report.read_text()) if report is not None and report.exists() else {}
     return Finished(outcome["seconds"], outcome["code"], outcome["cpu"], outcome["max_rss"], written)
 
@@ -238,7 +246,7 @@ def figure_exhaustive(quick: bool) -> None:
     loop_times = timings(lambda: baselines.adder_loop(*arguments, loop_bits), 1 if quick else 3)
     numpy_times = timings(lambda: baselines.adder_numpy(*arguments, numpy_bits), 1 if quick else 3)
     if baselines.adder_loop(*arguments, 4)[1] or baselines.adder_numpy(*arguments, numpy_bits)[1]:
-        PROBLEMS.append("a baseline adder check finds the reference adder wrong")
+        fail("a baseline adder check finds the reference adder wrong")
     loop_per_pair = statistics.median(loop_times) / baselines.adder_pairs(loop_bits)
     numpy_per_pair = statistics.median(numpy_times) / baselines.adder_pairs(numpy_bits)
     NOTES.append(
@@ -251,7 +259,7 @@ def figure_exhaustive(quick: bool) -> None:
     for bits, runs in ((8, 3 if quick else 21), (10, 3 if quick else 11), (12, 1 if quick else 5)):
         params = adder.ExhaustiveParams(max_bits=bits, convention="either")
         if adder.check_exhaustive(weights, params).fraction != 1.0:
-            PROBLEMS.append(f"check_exhaustive(max_bits={bits}) does not pass the reference adder")
+            fail(f"check_exhaustive(max_bits={bits}) does not pass the reference adder")
         check = partial(adder.check_exhaustive, weights, params)
         times = timings(check, runs)
         seconds, pairs = statistics.median(times), baselines.adder_pairs(bits)
@@ -280,7 +288,7 @@ def figure_proof(quick: bool) -> None:
     _, weights = reference_weights()
     params = adder.ProofParams(convention="either")
     if adder.check_proof(weights, params).fraction != 1.0:
-        PROBLEMS.append("check_proof does not pass the reference adder")
+        fail("check_proof does not pass the reference adder")
     runs = 21 if quick else 201
     times = timings(lambda: adder.check_proof(weights, params), runs)
     ROWS.append(
@@ -333,7 +341,7 @@ def figure_truth(quick: bool) -> None:
             scale = np.max(np.abs(truth[name][1:]))
             worst = max(worst, float(np.max(np.abs(np.array(values[1:]) - truth[name][1:])) / scale))
     if worst > 1e-6:
-        PROBLEMS.append(f"the finite-difference loop disagrees with the judge's truth (relative {worst:.2g})")
+        fail(f"the finite-difference loop disagrees with the judge's truth (relative {worst:.2g})")
     seconds = statistics.median(times)
     loop_seconds = statistics.median(loop_times)
     lengths = ", ".join(str(problem.length) for problem in problems)
@@ -418,7 +426,7 @@ def figure_grade(quick: bool, scratch: Path) -> dict[str, list[Finished]]:
         for name, config in configs.items():
             measured[name].append(graded(ROOT / "reference", results, config, scratch))
             if read_score(results) != 10:
-                PROBLEMS.append(f"grading reference/ ({name}) did not score 10 (score {read_score(results)})")
+                fail(f"grading reference/ ({name}) did not score 10 (score {read_score(results)})")
     default = statistics.median(f.seconds for f in measured["default"])
     floor = statistics.median(floors)
 
@@ -495,12 +503,20 @@ def class_samples() -> list[Path]:
     )
 
 
-def make_export(folder: Path, count: int, *, hostile: int = 0) -> list[Path]:
+def expected_score(sample: Path) -> float:
+    """The total a sample must score: its expected.yaml's scores added up (reference/ scores full marks)."""
+    if sample == ROOT / "reference":
+        return 10.0
+    expected = yaml.safe_load((sample / "expected.yaml").read_text(encoding="utf-8"))
+    return float(sum(float(score) for score in expected["scores"].values()))
+
+
+def make_export(folder: Path, count: int, *, hostile: int = 0) -> dict[Path, float]:
     """`count` submission folders cycling through the class's samples, `hostile` of them (spread out) an
-    endless loop in both questions (hostile_infinite_loop)."""
+    endless loop in both questions (hostile_infinite_loop); each folder with the total it must score."""
     sources = class_samples()
     every = count // hostile if hostile else 0
-    made = []
+    made = {}
     for index in range(count):
         source = sources[index % len(sources)]
         if every and index % every == every // 2 and index // every < hostile:
@@ -510,8 +526,22 @@ def make_export(folder: Path, count: int, *, hostile: int = 0) -> list[Path]:
         for file in source.iterdir():
             if file.is_file() and file.name != "expected.yaml":
                 shutil.copyfile(file, target / file.name)
-        made.append(target)
+        made[target] = expected_score(source)
     return made
+
+
+def check_batch(out: Path, made: dict[Path, float], what: str) -> None:
+    """Stop the run unless every submission of a batch was graded and scored what its sample expects."""
+    for folder, score in made.items():
+        try:
+            results = json.loads((out / batch.SUBMISSIONS / folder.name / "results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            fail(f"{what}: {folder.name} has no readable results.json ({error})")
+        failed = (results.get("extra_data") or {}).get("grading_failed")
+        if failed:
+            fail(f"{what}: {folder.name} was not graded: {failed}")
+        if results.get("score") != score:
+            fail(f"{what}: {folder.name} scored {results.get('score')}, its sample expects {score:g}")
 
 
 def batch_command(export: Path, out: Path, jobs: int) -> list[str]:
@@ -523,8 +553,7 @@ def figure_batch(quick: bool, scratch: Path, grades: dict[str, list[Finished]]) 
     started_load = load()
     count, hostile, jobs, runs = (20, 1, 2, 1) if quick else (200, 4, 2, 3)
     exports = {"clean": scratch / "clean", "hostile": scratch / "hostile"}
-    make_export(exports["clean"], count)
-    made = make_export(exports["hostile"], count, hostile=hostile)
+    made = {name: make_export(path, count, hostile=hostile * (name == "hostile")) for name, path in exports.items()}
     loop_alone = run_process(
         [
             PYTHON,
@@ -541,13 +570,7 @@ def figure_batch(quick: bool, scratch: Path, grades: dict[str, list[Finished]]) 
         for name, export in exports.items():
             out = scratch / f"out-{name}-{index}"
             measured[name].append(run_process(batch_command(export, out, jobs)))
-            ungraded = [
-                p.name
-                for p in (made if name == "hostile" else export.iterdir())
-                if read_score(out / batch.SUBMISSIONS / p.name / "results.json") is None
-            ]
-            if ungraded:
-                PROBLEMS.append(f"batch {name} run {index + 1}: {len(ungraded)} not graded (first: {ungraded[0]})")
+            check_batch(out, made[name], f"batch {name} run {index + 1}")
     clean = statistics.median(f.seconds for f in measured["clean"])
     with_hostile = statistics.median(f.seconds for f in measured["hostile"])
     default_grade = statistics.median(f.seconds for f in grades["default"])
@@ -603,8 +626,9 @@ def figure_batch(quick: bool, scratch: Path, grades: dict[str, list[Finished]]) 
     )
 
 
-def canned_serve(connection: Any, config_path: str | None, user: str = "auto") -> None:
-    """A pool process of figure 7: writes the same real results.json for every submission it is sent."""
+def canned_serve(connection: Connection, config_path: str | None, hide: tuple[str, ...] = ()) -> None:
+    """A pool process of figure 7: writes the same real results.json for every submission it is sent. Takes
+    what the pool passes to batch._serve (`same_parameters` checks it before the figure runs)."""
     results = json.loads(Path(os.environ[CANNED]).read_text(encoding="utf-8"))
     while True:
         try:
@@ -618,12 +642,38 @@ def canned_serve(connection: Any, config_path: str | None, user: str = "auto") -
         connection.send(batch.Outcome(job["id"], "graded", None, results["score"]))
 
 
-def figure_scale(quick: bool, scratch: Path) -> None:
+def same_parameters(stand_in: Callable[..., Any], real: Callable[..., Any]) -> None:
+    """Stop the run unless `stand_in` takes the same parameters as `real` (names, kinds, defaults): a stand-in
+    that drifted from what the pool passes dies in every pool process."""
+
+    def parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+    if parameters(stand_in) != parameters(real):
+        fail(
+            f"{stand_in.__name__}{inspect.signature(stand_in)} no longer takes what the pool passes to "
+            f"{real.__name__}{inspect.signature(real)}"
+        )
+
+
+class FailFast(batch.Progress):
+    """Progress that stops the run at the first submission that was not graded (a pool process that died)."""
+
+    def done(self, outcome: batch.Outcome) -> None:
+        if outcome.kind != "graded":
+            fail(f"the batch did not grade {outcome.id}: {outcome.kind} ({outcome.problem})")
+        super().done(outcome)
+
+
+def figure_scale(quick: bool, scratch: Path, serve: Callable[..., None] = canned_serve) -> None:
     """7. Batch cost per submission beyond the grading itself, at two class sizes (10x apart)."""
     started_load = load()
+    same_parameters(serve, batch._serve)
     sizes = (100, 1000) if quick else (1000, 10000)
     canned = scratch / "canned.json"
     run_process([PYTHON, "-m", "autograder", "grade", str(ROOT / "reference"), "--results", str(canned)])
+    if read_score(canned) != 10:
+        fail(f"grading reference/ for figure 7's canned results did not score 10 (score {read_score(canned)})")
     os.environ[CANNED] = str(canned)
     config = load_config(None)
     per_submission: dict[int, list[float]] = {size: [] for size in sizes}
@@ -635,10 +685,12 @@ def figure_scale(quick: bool, scratch: Path) -> None:
             out = scratch / f"scale-out-{size}-{index}"
             started = time.perf_counter()
             submissions, _ = find_submissions(export, exclude=out)
-            progress = batch.Progress(len(submissions), open(os.devnull, "w"), tty=False)
-            batch.run_batch(
-                submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=canned_serve
+            progress = FailFast(len(submissions), open(os.devnull, "w"), tty=False)
+            outcomes = batch.run_batch(
+                submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=serve
             )
+            if len(outcomes) != size or any(outcome.kind != "graded" for outcome in outcomes):
+                fail(f"figure 7's batch of {size} graded {sum(o.kind == 'graded' for o in outcomes)} submissions")
             batch.write_reports(submissions, out=out, config=config, title="scale")
             per_submission[size].append((time.perf_counter() - started) / size)
             shutil.rmtree(out)
@@ -679,7 +731,10 @@ def figure_class_report(quick: bool, scratch: Path) -> None:
     def row(figure: str, *cells: str) -> Row:
         return Row(*[figure.replace("6. ", "8. ", 1), *cells, started_load])
 
-    class_report.figure_class_report(rows, notes, quick, scratch, row)
+    try:
+        class_report.figure_class_report(rows, notes, quick, scratch, row)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        fail(f"figure 8: {error}")
     ROWS.extend(rows)
     NOTES.extend(note.replace("6. ", "8. ", 1) for note in notes)
 
@@ -706,7 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller inputs: a smoke run")
     args = parser.parse_args(argv)
-    for collected in (ROWS, NOTES, PROBLEMS):
+    for collected in (ROWS, NOTES):
         collected.clear()
     before = os.getloadavg()
     print(f"Benchmarks ({'quick' if args.quick else 'full'} run) on {machine()}")
@@ -715,14 +770,22 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="autograder-bench-") as scratch:
-        figure_exhaustive(args.quick)
-        figure_proof(args.quick)
-        figure_truth(args.quick)
-        grades = figure_grade(args.quick, Path(scratch))
-        figure_batch(args.quick, Path(scratch), grades)
-        figure_scale(args.quick, Path(scratch))
-        figure_class_report(args.quick, Path(scratch))
+    try:
+        with tempfile.TemporaryDirectory(prefix="autograder-bench-") as scratch:
+            figure_exhaustive(args.quick)
+            figure_proof(args.quick)
+            figure_truth(args.quick)
+            grades = figure_grade(args.quick, Path(scratch))
+            figure_batch(args.quick, Path(scratch), grades)
+            figure_scale(args.quick, Path(scratch))
+            figure_class_report(args.quick, Path(scratch))
+    except BenchmarkFailed as failed:
+        print(
+            f"\nBENCHMARK FAILED after {time.perf_counter() - started:.0f} s, in the figure after the "
+            f"{len(ROWS)} rows measured so far: {failed}\nNo figures are printed: they would not mean anything.",
+            file=sys.stderr,
+        )
+        return 1
     after = os.getloadavg()
     print()
     print_table(ROWS)
@@ -738,9 +801,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nLoad average after: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}. Targets missed: "
         f"{', '.join(missed) if missed else 'none'}. Total time {time.perf_counter() - started:.0f} s."
     )
-    for problem in PROBLEMS:
-        print(f"PROBLEM: {problem}")
-    return 1 if PROBLEMS else 0
+    return 0
 
 
 if __name__ == "__main__":

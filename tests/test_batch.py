@@ -1,6 +1,7 @@
 """Tests of the TA's batch run: a 200-submission export into a gradebook and a report, resumable and reproducible."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from autograder import batch
 from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
+from autograder.report.feedback_html import VISIBILITY
 from autograder.report.gradebook import COLUMNS, NOT_LISTED
 from autograder.worker import Sandbox, SandboxError
 from autograder.worker.host import worker_users
@@ -265,34 +267,69 @@ def faulty_serve(connection, config_path, user="auto", **_):
             connection.send(batch.grade_into(job, config=config, sandbox=chosen))
 
 
-def crowded_serve(connection, config_path, **_):
-    """A pool process whose first grading of each submission times out (as beside a CPU hog), then grades."""
+def starving_serve(connection, config_path, hide=()):
+    """A pool process whose tasks' usage records are simulated: the first grading of `*_starved` waited for the CPU
+    all its wall time (a neighbour's busy processes); every other task had the CPU when it was runnable. Each
+    grading leaves a line in OUT/tries."""
+    from autograder.worker import sandbox as sandbox_module
+
+    real = sandbox_module.TaskUsage.read
     config = load_config(config_path)
     with Sandbox() as sandbox:
         while (job := connection.recv()) is not None:
-            first = Path(job["out"]) / "first-try"
-            if not first.exists():
-                first.parent.mkdir(parents=True, exist_ok=True)
-                first.touch()
-                connection.send(batch.write_failure(job, "a call timed out after 5 s (the neighbour took the CPU)"))
-            else:
+            tries = Path(job["out"]) / "tries"
+            tries.parent.mkdir(parents=True, exist_ok=True)
+            starved = job["id"].endswith("_starved") and not tries.exists()
+            with open(tries, "a") as log:
+                log.write("graded\n")
+
+            def simulated(record, starved=starved):
+                usage = real(record)
+                wall = usage.wall_seconds or config.limits.wall_seconds
+                return usage and dataclasses.replace(usage, run_delay_seconds=wall * starved, wall_seconds=wall)
+
+            sandbox_module.TaskUsage.read = simulated
+            try:
                 connection.send(batch.grade_into(job, config=config, sandbox=sandbox))
+            finally:
+                sandbox_module.TaskUsage.read = real
 
 
-def test_what_timed_out_beside_another_grading_is_graded_again_alone(tmp_path):
-    """With two jobs, a grading that timed out may only have lost the CPU to its neighbour: it is graded again
-    alone and that grading counts, once in the outcomes (a score never depends on the neighbour)."""
+def test_only_a_timeout_starved_of_cpu_is_graded_again_alone(tmp_path):
+    """With two jobs, a grading that timed out while its task waited for the CPU more than half of its wall time
+    (simulated by its usage record) may only have lost the CPU to its neighbour: it is graded again alone, and that
+    grading counts, once in the outcomes. A task that slept and an endless loop that had the CPU are final."""
+    config_path = tmp_path / "quick.yaml"
+    data = yaml.safe_load((ROOT / "autograder" / "default.yaml").read_text())
+    data["limits"].update(call_seconds=1, wall_seconds=3)
+    config_path.write_text(yaml.safe_dump(data))
+    loop = ROOT / "submissions_sample" / "hostile_infinite_loop"
+    sources = {"a_sleeps": None, "b_spins": loop, "c_starved": loop, "d_ok": ROOT / "reference"}
     submissions = []
-    for name in ("a", "b"):
-        shutil.copytree(ROOT / "reference", tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
+    for name, source in sources.items():
+        if source is None:
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "adder.py").write_text("import time\ntime.sleep(60)\n")
+        else:
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
         submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
-    config, out = load_config(), tmp_path / "graded"
-    progress = batch.Progress(2, io.StringIO(), tty=False)
+    config, out = load_config(config_path), tmp_path / "graded"
+    progress = batch.Progress(len(sources), io.StringIO(), tty=False)
     outcomes = batch.run_batch(
-        submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=crowded_serve
+        submissions, out=out, config=config, jobs=2, regrade=False, progress=progress, serve=starving_serve
     )
-    assert sorted((o.id, o.kind, o.score) for o in outcomes) == [("a", "graded", 10), ("b", "graded", 10)]
-    assert json.loads((out / "submissions" / "a" / "results.json").read_text())["score"] == 10
+    assert sorted((o.id, o.kind, o.score) for o in outcomes) == [
+        ("a_sleeps", "graded", 0),
+        ("b_spins", "graded", 0),
+        ("c_starved", "graded", 0),
+        ("d_ok", "graded", 10),
+    ]
+    tries = {name: (out / "submissions" / name / "tries").read_text().count("graded") for name in sources}
+    assert tries == {"a_sleeps": 1, "b_spins": 1, "c_starved": 2, "d_ok": 1}
+    for name in sources:
+        results = json.loads((out / "submissions" / name / "results.json").read_text())
+        assert "starved_timeouts" not in results["extra_data"]  # the grading that counts was not starved
+        assert ("timed out after 1 s" in json.dumps(results)) == (name != "d_ok")
 
 
 def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path):
@@ -604,9 +641,8 @@ def test_the_feedback_is_the_instructors_view_and_never_markup(small_run):
     pieces = [data["pieces"][k] for k in data["sequences"][data["submissions"][1]]]
     assert sum(piece.startswith('<div class="test ') for piece in pieces) == len(load_config().tests)
     assert any("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in p for p in pieces)
-    assert any("hidden: the student never sees it" in p for p in pieces) or all(
-        t.visibility == "visible" for t in load_config().tests
-    )
+    for visibility in {t.visibility for t in load_config().tests} - {"visible"}:
+        assert any(VISIBILITY[visibility] in p for p in pieces), visibility
     assert "<img" not in html and html.count("<script") == 3 and "\x1b" not in html
     assert [tag for tag, _ in Page(html).tags if tag in ("img", "iframe", "object", "embed", "link")] == []
 

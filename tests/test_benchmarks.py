@@ -1,11 +1,18 @@
-"""The benchmark script still runs and still measures what it claims (its figures are not asserted here)."""
+"""The benchmark script still runs, measures what it claims, and stops loudly when a grading fails (its figures
+are not asserted here)."""
 
+import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+from autograder import batch
 from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import run  # benchmarks/run.py
 
 FIGURES = (
     "1. adder exhaustive N=12",
@@ -41,7 +48,65 @@ def test_the_quick_benchmark_runs_and_reports_every_figure():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for figure in FIGURES:
         assert figure in done.stdout, figure
-    assert "PROBLEM" not in done.stdout
+    assert "FAILED" not in done.stdout + done.stderr
+
+
+def test_figure_7s_stand_in_grader_takes_what_the_pool_passes():
+    """The canned grader of figure 7 takes batch._serve's parameters; one that drifts stops the run before it starts
+    a pool whose every process would die."""
+    run.same_parameters(run.canned_serve, batch._serve)
+
+    def drifted(connection, config_path):
+        pass
+
+    with pytest.raises(run.BenchmarkFailed, match="no longer takes what the pool passes"):
+        run.same_parameters(drifted, batch._serve)
+
+
+def dying_serve(connection, config_path, hide=()):
+    """A pool process that dies at its first submission."""
+    connection.recv()
+    os._exit(3)
+
+
+@pytest.mark.slow  # grades the reference once and writes 1,100 folders
+def test_a_batch_figure_whose_pool_dies_stops_at_once(tmp_path):
+    """Figure 7 with pool processes that die stops at the first submission they fail, saying so."""
+    with pytest.raises(run.BenchmarkFailed, match=r"the batch did not grade .*the grading process died \(exit code 3"):
+        run.figure_scale(True, tmp_path, serve=dying_serve)
+
+
+def test_a_batch_scoring_what_a_sample_does_not_expect_stops_the_run(tmp_path):
+    """A submission of a batch figure with another score than its sample's, or not graded, is an error."""
+    made = run.make_export(tmp_path / "export", 2)
+    assert list(made.values()) == [10.0, run.expected_score(run.class_samples()[1])]
+    out = tmp_path / "out"
+    for folder, score in made.items():
+        (out / batch.SUBMISSIONS / folder.name).mkdir(parents=True)
+        results = {"score": score, "tests": [], "extra_data": {}}
+        (out / batch.SUBMISSIONS / folder.name / "results.json").write_text(json.dumps(results))
+    run.check_batch(out, made, "batch")
+    first = out / batch.SUBMISSIONS / next(iter(made)).name / "results.json"
+    died = {"score": 0, "tests": [], "extra_data": {"grading_failed": "the grading process died"}}
+    first.write_text(json.dumps(died))
+    with pytest.raises(run.BenchmarkFailed, match="was not graded: the grading process died"):
+        run.check_batch(out, made, "batch")
+    first.write_text(json.dumps({"score": 5, "tests": [], "extra_data": {}}))
+    with pytest.raises(run.BenchmarkFailed, match="scored 5, its sample expects 10"):
+        run.check_batch(out, made, "batch")
+
+
+def test_a_failed_figure_ends_the_run_with_an_error_and_no_table(monkeypatch, capsys):
+    """The run stops at the first wrong result: exit status 1, the reason on stderr, no figure printed."""
+
+    def wrong(quick):
+        run.fail("check_proof does not pass the reference adder")
+
+    monkeypatch.setattr(run, "figure_exhaustive", wrong)
+    assert run.main(["--quick"]) == 1
+    printed = capsys.readouterr()
+    assert "BENCHMARK FAILED" in printed.err and "check_proof does not pass" in printed.err
+    assert "figure" not in printed.out and "median" not in printed.out
 
 
 def test_the_numpy_adder_baseline_checks_what_the_loop_checks():

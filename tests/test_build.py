@@ -17,7 +17,7 @@ import pytest
 import yaml
 from test_check import needs_self_mode
 
-from autograder import build
+from autograder import build, built
 from autograder.check import closing_lines
 from autograder.config import load_config
 from autograder.judge.adder import read_adder_weights
@@ -495,14 +495,19 @@ def test_the_kit_runs_on_the_oldest_and_newest_python(
     assert_parity(case, printed, checked, secret_config, gradescope_sandbox)
 
 
-def test_the_kit_and_gradescope_judge_from_the_same_numbers(kit_zip, gradescope_zip):
-    """Both zips hold one problems.json, built from the configuration: the visible tests' problems only."""
+def test_the_kit_and_gradescope_judge_from_the_same_numbers(kit_zip, gradescope_zip, secret_config):
+    """Both zips hold a problems.json built from the configuration: the kit's the visible tests' problems only,
+    Gradescope's every test's (no grading computes them), the visible ones the very same numbers as the kit's."""
     with zipfile.ZipFile(gradescope_zip) as archive:
-        gradescope = archive.read("autograder/problems.json")
-    assert kit_contents(kit_zip)["autograder/problems.json"] == gradescope
-    data = json.loads(gradescope)
-    assert {p["seed"] for p in data["problems"]} == set(load_config().tests[3].params.seeds) | {0}
-    assert all("equations" in p and "mistakes" in p for p in data["problems"])
+        gradescope = json.loads(archive.read("autograder/problems.json"))
+    kit = json.loads(kit_contents(kit_zip)["autograder/problems.json"])
+    assert kit["tests"] and set(kit["tests"]) < set(gradescope["tests"])
+    for key, indices in kit["tests"].items():
+        assert [kit["problems"][i] for i in indices] == [gradescope["problems"][i] for i in gradescope["tests"][key]]
+    assert {p["seed"] for p in kit["problems"]} == set(load_config().tests[3].params.seeds) | {0}
+    hidden = [t for t in load_config(secret_config).tests if t.visibility != "visible" and t.check.startswith("lstm")]
+    assert hidden and all(built.key(t.params) in gradescope["tests"] for t in hidden)
+    assert all("equations" in p and "mistakes" in p for p in gradescope["problems"] if p["seed"])
 
 
 def test_the_kit_judges_from_its_built_numbers(numpy_only, unzipped_kit, tmp_path):

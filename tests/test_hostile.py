@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from peak import BUDGET_MB, grading_peak_mb
 from test_samples import run_autograder
 
 from autograder.config import load_config
@@ -258,6 +259,48 @@ def test_replies_nested_deep_are_refused_within_the_memory_budget(tmp_path):
     results, peak = run_autograder_measured(SAMPLES / "hostile_deep_replies", tmp_path / "gs")
     assert results["score"] == 0 and "sent something that is not data" in json.dumps(results)
     assert peak < 250, f"{peak:.0f} MB"
+
+
+# Reply shapes that cost the grader the most memory per byte once parsed (a dict of 64 bytes for `{},`, two
+# containers for 5 bytes in `[{}],`, a new string for `"ab",`), and one of numbers for comparison.
+MANY_VALUES = {
+    "dicts": b"{},",
+    "lists": b"[],",
+    "dicts_in_lists": b"[{}],",
+    "lists_in_lists": b"[[]],",
+    "one_key_dicts": b'{"a":0},',
+    "texts": b'"ab",',
+    "numbers": b"1.5,",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", MANY_VALUES.values(), ids=MANY_VALUES.keys())
+def test_replies_of_many_values_are_refused_within_the_memory_budget(shape, tmp_path):
+    """Both questions' tasks write, at the same time, a reply line just under the task's 4 MB made of one small
+    value repeated: the grader counts what the line holds before parsing it, refuses both tasks with the reason,
+    and the whole grading (measured in a fresh process) stays within the budget."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    for name, key, more in (
+        ("lstm_bptt.py", "value", "def lstm_bptt(*a):\n    return {}\n"),
+        ("adder.py", "names", ""),
+    ):
+        line = f"b'{{\"{key}\":[' + {shape!r} * {3_900_000 // len(shape)} + b'0]}}\\n'"
+        (submission / name).write_text(f"import os\nos.write(3, {line})\n{more}")
+    peak, results = grading_peak_mb(submission, tmp_path / "results.json")
+    assert results["score"] == 0
+    assert json.dumps(results).count("sent more values back than the grader reads") >= 2
+    assert peak < BUDGET_MB, f"{peak:.0f} MB"
+
+
+def test_the_sample_of_many_values_is_refused_within_the_memory_budget(tmp_path):
+    """hostile_reply_many_values (`{},{},...` and `[],[],...`, 4 MB each; 355 MB in the grader before values
+    were counted)."""
+    peak, results = grading_peak_mb(SAMPLES / "hostile_reply_many_values", tmp_path / "results.json")
+    assert results["score"] == 0
+    assert "sent more values back than the grader reads" in json.dumps(results)
+    assert peak < BUDGET_MB, f"{peak:.0f} MB"
 
 
 # The student graded after hostile_leftovers: full marks only if none of it reached them.

@@ -1,5 +1,6 @@
 """Tests of the sandbox: student code runs in a limited worker and only plain data comes back."""
 
+import importlib.util
 import math
 import os
 import pwd
@@ -19,8 +20,15 @@ import pytest
 
 from autograder.worker import Limits, Sandbox, SandboxError
 from autograder.worker.host import LEASES, check_closed, dedicated_users, resolve_python, worker_users
-from autograder.worker.inside.wire import nesting, parse_reply
-from autograder.worker.sandbox import scratch_folder
+from autograder.worker.inside.wire import (
+    MAX_REPLY_CONTAINERS,
+    MAX_REPLY_VALUES,
+    Room,
+    count_values,
+    nesting,
+    parse_reply,
+)
+from autograder.worker.sandbox import compile_once, scratch_folder
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -365,6 +373,41 @@ def test_depth_is_counted_outside_strings_only():
     assert nesting(b'{"value": [[1, 2], "[[[\\"[[", {"k": "]]"}]}') == 3
     assert parse_reply(b'{"value": ' + b"[" * 99 + b"]" * 99 + b"}") is not None
     assert parse_reply(b'{"value": ' + b"9" * 5000 + b"}") is None  # longer than any number anyone meant
+
+
+def test_values_are_counted_outside_strings_before_a_line_is_parsed():
+    """count_values: every value (keys, lists and dicts included), never what is inside a string; an empty list
+    or dict counts one more. parse_reply refuses a line that holds more than a task may, and a Room counts the
+    lines of one task together."""
+    assert count_values(b'{"a":1,"b":[2,3]}') == (7, 2)  # the dict, "a", 1, "b", the list, 2, 3
+    assert count_values(b'{"value":"[{,:}]"}') == (3, 1)
+    assert count_values(b"[{},{}]") == (5, 3)
+    many = b'{"value":[' + b"{}," * MAX_REPLY_CONTAINERS + b"0]}"
+    assert parse_reply(many) is None
+    assert parse_reply(many.replace(b"{},", b"0,")) is not None  # as many numbers fit
+    room, half = Room(), b'{"value":[' + b"0," * (MAX_REPLY_VALUES // 2) + b"0]}"
+    assert parse_reply(half, room) is not None and not room.full
+    assert parse_reply(half, room) is None and room.full
+
+
+def test_replies_of_too_many_values_fail_the_task(sandbox):
+    """Values written on the reply pipe past what a task may send are refused before they are read."""
+    result = call(sandbox, "import os\ndef f():\n    os.write(3, b'{\"value\":[' + b'[],' * 30000 + b'0]}\\n')\n")
+    assert result.failure.startswith("sent more values back than the grader reads (200,000 numbers")
+    assert result.replies == []
+
+
+def test_a_single_value_of_too_many_values_is_an_error_of_that_call(sandbox):
+    """A return value holding more values than a task may send becomes an error reply; the task goes on."""
+    result = call(sandbox, "def f(n):\n    return [[0]] * n\n", calls=[{"n": 30_000}, {"n": 2}])
+    assert result.replies == [
+        {
+            "error": "returned a value too large to send back (60001 values, 30001 of them lists and dicts; limits "
+            "200000 and 20000 for all the calls together)"
+        },
+        {"value": [[0], [0]]},
+    ]
+    assert result.failure is None
 
 
 def test_forged_extra_replies_fail_the_task(sandbox):
@@ -995,3 +1038,56 @@ def test_a_stale_folder_removed_by_another_grader_meanwhile_is_no_error(tmp_path
 
     monkeypatch.setattr(module.os, "listdir", lambda folder: [f"{module.BASE_PREFIX}999999-gone"])
     module.remove_stale_folders(str(tmp_path))
+
+
+# -- the zygote's start --------------------------------------------------------------------------
+
+
+def test_the_reader_of_answers_tex_is_imported_for_the_first_tex_task_only():
+    """A fresh zygote has not imported tex/ (a grading without a .tex never pays for it); the first .tex task
+    makes it import the reader before it forks, and later tasks' processes have it from the zygote."""
+    loaded = {"task": "names", "module": "adder.py", "names": ["R"]}
+    files = {"adder.py": b"import sys\nR = float('tex' in sys.modules)\n"}
+    with Sandbox(mode="self") as fresh:
+        assert fresh.run(loaded, files, Limits()).replies == [{"names": {"R": 0.0}}]
+        read = fresh.run(
+            {"task": "names", "module": "answers.tex", "names": ["U"]},
+            {"answers.tex": b"$U = \\begin{bmatrix} 1 & 2 \\end{bmatrix}$"},
+            Limits(),
+        )
+        assert read.replies == [{"names": {"U": [[1, 2]]}}], read
+        assert fresh.run(loaded, files, Limits()).replies == [{"names": {"R": 1.0}}]
+
+
+def test_bytecode_is_written_once_beside_the_worker_modules(tmp_path, monkeypatch):
+    """compile_once writes what is missing or older than its source, and nothing when Python is told not to."""
+    module = tmp_path / "package" / "module.py"
+    module.parent.mkdir()
+    module.write_text("X = 1\n")
+    cache = Path(importlib.util.cache_from_source(str(module)))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    compile_once(str(module.parent))
+    assert not cache.exists()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    compile_once(str(module.parent))
+    written = cache.stat().st_mtime_ns
+    compile_once(str(module.parent))
+    assert cache.stat().st_mtime_ns == written
+    os.utime(module, ns=(written + 10**9, written + 10**9))  # the source changed since
+    compile_once(str(module.parent))
+    assert cache.stat().st_mtime_ns > written
+
+
+def test_the_worker_copy_carries_the_bytecode(tmp_path, monkeypatch):
+    """The private copy the zygote imports from holds the bytecode of inside/, tex/ and the vendored lark."""
+    package = Path(__file__).resolve().parents[1] / "autograder"
+    for folder in ("inside", "tex"):
+        shutil.copytree(package / "worker" / folder, tmp_path / folder)
+    shutil.copytree(package / "vendor", tmp_path / "vendor")
+    folders = {name: str(tmp_path / name) for name in ("inside", "tex", "vendor")}
+    monkeypatch.setattr("autograder.worker.sandbox.ZYGOTE_FOLDERS", folders)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    with Sandbox(mode="self") as fresh:
+        copy = Path(fresh._base) / "zygote"
+        for module in ("inside/zygote.py", "tex/answers.py", "vendor/lark/lark.py"):
+            assert Path(importlib.util.cache_from_source(str(copy / module))).exists(), module

@@ -162,6 +162,10 @@ def _read_array(value: Any, length: int, place: str) -> np.ndarray | str:
             else ""
         )
         return f"{wanted}, got {_count(len(value))}.{note}"
+    if all(type(item) is float for item in value[1:]):  # the usual reply: plain floats, read at once if all finite
+        array = np.array([0.0, *value[1:]], dtype=np.float64)
+        if np.isfinite(array).all():
+            return array
     items = [_unwrap(item) for item in value[1:]]
     if any(isinstance(item, list) for item in items):
         shape = numbers.shape(value)

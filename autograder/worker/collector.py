@@ -13,7 +13,15 @@ from typing import Any
 
 from autograder.worker.inside.bounds import OWN_FOLDER
 from autograder.worker.inside.namespaces import TMPFS_INODES
-from autograder.worker.inside.wire import CHUNK, Reply, is_reply, parse_reply
+from autograder.worker.inside.wire import (
+    CHUNK,
+    MAX_REPLY_CONTAINERS,
+    MAX_REPLY_VALUES,
+    Reply,
+    Room,
+    is_reply,
+    parse_reply,
+)
 from autograder.worker.limits import Limits
 
 MAX_NOTES = 200  # a notebook's notes kept per task
@@ -29,6 +37,7 @@ class Collector:
         self.out = bytearray()
         self.out_total = 0
         self.reply_total = 0
+        self.room = Room()  # the values the replies may hold in all, counted before each line is parsed
         self.pending = {"reply": b"", "status": b""}
         self.done = False
         self.fatal: str | None = None
@@ -39,12 +48,18 @@ class Collector:
         self.notes: list[dict[str, Any]] = []
         self.cell: int | None = None
 
-    def collect(self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
+    def collect(
+        self, out_fd: int, reply_fd: int, status_fd: int, stop_fd: int, seconds: float, start_seconds: float = 0.0
+    ) -> None:
+        """Read until the pipes close, or `seconds` after the task's supervisor said it started (until then,
+        `start_seconds` more: the zygote may first import the reader of answers.tex)."""
+        deadline, started = time.monotonic() + start_seconds + seconds, False
         with selectors.DefaultSelector() as selector:
             for fd, name in ((out_fd, "out"), (reply_fd, "reply"), (status_fd, "status")):
                 selector.register(fd, selectors.EVENT_READ, name)
             while selector.get_map():
+                if not started and "supervisor" in self.status:  # the task's clock starts with its supervisor
+                    deadline, started = time.monotonic() + seconds, True
                 if self.problem is not None and not self.stop_sent:
                     os.close(stop_fd)  # the supervisor kills the task now
                     self.stop_sent = True
@@ -85,8 +100,13 @@ class Collector:
             self.problem = f"sent more than {self.limits.reply_bytes / 1e6:g} MB back"
             return
         for line in self.lines("reply", data):
-            record = parse_reply(line)
-            if self.done or record is None:
+            record = parse_reply(line, self.room)
+            if self.room.full:
+                self.problem = (
+                    f"sent more values back than the grader reads ({MAX_REPLY_VALUES:,} numbers, texts, lists and "
+                    f"dicts; {MAX_REPLY_CONTAINERS:,} lists and dicts)"
+                )
+            elif self.done or record is None:
                 self.problem = "sent something that is not data"
             elif record == {"done": True}:
                 self.done = True

@@ -22,6 +22,7 @@ refuses a machine where the worker could read the grader's files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -76,12 +78,9 @@ MODES = ("dedicated", "self")
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
 CLEAN_SECONDS = 60.0
-START_SECONDS = 60.0  # for the zygote to import numpy and the readers, and say it is ready
+START_SECONDS = 60.0  # for the zygote to import numpy and say it is ready, or the reader of answers.tex
 START_ATTEMPTS = 2
 HELLO_BYTES = 4096  # the zygote's hello: its pid and what the machine allows (inside/layers.py), as JSON
-PROBE = (
-    b"import numpy, os, sys\nR = [os.access(numpy.__file__, os.R_OK) + 0.0, os.access(sys.executable, os.X_OK) + 0.0]\n"
-)
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -103,6 +102,22 @@ class TaskResult:
     notes: list[dict[str, Any]] = field(default_factory=list)  # a notebook's notes on its cells (untrusted data)
     cell: int | None = None  # the notebook's code cell that ran last (names a cell that was stuck)
 
+    @property
+    def timed_out(self) -> bool:
+        """Did the task, one of its calls or one of its notebook's cells run out of time?"""
+        errors = [reply.get("error") for reply in self.replies]
+        return (
+            (self.failure or "").startswith("timed out")
+            or any(isinstance(error, str) and error.startswith("timed out") for error in errors)
+            or any(isinstance(note, dict) and note.get("kind") == "timed_out" for note in self.notes)
+        )
+
+    @property
+    def starved_timeout(self) -> bool:
+        """Did it run out of time while starved of the CPU (TaskUsage.starved)? Then the timeout may say nothing of
+        the student's code, only of its neighbours: a batch grades it again alone. Any other timeout is final."""
+        return self.usage is not None and self.usage.starved and self.timed_out
+
 
 @dataclass(frozen=True)
 class TaskUsage:
@@ -110,13 +125,26 @@ class TaskUsage:
 
     cpu_seconds: float  # user + system, all processes of the task
     max_rss: int  # bytes: the largest resident set of any one process of the task
+    run_delay_seconds: float = 0.0  # waiting runnable but not running (the kernel's schedstat), summed over them
+    wall_seconds: float = 0.0  # from the task's start to its end
+
+    @property
+    def starved(self) -> bool:
+        """Did the task wait for the CPU more than half of its wall time? (A task that slept did not wait; one that
+        spun had the CPU.)"""
+        return self.wall_seconds > 0 and self.run_delay_seconds > self.wall_seconds / 2
 
     @classmethod
     def read(cls, record: object) -> TaskUsage | None:
         if not isinstance(record, dict):
             return None
         try:
-            return cls(float(record["cpu_seconds"]), int(record["max_rss"]))
+            return cls(
+                float(record["cpu_seconds"]),
+                int(record["max_rss"]),
+                float(record.get("run_delay_seconds", 0.0)),
+                float(record.get("wall_seconds", 0.0)),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -171,7 +199,9 @@ class Sandbox:
             self.user = pwd.getpwuid(os.geteuid()).pw_name
         self._tasks = threading.Condition()  # clean-up by owner waits until no task of ours runs
         self._running = 0
+        self.starved_timeouts = 0  # tasks that timed out while starved of CPU (TaskResult.starved_timeout), so far
         self._cleaning = False
+        self._clean_error: SandboxError | None = None  # from a clean-up after the last task: raised by what comes next
         self._lock = threading.Lock()
         self._zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -195,13 +225,11 @@ class Sandbox:
             os.mkdir(os.path.join(self._base, "zygote"), 0o700)
             self._inside = os.path.join(self._base, "zygote", "inside")
             for name, source in ZYGOTE_FOLDERS.items():
-                shutil.copytree(
-                    source, os.path.join(self._base, "zygote", name), ignore=shutil.ignore_patterns("__pycache__")
-                )
+                compile_once(source)
+                shutil.copytree(source, os.path.join(self._base, "zygote", name))  # with its bytecode, times kept
             self._start_zygote()
             if self._uid is not None:
                 self._clean()  # what a grader that died holding this user left
-            self._probe()
         except BaseException:
             self.close()
             raise
@@ -236,32 +264,53 @@ class Sandbox:
         expected = check_task(task, files)
         with self._tasks:
             self._tasks.wait_for(lambda: not self._cleaning)
+            if self._clean_error is not None:
+                raise self._clean_error
             self._running += 1
         try:
             folder = self._make_folder(files)
             try:
-                return self._run_in(folder, task, limits, expected)
+                result = self._run_in(folder, task, limits, expected)
             finally:
                 remove_tree(folder)
+            if result.starved_timeout:
+                with self._tasks:
+                    self.starved_timeouts += 1
+            return result
         finally:
             with self._tasks:
                 self._running -= 1
                 self._cleaning = last = self._running == 0 and self._uid is not None
             if last:
-                try:
-                    self._clean()
-                finally:
-                    with self._tasks:
-                        self._cleaning = False
-                        self._tasks.notify_all()
+                # Off the caller's path: the grader judges the replies while the worker user is cleaned up. The
+                # next task and close() wait for it; a clean-up that failed fails them.
+                threading.Thread(target=self._clean_after_tasks, name="sandbox-clean").start()
+
+    def _clean_after_tasks(self) -> None:
+        try:
+            self._clean()
+        except SandboxError as error:
+            self._clean_error = error
+        except Exception as error:  # noqa: BLE001 - the worker stopped answering, say: said by what comes next
+            self._clean_error = SandboxError(f"the worker user {self.user} could not be cleaned up: {error}")
+        finally:
+            with self._tasks:
+                self._cleaning = False
+                self._tasks.notify_all()
 
     def close(self) -> None:
-        """Stop the zygote, remove the sandbox's folders, give the worker user back."""
+        """Stop the zygote, remove the sandbox's folders, give the worker user back; once the clean-up after the
+        last task is done (SandboxError if it failed: that worker user may hold what a student left)."""
+        with self._tasks:
+            self._tasks.wait_for(lambda: not self._cleaning)
         with self._lock:
             self._stop_zygote()
         self._remove_base()
         if self._lease is not None:
             self._lease.release()
+        error, self._clean_error = self._clean_error, None
+        if error is not None:
+            raise error
 
     # -- the zygote ----------------------------------------------------------------------------
 
@@ -374,19 +423,6 @@ class Sandbox:
                         raise SandboxError(f"the worker stopped answering: {self._zygote_says()}") from None
                     self._stop_zygote()
 
-    def _probe(self) -> None:
-        """Check once that the worker user can run Python and read numpy from its folder."""
-        result = self.run(
-            {"task": "names", "module": "probe.py", "names": ["R"]},
-            {"probe.py": PROBE},
-            Limits(wall_seconds=60, cpu_seconds=60),
-        )
-        if result.failure is not None or result.replies != [{"names": {"R": [1.0, 1.0]}}]:
-            raise SandboxError(
-                f"the worker cannot run Python with numpy ({self._python}); {SETUP_HINT}. "
-                f"It said: {result.failure or result.replies} {result.output}".strip()
-            )
-
     # -- one task ------------------------------------------------------------------------------
 
     def _make_folder(self, files: dict[str, bytes]) -> str:
@@ -429,6 +465,7 @@ class Sandbox:
             "places": places,
             "hidden": self._hide,
             "watch": places if watched else [],
+            "module": task["module"],  # the zygote imports the reader of answers.tex for the first .tex
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
         with tempfile.TemporaryFile() as task_file:
@@ -455,6 +492,7 @@ class Sandbox:
                 pipes["status"][0],
                 pipes["stop"][1],
                 limits.wall_seconds + GRACE_SECONDS,
+                START_SECONDS,
             )
         finally:
             for fd in (pipes["out"][0], pipes["reply"][0], pipes["status"][0]):
@@ -469,6 +507,15 @@ class Sandbox:
             raise SandboxError(f"the worker stopped unexpectedly: {self._zygote_says()}")
         if collector.status.get("clean") is False:
             raise SandboxError("processes of a task survived SIGKILL for 10 s")
+        if collector.status.get("set_up") is not True:
+            # The child says it is set up (confined, the worker's user able to read numpy and run Python) just
+            # before the student's file is opened. A task that ended before has a broken worker, not a wrong
+            # answer: the grader's failure, never a 0 that looks like the student's fault. (This replaces a probe
+            # task that every sandbox ran before its first task.)
+            raise SandboxError(
+                f"the worker ended a task before it opened the student's file "
+                f"({collector.failure(limits) or 'no reason given'}); {SETUP_HINT}"
+            )
         return TaskResult(
             replies=collector.replies,
             output=collector.text(folder),
@@ -500,6 +547,33 @@ def zygote_found(hello: bytes) -> dict[str, Any]:
     except (ValueError, AttributeError):
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def compile_once(folder: str) -> None:
+    """Write the bytecode of the modules below `folder` beside them where it is missing or older than the
+    source (setup.sh compiles at install; this covers a tree that was not, such as the kit's), so that the
+    worker's copy starts from bytecode instead of compiling every module on every start. Nothing is written
+    where the grader may not write, or when Python is told not to (PYTHONDONTWRITEBYTECODE): the worker
+    then compiles in its private copy, as it would anyway."""
+    if sys.dont_write_bytecode:
+        return
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in names:
+            if name.endswith(".py"):
+                source = os.path.join(root, name)
+                cache = importlib.util.cache_from_source(source)
+                try:
+                    if os.stat(cache).st_mtime >= os.stat(source).st_mtime:
+                        continue
+                except OSError:
+                    pass
+                import py_compile  # only when something is to be compiled
+
+                try:
+                    py_compile.compile(source, cache, doraise=True)
+                except (OSError, py_compile.PyCompileError):
+                    return  # not ours to write (an installed package), or not Python: leave the rest as it is
 
 
 def zygote_ended(zygote: subprocess.Popen[bytes]) -> str:

@@ -17,7 +17,7 @@ from . import values
 from .guard import Describer, guarded, type_name
 from .notebook import run_notebook
 from .values import plain, rebuild
-from .wire import REPLY_FD, Task, write_text
+from .wire import MAX_REPLY_CONTAINERS, MAX_REPLY_VALUES, REPLY_FD, Room, Task, count_values, write_text
 
 
 class Replies:
@@ -26,6 +26,7 @@ class Replies:
     def __init__(self, limit: int) -> None:
         self.owner = os.getpid()
         self.limit = limit
+        self.room = Room()  # as the grader counts what it reads: a value that would not fit is an error
 
     def send(self, obj: dict[str, Any]) -> None:
         if os.getpid() != self.owner:
@@ -35,6 +36,15 @@ class Replies:
             text = json.dumps(
                 {"error": f"returned a value too large to send back ({len(text)} bytes, limit {self.limit})"}
             )
+        elif "value" in obj and not self.room.fits(text.encode()):
+            values, containers = count_values(json.dumps(obj["value"], allow_nan=True).encode())
+            text = json.dumps(
+                {
+                    "error": f"returned a value too large to send back ({values} values, {containers} of them lists "
+                    f"and dicts; limits {MAX_REPLY_VALUES} and {MAX_REPLY_CONTAINERS} for all the calls together)"
+                }
+            )
+        self.room.take(text.encode())
         try:
             write_text(REPLY_FD, text)
         except OSError:

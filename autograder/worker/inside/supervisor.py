@@ -48,7 +48,9 @@ def supervise(job: Job, task_fd: int, out_fd: int, reply_fd: int, status_fd: int
         os.close(fd)
     write_line(status_fd, {"child": child})
     reaper = Reaper(child)
-    deadline = time.monotonic() + float(job["wall_seconds"])
+    delays: dict[int, int] = {}  # each process's run delay (ns), as last read
+    started = time.monotonic()
+    deadline = started + float(job["wall_seconds"])
     memory = int(job["memory_mb"]) << 20
     outcome: dict[str, object] = {"timed_out": False, "stopped": False}
     while reaper.result is None:
@@ -66,11 +68,14 @@ def supervise(job: Job, task_fd: int, out_fd: int, reply_fd: int, status_fd: int
         if bound is not None and (place := bound.exceeded()) is not None:  # no private places: watched
             outcome["places"] = place
             break
+        run_delays(os.getpid(), delays)
         drain(wake_r)
         reaper.reap()
+    run_delays(os.getpid(), delays)
+    wall = time.monotonic() - started
     outcome["clean"] = kill_below(child, reaper, wake_r)
     if outcome["clean"]:
-        outcome["usage"] = tree_usage()
+        outcome["usage"] = {**tree_usage(), "run_delay_seconds": sum(delays.values()) / 1e9, "wall_seconds": wall}
     if reaper.result is not None:
         status, usage = reaper.result
         if os.WIFSIGNALED(status):
@@ -93,6 +98,19 @@ def tree_usage() -> dict[str, float]:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "max_rss": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024),
     }
+
+
+def run_delays(root: int, delays: dict[int, int]) -> None:
+    """Update `delays` with the run delay of every process below root: nanoseconds it waited runnable but not
+    running (the second field of /proc/PID/schedstat), which only grows. Read as the supervisor polls the task
+    (20 times a second) and once at its end; a process that ends between two polls keeps its last reading."""
+    for pid in descendants(root) or ():
+        try:
+            with open(f"/proc/{pid}/schedstat", "rb") as stat:
+                delay = int(stat.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        delays[pid] = max(delays.get(pid, 0), delay)
 
 
 class Reaper:

@@ -11,9 +11,11 @@ Standard library only: the worker imports it from its private copy, the grader f
                   and {"done": true} last. The student's data: `parse_reply` reads a line only after
                   checking what it would build.
   status pipe     the supervisor (or the child before the student's code) -> the grader: one JSON
-                  object per line: {"supervisor": pid}, {"child": pid}, {"setup_error": why}, and the
-                  outcome ({"timed_out": ..., "stopped": ..., "clean": ..., "usage": ..., "exit" or
-                  "signal", ...}); a clean job's report.
+                  object per line: {"supervisor": pid}, {"child": pid}, {"setup_error": why} or
+                  {"set_up": true} (the child, just before the student's file is opened), and the
+                  outcome ({"timed_out": ..., "stopped": ..., "clean": ..., "usage": {"cpu_seconds",
+                  "max_rss", "run_delay_seconds", "wall_seconds"}, "exit" or "signal", ...}); a clean
+                  job's report.
 """
 
 from __future__ import annotations
@@ -32,8 +34,13 @@ CHUNK = 1 << 16  # bytes read from a pipe at once
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 MAX_REPLY_DEPTH = 100  # the worker's plain() stops at 64 levels; its envelopes add a few
 MAX_INT_DIGITS = 4300  # what Python 3.11+ refuses anyway; 3.10 would parse longer ones in quadratic time
-_ESCAPE = re.compile(rb"\\.", re.S)
-_STRING = re.compile(rb'"[^"]*"')
+# What the replies of one task may hold in all, counted before a line is parsed (`Room`): every value read
+# costs the grader memory (up to about 60 bytes each, 200 for a list or dict), bytes alone do not bound it
+# (4 MB of `{},` would be 95 MB of dicts). Measured: a whole grading of the reference receives about 1,000
+# values in 70 lists and dicts; at these bounds a task's replies stay within about 16 MB.
+MAX_REPLY_VALUES = 200_000  # numbers, texts, keys, lists and dicts
+MAX_REPLY_CONTAINERS = 20_000  # lists and dicts
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a JSON string, its escapes (\" too) included
 _BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
 
@@ -55,6 +62,7 @@ class Job(TypedDict, total=False):
     places: list[str]  # the shared writable places (/tmp, /dev/shm, ...)
     hidden: list[str]  # the grader's folders covered in the task's namespaces
     watch: list[str]  # the shared places the supervisor bounds, where the task gets no private ones
+    module: str  # the task's module (a .tex is read by tex/, which the zygote imports for the first one)
 
 
 class CleanJob(TypedDict):
@@ -134,11 +142,40 @@ def check_task(task: Mapping[str, Any], files: dict[str, bytes]) -> int:
     raise ValueError(f"unknown task: {task.get('task')!r}")
 
 
-def parse_reply(line: bytes) -> Reply | None:
-    """One reply line as a dict, or None if it is not JSON data. The worker is the student's: the line
-    is checked for depth before it is parsed, so no recursion limit is ever reached, here or in the
-    judges that walk what it holds; integers are bounded in length."""
-    if nesting(line) > MAX_REPLY_DEPTH:
+class Room:
+    """What the replies of one task may still hold (MAX_REPLY_VALUES values, MAX_REPLY_CONTAINERS of them
+    lists and dicts). The grader's Collector keeps one per task, and the worker one for what it sends."""
+
+    def __init__(self) -> None:
+        self.values, self.containers = MAX_REPLY_VALUES, MAX_REPLY_CONTAINERS
+        self.full = False  # a line did not fit
+
+    def fits(self, text: bytes) -> bool:
+        """Whether a JSON text, counted on its bytes, fits in what is left."""
+        values, containers = count_values(text)
+        return values <= self.values and containers <= self.containers
+
+    def take(self, text: bytes) -> bool:
+        """Make room for a JSON text, counted on its bytes; False (and nothing taken) if it does not fit."""
+        return self._take(_code(text))
+
+    def _take(self, code: bytes) -> bool:
+        values, containers = _count(code)
+        if values > self.values or containers > self.containers:
+            self.full = True
+            return False
+        self.values -= values
+        self.containers -= containers
+        return True
+
+
+def parse_reply(line: bytes, room: Room | None = None) -> Reply | None:
+    """One reply line as a dict, or None if it is not JSON data. The worker is the student's: before the
+    line is parsed, its depth is checked, so no recursion limit is ever reached, here or in the judges that
+    walk what it holds, and what it holds is counted into `room` (a fresh one if None: the bound of a whole
+    task), so the values it builds are bounded; integers are bounded in length."""
+    code = _code(line)
+    if _depth(code) > MAX_REPLY_DEPTH or not (room or Room())._take(code):
         return None
     try:
         record = json.loads(line, parse_int=bounded_int)
@@ -147,10 +184,37 @@ def parse_reply(line: bytes) -> Reply | None:
     return record if type(record) is dict else None
 
 
+def count_values(text: bytes) -> tuple[int, int]:
+    """(values, of which lists and dicts) a JSON text holds, counted on its bytes without parsing it."""
+    return _count(_code(text))
+
+
 def nesting(text: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest, counted on its bytes without recursion:
-    escapes, then strings, are removed, and the brackets left are counted in order."""
-    bare = _STRING.sub(b"", _ESCAPE.sub(b"", text)).translate(_BRACKETS, _NOT_BRACKETS)
+    """How deep the arrays and objects of a JSON text nest, counted on its bytes without recursion."""
+    return _depth(_code(text))
+
+
+def _code(text: bytes) -> bytes:
+    """A JSON text without its strings: its brackets, separators, numbers and literals. Built piece by piece
+    (re.sub would hold every piece at once: 100 MB for 4 MB of `{"a":0},`)."""
+    code, view, last = bytearray(), memoryview(text), 0
+    for string in _STRING.finditer(text):
+        code += view[last : string.start()]
+        last = string.end()
+    code += view[last:]
+    return bytes(code)
+
+
+def _count(code: bytes) -> tuple[int, int]:
+    """Every value but the last of a list or dict is followed by a comma, every key by a colon: values are
+    the containers, commas and colons, plus one (at most one more than there are per empty list or dict)."""
+    containers = code.count(b"[") + code.count(b"{")
+    return containers + code.count(b",") + code.count(b":") + 1, containers
+
+
+def _depth(code: bytes) -> int:
+    """How deep the brackets left in `code` nest, counted in order."""
+    bare = code.translate(_BRACKETS, _NOT_BRACKETS)
     depth = deepest = 0
     for step in bare:
         depth += step - 1

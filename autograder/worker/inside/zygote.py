@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import traceback
 import types
 
 from . import confine, layers, seccomp, values
@@ -28,7 +29,8 @@ ZYGOTE_NAME = b"rnn-zygote"
 
 def import_readers() -> None:
     """Import, here in the trusted zygote, the readers copied beside this package: the worker user
-    cannot read this private folder, so everything they need is loaded (and warmed up) now."""
+    cannot read this private folder, so everything they need is loaded (and warmed up) now, before the
+    first task that needs them is forked (see serve); a grading without a .tex never pays for it."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path[:0] = [here, os.path.join(here, "vendor")]
     import tex as reader  # type: ignore[import-not-found]  # the copy beside this package
@@ -40,7 +42,6 @@ def import_readers() -> None:
 def serve(control_fd: int) -> None:
     """The zygote's loop: one supervisor per job until the grader closes the control socket."""
     control = socket.socket(fileno=control_fd)
-    import_readers()
     os.chdir("/")
     # Supervisors and adopted orphans are waited for (not ignored), so that their CPU and memory
     # add up into the zygote's children's usage and, once the grader waits for the zygote, into
@@ -68,8 +69,12 @@ def serve(control_fd: int) -> None:
             kind = job.get("job", "task")
             if len(fds) != FDS[kind]:
                 raise ValueError(f"a {kind} job comes with {FDS[kind]} file descriptors")
+            if values.tex is None and str(job.get("module", "")).endswith(".tex"):
+                import_readers()
+                gc.freeze()
             pid = os.fork()
         except Exception:
+            traceback.print_exc()  # in the zygote's log, which the sandbox's error quotes
             pid = -1
         if pid == 0:
             try:
