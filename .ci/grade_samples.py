@@ -1,12 +1,13 @@
-"""Grade every sample under other Pythons (Gradescope's 3.10, a student's 3.13) and compare with expected.yaml.
+"""Grade every sample under other Pythons (Gradescope's 3.10, a student's 3.13) and compare with its golden.
 
     python .ci/grade_samples.py [--python PATH ...] [--jobs N]
 
 For each interpreter that exists (default: pyenv's 3.10.13 and 3.13.0), makes a venv with the pinned
 runtime requirements (numpy, PyYAML, gradescope-utils), kept for the next run under the same
 requirements, and runs `python -m autograder grade` with it on the reference and on every sample,
-the worker included. Prints one line per interpreter and one per mismatch; exits 1 if any score
-differs. The venvs live where the worker user can run them and where its private /tmp does not
+the worker included: each must score what its expected.yaml says and match its golden.json (every test's
+score, status and verdict; tests/goldens.py). Prints one line per interpreter and one per mismatch;
+exits 1 if any differs. The venvs live where the worker user can run them and where its private /tmp does not
 hide them: /opt/rnn-autograder/ci-venvs as root (beside setup.sh's shared venv), else
 ~/.cache/rnn-autograder/ci-venvs (AUTOGRADER_CI_VENVS overrides).
 
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.report.summary import question_scores  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from goldens import dump, normalise  # type: ignore[import-not-found]  # noqa: E402
 
 PYENV = Path("/root/.pyenv")
 DEFAULT_PYTHONS = [PYENV / "versions" / version / "bin" / "python3" for version in ("3.10.13", "3.13.0")]
@@ -106,10 +110,16 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
     )
     if done.returncode != 0:
         return f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1][-400:]}"
-    scores = {q: score for q, (score, _) in question_scores(json.loads(results.read_text(encoding="utf-8"))).items()}
+    graded = json.loads(results.read_text(encoding="utf-8"))
+    scores = {q: score for q, (score, _) in question_scores(graded).items()}
     wanted = {q: float(s) for q, s in expected["scores"].items()}
     if any(abs(scores.get(q, float("nan")) - s) > 1e-9 for q, s in wanted.items()) or scores.keys() != wanted.keys():
         return f"expected {wanted}, got {scores}"
+    golden = case / "golden.json"
+    if golden.is_file():  # the reference has none: it must score full marks (expected.yaml)
+        kept = json.loads(golden.read_text(encoding="utf-8"))
+        if normalise(graded, kept["pinned"]) != kept:
+            return f"differs from its golden.json; got {dump(normalise(graded, kept['pinned']))}"
     return None
 
 

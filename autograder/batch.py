@@ -23,10 +23,11 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TextIO
 
-from autograder.config import Config, ConfigError, load_config
+from autograder.config import Config, ConfigError
 from autograder.engine import grade, provenance
 from autograder.export import ExportError, Submission, find_submissions, opened_export
 from autograder.judge.mistakes import load_mistakes
+from autograder.kinds import load_config
 from autograder.locate import locate
 from autograder.protection import ExposedError, check_private, check_protected, protected
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
@@ -50,6 +51,9 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import failure_results, write_results
+from autograder.report.summary import format_points
+from autograder.similarity import CSV as SIMILARITY_CSV
+from autograder.similarity import Screening, keeper, screen_class
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.isolation import isolation_of
@@ -163,7 +167,13 @@ def grade_into(job: Mapping[str, Any], *, config: Config, sandbox: Any) -> Outco
     problem = None
     try:
         with redirect_stdout(captured), redirect_stderr(captured):
-            results = grade(Path(job["path"]), config=config, sandbox=sandbox, student_output=captured.write)
+            results = grade(
+                Path(job["path"]),
+                config=config,
+                sandbox=sandbox,
+                student_output=captured.write,
+                observe=keeper(job) if job.get("similarity") else None,  # the record the similarity section reads
+            )
     except Exception as error:  # noqa: BLE001 - the grader's failure on this one submission: a row all the same
         traceback.print_exc(file=captured)
         problem = f"the grader failed ({type(error).__name__}: {error})"
@@ -347,7 +357,7 @@ class Progress:
             what = (
                 f"could not be graded: {outcome.problem}"
                 if outcome.problem
-                else f"{outcome.score:g} points"
+                else f"{format_points(outcome.score)} point{'' if outcome.score == 1 else 's'}"
                 if outcome.score is not None
                 else "graded"
             )
@@ -434,13 +444,15 @@ def run_batch(
     regrade: bool,
     progress: Progress,
     serve: Callable[..., None] = _serve,
+    similarity: bool = False,
     hide: Sequence[Path] = (),
 ) -> list[Outcome]:
     """Grade what is not graded yet (everything with `regrade`) into `out`, `jobs` submissions at a time.
 
     A submission with a problem (from the export) or without a folder is not graded: its row says why.
     `serve` is the body of each pool process (`_serve`; tests put a faulty grader there); `hide`: more folders
-    out of every task's sight (the export's, `--compare`'s), besides `out` and the submissions' folders. Ctrl-C or
+    out of every task's sight (the export's, `--compare`'s), besides `out` and the submissions' folders;
+    `similarity` keeps each graded submission's record for the similarity section. Ctrl-C or
     SIGTERM raise Interrupted with the outcomes so far, once the pool is stopped; so does a full disk under `out`
     (with `full` set), before any other submission is graded.
     """
@@ -457,6 +469,7 @@ def run_batch(
                 "path": str(submission.path),
                 "out": str(folder),
                 "config_sha256": config.sha256,
+                "similarity": similarity,
             }
             try:
                 job["fingerprint"], job["files"], job["no_files"], job["clashes"] = fingerprint(submission.path)
@@ -551,6 +564,7 @@ class Written:
     changes: list[dict[str, str]] | None
     left_out: dict[str, list[str]]
     unwritten: list[str]
+    similar: Screening | None = None
 
 
 def write_reports(
@@ -565,6 +579,8 @@ def write_reports(
     warnings: Sequence[str] = (),
     canvas: str | None = None,
     run: str = "",
+    similarity: bool = False,
+    similar_to: Path | None = None,
 ) -> Written:
     """Write `out`/gradebook.csv, points_possible.csv, report.html (and changes.csv when comparing with
     `previous`) and canvas.csv (with `canvas`, the assignment's name in Canvas) from the results in `out`.
@@ -589,6 +605,14 @@ def write_reports(
         changes = changed_rows(previous, gradebook, out)
         files["changes.csv"] = lambda: to_csv(changes or [], CHANGE_COLUMNS)
     unwritten = [name for name, text in files.items() if not _write_or_skip(out / name, text)]
+    similar = None  # the similarity section: OUT/similarity.csv and the report's (docs/ta.md)
+    if similarity:
+        try:
+            similar = screen_class([s.id for s in submissions], out=out, submissions=rows, earlier=similar_to)
+        except OSError as error:
+            if not no_space(error):
+                raise
+            unwritten.append(SIMILARITY_CSV)
 
     def report() -> str:
         return render_report(
@@ -605,11 +629,12 @@ def write_reports(
             run=run,
             left_out=left_out,
             unwritten=unwritten,
+            similarity=similar,
         )
 
     if not _write_or_skip(out / "report.html", report, encoding="utf-8"):
         unwritten.append("report.html")
-    return Written(rows, changes, left_out, unwritten)
+    return Written(rows, changes, left_out, unwritten, similar)
 
 
 def _write_or_skip(path: Path, text: Callable[[], str], encoding: str = ENCODING) -> bool:
@@ -698,6 +723,8 @@ def main(
     config_path: Path | None = None,
     compare: Path | None = None,
     canvas: str | None = None,
+    similarity: bool = True,
+    similar_to: Path | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     tty: bool | None = None,
@@ -711,7 +738,9 @@ def main(
     out = Path(out)
     handler = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
-        return _main(export, out, jobs, regrade, config_path, compare, canvas, stdout, stderr, tty)
+        return _main(
+            export, out, jobs, regrade, config_path, compare, canvas, stdout, stderr, tty, similarity, similar_to
+        )
     except KeyboardInterrupt:
         print("\nbatch: interrupted.", file=stderr)
         return 130
@@ -743,6 +772,8 @@ def _main(
     stdout: TextIO,
     stderr: TextIO,
     tty: bool | None,
+    similarity: bool = True,
+    similar_to: Path | None = None,
 ) -> int:
     started = time.monotonic()
     try:
@@ -753,6 +784,7 @@ def _main(
                 (Path(export), "the export: the class's uploads"),
                 (out, "the batch's output: the class's names, scores and feedback"),
                 *([(Path(compare), "--compare's folder: the class's names and scores")] if compare else []),
+                *([(Path(similar_to), "--similar-to's folder: a class's answers")] if similar_to else []),
             ]
         )
         try:  # read before anything is written: PREV_OUT may be OUT itself
@@ -788,6 +820,8 @@ def _main(
                     warnings=warnings,
                     canvas=canvas,
                     run=_run_note(progress),
+                    similarity=similarity,
+                    similar_to=similar_to,
                     **partial,
                 )
                 for lines in written.left_out.values():
@@ -799,6 +833,7 @@ def _main(
             # too; the export's submissions' folder and --out always are.
             hide = [Path(export) if Path(export).is_dir() else Path(export).resolve().parent]
             hide += [Path(compare)] if compare is not None else []
+            hide += [Path(similar_to)] if similar_to is not None else []
             try:
                 outcomes = run_batch(
                     submissions,
@@ -808,6 +843,7 @@ def _main(
                     regrade=regrade,
                     progress=progress,
                     hide=hide,
+                    similarity=similarity,
                 )
             except Interrupted as interrupted:
                 finished = {o.id for o in interrupted.outcomes if o.kind != FULL}
@@ -852,6 +888,9 @@ def _main(
             f"Changes since {compare}: {plural(len(written.changes), 'student')}, in {out / 'changes.csv'}",
             file=stdout,
         )
+    if written.similar is not None:
+        shown = sum(1 for pair in written.similar.pairs if not pair.dismissed)
+        print(f"Similar pairs: {shown}, in {out / SIMILARITY_CSV} (a reason to look, not proof)", file=stdout)
     if written.unwritten:
         print(
             f"batch: every submission is graded, but {_fitted(written)} "

@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -18,9 +19,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from autograder import built
-from autograder.check import SHOWN
-from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, load_config
-from autograder.kinds import KINDS
+from autograder.check import SHOWN, not_visible, not_visible_by_question
+from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec
+from autograder.kinds import KINDS, load_config
 from autograder.worker.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -139,11 +140,11 @@ def kit_files(config_path: Path | None = None) -> dict[str, bytes]:
     files = {name: shipped[name] for name in kit_modules(shipped)}
     files["autograder/default.json"] = config_json(visible).encode()
     files["autograder/problems.json"] = problems_json(visible)
-    unseen: dict[str, list[float]] = {}
-    for test in config.tests:
-        if test.visibility != "visible":
-            unseen.setdefault(test.visibility, []).append(test.max_score)
-    files["autograder/kit.json"] = (json.dumps({"not_visible": dict(sorted(unseen.items()))}, indent=2) + "\n").encode()
+    note = {  # what the kit's check says it leaves out, in all and per question
+        "not_visible": dict(sorted(not_visible(config, None).items())),
+        "not_visible_by_question": not_visible_by_question(config, None),
+    }
+    files["autograder/kit.json"] = (json.dumps(note, indent=2) + "\n").encode()
     for path in sorted(KIT.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             files[path.name] = path.read_bytes()
@@ -205,18 +206,66 @@ def problems_json(config: Config) -> bytes:
 
 
 def handout(config: Config) -> str:
-    """docs/student.md with its part on tests and points written from `config` (the kit's HANDOUT.md)."""
+    """docs/student.md with its part on tests and points, and every fact it states in a marked span
+    (`<!--name-->...<!--/-->`), written from `config` (the kit's HANDOUT.md)."""
     text = STUDENT_DOC.read_text(encoding="utf-8")
     start, end = HANDOUT_TESTS
     before, found, rest = text.partition(start)
     if not found or end not in rest:
         raise BuildError(f"docs/student.md has lost its markers of the tests part ({start} ... {end})")
-    return f"{before}{start}\n{handout_tests(config)}{end}{rest.partition(end)[2]}"
+    text = f"{before}{start}\n{handout_tests(config)}{end}{rest.partition(end)[2]}"
+    facts = handout_facts(config)
+
+    def fact(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in facts:
+            raise BuildError(f"docs/student.md marks an unknown fact <!--{name}-->; known: {', '.join(facts)}")
+        if facts[name] is None:
+            raise BuildError(
+                f"docs/student.md states <!--{name}--> but the configuration {config.path} has no test it comes "
+                "from: add the test, or edit the handout"
+            )
+        return f"<!--{name}-->{facts[name]}<!--/-->"
+
+    return HANDOUT_FACT.sub(fact, text)
+
+
+HANDOUT_FACT = re.compile(r"<!--(\w+)-->(.*?)<!--/-->", re.S)
+PHI0_RULE = {
+    "either": "your network passes if it is right with phi(0) = 1 for every unit, or with phi(0) = 0\n"
+    "  for every unit. If it is right under only one of the two, it still passes and the feedback says\n"
+    "  which one it needs.",
+    "fires": "this course reads phi(0) = 1: your network must be right with phi(0) = 1 for every unit.",
+    "silent": "this course reads phi(0) = 0: your network must be right with phi(0) = 0 for every unit.",
+}
+
+
+def handout_facts(config: Config) -> dict[str, str | None]:
+    """What the handout states that the configuration decides, by the name of its span in docs/student.md
+    (None: no test of the configuration says it)."""
+    from autograder.points import format_points
+
+    bits = [t.params.max_bits for t in config.tests if t.check == "adder_exhaustive"]
+    conventions = {t.params.convention for t in config.tests if t.check in ("adder_exhaustive", "adder_proof")}
+    part_c = sum(t.max_score for t in config.tests if t.question == "2c")
+    if len(conventions) > 1:
+        reads = {"either": "accepts either reading", "fires": "reads phi(0) = 1", "silent": "reads phi(0) = 0"}
+        adder = [t for t in config.tests if t.check in ("adder_exhaustive", "adder_proof")]
+        each = "; ".join(f"test {t.number} {reads[t.params.convention]}" for t in adder)
+        rule: str | None = f"it depends on the test: {each}."
+    else:
+        rule = PHI0_RULE[conventions.pop()] if conventions else None
+    return {
+        "adder_bits": str(max(bits)) if bits else None,
+        "phi0_rule": rule,
+        "call_seconds": format_points(config.limits.call_seconds),
+        "points_2c": f"{format_points(part_c)} autograder point{'' if part_c == 1 else 's'}",
+    }
 
 
 def handout_tests(config: Config) -> str:
     """The handout's tests: points per question, each visible test, and the count and points of the others."""
-    from autograder.report.summary import format_points
+    from autograder.points import format_points
 
     def points(tests: Sequence[TestSpec]) -> str:
         total = sum(test.max_score for test in tests)
@@ -455,5 +504,36 @@ def main(
         print(f"build: {error}", file=stderr)
         return 2
     size = path.stat().st_size
+    if target in ("gradescope", "kit"):
+        print(built_tests(_load(config_path), kit=target == "kit"), file=stdout)
     print(f"Wrote {path} ({size / 1000:,.1f} kB). {NEXT_STEP[target]}", file=stdout)
     return 0
+
+
+def built_tests(config: Config, *, kit: bool) -> str:
+    """What a build holds: each test's number, name, question, points and visibility, and the total, compared with
+    the default configuration's."""
+    from autograder.config import DEFAULT_CONFIG
+    from autograder.points import format_points
+
+    width = max(len(test.name) for test in config.tests)
+    lines = [f"Tests of {config.path}:"]
+    for test in config.tests:
+        shown = "" if not kit or test.visibility == "visible" else "  (not in the kit: the check does not run it)"
+        lines.append(
+            f"  {test.number:<5} {test.name:<{width}}  question {_question_name(test.question):<5} "
+            f"{format_points(test.max_score):>4} pt  {test.visibility}{shown}"
+        )
+    total = sum(test.max_score for test in config.tests)
+    line = f"Total: {format_points(total)} points in {len(config.tests)} tests"
+    if config.path.resolve() == DEFAULT_CONFIG.resolve():
+        line += " (the default configuration)"
+    else:
+        default = sum(test.max_score for test in _load(None).tests)
+        line += (
+            ", the same as the default configuration's."
+            if total == default
+            else f", NOT the default configuration's {format_points(default)}: make sure Gradescope's assignment "
+            "is worth as much."
+        )
+    return "\n".join([*lines, line + ("" if line.endswith(".") else ".")])

@@ -4,7 +4,7 @@
 problems from there when it holds them, and compute them (autograder/judge/lstm_model.py: finite
 differences and the chain rule) only when it does not. So the student kit, which holds this file
 but not the builder, judges its visible tests from exactly the numbers that Gradescope judges them
-from, and cannot compute the bars of any other problem (contract 5.5).
+from, and cannot compute the bars of any other problem (docs/spec.md 5.5).
 
 The file: {"problems": [Problem.to_data(), ...], "tests": {key: [index into problems, ...]}}, where a
 key names a check's parameters (every field), so that tests sharing problems share their numbers.

@@ -6,7 +6,6 @@ and shows the tests as `report.view` makes them, never through gradescope-utils 
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import json
 import os
@@ -20,17 +19,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from autograder.config import VISIBILITIES, Config, ConfigError, load_config
-from autograder.locate import SUFFIXES, WANTED
+from autograder.config import VISIBILITIES, Config, ConfigError
+from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
 from autograder.worker.sandbox import Sandbox
 
 # Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
-# The kit runs the student's code as the current user, by design (contract 5.4): an explicit mode.
+# The kit runs the student's code as the current user, by design (docs/spec.md 5.4): an explicit mode.
 # (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
 # unless it runs as root: `user=None` is that sandbox's nearest.)
 AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}
-KIT_NOTE = Path(__file__).with_name("kit.json")
+KIT_NOTE = Path(__file__).with_name(KIT_MARKER)
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {
     "hidden": "never shown to you",
@@ -62,7 +61,10 @@ def check(folder: Path, *, config: Config, sandbox=None, printed: TextIO | None 
     if evaluated.printed and printed is not None:
         printed.write(evaluated.printed)
     return student_view(
-        evaluated.outcomes, output=evaluated.notes, extra_data={**provenance(visible), "forms": evaluated.forms}
+        evaluated.outcomes,
+        output=evaluated.notes,
+        extra_data={**provenance(visible), "forms": evaluated.forms},
+        printed=evaluated.visible_printed,
     )
 
 
@@ -78,7 +80,6 @@ def student_files(folder: Path) -> Iterator[Path]:
     if not (folder / "autograder" / KIT_NOTE.name).is_file():
         yield folder
         return
-    patterns = [name for names in WANTED.values() for name in names] + [f"*{suffix}" for suffix in SUFFIXES.values()]
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         copy = Path(scratch) / "submission"
         copy.mkdir()
@@ -94,7 +95,7 @@ def student_files(folder: Path) -> Iterator[Path]:
             if relative == Path("."):
                 names = [n for n in names if n not in KIT_FILES]
             for name in names:
-                if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in patterns) or name.lower().endswith(".zip"):
+                if is_wanted(name) or name.lower().endswith(".zip"):
                     (copy / relative).mkdir(parents=True, exist_ok=True)
                     source = Path(where) / name
                     if source.is_symlink():
@@ -104,23 +105,42 @@ def student_files(folder: Path) -> Iterator[Path]:
         yield copy
 
 
-def not_visible(config: Config, note: Path = KIT_NOTE) -> dict[str, list[float]]:
+def not_visible(config: Config, note: Path | None = KIT_NOTE) -> dict[str, list[float]]:
     """The points of each test, by visibility, that Gradescope runs and this check does not."""
     unseen: dict[str, list[float]] = {}
     for test in config.tests:
         if test.visibility != "visible":
             unseen.setdefault(test.visibility, []).append(test.max_score)
-    try:
-        for visibility, points in json.loads(note.read_text(encoding="utf-8")).get("not_visible", {}).items():
-            unseen.setdefault(visibility, []).extend(points)
-    except FileNotFoundError:
-        pass
+    for visibility, points in kit_note(note).get("not_visible", {}).items():
+        unseen.setdefault(visibility, []).extend(points)
     return unseen
+
+
+def not_visible_by_question(config: Config, note: Path | None = KIT_NOTE) -> dict[str, float]:
+    """The points, per question, of the tests that Gradescope runs and this check does not (the summary's
+    question totals are of the visible tests: it says how many more points each question has)."""
+    unseen: dict[str, float] = {}
+    for test in config.tests:
+        if test.visibility != "visible":
+            unseen[test.question] = unseen.get(test.question, 0.0) + test.max_score
+    for question, points in kit_note(note).get("not_visible_by_question", {}).items():
+        unseen[question] = unseen.get(question, 0.0) + float(points)
+    return unseen
+
+
+def kit_note(note: Path | None = KIT_NOTE) -> dict:
+    """kit.json, written by `build kit` (absent outside the kit; None: not read)."""
+    if note is None:
+        return {}
+    try:
+        return json.loads(note.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
     """What Gradescope will show, compared with this check (wrapped for a terminal)."""
-    from autograder.report.summary import format_points
+    from autograder.points import format_points
 
     text = (
         "Gradescope runs these same tests with this same grader, and shows you these scores and this feedback for them."
@@ -132,10 +152,14 @@ def closing_lines(unseen: Mapping[str, Sequence[float]]) -> str:
         kinds = ", ".join(f"{len(unseen[v])} {SHOWN[v]}" for v in VISIBILITIES if unseen.get(v))
         more = "1 more test" if total == 1 else f"{total} more tests"
         points = sum(sum(points) for points in unseen.values())
-        worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
-        text += (
-            f" It also runs {more} ({kinds}), {worth}, that this check does not: they count toward your final score."
-        )
+        if points:
+            worth = f"worth {format_points(points)} point{'' if points == 1 else 's'}"
+            counts = "it counts" if total == 1 else "they count"
+            text += (
+                f" It also runs {more} ({kinds}), {worth}, that this check does not: {counts} toward your final score."
+            )
+        else:  # part (c)'s explanation: shown later, graded by hand, no points of its own
+            text += f" It also runs {more} ({kinds}) that this check does not, for information only (no points)."
     return textwrap.fill(text, width=100) + "\n"
 
 
@@ -170,8 +194,10 @@ def main(
         print(f"check: {folder}: no such folder or file", file=stderr)
         return 2
     with early_sandbox(**AS_CURRENT_USER) as started:
+        from autograder.kinds import load_config  # the judges (numpy and all), while the worker starts
+
         try:
-            config = load_config(config_path)  # imports the judges (numpy and all) while the worker starts
+            config = load_config(config_path)
         except ConfigError as error:
             print(f"check: the grader's configuration is broken: {error}", file=stderr)
             return 2
@@ -185,7 +211,7 @@ def main(
             return 1
     from autograder.report.summary import summarize
 
-    print(summarize(results, title=f"Checking {folder}"), file=stdout)
+    print(summarize(results, title=f"Checking {folder}", unseen=not_visible_by_question(config)), file=stdout)
     print(textwrap.fill(sandbox.isolation.line(), width=100), file=stdout)  # the protection it ran under here
     print(closing_lines(not_visible(config)), end="", file=stdout)
     if json_path is not None:

@@ -107,6 +107,18 @@ def parser() -> argparse.ArgumentParser:
         metavar="ASSIGNMENT",
         help="also write canvas.csv for Canvas's gradebook import, the total under this assignment name",
     )
+    batch.add_argument(
+        "--no-similarity",
+        dest="similarity",
+        action="store_false",
+        help="keep no similarity records, no similarity.csv, no report section (on by default: for course staff only)",
+    )
+    batch.add_argument(
+        "--similar-to",
+        type=Path,
+        metavar="EARLIER_OUT",
+        help="also compare with an earlier term's --out (students who hand in earlier answers)",
+    )
 
     build = verbs.add_parser(
         "build", parents=[config], help="make the Gradescope zip, the student kit, or the configuration reference"
@@ -148,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
             config_path=args.config,
             compare=args.compare,
             canvas=args.canvas,
+            similarity=args.similarity,
+            similar_to=args.similar_to,
         )
     from autograder import build
 

@@ -3,10 +3,18 @@
 A form is the Python files (adder.py or its data files, lstm_bptt.py), `answers.tex`, or a notebook.
 Each form found is collected, side by side in worker tasks; `autograder.precedence` then judges
 them and keeps the best per question.
+
+Hidden means hidden (docs/spec.md 6.2): the calls that only hidden tests make run in tasks of their
+own, after every task whose output a student sees has ended (and, with a dedicated worker user,
+after the sandbox cleaned that user: `Sandbox.run` does when its last running task ends), so no
+student code that feeds visible feedback ever shares a process, a user or a time window with them.
+Their replies answer hidden tests only; what those tasks printed reaches the course staff only and
+never decides anything a student sees. answers.tex and data files run no student code: no split.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +30,12 @@ from autograder.worker.sandbox import Sandbox, TaskResult
 ADDER_NAMES = ("U", "V", "W", "b_h", "b_y")
 ADDER_READ = (*ADDER_NAMES, "v")  # what is read: also `v`, the output weights as course notes name them
 LSTM_FUNCTION = "lstm_bptt"
-PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (contract 5.3)
+PYTHON, LATEX, NOTEBOOK = 0, 1, 2  # the forms, in the order that breaks ties (docs/spec.md 5.3)
 FORM_NAMES = {PYTHON: "file", LATEX: "LaTeX file", NOTEBOOK: "notebook"}  # "your notebook `hw.ipynb`"
 ANSWER_FILES = {LATEX: ("answers.tex", "answers.tex"), NOTEBOOK: ("*.ipynb", "notebook.ipynb")}  # located as, run as
 NOTE_CHARS = 1500  # of a cell's error shown in a note (up to 20 cells are)
 CELLS_SHARE = 2 / 3  # of the wall time, for a notebook's cells; the rest is kept for the calls
+HIDDEN_RUN = "run again for the hidden tests' calls"  # a file or notebook, in the staff's log and hidden tests
 ONLY_DEFINITIONS = "Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), not training or downloads."
 
 
@@ -38,11 +47,13 @@ class Collected:
     adder_file: str = "adder.py"  # the file the adder's names came from (adder.py, adder.yaml, adder.json, a notebook)
     replies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # call key -> {"value": ...} | {"error"...}
     lstm_problem: str | None = None
-    output: str = ""  # what the student's code printed (shown to instructors only)
+    output: str = ""  # what the student's code printed in the tasks for visible tests (shown to instructors only)
+    hidden_output: str = ""  # what it printed while answering hidden tests' calls (instructors only, never counted)
     lstm_file: str = "lstm_bptt.py"  # the file lstm_bptt came from
     form: int = PYTHON  # PYTHON, LATEX or NOTEBOOK
     answers: frozenset[str] = frozenset({"1", "2"})  # the questions this form holds something for
     notes: tuple[str, ...] = ()  # about the form itself (a notebook's cells), Markdown-safe
+    unread: tuple[str, ...] = ()  # on answers written where they are not read (Markdown): in notes if one is missing
 
     def reply(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
         """The reply to one call of the student's function."""
@@ -59,27 +70,73 @@ def call_key(call: Mapping[str, Any]) -> str:
 
 
 def collect(
-    located: Located, *, calls: Sequence[Mapping[str, Any]], sandbox: Sandbox, limits: Limits
+    located: Located,
+    *,
+    calls: Sequence[Mapping[str, Any]],
+    sandbox: Sandbox,
+    limits: Limits,
+    hidden_calls: Sequence[Mapping[str, Any]] = (),
 ) -> list[Collected]:
-    """Collect every form found, each form's worker tasks side by side; the Python files' form comes first, always."""
-    unique = list({call_key(call): call for call in calls}.items())
+    """Collect every form found; the Python files' form comes first, always.
+
+    `calls` are those of the tests a student sees (now or later), `hidden_calls` those of hidden tests:
+    the tasks for `calls` run side by side, then, once all of them have ended, the tasks for the hidden
+    calls that are not among `calls` (docs/spec.md 6.2).
+    """
+    unique = unique_calls(calls)
+    shown = {key for key, _ in unique}
+    hidden = [(key, call) for key, call in unique_calls(hidden_calls) if key not in shown]
     answer_files = [form for form, (name, _) in ANSWER_FILES.items() if name in located.files]
     with ThreadPoolExecutor(max_workers=2 + len(answer_files)) as pool:
         adder = pool.submit(_collect_adder, located, sandbox, limits)
         lstm = pool.submit(_collect_calls, located, unique, sandbox, limits)
-        others = [pool.submit(_collect_answer_file, located, form, unique, sandbox, limits) for form in answer_files]
+        # answers.tex runs no student code: its reader answers every call at once.
+        others = [
+            pool.submit(
+                _collect_answer_file, located, form, [*unique, *hidden] if form == LATEX else unique, sandbox, limits
+            )
+            for form in answer_files
+        ]
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
         forms = [future.result() for future in others]
+        # Every task that feeds visible feedback has ended here: only now do the hidden calls run.
+        python_hidden = pool.submit(_collect_calls, located, hidden, sandbox, limits) if hidden else None
+        notebooks_hidden = [
+            (index, pool.submit(_collect_hidden_notebook, located, form.form, hidden, sandbox, limits))
+            for index, form in enumerate(forms)
+            if hidden and form.form == NOTEBOOK and "2" in form.answers
+        ]
+        hidden_replies, _, hidden_output = python_hidden.result() if python_hidden else ({}, None, "")
+        for index, future in notebooks_hidden:
+            more, printed = future.result()
+            forms[index] = dataclasses.replace(
+                forms[index], replies={**forms[index].replies, **more}, hidden_output=printed
+            )
     adder_file = located.first("adder") or "adder.py"
     python = Collected(
         adder=adder_data,
         adder_file=adder_file,
-        replies=replies,
+        replies={**replies, **hidden_replies},
         lstm_problem=lstm_problem,
         output=_labelled(adder_file, adder_output) + _labelled("lstm_bptt.py", lstm_output),
-        answers=frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group)),
+        hidden_output=_labelled(f"lstm_bptt.py, {HIDDEN_RUN}", hidden_output),
+        answers=_python_answers(located),
     )
+    # Where answers are not read (a Markdown cell's LaTeX) is worth saying only while a question has no answer.
+    answered = {question for form in [python, *forms] for question in form.answers}
+    if not {"1", "2"} <= answered:
+        forms = [dataclasses.replace(form, notes=(*form.notes, *form.unread)) for form in forms]
     return [python, *forms]
+
+
+def _python_answers(located: Located) -> frozenset[str]:
+    """The questions the Python files (or the adder's data file) answer."""
+    return frozenset(q for q, group in (("1", "adder"), ("2", "lstm")) if located.first(group))
+
+
+def unique_calls(calls: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each call once, keyed, in the order first made: calls with equal arguments are made once."""
+    return list({call_key(call): call for call in calls}.items())
 
 
 def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[Mapping[str, Any] | str, str]:
@@ -92,7 +149,10 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
     result = sandbox.run(task, {name: located.files[name]}, limits)
     if result.replies and "names" in result.replies[0] and isinstance(result.replies[0]["names"], dict):
         return result.replies[0]["names"], result.output
-    return f"Your `{name}` could not be loaded:\n\n{literal_block(_task_problem(name, result))}", result.output
+    # Not "could not be loaded": the file may have loaded, then sent too much back, hung or run out of memory.
+    # The worker's own words ("Importing adder.py failed: ...") say when the import itself failed.
+    problem = f"The weights (U, V, W, b_h, b_y) could not be read from your `{name}`:"
+    return f"{problem}\n\n{literal_block(_task_problem(name, result))}", result.output
 
 
 def _collect_calls(
@@ -129,20 +189,14 @@ def _collect_answer_file(
 ) -> Collected:
     """answers.tex or a notebook: one worker task reads (or runs) it once and answers both questions."""
     located_as, run_as = ANSWER_FILES[form]
-    shown = located.found.get(located_as, run_as).rsplit("/", 1)[-1]
-    cells_seconds = limits.wall_seconds * CELLS_SHARE if unique else limits.wall_seconds
-    task = {
-        "task": "call",
-        "module": run_as,
-        "names": [*ADDER_READ, LSTM_FUNCTION],
-        "function": LSTM_FUNCTION,
-        "call_seconds": limits.call_seconds,
-        "calls": [call for _, call in unique],
-        "cells_seconds": cells_seconds,
-    }
+    shown = _shown(located, form)
+    task = _answer_task(run_as, unique, limits, names=True)
+    cells_seconds = task["cells_seconds"]
     result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
     kind = FORM_NAMES[form]
-    notes = tuple(note for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None)
+    said = [(raw, note) for raw in result.notes if (note := _cell_note(raw, limits, cells_seconds)) is not None]
+    unread = tuple(note for raw, note in said if raw.get("kind") == "markdown_latex")
+    notes = tuple(note for raw, note in said if raw.get("kind") != "markdown_latex")
     notes += _remarks(result.replies[1:2])
     first = result.replies[0] if result.replies else {}
     names = first.get("names") if isinstance(first.get("names"), dict) else None
@@ -166,6 +220,7 @@ def _collect_answer_file(
             form=form,
             answers=frozenset(),
             notes=notes,
+            unread=unread,
             output=_labelled(shown, result.output),
         )
     adder = {key: value for key, value in names.items() if key in ADDER_READ}
@@ -177,17 +232,65 @@ def _collect_answer_file(
         form=form,
         answers=answers,
         notes=notes,
+        unread=unread,
         replies=_replies(unique, result.replies[1:], _task_problem(shown, result)),
         lstm_problem=None if "2" in answers else _unanswered("2", form, shown),
         output=_labelled(shown, result.output),
     )
 
 
+def _collect_hidden_notebook(
+    located: Located, form: int, hidden: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox, limits: Limits
+) -> tuple[dict[str, Mapping[str, Any]], str]:
+    """A notebook's cells run again, in a task of their own, for the hidden tests' calls: the replies (calls it
+    did not answer say why, with that run's notes on its cells: hidden tests alone show them) and what it printed."""
+    located_as, run_as = ANSWER_FILES[form]
+    shown = _shown(located, form)
+    task = _answer_task(run_as, hidden, limits, names=False)
+    result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
+    notes = [note for raw in result.notes if (note := _cell_note(raw, limits, task["cells_seconds"])) is not None]
+    problem = (
+        f"Your {FORM_NAMES[form]} {literal(shown)} was {HIDDEN_RUN} (its cells again within "
+        f"{task['cells_seconds']:g} s): {_task_problem(shown, result)}"
+    )
+    if result.cell is not None and result.failure:
+        problem += f" It stopped in code cell {result.cell}."
+    if notes:
+        problem += "\n\n" + "\n".join(notes[:3])
+    return _replies(hidden, result.replies, problem), _labelled(f"{shown}, {HIDDEN_RUN}", result.output)
+
+
+def _shown(located: Located, form: int) -> str:
+    """The answer file's name as the student wrote it (without its folder)."""
+    located_as, run_as = ANSWER_FILES[form]
+    return located.found.get(located_as, run_as).rsplit("/", 1)[-1]
+
+
+def _answer_task(
+    run_as: str, unique: Sequence[tuple[str, Mapping[str, Any]]], limits: Limits, *, names: bool
+) -> dict[str, Any]:
+    """The task that reads (or runs) an answer file and calls its `lstm_bptt`; with `names`, also reads the names.
+
+    A notebook's cells get CELLS_SHARE of the wall time when calls follow them, all of it otherwise.
+    """
+    task: dict[str, Any] = {
+        "task": "call",
+        "module": run_as,
+        "function": LSTM_FUNCTION,
+        "call_seconds": limits.call_seconds,
+        "calls": [call for _, call in unique],
+        "cells_seconds": limits.wall_seconds * CELLS_SHARE if unique else limits.wall_seconds,
+    }
+    if names:
+        task["names"] = [*ADDER_READ, LSTM_FUNCTION]
+    return task
+
+
 UNANSWERED = {
     ("1", NOTEBOOK): "defines none of U, V, W, b_h, b_y",
     ("2", NOTEBOOK): f"defines no function `{LSTM_FUNCTION}`",
-    ("1", LATEX): "has no equation for question 1's weights (such as `U = \\begin{bmatrix} ... \\end{bmatrix}`)",
-    ("2", LATEX): "has no equation for question 2's error signals (such as `\\overline{h^{(t)}} = ...`)",
+    ("1", LATEX): "fills in none of question 1's weights (such as `U = \\begin{bmatrix} ... \\end{bmatrix}`)",
+    ("2", LATEX): "fills in none of question 2's equations (such as `\\overline{h^{(t)}} = ...`)",
 }
 
 

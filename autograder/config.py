@@ -62,17 +62,14 @@ class Config:
         return dataclasses.replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
 
 
-def load_config(path: Path | str | None = None, *, kinds: Mapping[str, type] | None = None) -> Config:
+def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config:
     """Load and validate a configuration file (the default one when `path` is None).
 
     A `.json` file is read without PyYAML (the student kit's configuration, written by `build kit`);
     any other file is YAML. Both are checked by the same rules. `kinds` maps each check kind's name to the
-    dataclass of its parameters; it defaults to the registry in `autograder.kinds`.
+    dataclass of its parameters: the caller passes it (`autograder.kinds.load_config` passes the registry),
+    so the configuration sits below the judges and knows none of them.
     """
-    if kinds is None:
-        from autograder.kinds import PARAMS
-
-        kinds = PARAMS
     path = Path(path) if path is not None else DEFAULT_CONFIG
     try:
         data = path.read_bytes()
@@ -92,15 +89,44 @@ def _read_json(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
 
 
 def _read_yaml(path: Path, data: bytes) -> tuple[Any, Mapping[str, int]]:
-    """The file's data, and the line of each key (`tests[0].params.seeds` -> 9) for error messages: parsed once
+    """The file's data, and the line of each key (`tests[1].params.seeds` -> 9) for error messages: parsed once
     (by libyaml when PyYAML has it), the lines found only if a message needs one."""
     import yaml  # here, not above: the student kit reads its JSON configuration without PyYAML
 
     try:
         text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not valid YAML: not UTF-8 text (byte {error.start})") from None
+    try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), _YamlLines(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(_yaml_error(path, error, text)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+
+
+def _yaml_error(path: Path, error: Any, text: str) -> str:
+    """PyYAML's several-line report as one line: the file, line and column, and what is wrong in plain words
+    (from where it stopped, since libyaml and pure-Python PyYAML word the same mistake differently)."""
+    mark = error.problem_mark or error.context_mark
+    where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+    problem = error.problem or error.context or "unreadable"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark and mark.line < len(lines) else ""
+    start = error.context_mark
+    if "\t" in line[: mark.column + 1] if mark else False:
+        said = "a tab character: indent with spaces only"
+    elif mark and (mark.line >= len(lines) or "end of stream" in problem or "quoted scalar" in (error.context or "")):
+        opened = f" (opened on line {start.line + 1})" if start and start.line != mark.line else ""
+        said = f"the file ends inside an unclosed bracket or quote{opened}"
+    elif any(word in problem for word in ("<block end>", "expected key", "'-' indicator")):
+        said = (
+            "this line's indentation does not match the lines above it "
+            "(a test's keys line up under its first key, after `- `)"
+        )
+    else:
+        said = problem
+    return f"{path}{where}: not valid YAML: {said}"
 
 
 class _YamlLines(Mapping[str, int]):
@@ -140,7 +166,7 @@ def _lines(node: Any, key: str) -> dict[str, int]:
             lines[inner] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines.update(_lines(item, f"{key}[{index}]"))
+            lines.update(_lines(item, f"{key}[{index + 1}]"))  # counted from 1, as people count tests
     return lines
 
 
@@ -162,7 +188,7 @@ class _Where:
             raise self.error("tests", "must be a non-empty list of tests")
         tests = []
         for index, entry in enumerate(top["tests"]):
-            key = f"tests[{index}]"
+            key = f"tests[{index + 1}]"  # the first test is tests[1], as people count
             spec = self.dataclass(TestSpec, entry, key, skip={"params"})
             items = self.mapping(entry, key, set(f.name for f in dataclasses.fields(TestSpec)))
             if spec.question not in QUESTIONS:
@@ -180,7 +206,13 @@ class _Where:
         numbers = [t.number for t in tests]
         duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
         if duplicates:
-            raise ConfigError(f"{self.path}: test number {duplicates[0]} is used twice")
+            at = [f"tests[{i + 1}]" for i, number in enumerate(numbers) if number == duplicates[0]]
+            lines = [self.lines.get(f"{key}.number") for key in at]
+            users = " and ".join(
+                f"`{key}`" + (f" (line {line})" if line else "") for key, line in zip(at, lines, strict=True)
+            )
+            where, times = f":{lines[-1]}" if lines[-1] else "", "twice" if len(at) == 2 else f"{len(at)} times"
+            raise ConfigError(f"{self.path}{where}: test number {duplicates[0]} is used {times}: by {users}")
         return tuple(tests)
 
     def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:

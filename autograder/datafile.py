@@ -4,7 +4,7 @@ It is data, never code, so it is read here rather than in the worker, but every 
 student's: the size, the nesting depth and the number of entries are bounded before or while they
 are parsed (never by a recursion limit), YAML anchors, aliases and merge keys are refused (a few
 hundred bytes of them expand to millions of entries), and numbers are read exactly as written
-(`0.1` is one tenth, `1e-3` one thousandth), as the contract asks (5.1).
+(`0.1` is one tenth, `1e-3` one thousandth), as docs/spec.md 5.1 asks.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from autograder.collect import Collected, collect
 from autograder.config import Config, TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.kinds import KINDS
-from autograder.locate import locate
+from autograder.locate import Located, locate
 from autograder.precedence import choose
 from autograder.report.view import NOT_YOUR_FAULT
 from autograder.worker.isolation import Isolation
@@ -33,26 +33,35 @@ from autograder.worker.sandbox import Sandbox
 class Evaluated:
     """One submission judged: each configured test with its verdict (of the answer form that counted), the
     notes on the upload, which form counted per question, and what the student's code printed (never part
-    of the results: it could carry hidden test data)."""
+    of the results: it could carry hidden test data). `visible_printed`: whether the tasks that feed visible
+    feedback printed anything (the hidden tests' tasks never decide what a student sees, docs/spec.md 6.2)."""
 
     outcomes: Sequence[tuple[TestSpec, Verdict]]
     notes: str
     forms: Mapping[str, Any]
     printed: str
+    visible_printed: bool = False
+    collected: Sequence[Collected] = ()  # every form's plain data (the TA's similarity reads its numbers)
+    located: Located | None = None
 
 
 def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated:
     """Locate the student's files in a folder or .zip, run them in the worker, and judge every configured test."""
     located = locate(submission)
-    calls = [call for spec in config.tests for call in KINDS[spec.check].calls(spec.params)]
-    forms = collect(located, calls=calls, sandbox=sandbox, limits=config.limits)
+    calls: dict[bool, list] = {True: [], False: []}  # hidden or not -> the calls of those tests
+    for spec in config.tests:
+        calls[spec.visibility == "hidden"].extend(KINDS[spec.check].calls(spec.params))
+    forms = collect(located, calls=calls[False], hidden_calls=calls[True], sandbox=sandbox, limits=config.limits)
     chosen = choose(config.tests, forms, judge)  # each form judged; per question the best counts
     notes = "\n".join(f"- {note}" for note in (*located.notes, *chosen.notes))
     return Evaluated(
         chosen.outcomes,
         f"Notes on your upload:\n\n{notes}\n" if notes else "",
         chosen.forms,
-        "".join(form.output for form in forms),
+        "".join(form.output + form.hidden_output for form in forms),
+        any(form.output for form in forms),
+        forms,
+        located,
     )
 
 
@@ -74,11 +83,17 @@ def prepare(config: Config) -> None:
 
 
 def grade(
-    submission: Path, *, config: Config, sandbox: Sandbox, student_output: Callable[[str], object] | None = None
+    submission: Path,
+    *,
+    config: Config,
+    sandbox: Sandbox,
+    student_output: Callable[[str], object] | None = None,
+    observe: Callable[[Evaluated], object] | None = None,
 ) -> dict:
     """Grade one submission (a folder or a .zip) and return its results.json as a dict.
 
-    What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope).
+    What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope);
+    `observe` sees the judged submission (the TA's batch keeps its numbers for the similarity section).
     Raises Refused, before any student code runs, when the sandbox lacks a layer the configuration requires.
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
@@ -88,13 +103,17 @@ def grade(
         raise Refused(refused, isolation)
     started, starved = time.monotonic(), getattr(sandbox, "starved_timeouts", 0)
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
+    if observe is not None:
+        observe(evaluated)
     extra_data = {**provenance(config), "forms": evaluated.forms}
     if isolation is not None:
         extra_data["isolation"] = isolation.record()
     starved = getattr(sandbox, "starved_timeouts", 0) - starved
     if starved:  # its tasks that timed out while starved of CPU: a batch grades it again alone (batch.py)
         extra_data["starved_timeouts"] = starved
-    results = build_results(evaluated.outcomes, output=evaluated.notes, extra_data=extra_data)
+    results = build_results(
+        evaluated.outcomes, output=evaluated.notes, extra_data=extra_data, printed=evaluated.visible_printed
+    )
     results["execution_time"] = round(time.monotonic() - started, 3)
     if evaluated.printed and student_output is not None:
         student_output(evaluated.printed)

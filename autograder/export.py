@@ -1,6 +1,6 @@
 """Gradescope exports: the submissions of an "Export Submissions" zip or folder, and who made each one.
 
-Everything here is untrusted bytes read in the trusted process, so every read is bounded (contract
+Everything here is untrusted bytes read in the trusted process, so every read is bounded (docs/spec.md
 5.4): the zip's member count before its directory is parsed, each submission's extracted bytes,
 member count and compression ratio, name lengths, and the metadata's size, nesting and YAML
 features. A bound crossed by one submission is that submission's row with the reason; only an

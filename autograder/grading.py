@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TextIO
 
 # Light imports only: the worker starts while this process imports the judges (numpy and all).
-from autograder.config import ConfigError, load_config
+from autograder.config import ConfigError
 from autograder.protection import ExposedError, check_protected
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
 from autograder.text import printable
+from autograder.worker.host import SandboxError
 from autograder.worker.isolation import isolation_of
 from autograder.worker.sandbox import Sandbox
 
@@ -85,6 +86,8 @@ def _grade_with(
     stderr: TextIO,
 ) -> tuple[int, dict]:
     """(exit code, results) of grading with the worker that `started()` waits for."""
+    from autograder.kinds import load_config  # the judges (numpy and all), while the worker starts
+
     try:
         config = load_config(config_path)
     except ConfigError as error:
@@ -99,6 +102,9 @@ def _grade_with(
         print(f"grade: {refused}", file=stderr)
         extra = {"refused": str(refused), "isolation": refused.isolation.record()}
         return 2, failure_results(f"({refused})", extra_data=extra)
+    except SandboxError as error:  # this machine's set-up (a refusal, a worker that cannot start): it says why
+        print(f"grade: {error}", file=stderr)  # a sentence with its fix; a traceback would bury it
+        return 1, failure_results(f"({type(error).__name__}: {error})")
     except Exception as error:  # noqa: BLE001 - our own failure: a valid results.json all the same
         traceback.print_exc(file=stderr)
         return 1, failure_results(f"({type(error).__name__}: {error})")

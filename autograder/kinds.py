@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from autograder import built
 from autograder.collect import Collected
+from autograder.config import Config, read_config
 from autograder.judge import adder, lstm
 from autograder.judge.verdict import Verdict
 
@@ -108,3 +110,8 @@ KINDS: dict[str, Kind] = {
     ),
 }
 PARAMS: dict[str, type] = {name: kind.params for name, kind in KINDS.items()}
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """The configuration at `path` (the default one when None), each test's `params` checked against its kind."""
+    return read_config(path, kinds=PARAMS)

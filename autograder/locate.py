@@ -17,6 +17,7 @@ import re
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -38,6 +39,7 @@ WANTED = {
 # Names that stand for any file with their suffix: a notebook may have any name (the shallowest is
 # read); with no answers.tex, a single other .tex file is (Overleaf's main.tex, say).
 SUFFIXES = {"*.ipynb": ".ipynb", "answers.tex": ".tex"}
+KIT_MARKER = "kit.json"  # autograder/kit.json: the student kit's own package (build.py writes it), never graded
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 1_000_000
 MAX_BYTES = {"*.ipynb": 20_000_000}  # a notebook's outputs may be large (they are never read)
@@ -93,7 +95,7 @@ def locate(submission: Path) -> Located:
     submission = Path(submission)
     if submission.is_file() and (zipfile.is_zipfile(submission) or submission.suffix.lower() == ".zip"):
         # Gradescope unpacks a zip upload into a folder: the zip given here is read as that folder.
-        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes, clashes)
+        candidates = _zip_candidates(submission.name, partial(_open_file, submission), notes, clashes) or []
     elif submission.is_file():
         info = submission.stat()
         candidates = [_Candidate(PurePosixPath(submission.name), info.st_size, partial(_open_file, submission))]
@@ -101,12 +103,16 @@ def locate(submission: Path) -> Located:
         candidates = _folder_candidates(submission, notes)
     else:
         return Located({}, ("Your submission is empty: no files were uploaded.",))
-    candidates = _inside_a_single_zip(candidates, notes, clashes)
+    candidates = _without_the_kit(_inside_a_single_zip(_without_the_kit(candidates), notes, clashes))
     files: dict[str, bytes] = {}
     found: dict[str, str] = {}
     for group in WANTED.values():
         for name in group:
             matches = [c for c in candidates if _canonical(c.path) == name]
+            alike = not matches  # only a name that looks like it (a Cyrillic а, a zero-width space): graded, said
+            if alike:
+                matches = [c for c in candidates if _canonical(c.path) is None and _look_alike(c.path) == name]
+                notes.extend(_look_alike_note(candidate.path, name) for candidate in matches[:1])
             if not matches:
                 continue
             # Exact name first (answers.tex before main.tex), then the right case, then the shallowest.
@@ -114,7 +120,7 @@ def locate(submission: Path) -> Located:
                 key=lambda c: (c.path.name.lower() != name, c.path.name != name, len(c.path.parts), str(c.path))
             )
             chosen = matches[0]
-            if name == "answers.tex" and chosen.path.name.lower() != name:
+            if name == "answers.tex" and chosen.path.name.lower() != name and not alike:
                 if len(matches) > 1:
                     listed = ", ".join(literal(c.path) for c in matches)
                     notes.append(
@@ -177,8 +183,10 @@ def _size(limit: int) -> str:
 
 
 def is_wanted(name: str) -> bool:
-    """Whether a file of this name could be one of the student's (a notebook, a .tex file, adder.py...)."""
-    return _canonical(PurePosixPath(name)) is not None
+    """Whether a file of this name could be one of the student's (a notebook, a .tex file, adder.py...), also
+    under a name that only looks like one (which is graded, with a note)."""
+    path = PurePosixPath(name)
+    return _canonical(path) is not None or _look_alike(path) is not None
 
 
 def _is_utf8(content: bytes) -> bool:
@@ -238,6 +246,73 @@ def _canonical(path: PurePosixPath) -> str | None:
     )
 
 
+# Letters of other scripts that look like the Latin letters of the names we grade (Unicode's confusables,
+# for those letters), after NFKC (which folds full-width letters and dots) and lower case.
+_CONFUSABLES = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еҽ", "e"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("іιı", "i"),
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("ӏ", "l"),
+        **dict.fromkeys("ո", "n"),
+        **dict.fromkeys("оοօ", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("г", "r"),
+        **dict.fromkeys("ѕ", "s"),
+        **dict.fromkeys("սυ", "u"),
+        **dict.fromkeys("νѵ", "v"),
+        **dict.fromkeys("ԝ", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уүγ", "y"),
+        **dict.fromkeys("ьЬ", "b"),
+    }
+)
+
+
+def _skeleton(name: str) -> str:
+    """A name as it looks: NFKC (full-width letters), invisible characters (zero-width spaces, joiners, the
+    byte-order mark: Unicode's format characters) removed, lower case, look-alike letters as their Latin twin;
+    a capital I as the l it looks like (Istm_bptt.py)."""
+    name = unicodedata.normalize("NFKC", name.replace("I", "l"))
+    return "".join(char for char in name if unicodedata.category(char) != "Cf").lower().translate(_CONFUSABLES)
+
+
+def _look_alike(path: PurePosixPath) -> str | None:
+    """The graded name that a file's name looks like but is not (`аdder.py` with a Cyrillic а), else None."""
+    if path.name.isascii() and "I" not in path.name:
+        return None
+    return _canonical(PurePosixPath(_skeleton(path.name)))
+
+
+def _look_alike_note(path: PurePosixPath, name: str) -> str:
+    """Which characters make a name only look like `name`, and what to rename the file to."""
+    odd = []
+    for char in dict.fromkeys(path.name):
+        if char == "I":
+            odd.append("`I` (a capital i) instead of `l`")
+        elif not char.isascii():
+            called = unicodedata.name(char, f"U+{ord(char):04X}")
+            odd.append(f"an invisible {called}" if unicodedata.category(char) == "Cf" else f"`{char}` ({called})")
+    target = name if not name.startswith("*") else _skeleton(path.name)
+    return (
+        f"{literal(path)} is not named `{target}`: its name only looks like it, with "
+        f"{', '.join(odd[:4])}{', …' if len(odd) > 4 else ''}. It was graded as `{target}`; rename it to "
+        f"`{target}`, typed on a keyboard."
+    )
+
+
+def _without_the_kit(candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates outside the student kit's own `autograder/` package (marked by its `kit.json`), which a
+    student who uploads the whole kit folder hands in too: its `judge/adder.py` is the grader's, not theirs."""
+    kits = {c.path.parent for c in candidates if c.path.name == KIT_MARKER and c.path.parent.name == "autograder"}
+    if not kits:
+        return candidates
+    return [c for c in candidates if not any(kit in c.path.parents for kit in kits)]
+
+
 def _is_junk(path: PurePosixPath) -> bool:
     return any(part in JUNK_PARTS for part in path.parts) or path.name.startswith("._") or path.name == ".DS_Store"
 
@@ -290,9 +365,10 @@ def _directory_size(file: IO[bytes]) -> tuple[int, int] | None:
 
 def _zip_candidates(
     name: str, opener: Callable[[], IO[bytes]], notes: list[str], clashes: list[str]
-) -> list[_Candidate]:
-    """The members of a zip (`name` as the student knows it) as candidates. Of several members with the same
-    name the last is taken, as unzipping leaves it (a zip updated by appending holds the newest copy last)."""
+) -> list[_Candidate] | None:
+    """The members of a zip (`name` as the student knows it) as candidates, or None (with a note saying why) if
+    it cannot be opened. Of several members with the same name the last is taken, as unzipping leaves it (a zip
+    updated by appending holds the newest copy last)."""
     try:
         file = opener()
         directory = _directory_size(file)
@@ -301,17 +377,17 @@ def _zip_candidates(
                 f"{literal(name)} holds {directory[0]:,} entries; a homework zip may hold at most "
                 f"{MAX_ENTRIES:,}. Upload only your files."
             )
-            return []
+            return None
         if directory is not None and directory[1] > MAX_DIRECTORY_BYTES:
             notes.append(
                 f"{literal(name)} lists its files in {directory[1]:,} bytes (very many or very long names); a "
                 f"homework zip may list them in at most {MAX_DIRECTORY_BYTES:,}. Upload only your files."
             )
-            return []
+            return None
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         notes.append(f"{literal(name)} is not a readable zip file.")
-        return []
+        return None
     found: dict[PurePosixPath, _Candidate] = {}
     copies: Counter[PurePosixPath] = Counter()
     for info in islice(archive.infolist(), MAX_ENTRIES):
@@ -357,8 +433,11 @@ def _inside_a_single_zip(candidates: list[_Candidate], notes: list[str], clashes
     if inner.size > MAX_INNER_ZIP_BYTES:
         notes.append(f"{literal(inner.path)} is larger than {_size(MAX_INNER_ZIP_BYTES)}; it was not opened.")
         return candidates
-    notes.append(f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
+    said = len(notes)
     found = _zip_candidates(str(inner.path), partial(_seekable, inner), notes, clashes)
+    if found is None:  # its note says why it could not be opened: it was not looked inside
+        return []
+    notes.insert(said, f"Looked inside {literal(inner.path)}: your upload holds no file we grade outside it.")
     deeper = [c for c in found if c.path.suffix.lower() == ".zip"]
     if deeper and not any(_canonical(c.path) for c in found):
         notes.append(

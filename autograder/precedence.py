@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from autograder.collect import FORM_NAMES, PYTHON, Collected
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
-from autograder.report.summary import format_points
+from autograder.points import format_points
 from autograder.text import literal
 
 TIE = 1e-9  # points that differ by less are equal (sums of floats)
@@ -35,10 +35,11 @@ def choose(
 ) -> Chosen:
     """Judge, per question, every form that answers it, and keep the one with the most points.
 
-    A question's points are those of all its tests (with the default configuration 2(c) is worth
-    nothing, so question 2 compares 2(a) and 2(b), and 2(c) follows). Equal points go to the
-    Python file, then the LaTeX, then the notebook (contract 5.3). When no form answers a
-    question, the forms found still say why (the answer files before the missing Python file).
+    A question's points are those of all its tests but the hidden ones, whose outcome must not show
+    (with the default configuration 2(c) is worth nothing, so question 2 compares 2(a) and 2(b), and
+    2(c) follows). Equal points go to the Python file, then the LaTeX, then the notebook (docs/spec.md
+    5.3). When no form answers a question, the forms found still say why (the answer files before the
+    missing Python file).
     """
     questions: dict[str, list[int]] = {}
     for index, spec in enumerate(tests):
@@ -51,7 +52,11 @@ def choose(
     for question, indexes in questions.items():
         specs = [tests[index] for index in indexes]
         judged = [(form, [judge(spec, form) for spec in specs]) for form in _candidates(question, forms)]
-        best, verdicts = max(judged, key=lambda entry: (round(_points(specs, entry[1]) / TIE), -entry[0].form))
+        # On the tests a student sees, now or later: which form counts (and so which feedback shows) never
+        # depends on a hidden test's outcome (docs/spec.md 6.2).
+        best, verdicts = max(
+            judged, key=lambda entry: (round(_points(specs, entry[1], hidden=False) / TIE), -entry[0].form)
+        )
         used.add(id(best))
         outcomes.update((index, (tests[index], verdict)) for index, verdict in zip(indexes, verdicts, strict=True))
         if question not in best.answers:
@@ -80,11 +85,13 @@ def _candidates(question: str, forms: Sequence[Collected]) -> list[Collected]:
     )
 
 
-def _points(specs: Sequence[TestSpec], verdicts: Sequence[Verdict], *, visible_only: bool = False) -> float:
+def _points(
+    specs: Sequence[TestSpec], verdicts: Sequence[Verdict], *, visible_only: bool = False, hidden: bool = True
+) -> float:
     return sum(
         verdict.fraction * spec.max_score
         for spec, verdict in zip(specs, verdicts, strict=True)
-        if spec.visibility == "visible" or not visible_only
+        if (spec.visibility == "visible" or not visible_only) and (hidden or spec.visibility != "hidden")
     )
 
 

@@ -32,9 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.config import load_config  # noqa: E402
 from autograder.export import Submitter  # noqa: E402
 from autograder.judge.mistakes import load_mistakes  # noqa: E402
+from autograder.kinds import load_config  # noqa: E402
 from autograder.report.classreport import render_report  # noqa: E402
 from autograder.report.gradebook import GradedSubmission, gradebook_rows, to_csv  # noqa: E402
 

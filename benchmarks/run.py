@@ -46,9 +46,9 @@ import yaml  # noqa: E402
 
 import baselines  # noqa: E402
 from autograder import batch  # noqa: E402
-from autograder.config import load_config  # noqa: E402
 from autograder.export import find_submissions  # noqa: E402
 from autograder.judge import adder, lstm_model  # noqa: E402
+from autograder.kinds import load_config  # noqa: E402
 from autograder.report.results import write_results  # noqa: E402
 
 PYTHON = sys.executable  # run this script with the project's venv python: the grader runs with the same

@@ -21,3 +21,59 @@ def assert_valid_results(results: dict) -> None:
 @pytest.fixture
 def valid_results():
     return assert_valid_results
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`-n auto`, `--dist loadgroup`), the tests of a module that share one of its fixtures
+    made once per module or session (a 200-submission batch, the built zips, a sandbox) run in one process, so
+    that fixture is made once; every other test goes wherever a process is free. A test may name a group of its
+    own (tests/test_samples.py's shards of the golden run)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _uses_a_shared_fixture_of_its_module(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def _uses_a_shared_fixture_of_its_module(item) -> bool:
+    module = item.nodeid.split("::")[0]
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else ():
+        for definition in definitions:
+            if definition.scope != "function" and definition.baseid == module:
+                return True
+    return False
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        dest="update_goldens",
+        help="rewrite submissions_sample/*/golden.json from this run's grading (tests/test_samples.py), then show "
+        "the diff to review",
+    )
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """After --update-goldens: what changed, as git sees it (the files were written by whichever process graded)."""
+    if not config.getoption("update_goldens") or hasattr(config, "workerinput"):
+        return
+    import subprocess
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        return done.stdout
+
+    changed = git("diff", "--no-color", "--", "submissions_sample/*/golden.json")
+    new = git("ls-files", "--others", "--exclude-standard", "--", "submissions_sample/*/golden.json").split()
+    terminalreporter.section("goldens")
+    if not changed and not new:
+        terminalreporter.write_line("No golden changed.")
+        return
+    terminalreporter.write_line(changed)
+    for path in new:
+        terminalreporter.write_line(f"new: {path}")
+    terminalreporter.write_line(
+        "Review the diff above; commit the goldens with the change that explains them "
+        "(git add submissions_sample/*/golden.json)."
+    )

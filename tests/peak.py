@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-BUDGET_MB = 250  # one budget for everything a single grading does (contract 5.4)
+BUDGET_MB = 250  # one budget for everything a single grading does (docs/spec.md 5.4)
 
 # A fresh parent per measurement: RUSAGE_CHILDREN is the largest of every child it ever waited for, so it
 # must not be the test process (which has run other gradings).

@@ -22,17 +22,29 @@ import yaml
 from test_classreport import Page
 
 from autograder import batch
-from autograder.config import load_config
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
+from autograder.kinds import load_config
 from autograder.report.feedback_html import VISIBILITY
 from autograder.report.gradebook import COLUMNS, NOT_LISTED
 from autograder.worker import Sandbox, SandboxError
 from autograder.worker.host import worker_users
 from conftest import ROOT, assert_valid_results
+from goldens import representatives
 
-CASES = [ROOT / "reference"] + sorted(
-    p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file()
+# Every sample is graded by a batch in tests/test_samples.py (against its golden); an export here is made of the
+# reference (first: a test edits its adder.py) and samples for what a class run does with them: catalogued mistakes
+# to count, a zip whose names clash, markup the report must escape, an upload with nothing to grade, forms to
+# choose between; then a sample of every other family.
+CASES = [ROOT / "reference"] + representatives(
+    "lstm_c_bar_without_carry",
+    "lstm_h_bar_without_recurrence",
+    "lstm_w_ix_first_step_only",
+    "zip_name_clash",
+    "hostile_markup",
+    "broken_wrong_files",
+    "mixed_three_forms",
+    "adder_wrong_output",
 )
 COPIES = -(-200 // len(CASES))  # of every case, for at least 200 submissions
 QUESTIONS = ("1", "2a", "2b", "2c")
@@ -50,7 +62,7 @@ def make_export(folder: Path, copies: int) -> dict:
     for index in range(copies * len(CASES)):
         case = CASES[index % len(CASES)]
         sid = f"submission_{100000 + index}"
-        shutil.copytree(case, folder / sid, ignore=shutil.ignore_patterns("expected.yaml"))
+        shutil.copytree(case, folder / sid, ignore=shutil.ignore_patterns("expected.yaml", "golden.json"))
         cases[sid] = case
         people = [{":name": f"Student {index}", ":sid": f"{5000 + index}", ":email": f"s{index}@uni.edu"}]
         if index == 1:
@@ -311,7 +323,7 @@ def test_only_a_timeout_starved_of_cpu_is_graded_again_alone(tmp_path):
             (tmp_path / name).mkdir()
             (tmp_path / name / "adder.py").write_text("import time\ntime.sleep(60)\n")
         else:
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml", "golden.json"))
         submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
     config, out = load_config(config_path), tmp_path / "graded"
     progress = batch.Progress(len(sources), io.StringIO(), tty=False)
@@ -337,7 +349,9 @@ def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path
     names = ["a_crash", "b_die", "c_ok", "d_ok"]
     submissions = []
     for name in names:
-        shutil.copytree(ROOT / "reference", tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml"))
+        shutil.copytree(
+            ROOT / "reference", tmp_path / name, ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+        )
         submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
     config, out = load_config(), tmp_path / "graded"
     progress = batch.Progress(len(names), io.StringIO(), tty=False)
@@ -393,6 +407,15 @@ def test_a_grader_that_hangs_is_stopped_and_the_pool_goes_on(tmp_path):
         ("a_hang", "failed", "grading took longer than 25 s and was stopped"),
         ("b_ok", "graded", None),
     ]
+
+
+def test_progress_off_a_terminal_says_points_in_the_singular_for_one():
+    """ "1 point", not "1 points"; 4.5 points as the gradebook writes it."""
+    stream = io.StringIO()
+    progress = batch.Progress(3, stream, tty=False)
+    for name, score in (("s1", 1.0), ("s2", 4.5), ("s3", 0.0)):
+        progress.done(batch.Outcome(name, "graded", score=score))
+    assert stream.getvalue() == "[1/3] s1: 1 point\n[2/3] s2: 4.5 points\n[3/3] s3: 0 points\n"
 
 
 def test_progress_on_a_terminal_is_one_updating_line():
@@ -464,7 +487,9 @@ def small_class(folder: Path) -> Path:
     """Five submissions: a group of two (reference), a student whose name and feedback carry HTML and script,
     a syntax error, no student files, and a metadata entry without a folder."""
     folder.mkdir(parents=True)
-    shutil.copytree(ROOT / "reference", folder / "submission_1", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(
+        ROOT / "reference", folder / "submission_1", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+    )
     (folder / "submission_2").mkdir()
     shutil.copy(ROOT / "reference" / "adder.py", folder / "submission_2")
     (folder / "submission_2" / "lstm_bptt.py").write_text(RAISES)
@@ -472,7 +497,7 @@ def small_class(folder: Path) -> Path:
         shutil.copytree(
             ROOT / "submissions_sample" / sample,
             folder / f"submission_{number}",
-            ignore=shutil.ignore_patterns("expected.yaml"),
+            ignore=shutil.ignore_patterns("expected.yaml", "golden.json"),
         )
     people = {
         1: [("Zoë García", "1", "zoe@uni.edu"), ('=HYPERLINK("http://evil","x")', "+2", "bo@uni.edu")],
@@ -611,8 +636,8 @@ def test_the_gradebook_has_a_row_per_student_with_a_status(small_run):
         (row[1], row[3], row[8]) for row in rows[:-1]
     ]
     assert (
-        "batch: canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
-        "Canvas)): Mia Missing (submission_5)"
+        "batch: canvas.csv leaves out 1 student (no submission in the export; a 0 would overwrite their grade in "
+        "Canvas): Mia Missing (submission_5)"
     ) in stderr
     assert "Mia Missing (submission_5)" in small_run.before["html"].split('id="left-out-of-canvas.csv"')[1]
 
@@ -683,7 +708,9 @@ def test_an_interrupted_run_writes_a_partial_gradebook_and_report(tmp_path, sign
     """Stopped after its first submission, the batch writes the gradebook and report of what it graded, marked
     partial, and exits 130; the next run grades the rest."""
     export = tmp_path / "export"
-    shutil.copytree(ROOT / "reference", export / "a_first", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(
+        ROOT / "reference", export / "a_first", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+    )
     for name in ("b_slow", "c_slow"):
         (export / name).mkdir(parents=True)
         (export / name / "adder.py").write_text(SLOW_ADDER)
@@ -744,7 +771,9 @@ def test_a_listed_link_out_of_a_folder_export_is_never_graded(tmp_path):
     outside = tmp_path / "outside"
     shutil.copytree(ROOT / "reference", outside, ignore=shutil.ignore_patterns("expected.yaml"))
     export = tmp_path / "export"
-    shutil.copytree(ROOT / "reference", export / "submission_1", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(
+        ROOT / "reference", export / "submission_1", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+    )
     (export / "submission_2").symlink_to(outside)
     (export / "submission_metadata.yml").write_text("submission_1: {}\nsubmission_2: {}\n")
     status, _, stderr = run_main(export, tmp_path / "out")
@@ -919,7 +948,9 @@ def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tm
 
 def test_a_malformed_metadata_file_is_one_readable_line_in_stderr_and_the_report(tmp_path):
     """PyYAML's multi-line error reaches the TA as one line, with no literal `\\n`, in stderr and report.html."""
-    shutil.copytree(ROOT / "reference", tmp_path / "export" / "sub_a", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(
+        ROOT / "reference", tmp_path / "export" / "sub_a", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+    )
     (tmp_path / "export" / "submission_metadata.yml").write_text('sub_a:\n  :submitters:\n  - :name: "Unclosed\n')
     status, _, stderr = run_main(tmp_path / "export", tmp_path / "out")
     assert status == 0, stderr
@@ -976,7 +1007,9 @@ def test_class_data_a_worker_could_read_stops_the_batch_before_grading():
     try:
         base.chmod(0o755)
         export, out, earlier = base / "export", base / "out", base / "earlier"
-        shutil.copytree(ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+        shutil.copytree(
+            ROOT / "reference", export / "alice", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+        )
         for path in [export, *export.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         status, _, stderr = run_main(export, out)
@@ -1030,7 +1063,9 @@ def test_everything_the_batch_writes_is_private_whatever_the_umask(tmp_path):
 def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_written(tmp_path, monkeypatch):
     """A full disk while writing the reports: the gradebook is written, the report that did not fit is removed
     (an older one would be stale) and named, and nothing half-written is left behind."""
-    shutil.copytree(ROOT / "reference", tmp_path / "export" / "alice", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(
+        ROOT / "reference", tmp_path / "export" / "alice", ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+    )
     out = tmp_path / "out"
     assert run_main(tmp_path / "export", out)[0] == 0
     real = batch._write_text
@@ -1059,7 +1094,9 @@ def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_
     did not; after making room, the same command grades only the rest."""
     export = tmp_path / "export"
     for name in ("a", "b", "c", "d"):
-        shutil.copytree(ROOT / "reference", export / name, ignore=shutil.ignore_patterns("expected.yaml"))
+        shutil.copytree(
+            ROOT / "reference", export / name, ignore=shutil.ignore_patterns("expected.yaml", "golden.json")
+        )
     disk = tmp_path / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
@@ -1073,7 +1110,9 @@ def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_
             pass
         finally:
             os.close(descriptor)
-        room = 5 * 4096  # one results.json (about 11 kB: 3 pages), then a page each for two small CSV files
+        # one results.json (about 11 kB: 3 pages) and its similarity record (about 7 kB: 2 pages), the next
+        # submission's record (written before its results.json), then a page each for two small CSV files
+        room = 9 * 4096
         with open(filler, "r+b") as file:
             file.truncate(filler.stat().st_size - room)
         out = disk / "out"

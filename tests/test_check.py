@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,18 +11,27 @@ import textwrap
 import pytest
 import yaml
 
-from autograder.check import AS_CURRENT_USER, as_you, check, closing_lines, main, not_visible, student_files
-from autograder.config import TestSpec, load_config
+from autograder.check import (
+    AS_CURRENT_USER,
+    as_you,
+    check,
+    closing_lines,
+    main,
+    not_visible,
+    not_visible_by_question,
+    student_files,
+)
+from autograder.config import TestSpec
 from autograder.engine import grade
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.report.results import build_results
+from autograder.report.summary import summarize
 from autograder.report.view import student_view
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
+from goldens import assert_golden, representatives, updating
 
-CASES = [ROOT / "reference"] + sorted(
-    p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file()
-)
 NOT_VISIBLE = {"1.3": "hidden", "2.5": "hidden", "2.7": "after_due_date"}
 
 
@@ -48,6 +58,14 @@ def comparable(test):
 
 
 REPRESENTATIVE = {"reference", "lstm_c_bar_without_carry", "adder_wrong_output", "lstm_exception"}
+# The check's door beyond those (slow tier): forms it must pick as grading does (several forms, a notebook, LaTeX,
+# zips), what it says on an upload it cannot read, then a sample of every other family.
+CHECKED = representatives(
+    "mixed_three_forms", "notebook_malformed", "tex_error_cases", "zip_name_clash", "broken_corrupt_zip"
+)
+CASES = [ROOT / "reference"] + sorted(
+    {ROOT / "submissions_sample" / name for name in REPRESENTATIVE - {"reference"}} | set(CHECKED)
+)
 
 
 @pytest.mark.parametrize(
@@ -55,8 +73,9 @@ REPRESENTATIVE = {"reference", "lstm_c_bar_without_carry", "adder_wrong_output",
     [pytest.param(case, marks=() if case.name in REPRESENTATIVE else pytest.mark.slow) for case in CASES],
     ids=[p.name for p in CASES],
 )
-def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case, mixed_config, sandbox):
-    """For every sample and the reference, each visible test has the same score, status and feedback as in grading."""
+def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case, mixed_config, sandbox, request):
+    """For samples of every family and the reference, each visible test has the same score, status and feedback as
+    in grading, and the grading gives the sample's golden results."""
     config = load_config(mixed_config)
     graded = grade(case, config=config, sandbox=sandbox)
     checked = check(case, config=config, sandbox=sandbox)
@@ -65,6 +84,8 @@ def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case,
     assert [comparable(t) for t in checked["tests"]] == visible
     assert len(visible) == len(graded["tests"]) - len(NOT_VISIBLE)
     assert checked["output"] == graded["output"]
+    if case.name != "reference" and not updating(request.config):
+        assert_golden(case, graded, texts=False)  # hidden tests change what the visible ones say (points, "above")
 
 
 def needs_self_mode():
@@ -138,6 +159,14 @@ def test_the_closing_lines_say_whether_gradescope_runs_more():
     assert "It also runs 1 more test (1 shown when grades are published), worth 1 point," in " ".join(
         closing_lines({"after_published": [1]}).split()
     )
+    assert "it counts toward" in closing_lines({"hidden": [1]})
+
+
+def test_the_closing_lines_do_not_count_a_test_of_no_points_toward_the_score():
+    """Part (c)'s explanation is worth 0 points: saying that it counts toward the final score would be false."""
+    text = " ".join(closing_lines({"after_due_date": [0.0]}).split())
+    assert "It also runs 1 more test (1 shown after the due date) that this check does not, for information" in text
+    assert "count toward" not in text and "worth" not in text
 
 
 def test_the_check_counts_the_tests_it_leaves_out(mixed_config, tmp_path):
@@ -247,6 +276,7 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
     (tmp_path / "work" / "answers" / "main.tex").write_text("")
     (tmp_path / "My Homework.ipynb").write_text("{}")
     (tmp_path / "work" / "LSTM_bptt.py").write_text("")
+    (tmp_path / "work" / "\u0430dder.yaml").write_text("")  # a look-alike name: Gradescope grades it, with a note
     (tmp_path / "Adder.py").symlink_to(tmp_path / "check.py")
     with student_files(tmp_path) as folder:
         assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
@@ -256,8 +286,36 @@ def test_the_kits_own_files_are_not_graded(tmp_path):
             "work/LSTM_bptt.py",
             "work/answers",
             "work/answers/main.tex",
+            "work/\u0430dder.yaml",
         ]
         assert (folder / "Adder.py").is_symlink()
     plain = tmp_path / "work"
     with student_files(plain) as folder:
         assert folder == plain
+
+
+def test_the_question_totals_say_how_many_points_the_check_does_not_run(mixed_config, tmp_path):
+    """A question total of visible tests says how many more points that question has in tests left out; a
+    question with no visible test says it is not checked here (from the configuration or the kit's note)."""
+    config = load_config(mixed_config)
+    unseen = not_visible_by_question(config, tmp_path / "absent.json")
+    assert unseen and all(points > 0 for points in unseen.values())
+    note = tmp_path / "kit.json"
+    note.write_text(json.dumps({"not_visible_by_question": {"2a": 0.5, "3": 2}}))
+    assert not_visible_by_question(config.visible_only(), note) == {"2a": 0.5, "3": 2.0}
+    results = {"score": 1, "tests": [{"name": "x", "score": 1, "max_score": 1, "status": "passed", "tags": ["2a"]}]}
+    text = summarize(results, title="Checking hw", unseen={"2a": 0.5, "3": 2})
+    assert "Question 2a: 1 / 1 (+ 0.5 points in tests this check does not run)" in text
+    assert "Question 3: not checked here (2 points in tests this check does not run)" in text
+
+
+def test_the_kits_files_point_to_handout_sections_that_exist():
+    """A kit file that names a section of HANDOUT.md (docs/student.md) names one it has."""
+    headings = {line.lstrip("#").strip() for line in (ROOT / "docs" / "student.md").read_text().splitlines()}
+    named = [
+        (path.name, section)
+        for path in (ROOT / "kit").iterdir()
+        for section in re.findall(r'HANDOUT\.md,\s*(?:%\s*)?(?:section\s*(?:%\s*)?)?"([^"]+)"', path.read_text())
+    ]
+    assert named, "kit/answers.tex names its section"
+    assert [(name, section) for name, section in named if section not in headings] == []

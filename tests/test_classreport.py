@@ -17,10 +17,10 @@ from types import SimpleNamespace
 import pytest
 
 from autograder.config import TestSpec as Spec
-from autograder.config import load_config
 from autograder.export import Submitter
 from autograder.judge import lstm
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.report.classreport import (
     CAUSES,
     attention,
@@ -418,6 +418,15 @@ def test_the_report_says_who_a_file_left_out_and_counts_in_words():
     section = html[html.index('<section id="left-out-of-canvas.csv">') :]
     assert "canvas.csv leaves out 1 student (no SID): A" in section[: section.index("</section>")]
     assert not re.search(r"\b1 (students|submissions)\b", html)
+
+
+def test_needs_attention_counts_a_submission_with_no_known_student_apart():
+    """A folder the metadata does not list is under Needs attention, but it is no student: counted apart."""
+    nobody = GradedSubmission("submission_9", (), CLASS[0].results, listed=False)
+    html = render_report([*CLASS, nobody], tests=TESTS, title="t")
+    people = sum(1 for s in CLASS for _ in s.submitters if attention(s, submission_flags(s)))
+    assert f'<p class="note">{people} students and 1 submission with no known student.</p>' in html
+    assert f'<p class="note">{people} students.</p>' in render_report(CLASS, tests=TESTS, title="t")
 
 
 def test_flags_and_attention_come_from_what_the_student_was_told():

@@ -48,7 +48,7 @@ def test_a_broken_configuration_still_writes_valid_results(tmp_path):
     results = tmp_path / "results.json"
     done = grade(ROOT / "reference", "--results", results, "--config", config)
     assert done.returncode == 2
-    assert f"{config}:5: `tests[0].max_score` must not be negative" in done.stderr
+    assert f"{config}:5: `tests[1].max_score` must not be negative" in done.stderr
     written = json.loads(results.read_text())
     assert_valid_results(written)
     assert "This is not your fault" in written["output"]

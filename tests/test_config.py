@@ -7,8 +7,8 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
-from autograder.kinds import PARAMS
+from autograder.config import DEFAULT_CONFIG, ConfigError, read_config
+from autograder.kinds import PARAMS, load_config
 from autograder.worker import Limits
 
 
@@ -47,7 +47,7 @@ def write(tmp_path, text):
 
 def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     """Every key is read, ints are accepted for floats, lists for tuples, and missing keys take defaults."""
-    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
+    config = read_config(write(tmp_path, GOOD), kinds=KINDS)
     first, second = config.tests
     assert (first.name, first.number, first.question, first.max_score, first.visibility) == (
         "Toy test",
@@ -64,38 +64,38 @@ def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
 
 def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):
     """The student's view of a configuration keeps only the visible tests."""
-    config = load_config(write(tmp_path, GOOD), kinds=KINDS)
+    config = read_config(write(tmp_path, GOOD), kinds=KINDS)
     assert [t.number for t in config.visible_only().tests] == ["1.1"]
 
 
 @pytest.mark.parametrize(
     "old, new, message",
     [
-        ("    max_score: 2\n", "    max_score: -1\n", ":7: `tests[0].max_score` must not be negative, got -1.0"),
+        ("    max_score: 2\n", "    max_score: -1\n", ":7: `tests[1].max_score` must not be negative, got -1.0"),
         (
             "    max_score: 2\n",
             "    max_score: two\n",
-            ":7: `tests[0].max_score` has the wrong type: got 'two', expected float",
+            ":7: `tests[1].max_score` has the wrong type: got 'two', expected float",
         ),
-        ('    number: "1.1"\n', '    number: "1.1"\n    weight: 3\n', ":6: `tests[0].weight` is not a known key here"),
-        ("params: {max_bits: 4,", "params: {max_bit: 4,", ":9: `tests[0].params.max_bit` is not a known key here"),
+        ('    number: "1.1"\n', '    number: "1.1"\n    weight: 3\n', ":6: `tests[1].weight` is not a known key here"),
+        ("params: {max_bits: 4,", "params: {max_bit: 4,", ":9: `tests[1].params.max_bit` is not a known key here"),
         (
             "params: {max_bits: 4,",
             "params: {max_bits: 4.5,",
-            ":9: `tests[0].params.max_bits` has the wrong type: got 4.5, expected int",
+            ":9: `tests[1].params.max_bits` has the wrong type: got 4.5, expected int",
         ),
-        ("question: 2a", "question: 3", ":10: `tests[1].question` must be one of 1, 2a, 2b, 2c, not '3'"),
-        ("check: toy, vis", "check: nope, vis", ":10: `tests[1].check` unknown check kind 'nope'; known: toy"),
+        ("question: 2a", "question: 3", ":10: `tests[2].question` must be one of 1, 2a, 2b, 2c, not '3'"),
+        ("check: toy, vis", "check: nope, vis", ":10: `tests[2].check` unknown check kind 'nope'; known: toy"),
         ("  call_seconds: 2\n", "  call_second: 2\n", ":2: `limits.call_second` is not a known key here"),
-        ("visibility: hidden", "visibility: secret", ":10: `tests[1].visibility` must be one of visible, hidden"),
-        ("seeds: [7]", "seeds: 7", ":9: `tests[0].params.seeds` must be a list, got 7"),
+        ("visibility: hidden", "visibility: secret", ":10: `tests[2].visibility` must be one of visible, hidden"),
+        ("seeds: [7]", "seeds: 7", ":9: `tests[1].params.seeds` must be a list, got 7"),
         (
             "    params: {max_bits: 4, seeds: [7], rtol: 1}\n",
             "    params: {convention: maybe}\n",
-            ":9: `tests[0].params` is not valid: convention must be fires, silent or either, not 'maybe'",
+            ":9: `tests[1].params` is not valid: convention must be fires, silent or either, not 'maybe'",
         ),
-        ('"2.1"', '"1.1"', ": test number 1.1 is used twice"),
-        ("  - name: Toy test\n    number", "  - number", ":4: `tests[0]` needs the key `name`"),
+        ('"2.1"', '"1.1"', ":10: test number 1.1 is used twice: by `tests[1]` (line 5) and `tests[2]` (line 10)"),
+        ("  - name: Toy test\n    number", "  - number", ":4: `tests[1]` needs the key `name`"),
     ],
 )
 def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, message):
@@ -103,20 +103,44 @@ def test_a_mistake_names_the_file_the_line_and_the_key(tmp_path, old, new, messa
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ConfigError) as error:
-        load_config(path, kinds=KINDS)
+        read_config(path, kinds=KINDS)
     assert str(error.value).startswith(f"{path}{message}")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "tests:\n  - name: a\n   number: 1\n",
+            ":3:4: not valid YAML: this line's indentation does not match the lines above it",
+        ),
+        ("limits:\n  call_seconds: 2\n wall_seconds: 3\n", ":3:2: not valid YAML: this line's indentation"),
+        ("tests:\n\t- name: a\n", ":2:1: not valid YAML: a tab character: indent with spaces only"),
+        ("tests: [\n", ":2:1: not valid YAML: the file ends inside an unclosed bracket or quote"),
+        (
+            "tests:\n  - name: 'a\n",
+            ":3:1: not valid YAML: the file ends inside an unclosed bracket or quote (opened on line 2)",
+        ),
+    ],
+)
+def test_a_yaml_mistake_is_one_line_with_its_line_and_column(tmp_path, text, message):
+    """PyYAML's several-line report becomes one line: file:line:column and what is wrong, in plain words."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        read_config(path, kinds=KINDS)
+    assert str(error.value).startswith(f"{path}{message}") and "\n" not in str(error.value)
 
 
 def test_a_file_that_is_not_yaml_is_reported(tmp_path):
     """Broken YAML and a missing file are configuration errors, not tracebacks."""
     with pytest.raises(ConfigError, match="not valid YAML"):
-        load_config(write(tmp_path, "tests: [\n"), kinds=KINDS)
+        read_config(write(tmp_path, "tests: [\n"), kinds=KINDS)
     with pytest.raises(ConfigError, match="cannot read the configuration"):
-        load_config(tmp_path / "missing.yaml", kinds=KINDS)
+        read_config(tmp_path / "missing.yaml", kinds=KINDS)
 
 
 def test_the_default_configuration_is_valid_and_worth_ten_points():
-    """The shipped default loads, tags every test with one question, and gives the contract's points."""
+    """The shipped default loads, tags every test with one question, and gives the default points (docs/spec.md 2)."""
     config = load_config()
     points = {}
     for test in config.tests:

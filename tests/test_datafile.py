@@ -243,7 +243,7 @@ def test_odd_scalars_are_numbers_only_when_they_are_numbers(text, value):
     ids=["minus half", "spaced", "whole", "zero denominator", "quoted"],
 )
 def test_a_plain_fraction_in_yaml_is_the_fraction_written(text, value):
-    """YAML has no fractions, but a plain `-1/2` is the exact fraction written (contract 5.1); quoted, it is text."""
+    """YAML has no fractions: a plain `-1/2` is the exact fraction written (docs/spec.md 5.1); quoted, it is text."""
     got = read(f"U: {text}")["U"]
     assert got == value and type(got) is type(value)
 

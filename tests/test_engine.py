@@ -5,8 +5,8 @@ import json
 import pytest
 
 from autograder import engine
-from autograder.config import TestSpec, load_config
-from autograder.kinds import KINDS, Kind
+from autograder.config import TestSpec
+from autograder.kinds import KINDS, Kind, load_config
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT, assert_valid_results
 

@@ -100,16 +100,25 @@ def test_outputs_without_repeats_are_untouched():
 
 def test_the_top_level_output_says_once_that_printing_is_not_shown():
     """Printed output is not shown to students on Gradescope: said once, at the top, after any notes."""
-    _, output = say_once([], "")
-    assert output == PRINTED and "not shown to students on Gradescope" in PRINTED
-    assert say_once([], "Notes on your upload:\n\n- a note\n")[1] == f"Notes on your upload:\n\n- a note\n\n{PRINTED}"
-    assert say_once([], say_once([], "Notes")[1])[1] == f"Notes\n\n{PRINTED}"  # once, however often it runs
+    _, output = say_once([], "", printed=True)
+    assert output == PRINTED and "not shown to you on Gradescope" in PRINTED  # the student reads it: "you"
+    assert say_once([], "Notes on your upload:\n\n- a note\n", printed=True)[1] == (
+        f"Notes on your upload:\n\n- a note\n\n{PRINTED}"
+    )
+    twice = say_once([], say_once([], "Notes", printed=True)[1], printed=True)[1]
+    assert twice == f"Notes\n\n{PRINTED}"  # once, however often it runs
+
+
+def test_the_printing_note_appears_only_when_something_was_printed():
+    """Nothing printed, no note: the top-level text is the notes alone (or empty)."""
+    assert say_once([], "")[1] == ""
+    assert say_once([], "Notes on your upload:\n\n- a note\n")[1] == "Notes on your upload:\n\n- a note\n"
 
 
 def test_gradescopes_writer_and_the_kits_view_say_each_thing_once_alike():
     """results.json and the kit's view both carry the references and the printing note, identically."""
     outcomes = [(spec(f"2.{k}", question="2a"), Verdict(0.0, TRACEBACK)) for k in range(1, 9)]
-    results, view = build_results(outcomes), student_view(outcomes)
+    results, view = build_results(outcomes, printed=True), student_view(outcomes, printed=True)
     assert [t["output"] for t in results["tests"]] == [t["output"] for t in view["tests"]]
     assert results["output"] == view["output"] == PRINTED
     summary = summarize(results, title="Checking hw")

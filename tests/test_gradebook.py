@@ -9,6 +9,7 @@ import pytest
 from autograder.config import TestSpec as Spec
 from autograder.export import Submitter
 from autograder.judge.verdict import Verdict
+from autograder.points import format_points
 from autograder.report.gradebook import (
     BAD_UPLOAD,
     CANVAS_COLUMNS,
@@ -26,7 +27,6 @@ from autograder.report.gradebook import (
     to_csv,
 )
 from autograder.report.results import build_results, failure_results
-from autograder.report.summary import format_points
 
 TESTS = [
     Spec(name="Adds", number="1.1", question="1", max_score=5, check="toy"),
@@ -241,9 +241,13 @@ def test_canvas_never_gives_0_to_a_student_without_a_submission_and_says_who_it_
     )
     assert [(row["Student"], row["HW"]) for row in rows] == [("Wren", "0")]  # files handed in, none usable: a 0
     assert left_out_text("canvas.csv", left_out) == [
-        "canvas.csv leaves out 1 student (no submission in the export (a 0 would overwrite their grade in "
-        "Canvas)): Mia (s1)",
+        "canvas.csv leaves out 1 student (no submission in the export; a 0 would overwrite their grade in "
+        "Canvas): Mia (s1)",
         "canvas.csv leaves out 1 submission (its folder is not in the export's metadata, so no student is known): s2",
+    ]
+    _, left_out = canvas_rows([GradedSubmission("s4", (), results(1, 1, 1, 1))], "HW")  # a plain folder export
+    assert left_out_text("canvas.csv", left_out) == [
+        "canvas.csv leaves out 1 submission (a folder export names no student): s4"  # no nested parentheses
     ]
 
 

@@ -1,4 +1,4 @@
-"""Tests of the `grade` verb in-process, and of one grading's memory budget (contract 5.4: 250 MB)."""
+"""Tests of the `grade` verb in-process, and of one grading's memory budget (docs/spec.md 5.4: 250 MB)."""
 
 import contextlib
 import io
@@ -24,7 +24,7 @@ root_only = pytest.mark.skipif(
     not AS_ROOT or not worker_users(), reason="the configuration is closed to the worker users that root grades with"
 )
 
-BUDGET = 250e6  # bytes: one grading, long problems included (contract 5.4)
+BUDGET = 250e6  # bytes: one grading, long problems included (docs/spec.md 5.4)
 
 # Runs `grade` from a small process, so that the ru_maxrss wait4 reports is the grading's own: a
 # child's ru_maxrss keeps the high-water mark of the address space its parent had at the fork.
@@ -44,6 +44,23 @@ def test_grade_runs_in_process(tmp_path):
     assert code == 0 and written["score"] == 10, err.getvalue()
     assert_valid_results(written)
     assert out.getvalue().startswith("Grading ") and "10 / 10 points" in out.getvalue().splitlines()[0]
+
+
+def test_a_worker_that_cannot_start_is_said_in_one_line_without_a_traceback():
+    """A refusal of this machine's set-up (here: an unclosed checkout) is one line naming the fix, and the
+    student's results.json still says it is not their fault."""
+    from autograder.worker.host import SandboxError
+
+    def started():
+        raise SandboxError("refusing to run student code: the worker user can read x; run ./setup.sh as root")
+
+    err = io.StringIO()
+    code, written = grading._grade_with(started, ROOT / "reference", None, student_output=None, stderr=err)
+    assert code == 1 and err.getvalue() == (
+        "grade: refusing to run student code: the worker user can read x; run ./setup.sh as root\n"
+    )
+    assert_valid_results(written)
+    assert "This is not your fault" in written["output"]
 
 
 def long_problem_config(path, length):
@@ -91,7 +108,7 @@ def test_a_grading_with_a_t_1000_problem_stays_within_250_mb(tmp_path):
     assert report["max_rss"] <= BUDGET, report
 
 
-# -- a configuration kept outside the repository: its hidden tests closed to the worker users (contract 5.4) ----
+# -- a configuration kept outside the repository: its hidden tests closed to the worker users (docs/spec.md 5.4) ----
 
 
 @contextlib.contextmanager

@@ -112,7 +112,7 @@ def random_networks(count: int, seed: int) -> list[AdderWeights]:
     ids=["V (3,)", "b_h (3, 1)", "b_h (1, 3)", "b_y (1,)", "b_y (1, 1)", "ints"],
 )
 def test_accepted_shapes_become_canonical(changes):
-    """Every shape the contract accepts is read into the canonical float64 shapes."""
+    """Every shape docs/spec.md accepts is read into the canonical float64 shapes."""
     w = read_adder_weights({**REFERENCE, **changes})
     assert isinstance(w, AdderWeights)
     assert (w.U.shape, w.W.shape, w.V.shape, w.b_h.shape) == ((3, 2), (3, 3), (1, 3), (3,))
@@ -188,7 +188,7 @@ def test_non_finite_values_are_named(changes, message):
             "<not a number: type 'str'>",
             "- `V` is not a number or a list of numbers: it is text (a `str`); write the numbers without quotes",
         ),
-        ("<not a number: too large>", "- `V` is not a number or a list of numbers: it is not usable (too large)"),
+        ("<not a number: too large>", "- `V` cannot be used: too large"),  # not "not a number: it is not usable"
         (
             "1, -1, 1",
             "- `V` is not a number or a list of numbers: it is the text `1, -1, 1`; write the numbers without quotes",
@@ -209,7 +209,7 @@ def test_non_numbers_are_named(value, message):
 
 
 def test_every_problem_is_reported_one_line_each():
-    """Several problems give one line each, in the contract's order of the names."""
+    """Several problems give one line each, in the specification's order of the names."""
     raw = {"U": [[1, 1, 1], [1, 1, 1]], "W": REFERENCE["W"], "b_y": float("nan")}
     assert read_adder_weights(raw) == (
         "- `U` has shape (2, 3), expected (3, 2): did you transpose it?\n"
@@ -593,7 +593,7 @@ def test_samples_score_as_expected(folder):
         assert phrase in output
 
 
-# ---- exact reading (contract 5.1) ---------------------------------------------------------------
+# ---- exact reading (docs/spec.md 5.1) ---------------------------------------------------------------
 
 
 def big_adder(big: int) -> dict:

@@ -472,7 +472,7 @@ def test_non_finite_values_are_reported(bad, shown):
     ids=["nan", "number", "None", "marker", "list", "dict", "string"],
 )
 def test_index_zero_is_ignored_entirely(index_zero):
-    """Whatever stands at index 0 (any value of any type, None included) is ignored (contract 5.1)."""
+    """Whatever stands at index 0 (any value of any type, None included) is ignored (docs/spec.md 5.1)."""
 
     def change(k, result):
         for key in GRADED:
@@ -785,7 +785,7 @@ def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
 
 
 def test_the_function_is_called_positionally():
-    """The call's arguments come in the contract's order, so any parameter names work (contract 5.1)."""
+    """The call's arguments come in the specification's order, so any parameter names work (docs/spec.md 5.1)."""
     function = load_function(ROOT / "submissions_sample" / "lstm_other_parameter_names" / "lstm_bptt.py")
     assert scores(judge_all(replies_of(function))) == {"2a": 4, "2b": 1}
 
@@ -843,7 +843,7 @@ def test_an_equation_that_cannot_be_read_shows_no_stand_in():
     assert "Your c_bar could not be shown here (its column has a dash): your equation cannot be graded:" in (
         verdict.output
     )
-    assert "Your h_bar column is what your equations give with 1 standing in for c_bar, whose equation cannot be " in (
+    assert "Your h_bar column is what your equations give, with 1 standing in for c_bar, whose equation cannot " in (
         verdict.output
     )
 

@@ -1,5 +1,5 @@
 """A net under error carried forward: random single-equation mutations of the reference cost exactly that
-equation's points, never more (issue 9, contract 5.2)."""
+equation's points, never more (issue 9, docs/spec.md 5.2)."""
 
 import dataclasses
 

@@ -65,7 +65,7 @@ def test_adder_py_wins_over_adder_json(tmp_path):
 
 
 def test_of_two_files_for_question_1_the_shallower_wins(tmp_path):
-    """A correct adder.yaml at the top and the kit's adder.py in drafts/: the shallower path is graded (contract 1),
+    """A correct adder.yaml at the top and the kit's adder.py in drafts/: the shallower path is graded (docs/spec.md 1),
     and the note names both paths."""
     found = locate(make(tmp_path, {"drafts/adder.py": b"py", "adder.yaml": b"U: 1"}))
     assert found.files == {"adder.yaml": b"U: 1"} and found.found == {"adder.yaml": "adder.yaml"}
@@ -303,11 +303,28 @@ def test_an_inner_zip_past_its_size_bound_is_not_opened(tmp_path, monkeypatch):
 
 
 def test_a_damaged_inner_zip_is_a_note(tmp_path):
-    """An inner .zip that is not a zip says so, in both forms."""
+    """An inner .zip that is not a zip says so, in both forms, and only that: it was never looked inside."""
     as_zip, as_folder = both_forms(tmp_path, {"inner.zip": b"PK\x03\x04 not a zip"})
     assert as_zip.files == as_folder.files == {}
+    assert as_zip.notes == as_folder.notes == ("`inner.zip` is not a readable zip file.",)
+
+
+@pytest.mark.parametrize(
+    ("bound", "value", "said"),
+    [
+        ("MAX_ENTRIES", 2, "`inner.zip` holds 3 entries; a homework zip may hold at most 2. Upload only your files."),
+        ("MAX_DIRECTORY_BYTES", 100, "`inner.zip` lists its files in 153 bytes (very many or very long names)"),
+    ],
+)
+def test_an_inner_zip_past_a_bound_of_its_directory_is_one_note(tmp_path, monkeypatch, bound, value, said):
+    """An inner zip refused for its directory says why, once, in both forms, and never that it was looked inside
+    (the bounds let the outer zip, of one short entry, through)."""
+    monkeypatch.setattr(locate_module, bound, value)
+    inner = zip_bytes(tmp_path, "inner.zip", {"a.txt": b"1", "b.txt": b"2", "c.txt": b"3"})
+    as_zip, as_folder = both_forms(tmp_path, {"inner.zip": inner})
+    assert as_zip.files == as_folder.files == {}
     assert as_zip.notes == as_folder.notes
-    assert as_zip.notes[-1] == "`inner.zip` is not a readable zip file."
+    assert len(as_zip.notes) == 1 and as_zip.notes[0].startswith(said), as_zip.notes
 
 
 def test_an_inner_zip_whose_compressed_bytes_are_damaged_is_a_note(tmp_path):
@@ -321,7 +338,7 @@ def test_an_inner_zip_whose_compressed_bytes_are_damaged_is_a_note(tmp_path):
     data[start : start + 200] = bytes(byte ^ 0x5A for byte in data[start : start + 200])
     upload.write_bytes(bytes(data))
     found = locate(upload)
-    assert found.files == {} and found.notes[-1] == "`inner.zip` is not a readable zip file."
+    assert found.files == {} and found.notes == ("`inner.zip` is not a readable zip file.",)
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
@@ -393,3 +410,68 @@ def test_a_damaged_zip_is_a_note_never_a_crash(damaged, tmp_path):
     for upload in (damaged, make(tmp_path, {"inner.zip": damaged.read_bytes()})):
         found = locate(upload)  # the members that are whole are still read
         assert any("could not be read (a damaged or encrypted file?)" in note for note in found.notes), found.notes
+
+
+@pytest.mark.parametrize(
+    ("name", "graded_as", "said"),
+    [
+        ("\u0430dder.py", "adder.py", "`\u0430` (CYRILLIC SMALL LETTER A)"),
+        ("ad\u200bder.py", "adder.py", "an invisible ZERO WIDTH SPACE"),
+        ("\ufeffadder.yaml", "adder.yaml", "an invisible ZERO WIDTH NO-BREAK SPACE"),
+        ("\uff41\uff44\uff44\uff45\uff52.py", "adder.py", "(FULLWIDTH LATIN SMALL LETTER A)"),
+        ("Istm_bptt.py", "lstm_bptt.py", "`I` (a capital i) instead of `l`"),
+        ("lstm_bptt.\u0440\u0443", "lstm_bptt.py", "(CYRILLIC SMALL LETTER ER)"),
+        ("answers.t\u0435x", "answers.tex", "(CYRILLIC SMALL LETTER IE)"),
+        ("hw3.\u0456pynb", "*.ipynb", "rename it to `hw3.ipynb`"),
+    ],
+    ids=[
+        "cyrillic_a",
+        "zero_width",
+        "byte_order_mark",
+        "full_width",
+        "capital_i",
+        "cyrillic_suffix",
+        "tex",
+        "notebook",
+    ],
+)
+def test_a_look_alike_name_is_graded_with_a_note_naming_it(tmp_path, name, graded_as, said):
+    """A name that only looks like a graded one is graded as it, with a note that names the look-alike
+    characters and the name to type (as a name that differs in case is, docs/spec.md 5.1)."""
+    found = locate(make(tmp_path, {f"hw/{name}": b"U = 1"}))
+    assert found.files == {graded_as: b"U = 1"}
+    (note,) = found.notes
+    assert f"`hw/{name}` is not named" in note and said in note and "It was graded as" in note
+    assert locate_module.is_wanted(name)
+
+
+def test_the_real_name_wins_over_a_look_alike(tmp_path):
+    """With adder.py present, a Cyrillic look-alike beside it is not read, and nothing is said of it."""
+    found = locate(make(tmp_path, {"adder.py": b"U = 1", "\u0430dder.py": b"U = 2", "Notes.txt": b"I"}))
+    assert found.files == {"adder.py": b"U = 1"} and found.notes == ()
+
+
+KIT_UPLOAD = {  # a student who zipped the whole kit folder: the kit's package beside their answers
+    "student_kit/answers.tex": b"U = 1",
+    "student_kit/check.py": b"",
+    "student_kit/autograder/kit.json": b"{}",
+    "student_kit/autograder/judge/adder.py": b"from autograder.judge.adder_hints import hint",
+}
+
+
+def test_the_kits_own_package_in_an_upload_is_never_graded(tmp_path):
+    """The kit's `autograder/` (marked by its kit.json) holds the grader's judge/adder.py: a student who uploads
+    the whole kit folder, answering question 1 in answers.tex, must not have it graded as their adder.py,
+    whether the upload is a folder, a zip or a zip in a folder."""
+    folder = locate(make(tmp_path / "folder", KIT_UPLOAD))
+    archive = locate(zip_of(tmp_path / "kit.zip", KIT_UPLOAD))
+    inner = locate(make(tmp_path / "outer", {"kit.zip": (tmp_path / "kit.zip").read_bytes()}))
+    for found in (folder, archive, inner):
+        assert set(found.files) == {"answers.tex"}, found.found
+
+
+def test_a_folder_named_autograder_without_the_kits_mark_is_the_students(tmp_path):
+    """Only the kit's own package is left out: a student's folder that happens to be named `autograder`
+    is read like any other."""
+    found = locate(make(tmp_path, {"autograder/adder.py": b"U = 1"}))
+    assert found.files == {"adder.py": b"U = 1"}

@@ -231,7 +231,7 @@ def test_yaml_lists_become_tuples():
     assert params.seeds == (5, 6) and hash(params)
 
 
-def test_call_arguments_are_json_and_follow_the_contract():
+def test_call_arguments_are_json_and_follow_the_spec():
     """The call is JSON-able, in the positional order x, weights, forward, dL_dh: arrays of T+1 floats
     marked __array__, the eight weights, gates 0 at index 0."""
     problem = model.judged_problems(DEFAULTS)[1]

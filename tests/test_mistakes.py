@@ -9,8 +9,8 @@ from autograder.judge.mistakes import SUBSTITUTES, load_mistakes
 MISTAKES = load_mistakes()
 
 
-def test_catalogue_covers_the_contracts_list():
-    """The catalogue names every mistake the contract lists, each once."""
+def test_catalogue_covers_the_specs_list():
+    """The catalogue names every mistake docs/spec.md lists, each once."""
     names = [mistake.name for mistake in MISTAKES]
     assert len(names) == len(set(names))
     assert {

@@ -1,4 +1,4 @@
-"""Tests of notebooks: found like the other files, their code cells run in the worker by the rules of contract 5.3."""
+"""Tests of notebooks: found like the other files, their code cells run in the worker by docs/spec.md 5.3."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 from autograder import engine
 from autograder import locate as locate_module
 from autograder.collect import NOTEBOOK, _cell_note, collect
-from autograder.config import load_config
+from autograder.kinds import load_config
 from autograder.locate import Located, is_wanted, locate
 from autograder.worker import Limits, Sandbox
 from conftest import ROOT
@@ -282,6 +282,23 @@ def test_latex_answers_in_markdown_are_not_read_and_the_student_is_told(sandbox)
         "`$$\\overline{h^{(t)}} = \\frac{\\partial L}{\\partial h^{(t)}}$$`: Markdown is not read. Put the "
         "equations in an `answers.tex` file (see the handout), or the answers as Python in code cells."
     )
+
+
+@pytest.mark.parametrize("defines_lstm", [True, False])
+def test_latex_in_markdown_is_advice_only_while_a_question_has_no_answer(tmp_path, sandbox, defines_lstm):
+    """A notebook that answers both questions in code while its Markdown shows U in LaTeX is not told to write
+    answers.tex; one that leaves question 2 without an answer is."""
+    code = [(ROOT / "reference" / "adder.py").read_text()]
+    if defines_lstm:
+        code.append((ROOT / "reference" / "lstm_bptt.py").read_text())
+    data = json.loads(notebook(*code))
+    data["cells"].insert(
+        1, {"cell_type": "markdown", "metadata": {}, "source": "$$U = \\begin{bmatrix} 1 & 1 \\end{bmatrix}$$"}
+    )
+    (tmp_path / "hw.ipynb").write_text(json.dumps(data))
+    forms = collect(locate(tmp_path), calls=[], sandbox=sandbox, limits=FAST)
+    told = any("Markdown is not read" in note for form in forms for note in form.notes)
+    assert told is not defines_lstm
 
 
 def test_markdown_without_answers_is_not_noted(sandbox):

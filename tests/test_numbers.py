@@ -27,7 +27,7 @@ from conftest import ROOT
     ids=["int 2**60+1", "int 10**400", "int64", "uint64", "float 0.1", "float32", "float16", "subnormal"],
 )
 def test_numbers_cross_the_worker_exactly(value, exact):
-    """Integers of any size and floats of any width reach the grader as their exact values (contract 5.1)."""
+    """Integers of any size and floats of any width reach the grader as their exact values (docs/spec.md 5.1)."""
     assert numbers.exact(crossed(value)) == exact
     if np.array([value]).dtype != object:  # (an int beyond 64 bits makes an array of objects: not numbers)
         assert numbers.exact(crossed(np.array([value]))[0]) == exact

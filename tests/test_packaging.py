@@ -1,8 +1,11 @@
 """`pip install .` gives a working grader; the builds that need the repository's other files refuse clearly."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +75,37 @@ def test_the_configuration_reference_builds_from_the_package_alone(installed, tm
     done = run(installed, "build", "docs", "--out", tmp_path / "configuration.md")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "configuration.md").read_text().startswith("#")
+
+
+def check_worker(venv, user="rnn-worker"):
+    """`./setup.sh --check-worker` (installs nothing) for the environment `venv`."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("the worker check runs as root (it switches to the worker user with setpriv)")
+    env = {**os.environ, "AUTOGRADER_VENV": str(venv), "AUTOGRADER_WORKER_USER": user}
+    return subprocess.run(
+        [str(ROOT / "setup.sh"), "--check-worker"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_setup_checks_that_the_worker_user_runs_the_environment():
+    """The shared environment passes setup.sh's check: the worker user runs its Python and imports numpy."""
+    done = check_worker(Path(sys.prefix).resolve())  # .venv links to it
+    assert done.returncode == 0, done.stderr
+    assert "imports numpy" in done.stdout
+
+
+def test_setup_names_the_closed_folder_when_the_worker_cannot_run_the_environment(tmp_path):
+    """An environment in a folder closed to other users is not ready: setup.sh names the folder and the fix, where
+    it used to say ready and every grading then scored 0."""
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    made = subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(closed / "venv")], timeout=120)
+    assert made.returncode == 0
+    done = check_worker(closed / "venv")
+    assert done.returncode == 1
+    assert f"cannot run {closed / 'venv' / 'bin' / 'python'}" in done.stderr
+    assert "is closed to other users, so every grading would score 0" in done.stderr
+    assert "AUTOGRADER_BASE_PYTHON=/usr/bin/python3" in done.stderr
+    assert "chmod o+x" in done.stderr
+    missing = check_worker(Path(sys.prefix).resolve(), user="rnn-nobody")
+    assert missing.returncode == 1 and "no worker user 'rnn-nobody'" in missing.stderr

@@ -6,8 +6,9 @@ import pytest
 
 from autograder import engine
 from autograder.collect import LATEX, NOTEBOOK, PYTHON, Collected
-from autograder.config import TestSpec, load_config
+from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.kinds import load_config
 from autograder.precedence import choose, question_of
 from autograder.worker.sandbox import Sandbox
 from conftest import ROOT
@@ -100,19 +101,20 @@ def test_a_single_answer_file_is_named():
 
 
 def test_hidden_tests_are_never_revealed_by_the_comparison():
-    """The note counts the visible tests' points only (the check shows the same); with none visible, no points."""
+    """The note counts the visible tests' points only (the check shows the same); with none visible, no points.
+    Nor does the choice count a hidden test (docs/spec.md 6.2): a notebook better on it alone does not count."""
     hidden = TestSpec(name="more", number="1.2", question="1", max_score=2, check="x", visibility="hidden")
     python = form(PYTHON, "", **{"1_1": 1, "1_2": 0})
     notebook = form(NOTEBOOK, "hw.ipynb", **{"1_1": 1, "1_2": 1})
     chosen = choose([TESTS[0], hidden], [python, notebook], judge)
-    assert chosen.forms == {"1": "hw.ipynb"}
+    assert chosen.forms == {"1": "adder.py"}
     assert chosen.notes == [
-        "Question 1 was answered in several forms; the best counts: `hw.ipynb`, 5 / 5 (`adder.py` "
+        "Question 1 was answered in several forms; the best counts: `adder.py`, 5 / 5 (`hw.ipynb` "
         "would get 5 / 5; equal points go to the Python file, then LaTeX, then the notebook)."
     ]
     chosen = choose([hidden], [python, notebook], judge)
     assert chosen.notes == [
-        "Question 1 was answered in several forms; the best counts: `hw.ipynb` (also answered in `adder.py`)."
+        "Question 1 was answered in several forms; the best counts: `adder.py` (also answered in `hw.ipynb`)."
     ]
 
 

@@ -28,7 +28,7 @@ OUTCOMES = [
 
 def test_results_follow_gradescopes_format(valid_results):
     """Each verdict becomes one test with its number, single question tag, score and markdown output."""
-    results = build_results(OUTCOMES, output="Notes", extra_data={"seeds": [1]})
+    results = build_results(OUTCOMES, output="Notes", extra_data={"seeds": [1]}, printed=True)
     valid_results(results)
     assert results["score"] == 2.5
     first, second, third, fourth = results["tests"]

@@ -1,5 +1,6 @@
-"""End to end: every sample submission, and the reference, graded through the real `run_autograder` (each
-sample on its own: slow tier) and through one `batch` of them all (fast tier)."""
+"""End to end: every sample submission graded once, in batches (the TA's `batch`, the same grading as Gradescope's),
+and compared with its golden result and its expected.yaml; then `./run_autograder`, Gradescope's door, on a few
+samples chosen for what it does differently (tests/goldens.py says how goldens are kept)."""
 
 import json
 import os
@@ -9,19 +10,33 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from autograder.report.summary import question_scores
 from conftest import ROOT, assert_valid_results
+from goldens import (
+    SAMPLES,
+    assert_expected,
+    assert_golden,
+    expected,
+    golden_path,
+    how_to_create,
+    representatives,
+    updating,
+    write_golden,
+)
 
-# The reference is graded once, by test_the_reference_scores_full_marks, which asserts full marks outright
-# rather than whatever reference/expected.yaml says.
-SAMPLES = sorted(p for p in (ROOT / "submissions_sample").iterdir() if (p / "expected.yaml").is_file())
+# The golden run's batches: each shard is graded by one `batch` run, in one process of the test run (xdist's
+# --dist loadgroup keeps a shard's tests together), so that two processes grade side by side.
+SHARDS = 4
+
+
+def shard_of(case: Path) -> int:
+    return SAMPLES.index(case) % SHARDS
 
 
 def run_autograder(submission: Path, root: Path) -> dict:
     """Lay out an /autograder-style tree, run ./run_autograder as Gradescope would, return results.json."""
-    shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml"))
+    shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("expected.yaml", "golden.json"))
     (root / "results").mkdir()
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
     done = subprocess.run(
@@ -31,63 +46,107 @@ def run_autograder(submission: Path, root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
-def assert_expected(case: Path, results: dict) -> None:
-    """A sample's results.json is valid, scores what its expected.yaml says per question, and shows its feedback."""
-    expected = yaml.safe_load((case / "expected.yaml").read_text())
-    if expected.get("root_only") and os.geteuid() != 0:
-        pytest.skip("this protection needs root: not root, the worker runs as you (README, security model)")
-    assert_valid_results(results)
-    assert "FORGED" not in json.dumps(results), "a submission's forged text reached results.json"
-    scores = {question: score for question, (score, _) in question_scores(results).items()}
-    isolation = results.get("extra_data", {}).get("isolation", {})
-    # Without private places (a Docker container), the supervisor stops a task a tmpfs would have bounded.
-    stopped = isolation.get("mode") == "dedicated" and "mount_namespace" in isolation.get("missing", {})
-    key = "scores_without_namespaces" if stopped and "scores_without_namespaces" in expected else "scores"
-    assert scores == {q: pytest.approx(float(s)) for q, s in expected[key].items()}
-    shown = results["output"] + "\n".join(t.get("output", "") for t in results["tests"])
-    for phrase in expected.get("output_contains", []):
-        assert phrase in shown
-    for phrase in expected.get("output_lacks", []):
-        assert phrase not in shown
-    statuses = {t["number"]: t["status"] for t in results["tests"]}
-    assert statuses["1.2"] == statuses["1.3"], "the exhaustive check and the proof disagree"
+@pytest.fixture(scope="session")
+def golden_batches(request, tmp_path_factory):
+    """Grades a shard's selected samples, as the folders of one export, with one `batch` run, the first time one of
+    them is asked for; returns a sample's results. Four jobs in all, shared by the test run's processes: the hostile
+    samples' timeouts wait rather than compute."""
+    graded: dict[int, Path] = {}
+
+    def results_of(case: Path) -> dict:
+        shard = shard_of(case)
+        if shard not in graded:
+            selected = {
+                item.callspec.params["case"]
+                for item in request.session.items
+                if getattr(item, "originalname", None) == "test_each_sample_matches_its_golden"
+            }
+            export = tmp_path_factory.mktemp(f"export{shard}")
+            out = tmp_path_factory.mktemp(f"batch{shard}")
+            for sample in selected:
+                if shard_of(sample) == shard:
+                    shutil.copytree(
+                        sample,
+                        export / sample.name,
+                        symlinks=True,
+                        ignore=shutil.ignore_patterns("expected.yaml", "golden.json"),
+                    )
+            jobs = str(max(1, 4 // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+            done = subprocess.run(
+                [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", jobs],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert done.returncode == 0, done.stderr
+            graded[shard] = out / "submissions"
+        return json.loads((graded[shard] / case.name / "results.json").read_text())
+
+    return results_of
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, marks=pytest.mark.xdist_group(f"golden{shard_of(case)}")) for case in SAMPLES],
+    ids=[p.name for p in SAMPLES],
+)
+def test_each_sample_matches_its_golden(case, golden_batches, request):
+    """Each sample, graded once: its expected.yaml's scores and phrases, and its golden result (every test's score,
+    status and verdict, the forms that counted, where each pinned phrase shows). With --update-goldens the golden
+    is rewritten from this grading instead (a diff to review is shown at the end)."""
+    results = golden_batches(case)
+    assert_expected(case, results)
+    if updating(request.config):
+        write_golden(case, results)
+        return
+    if not golden_path(case).is_file():
+        pytest.fail(how_to_create(case), pytrace=False)
+    pins = json.loads(golden_path(case).read_text(encoding="utf-8"))["pinned"]
+    assert list(pins) == expected(case).get("output_contains", []), (
+        f"{case.name}: expected.yaml pins other phrases than its golden.json: rewrite the golden with "
+        f"`python -m pytest tests/test_samples.py -k {case.name} --update-goldens`"
+    )
+    assert_golden(case, results)
+
+
+def test_every_sample_folder_has_an_expected_yaml():
+    """A folder in submissions_sample/ without expected.yaml would never be graded: each one has it."""
+    folders = sorted(p.name for p in (ROOT / "submissions_sample").iterdir() if p.is_dir())
+    assert folders == [p.name for p in SAMPLES], "a sample folder without expected.yaml"
+
+
+# ---------------------------------------------------------------- the Gradescope door: ./run_autograder
+
+# What run_autograder does that batch does not: Gradescope's layout (the grader's own files beside the
+# submission, which the root-only samples try to read or forge), its own results writer and log, and the
+# upload as Gradescope stores it (zips, encodings, notebooks and LaTeX read from /autograder/submission).
+RUN_AUTOGRADER = representatives(
+    "hostile_read_reference",
+    "hostile_exfiltrate_config",
+    "hostile_forge_atexit",
+    "hostile_forge_daemon",
+    "hostile_leftovers",
+    "zip_two_zips",
+    "encoding_windows_1252",
+    "notebook_colab",
+    "tex_overleaf_main_tex",
+    "mixed_three_forms",
+    "lstm_c_bar_without_carry",
+    "adder_yaml",
+    "broken_corrupt_zip",
+)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_each_sample_gets_its_expected_scores(case, tmp_path):
-    """Each sample on its own, through ./run_autograder in the Gradescope layout."""
-    assert_expected(case, run_autograder(case, tmp_path))
-
-
-@pytest.fixture(scope="module")
-def graded_in_one_batch(request, tmp_path_factory) -> Path:
-    """The selected samples as the folders of one export, graded by one `batch` run (the TA's command, the
-    same grading as run_autograder's): the folder of their results.json files. Four jobs on two cores: the
-    hostile samples' timeouts wait rather than compute."""
-    selected = {
-        item.callspec.params["case"]
-        for item in request.session.items
-        if getattr(item, "originalname", None) == "test_each_sample_scores_the_same_in_a_batch"
-    }
-    export, out = tmp_path_factory.mktemp("export"), tmp_path_factory.mktemp("batch")
-    for case in selected:
-        shutil.copytree(case, export / case.name, symlinks=True, ignore=shutil.ignore_patterns("expected.yaml"))
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr
-    return out / "submissions"
-
-
-@pytest.mark.parametrize("case", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_each_sample_scores_the_same_in_a_batch(case, graded_in_one_batch):
-    """Each sample, graded with all the others in one batch (the fast tier's way through every sample)."""
-    assert_expected(case, json.loads((graded_in_one_batch / case.name / "results.json").read_text()))
+@pytest.mark.parametrize("case", RUN_AUTOGRADER, ids=[p.name for p in RUN_AUTOGRADER])
+def test_run_autograder_gives_the_golden_results(case, tmp_path, request):
+    """A sample through ./run_autograder in the Gradescope layout: its expected.yaml and its golden."""
+    if updating(request.config):
+        pytest.skip("the goldens are being rewritten by this run")
+    results = run_autograder(case, tmp_path)
+    assert_expected(case, results)
+    assert_golden(case, results)
 
 
 def test_the_reference_scores_full_marks(tmp_path):

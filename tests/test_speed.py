@@ -48,7 +48,8 @@ def test_a_configuration_that_loads_is_parsed_once(monkeypatch, tmp_path):
     """The YAML is parsed once; the line map for error messages is composed only when a message needs it."""
     import yaml
 
-    from autograder.config import ConfigError, load_config
+    from autograder.config import ConfigError
+    from autograder.kinds import load_config
 
     def composed(*args, **kwargs):
         raise AssertionError("composed again")

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 import time
 from fractions import Fraction
 
@@ -13,6 +14,8 @@ from autograder.judge.lstm_problem import LstmParams, call_arguments
 from autograder.locate import locate
 from autograder.worker import tex
 from autograder.worker.inside.values import rebuild
+from autograder.worker.tex.answers import Answers
+from autograder.worker.tex.document import decode, read_document
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("reference_lstm_bptt", ROOT / "reference" / "lstm_bptt.py")
@@ -86,6 +89,10 @@ NOTATIONS = {
         "i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \odot g^{(t)}",
         "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \cdot i^{(t)}",
     },
+    "circ_and_ast": {
+        "i": r"\overline{i^{(t)}} = \overline{c^{(t)}} \circ g^{(t)}",
+        "g": r"\overline{g^{(t)}} = \overline{c^{(t)}} \ast i^{(t)}",
+    },
     "sech_squared": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\operatorname{sech}^2(c^{(t)})")},
     "tanh_prime": {"c": C.replace(r"(1 - \tanh^2(c^{(t)}))", r"\tanh'(c^{(t)})")},
     "tanh_squared_after": {"c": C.replace(r"\tanh^2(c^{(t)})", r"\tanh(c^{(t)})^2")},
@@ -121,7 +128,7 @@ NOTATIONS = {
 
 @pytest.mark.parametrize("replace", NOTATIONS.values(), ids=NOTATIONS.keys())
 def test_each_notation_reads_as_the_same_equations(replace):
-    """Every notation the contract allows (bars, steps, products, functions, helpers, chains) gives the same numbers."""
+    """Every notation docs/spec.md allows (bars, steps, products, functions, helpers, chains) gives the same numbers."""
     assert wrong_keys(document(**replace)) == set()
 
 
@@ -368,13 +375,32 @@ def test_e_to_a_power_is_the_exponential_and_e_with_a_step_is_a_helper():
     assert np.allclose(result["o"][1:], problem.truth["o"])
 
 
-def test_the_kit_starter_is_read_and_says_what_to_fill_in():
-    """kit/answers.tex (the seed's template): every answer is found, each empty one says to write its right side."""
-    module = tex.read((ROOT / "kit" / "answers.tex").read_bytes())
+@pytest.mark.parametrize("form", ["as shipped", "crlf", "overleaf main.tex"])
+def test_the_kit_starter_untouched_answers_nothing(form):
+    """kit/answers.tex as it comes answers no question, whatever its bytes (line endings, pasted into a
+    document): decided by content, so an unfilled template is not a form the student chose."""
+    text = (ROOT / "kit" / "answers.tex").read_text()
+    if form == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif form == "overleaf main.tex":
+        text = f"\\documentclass{{article}}\n\\begin{{document}}\n{text}\n\\end{{document}}\n"
+    module = tex.read(text.encode())
+    assert not [name for name in ("U", "V", "W", "b_h", "b_y", "lstm_bptt") if hasattr(module, name)]
+
+
+def test_the_kit_starter_half_filled_says_what_is_left_to_fill_in():
+    """One answer of a question written: the question is answered, and each placeholder or empty right side
+    left is an error with its line."""
+    text = (ROOT / "kit" / "answers.tex").read_text().replace("b_y = ?", "b_y = -0.5")
+    text = text.replace("\\overline{w_{ix}} = $$", f"{EQUATIONS['w_ix']}$$")
+    module = tex.read(text.encode())
     result = module.lstm_bptt(**rebuild(call_arguments(PROBLEMS[0])))
-    assert set(result.notes) == {"h", "c", "g", "o", "f", "i", "w_ix"}
-    assert all("nothing after `=`: write this equation's right side" in note for note in result.notes.values())
+    empty = {"h", "c", "g", "o", "f", "i"}
+    assert all("nothing after `=`: write this equation's right side" in result.notes[key] for key in empty)
+    assert "nothing after" not in result.notes.get("w_ix", "")
+    assert module.b_y == Fraction(-1, 2)
     assert module.U.startswith("<not a number: line 7, column")
+    assert module.U.endswith("`?` cannot be read here: it is the template's placeholder, replace it by your number>")
 
 
 def test_the_seed_template_filled_in_place_scores_like_the_reference():
@@ -473,7 +499,7 @@ QUESTION_1 = {
 
 @pytest.mark.parametrize("math, name, value", QUESTION_1.values(), ids=QUESTION_1.keys())
 def test_question_1_notations(math, name, value):
-    """Question 1's names and matrices in the notations of contract 5.3, read exactly."""
+    """Question 1's names and matrices in the notations of docs/spec.md 5.3, read exactly."""
     assert getattr(tex.read(math.encode()), name) == value
 
 
@@ -639,6 +665,26 @@ def test_the_judge_shows_a_note_and_keeps_the_stand_in_for_carried_forward_credi
         "c": "your equation cannot be graded:\n\n```text\nline 3, column 42: unknown command `\\foo`\n```"
     }
     assert list(answer.values["c"][1:]) == [1.0] * problem.length
+
+
+def test_credit_carried_from_a_stand_in_says_it_was_not_the_students():
+    """An unreadable h_bar equation leaves 1 standing in for h_bar; a right c_bar equation built on it keeps its
+    carried-forward credit, and the feedback says the h_bar it follows from is that stand-in, not the student's."""
+    from autograder.judge.lstm import check_bar
+
+    text = document(h=r"\overline{h^{(t)}} = \foo")
+    replies = [
+        {"value": {k: v.tolist() if hasattr(v, "tolist") else v for k, v in got.items()}, "notes": got.notes}
+        for got in evaluate(text)
+    ]
+    c = check_bar("c", PROBLEMS, replies, LstmParams())
+    assert c.data["status"] == "carried_forward"
+    assert (
+        "follows correctly from your own h_bar and c_bar^(t+1), with 1 standing in for h_bar, whose equation "
+        "cannot be read (error carried forward): full credit."
+    ) in c.output
+    right = check_bar("c", PROBLEMS, [{"value": v} for v in evaluate(document())], LstmParams())
+    assert "standing in" not in right.output  # a readable document: no stand-in to speak of
 
 
 MATRIX_ENVIRONMENTS = ["bmatrix", "pmatrix", "matrix", "Bmatrix", "vmatrix", "smallmatrix", "array}{cc"]
@@ -930,3 +976,54 @@ def test_a_font_or_dot_without_its_argument_says_so(right):
     """`\\dot`, `\\mathrm`, `\\operatorname` followed by an operator (or nothing) is the student's mistake, said so."""
     note = notes(document(g=r"\overline{g^{(t)}} = " + right))["g"]
     assert note.endswith("needs an argument after it")
+
+
+def test_every_product_the_reader_takes_is_documented():
+    """Each operator of the grammar's products is in answers-tex.md and in the handout (docs/student.md)."""
+    from autograder.worker.tex import grammar
+
+    words = re.search(r"MULOP[^\n]*\(\?:([a-z|]+)\)", grammar.GRAMMAR).group(1).split("|")
+    assert "circ" in words
+    for doc in ("answers-tex.md", "student.md"):
+        text = (ROOT / "docs" / doc).read_text()
+        assert [word for word in words if f"`\\{word}`" not in text] == [], doc
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (
+            r"\begin{bmatrix} 1 & 1 \\ 1 & 1 & 1 \\ 1 & 1 \end{bmatrix}",
+            "line 1, column 32: row 2 of this matrix has 3 entries and row 1 has 2 entries",
+        ),
+        (r"\begin{bmatrix} 1 & 1 \\ 1 \end{bmatrix}", "line 1, column 32: row 2 of this matrix has 1 entry"),
+        (r"\begin{bmatrix} 1 & 1 \\ 1 \end{bmatrix}^T", "line 1, column 32: row 2 of this matrix has 1 entry"),
+        (
+            r"\begin{bmatrix} 1 & 1 \\ 1 & 1 \end{pmatrix}",
+            "line 1, column 38: `\\end{pmatrix}` closes `\\begin{bmatrix}`: the document does not compile",
+        ),
+    ],
+    ids=["ragged", "short_row", "short_row_transposed", "mismatched_end"],
+)
+def test_a_matrix_latex_would_not_print_says_where(matrix, message):
+    """A ragged question 1 matrix names its row and line; `\\begin{bmatrix} … \\end{pmatrix}` is not read past."""
+    module = tex.read(f"$$U = {matrix}$$".encode())
+    assert module.U.startswith(f"<not a number: {message}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"$$\begin{aligned} \overline{o^{(t)}} &= \overline{h^{(t)}} \tanh(c^{(t)}) \end{align}$$",
+        "\\begin{align} \\overline{o^{(t)}} &= \\overline{h^{(t)}} \\tanh(c^{(t)}) \\end{equation}\n"
+        "$$\\overline{g^{(t)}} = \\overline{c^{(t)}} i^{(t)}$$",
+    ],
+    ids=["aligned_ended_by_align", "align_ended_by_equation"],
+)
+def test_an_environment_ended_by_another_name_is_an_error_at_that_end(text):
+    """`\\begin{align} … \\end{equation}` does not compile: the equation before it says so at its line, and the
+    math after it is read on its own (not swallowed into that equation)."""
+    answers = Answers(read_document(decode(text.encode())))
+    errors = {unit[1]: d.error for (unit, _), d in answers.definitions.items()}
+    assert "line 1, column" in errors["o"] and "ends an environment that this equation did not begin" in errors["o"]
+    assert errors.get("g") is None

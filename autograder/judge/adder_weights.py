@@ -12,7 +12,7 @@ import numpy as np
 from autograder.judge import numbers
 from autograder.text import literal
 
-# name -> accepted shapes (the canonical one first), in the contract's order
+# name -> accepted shapes (the canonical one first), in the specification's order
 SHAPES: dict[str, tuple[tuple[int, ...], ...]] = {
     "U": ((3, 2),),
     "W": ((3, 3),),
@@ -55,7 +55,7 @@ def printed(value: object) -> tuple[str, Fraction] | None:
 
 @dataclass(frozen=True, eq=False)
 class AdderWeights:
-    """The network's weights exactly as written (arrays of Fractions) in the contract's canonical shapes.
+    """The network's weights exactly as written (arrays of Fractions) in the specification's canonical shapes.
 
     `printed` keeps, for every float whose printed decimal differs from its exact binary value, that
     decimal and the float's width, by (name, index in the flattened array): decisions use the exact
@@ -120,6 +120,9 @@ def _problems(name: str, value: object, accepted: tuple[tuple[int, ...], ...]) -
     if bad is not None:
         where, item = bad
         what, advice = numbers.describe(item)
+        why = numbers.reason(item)
+        if not where and why is not None:  # unreadable as written (a LaTeX error, a number too large)
+            return [f"`{name}` cannot be used: {why}"]
         if not where:
             return [f"`{name}` is not a number or a list of numbers: it is {what}{advice}"]
         return [f"`{name}` has a non-number at {_index(where)}: it is {what}{advice}"]

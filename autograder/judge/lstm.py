@@ -3,7 +3,7 @@
 The judge reads numbers only (lstm_problem.Problem: the call, the truth, and each equation as an
 affine map of the bars it is built from); it never imports the builder (lstm_model.py), so the student
 kit can ship it with the numbers of its visible problems and no solver. Every tolerance is scaled from
-the truth, never from a value the student gave (contract 5.2). Reading the replies into numbers, and
+the truth, never from a value the student gave (docs/spec.md 5.2). Reading the replies into numbers, and
 saying why a value cannot be read, is lstm_answer.py's job.
 """
 
@@ -81,6 +81,20 @@ def _student_bars(problem: Problem, answer: Answer) -> dict[str, np.ndarray]:
     return bars
 
 
+def stand_ins(answer: Answer) -> list[str]:
+    """The bars given only as a stand-in (1 at every step): an equation of answers.tex that cannot be read keeps
+    a value for the others' sake, which is not the student's (lstm_answer.read_answer)."""
+    return [key for key in GRADED if key in answer.values and key in answer.problems]
+
+
+def _standing_in(names: Sequence[str]) -> str:
+    """ ", with 1 standing in for h_bar, whose equation cannot be read" ("" for none)."""
+    if not names:
+        return ""
+    whose = "whose equation cannot" if len(names) == 1 else "whose equations cannot"
+    return f", with 1 standing in for {' and '.join(_label(q) for q in names)}, {whose} be read"
+
+
 def _children_text(problem: Problem, quantity: str) -> str:
     terms = problem.equations[quantity].terms
     names = [f"{_label(t.child)}^(t+{t.offset})" if t.offset else _label(t.child) for t in terms]
@@ -143,7 +157,7 @@ def _grade(quantity: str, problems: Sequence[Problem], answers: Sequence[Answer]
         # The student evaluated this equation in floating point on their own bars: a huge upstream value
         # brings a rounding error with it at the steps it enters, which cannot refute the equation there. Such
         # a step proves nothing either: the work must show at a step the tolerance decides. (Not in w_ix's
-        # sum, where one huge value would make the only comparison loose: contract 5.2.)
+        # sum, where one huge value would make the only comparison loose: docs/spec.md 5.2.)
         rounding = 0.0 if weight else ROUNDING * equation.magnitude(answer.values)
         with np.errstate(over="ignore", invalid="ignore"):
             follows.append(_close(a, direct + carried, tol + rounding))
@@ -328,10 +342,13 @@ def _judge(
     if graded.carried:
         credit = params.carried_forward_credit
         worth = "full credit" if credit == 1 else f"{credit:.0%} credit"
+        children = {term.child for term in problems[0].equations[quantity].terms}
+        standing = _standing_in([q for q in stand_ins(answers[0]) if q in children])  # never "your own" 1s
         return Verdict(
             credit,
             f"{name}: differs from the truth {place}, but follows correctly from your own "
-            f"{_children_text(problems[0], quantity)} (error carried forward): {worth}.\n\n" + _items(numbers),
+            f"{_children_text(problems[0], quantity)}{standing} (error carried forward): {worth}.\n\n"
+            + _items(numbers),
             {"quantity": quantity, "status": "carried_forward", **data},
         )
     mistake: str | None
@@ -426,14 +443,13 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: Dem
         for quantity in unusable:
             reason = answer.problems[quantity]
             lines.insert(1, f"Your {_label(quantity)} could not be shown here (its column has a dash): {reason}")
-    notes = reply.get("notes") if isinstance(reply, Mapping) else None
-    stand_ins = [_label(q) for q in GRADED if isinstance(notes, Mapping) and q in notes]  # answers.tex: unreadable
+    standing = _standing_in(stand_ins(answer))
     shown = [_label(q) for q in ("h", "c") if usable[q]]
-    if stand_ins and shown:
+    if standing and shown:
         lines.insert(
             len(lines) - 1,
-            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give "
-            f"with 1 standing in for {', '.join(stand_ins)}, whose equation cannot be read.",
+            f"Your {' and '.join(shown)} column{'s are' if len(shown) > 1 else ' is'} what your equations give"
+            f"{standing}.",
         )
     for quantity in ("h", "c"):
         if not usable[quantity]:

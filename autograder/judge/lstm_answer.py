@@ -4,7 +4,7 @@ Reading is separate from judging (lstm.py) and shares the one reader of nested n
 (numbers.py) with question 1: every real number the worker can send (an int of any size, a float,
 a long double or Fraction as `{"rational": [p, q]}`) is read as its value, and a bad value (NaN,
 an infinity, a complex, text, None) is described in the same words as in question 1. Index 0 of
-every array is the unused step: whatever it holds is ignored (contract 5.1).
+every array is the unused step: whatever it holds is ignored (docs/spec.md 5.1).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ catalogued mistake edits that equation, and for a fixed problem its edit is affi
 quantity's right equation and of each catalogued mistake. The builder (lstm_model.py: finite
 differences, complex step, chain rule) computes them; the judge (lstm.py) only reads them and never
 imports the builder, so the student kit ships the judge with the numbers of its visible problems
-and no solver (contract 5.5): nothing here computes a bar for any other problem.
+and no solver (docs/spec.md 5.5): nothing here computes a bar for any other problem.
 
 `Problem.to_data()` gives plain JSON-able data and `Problem.from_data()` reads it back exactly:
 
@@ -327,7 +327,7 @@ def call_arguments(problem: Problem) -> dict[str, Any]:
 def calls_of(problems: Sequence[Problem], *, again: bool = True) -> tuple[dict[str, Any], ...]:
     """The student's calls for these problems, in order; with `again` (and more than one problem), the first
     problem once more at the end, so that a function whose later calls depend on earlier ones shows it. The
-    repeat differs from the first call only in the sign of x[0], which is 0 and unused (contract 1, question 2),
+    repeat differs from the first call only in the sign of x[0], which is 0 and unused (docs/spec.md 1, question 2),
     so that it is a call of its own (calls with equal arguments are made once)."""
     calls = [call_arguments(problem) for problem in problems]
     if again and len(problems) > 1:

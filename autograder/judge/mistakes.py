@@ -76,8 +76,10 @@ def _read_mistake(entry: Any, where: str) -> Mistake:
     if as_quantity is not None and (as_quantity not in QUANTITIES or as_quantity == entry["quantity"]):
         raise ValueError(f"{where}: `as` must be another of {', '.join(QUANTITIES)}")
     initial = entry.get("initial") or {}
-    if not isinstance(initial, dict) or not set(initial) <= {"h", "c"} or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in initial.values()
+    if (
+        not isinstance(initial, dict)
+        or not set(initial) <= {"h", "c"}
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in initial.values())
     ):
         raise ValueError(f"{where}: `initial` must map h and/or c to a number")
     if not (edits or times or as_quantity or initial) and steps == "all":

@@ -132,6 +132,16 @@ def first_non_number(value: Any) -> tuple[tuple[int, ...], Any] | None:
     return None
 
 
+def reason(value: Any) -> str | None:
+    """Why a value stands for no number, as the marker says (a reason shown as words, anything else
+    literally), or None when `value` is not a marker with a reason."""
+    marker = _MARKER.match(value) if isinstance(value, str) else None
+    if marker is None or marker.group("reason") is None:
+        return None
+    why = marker.group("reason")
+    return why if _PLAIN.match(why) else literal(why)
+
+
 def describe(value: Any) -> tuple[str, str]:
     """What a non-number is, in the student's terms (Markdown, student text literal), and short advice ("" if none)."""
     if isinstance(value, (bool, np.bool_)):
@@ -155,7 +165,6 @@ def describe(value: Any) -> tuple[str, str]:
                 return "None", ""
             return f"a value of type {literal(kind, limit=60)}", ""
         if marker:
-            reason = marker.group("reason")
-            return f"not usable ({reason if _PLAIN.match(reason) else literal(reason)})", ""
+            return f"not usable ({reason(value)})", ""
         return f"the text {literal(value, limit=30)}", "; write the numbers without quotes"
     return f"a value of type {literal(type(value).__name__, limit=60)}", ""

@@ -19,9 +19,9 @@ import autograder
 from autograder.config import QUESTIONS, Config, TestSpec
 from autograder.export import Submitter
 from autograder.judge.causes import CAUSES
+from autograder.points import format_points
 from autograder.report.feedback_html import Pieces
 from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, STOPPED, GradedSubmission, plural
-from autograder.report.summary import format_points
 from autograder.text import printable
 
 STATIC = Path(__file__).with_name("static")
@@ -85,11 +85,13 @@ def render_report(
     stopped: str | None = None,
     left_out: Mapping[str, Sequence[str]] | None = None,
     unwritten: Sequence[str] = (),
+    similarity: Any = None,
 ) -> str:
     """The whole page. `tests`: the configured tests; `mistakes`: the catalogue (names, hints, titles);
     `partial`: a stopped run (`stopped`: why, when the disk filled rather than a Ctrl-C); `changes`: the rows of
     changes.csv when compared with `compared_with`; `run`: what this run graded and why; `left_out`: per file,
-    lines saying who it leaves out and why; `unwritten`: the files that did not fit on the disk."""
+    lines saying who it leaves out and why; `unwritten`: the files that did not fit on the disk; `similarity`: the
+    similar pairs (autograder.similarity's Screening), for course staff only."""
     graded = [s for s in submissions if s.graded and s.results]  # not a listed submission with no folder
     max_total = sum(t.max_score for t in tests)
     table, feedback = _students(submissions, max_total)
@@ -108,6 +110,10 @@ def render_report(
         _section("Answer forms", _forms_table(graded)),
         _section("Submissions that could not be graded", _problems_table(submissions, tests)),
     ]
+    if similarity is not None:  # autograder.similarity's Screening: the pairs, for course staff only
+        from autograder.similarity import similarity_section
+
+        sections.insert(3, _section("Similarity (a reason to look, not proof)", similarity_section(similarity)))
     if changes is not None:
         sections.insert(2, _section("Changes since the earlier run", _changes(changes, compared_with or "")))
     for file, lines in (left_out or {}).items():
@@ -263,10 +269,11 @@ def _student_rows(submissions: Sequence[GradedSubmission]) -> Iterator[tuple[int
 
 
 def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
-    items = []
+    items, unknown = [], 0
     for row, (_, submission, person) in enumerate(_student_rows(submissions)):
         why = attention(submission, submission_flags(submission))
         if why:
+            unknown += not submission.submitters  # a folder no metadata names: a submission, not a student
             who = " · ".join(x for x in (person.name or "(no name)", person.sid) if x)
             items.append(
                 f'<li><a href="#open={row}" data-student="{row}">{escape(printable(who))}</a> '
@@ -280,7 +287,9 @@ def _attention_list(submissions: Sequence[GradedSubmission]) -> str:
         if len(items) > len(shown)
         else ""
     )
-    count = plural(len(items), "student")
+    counts = [plural(len(items) - unknown, "student")] if len(items) > unknown else []
+    counts += [plural(unknown, "submission") + " with no known student"] if unknown else []
+    count = " and ".join(counts)
     return f'<p class="note">{count}.</p><ul id="attention">' + "".join(shown) + "</ul>" + more
 
 
@@ -534,7 +543,7 @@ def _mistakes_table(graded: Sequence[GradedSubmission], tests: Sequence[TestSpec
     return _table(["test", "mistake", "submissions"], rows, table_id="mistakes")
 
 
-# The answer forms (contract 5.3), by the suffix of the file that counted; question 1's weights may also be data.
+# The answer forms (docs/spec.md 5.3), by the suffix of the file that counted; question 1's weights may also be data.
 FORM_KINDS = {
     ".py": "Python file",
     ".yaml": "YAML or JSON data",

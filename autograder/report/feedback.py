@@ -19,7 +19,7 @@ from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
 
 PRINTED = (
-    "What your code prints is not shown to students on Gradescope (only the course staff see it): "
+    "What your code prints is not shown to you on Gradescope (only the course staff see it): "
     "everything the grader has to say is in the feedback of each test."
 )
 
@@ -27,8 +27,11 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _GIST = re.compile(r"([A-Z][A-Za-z ]{1,38}):")  # "Hint: ...", "Shortest failing pair: ..." name their paragraph
 
 
-def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple[list[tuple[TestSpec, Verdict]], str]:
-    """The outcomes with repeated blocks replaced by references, and the top-level output with the note on printing."""
+def say_once(
+    outcomes: Sequence[tuple[TestSpec, Verdict]], output: str, *, printed: bool = False
+) -> tuple[list[tuple[TestSpec, Verdict]], str]:
+    """The outcomes with repeated blocks replaced by references, and the top-level output with the note on
+    printing when `printed` (the student's code printed something in a task that feeds visible feedback)."""
     first_shown: dict[tuple[str, str], str] = {}  # (visibility, block) -> the label of the test that shows it
     said: list[tuple[TestSpec, Verdict]] = []
     for spec, verdict in outcomes:
@@ -58,7 +61,7 @@ def say_once(outcomes: Sequence[tuple[TestSpec, Verdict]], output: str) -> tuple
             kept.append(_reference(pending, source))
         text = "\n\n".join(kept) if kept != blocks else verdict.output
         said.append((spec, dataclasses.replace(verdict, output=text)))
-    if PRINTED in output:  # said once, also if the output is put through here again
+    if not printed or PRINTED in output:  # said once, also if the output is put through here again
         return said, output
     return said, (f"{output.rstrip()}\n\n{PRINTED}" if output.strip() else PRINTED)
 

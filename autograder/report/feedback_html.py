@@ -17,7 +17,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from autograder.report.summary import format_points
+from autograder.points import format_points
 
 VISIBILITY = {
     "visible": "visible",

@@ -13,7 +13,8 @@ from typing import Any
 
 from autograder.config import QUESTIONS, TestSpec
 from autograder.export import Submitter
-from autograder.report.summary import format_points, question_scores
+from autograder.points import format_points
+from autograder.report.summary import question_scores
 from autograder.text import printable
 
 # docs/spec.md 5.6's columns, then ours after them: `reason` says in plain words why the status is what it is.
@@ -205,7 +206,7 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> tup
             why = (
                 "its folder is not in the export's metadata, so no student is known"
                 if not submission.listed
-                else ("no student is known (a folder export names no one)")
+                else "a folder export names no student"
             )
             left_out.append(LeftOut(submission.id, why, "submission"))
             continue
@@ -215,7 +216,7 @@ def canvas_rows(submissions: Sequence[GradedSubmission], assignment: str) -> tup
                 left_out.append(LeftOut(who, "no SID in the export's metadata"))
                 continue
             if submission.status == NO_SUBMISSION:
-                left_out.append(LeftOut(who, "no submission in the export (a 0 would overwrite their grade in Canvas)"))
+                left_out.append(LeftOut(who, "no submission in the export; a 0 would overwrite their grade in Canvas"))
                 continue
             if not submission.graded:
                 left_out.append(LeftOut(who, f"blank: not graded ({submission.status})"))

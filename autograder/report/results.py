@@ -22,10 +22,16 @@ from autograder.report.view import NOT_YOUR_FAULT, cut
 
 
 def build_results(
-    outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "", extra_data: Mapping[str, Any] | None = None
+    outcomes: Sequence[tuple[TestSpec, Verdict]],
+    *,
+    output: str = "",
+    extra_data: Mapping[str, Any] | None = None,
+    printed: bool = False,
 ) -> dict:
-    """Run one unittest case per configured test through JSONTestRunner and return its results dict."""
-    outcomes, output = say_once(outcomes, output)
+    """Run one unittest case per configured test through JSONTestRunner and return its results dict.
+
+    `printed`: the student's code printed something in a task that feeds visible feedback (say_once's note)."""
+    outcomes, output = say_once(outcomes, output, printed=printed)
     case = _test_case(outcomes)
     stream = io.StringIO()
 

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.config import QUESTIONS
+from autograder.points import format_points
 from autograder.text import printable
 
 
 def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """Score and maximum per question tag, in the contract's order, from a results dict."""
+    """Score and maximum per question tag, in the specification's order, from a results dict."""
     scores: dict[str, tuple[float, float]] = {}
     for question in QUESTIONS:
         tests = [t for t in results.get("tests", []) if question in t.get("tags", [])]
@@ -24,16 +25,22 @@ def question_scores(results: Mapping[str, Any]) -> dict[str, tuple[float, float]
     return scores
 
 
-def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -> str:
+def summarize(
+    results: Mapping[str, Any], *, title: str, details: bool = True, unseen: Mapping[str, float] | None = None
+) -> str:
     """The summary: the total, each question's score, each test with a mark, and the feedback of failures,
-    of informational (0-point) tests and of passes that say more than that they pass."""
+    of informational (0-point) tests and of passes that say more than that they pass. `unseen`: per question,
+    the points of tests that the results leave out (the kit's check: those it does not run), said beside it."""
+    unseen = {question: points for question, points in (unseen or {}).items() if points}
     tests = results.get("tests", [])
     total = sum(t.get("max_score", 0) for t in tests)
     lines = [f"{title}: {format_points(results.get('score', 0))} / {format_points(total)} points"]
     if results.get("output"):
         lines += ["", textwrap.indent(results["output"].strip(), "  ")]
-    for question, (score, maximum) in question_scores(results).items():
-        lines += ["", f"Question {question}: {format_points(score)} / {format_points(maximum)}"]
+    scores = question_scores(results)
+    for question, (score, maximum) in scores.items():
+        more = f" (+ {_points(unseen[question])} in tests this check does not run)" if question in unseen else ""
+        lines += ["", f"Question {question}: {format_points(score)} / {format_points(maximum)}{more}"]
         for test in tests:
             if question not in test.get("tags", []):
                 continue
@@ -49,10 +56,11 @@ def summarize(results: Mapping[str, Any], *, title: str, details: bool = True) -
             said_more = "\n\n" in output.strip()
             if details and (test["status"] != "passed" or informational or said_more) and output:
                 lines.append(textwrap.indent(test["output"].rstrip(), "        "))
+    for question, points in unseen.items():
+        if question not in scores:
+            lines += ["", f"Question {question}: not checked here ({_points(points)} in tests this check does not run)"]
     return printable("\n".join(lines), keep_newlines=True) + "\n"
 
 
-def format_points(value: float) -> str:
-    """Points as people and spreadsheets read them: 4.5, 10, 0.333333 (at most six decimals, no trailing zeros)."""
-    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+def _points(points: float) -> str:
+    return f"{format_points(points)} point{'' if points == 1 else 's'}"

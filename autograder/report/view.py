@@ -60,10 +60,14 @@ def test_entry(spec: TestSpec, verdict: Verdict) -> dict[str, Any]:
 
 
 def student_view(
-    outcomes: Sequence[tuple[TestSpec, Verdict]], *, output: str = "", extra_data: Mapping[str, Any] | None = None
+    outcomes: Sequence[tuple[TestSpec, Verdict]],
+    *,
+    output: str = "",
+    extra_data: Mapping[str, Any] | None = None,
+    printed: bool = False,
 ) -> dict[str, Any]:
     """The results.json that Gradescope's writer makes from the same verdicts (the kit's check prints it)."""
-    outcomes, output = say_once(outcomes, output)
+    outcomes, output = say_once(outcomes, output, printed=printed)
     tests = [test_entry(spec, verdict) for spec, verdict in outcomes]
     return {
         "score": round(sum(test["score"] for test in tests), 6),

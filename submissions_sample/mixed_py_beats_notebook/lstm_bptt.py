@@ -25,7 +25,7 @@ sigma'(z) = sigma(z)(1 - sigma(z)) and tanh'(z) = 1 - tanh(z)^2 turn into gate v
 
     (b) w_ix_bar = sum_{t=1..T} i_bar^(t) i^(t) (1 - i^(t)) x^(t)
 
-Arguments and result follow the assignment's contract: arrays of shape (T+1,) indexed by time,
+Arguments and result follow the assignment's conventions (docs/spec.md 1): arrays of shape (T+1,) indexed by time,
 index 0 unused for the bars; `dL_dh[t]` is the loss's direct dependence on h^(t).
 """
 

@@ -39,8 +39,8 @@ def read(data: bytes, name: str = "answers.tex") -> types.ModuleType:
         raise CannotRead(f"{name} cannot be read: {error}") from None
     module = types.ModuleType(name.rsplit(".", 1)[0])
     module.__file__ = name
-    for adder_name in ADDER_NAMES:
-        if adder_name in answers.adder:
+    for adder_name in ADDER_NAMES:  # the template's `?` alone answers nothing: decided by content, not bytes
+        if adder_name in answers.adder and answers.adder_filled:
             setattr(module, adder_name, answers.adder[adder_name])
     if answers.has_equations:
         module.lstm_bptt = Equations(answers)  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from typing import Any
 
 from .document import MAX_DEPTH, MAX_LENGTH, Document, Statement
 from .grammar import Node, ReadError, parse
-from .numbers import references, shift
+from .numbers import Expr, Step, references, shift
 from .reading import FONTS, Reader, constant, display, environment_message, step_text, unwrap
 
 ANSWER_KEYS = ("h", "c", "g", "o", "f", "i")
@@ -39,11 +39,11 @@ class Definition:
     """One equation defining an answer or a helper: its left side's unit and step, and where its right side is."""
 
     unit: tuple[str, str]  # ("bar", "h"), ("wbar", "ix"), ("helper", "z_i")
-    step: tuple[str | None, int] | None  # None for w_ix; ("t", 0) general; ("T", 0), (None, 1) fixed
+    step: Step | None  # None for w_ix; ("t", 0) general; ("T", 0), (None, 1) fixed
     start: int
     end: int
     order: int
-    expr: tuple | None = None
+    expr: Expr | None = None
     error: str | None = None
     refs: list[Any] = field(default_factory=list)
     run: Any = None
@@ -69,9 +69,10 @@ class Answers:
         self.document = document
         self.macros = {name: f"line {document.line(at)}" for name, at in document.macros.items()}
         self.adder: dict[str, Any] = {}
-        self.definitions: dict[tuple, Definition] = {}  # (unit, step) -> the last definition
+        self.unfilled: set[str] = set()  # question 1's names whose right side is the template's `?` alone
+        self.definitions: dict[tuple[tuple[str, str], Step | None], Definition] = {}  # (unit, step) -> the last one
         self._twice: dict[tuple[str, str], list[int]] = {}  # answer -> offsets of its left sides, when several
-        self._targets: dict[str, tuple | None] = {}  # left side's text -> what it defines
+        self._targets: dict[str, tuple[Any, ...] | None] = {}  # left side's text -> what it defines
         self._helpers: set[tuple[str, str]] = set()
         self.failed: dict[tuple[str, str], str] = {}  # unit -> why it cannot be read
         self.parsed = 0
@@ -164,6 +165,10 @@ class Answers:
             return  # the forward pass, an example, question 1's y: not an answer
         if target[0] == "adder":
             self.adder[target[1]] = self._adder_value(right_start, right_end, target[2])
+            if _unfilled(self.document.text[right_start:right_end]):
+                self.unfilled.add(target[1])
+            else:
+                self.unfilled.discard(target[1])
             return
         unit, step = target[1], target[2]
         if unit[0] == "helper" and unit not in self._helpers:
@@ -176,7 +181,7 @@ class Answers:
         self.failed.pop(unit, None)
         self.definitions[key] = Definition(unit, step, right_start, right_end, order)
 
-    def _target(self, node: Node) -> tuple | None:
+    def _target(self, node: Node) -> tuple[Any, ...] | None:
         """What a left side defines: ("adder", name, transposed), ("answer", unit, step), or None."""
         adder = _adder_name(node)
         if adder is not None:
@@ -247,7 +252,7 @@ class Answers:
         except Exception:  # noqa: BLE001 - a bug of ours costs this value only, and says so
             return Unreadable(f"<not a number: {self.where(start)}: {INTERNAL}>")
 
-    def _matrix(self, node: Node, transposed: bool) -> list:
+    def _matrix(self, node: Node, transposed: bool) -> list[list[int | Fraction]]:
         if node.value.rstrip("*") not in ("bmatrix", "pmatrix", "matrix", "array", "Bmatrix", "vmatrix", "smallmatrix"):
             raise ReadError(node.at, environment_message(node.value))
         for kind, argument in node.scripts:
@@ -256,7 +261,7 @@ class Answers:
             else:
                 raise ReadError(node.at, "after a matrix only a transpose (^T or ^\\top) is read")
         rows = []
-        for row in node.items:
+        for number, row in enumerate(node.items, start=1):
             entries = []
             for entry in row:
                 if entry.kind == "empty":
@@ -270,10 +275,15 @@ class Answers:
                 if value is None:
                     raise ReadError(entry.at, "a matrix entry must be a number, such as 1, -0.5 or \\frac{1}{2}")
                 entries.append(_exact(value))
+            if len(row) != len(node.items[0]):  # LaTeX would print it; it is no matrix: say which row
+                raise ReadError(
+                    row[0].at,
+                    f"row {number} of this matrix has {_entries(len(row))} and row 1 has "
+                    f"{_entries(len(node.items[0]))}: "
+                    "every row needs the same number (entries are separated by `&`, rows by `\\\\`)",
+                )
             rows.append(entries)
         if transposed:
-            if len({len(row) for row in rows}) > 1:
-                raise ReadError(node.at, "the rows of this matrix have different lengths")
             rows = [list(column) for column in zip(*rows, strict=True)]
         return rows
 
@@ -354,11 +364,20 @@ class Answers:
 
     @property
     def has_equations(self) -> bool:
-        return bool(self.definitions) or bool(self.failed)
+        """Question 2 is answered: some equation has a right side (or looks like an answer and cannot be
+        read). The template's empty `\\overline{h^{(t)}} &=` lines alone answer nothing."""
+        text = self.document.text
+        return bool(self.failed) or any(text[d.start : d.end].strip() for d in self.definitions.values())
 
-    def static_failures(self) -> tuple[dict, dict]:
+    @property
+    def adder_filled(self) -> bool:
+        """Question 1 is answered: some weight is written (a `?` left elsewhere is then an error of its own)."""
+        return any(name not in self.unfilled for name in self.adder)
+
+    def static_failures(self) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
         """Answers that cannot be read whatever the problem ({unit: why}), and answers with no equation."""
-        unreadable, absent = {}, {}
+        unreadable: dict[tuple[str, str], str] = {}
+        absent: dict[tuple[str, str], str] = {}
         for unit in [("bar", key) for key in ANSWER_KEYS] + [("wbar", "ix")]:
             if unit in self.failed:
                 unreadable[unit] = self.failed[unit]
@@ -416,6 +435,18 @@ def _is_transpose(node: Node) -> bool:
     if node.kind == "letter":
         return node.value == "T" and not node.scripts
     return node.kind == "cmd" and node.value in ("top", "intercal", "mathsf") and not node.scripts
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _unfilled(text: str) -> bool:
+    """A right side that holds nothing but the template's placeholders (`?`, in a matrix or alone)."""
+    return not _PLACEHOLDER.sub("", text)
+
+
+_PLACEHOLDER = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\\\|\\[,;:!]|\\q?quad|[?&\s,.;]")
 
 
 def _exact(value: Fraction) -> int | Fraction:

@@ -12,12 +12,14 @@ continues the previous one, and assignments sharing a row are split at a top-lev
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_BYTES = 1_000_000
 MAX_STATEMENTS = 2_000  # equations (with an `=`) read from one file
 MAX_DEPTH = 40  # nesting of { ( [ in one equation
 MAX_LENGTH = 4_000  # characters of one equation
+Blanks = list[tuple[int, int, str]]  # (start, end, replacement of the same length): text the grammar need not see
 
 DISPLAY = {
     "align",
@@ -131,17 +133,17 @@ def decode(data: bytes) -> str:
 
 def read_document(text: str) -> Document:
     """Find the equations of a LaTeX text."""
-    blanks: list[tuple[int, int, str]] = []  # (start, end, replacement of the same length)
+    blanks: Blanks = []
     regions = [region for region in _math_regions(text, blanks) if text.find("=", region[0], region[1]) >= 0]
     macros = {match.group(1): match.start() for match in MACROS.finditer(_apply(text, blanks))}
     for start, end, _ in regions:
         _clean_math(text, start, end, blanks)
     cleaned = _apply(text, blanks)
-    joins: list[tuple[int, int, str]] = []
+    joins: Blanks = []
     rows = [row for start, end, name in regions for row in _rows(cleaned, start, end, joins, name in ONE_EQUATION)]
     cleaned = _apply(cleaned, joins)
     statements: list[Statement] = []
-    alignment: list[tuple[int, int, str]] = []
+    alignment: Blanks = []
     for row_start, row_end in rows:
         statements.extend(_split_row(cleaned, row_start, row_end, alignment))
         if len(statements) > MAX_STATEMENTS:
@@ -150,7 +152,7 @@ def read_document(text: str) -> Document:
     return Document(cleaned, statements, macros, text)
 
 
-def _apply(text: str, blanks: list[tuple[int, int, str]]) -> str:
+def _apply(text: str, blanks: Blanks) -> str:
     pieces, last = [], 0
     for start, end, replacement in sorted(blanks):
         if start < last:
@@ -161,11 +163,11 @@ def _apply(text: str, blanks: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
-def _blank(blanks: list, start: int, end: int, keep: str = "") -> None:
+def _blank(blanks: Blanks, start: int, end: int, keep: str = "") -> None:
     blanks.append((start, end, keep + " " * (end - start - len(keep))))
 
 
-def _math_regions(text: str, blanks: list) -> list[tuple[int, int, str]]:
+def _math_regions(text: str, blanks: Blanks) -> list[tuple[int, int, str]]:
     """Spans of math content (start, end, the environment or delimiter that opened it), outside-in: nested
     math inside a display stays part of it. Comments and verbatim text (`lstlisting`, `\\verb|…|`) blanked."""
     regions: list[tuple[int, int, str]] = []
@@ -206,6 +208,11 @@ def _math_regions(text: str, blanks: list) -> list[tuple[int, int, str]]:
             if depth == 0:
                 regions.append((opened, at, closer))
                 closer = None
+        elif token == r"\end" and depth == 1 and _environment(text, match) in DISPLAY - ALIGNMENT - {closer}:
+            # \begin{align} … \end{equation}: LaTeX stops there. The region ends after that \end, which stays
+            # in the equation, so the reader says so at its line instead of reading on into the next math.
+            regions.append((opened, _ENVIRONMENT.match(text, match.end()).end(), closer))  # type: ignore[union-attr]
+            closer = None
     if closer is not None:
         regions.append((opened, len(text), closer))  # an unclosed math region: read what is there
     return regions
@@ -224,11 +231,11 @@ def _arguments_end(text: str, at: int, name: str, end: int) -> int:
     return option.end() if option else at
 
 
-def _in_blank(blanks: list, at: int) -> bool:
+def _in_blank(blanks: Blanks, at: int) -> bool:
     return bool(blanks) and blanks[-1][0] <= at < blanks[-1][1]
 
 
-def _environment(text: str, match: re.Match) -> str | None:
+def _environment(text: str, match: re.Match[str]) -> str | None:
     found = _ENVIRONMENT.match(text, match.end())
     return found.group(1) if found else None
 
@@ -247,7 +254,7 @@ def _group_end(text: str, at: int, end: int) -> int:
     return found.end() if found else at + 1
 
 
-def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
+def _clean_math(text: str, start: int, end: int, blanks: Blanks) -> None:
     """Blank inside math what the grammar need not see: labels, tags, alignment, words in \\text."""
     environments: list[str] = []
     for prime in _BRACED_PRIMES.finditer(text, start, end):  # \sigma^{'}: LaTeX's own spelling of \sigma'
@@ -291,7 +298,7 @@ def _clean_math(text: str, start: int, end: int, blanks: list) -> None:
                 position = close
 
 
-def _rows(text: str, start: int, end: int, joins: list, one_equation: bool) -> list[tuple[int, int]]:
+def _rows(text: str, start: int, end: int, joins: Blanks, one_equation: bool) -> list[tuple[int, int]]:
     """Split math at `\\\\` outside environments. A row joins the one above it (its `\\\\` and leading spacing are
     added to `joins`, to be blanked) when it starts with `=` or an operator, when the row above ends with
     an operator (`… + \\\\`), or, in multline (`one_equation`), when it has no `=` of its own."""
@@ -333,7 +340,7 @@ def _continues(text: str, at: int, end: int, one_equation: bool) -> bool:
     return not any(top and match.group() == "=" for match, top in tokens)
 
 
-def _split_row(text: str, start: int, end: int, alignment: list) -> list[Statement]:
+def _split_row(text: str, start: int, end: int, alignment: Blanks) -> list[Statement]:
     """Statements of one row: split at top-level `,` `;` `\\quad` `\\qquad`; a trailing `.` dropped.
 
     A top-level `&` is alignment (added to `alignment`, to be blanked), except where it separates two
@@ -368,7 +375,7 @@ def _split_row(text: str, start: int, end: int, alignment: list) -> list[Stateme
     return [statement for statement in statements if statement is not None]
 
 
-def _nesting(text: str, start: int, end: int):
+def _nesting(text: str, start: int, end: int) -> Iterator[tuple[re.Match[str], bool | None]]:
     """The row's tokens, each with whether it stands at top level: True outside braces, brackets and
     environments, False inside brackets only, None inside an environment (a matrix's `&` is its own)."""
     depth = environments = 0

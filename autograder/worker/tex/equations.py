@@ -6,12 +6,13 @@ equation (\\overline{c^{(T)}}) replaces the general one at its step; every value
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from .answers import ANSWER_KEYS, INTERNAL, Answers, Definition, unit_text
-from .numbers import EvalError, Unavailable, compile_expression, resolve
+from .numbers import Env, EvalError, Unavailable, compile_expression, resolve
 
 
 def _raise_if(error: str | None) -> None:
@@ -19,10 +20,11 @@ def _raise_if(error: str | None) -> None:
         raise EvalError(error)
 
 
+Unit = tuple[str, str]  # ("bar", "h"), ("wbar", "ix"), ("helper", "z_i")
 STAND_IN = 1.0  # the value of an answer that cannot be read or computed, at every step (see Equations)
 
 
-class Evaluated(dict):
+class Evaluated(dict[str, Any]):
     """lstm_bptt's answer from equations: the dict a function returns, `notes` (key -> why that key
     cannot be graded; the key may still hold a stand-in) and `remarks` (other things worth saying)."""
 
@@ -52,7 +54,7 @@ class Equations:
         self._state: dict[str, Any] = {}
         self.__name__ = "lstm_bptt"
 
-    def __call__(self, x, weights, forward, dL_dh):
+    def __call__(self, x: Any, weights: Mapping[str, Any], forward: Mapping[str, Any], dL_dh: Any) -> Evaluated:
         x = np.asarray(x, dtype=float)
         length = len(x) - 1
         values = {key: [float(v) for v in np.asarray(forward[key], dtype=float)] for key in "ifogch"}
@@ -118,7 +120,7 @@ class Equations:
         general = [d for d in self.definitions if d.unit == unit and d.general]
         return general[0] if general else None
 
-    def _step(self, units: list[tuple[str, str]], t: int, env: dict) -> None:
+    def _step(self, units: list[Unit], t: int, env: Env) -> None:
         state = self._state
         chosen = {unit: self._choose(unit, t, env["T"]) for unit in units if unit not in state["stand_ins"]}
         needs = {}
@@ -166,7 +168,7 @@ class Equations:
         if unit[0] == "bar":
             self._state["new"].setdefault(unit, why)
 
-    def _weight(self, env: dict, result: Evaluated, unreadable: dict, absent: dict) -> None:
+    def _weight(self, env: Env, result: Evaluated, unreadable: dict[Unit, str], absent: dict[Unit, str]) -> None:
         unit = ("wbar", "ix")
         env = {key: value for key, value in env.items() if key != "t"}
         if unit in unreadable or unit in absent:
@@ -187,28 +189,31 @@ class Equations:
 
     def _needs(self, unit: tuple[str, str]) -> str:
         """Why a unit that needs `unit` cannot be computed: the first cause, never a nested chain."""
-        reason = self._state["failed"].get(unit, "")
+        reason: str = self._state["failed"].get(unit, "")
         if reason.startswith("it needs "):
             return reason
         return f"it needs {unit_text(unit)}, which could not be computed: {reason}"
 
-    def _read(self, kind: str, key: str, step: int, env: dict) -> float:
+    def _read(self, kind: str, key: str, step: int, env: Env) -> float:
         state = self._state
         length = state["T"]
         if step > length:
             return 0.0
         if step < 0:
             raise EvalError(f"step {step} does not exist")
+        given: list[float]
         if kind == "fwd":
-            return state["values"][key][step]
+            given = state["values"][key]
+            return given[step]
         if kind == "dldh":
-            return state["dL_dh"][step]
+            given = state["dL_dh"]
+            return given[step]
         unit = (kind, key)
         if unit in state["stand_ins"]:
             return STAND_IN
         if unit in state["failed"]:
             raise Unavailable(unit)
-        known = state["computed"].get(unit, {})
+        known: dict[int, float] = state["computed"].get(unit, {})
         if step not in known:
             if step == 0:
                 raise EvalError(f"{unit_text(unit)} at step 0 is not computed (the steps are 1 to T)")
@@ -218,7 +223,7 @@ class Equations:
         return known[step]
 
 
-def _order(needs: dict[tuple, set], cycles: dict, where: Any) -> list[tuple]:
+def _order(needs: dict[Unit, set[Unit]], cycles: dict[Unit, str], where: Callable[[Unit], str]) -> list[Unit]:
     """Units in an order that computes same-step references first; a cycle's units get a "circular" message
     naming each unit and where (`where(unit)`: "line N") it is defined."""
     order, state = [], {}

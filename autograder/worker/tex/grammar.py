@@ -10,6 +10,7 @@ deep as the brackets, and brackets are bounded before parsing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,8 +146,11 @@ class ReadError(Exception):
         self.message = message
 
 
-def _token_node(kind: str):
-    def build(self, children):
+Children = list[Any]  # what lark hands a builder: tokens, Nodes, scripts, None (an optional part left out)
+
+
+def _token_node(kind: str) -> Callable[[_Build, Children], Node]:
+    def build(self: _Build, children: Children) -> Node:
         token = children[0]
         value = str(token)[1:] if kind == "cmd" else str(token)
         return Node(kind, self.offset + token.start_pos, value)
@@ -154,7 +158,7 @@ def _token_node(kind: str):
     return build
 
 
-class _Build(lark.Transformer):
+class _Build(lark.Transformer):  # type: ignore[misc]  # lark is vendored, untyped
     """lark's tree -> Node, with offsets in the file (the parsed text starts at `offset`)."""
 
     def __init__(self, offset: int):
@@ -166,53 +170,62 @@ class _Build(lark.Transformer):
     cmd = _token_node("cmd")
     frac_digits = _token_node("frac_digits")
 
-    def _at(self, children) -> int:
+    def _at(self, children: Children) -> int:
         for child in children:
             if isinstance(child, Node):
                 return child.at
             if isinstance(child, lark.Token):
-                return self.offset + child.start_pos
+                start: int = child.start_pos
+                return self.offset + start
         return self.offset
 
-    def chain(self, children):
+    def chain(self, children: Children) -> Any:
         return children[0] if len(children) == 1 else Node("chain", self._at(children), items=list(children))
 
-    def sum(self, children):
+    def sum(self, children: Children) -> Any:
         items = [str(c) if isinstance(c, lark.Token) else c for c in children]
         return items[0] if len(items) == 1 else Node("sum", self._at(children), items=items)
 
-    def term(self, children):
+    def term(self, children: Children) -> Any:
         items = [str(c) if isinstance(c, lark.Token) else c for c in children]
         return items[0] if len(items) == 1 else Node("term", self._at(children), items=items)
 
-    def factor(self, children):
-        atom, scripts = children[0], children[1:]
+    def factor(self, children: Children) -> Node:
+        atom: Node = children[0]
+        scripts = children[1:]
         if scripts:
             atom.scripts = atom.scripts + list(scripts)
         return atom
 
-    def sup(self, children):
+    def sup(self, children: Children) -> tuple[str, Any]:
         return ("^", children[0])
 
-    def sub(self, children):
+    def sub(self, children: Children) -> tuple[str, Any]:
         return ("_", children[0])
 
-    def prime(self, children):
+    def prime(self, children: Children) -> tuple[str, None]:
         return ("'", None)
 
-    def group(self, children):
+    def group(self, children: Children) -> Node:
         parts = [child for child in children if isinstance(child, Node)]  # z_{i,t}: two parts
         return Node("group", self._at(children) - 1, items=parts)
 
-    def paren(self, children):
+    def paren(self, children: Children) -> Node:
         return Node("paren", self._at(children) - 1, items=[children[0]])
 
-    def matrix(self, children):
+    def matrix(self, children: Children) -> Node:
         """Rows of entries; an entry left empty is an "empty" Node at the separator after it (so a message
         names its own line), and an empty last row (a trailing `\\\\` before \\end, as Overleaf writes it)
         is dropped, as LaTeX prints nothing for it."""
-        begin = children[0]
+        begin, end = children[0], children[-1]
         name = str(begin).split("{", 1)[1].split("}", 1)[0].strip()
+        closed = str(end).split("{", 1)[1].split("}", 1)[0].strip()
+        if closed != name:  # LaTeX stops there ("\begin{bmatrix} ended by \end{pmatrix}"): never read past it
+            raise ReadError(
+                self.offset + end.start_pos,
+                f"`\\end{{{closed}}}` closes `\\begin{{{name}}}`: the document does not compile; "
+                f"write `\\end{{{name}}}`",
+            )
         rows = []
         for index, row in enumerate(children):
             if not isinstance(row, lark.Tree):
@@ -242,17 +255,30 @@ def parse(text: str, offset: int) -> Node:
         char = text[error.pos_in_stream]
         instead = UNICODE.get(char)
         hint = f": write `{instead}` instead (LaTeX, not the symbol itself)" if instead else ""
+        if char == "?":
+            hint = ": it is the template's placeholder, replace it by your number"
         raise ReadError(offset + error.pos_in_stream, f"`{char}` cannot be read here{hint}") from None
     except lark.exceptions.UnexpectedToken as error:
         at = offset + (error.token.start_pos if error.token.start_pos is not None else len(text))
         raise ReadError(at, _unexpected(error) + _hint(text, error.token)) from None
     except lark.exceptions.UnexpectedEOF as error:
         raise ReadError(offset + len(text), _expected(error.expected)) from None
-    return _Build(offset).transform(tree)
+    try:
+        node: Node = _Build(offset).transform(tree)
+        return node
+    except lark.exceptions.VisitError as error:  # lark wraps what a builder raises
+        if isinstance(error.orig_exc, ReadError):
+            raise error.orig_exc from None
+        raise
 
 
 def _hint(text: str, token: lark.Token) -> str:
     """What was probably meant, for the near misses students make."""
+    if token.type == "END":
+        return (
+            ": it ends an environment that this equation did not begin (`\\begin{…}` and `\\end{…}` must name "
+            "the same one, or the document does not compile)"
+        )
     before = text[: token.start_pos].rstrip() if token.start_pos is not None else ""
     if before.endswith("^") and token == "'":
         name = re.search(r"\\[a-zA-Z]+\s*\^$", before)
@@ -272,8 +298,8 @@ def _unexpected(error: lark.exceptions.UnexpectedToken) -> str:
     return f"found {found}; {_expected(error.expected)}"
 
 
-def _expected(expected) -> str:
-    names = sorted({SHOWN.get(name, name) for name in expected if name in SHOWN})
+def _expected(expected: Iterable[str]) -> str:
+    names: list[str] = sorted({SHOWN.get(name, name) for name in expected if name in SHOWN})
     if not names:
         return "the equation is not complete"
     if len(names) > 4:

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 INF = math.inf
+Expr = tuple[Any, ...]  # an expression as reading.py builds it: ("const", value), ("add", [(sign, Expr), ...]), ...
+Env = dict[str, Any]  # one step's values: t, T, the summation variables, and the weights under "weights"
+Step = tuple[str | None, int]  # a step as written: (variable or None, offset)
 
 
 class EvalError(Exception):
@@ -78,17 +81,18 @@ def power(a: float, p: float) -> float:
     if a == 0 and p < 0:
         return INF
     try:
-        return a**p
+        result: float = a**p
     except OverflowError:
         return INF
+    return result
 
 
-def resolve(step: tuple[str | None, int], env: dict[str, int]) -> int:
+def resolve(step: Step, env: Env) -> int:
     variable, offset = step
     return offset if variable is None else env[variable] + offset
 
 
-def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]) -> Callable[[dict], float]:
+def compile_expression(expr: Expr, read: Callable[[str, str, int, Env], float]) -> Callable[[Env], float]:
     """A closure env -> float. `read(kind, key, step, env)` gives fwd/bar/helper/dldh values; env holds t, T
     and the weights under "weights"."""
     kind = expr[0]
@@ -107,7 +111,7 @@ def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]
     if kind == "mul":
         parts = [(op, compile_expression(part, read)) for op, part in expr[1]]
 
-        def product(env: dict) -> float:
+        def product(env: Env) -> float:
             result = 1.0
             for op, part in parts:
                 result = result * part(env) if op == "*" else divide(result, part(env))
@@ -125,7 +129,7 @@ def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]
         variable, low, high = expr[1], expr[2], expr[3]
         body = compile_expression(expr[4], read)
 
-        def total(env: dict) -> float:
+        def total(env: Env) -> float:
             values = []
             for step in range(resolve(low, env), resolve(high, env) + 1):
                 values.append(body({**env, variable: step}))
@@ -135,7 +139,7 @@ def compile_expression(expr: tuple, read: Callable[[str, str, int, dict], float]
     raise ValueError(f"unknown expression {kind}")
 
 
-def references(expr: tuple, bound: tuple[str, ...] = ()) -> list[tuple[str, str, tuple[str | None, int], bool]]:
+def references(expr: Expr, bound: tuple[str, ...] = ()) -> list[tuple[str, str, Step, bool]]:
     """Every (kind, key, step, inside_sum) an expression reads, for ordering and checks (iterative)."""
     found: list[Any] = []
     todo = [(expr, bound)]
@@ -159,7 +163,7 @@ def references(expr: tuple, bound: tuple[str, ...] = ()) -> list[tuple[str, str,
     return found
 
 
-def shift(expr: tuple, by: int) -> tuple:
+def shift(expr: Expr, by: int) -> Expr:
     """The expression with every step in t moved by `by` (an equation written for step t-1 or t+1)."""
     kind = expr[0]
     if kind in ("fwd", "bar", "helper"):

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from .grammar import Node, ReadError
+from .numbers import Expr
 
 FORWARD = "xhcifog"
 BARRED = "hcgofi"
@@ -115,7 +116,7 @@ class Reader:
 
     # -- expressions -----------------------------------------------------------------------------
 
-    def expression(self, node: Node) -> tuple:
+    def expression(self, node: Node) -> Expr:
         if node.kind == "chain":
             if len(node.items) > 1:
                 raise ReadError(node.items[1].at, "an `=` inside an expression cannot be read here")
@@ -130,7 +131,7 @@ class Reader:
             return ("add", terms)
         return self.term(node.items if node.kind == "term" else [node])
 
-    def term(self, items: list[Any]) -> tuple:
+    def term(self, items: list[Any]) -> Expr:
         sign = 1
         while items and isinstance(items[0], str) and items[0] in "+-":
             sign = -sign if items[0] == "-" else sign
@@ -151,7 +152,7 @@ class Reader:
         product = factors[0][1] if len(factors) == 1 and factors[0][0] == "*" else ("mul", factors)
         return product if sign == 1 else ("add", [(-1, product)])
 
-    def operand(self, items: list[Any], index: int, depth: int) -> tuple[tuple, int]:
+    def operand(self, items: list[Any], index: int, depth: int) -> tuple[Expr, int]:
         """One operand starting at items[index] (a function takes the next one): (expression, next index)."""
         if depth > MAX_PREFIX:
             raise ReadError(items[index].at, "too many functions or accents in a row")
@@ -200,7 +201,7 @@ class Reader:
             raise ReadError(items[index].at, f"`\\{items[index].value}` needs an argument after it")
         return items
 
-    def factor(self, node: Node) -> tuple:
+    def factor(self, node: Node) -> Expr:
         if node.kind == "letter":
             return self.symbol(node)
         if node.kind == "number":
@@ -230,7 +231,7 @@ class Reader:
             return self.expression(node)
         raise ReadError(node.at, "this cannot be read here")
 
-    def powers(self, value: tuple, node: Node) -> tuple:
+    def powers(self, value: Expr, node: Node) -> Expr:
         for kind, argument in node.scripts:
             if kind != "^":
                 what = "`'`" if kind == "'" else "a subscript"
@@ -238,7 +239,7 @@ class Reader:
             value = ("pow", value, self.exponent(argument))
         return value
 
-    def script(self, node: Node) -> tuple:
+    def script(self, node: Node) -> Expr:
         """What a superscript holds: the braces' expression (^{-z}), or the single factor after ^ (^2)."""
         return self.expression(node.items[0]) if node.kind == "group" and node.items else self.factor(node)
 
@@ -251,7 +252,7 @@ class Reader:
 
     # -- functions, fractions, sums --------------------------------------------------------------
 
-    def function(self, items: list[Any], index: int, depth: int) -> tuple[tuple, int]:
+    def function(self, items: list[Any], index: int, depth: int) -> tuple[Expr, int]:
         node = items[index]
         name = FUNCTIONS[node.value]
         derivative, power = 0, None
@@ -281,7 +282,7 @@ class Reader:
             value = ("fn", name, derivative, argument)
         return (value if power is None else ("pow", value, power)), after
 
-    def fraction(self, items: list[Any], index: int, depth: int) -> tuple[tuple, int]:
+    def fraction(self, items: list[Any], index: int, depth: int) -> tuple[Expr, int]:
         node = items[index]
         if index + 2 >= len(items) or isinstance(items[index + 1], str) or isinstance(items[index + 2], str):
             raise ReadError(node.at, f"`\\{node.value}` needs two arguments: \\{node.value}{{a}}{{b}}")
@@ -293,7 +294,7 @@ class Reader:
         denominator, _ = self.operand(items, index + 2, depth + 1)
         return ("mul", [("*", numerator), ("/", denominator)]), index + 3
 
-    def derivative(self, top: Node, bottom: Node) -> tuple | None:
+    def derivative(self, top: Node, bottom: Node) -> Expr | None:
         """\\frac{\\partial L}{\\partial h^{(t)}} (also d, \\mathcal{L}, L^{(t)}): the loss's direct derivative."""
         numerator, denominator = _differential(top), _differential(bottom)
         if numerator is None or denominator is None:
@@ -323,7 +324,7 @@ class Reader:
             raise ReadError(loss[0].at, "the loss has one step at most: \\frac{\\partial L^{(t)}}{\\partial h^{(t)}}")
         return ("dldh", variable[2])
 
-    def slash_derivative(self, items: list[Any], index: int) -> tuple[tuple, int]:
+    def slash_derivative(self, items: list[Any], index: int) -> tuple[Expr, int]:
         """\\partial L / \\partial h^{(t)} (or dL/dh^{(t)}): the loss's direct derivative, written with a slash."""
         node, value, end = items[index], None, index + 1
         slash = next((j for j in range(index + 2, min(index + 4, len(items))) if items[j] == "/"), len(items))
@@ -340,7 +341,7 @@ class Reader:
             )
         return value, end
 
-    def sum(self, node: Node, body: list[Any]) -> tuple:
+    def sum(self, node: Node, body: list[Any]) -> Expr:
         if not self.sums_allowed:
             raise ReadError(node.at, "a sum (\\sum) is read only in \\overline{w_{ix}}")
         if len(self.variables) > 2:
@@ -379,7 +380,7 @@ class Reader:
 
     # -- names -------------------------------------------------------------------------------
 
-    def accent(self, node: Node, argument: Node, target: tuple) -> tuple:
+    def accent(self, node: Node, argument: Node, target: Expr) -> Expr:
         if node.value in BARS:
             if target[0] == "fwd" and target[1] in BARRED:
                 return ("bar", target[1], target[2])
@@ -392,7 +393,7 @@ class Reader:
             return ("helper", f"\\{node.value}{{{target[1]}}}", target[2])
         raise ReadError(node.at, f"`\\{node.value}` is read only on a helper's name, such as \\tilde{{c}}^{{(t)}}")
 
-    def symbol(self, node: Node) -> tuple:
+    def symbol(self, node: Node) -> Expr:
         """A letter (or Greek letter) with its scripts: a forward value, weight, helper, or an error."""
         base = node.value
         subs = [argument for kind, argument in node.scripts if kind == "_"]
@@ -432,7 +433,7 @@ class Reader:
         if node.kind == "letter" and base in FORWARD and label is None:
             if step is None:
                 raise ReadError(node.at, f"`{base}` needs its step: write {base}^{{(t)}}")
-            value: tuple = ("fwd", base, step)
+            value: Expr = ("fwd", base, step)
         else:
             name = ("\\" + base if node.kind == "cmd" else base) + (f"_{label}" if label else "")
             if step is None:
@@ -446,7 +447,7 @@ class Reader:
             value = ("pow", value, self.exponent(argument))
         return value
 
-    def weight(self, node: Node, sub: Node | None, sups: list[Node]) -> tuple:
+    def weight(self, node: Node, sub: Node | None, sups: list[Node]) -> Expr:
         label = _word(sub) if sub is not None else None
         if label in WEIGHTS and not sups:
             return ("weight", label)
@@ -597,11 +598,12 @@ def _mentions(node: Node, variables: list[str]) -> bool:
     return any(_mentions(item, variables) for item in node.items if isinstance(item, Node))
 
 
-def constant(value: tuple) -> Fraction | None:
+def constant(value: Expr) -> Fraction | None:
     """The exact value of an expression without symbols, else None."""
     kind = value[0]
     if kind == "const":
-        return value[1]
+        exact: Fraction = value[1]
+        return exact
     if kind == "add":
         parts = [constant(part) for _, part in value[1]]
         return (

@@ -1,0 +1,3 @@
+import sys
+
+sys.exit("the kit's check.py: never graded")
