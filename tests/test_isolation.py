@@ -9,7 +9,8 @@ import textwrap
 
 import pytest
 
-from autograder.config import ConfigError, load_config
+from autograder.config import ConfigError
+from autograder.kinds import load_config
 from autograder.worker.isolation import LAYERS, Isolation
 from conftest import ROOT
 
