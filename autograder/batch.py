@@ -56,6 +56,7 @@ from autograder.similarity import CSV as SIMILARITY_CSV
 from autograder.similarity import Screening, keeper, screen_class
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
+from autograder.worker.isolation import isolation_of
 from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
@@ -690,6 +691,25 @@ def summary_line(rows: Sequence[GradedSubmission], outcomes: Sequence[Outcome], 
     return f"{plural(len(rows), 'submission')} in {_clock(seconds)}: {', '.join(parts)}."
 
 
+NOT_ROOT = (
+    "not root: the students' code runs as you, with your rights (only where this system allows user "
+    "namespaces are the export, this output and /tmp hidden from it; the summary says which). Grade as root "
+    "for worker users (README, security model)."
+)
+
+
+def run_isolation(out: Path, outcomes: Sequence[Outcome]) -> str | None:
+    """The layers of isolation this run's gradings had (the same machine for all), from a results.json."""
+    for outcome in outcomes:
+        try:
+            results = json.loads((submission_folder(out, outcome.id) / "results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isolation := isolation_of(results)) is not None:
+            return isolation.line()
+    return None
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -782,6 +802,8 @@ def _main(
             warnings = [*opened.warnings, *warnings]
             for warning in warnings:
                 print(f"batch: {printable(warning)}", file=stderr)
+            if grader_mode() != "dedicated":
+                print(f"batch: {NOT_ROOT}", file=stderr)
             if not out.is_dir():  # an existing one keeps its mode: closed to the workers (checked), maybe shared
                 out.parent.mkdir(parents=True, exist_ok=True)
                 private_folder(out)
@@ -851,6 +873,8 @@ def _main(
     def where(name: str) -> str:
         return "did not fit on the disk" if name in written.unwritten else str(out / name)
 
+    if (isolation := run_isolation(out, outcomes)) is not None:
+        print(isolation, file=stdout)
     print(
         f"{summary_line(written.rows, outcomes, time.monotonic() - started)}\n"
         f"Gradebook: {where('gradebook.csv')} (points possible: {where('points_possible.csv')})\n"

@@ -203,7 +203,8 @@ def main(
             return 2
         print(as_you(), end="", file=stdout)
         try:
-            results = check(Path(folder), config=config, sandbox=started(), printed=stdout)
+            sandbox = started()
+            results = check(Path(folder), config=config, sandbox=sandbox, printed=stdout)
         except Exception:  # noqa: BLE001 - the grader's own failure: say so plainly
             traceback.print_exc(file=stderr)
             print("check: the grader itself failed (not your fault); please tell the course staff.", file=stderr)
@@ -211,6 +212,7 @@ def main(
     from autograder.report.summary import summarize
 
     print(summarize(results, title=f"Checking {folder}", unseen=not_visible_by_question(config)), file=stdout)
+    print(textwrap.fill(sandbox.isolation.line(), width=100), file=stdout)  # the protection it ran under here
     print(closing_lines(not_visible(config)), end="", file=stdout)
     if json_path is not None:
         Path(json_path).write_text(

@@ -25,6 +25,7 @@ from autograder.kinds import KINDS
 from autograder.locate import Located, locate
 from autograder.precedence import choose
 from autograder.report.view import NOT_YOUR_FAULT
+from autograder.worker.isolation import Isolation
 from autograder.worker.sandbox import Sandbox
 
 
@@ -64,6 +65,15 @@ def evaluate(submission: Path, *, config: Config, sandbox: Sandbox) -> Evaluated
     )
 
 
+class Refused(Exception):
+    """The machine lacks a protection layer the configuration requires (`limits.require_layers`): no student
+    code ran. The grader's refusal, never the student's fault; `isolation` is what the machine gives."""
+
+    def __init__(self, message: str, isolation: Isolation):
+        super().__init__(message)
+        self.isolation = isolation
+
+
 def prepare(config: Config) -> None:
     """Compute ahead what grading needs before the worker's replies, while the worker starts (grading.py): each
     test's calls (question 2's problems, read from the build or computed) and the report's modules."""
@@ -84,14 +94,20 @@ def grade(
 
     What the student's code printed goes to `student_output` if given (instructors' stdout on Gradescope);
     `observe` sees the judged submission (the TA's batch keeps its numbers for the similarity section).
+    Raises Refused, before any student code runs, when the sandbox lacks a layer the configuration requires.
     """
     from autograder.report.results import build_results  # gradescope-utils: not in the student kit
 
+    isolation: Isolation | None = getattr(sandbox, "isolation", None)  # a stand-in sandbox of a test has none
+    if isolation is not None and (refused := isolation.refusal(config.limits.require_layers)):
+        raise Refused(refused, isolation)
     started, starved = time.monotonic(), getattr(sandbox, "starved_timeouts", 0)
     evaluated = evaluate(submission, config=config, sandbox=sandbox)
     if observe is not None:
         observe(evaluated)
     extra_data = {**provenance(config), "forms": evaluated.forms}
+    if isolation is not None:
+        extra_data["isolation"] = isolation.record()
     starved = getattr(sandbox, "starved_timeouts", 0) - starved
     if starved:  # its tasks that timed out while starved of CPU: a batch grades it again alone (batch.py)
         extra_data["starved_timeouts"] = starved

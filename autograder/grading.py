@@ -15,6 +15,7 @@ from autograder.report.results import failure_results, results_text, write_resul
 from autograder.startup import early_sandbox
 from autograder.text import printable
 from autograder.worker.host import SandboxError
+from autograder.worker.isolation import isolation_of
 from autograder.worker.sandbox import Sandbox
 
 TO_STDOUT = "-"  # `--results -`: the JSON goes to stdout, the summary and the student's output to stderr
@@ -69,7 +70,10 @@ def main(
 
         summary = summarize(written, title=f"Grading {submission}")
         report.write(summary.splitlines()[0] + "\n" if quiet else summary)  # the first line is the total
-        report.flush()
+    # The layers of isolation this grading had, in one line: run_autograder's output is what staff see.
+    if (isolation := isolation_of(written)) is not None and (isolation.missing or not quiet):
+        print(isolation.line(), file=stderr if quiet else report)
+    report.flush()
     return code
 
 
@@ -90,10 +94,14 @@ def _grade_with(
         print(f"configuration error: {error}", file=stderr)
         return 2, failure_results("The autograder's configuration is broken.")
     try:
-        from autograder.engine import grade, prepare
+        from autograder.engine import Refused, grade, prepare
 
         prepare(config)  # before waiting for the worker: it may still be starting
         return 0, grade(submission, config=config, sandbox=started(), student_output=student_output)
+    except Refused as refused:
+        print(f"grade: {refused}", file=stderr)
+        extra = {"refused": str(refused), "isolation": refused.isolation.record()}
+        return 2, failure_results(f"({refused})", extra_data=extra)
     except SandboxError as error:  # this machine's set-up (a refusal, a worker that cannot start): it says why
         print(f"grade: {error}", file=stderr)  # a sentence with its fix; a traceback would bury it
         return 1, failure_results(f"({type(error).__name__}: {error})")

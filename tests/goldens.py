@@ -97,6 +97,14 @@ def how_to_create(case: Path) -> str:
     )
 
 
+def stopped_by_the_supervisor(case: Path, results: Mapping[str, Any]) -> bool:
+    """Whether this sample scores otherwise here: without private places (a Docker container) the supervisor
+    stops a task that a tmpfs would have bounded (expected.yaml's `scores_without_namespaces`; no golden then)."""
+    isolation = results.get("extra_data", {}).get("isolation", {})
+    missing = isolation.get("mode") == "dedicated" and "mount_namespace" in isolation.get("missing", {})
+    return missing and "scores_without_namespaces" in expected(case)
+
+
 def assert_expected(case: Path, results: dict[str, Any]) -> None:
     """A sample's results.json is valid, scores what its expected.yaml says per question, and shows its feedback."""
     wanted = expected(case)
@@ -105,7 +113,8 @@ def assert_expected(case: Path, results: dict[str, Any]) -> None:
     assert_valid_results(results)
     assert "FORGED" not in json.dumps(results), "a submission's forged text reached results.json"
     scores = {question: score for question, (score, _) in question_scores(results).items()}
-    assert scores == {q: pytest.approx(float(s)) for q, s in wanted["scores"].items()}
+    key = "scores_without_namespaces" if stopped_by_the_supervisor(case, results) else "scores"
+    assert scores == {q: pytest.approx(float(s)) for q, s in wanted[key].items()}
     shown = shown_text(results)
     for phrase in wanted.get("output_contains", []):
         assert phrase in shown
@@ -120,6 +129,8 @@ def assert_golden(
 ) -> None:
     """`results` match the sample's golden (only the tests `numbers`, when a door grades a subset or more; without
     the pinned texts when `texts` is false, for a configuration whose other visibilities change the wording)."""
+    if stopped_by_the_supervisor(case, results):
+        return
     path = golden_path(case)
     if not path.is_file():
         pytest.fail(how_to_create(case), pytrace=False)

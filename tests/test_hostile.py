@@ -305,10 +305,15 @@ def test_the_sample_of_many_values_is_refused_within_the_memory_budget(tmp_path)
 
 # The student graded after hostile_leftovers: full marks only if none of it reached them.
 CAREFUL = """
-import ctypes, os
+import ctypes, os, pwd
 libc = ctypes.CDLL(None, use_errno=True)
+def left(path):  # by a grading: what this suite's runs as nobody leave is nobody's (README, security model)
+    try:
+        return os.lstat(path).st_uid != pwd.getpwnam("nobody").pw_uid
+    except OSError:
+        return False
 found = [place for place in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-         if any(os.path.exists(os.path.join(place, name)) for name in ("rnn-leftover", "rnn-leftover-dir"))]
+         if any(left(os.path.join(place, name)) for name in ("rnn-leftover", "rnn-leftover-dir"))]
 found += [name for name, there in (("shm", libc.shmget(0x524E4E00, 0, 0)), ("msg", libc.msgget(0x524E4E01, 0)),
                                    ("sem", libc.semget(0x524E4E02, 0, 0))) if there >= 0]
 with open("/dev/shm/careful", "wb") as out:
@@ -340,13 +345,18 @@ def test_the_next_student_starts_clean_after_one_who_leaves_everything_behind(tm
 def test_a_deep_tree_and_a_full_folder_leave_nothing_on_the_machine():
     """hostile_deep_tree_and_fill writes into its folder until a bound stops it and leaves a 3000-deep tree:
     graded right (a recursive clean-up used to crash the grader), and nothing of it stays in the scratch
-    place (RAM on /dev/shm) for the next grading to trip on."""
+    place (RAM on /dev/shm) for the next grading to trip on. Without namespaces the supervisor's bound stops
+    the fill instead (question 1 then fails, saying why)."""
     scratch = Path(scratch_folder() or tempfile.gettempdir())
-    before = set(scratch.iterdir())
+    ours = f"rnn-sandbox-{os.getpid()}-"  # other graders on the machine come and go meanwhile
+    before = {path for path in scratch.iterdir() if path.name.startswith(ours)}
     with Sandbox() as sandbox:
         results = grade(SAMPLES / "hostile_deep_tree_and_fill", config=load_config(), sandbox=sandbox)
-    assert question_scores(results)["1"] == (5.0, 5.0)
-    ours = f"rnn-sandbox-{os.getpid()}-"  # other graders on the machine (a test run beside this one) have their own
+    if "mount_namespace" in results["extra_data"]["isolation"]["in_force"]:
+        assert question_scores(results)["1"] == (5.0, 5.0)
+    else:
+        assert question_scores(results)["1"] == (0.0, 5.0)
+        assert "wrote more than 16 MB (or more than 4,096 files) into its own folder" in json.dumps(results)
     assert {path for path in scratch.iterdir() if path.name.startswith(ours)} <= before
 
 
@@ -379,6 +389,7 @@ REPRESENTATIVE = [
     "tests/test_hostile.py::test_a_daemon_cannot_outlive_grading_or_forge_results",
     "tests/test_sandbox.py::test_self_mode_runs_as_the_current_user",
     "tests/test_sandbox.py::test_a_fork_bomb_is_bounded_and_leaves_nothing",
+    "tests/test_isolation.py::test_not_root_a_user_namespace_gives_the_task_private_places_where_the_system_allows",
 ]
 
 
@@ -407,7 +418,9 @@ def run_as_nobody(tests: list[str]) -> None:
     """Run tests as `nobody` on a copy of the repository that only nobody (and root) can read, removed after:
     no world-readable copy of the grader is ever left on the machine, not even during the run."""
     nobody = pwd.getpwnam("nobody")
-    with tempfile.TemporaryDirectory(prefix="rnn-nonroot-") as folder:
+    # Not in /tmp: there, each task has its own (a user namespace), and the tests' shared folders are in the copy.
+    os.makedirs("/run/rnn-autograder-tests", mode=0o755, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rnn-nonroot-", dir="/run/rnn-autograder-tests") as folder:
         copy = Path(folder) / "repo"
         shutil.copytree(
             ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "dist")
@@ -424,3 +437,69 @@ def run_as_nobody(tests: list[str]) -> None:
         )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+# -- the same promises in a container-like mode (docs/spec.md 6.1) -------------------------------------------
+
+IN_CONTAINER = os.environ.get("AUTOGRADER_TEST_CONTAINER") == "1"  # set by tests/container.py
+NAMESPACES = ("mount_namespace", "ipc_namespace", "network_namespace")
+
+
+def capable() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (what namespaces need)."""
+    status = Path("/proc/self/status").read_text()
+    return bool(int(re.search(r"^CapEff:\s*([0-9a-f]+)$", status, re.M).group(1), 16) >> 21 & 1)
+
+
+@ROOT_ONLY
+def test_the_grader_says_which_layers_it_has(tmp_path):
+    """results.json says the layers in force: all of them as root with CAP_SYS_ADMIN; in the container-like
+    mode the namespaces are missing (root lacks the capability) and the worker user and filter remain."""
+    results = run_autograder(ROOT / "reference", tmp_path)
+    isolation = results["extra_data"]["isolation"]
+    if IN_CONTAINER:
+        assert set(isolation["missing"]) == set(NAMESPACES), isolation
+        assert all("root lacks CAP_SYS_ADMIN" in why for why in isolation["missing"].values())
+        assert isolation["in_force"] == ["worker_user", "seccomp"] and isolation["cap_sys_admin"] is False
+    elif capable():
+        assert isolation["missing"] == {} and isolation["cap_sys_admin"] is True
+
+
+def run_in_container(selection: list[str]) -> None:
+    """Run tests again as root without CAP_SYS_ADMIN under Docker's filter (tests/container.py)."""
+    from container import command
+
+    done = subprocess.run(
+        command([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *selection]),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+@ROOT_ONLY
+@pytest.mark.skipif(IN_CONTAINER, reason="already in the container-like mode")
+def test_representative_cases_hold_in_a_container_like_mode():
+    """As a Docker container runs the grader: it says the namespaces are missing, the next student still starts
+    clean (the IPC objects are removed as the worker user), and the filter holds."""
+    run_in_container(
+        [
+            "tests/test_hostile.py::test_the_grader_says_which_layers_it_has",
+            "tests/test_hostile.py::test_the_next_student_starts_clean_after_one_who_leaves_everything_behind",
+            "tests/test_isolation.py::test_the_filter_refuses_channels_and_keeps_what_python_needs",
+        ]
+    )
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+@pytest.mark.skipif(IN_CONTAINER, reason="already in the container-like mode")
+def test_every_hostile_case_holds_in_a_container_like_mode():
+    """Every hostile sample (alone and in a batch) and every test of this file, in the container-like mode."""
+    run_in_container(
+        ["tests/test_hostile.py", "tests/test_samples.py", "-k", "(test_hostile and not not_root) or hostile_"]
+    )

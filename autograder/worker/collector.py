@@ -11,6 +11,8 @@ import signal
 import time
 from typing import Any
 
+from autograder.worker.inside.bounds import OWN_FOLDER
+from autograder.worker.inside.namespaces import TMPFS_INODES
 from autograder.worker.inside.wire import (
     CHUNK,
     MAX_REPLY_CONTAINERS,
@@ -134,6 +136,12 @@ class Collector:
             return self.problem
         if status.get("memory"):
             return f"used more than {limits.memory_mb} MB of memory (all its processes together)"
+        if place := status.get("places"):  # the supervisor's word (where the task has no private places)
+            where = "its own folder" if place == OWN_FOLDER else f"{place}, a folder the whole machine shares"
+            return (
+                f"wrote more than {limits.file_size_mb:g} MB (or more than {TMPFS_INODES:,} files) into {where}, "
+                "and was stopped (write only to your own folder, the current one)"
+            )
         if self.fatal is not None:
             return f"{self.fatal} (limit {limits.memory_mb} MB)" if self.fatal == "ran out of memory" else self.fatal
         if signum == signal.SIGXCPU or (

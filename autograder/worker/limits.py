@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.worker.isolation import LAYERS, check_names
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -44,3 +46,16 @@ class Limits:
     reply_bytes: int = field(
         default=4_000_000, metadata={"doc": "Largest answer the worker may send back, in bytes; more fails the task."}
     )
+    require_layers: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "Protection layers that must be in force, else the autograder refuses to grade (an autograder "
+            "failure in results.json, never a 0 that looks like the student's): any of "
+            + ", ".join(f"`{name}`" for name in LAYERS)
+            + ". Gradescope's containers give no namespaces (README, security model); empty: grade in any mode, "
+            "saying which layers are missing."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        check_names(self.require_layers)

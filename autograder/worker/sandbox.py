@@ -58,6 +58,7 @@ from autograder.worker.host import (
 )
 from autograder.worker.inside.cleanup import remove_tree
 from autograder.worker.inside.wire import CHUNK, CleanJob, Job, Reply, check_task, frame, parse_reply
+from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
 
 try:
@@ -79,6 +80,7 @@ GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-
 CLEAN_SECONDS = 60.0
 START_SECONDS = 60.0  # for the zygote to import numpy and say it is ready, or the reader of answers.tex
 START_ATTEMPTS = 2
+HELLO_BYTES = 4096  # the zygote's hello: its pid and what the machine allows (inside/layers.py), as JSON
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -180,6 +182,7 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
+        self.isolation = Isolation.of({}, mode=self.mode, private=private)  # until the zygote says what it found
         if self.mode == "dedicated":
             names = dedicated_users(user)
             check_reachable(self._python)
@@ -210,6 +213,7 @@ class Sandbox:
         # Never hide what the worker runs on: its Python (a venv and the interpreter it links to) and the
         # sandbox's own folder (the zygote's files, every task's folder).
         needed = {os.path.dirname(os.path.dirname(path)) for path in (self._python, os.path.realpath(self._python))}
+        self._needed = needed
         self._hide = [
             folder
             for folder in map(os.path.realpath, hide)
@@ -340,8 +344,9 @@ class Sandbox:
         self._control = ours
         ours.settimeout(START_SECONDS)
         try:
-            if ours.recv(256):
+            if hello := ours.recv(HELLO_BYTES):
                 ours.settimeout(None)
+                self.isolation = Isolation.of(zygote_found(hello), mode=self.mode, private=self._private)
                 return ""
             ended = zygote_ended(zygote)  # it closed its end: it is exiting
         except TimeoutError:
@@ -440,6 +445,11 @@ class Sandbox:
     def _run_in(self, folder: str, task: dict[str, Any], limits: Limits, expected: int) -> TaskResult:
         message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
         message.setdefault("call_seconds", limits.call_seconds)
+        places = [p for p in shared_places() if p != "/dev/mqueue"]
+        if self._uid is None:  # a student's or a TA's Python may live in /tmp: a place holding it stays uncovered
+            places = [p for p in places if not any(is_within(path, os.path.realpath(p)) for path in self._needed)]
+        # A worker user's task without its own tmpfs writes to the machine's places: the supervisor bounds them.
+        watched = self._uid is not None and "mount_namespace" not in self.isolation.in_force
         job: Job = {
             "dir": folder,
             "uid": self._uid,
@@ -450,9 +460,11 @@ class Sandbox:
             "processes": limits.processes,
             "file_size_mb": limits.file_size_mb,
             "mode": self.mode,
-            "private": self._private,
-            "places": [p for p in shared_places() if p != "/dev/mqueue"],
+            # Not root, private namespaces only where the zygote found a user namespace makes them all.
+            "private": self._private and (self._uid is not None or "mount_namespace" in self.isolation.in_force),
+            "places": places,
             "hidden": self._hide,
+            "watch": places if watched else [],
             "module": task["module"],  # the zygote imports the reader of answers.tex for the first .tex
         }
         pipes = {name: os.pipe() for name in ("out", "reply", "status", "stop")}
@@ -526,6 +538,15 @@ class Sandbox:
                     kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+def zygote_found(hello: bytes) -> dict[str, Any]:
+    """What the zygote's hello says the machine allows ({} if it says nothing of it: every layer missing)."""
+    try:
+        found = json.loads(hello).get("layers")
+    except (ValueError, AttributeError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def compile_once(folder: str) -> None:

@@ -12,7 +12,11 @@ Its modules, by trust:
                    memory, kills every process left below it, and reports the outcome.
     cleanup.py     for a dedicated worker user, when none of the grader's tasks runs: removes
                    everything of that user (processes, files in shared writable places, IPC, keys).
-    namespaces.py  the task's private namespaces and size-bounded places, where the machine allows.
+    namespaces.py  the task's private namespaces and size-bounded places, where the machine allows
+                   (not root, through an unprivileged user namespace).
+    layers.py      which protection layers the machine allows, found as the zygote starts.
+    bounds.py      the supervisor's bound on the shared places where a task has no private ones.
+    seccomp.py     the system-call filter the child installs last (libseccomp through ctypes).
     confine.py     the child limits itself and drops privileges; its last line runs the task.
     kernel.py      the Linux calls made through ctypes (prctl).
   untrusted, the worker user, once the student's code may run

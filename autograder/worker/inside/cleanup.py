@@ -10,6 +10,7 @@ import signal
 import stat
 import sys
 import time
+from collections.abc import Callable
 
 from .wire import CleanJob, write_line
 
@@ -40,16 +41,29 @@ def clear_keys(uid: int) -> bool:
     number = KEYCTL.get(os.uname().machine) if sys.platform.startswith("linux") else None
     if number is None:
         return False
+
+    def clear() -> int:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for keyring in USER_KEYRINGS:
+            libc.syscall(number, KEYCTL_CLEAR, keyring)
+        return 0
+
+    return as_user(uid, clear) == 0  # the user keyrings are the calling user's
+
+
+def as_user(uid: int, action: Callable[[], int]) -> int | None:
+    """Run `action` in a forked process that is `uid` (for what only that user can do, or what root without
+    CAP_SYS_ADMIN may not do for it): its result (0 to 254), or None if it raised or could not become uid."""
     child = os.fork()
     if child == 0:
+        code = 255
         try:
-            os.setresuid(uid, uid, uid)  # the user keyrings are the calling user's
-            libc = ctypes.CDLL(None, use_errno=True)
-            for keyring in USER_KEYRINGS:
-                libc.syscall(number, KEYCTL_CLEAR, keyring)
+            os.setresuid(uid, uid, uid)
+            code = max(0, min(action(), 254))
         finally:
-            os._exit(0)
-    return os.waitpid(child, 0)[1] == 0
+            os._exit(code)
+    code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    return code if 0 <= code < 255 else None
 
 
 def kill_user(uid: int) -> bool:
@@ -59,16 +73,15 @@ def kill_user(uid: int) -> bool:
     while processes_of(uid):
         if time.monotonic() > give_up:
             return False
-        killer = os.fork()
-        if killer == 0:
-            try:
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(killer, 0)
+        as_user(uid, kill_all)
         time.sleep(0.005)
     return True
+
+
+def kill_all() -> int:
+    """SIGKILL every process of the calling user (kill(-1) as that user), at once."""
+    os.kill(-1, signal.SIGKILL)
+    return 0
 
 
 def processes_of(uid: int) -> list[int]:
@@ -87,9 +100,10 @@ def processes_of(uid: int) -> list[int]:
 
 
 def remove_ipc(uid: int) -> int:
-    """Remove the SysV shared memory, message queues and semaphores that uid owns or created."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    removed = 0
+    """Remove the SysV shared memory, message queues and semaphores that uid owns or created, as uid: the
+    owner or creator may remove them, where root needs CAP_SYS_ADMIN (which a Docker container lacks).
+    (The filter keeps a task from making any; this is the belt to its braces.) Returns how many."""
+    found: list[tuple[str, int]] = []
     for kind, key in (("shm", "shmid"), ("msg", "msqid"), ("sem", "semid")):
         try:
             with open(f"/proc/sysvipc/{kind}") as table:
@@ -99,13 +113,19 @@ def remove_ipc(uid: int) -> int:
         for values in rows:
             row = dict(zip(header, values, strict=False))  # the kernel may add columns
             if uid in (int(row["uid"]), int(row["cuid"])):
-                ident = int(row[key])
-                if kind == "sem":
-                    done = libc.semctl(ident, 0, IPC_RMID)
-                else:
-                    done = getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None)
-                removed += done == 0
-    return removed
+                found.append((kind, int(row[key])))
+
+    def remove() -> int:
+        libc = ctypes.CDLL(None, use_errno=True)
+        removed = 0
+        for kind, ident in found:
+            if kind == "sem":
+                removed += libc.semctl(ident, 0, IPC_RMID) == 0
+            else:
+                removed += getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None) == 0
+        return removed
+
+    return (as_user(uid, remove) or 0) if found else 0
 
 
 def remove_tree(path: str) -> bool:

@@ -12,12 +12,14 @@ import resource
 import signal
 import sys
 
+from . import seccomp
 from .child import run_task
 from .kernel import PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, prctl
-from .namespaces import private_places
+from .namespaces import drop_capabilities, own_user_namespace, private_places
 from .wire import REPLY_FD, Job, write_line
 
 SETUP_FAILED = 125
+STUDENT_FILTER: seccomp.Filter | None = None  # the system-call filter, built once by the zygote where it can be
 OPEN_FILES = 256  # file descriptors of one process of a task
 
 
@@ -42,8 +44,12 @@ def start_child(job: Job, task_fd: int, out_fd: int, reply_fd: int, status_fd: i
                 adj.write("1000")  # if memory runs out, the student's process goes first
         except OSError:
             pass
-        if job["uid"] is not None and job["private"]:
-            private_places(job)
+        if job["private"]:
+            if job["uid"] is not None:
+                private_places(job)
+            elif own_user_namespace():  # not root: where the system allows unprivileged user namespaces
+                private_places(job)
+                drop_capabilities()
         set_limits(job, processes)
         uid, gid = job["uid"], job["gid"]
         if uid is not None and gid is not None:  # a worker user: the sandbox sends both, or neither
@@ -93,6 +99,8 @@ def last_step(job: Job) -> None:
     """The child's last step before the student's code loads (privileges dropped, no_new_privs set, limits
     in force): where a layer that needs no privilege is put in place, such as a seccomp filter. A failure
     here is the grader's (a setup error), never the student's."""
+    if STUDENT_FILTER is not None:  # else the zygote reported the layer missing
+        STUDENT_FILTER.load()
 
 
 def close_all_but(keep: set[int]) -> None:

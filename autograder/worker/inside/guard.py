@@ -3,6 +3,7 @@ exception (their own frames only). Nothing here trusts an object the student mad
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import traceback
@@ -11,6 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_MESSAGE = 4000  # characters of an error message kept
+# After a PermissionError "Operation not permitted", most likely from the system-call filter (seccomp.py).
+NOT_PERMITTED = (
+    "\n(The grader does not allow network or inter-process channels: sockets, shared memory, message queues, "
+    "semaphores, keyrings, reading other processes. The homework needs none of them.)"
+)
 
 
 class CallTimeout(BaseException):
@@ -62,6 +68,8 @@ class Describer:
             lines += traceback.format_exception_only(type(exc), exc)
             if isinstance(exc, MemoryError):
                 lines.insert(0, f"ran out of memory (limit {self.memory_mb} MB)\n")
+            if isinstance(exc, PermissionError) and exc.errno == errno.EPERM:
+                lines.append(NOT_PERMITTED)
             return cut("".join(lines).replace(self.prefix, "").rstrip("\n"))
         except CallTimeout:
             raise

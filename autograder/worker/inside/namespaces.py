@@ -8,9 +8,11 @@ import os
 import stat
 import sys
 
+from .kernel import PR_SET_DUMPABLE, prctl
 from .wire import Job
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
+CAPABILITY_VERSION_3 = 0x20080522  # capset(2)'s header version
 TMPFS_INODES = 4096  # files and folders a task may make in each private place
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 
@@ -41,6 +43,34 @@ def private_places(job: Job) -> bool:
     finally:
         os.close(original)
     return True
+
+
+def own_user_namespace() -> bool:
+    """Not root: enter an unprivileged user namespace, where the system allows one, that maps this user to
+    itself, so that private_places can make the task's namespaces as root would. Returns whether it could;
+    the capabilities it gives inside are dropped again by drop_capabilities once the places are made."""
+    if not sys.platform.startswith("linux"):
+        return False
+    uid, gid = os.getuid(), os.getgid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        return False
+    prctl(PR_SET_DUMPABLE, 1)  # else /proc/self/uid_map is root's (the zygote and supervisor are not dumpable)
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as map_file:
+                map_file.write(text)
+    except OSError:
+        return False
+    return True
+
+
+def drop_capabilities() -> None:
+    """Drop every capability (those a user namespace gave): the task keeps none, in any namespace."""
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    nothing = (ctypes.c_uint32 * 6)()
+    if ctypes.CDLL(None, use_errno=True).capset(header, nothing) != 0:
+        raise OSError(ctypes.get_errno(), "the task's capabilities could not be dropped")
 
 
 def own_folder(libc: ctypes.CDLL, job: Job, folder: str, original: int) -> None:

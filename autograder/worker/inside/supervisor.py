@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+from .bounds import Bound
 from .cleanup import CLEANUP_SECONDS
 from .confine import start_child
 from .kernel import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME, prctl
@@ -33,7 +34,9 @@ def supervise(job: Job, task_fd: int, out_fd: int, reply_fd: int, status_fd: int
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     write_line(status_fd, {"supervisor": os.getpid()})
     processes = int(job["processes"])
-    if job["uid"] is None:
+    uid = job["uid"]
+    bound = Bound(uid, job["watch"], job["dir"], int(job["file_size_mb"])) if job["watch"] and uid is not None else None
+    if uid is None:
         processes += count_tasks(os.getuid())  # RLIMIT_NPROC counts every process of the user
     child = os.fork()
     if child == 0:
@@ -61,6 +64,9 @@ def supervise(job: Job, task_fd: int, out_fd: int, reply_fd: int, status_fd: int
             break
         if task_memory(os.getpid()) > memory:  # RLIMIT_AS bounds each process; this, all of them together
             outcome["memory"] = True
+            break
+        if bound is not None and (place := bound.exceeded()) is not None:  # no private places: watched
+            outcome["places"] = place
             break
         run_delays(os.getpid(), delays)
         drain(wake_r)

@@ -61,6 +61,7 @@ class Job(TypedDict, total=False):
     private: bool  # private namespaces wanted
     places: list[str]  # the shared writable places (/tmp, /dev/shm, ...)
     hidden: list[str]  # the grader's folders covered in the task's namespaces
+    watch: list[str]  # the shared places the supervisor bounds, where the task gets no private ones
     module: str  # the task's module (a .tex is read by tex/, which the zygote imports for the first one)
 
 

@@ -18,7 +18,7 @@ import sys
 import traceback
 import types
 
-from . import values
+from . import confine, layers, seccomp, values
 from .cleanup import clean
 from .kernel import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME, prctl
 from .supervisor import supervise
@@ -50,8 +50,13 @@ def serve(control_fd: int) -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # escapees of a dead supervisor stay findable below us
     prctl(PR_SET_NAME, ctypes.c_char_p(ZYGOTE_NAME))
     prctl(PR_SET_DUMPABLE, 0)  # no ptrace and no /proc/PID/fd for processes of the same user
+    found = layers.detect()  # what the machine allows, said in the hello (the sandbox's isolation.py)
+    try:
+        confine.STUDENT_FILTER = seccomp.Filter.build()
+    except seccomp.Unavailable as why:
+        found["seccomp"] = str(why)
     gc.freeze()  # forked children then do not touch (and copy) every page of the zygote
-    control.sendall(json.dumps({"ready": os.getpid()}).encode())
+    control.sendall(json.dumps({"ready": os.getpid(), "layers": found}).encode())
     while True:
         try:
             message, fds = receive(control)
