@@ -68,7 +68,7 @@ except ImportError:  # Windows: importable, but Sandbox() says it cannot work th
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Copied whole into the private zygote folder, which the worker puts on its sys.path: the worker itself,
-# our reader of answers.tex and the bundled pure-Python libraries (contract 5.7).
+# our reader of answers.tex and the bundled pure-Python libraries (docs/spec.md 5.7).
 ZYGOTE_FOLDERS = {
     "inside": os.path.join(HERE, "inside"),
     "tex": os.path.join(HERE, "tex"),
@@ -249,7 +249,7 @@ class Sandbox:
           {"task": "call", "module": "lstm_bptt.py", "function": "lstm_bptt", "calls": [arguments, ...]}
               -> one reply per call, in order: {"value": plain} or {"error": str}. A call's arguments
                  are a mapping whose values are passed positionally, in its order (its keys only
-                 label them: the student's parameter names are the student's business, contract 5.1);
+                 label them: the student's parameter names are the student's business, docs/spec.md 5.1);
                  in them, {"__array__": nested list} becomes a float64 array, fresh for every call.
                  With "names" too, the names reply comes first (one run answers both questions).
         A notebook ("module" ending in .ipynb) runs its code cells, each bounded by "call_seconds",

@@ -3,7 +3,7 @@
 `load(path)` returns a module whose names are what the file answers: `U`, `V`, `W`, `b_h`, `b_y`
 as exact numbers (int, or fractions.Fraction for decimals and fractions: 0.1 is one tenth), or a
 "<not a number: line N, column M: …>" text where a value cannot be read; and `lstm_bptt`, a
-callable with the contract's signature whose result is an `Evaluated` dict (the keys a student's
+callable with the specified signature whose result is an `Evaluated` dict (the keys a student's
 function returns) with `notes` and `remarks`. The worker sends them beside the value:
 
     {"value": {"h": [...], ..., "w_ix": x}, "notes": {"c": "line 12, column 5: …"}, "remarks": ["…"]}
