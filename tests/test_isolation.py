@@ -309,6 +309,32 @@ def test_a_worker_users_keyring_is_emptied_by_the_clean_up():
     assert done.stdout.split() == ["1", "1", "True", "0"]
 
 
+def test_the_clean_up_never_acts_as_root(tmp_path):
+    """kill(-1) as root would reach every process of the machine: the clean-up's helper refuses to act as uid 0
+    (or as anyone it could not fully become), and the killing action refuses to run while any of its ids is root.
+    The marker proves the action never ran; a process of ours stays alive throughout."""
+    code = textwrap.dedent(
+        """
+        import os, sys, pathlib
+        from autograder.worker.inside import cleanup
+        marker = pathlib.Path(sys.argv[1])
+        print(cleanup.as_user(0, lambda: marker.write_text("ran") and 0), marker.exists())
+        try:
+            cleanup.kill_all() if 0 in os.getresuid() else print("not root")
+        except PermissionError as refused:
+            print("refused:", refused)
+        """
+    )
+    marker = tmp_path / "ran"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(marker)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first == "None False"
+    assert second in ("refused: kill(-1) as root", "not root")
+
+
 def test_batch_says_the_layers_with_its_summary(tmp_path):
     """`batch` prints the isolation line of its gradings with its summary (and, not root, says at start that
     the code runs as the TA)."""

@@ -59,6 +59,8 @@ def as_user(uid: int, action: Callable[[], int]) -> int | None:
         code = 255
         try:
             os.setresuid(uid, uid, uid)
+            if uid == 0 or os.getresuid() != (uid, uid, uid):  # never act as root or as anyone else
+                raise PermissionError(f"could not become uid {uid}")
             code = max(0, min(action(), 254))
         finally:
             os._exit(code)
@@ -79,7 +81,10 @@ def kill_user(uid: int) -> bool:
 
 
 def kill_all() -> int:
-    """SIGKILL every process of the calling user (kill(-1) as that user), at once."""
+    """SIGKILL every process of the calling user (kill(-1) as that user), at once. Never as root: there,
+    kill(-1) would reach every process on the machine."""
+    if 0 in os.getresuid():
+        raise PermissionError("kill(-1) as root")
     os.kill(-1, signal.SIGKILL)
     return 0
 
