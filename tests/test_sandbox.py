@@ -927,18 +927,20 @@ def test_in_self_mode_a_task_removes_only_what_it_created(shared_folder):
 
 def test_in_self_mode_what_a_task_leaves_in_tmp_stays_and_the_ta_guide_says_so():
     """As the current user, a task's files cannot be told from the user's own (removing them by owner would
-    remove the user's too): a file a task leaves in /tmp stays, and docs/ta.md says so where it says who runs
-    the student's code."""
+    remove the user's too): without a private /tmp (no namespaces), a file a task leaves in /tmp stays; with one,
+    it is gone with the task. docs/ta.md says both where it says who runs the student's code."""
     left = Path("/tmp") / f"rnn-test-{secrets.token_hex(8)}"
     try:
         with Sandbox(mode="self") as box:
             result = call(box, f"def f():\n    open({str(left)!r}, 'w').write('x')\n    return 1.0\n")
             assert result.replies == [{"value": 1.0}], result
-        assert left.exists()
+            private = "mount_namespace" in box.isolation.in_force
+        assert left.exists() is not private
     finally:
         left.unlink(missing_ok=True)
     guide = " ".join((REPO / "docs" / "ta.md").read_text(encoding="utf-8").split())
-    assert "What it leaves in the shared places (`/tmp`, `/dev/shm`) then stays there" in guide
+    assert "each task gets its own `/tmp` and `/dev/shm`, gone with the task" in guide
+    assert "what it leaves in the shared places (`/tmp`, `/dev/shm`) then stays there" in guide
 
 
 MEMORY_HOG = """
