@@ -782,6 +782,39 @@ def test_folders_of_dead_graders_are_removed_at_start():
         shutil.rmtree(live)
 
 
+def test_a_live_graders_folder_is_kept_even_when_its_pid_looks_dead():
+    """A grader in another PID namespace (a container sharing /dev/shm) names its folder after a pid that means
+    nothing here: its locked ALIVE file keeps the folder; once the lock is gone (the grader died), it is removed."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    scratch = scratch_folder() or tempfile.gettempdir()
+    other = tempfile.mkdtemp(prefix=f"rnn-sandbox-{dead.pid}-", dir=scratch)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from autograder.worker.sandbox import hold_alive;"
+            " h = hold_alive(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            other,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with Sandbox():
+            assert os.path.exists(other)  # its grader lives
+        holder.kill()
+        holder.wait()
+        with Sandbox():
+            assert not os.path.exists(other)  # its grader died: the lock went with it
+    finally:
+        holder.kill()
+        holder.wait()
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def test_bad_file_names_are_refused(sandbox):
     """Only plain file names can be handed to the worker."""
     with pytest.raises(ValueError, match="not a plain file name"):

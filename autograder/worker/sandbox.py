@@ -22,6 +22,7 @@ refuses a machine where the worker could read the grader's files.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -76,6 +77,7 @@ ZYGOTE_FOLDERS = {
 }
 MODES = ("dedicated", "self")
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
+ALIVE = ".alive"  # in a sandbox's folder, locked while its grader lives (hold_alive)
 GRACE_SECONDS = 5.0  # on top of the wall clock, for the supervisor's own clean-up
 CLEAN_SECONDS = 60.0
 START_SECONDS = 60.0  # for the zygote to import numpy and say it is ready, or the reader of answers.tex
@@ -209,6 +211,7 @@ class Sandbox:
         scratch = scratch_folder()
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
+        self._alive = hold_alive(self._base)
         self._remove_base = weakref.finalize(self, remove_tree, self._base)
         # Never hide what the worker runs on: its Python (a venv and the interpreter it links to) and the
         # sandbox's own folder (the zygote's files, every task's folder).
@@ -306,6 +309,7 @@ class Sandbox:
         with self._lock:
             self._stop_zygote()
         self._remove_base()
+        self._alive.close()
         if self._lease is not None:
             self._lease.release()
         error, self._clean_error = self._clean_error, None
@@ -607,6 +611,41 @@ def scratch_folder() -> str | None:
     return None
 
 
+def hold_alive(base: str) -> typing.BinaryIO:
+    """Lock the file ALIVE in a sandbox's folder for as long as the sandbox lives (the kernel drops the lock when
+    its holder dies): how another grader tells a live sandbox's folder from a dead one's, also when the two see
+    different process ids (a grader in another PID namespace, a container sharing /dev/shm)."""
+    holder = open(os.open(os.path.join(base, ALIVE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600), "r+b", 0)
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return holder
+
+
+def is_alive(path: str, pid: int) -> bool:
+    """Whether the sandbox folder `path`, named after grader `pid`, belongs to a live grader: its ALIVE file is
+    locked; a folder without one (being made, or made by an older grader) is alive while `pid` is."""
+    try:
+        fd = os.open(os.path.join(path, ALIVE), os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass  # alive, another user's
+        return True
+    except OSError:
+        return True  # cannot tell: never remove
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def remove_stale_folders(scratch: str | None) -> None:
     """Remove sandbox folders left by graders that died without close() (killed, os._exit)."""
     scratch = scratch or tempfile.gettempdir()
@@ -623,9 +662,5 @@ def remove_stale_folders(scratch: str | None) -> None:
                 continue
         except FileNotFoundError:
             continue  # another grader starting at the same moment removed it first
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
+        if not is_alive(path, int(match.group(1))):
             remove_tree(path)
-        except OSError:
-            pass  # alive, another user's
