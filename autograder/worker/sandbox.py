@@ -615,8 +615,10 @@ def hold_alive(base: str) -> typing.BinaryIO:
     """Lock the file ALIVE in a sandbox's folder for as long as the sandbox lives (the kernel drops the lock when
     its holder dies): how another grader tells a live sandbox's folder from a dead one's, also when the two see
     different process ids (a grader in another PID namespace, a container sharing /dev/shm)."""
-    holder = open(os.open(os.path.join(base, ALIVE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600), "r+b", 0)
+    temporary = os.path.join(base, ALIVE + ".new")  # locked before it takes its name: never seen unlocked
+    holder = open(os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "r+b", 0)
     fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.rename(temporary, os.path.join(base, ALIVE))
     return holder
 
 
