@@ -639,9 +639,7 @@ def is_alive(path: str, pid: int) -> bool:
         return True  # cannot tell: never remove
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
+    except OSError:  # held (BlockingIOError), or cannot tell: never remove
         return True
     finally:
         os.close(fd)
