@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -229,7 +230,7 @@ class _Where:
     def dataclass(self, cls: type, value: Any, key: str, skip: AbstractSet[str] = frozenset()) -> Any:
         """Build `cls` from a mapping, checking every key and the type of every value."""
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         items = self.mapping(value, key, set(fields) | set(skip))
         values = {}
         for name, f in fields.items():
@@ -273,3 +274,9 @@ class _Where:
 
 def _name(hint: Any) -> str:
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """The field types of a check's parameters, evaluated once per class (each test of a kind asks again)."""
+    return typing.get_type_hints(cls)

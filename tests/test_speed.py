@@ -182,3 +182,77 @@ def test_the_clean_up_after_the_last_task_is_off_the_callers_path():
         box.run(task, files, Limits())
     with pytest.raises(SandboxError, match="could not be cleaned up"):
         box.close()
+
+
+def test_the_worker_is_launched_before_the_judges_are_imported_and_waited_for_at_the_first_task():
+    """early_sandbox launches the zygote from the calling thread and returns at once (no thread that would start
+    it behind the judges' imports); the function it yields waits for the hello, and the first task works."""
+    from autograder.startup import early_sandbox
+    from autograder.worker import Limits
+
+    with early_sandbox() as started:
+        box = started.__self__
+        assert box._zygote.poll() is None and not box._ready  # launched, its hello not yet read
+        task, files = {"task": "names", "module": "a.py", "names": ["R"]}, {"a.py": b"R = 1.0\n"}
+        assert started().run(task, files, Limits()).replies == [{"names": {"R": 1.0}}]
+        assert box._ready
+    assert box._zygote is None
+
+
+def test_a_worker_that_cannot_be_made_is_said_where_the_grading_asks_for_it(monkeypatch):
+    """A Sandbox() that raises (a worker user missing, the grader's files open) raises where the grading asks for
+    the worker, inside its own error handling, not while early_sandbox launches it."""
+    from autograder import startup
+    from autograder.worker import SandboxError
+
+    def refuse(**options):
+        raise SandboxError("the worker user 'rnn-worker' does not exist")
+
+    monkeypatch.setattr(startup, "Sandbox", refuse)
+    with startup.early_sandbox() as started:
+        with pytest.raises(SandboxError, match="does not exist"):
+            started()
+
+
+def test_a_worker_launched_but_never_used_is_stopped_at_once():
+    """close() of a sandbox whose zygote was launched and never waited for (a broken configuration, say) kills
+    it rather than waiting for it to finish starting."""
+    from autograder.worker import Sandbox
+
+    box = Sandbox(wait=False)
+    zygote = box._zygote
+    box.close()
+    assert zygote.returncode is not None
+
+
+def test_a_dead_graders_leftovers_are_cleaned_while_the_worker_starts():
+    """In dedicated mode the clean-up of what a grader that died holding the worker user left is asked for at
+    launch (the zygote runs it before any task) and waited for by ready(): its processes are gone before the
+    first task runs."""
+    import pwd
+
+    from autograder.worker import Sandbox
+    from autograder.worker.host import Lease, dedicated_users
+
+    if os.geteuid() != 0:
+        pytest.skip("a worker user exists only as root (dedicated mode)")
+    lease = Lease(dedicated_users(None), 60)
+    name, uid, gid = lease.name, lease.uid, lease.gid
+    left = subprocess.Popen(  # a daemon that a dead grader's student left behind
+        ["sleep", "120"], user=uid, group=gid, extra_groups=[], start_new_session=True, cwd="/"
+    )
+    lease.release()
+    try:
+        box = Sandbox(user=name, wait=False)
+        try:
+            assert box._first_clean is not None  # asked before the hello was read
+            box.ready()
+            assert box._first_clean is None
+            left.wait(timeout=10)  # killed by the clean-up, before any task
+            assert pwd.getpwuid(box._uid).pw_name == name
+        finally:
+            box.close()
+    finally:
+        if left.poll() is None:
+            left.kill()
+            left.wait()

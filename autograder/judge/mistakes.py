@@ -48,7 +48,7 @@ def load_mistakes(path: Path | str | None = None) -> tuple[Mistake, ...]:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> tuple[Mistake, ...]:
-    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    entries = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(entries, list):
         raise ValueError(f"{path}: must be a list of mistakes")
     return tuple(_read_mistake(entry, f"{path}: mistake {index + 1}") for index, entry in enumerate(entries))

@@ -173,6 +173,7 @@ class Sandbox:
         lease_seconds: float = LEASE_SECONDS,
         protect: tuple[str, ...] = (),
         hide: tuple[str, ...] = (),
+        wait: bool = True,
     ):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
@@ -208,6 +209,9 @@ class Sandbox:
         self._zygote: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._zygote_log: typing.BinaryIO | None = None
+        self._ready = False  # the zygote said hello (and a worker user was cleaned): see ready()
+        self._ready_lock = threading.Lock()
+        self._first_clean: int | None = None  # the pipe of the clean-up asked for at launch (see ready())
         scratch = scratch_folder()
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
@@ -230,12 +234,27 @@ class Sandbox:
             for name, source in ZYGOTE_FOLDERS.items():
                 compile_once(source)
                 shutil.copytree(source, os.path.join(self._base, "zygote", name))  # with its bytecode, times kept
-            self._start_zygote()
-            if self._uid is not None:
-                self._clean()  # what a grader that died holding this user left
+            self._launch_zygote()
+            if self._uid is not None:  # what a grader that died holding this user left: cleaned while we start
+                self._first_clean = self._ask_clean()
+            if wait:
+                self.ready()
         except BaseException:
             self.close()
             raise
+
+    def ready(self) -> Sandbox:
+        """Wait until the worker is ready: the zygote said hello and, with a worker user, what a grader that
+        died holding that user left is gone. `Sandbox(wait=False)` returns as soon as the zygote is launched, so
+        that the caller imports the judges while it starts (startup.py); the first task waits here anyway."""
+        with self._ready_lock:
+            if not self._ready:
+                self._await_zygote()
+                if self._uid is not None:
+                    reader, self._first_clean = self._first_clean, None
+                    self._cleaned(reader if reader is not None else self._ask_clean())  # asked again after a relaunch
+                self._ready = True
+        return self
 
     def __enter__(self) -> Sandbox:
         return self
@@ -265,6 +284,7 @@ class Sandbox:
         itself fails (the grader's fault); whatever the student's code does is in the result.
         """
         expected = check_task(task, files)
+        self.ready()
         with self._tasks:
             self._tasks.wait_for(lambda: not self._cleaning)
             if self._clean_error is not None:
@@ -307,7 +327,10 @@ class Sandbox:
         with self._tasks:
             self._tasks.wait_for(lambda: not self._cleaning)
         with self._lock:
+            if not self._ready and self._zygote is not None:
+                self._zygote.kill()  # launched but never used (a broken configuration, say): no need to wait
             self._stop_zygote()
+            self._forget_first_clean()
         self._remove_base()
         self._alive.close()
         if self._lease is not None:
@@ -319,21 +342,18 @@ class Sandbox:
     # -- the zygote ----------------------------------------------------------------------------
 
     def _start_zygote(self) -> None:
-        """Start the zygote and wait for its hello; a start that fails is tried once more (a busy
-        machine, a kill from outside), and then the error says how the last one ended."""
-        why = ""
-        for _attempt in range(START_ATTEMPTS):
-            why = self._try_start_zygote()
-            if not why:
-                return
-        raise SandboxError(f"the worker could not start ({self._python}): {why}")
+        """Start the zygote and wait for its hello (see _await_zygote)."""
+        self._launch_zygote()
+        self._await_zygote()
 
-    def _try_start_zygote(self) -> str:
-        """One attempt: "" when the zygote said it is ready, else how it ended (it is stopped then)."""
+    def _launch_zygote(self) -> None:
+        """Start the zygote's process, without waiting for it (a fresh interpreter importing numpy)."""
+        self._forget_first_clean()  # asked of a zygote that did not start: ready() asks the new one
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._control = ours
         self._zygote_log = tempfile.TemporaryFile()
         try:
-            zygote = self._zygote = subprocess.Popen(
+            self._zygote = subprocess.Popen(
                 [self._python, "-I", "-X", "faulthandler", self._inside, "zygote", str(theirs.fileno())],
                 env=ENVIRONMENT,
                 cwd="/",
@@ -345,7 +365,24 @@ class Sandbox:
             )
         finally:
             theirs.close()
-        self._control = ours
+
+    def _await_zygote(self) -> None:
+        """Wait for the launched zygote's hello; a start that fails is tried once more (a busy machine, a kill
+        from outside), and then the error says how the last one ended."""
+        why = ""
+        for attempt in range(START_ATTEMPTS):
+            if attempt:
+                self._launch_zygote()
+            why = self._hello()
+            if not why:
+                return
+        raise SandboxError(f"the worker could not start ({self._python}): {why}")
+
+    def _hello(self) -> str:
+        """ "" when the launched zygote said it is ready, else how it ended (it is stopped then)."""
+        zygote, ours = self._zygote, self._control
+        if zygote is None or ours is None:
+            return "it was not started"
         ours.settimeout(START_SECONDS)
         try:
             if hello := ours.recv(HELLO_BYTES):
@@ -361,6 +398,11 @@ class Sandbox:
         zygote.kill()  # it serves no task yet
         self._stop_zygote()
         return f"{ended}; it said: {said}"
+
+    def _forget_first_clean(self) -> None:
+        if self._first_clean is not None:
+            os.close(self._first_clean)
+            self._first_clean = None
 
     def _zygote_says(self) -> str:
         if self._zygote_log is None:
@@ -388,11 +430,22 @@ class Sandbox:
 
     def _clean(self) -> None:
         """Remove everything of the dedicated worker user: no task of ours runs, and no one else holds it."""
+        self._cleaned(self._ask_clean())
+
+    def _ask_clean(self) -> int:
+        """Send the zygote the clean-up of the dedicated worker user; returns the pipe its report comes on."""
         reader, writer = os.pipe()
         try:
             self._send({"job": "clean", "uid": self._uid, "places": list(shared_places())}, [writer])
+        except BaseException:
+            os.close(reader)
+            raise
         finally:
             os.close(writer)
+        return reader
+
+    def _cleaned(self, reader: int) -> None:
+        """Wait for the report of a clean-up on `reader` (and close it); SandboxError unless it is done."""
         report, deadline = b"", time.monotonic() + CLEAN_SECONDS
         try:
             while select_readable(reader, deadline - time.monotonic()):
