@@ -319,3 +319,26 @@ def test_the_kits_files_point_to_handout_sections_that_exist():
     ]
     assert named, "kit/answers.tex names its section"
     assert [(name, section) for name, section in named if section not in headings] == []
+
+
+@pytest.mark.parametrize(
+    "metadata, said",
+    [
+        ("numpy-1.21.6.dist-info", "this is numpy 1.21.6"),  # pip's
+        ("numpy-1.19.5-py3.10.egg-info", "this is numpy 1.19.5"),  # Debian's
+    ],
+)
+def test_the_kit_names_a_numpy_too_old_from_its_metadata_folder(metadata, said, tmp_path):
+    """kit/check.py reads numpy's version from the metadata folder beside it (not importlib.metadata, which reads
+    every installed package's: tens of ms at every check) and refuses one older than 1.24 in the student's terms."""
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "numpy" / "__init__.py").write_text("raise SystemExit('numpy was imported')\n")
+    (tmp_path / metadata).mkdir()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "kit" / "check.py")],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"check.py needs numpy 1.24 or newer; {said}. See HANDOUT.md."
