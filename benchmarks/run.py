@@ -613,10 +613,8 @@ def make_export(folder: Path, count: int, *, hostile: int = 0) -> dict[Path, flo
         if every and index % every == every // 2 and index // every < hostile:
             source = ROOT / "submissions_sample" / "hostile_infinite_loop"
         target = folder / f"s{index:05d}_{source.name}"
-        target.mkdir(parents=True)
-        for file in source.iterdir():
-            if file.is_file() and file.name != "expected.yaml":
-                shutil.copyfile(file, target / file.name)
+        # The whole upload, sub-folders included (an Overleaf project, a whole kit): not what the tests expect of it.
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("expected.yaml", "golden.json"))
         made[target] = expected_score(source)
     return made
 

@@ -1,12 +1,17 @@
 """Shared fixtures: the repository's paths and a validator of Gradescope's results.json format."""
 
 import json
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# pytest keeps the test modules it rewrites (their asserts) as bytecode, unless Python may write none: where the
+# environment sets PYTHONDONTWRITEBYTECODE (as on the project's machines), every run, in every xdist process, rewrote
+# all of them again (3 s each). The modules imported from here on are cached; the programs the tests start are not.
+sys.dont_write_bytecode = False
 SCHEMA = json.loads((ROOT / "tests" / "gradescope_results.schema.json").read_text())
 
 

@@ -308,6 +308,7 @@ def starving_serve(connection, config_path, hide=()):
                 sandbox_module.TaskUsage.read = real
 
 
+@pytest.mark.slow
 def test_only_a_timeout_starved_of_cpu_is_graded_again_alone(tmp_path):
     """With two jobs, a grading that timed out while its task waited for the CPU more than half of its wall time
     (simulated by its usage record) may only have lost the CPU to its neighbour: it is graded again alone, and that
@@ -345,6 +346,7 @@ def test_only_a_timeout_starved_of_cpu_is_graded_again_alone(tmp_path):
         assert ("timed out after 1 s" in json.dumps(results)) == (name != "d_ok")
 
 
+@pytest.mark.slow
 def test_a_submission_the_grader_fails_on_still_gets_a_row_and_a_reason(tmp_path):
     """The grader failing, or its process dying, costs that submission a row of zeros and a line in the report."""
     names = ["a_crash", "b_die", "c_ok", "d_ok"]
@@ -705,6 +707,7 @@ SLOW_ADDER = "import time\ntime.sleep(60)\n"  # held by the sandbox's time limit
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.slow
 def test_an_interrupted_run_writes_a_partial_gradebook_and_report(tmp_path, signal_number):
     """Stopped after its first submission, the batch writes the gradebook and report of what it graded, marked
     partial, and exits 130; the next run grades the rest."""
@@ -863,6 +866,7 @@ def zip_bytes(entries):
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.slow
 def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_path):
     """A zip holding only a zip, handed in as a .zip, as Gradescope's unpacked folder, and as a zip in an export
     zip: each is graded the same, with the same note; a corrupt zip's row says why, as its feedback does; a zip
@@ -1096,6 +1100,7 @@ def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_writ
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+@pytest.mark.slow
 def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_path):
     """--out on a 2 MB tmpfs with room for one results.json: the batch stops at the next with one line (no
     traceback) and exit 74, keeps the first, writes the gradebook marked partial where it fits and names what

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,10 @@ FIGURES = (
     "2. adder proof",
     "3. LSTM FD truth, 5 default problems",
     "3. LSTM FD truth, one problem T=1000",
-    "4. grade reference/ (default)",
-    "4. CPU of the whole task tree per grading",
+    "4. grade reference/ (Gradescope's tree)",
+    "4. CPU of the whole task tree, same",
+    "4. grade reference/ (repository)",
+    "4. the student's check (kit), reference/",
     "5. grade reference/ (T=1000)",
     "5. grade reference/ (N=13)",
     "6. batch 20 submissions",
@@ -94,6 +97,20 @@ def test_a_batch_scoring_what_a_sample_does_not_expect_stops_the_run(tmp_path):
     first.write_text(json.dumps({"score": 5, "tests": [], "extra_data": {}}))
     with pytest.raises(run.BenchmarkFailed, match="scored 5, its sample expects 10"):
         run.check_batch(out, made, "batch")
+
+
+def test_a_batch_figures_export_holds_each_sample_whole(tmp_path):
+    """Each folder of a batch figure's export is its sample's upload whole, its sub-folders too (an Overleaf project,
+    a whole kit), without the files that say what it should score: one folder per class sample."""
+    samples = run.class_samples()
+    made = run.make_export(tmp_path / "export", len(samples))
+
+    def files(folder):
+        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+    for (folder, _), sample in zip(made.items(), samples, strict=True):
+        assert files(folder) == [f for f in files(sample) if f not in ("expected.yaml", "golden.json")], sample.name
+    assert any(len(Path(f).parts) > 1 for folder in made for f in files(folder))  # sub-folders were met
 
 
 def test_a_failed_figure_ends_the_run_with_an_error_and_no_table(monkeypatch, capsys):

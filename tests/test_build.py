@@ -170,14 +170,15 @@ def grade_as_gradescope(source: Path, case: Path, root: Path) -> dict:
 
 # The zip's own door, on the samples for what it does differently from ./run_autograder in the repository: its own
 # setup.sh and copy of the package, a configuration with a hidden test, and (as root) the grader's files in
-# Gradescope's layout, which these samples read or forge. The fast tier grades these; the slow one, a sample of every
-# other family.
+# Gradescope's layout, which these samples read or forge. One test grades these (with the reference); another, a
+# sample of every other family. Both are in the whole suite only: building and setting up the zip takes seconds.
 ZIP_FAST = ["lstm_c_bar_without_carry"] + (
     ["hostile_exfiltrate_config", "hostile_forge_atexit", "hostile_forge_daemon"] if os.geteuid() == 0 else []
 )
 ZIP_SAMPLES = representatives(*ZIP_FAST)
 
 
+@pytest.mark.slow
 def test_the_gradescope_zip_grades_as_gradescope_does(gradescope_source, tmp_path):
     """Unzipped into source/, set up by its setup.sh, its run_autograder grades submission/ into
     results/results.json: the reference to full marks, each sample as its golden says."""
@@ -524,6 +525,7 @@ def assert_parity(case: Path, printed: str, checked: dict, secret_config: Path, 
     assert "points\n" in printed and not HIDDEN_NUMBER.search(printed)  # (a table's 2.904e-03 is no test number)
 
 
+@pytest.mark.slow
 def test_the_kit_runs_with_numpy_alone_as_root_without_worker_users(
     numpy_only, unzipped_kit, no_worker_users, secret_config, gradescope_sandbox, tmp_path
 ):
@@ -661,9 +663,10 @@ def probe_kit(python: Path, kit: Path, problem: Path, modules: str, seconds: flo
 
 @pytest.mark.parametrize(
     "modules, seconds",
-    [("autograder.judge.lstm", 0.3), pytest.param("autograder", 0.6, marks=pytest.mark.slow)],
+    [("autograder.judge.lstm", 0.3), ("autograder", 0.6)],
     ids=["question 2's judge", "every module"],
 )
+@pytest.mark.slow
 def test_no_function_of_the_kit_computes_the_bars_of_a_problem_it_was_not_built_with(
     modules, seconds, numpy_only, unzipped_kit, tmp_path
 ):

@@ -91,6 +91,7 @@ LINES = [
 CUTTABLE = [line for line in LINES if "]:" not in line and not line.startswith(("  ```", "   ~~~~"))]
 
 
+@pytest.mark.slow
 def test_random_markdown_renders_the_same_in_blocks():
     """Four thousand random texts of lines that interact across blank lines render the same cut as whole
     (half of them made of lines that allow cutting: hundreds of those are cut)."""

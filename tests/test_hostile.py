@@ -394,6 +394,7 @@ REPRESENTATIVE = [
 
 
 @ROOT_ONLY
+@pytest.mark.slow
 def test_representative_cases_pass_as_a_user_who_is_not_root():
     """Not root (a TA's laptop), the worker runs as that user: a few cases of each kind still pass."""
     run_as_nobody(REPRESENTATIVE)

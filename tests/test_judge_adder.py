@@ -336,6 +336,7 @@ def test_proof_and_exhaustive_agree_on_random_networks():
 
 
 @pytest.mark.parametrize("chunk_levels", [1, 2, 3])
+@pytest.mark.slow
 def test_the_prefix_tree_in_chunks_finds_the_same_smallest_pair(chunk_levels, monkeypatch):
     """Split into subtrees at any level, the exhaustive check still finds the smallest failing pair of the equations."""
     monkeypatch.setattr(adder_machine, "CHUNK_LEVELS", chunk_levels)

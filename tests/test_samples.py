@@ -86,9 +86,54 @@ def golden_batches(request, tmp_path_factory):
     return results_of
 
 
+# Between edits (the fast tier, `-m "not slow"`), a cross-section: every family, each sample chosen for a mechanism
+# of its own (a form, a mistake, an attack, a refusal); the whole suite grades every sample.
+FAST = {
+    sample.name
+    for sample in representatives(
+        "adder_bias_too_low",
+        "adder_yaml",
+        "adder_json",
+        "adder_permuted",
+        "adder_float16_rounding",
+        "broken_syntax_error",
+        "broken_corrupt_zip",
+        "encoding_windows_1252",
+        "hostile_read_reference",
+        "hostile_forge_atexit",
+        "hostile_exfiltrate_config",
+        "hostile_fork_bomb",
+        "hostile_lying_objects",
+        "hostile_leftovers",
+        "lstm_c_bar_without_carry",
+        "lstm_correct_loop",
+        "lstm_w_ix_last_step_only",
+        "lstm_returns_tuple",
+        "lstm_exception",
+        "mixed_three_forms",
+        "mixed_tie_goes_to_python",
+        "notebook_writefile_cell",
+        "notebook_malformed",
+        "tex_seed_template",
+        "tex_c_bar_without_carry_overline",
+        "tex_error_cases",
+        "tex_overleaf_main_tex",
+        "tex_hostile_input_reference",
+        "zip_two_zips",
+    )
+}
+
+
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(case, marks=pytest.mark.xdist_group(f"golden{shard_of(case)}")) for case in SAMPLES],
+    [
+        pytest.param(
+            case,
+            marks=[pytest.mark.xdist_group(f"golden{shard_of(case)}")]
+            + ([] if case.name in FAST else [pytest.mark.slow]),
+        )
+        for case in SAMPLES
+    ],
     ids=[p.name for p in SAMPLES],
 )
 def test_each_sample_matches_its_golden(case, golden_batches, request):

@@ -682,6 +682,7 @@ def test_a_worker_that_cannot_start_says_how_it_ended(tmp_path, monkeypatch, scr
     assert says in str(raised.value)
 
 
+@pytest.mark.slow
 def test_a_tree_of_any_depth_is_removed_without_following_links(tmp_path):
     """remove_tree takes a 3000-deep chain (shutil.rmtree's recursion overflows on it, and its paths pass
     PATH_MAX), a wide folder and a closed one, and removes a link, never what it points to."""

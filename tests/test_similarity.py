@@ -176,6 +176,7 @@ def run(export, out, **options):
     assert code == 0, log.read_text()
 
 
+@pytest.mark.slow
 def test_no_similarity_keeps_nothing_and_a_later_run_says_what_has_no_record(tmp_path):
     """--no-similarity keeps nothing for it (no record, no similarity.csv, no section); a later run with it
     says which submissions have no record, and --regrade keeps them."""
@@ -190,6 +191,7 @@ def test_no_similarity_keeps_nothing_and_a_later_run_says_what_has_no_record(tmp
     assert [(r["submission_a"], r["submission_b"]) for r in rows_of(out / CSV)] == [("a", "b")]
 
 
+@pytest.mark.slow
 def test_an_earlier_terms_submission_is_found(tmp_path):
     """--similar-to: a student who hands in an earlier term's answer is paired with it; earlier pairs are not."""
     earlier = tiny_export(tmp_path / "earlier", {"old1": "lstm_loop_skips_last_step", "old2": "lstm_correct_loop"})

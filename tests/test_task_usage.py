@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import ROOT
 
 # A student file whose work happens in an orphan: the importing process forks a child that forks
@@ -102,6 +104,7 @@ def test_only_a_timeout_of_a_starved_task_counts_as_starved():
     assert not finished.timed_out and not finished.starved_timeout
 
 
+@pytest.mark.slow
 def test_the_sandbox_counts_its_starved_timeouts(monkeypatch):
     """Sandbox.starved_timeouts counts the tasks that timed out starved (here simulated by the usage record); a task
     that slept to its timeout and one that finished, with their real usage records, are not counted."""

@@ -604,6 +604,7 @@ PIECES = [
 ]
 
 
+@pytest.mark.slow
 def test_random_edits_of_a_correct_file_never_break_the_reader():
     """300 seeded random edits of a correct answers.tex: always a module or the file's message, every note a
     sentence, never an exception of the reader's own (which would cost every answer instead of one)."""
