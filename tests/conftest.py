@@ -10,8 +10,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # pytest keeps the test modules it rewrites (their asserts) as bytecode, unless Python may write none: where the
 # environment sets PYTHONDONTWRITEBYTECODE (as on the project's machines), every run, in every xdist process, rewrote
-# all of them again (3 s each). The modules imported from here on are cached; the programs the tests start are not.
-sys.dont_write_bytecode = False
+# all of them again (3 s each). While the tests are collected, bytecode is written, under .pytest_cache/pycache (never
+# beside a source: no sample or kit folder gets a __pycache__); then the tests run as the environment says.
+_BYTECODE = sys.dont_write_bytecode, sys.pycache_prefix
+sys.dont_write_bytecode, sys.pycache_prefix = False, str(ROOT / ".pytest_cache" / "pycache")
+
+
+def pytest_collection_finish(session):
+    sys.dont_write_bytecode, sys.pycache_prefix = _BYTECODE
+
+
 SCHEMA = json.loads((ROOT / "tests" / "gradescope_results.schema.json").read_text())
 
 

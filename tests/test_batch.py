@@ -905,6 +905,7 @@ def test_every_form_of_one_upload_finds_the_same_files_with_the_same_note(tmp_pa
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.slow
 def test_every_entry_of_an_export_is_a_row_or_a_warning_and_the_counts_add_up(tmp_path):
     """A name clash is graded (the last copy) with a reason in its row; a folder name too long, a bomb and a
     link are rows with their reasons, flagged as bad uploads (not grader failures); a stray file is a warning;
@@ -1072,6 +1073,7 @@ def test_everything_the_batch_writes_is_private_whatever_the_umask(tmp_path):
     assert not [name for name in modes if Path(name).name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_a_report_that_does_not_fit_on_the_disk_is_named_and_the_others_are_written(tmp_path, monkeypatch):
     """A full disk while writing the reports: the gradebook is written, the report that did not fit is removed
     (an older one would be stale) and named, and nothing half-written is left behind."""

@@ -335,6 +335,7 @@ def browser_html():
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless check needs Debian's chromium (apt-get install -y chromium)")
+@pytest.mark.slow
 def test_the_student_table_sorts_filters_and_opens_a_student(browser_html, tmp_path):
     """Clicking headers sorts (both ways), the filter box and the status and flag menus filter, a click opens the
     student; a name and feedback carrying HTML and script stay text: no image, no script run."""

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import ROOT, assert_valid_results
 
 
@@ -93,6 +95,7 @@ def test_top_level_help_says_what_the_tool_is():
         assert f"python3 -m autograder {verb}" in done.stdout
 
 
+@pytest.mark.slow
 def test_every_verb_takes_config(tmp_path):
     """`--config` is accepted by every verb (one shared definition), and a broken one is refused by each."""
     config = tmp_path / "bad.yaml"
@@ -133,6 +136,7 @@ def test_results_dash_writes_the_json_to_stdout_and_the_summary_to_stderr():
     assert not (ROOT / "-").exists()
 
 
+@pytest.mark.slow
 def test_quiet_prints_the_total_only(tmp_path):
     """`--quiet` prints one line, the total: no per-test lines, no feedback, no student output."""
     submission = tmp_path / "loud"

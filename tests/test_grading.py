@@ -75,6 +75,7 @@ def long_problem_config(path, length):
     return path
 
 
+@pytest.mark.slow
 def test_a_grading_with_a_t_1000_problem_stays_within_250_mb(tmp_path):
     """The reference scores full marks with an added T = 1000 problem, and no process of the grading
     (grader, worker, student's) goes above 250 MB (the finite-difference truth is linear in T)."""

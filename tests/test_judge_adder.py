@@ -305,6 +305,7 @@ def gaussian_networks(count: int, seed: int) -> list[AdderWeights]:
     [lambda: random_networks(60, seed=5), lambda: gaussian_networks(60, seed=6)],
     ids=["small values with ties", "gaussian"],
 )
+@pytest.mark.slow
 def test_table_agrees_with_the_equations(networks):
     """The transition table (exact ties) and a literal run of the equations give the same outputs on every pair."""
     a, b = (g.ravel() for g in np.meshgrid(np.arange(16), np.arange(16), indexing="ij"))

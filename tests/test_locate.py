@@ -380,6 +380,7 @@ def test_several_zips_and_no_file_we_grade_are_not_opened_and_the_note_says_so(t
     )
 
 
+@pytest.mark.slow
 def test_a_large_inner_zip_is_streamed_within_the_memory_budget(tmp_path):
     """A zip holding a 90 MB inner zip (its adder.py at the end, after 90 MB of padding) is read through a temporary
     file, not memory: the grading finds adder.py and stays far under the 250 MB budget."""

@@ -31,6 +31,9 @@ SHARDS = 4
 
 
 def shard_of(case: Path) -> int:
+    """The shard a sample is graded in: the fast tier's cross-section (FAST, below) fills two, the others all four."""
+    if case.name in FAST:
+        return sorted(FAST).index(case.name) % 2
     return SAMPLES.index(case) % SHARDS
 
 
@@ -93,9 +96,7 @@ FAST = {
     for sample in representatives(
         "adder_bias_too_low",
         "adder_yaml",
-        "adder_json",
         "adder_permuted",
-        "adder_float16_rounding",
         "broken_syntax_error",
         "broken_corrupt_zip",
         "encoding_windows_1252",
@@ -103,17 +104,12 @@ FAST = {
         "hostile_forge_atexit",
         "hostile_exfiltrate_config",
         "hostile_fork_bomb",
-        "hostile_lying_objects",
         "hostile_leftovers",
         "lstm_c_bar_without_carry",
         "lstm_correct_loop",
         "lstm_w_ix_last_step_only",
-        "lstm_returns_tuple",
-        "lstm_exception",
         "mixed_three_forms",
-        "mixed_tie_goes_to_python",
         "notebook_writefile_cell",
-        "notebook_malformed",
         "tex_seed_template",
         "tex_c_bar_without_carry_overline",
         "tex_error_cases",

@@ -789,13 +789,18 @@ def test_a_live_graders_folder_is_kept_even_when_its_pid_looks_dead():
     dead = subprocess.Popen(["true"])
     dead.wait()
     scratch = scratch_folder() or tempfile.gettempdir()
-    other = tempfile.mkdtemp(prefix=f"rnn-sandbox-{dead.pid}-", dir=scratch)
+    # Locked under another name first, then named after the dead pid: a sandbox made meanwhile by another test
+    # process would rightly remove an unlocked folder of a dead pid.
+    locking = tempfile.mkdtemp(prefix="rnn-test-locking-", dir=scratch)
+    other = os.path.join(scratch, f"rnn-sandbox-{dead.pid}-{os.path.basename(locking)}")
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from autograder.worker.sandbox import hold_alive;"
-            " h = hold_alive(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            "import os, sys, time; from autograder.worker.sandbox import hold_alive;"
+            " h = hold_alive(sys.argv[1]); os.rename(sys.argv[1], sys.argv[2]); print('held', flush=True);"
+            " time.sleep(60)",
+            locking,
             other,
         ],
         cwd=REPO,
@@ -814,6 +819,7 @@ def test_a_live_graders_folder_is_kept_even_when_its_pid_looks_dead():
         holder.kill()
         holder.wait()
         shutil.rmtree(other, ignore_errors=True)
+        shutil.rmtree(locking, ignore_errors=True)
 
 
 def test_bad_file_names_are_refused(sandbox):

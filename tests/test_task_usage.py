@@ -53,6 +53,7 @@ def run_driver():
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_the_task_result_counts_an_orphans_cpu_and_memory():
     """TaskResult.usage includes a grandchild that outlived its parent: its CPU time and its 80 MB."""
     report = run_driver()
@@ -61,6 +62,7 @@ def test_the_task_result_counts_an_orphans_cpu_and_memory():
     assert report["usage"]["max_rss"] >= 80_000_000
 
 
+@pytest.mark.slow
 def test_waiting_for_the_grader_sees_the_task_tree():
     """The grader's children's usage (what `time` and wait4 report) includes the task's processes."""
     report = run_driver()
@@ -129,6 +131,7 @@ def test_the_sandbox_counts_its_starved_timeouts(monkeypatch):
         assert box.starved_timeouts == 1
 
 
+@pytest.mark.slow
 def test_a_sleeping_task_reports_its_wall_time_and_no_starvation():
     """The supervisor measures the task's wall time and its processes' run delay (schedstat): a task that sleeps
     waits for nothing, so it is never starved, on any load."""
