@@ -54,6 +54,24 @@ def test_the_quick_benchmark_runs_and_reports_every_figure():
     assert "FAILED" not in done.stdout + done.stderr
 
 
+@pytest.mark.slow  # a few dozen gradings
+def test_figure_4_alone_runs_at_a_chosen_load_and_leaves_no_busy_process():
+    """`--only 4 --background N`: figures 4-5 alone, with N busy processes running throughout (a machine at load N),
+    said in the header; none of them is left when it ends."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "4", "--background", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "With 2 busy processes running throughout." in done.stdout
+    assert [f for f in FIGURES if f in done.stdout] == [f for f in FIGURES if f.startswith(("4.", "5."))]
+    busy = subprocess.run(["pgrep", "-f", "while True: pass"], capture_output=True, text=True)
+    assert busy.stdout == ""
+
+
 def test_figure_7s_stand_in_grader_takes_what_the_pool_passes():
     """The canned grader of figure 7 takes batch._serve's parameters; one that drifts stops the run before it starts
     a pool whose every process would die."""
