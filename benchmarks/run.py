@@ -230,7 +230,7 @@ def fmt_bytes(count: float | None) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return f"{count} {noun}" + ("" if count == 1 else "es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def verdict(ok: bool) -> str:
