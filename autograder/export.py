@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from autograder.config import safe_yaml_loader
 from autograder.locate import is_wanted
 
 METADATA = "submission_metadata.yml"
@@ -143,7 +144,7 @@ def _check_bounded(text: str) -> None:
             depth -= 1
 
 
-class _TolerantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _TolerantLoader(safe_yaml_loader()):  # type: ignore[misc]
     """SafeLoader that reads any unknown tag (`!ruby/object:BigDecimal ...`) as the plain value underneath."""
 
 

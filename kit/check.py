@@ -19,7 +19,8 @@ if sys.platform == "win32":
         "or in Google Colab; Gradescope grades your files the same either way."
     )
 # numpy is looked for, not imported: the check imports it while its worker starts, side by side.
-if importlib.util.find_spec("numpy") is None:
+numpy_spec = importlib.util.find_spec("numpy")
+if numpy_spec is None:
     sys.exit(
         f"check.py needs numpy, which {sys.executable} does not have. "
         "HANDOUT.md says how to get it (a virtual environment with numpy, in two commands)."
@@ -31,7 +32,7 @@ def numpy_version() -> str:
     numpy-X.Y.Z.egg-info), without importing numpy or importlib.metadata, which reads every installed package's
     metadata: tens of milliseconds at every check. A numpy without one (built by hand) is let try: "1.24"."""
     found = []
-    for location in importlib.util.find_spec("numpy").submodule_search_locations or ():
+    for location in numpy_spec.submodule_search_locations or ():
         try:
             names = os.listdir(os.path.dirname(location))
         except OSError:

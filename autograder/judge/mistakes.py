@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from autograder.config import safe_yaml_loader
 from autograder.judge.lstm_graph import LINK_KEYS, LinkEdit
 from autograder.judge.lstm_problem import GRADED
 
@@ -48,7 +49,7 @@ def load_mistakes(path: Path | str | None = None) -> tuple[Mistake, ...]:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> tuple[Mistake, ...]:
-    entries = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    entries = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=safe_yaml_loader())
     if not isinstance(entries, list):
         raise ValueError(f"{path}: must be a list of mistakes")
     return tuple(_read_mistake(entry, f"{path}: mistake {index + 1}") for index, entry in enumerate(entries))

@@ -379,7 +379,7 @@ class Sandbox:
         raise SandboxError(f"the worker could not start ({self._python}): {why}")
 
     def _hello(self) -> str:
-        """ "" when the launched zygote said it is ready, else how it ended (it is stopped then)."""
+        """How the launched zygote ended (it is stopped then), or "" when it said it is ready."""
         zygote, ours = self._zygote, self._control
         if zygote is None or ours is None:
             return "it was not started"
