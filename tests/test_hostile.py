@@ -25,25 +25,12 @@ from autograder.kinds import load_config
 from autograder.report.summary import question_scores
 from autograder.worker import Sandbox
 from autograder.worker.sandbox import scratch_folder
-from conftest import ROOT, assert_valid_results
+from conftest import ROOT, assert_valid_results, task_processes
 
 SAMPLES = ROOT / "submissions_sample"
 ROOT_ONLY = pytest.mark.skipif(
     os.geteuid() != 0, reason="the worker drops privileges only when the grader runs as root"
 )
-
-
-def processes_of(user: str) -> list[int]:
-    """The pids of every process of a worker user (while this test holds its lease, only its own run's)."""
-    uid = pwd.getpwnam(user).pw_uid
-    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and _owner(pid) == uid]
-
-
-def _owner(pid: str) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
 
 
 def test_a_daemon_cannot_outlive_grading_or_forge_results(tmp_path):
@@ -66,7 +53,7 @@ def test_no_worker_process_is_left_after_a_fork_bomb():
     with Sandbox() as sandbox:
         results = grade(SAMPLES / "hostile_fork_bomb", config=load_config(), sandbox=sandbox)
         assert question_scores(results)["1"] == (5.0, 5.0)
-        assert processes_of(sandbox.user) == []
+        assert task_processes(pwd.getpwnam(sandbox.user).pw_uid) == []
 
 
 @pytest.mark.slow  # the fast tier grades hostile_infinite_loop's score in its batch of every sample

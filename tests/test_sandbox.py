@@ -29,6 +29,7 @@ from autograder.worker.inside.wire import (
     parse_reply,
 )
 from autograder.worker.sandbox import compile_once, scratch_folder
+from conftest import task_processes
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -912,17 +913,6 @@ def f(token, key):
 PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
-def processes_of(uid):
-    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and owner_of(pid) == uid]
-
-
-def owner_of(pid):
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
-
-
 def sysv_keys():
     """The keys of every SysV IPC object in this IPC namespace."""
     keys = set()
@@ -943,7 +933,7 @@ def test_a_task_leaves_nothing_of_the_worker_user(private):
         result = call(box, LEFTOVERS, calls=[{"token": token, "key": key}])
         made = result.replies[0]["value"]
         assert made == [-1, -1, -1, -1], result
-        assert processes_of(pwd.getpwnam(box.user).pw_uid) == []  # we still hold the user: these are ours
+        assert task_processes(pwd.getpwnam(box.user).pw_uid) == []  # we still hold the user: these are ours
     assert [place for place in PLACES if any(name.startswith(token) for name in os.listdir(place))] == []
     assert sysv_keys() & {key, key + 1, key + 2} == set()
 

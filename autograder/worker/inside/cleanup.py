@@ -12,8 +12,10 @@ import sys
 import time
 from collections.abc import Callable
 
+from .kernel import PR_SET_NAME, prctl
 from .wire import CleanJob, write_line
 
+CLEANER_NAME = b"rnn-cleaner"  # the cleaner and its helpers that act as the worker user, as `ps` shows them
 CLEANUP_SECONDS = 10.0
 IPC_RMID = 0
 
@@ -23,6 +25,7 @@ def clean(job: CleanJob, status_fd: int) -> None:
     its processes, its files in the shared writable places, its SysV IPC objects, its kernel keys. Reports
     on status_fd."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    prctl(PR_SET_NAME, ctypes.c_char_p(CLEANER_NAME))
     uid = int(job["uid"])
     report: dict[str, object] = {"processes": kill_user(uid)}
     report["ipc"] = remove_ipc(uid)
@@ -53,11 +56,13 @@ def clear_keys(uid: int) -> bool:
 
 def as_user(uid: int, action: Callable[[], int]) -> int | None:
     """Run `action` in a forked process that is `uid` (for what only that user can do, or what root without
-    CAP_SYS_ADMIN may not do for it): its result (0 to 254), or None if it raised or could not become uid."""
+    CAP_SYS_ADMIN may not do for it): its result (0 to 254), or None if it raised or could not become uid.
+    The helper is named CLEANER_NAME before it becomes uid: a process of uid by that name is the cleaner's."""
     child = os.fork()
     if child == 0:
         code = 255
         try:
+            prctl(PR_SET_NAME, ctypes.c_char_p(CLEANER_NAME))
             os.setresuid(uid, uid, uid)
             if uid == 0 or os.getresuid() != (uid, uid, uid):  # never act as root or as anyone else
                 raise PermissionError(f"could not become uid {uid}")
