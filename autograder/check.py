@@ -193,7 +193,7 @@ def main(
     if not Path(folder).exists():
         print(f"check: {folder}: no such folder or file", file=stderr)
         return 2
-    with early_sandbox(**AS_CURRENT_USER) as started:
+    with early_sandbox(fork=True, **AS_CURRENT_USER) as started:  # their own code, as them: worker/forked.py
         from autograder.kinds import load_config  # the judges (numpy and all), while the worker starts
 
         try:

@@ -14,6 +14,7 @@ from autograder.protection import ExposedError, check_protected
 from autograder.report.results import failure_results, results_text, write_results
 from autograder.startup import early_sandbox
 from autograder.text import printable
+from autograder.worker.forked import clean_environment
 from autograder.worker.host import SandboxError
 from autograder.worker.isolation import isolation_of
 from autograder.worker.sandbox import Sandbox
@@ -59,7 +60,7 @@ def main(
         print(f"grade: {error}", file=stderr)
         deliver(failure_results(EXPOSED))
         return 2
-    with early_sandbox(protect=protect) as started:  # the worker starts while this process imports the judges
+    with early_sandbox(protect=protect, fork=clean_environment()) as started:  # the worker starts while this process imports the judges
         graded = _grade_with(
             started, Path(submission), config_path, student_output=None if quiet else _echo(report), stderr=stderr
         )

@@ -1,9 +1,11 @@
 """Starting the worker early: its zygote is launched before the caller imports the judges (numpy and all).
 
-The worker's start (a fresh interpreter that imports numpy) and the grader's own imports are the two
-largest costs of one grading; overlapping them is what makes `grade` and the student's check fast. The
-zygote is launched from the calling thread, before those imports: a thread would wait for the import
-lock and the GIL behind them, and launch it late.
+The worker's start (an interpreter that imports numpy) and the grader's own imports are the two largest
+costs of one grading. Here, before anything of the grading is loaded, the zygote is forked from this
+process once it has imported numpy (worker/forked.py), so that numpy is imported once for both; where
+that may not be, a fresh interpreter starts it while this process imports the judges. Either way it is
+launched from the calling thread, before those imports: a thread would wait for the import lock and the
+GIL behind them, and launch it late.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from autograder.worker.sandbox import Sandbox
 
 @contextmanager
 def early_sandbox(sandbox: Sandbox | None = None, **options: Any) -> Iterator[Callable[[], Sandbox]]:
-    """Launch the worker (`Sandbox(**options)`) and yield a function that waits until it is ready and returns
-    it (or raises why it could not start: the caller's grading reports it); stop it on exit.
+    """Launch the worker (`Sandbox(wait=False, **options)`, `fork` said by the caller: worker/forked.py) and
+    yield a function that waits until it is ready and returns it (or raises why it could not start: the
+    caller's grading reports it); stop it on exit.
 
     A `sandbox` given is used as it is and left running.
     """

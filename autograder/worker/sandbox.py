@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.worker.collector import Collector
+from autograder.worker.forked import Forked, can_fork, fork_zygote
 from autograder.worker.host import (
     LEASE_SECONDS,
     PACKAGE,
@@ -160,7 +161,8 @@ class Sandbox:
     and the sandbox refuses to start while the worker user can read the grader's own files (its
     package, the reference solutions beside it, and the files in `protect`, a configuration say).
     The folders in `hide` (a batch's export and results) are covered by an empty tmpfs in each task's
-    private namespaces, so no student sees another's upload or results.
+    private namespaces, so no student sees another's upload or results. `fork` forks the first zygote from
+    this process where forked.py allows it: only for a process that has loaded nothing of a grading yet.
     """
 
     def __init__(
@@ -174,12 +176,15 @@ class Sandbox:
         protect: tuple[str, ...] = (),
         hide: tuple[str, ...] = (),
         wait: bool = True,
+        fork: bool = False,
     ):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
         self.mode = grader_mode() if mode is None else mode
         if self.mode not in MODES:
             raise ValueError(f"unknown sandbox mode {self.mode!r}")
+        self._fork = fork and can_fork(python)  # the first zygote: forked.py
+        self.forked = False  # whether the zygote serving now was forked from this process
         self._python = resolve_python(python)
         self._lease: Lease | None = None
         self._uid: int | None = None
@@ -206,7 +211,7 @@ class Sandbox:
         self._cleaning = False
         self._clean_error: SandboxError | None = None  # from a clean-up after the last task: raised by what comes next
         self._lock = threading.Lock()
-        self._zygote: subprocess.Popen[bytes] | None = None
+        self._zygote: subprocess.Popen[bytes] | Forked | None = None
         self._control: socket.socket | None = None
         self._zygote_log: typing.BinaryIO | None = None
         self._ready = False  # the zygote said hello (and a worker user was cleaned): see ready()
@@ -347,12 +352,17 @@ class Sandbox:
         self._await_zygote()
 
     def _launch_zygote(self) -> None:
-        """Start the zygote's process, without waiting for it (a fresh interpreter importing numpy)."""
+        """Start the zygote's process, without waiting for it: forked from this one the first time when `fork`
+        was asked and may be (forked.py), else a fresh interpreter importing numpy."""
         self._forget_first_clean()  # asked of a zygote that did not start: ready() asks the new one
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._control = ours
         self._zygote_log = tempfile.TemporaryFile()
         try:
+            self.forked, self._fork = self._fork, False  # one started again is a fresh interpreter: see forked.py
+            if self.forked:
+                self._zygote = fork_zygote(self._inside, theirs.fileno(), self._zygote_log.fileno(), ENVIRONMENT)
+                return
             self._zygote = subprocess.Popen(
                 [self._python, "-I", "-X", "faulthandler", self._inside, "zygote", str(theirs.fileno())],
                 env=ENVIRONMENT,
@@ -633,7 +643,7 @@ def compile_once(folder: str) -> None:
                     return  # not ours to write (an installed package), or not Python: leave the rest as it is
 
 
-def zygote_ended(zygote: subprocess.Popen[bytes]) -> str:
+def zygote_ended(zygote: subprocess.Popen[bytes] | Forked) -> str:
     """How a zygote that closed its socket before saying it was ready ended."""
     try:
         code = zygote.wait(timeout=5)
