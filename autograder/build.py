@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from autograder import built
 from autograder.check import SHOWN, not_visible, not_visible_by_question
-from autograder.config import QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec
+from autograder.config import PARSED_SUFFIX, QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, parsed_twin
 from autograder.kinds import KINDS, load_config
 from autograder.worker.limits import Limits
 
@@ -39,6 +39,7 @@ BUILT = (
     "autograder/default.json",
     "autograder/kit.json",  # written by a build, per config
     "autograder/problems.json",
+    "autograder/default.yaml" + PARSED_SUFFIX,
 )
 KIT_ENTRY = "autograder/check.py"  # the kit ships the check and what it imports, at any depth (in functions too),
 # the worker's folders whole (they run the student's code, and read answers.tex), and nothing of:
@@ -120,6 +121,8 @@ def gradescope_files(config_path: Path | None = None) -> dict[str, bytes]:
     config = _load(config_path)
     files = package_files()
     files["autograder/default.yaml"] = config.path.read_bytes()
+    if (twin := parsed_twin(files["autograder/default.yaml"])) is not None:
+        files["autograder/default.yaml" + PARSED_SUFFIX] = twin  # a grading reads it without PyYAML
     files["autograder/problems.json"] = problems_json(config)
     for name in ("setup.sh", "run_autograder", "requirements.txt"):
         files[name] = (ROOT / name).read_bytes()

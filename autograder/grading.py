@@ -60,7 +60,8 @@ def main(
         print(f"grade: {error}", file=stderr)
         deliver(failure_results(EXPOSED))
         return 2
-    with early_sandbox(protect=protect, fork=clean_environment()) as started:  # the worker starts while this process imports the judges
+    # The worker starts while this process imports the judges (forked from it on run_autograder's clean environment).
+    with early_sandbox(protect=protect, fork=clean_environment()) as started:
         graded = _grade_with(
             started, Path(submission), config_path, student_output=None if quiet else _echo(report), stderr=stderr
         )

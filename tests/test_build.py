@@ -19,6 +19,7 @@ from test_check import needs_self_mode
 
 from autograder import build, built
 from autograder.check import closing_lines
+from autograder.config import PARSED_SUFFIX
 from autograder.judge.adder import read_adder_weights
 from autograder.judge.lstm_model import FORWARD_KEYS, build_problem
 from autograder.kinds import load_config
@@ -126,6 +127,31 @@ def test_builds_are_reproducible(target, tmp_path, secret_config):
     first = build.build(target, out=tmp_path / "first" / "a.zip", config_path=secret_config).read_bytes()
     second = build.build(target, out=tmp_path / "second" / "a.zip", config_path=secret_config).read_bytes()
     assert first == second
+
+
+def test_a_grading_from_the_gradescope_zip_never_imports_pyyaml(gradescope_zip, secret_config, tmp_path):
+    """The zip carries its configuration parsed, keyed by the YAML's SHA-256 (config.PARSED_SUFFIX), and the adder's
+    data file reader imports PyYAML for an adder.yaml only: a grading of .py answers from the unzipped tree loads
+    none of PyYAML (about 20 ms of every grading), with the configuration's every test."""
+    tree = unzip(gradescope_zip, tmp_path / "source")
+    twin = json.loads((tree / "autograder" / ("default.yaml" + PARSED_SUFFIX)).read_text())
+    assert twin["data"] == yaml.safe_load(secret_config.read_text())
+    code = (
+        "import sys; from autograder.cli import main; "
+        "main(['grade', sys.argv[1], '--results', sys.argv[2], '--quiet']); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('yaml', '_yaml')))"
+    )
+    results = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "reference"), str(results)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert [t["name"] for t in json.loads(results.read_text())["tests"] if t["number"] == "2.19"] == [SECRET_NAME]
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,14 @@
 """Tests of the configuration loader: YAML in, checked dataclasses out, errors that point at the line."""
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from textwrap import dedent
 
 import pytest
 import yaml
 
-from autograder.config import DEFAULT_CONFIG, ConfigError, read_config
+from autograder.config import DEFAULT_CONFIG, PARSED_SUFFIX, ConfigError, parsed_twin, read_config
 from autograder.kinds import PARAMS, load_config
 from autograder.worker import Limits
 
@@ -60,6 +61,26 @@ def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     assert second.params == ToyParams() and second.visibility == "hidden"
     assert config.limits.call_seconds == 2
     assert len(config.sha256) == 64
+
+
+def test_a_yaml_file_is_read_from_its_parsed_twin_while_the_twin_is_of_its_very_bytes(tmp_path):
+    """`build gradescope` writes the configuration's twin (parsed, keyed by its SHA-256) so that a grading never
+    imports PyYAML; a YAML edited since no longer matches, and is parsed. (A twin that says other than its YAML,
+    which no build writes, shows which of the two was read.)"""
+    path = write(tmp_path, GOOD)
+    twin = json.loads(parsed_twin(path.read_bytes()))
+    assert twin["data"] == yaml.safe_load(path.read_text())
+    twin["data"]["tests"][0]["name"] = "Read from the twin"
+    path.with_name(path.name + PARSED_SUFFIX).write_text(json.dumps(twin))
+    assert read_config(path, kinds=KINDS).tests[0].name == "Read from the twin"
+    path.write_text(path.read_text() + "\n# edited\n")
+    assert read_config(path, kinds=KINDS).tests[0].name == "Toy test"
+
+
+def test_a_yaml_file_that_json_cannot_hold_exactly_gets_no_twin():
+    assert parsed_twin(b"when: 2026-12-07\n") is None  # a date
+    assert parsed_twin(b"1: one\n") is None  # a key that is not text
+    assert parsed_twin(b"a: [\n") is None  # not YAML: the grading says why
 
 
 def test_visible_only_drops_the_tests_students_may_not_see(tmp_path):

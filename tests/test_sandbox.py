@@ -1127,7 +1127,8 @@ def test_bytecode_is_written_once_beside_the_worker_modules(tmp_path, monkeypatc
 
 
 def test_the_worker_copy_carries_the_bytecode(tmp_path, monkeypatch):
-    """The private copy the zygote imports from holds the bytecode of inside/, tex/ and the vendored lark."""
+    """The private copy the zygote imports from holds the bytecode of inside/, and from the first task with an
+    answers.tex on, of tex/ and the vendored lark."""
     package = Path(__file__).resolve().parents[1] / "autograder"
     for folder in ("inside", "tex"):
         shutil.copytree(package / "worker" / folder, tmp_path / folder)
@@ -1137,5 +1138,7 @@ def test_the_worker_copy_carries_the_bytecode(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     with Sandbox(mode="self") as fresh:
         copy = Path(fresh._base) / "zygote"
+        assert sorted(path.name for path in copy.iterdir()) == ["inside"]  # the readers wait for a first .tex
+        fresh._copy_readers()  # what the first task with a .tex does (every tex_ sample is graded through it)
         for module in ("inside/zygote.py", "tex/answers.py", "vendor/lark/lark.py"):
             assert Path(importlib.util.cache_from_source(str(copy / module))).exists(), module

@@ -27,7 +27,6 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import selectors
 import shutil
 import signal
@@ -69,13 +68,15 @@ except ImportError:  # Windows: importable, but Sandbox() says it cannot work th
     pwd = None  # type: ignore[assignment]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Copied whole into the private zygote folder, which the worker puts on its sys.path: the worker itself,
-# our reader of answers.tex and the bundled pure-Python libraries (docs/spec.md 5.7).
+# Copied whole into the private zygote folder, which the worker puts on its sys.path: the worker itself, and,
+# before the first task with an answers.tex, our reader of it and the bundled pure-Python libraries it uses
+# (docs/spec.md 5.7): the zygote imports them then (inside/zygote.py), and most gradings have none.
 ZYGOTE_FOLDERS = {
     "inside": os.path.join(HERE, "inside"),
     "tex": os.path.join(HERE, "tex"),
     "vendor": os.path.join(PACKAGE, "vendor"),
 }
+READERS = ("tex", "vendor")
 MODES = ("dedicated", "self")
 BASE_PREFIX = "rnn-sandbox-"  # then the grader's pid: folders of dead graders are removed
 ALIVE = ".alive"  # in a sandbox's folder, locked while its grader lives (hold_alive)
@@ -217,6 +218,8 @@ class Sandbox:
         self._ready = False  # the zygote said hello (and a worker user was cleaned): see ready()
         self._ready_lock = threading.Lock()
         self._first_clean: int | None = None  # the pipe of the clean-up asked for at launch (see ready())
+        self._readers_lock = threading.Lock()
+        self._readers_copied = False
         scratch = scratch_folder()
         remove_stale_folders(scratch)
         self._base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-", dir=scratch)
@@ -236,9 +239,7 @@ class Sandbox:
             os.chmod(self._base, 0o711 if self._uid is not None else 0o700)
             os.mkdir(os.path.join(self._base, "zygote"), 0o700)
             self._inside = os.path.join(self._base, "zygote", "inside")
-            for name, source in ZYGOTE_FOLDERS.items():
-                compile_once(source)
-                shutil.copytree(source, os.path.join(self._base, "zygote", name))  # with its bytecode, times kept
+            self._copy("inside")
             self._launch_zygote()
             if self._uid is not None:  # what a grader that died holding this user left: cleaned while we start
                 self._first_clean = self._ask_clean()
@@ -247,6 +248,19 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
+
+    def _copy(self, name: str) -> None:
+        """Copy ZYGOTE_FOLDERS[name] into the zygote's private folder, with its bytecode (times kept)."""
+        compile_once(ZYGOTE_FOLDERS[name])
+        shutil.copytree(ZYGOTE_FOLDERS[name], os.path.join(self._base, "zygote", name))
+
+    def _copy_readers(self) -> None:
+        """Copy the reader of answers.tex and its libraries beside the zygote's package, once."""
+        with self._readers_lock:
+            if not self._readers_copied:
+                for name in READERS:
+                    self._copy(name)
+                self._readers_copied = True
 
     def ready(self) -> Sandbox:
         """Wait until the worker is ready: the zygote said hello and, with a worker user, what a grader that
@@ -493,7 +507,7 @@ class Sandbox:
     # -- one task ------------------------------------------------------------------------------
 
     def _make_folder(self, files: dict[str, bytes]) -> str:
-        folder = os.path.join(self._base, secrets.token_hex(16))
+        folder = os.path.join(self._base, os.urandom(16).hex())
         os.mkdir(folder, 0o700)
         try:
             for name, data in files.items():
@@ -510,6 +524,8 @@ class Sandbox:
         return folder
 
     def _run_in(self, folder: str, task: dict[str, Any], limits: Limits, expected: int) -> TaskResult:
+        if task["module"].endswith(".tex"):
+            self._copy_readers()
         message = {**task, "memory_mb": limits.memory_mb, "reply_bytes": limits.reply_bytes}
         message.setdefault("call_seconds", limits.call_seconds)
         places = [p for p in shared_places() if p != "/dev/mqueue"]
