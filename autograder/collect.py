@@ -54,6 +54,8 @@ class Collected:
     answers: frozenset[str] = frozenset({"1", "2"})  # the questions this form holds something for
     notes: tuple[str, ...] = ()  # about the form itself (a notebook's cells), Markdown-safe
     unread: tuple[str, ...] = ()  # on answers written where they are not read (Markdown): in notes if one is missing
+    # What the judges read from these answers, read once for every test that reads the same (kinds.py).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def reply(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
         """The reply to one call of the student's function."""

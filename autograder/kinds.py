@@ -37,7 +37,10 @@ def _adder_check(judge: Callable[[adder.AdderWeights, Any], Verdict]) -> Callabl
     def run(params: Any, collected: Collected) -> Verdict:
         if isinstance(collected.adder, str):
             return Verdict(0.0, collected.adder)
-        weights = adder.read_adder_weights(collected.adder, file_name=collected.adder_file)
+        weights = collected.memo.get("adder weights")
+        if weights is None:  # read once for all of question 1's tests
+            weights = adder.read_adder_weights(collected.adder, file_name=collected.adder_file)
+            collected.memo["adder weights"] = weights
         if isinstance(weights, str):
             return Verdict(0.0, weights)
         return judge(weights, params)
@@ -87,7 +90,7 @@ def _lstm_check(
     def run(params: Any, collected: Collected) -> Verdict:
         if collected.lstm_problem is not None:
             return Verdict(0.0, collected.lstm_problem)
-        return judge(problems(params), [collected.reply(call) for call in calls(params)], params)
+        return judge(problems(params), [collected.reply(call) for call in calls(params)], params, collected.memo)
 
     return run
 
@@ -98,14 +101,16 @@ KINDS: dict[str, Kind] = {
     "lstm_bar": Kind(
         lstm.BarParams,
         _calls,
-        _lstm_check(_problems, _calls, lambda p, r, params: lstm.check_bar(params.quantity, p, r, params)),
+        _lstm_check(_problems, _calls, lambda p, r, params, memo: lstm.check_bar(params.quantity, p, r, params, memo)),
         _compute_problems,
     ),
     "lstm_weight": Kind(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
     "lstm_vanishing_demo": Kind(
         lstm.DemoParams,
         _demo_calls,
-        _lstm_check(_demo_problems, _demo_calls, lambda p, r, params: lstm.check_vanishing_demo(p[0], r[0], params)),
+        _lstm_check(
+            _demo_problems, _demo_calls, lambda p, r, params, memo: lstm.check_vanishing_demo(p[0], r[0], params)
+        ),
         _compute_demo_problems,
     ),
 }

@@ -29,6 +29,32 @@ def test_what_the_student_prints_never_reaches_the_results(tmp_path, sandbox):
     assert_valid_results(results)
 
 
+def test_a_submission_is_read_once_for_all_the_tests_that_read_it(monkeypatch, sandbox):
+    """Question 1's weights are read once for its tests, and each reply of question 2 once for the bar and weight
+    tests that share its problem (collect.Collected.memo): not once per test."""
+    from autograder.judge import adder, lstm_answer
+
+    read = {"weights": 0, "replies": 0}
+
+    def counting(name, real):
+        def counted(*args, **kwargs):
+            read[name] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(adder, "read_adder_weights", counting("weights", adder.read_adder_weights))
+    monkeypatch.setattr(lstm_answer, "read_answer", counting("replies", lstm_answer.read_answer))
+    config = load_config()
+    results = engine.grade(ROOT / "reference", config=config, sandbox=sandbox)
+    assert results["score"] == 10
+    checks = [test.check for test in config.tests]
+    assert checks.count("adder_exhaustive") + checks.count("adder_proof") == 3 and read["weights"] == 1
+    lstm = [test for test in config.tests if test.check in ("lstm_bar", "lstm_weight")]
+    assert len(lstm) == 7 and {len(KINDS[test.check].problems(test.params)) for test in lstm} == {5}
+    assert read["replies"] == 5  # not 7 x 5
+
+
 def test_a_bug_in_a_check_is_reported_as_ours(monkeypatch, capsys):
     """A check that raises gives 0 for that test with a 'not your fault' message; the traceback goes to the log."""
 

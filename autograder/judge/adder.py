@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from autograder.judge.adder_hints import hint
@@ -120,6 +121,7 @@ def check_proof(weights: AdderWeights, params: ProofParams) -> Verdict:
     return _failed(headline, weights, outcome, data)
 
 
+@lru_cache(maxsize=4)  # by the weights object (compared by identity): question 1's tests share one (kinds.py)
 def _signs(weights: AdderWeights) -> Signs:
     return compute_signs(weights.U, weights.W, weights.V, weights.b_h, weights.b_y)
 

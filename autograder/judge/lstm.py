@@ -318,10 +318,14 @@ def _state_text(
 
 
 def _judge(
-    quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams
+    quantity: str,
+    problems: Sequence[Problem],
+    replies: Sequence[Mapping[str, Any]],
+    params: LstmParams,
+    memo: dict[Any, Any] | None = None,
 ) -> Verdict:
     replies, repeats = replies[: len(problems)], replies[len(problems) :]  # calls_of: the first problem again
-    answers = read_replies(problems, replies)
+    answers = read_replies(problems, replies, memo)
     unusable = _usable(quantity, answers)
     if unusable is not None:
         return unusable
@@ -367,17 +371,27 @@ def _judge(
 
 
 def check_bar(
-    quantity: str, problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams
+    quantity: str,
+    problems: Sequence[Problem],
+    replies: Sequence[Mapping[str, Any]],
+    params: LstmParams,
+    memo: dict[Any, Any] | None = None,
 ) -> Verdict:
-    """Question 2(a): one bar (h c g o f i) at every graded step of every problem."""
+    """Question 2(a): one bar (h c g o f i) at every graded step of every problem. `memo` (the submission's:
+    collect.Collected) shares the replies read among the tests that read the same (read_replies)."""
     if quantity not in GRADED:
         raise ValueError(f"unknown quantity {quantity!r}; expected one of {', '.join(GRADED)}")
-    return _judge(quantity, problems, replies, params)
+    return _judge(quantity, problems, replies, params, memo)
 
 
-def check_weight(problems: Sequence[Problem], replies: Sequence[Mapping[str, Any]], params: LstmParams) -> Verdict:
-    """Question 2(b): the gradient of w_ix in every problem."""
-    return _judge("w_ix", problems, replies, params)
+def check_weight(
+    problems: Sequence[Problem],
+    replies: Sequence[Mapping[str, Any]],
+    params: LstmParams,
+    memo: dict[Any, Any] | None = None,
+) -> Verdict:
+    """Question 2(b): the gradient of w_ix in every problem (`memo`: as check_bar's)."""
+    return _judge("w_ix", problems, replies, params, memo)
 
 
 def _ratios(values: np.ndarray) -> np.ndarray:
