@@ -54,6 +54,15 @@ from autograder.kinds import load_config  # noqa: E402
 from autograder.report.results import write_results  # noqa: E402
 
 PYTHON = sys.executable  # run this script with the project's venv python: the grader runs with the same
+# That Python by its real path, as run_autograder starts the grader and a student starts their check: ./.venv is a
+# link, and a grader started through it keeps the worker a fresh interpreter (autograder/worker/forked.py).
+REAL_PYTHON = (
+    os.path.join(os.path.realpath(sys.prefix), "bin", "python")
+    if sys.prefix != sys.base_prefix
+    else os.path.realpath(sys.executable)
+)
+# The environment run_autograder gives the grader (paths and the grader's own settings, nothing else).
+GRADESCOPE_ENVIRONMENT = ("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8", "OPENBLAS_NUM_THREADS=1")
 ADDER_NAMES = ("U", "W", "V", "b_h", "b_y")
 CANNED = "AUTOGRADER_BENCH_CANNED"  # the results.json the canned grader of figure 7 writes for every submission
 LOOP_TASKS = 2  # hostile_infinite_loop's timed-out tasks per grading: question 1's and question 2's, side by side
@@ -169,11 +178,15 @@ def run_process(command: Sequence[str], *, report: Path | None = None, cwd: Path
     return Finished(outcome["seconds"], outcome["code"], outcome["cpu"], outcome["max_rss"], written)
 
 
-def graded(submission: Path, results: Path, config: Path | None, scratch: Path, tree: Path = ROOT) -> Finished:
-    """One `grade` through the real command line of the grader in `tree`, with what the grader and its worker used."""
+def graded(
+    submission: Path, results: Path, config: Path | None, scratch: Path, tree: Path = ROOT, gradescope: bool = False
+) -> Finished:
+    """One `grade` through the real command line of the grader in `tree`, with what the grader and its worker used;
+    `gradescope`: started as run_autograder starts it (its environment, the venv's real path)."""
     report = scratch / "driver.json"
     report.unlink(missing_ok=True)
-    command = [PYTHON, "-c", DRIVER, str(report), "grade", str(submission), "--results", str(results), "--quiet"]
+    start = ["env", "-i", *GRADESCOPE_ENVIRONMENT, REAL_PYTHON] if gradescope else [PYTHON]
+    command = [*start, "-c", DRIVER, str(report), "grade", str(submission), "--results", str(results), "--quiet"]
     return run_process(command + (["--config", str(config)] if config else []), report=report, cwd=tree)
 
 
@@ -444,7 +457,7 @@ def figure_grade(quick: bool, scratch: Path) -> dict[str, list[Finished]]:
     }
     results = scratch / "results.json"
     numpy_start = [PYTHON, "-I", "-c", "import numpy"]
-    check = [PYTHON, str(kit / "check.py"), str(ROOT / "reference"), "--json", str(results)]
+    check = [REAL_PYTHON, str(kit / "check.py"), str(ROOT / "reference"), "--json", str(results)]
 
     def floor() -> Finished:
         one, two = run_process(numpy_start), run_process(numpy_start)
@@ -457,7 +470,10 @@ def figure_grade(quick: bool, scratch: Path) -> dict[str, list[Finished]]:
         return finished
 
     def shipped() -> Finished:
-        return scored(graded(ROOT / "reference", results, None, scratch, gradescope), "grading reference/ (Gradescope)")
+        return scored(
+            graded(ROOT / "reference", results, None, scratch, gradescope, gradescope=True),
+            "grading reference/ (Gradescope)",
+        )
 
     def checked() -> Finished:
         return scored(run_process(check), "the kit's check of reference/")
@@ -571,8 +587,11 @@ def figure_grade(quick: bool, scratch: Path) -> dict[str, list[Finished]]:
         "zygote waits for). Wall time and CPU: wait4 in a small launcher, start to exit, CPU summed over "
         "every process of the grading. Gradescope's tree: `build gradescope` unzipped, closed to other users and "
         "compiled (setup.sh's work), its question-2 problems built in, as every Gradescope submission and every "
-        "kit check is graded; the repository computes them at every grading. The check: `python check.py "
-        "reference --json FILE` in the unzipped kit, as the student's own user. T=1000: one more problem of "
+        "kit check is graded, started as run_autograder starts it (its clean environment, the venv's real path: "
+        "the worker's zygote is forked from the grader); the repository computes the problems at every grading, "
+        "and is started through ./.venv (a fresh interpreter for the worker). The check: `python check.py "
+        "reference --json FILE` in the unzipped kit, as the student's own user, by the real path of Python. "
+        "T=1000: one more problem of "
         "length 1000 in every question-2 test; N=13: the exhaustive adder check at 13 bits in place of 10, both "
         "from the repository. Ratios are the medians (and ranges) of the run-by-run ratios; each run takes "
         "the floor (two `python -I -c 'import numpy'` in a row), then each grading, in one loop."

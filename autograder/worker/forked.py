@@ -45,11 +45,15 @@ def clean_environment() -> bool:
 
 def can_fork(python: str | None) -> bool:
     """May the zygote be forked from this process? Only on Linux, with the worker's Python the grader's own,
-    started by its real path (its numpy is the one the worker user may read), from a process with a single
+    its files found by their real paths (its numpy is the one the worker user may read), from a process with a single
     thread (a fork copies one thread, and a lock another thread held stays held), before anything of a
     grading was loaded (JUDGING)."""
-    if not sys.platform.startswith("linux") or python is not None or sys.executable != resolve_python(None):
-        return False  # another interpreter, or this one through a link the worker user may not pass (./.venv)
+    if not sys.platform.startswith("linux") or python is not None:
+        return False
+    if sys.prefix != os.path.realpath(sys.prefix):  # through a link (./.venv) that the worker user may not pass
+        return False
+    if os.path.realpath(sys.executable) != os.path.realpath(resolve_python(None)):  # another Python for the worker
+        return False
     try:
         threads = len(os.listdir("/proc/self/task"))
     except OSError:
