@@ -225,6 +225,33 @@ def test_a_worker_launched_but_never_used_is_stopped_at_once():
     assert zygote.returncode is not None
 
 
+def test_a_worker_user_no_grader_held_since_its_lock_file_was_made_is_not_cleaned_first(tmp_path, monkeypatch):
+    """A lease that makes the worker user's lock file (the lease folder is a tmpfs: made at boot, and on Gradescope
+    with the container, so: every Gradescope grading) knows no grader held that user, so none can have left anything
+    of it: the clean-up before the first task is not asked (a process and about 20 ms of CPU). The next lease of the
+    user finds the file, and cleans first."""
+    from autograder.worker import Sandbox
+    from autograder.worker.host import Lease, dedicated_users
+
+    if os.geteuid() != 0:
+        pytest.skip("a worker user exists only as root (dedicated mode)")
+    held = Lease(dedicated_users(None), 60)  # in the real folder: no other test uses the user meanwhile
+    try:
+        folder = tmp_path / "leases"
+        folder.mkdir(mode=0o700)
+        monkeypatch.setattr("autograder.worker.host.LEASES", str(folder))
+        for fresh in (True, False):
+            box = Sandbox(user=held.name, wait=False)
+            try:
+                assert box._lease.fresh is fresh
+                assert (box._first_clean is None) is fresh
+                box.ready()
+            finally:
+                box.close()
+    finally:
+        held.release()
+
+
 def test_a_dead_graders_leftovers_are_cleaned_while_the_worker_starts():
     """In dedicated mode the clean-up of what a grader that died holding the worker user left is asked for at
     launch (the zygote runs it before any task) and waited for by ready(): its processes are gone before the

@@ -241,13 +241,18 @@ class Sandbox:
             self._inside = os.path.join(self._base, "zygote", "inside")
             self._copy("inside")
             self._launch_zygote()
-            if self._uid is not None:  # what a grader that died holding this user left: cleaned while we start
+            if self._left_by_others():  # what a grader that died holding this user left: cleaned while we start
                 self._first_clean = self._ask_clean()
             if wait:
                 self.ready()
         except BaseException:
             self.close()
             raise
+
+    def _left_by_others(self) -> bool:
+        """May another grader have left something of our worker user (so that it is cleaned before our first task)?
+        Not when our lease made the user's lock file (host.Lease.fresh): on Gradescope, every grading."""
+        return self._lease is not None and not self._lease.fresh
 
     def _copy(self, name: str) -> None:
         """Copy ZYGOTE_FOLDERS[name] into the zygote's private folder, with its bytecode (times kept)."""
@@ -269,7 +274,7 @@ class Sandbox:
         with self._ready_lock:
             if not self._ready:
                 self._await_zygote()
-                if self._uid is not None:
+                if self._left_by_others():
                     reader, self._first_clean = self._first_clean, None
                     self._cleaned(reader if reader is not None else self._ask_clean())  # asked again after a relaunch
                 self._ready = True
