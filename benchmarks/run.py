@@ -153,8 +153,11 @@ print(json.dumps({"seconds": time.perf_counter() - started, "code": os.waitstatu
 # the students' processes) to the file named by its first argument.
 DRIVER = """
 import json, resource, sys
+if sys.argv[2] != "-":  # a lease folder of its own, empty, as in a fresh container (Gradescope's)
+    import autograder.worker.host
+    autograder.worker.host.LEASES = sys.argv[2]
 from autograder.cli import main
-code = main(sys.argv[2:])
+code = main(sys.argv[3:])
 me, below = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as report:
     json.dump({"grader_rss": me.ru_maxrss * 1024, "grader_cpu": me.ru_utime + me.ru_stime,
@@ -185,8 +188,12 @@ def graded(
     `gradescope`: started as run_autograder starts it (its environment, the venv's real path)."""
     report = scratch / "driver.json"
     report.unlink(missing_ok=True)
-    start = ["env", "-i", *GRADESCOPE_ENVIRONMENT, REAL_PYTHON] if gradescope else [PYTHON]
-    command = [*start, "-c", DRIVER, str(report), "grade", str(submission), "--results", str(results), "--quiet"]
+    start, leases = [PYTHON], "-"
+    if gradescope:
+        start = ["env", "-i", *GRADESCOPE_ENVIRONMENT, REAL_PYTHON]
+        leases = tempfile.mkdtemp(prefix="leases-", dir=scratch)  # 0700: a fresh container's empty lease folder
+    command = [*start, "-c", DRIVER, str(report), leases, "grade", str(submission), "--results", str(results)]
+    command.append("--quiet")
     return run_process(command + (["--config", str(config)] if config else []), report=report, cwd=tree)
 
 
@@ -589,7 +596,9 @@ def figure_grade(quick: bool, scratch: Path) -> dict[str, list[Finished]]:
         "compiled (setup.sh's work), its question-2 problems built in, as every Gradescope submission and every "
         "kit check is graded, started as run_autograder starts it (its clean environment, the venv's real path: "
         "the worker's zygote is forked from the grader); the repository computes the problems at every grading, "
-        "and is started through ./.venv (a fresh interpreter for the worker). The check: `python check.py "
+        "and is started through ./.venv (a fresh interpreter for the worker). Gradescope's grading also gets an "
+        "empty lease folder of its own, as in a fresh container (so no clean-up of the worker user before its "
+        "first task: worker/host.py, Lease.fresh). The check: `python check.py "
         "reference --json FILE` in the unzipped kit, as the student's own user, by the real path of Python. "
         "T=1000: one more problem of "
         "length 1000 in every question-2 test; N=13: the exhaustive adder check at 13 bits in place of 10, both "
