@@ -95,6 +95,15 @@ def make_venv(python: Path, folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
+# The environment run_autograder gives the grader: paths and the grader's own settings, nothing else.
+GRADESCOPE_ENVIRONMENT = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "HOME": os.environ.get("HOME", "/root"),
+    "LANG": "C.UTF-8",
+    **{name: value for name, value in os.environ.items() if name.startswith("AUTOGRADER_")},
+}
+
+
 def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
     """None if `case` graded under `python` scores what its expected.yaml says per question, else what went wrong."""
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
@@ -107,6 +116,7 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
         capture_output=True,
         text=True,
         timeout=600,
+        env=GRADESCOPE_ENVIRONMENT,  # as run_autograder starts the grader: its worker is forked from it
     )
     if done.returncode != 0:
         return f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1][-400:]}"
