@@ -59,14 +59,14 @@ def test_figure_4_alone_runs_at_a_chosen_load_and_leaves_no_busy_process():
     """`--only 4 --background N`: figures 4-5 alone, with N busy processes running throughout (a machine at load N),
     said in the header; none of them is left when it ends."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "4", "--background", "2"],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "4", "--background", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "With 2 busy processes running throughout." in done.stdout
+    assert "With 1 busy process running throughout." in done.stdout  # one: it takes a core from the suite meanwhile
     shown = [f for f in FIGURES if f[0].isdigit() and f in done.stdout]
     assert shown == [f for f in FIGURES if f.startswith(("4.", "5."))]
     busy = subprocess.run(["pgrep", "-f", "while True: pass"], capture_output=True, text=True)
