@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.report.summary import question_scores  # noqa: E402
+from autograder.worker.forked import run_autograder_environment  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from goldens import dump, normalise  # type: ignore[import-not-found]  # noqa: E402
@@ -95,15 +96,6 @@ def make_venv(python: Path, folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-# The environment run_autograder gives the grader: paths and the grader's own settings, nothing else.
-GRADESCOPE_ENVIRONMENT = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "HOME": os.environ.get("HOME", "/root"),
-    "LANG": "C.UTF-8",
-    **{name: value for name, value in os.environ.items() if name.startswith("AUTOGRADER_")},
-}
-
-
 def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
     """None if `case` graded under `python` scores what its expected.yaml says per question, else what went wrong."""
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
@@ -116,7 +108,7 @@ def grade_case(python: Path, case: Path, *, out: Path) -> str | None:
         capture_output=True,
         text=True,
         timeout=600,
-        env=GRADESCOPE_ENVIRONMENT,  # as run_autograder starts the grader: its worker is forked from it
+        env=run_autograder_environment(os.environ),  # as run_autograder starts the grader: it forks its worker
     )
     if done.returncode != 0:
         return f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1][-400:]}"

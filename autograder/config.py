@@ -80,10 +80,11 @@ def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
-    root, lines = _read_json(path, data) if path.suffix == ".json" else _read_yaml(path, data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    root, lines = _read_json(path, data) if path.suffix == ".json" else _read_yaml(path, data, sha256)
     tests = _Where(path, lines).tests(root, kinds)
     limits = _Where(path, lines).dataclass(Limits, root.get("limits"), "limits")
-    return Config(tests=tests, limits=limits, path=path, sha256=hashlib.sha256(data).hexdigest())
+    return Config(tests=tests, limits=limits, path=path, sha256=sha256)
 
 
 def _read_json(path: Path, data: bytes) -> tuple[Any, dict[str, int]]:
@@ -101,7 +102,7 @@ def safe_yaml_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read_yaml(path: Path, data: bytes) -> tuple[Any, Mapping[str, int]]:
+def _read_yaml(path: Path, data: bytes, sha256: str) -> tuple[Any, Mapping[str, int]]:
     """The file's data, and the line of each key (`tests[1].params.seeds` -> 9) for error messages: parsed once
     (by libyaml when PyYAML has it) or read from its twin (PARSED_SUFFIX), the lines found only if a message
     needs one."""
@@ -109,7 +110,7 @@ def _read_yaml(path: Path, data: bytes) -> tuple[Any, Mapping[str, int]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not valid YAML: not UTF-8 text (byte {error.start})") from None
-    if (parsed := _parsed_twin(path, data)) is not None:
+    if (parsed := _parsed_twin(path, sha256)) is not None:
         return parsed, _YamlLines(text)
     import yaml  # here, not above: the student kit reads its JSON configuration without PyYAML
 
@@ -134,13 +135,13 @@ def parsed_twin(data: bytes) -> bytes | None:
     return (text + "\n").encode() if json.loads(text)["data"] == parsed else None
 
 
-def _parsed_twin(path: Path, data: bytes) -> Any:
-    """What the YAML file `path` holding `data` parses to, from its twin, if the twin is of these very bytes."""
+def _parsed_twin(path: Path, sha256: str) -> Any:
+    """What the YAML file `path` parses to, from its twin, if the twin is of its very bytes (their `sha256`)."""
     try:
         twin = json.loads(path.with_name(path.name + PARSED_SUFFIX).read_bytes())
     except (OSError, ValueError):
         return None
-    if isinstance(twin, dict) and twin.get("sha256") == hashlib.sha256(data).hexdigest():
+    if isinstance(twin, dict) and twin.get("sha256") == sha256:
         return twin.get("data")
     return None
 

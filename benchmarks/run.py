@@ -52,17 +52,13 @@ from autograder.export import find_submissions  # noqa: E402
 from autograder.judge import adder, lstm_model  # noqa: E402
 from autograder.kinds import load_config  # noqa: E402
 from autograder.report.results import write_results  # noqa: E402
+from autograder.worker.forked import run_autograder_environment  # noqa: E402
+from autograder.worker.host import resolve_python  # noqa: E402
 
 PYTHON = sys.executable  # run this script with the project's venv python: the grader runs with the same
 # That Python by its real path, as run_autograder starts the grader and a student starts their check: ./.venv is a
 # link, and a grader started through it keeps the worker a fresh interpreter (autograder/worker/forked.py).
-REAL_PYTHON = (
-    os.path.join(os.path.realpath(sys.prefix), "bin", "python")
-    if sys.prefix != sys.base_prefix
-    else os.path.realpath(sys.executable)
-)
-# The environment run_autograder gives the grader (paths and the grader's own settings, nothing else).
-GRADESCOPE_ENVIRONMENT = ("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8", "OPENBLAS_NUM_THREADS=1")
+REAL_PYTHON = resolve_python(None)
 ADDER_NAMES = ("U", "W", "V", "b_h", "b_y")
 CANNED = "AUTOGRADER_BENCH_CANNED"  # the results.json the canned grader of figure 7 writes for every submission
 LOOP_TASKS = 2  # hostile_infinite_loop's timed-out tasks per grading: question 1's and question 2's, side by side
@@ -190,7 +186,8 @@ def graded(
     report.unlink(missing_ok=True)
     start, leases = [PYTHON], "-"
     if gradescope:
-        start = ["env", "-i", *GRADESCOPE_ENVIRONMENT, REAL_PYTHON]
+        given = run_autograder_environment(os.environ)
+        start = ["env", "-i", *(f"{name}={value}" for name, value in given.items()), REAL_PYTHON]
         leases = tempfile.mkdtemp(prefix="leases-", dir=scratch)  # 0700: a fresh container's empty lease folder
     command = [*start, "-c", DRIVER, str(report), leases, "grade", str(submission), "--results", str(results)]
     command.append("--quiet")

@@ -6,7 +6,7 @@ import os
 import secrets
 import subprocess
 
-from autograder.worker.forked import CLEAN_NAMES, clean_environment
+from autograder.worker.forked import CLEAN_NAMES, clean_environment, run_autograder_environment
 from autograder.worker.host import resolve_python
 from conftest import ROOT
 
@@ -129,8 +129,8 @@ def test_run_autograder_gives_the_grader_only_a_clean_environment(tmp_path):
     for name in ("PWD", "SHLVL", "_"):  # what the stand-in's own shell adds
         given.pop(name, None)
     assert started == str(venv / "python")
-    assert "RNN_SECRET" not in given
-    assert given["AUTOGRADER_ROOT"] == str(root)
+    assert given == run_autograder_environment(env)  # what the benchmark and CI's other Pythons give it too
+    assert "RNN_SECRET" not in given and given["AUTOGRADER_ROOT"] == str(root)
     assert all(name in CLEAN_NAMES or name.startswith("AUTOGRADER_") for name in given), given
     assert json.loads((root / "results" / "results.json").read_text())["score"] == 0  # its fallback
 

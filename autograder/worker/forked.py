@@ -28,14 +28,24 @@ import traceback
 from collections.abc import Mapping
 from typing import NoReturn
 
-from autograder.worker.host import resolve_python
+from autograder.worker.host import is_within, resolve_python
 
 FORK_FAILED = 70  # the forked child's status when it could not become the zygote (its log says why)
 JUDGING = "autograder.kinds"  # loads configurations, references and problems: once imported, fork no more
-# What run_autograder passes to the grader (AUTOGRADER_* too), and the BLAS settings autograder/__init__.py adds.
+# What run_autograder passes to the grader (AUTOGRADER_* too: run_autograder_environment), and the BLAS settings
+# autograder/__init__.py adds.
 CLEAN_NAMES = frozenset(
     {"PATH", "HOME", "LANG", "TMPDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
 )
+
+
+def run_autograder_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment run_autograder gives the grader when its own is `environ` (for those that start the grader
+    as it does: the benchmark, CI's other Pythons; tests/test_forked.py holds run_autograder to it)."""
+    given = {"PATH": environ.get("PATH", "/usr/bin:/bin"), "HOME": environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    if environ.get("TMPDIR"):
+        given["TMPDIR"] = environ["TMPDIR"]
+    return given | {name: value for name, value in environ.items() if name.startswith("AUTOGRADER_")}
 
 
 def clean_environment() -> bool:
@@ -127,8 +137,8 @@ def become_zygote(inside: str, control: int, log: int, environment: Mapping[str,
     clear_environment(environment)
     for name in [name for name, module in sys.modules.items() if not worker_may_keep(name, module)]:
         del sys.modules[name]
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    standard = [path for path in sys.path if path and any(within(path, prefix) for prefix in prefixes)]
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    standard = [path for path in sys.path if path and any(is_within(path, prefix) for prefix in prefixes)]
     sys.path[:] = [os.path.dirname(inside), *standard]  # as -I gives it: no script folder, PYTHONPATH or user site
     sys.argv[:] = [inside, "zygote", str(control)]
     importlib.invalidate_caches()
@@ -163,7 +173,3 @@ def worker_may_keep(name: str, module: object) -> bool:
         return False
     path = getattr(module, "__file__", None) or ""
     return top == "numpy" or not any(part in ("site-packages", "dist-packages") for part in path.split(os.sep))
-
-
-def within(path: str, folder: str) -> bool:
-    return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == os.path.abspath(folder)

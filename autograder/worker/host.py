@@ -48,6 +48,11 @@ def resolve_python(python: str | None) -> str:
     return python
 
 
+def is_within(path: str, folder: str) -> bool:
+    """Is `path` (by its real path) the folder `folder` (a real path) or inside it?"""
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+
+
 def grader_mode() -> str:
     """The mode of the grading verbs (Gradescope, `grade`, `batch`): dedicated worker users as root; not
     root, a grader cannot switch users, so it runs the code as you (a TA's own laptop: README, security)."""

@@ -54,6 +54,7 @@ from autograder.worker.host import (
     dedicated_users,
     grader_files,
     grader_mode,
+    is_within,
     resolve_python,
     shared_places,
 )
@@ -673,11 +674,6 @@ def zygote_ended(zygote: subprocess.Popen[bytes] | Forked) -> str:
     if code < 0:
         return f"it was killed by signal {-code} ({signal.strsignal(-code)})"
     return f"it exited with status {code}"
-
-
-def is_within(path: str, folder: str) -> bool:
-    """Is `path` the folder `folder` or inside it (so covering `folder` would hide it)?"""
-    return os.path.commonpath([os.path.realpath(path), folder]) == folder
 
 
 def select_readable(fd: int, seconds: float) -> bool:
