@@ -25,10 +25,19 @@ usage or configuration error, 1 when the grader itself failed.
 BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE, as `yes | head` is
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one verb; a closed stdout (`| head`) ends it quietly."""
+SHORT_LIVED = ("grade", "check")  # one submission each: startup.short_lived, when the verb is the whole process
+
+
+def main(argv: list[str] | None = None, *, whole_process: bool = False) -> int:
+    """Run one verb; a closed stdout (`| head`) ends it quietly. `whole_process`: this call is the process's whole
+    life (`python3 -m autograder`)."""
     try:
-        return _run(parser().parse_args(argv))
+        args = parser().parse_args(argv)
+        if whole_process and args.verb in SHORT_LIVED:
+            from autograder.startup import short_lived
+
+            return short_lived(lambda: _run(args))
+        return _run(args)
     except BrokenPipeError:
         # The reader has gone. Point stdout at /dev/null, so that the interpreter's final flush
         # does not raise again, and end like a process that SIGPIPE ended, without a traceback.

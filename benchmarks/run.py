@@ -153,7 +153,7 @@ if sys.argv[2] != "-":  # a lease folder of its own, empty, as in a fresh contai
     import autograder.worker.host
     autograder.worker.host.LEASES = sys.argv[2]
 from autograder.cli import main
-code = main(sys.argv[3:])
+code = main(sys.argv[3:], whole_process=True)  # as `python -m autograder` calls it
 me, below = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as report:
     json.dump({"grader_rss": me.ru_maxrss * 1024, "grader_cpu": me.ru_utime + me.ru_stime,

@@ -60,5 +60,6 @@ parser.add_argument("--json", type=Path, metavar="FILE", help="also write the re
 args = parser.parse_args()
 sys.path.insert(0, str(here))
 from autograder.check import main  # noqa: E402 - after the checks above, which say what is missing
+from autograder.startup import short_lived  # noqa: E402
 
-sys.exit(main(folder=args.folder, json_path=args.json))
+sys.exit(short_lived(lambda: main(folder=args.folder, json_path=args.json)))

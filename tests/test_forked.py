@@ -40,19 +40,24 @@ def f(token):
         "grader's open file": float(any(token in name for name in files)),
         "grader's path": float(any("GRADER_FOLDER" in entry for entry in sys.path)),
         "faulthandler": float(__import__("faulthandler").is_enabled()),
+        "collector": float(__import__("gc").isenabled()),
     }
 """.replace("GRADER_FOLDER", str(ROOT))
 
 GRADER = """
 import json, os, sys, tempfile
+from autograder.startup import short_lived
 from autograder.worker import Limits, Sandbox
 token = sys.argv[1]
 held = open(os.path.join(tempfile.mkdtemp(), token), "w")  # a file of the grader's, open as it forks
 student = {"student.py": sys.stdin.read().encode()}
-with Sandbox(fork=True) as box:
-    task = {"task": "call", "module": "student.py", "function": "f", "calls": [{"token": token}]}
-    result = box.run(task, student, Limits())
-print(json.dumps({"forked": box.forked, "replies": result.replies}))
+def grade():  # as `python -m autograder grade` runs: without the collector (startup.short_lived)
+    with Sandbox(fork=True) as box:
+        task = {"task": "call", "module": "student.py", "function": "f", "calls": [{"token": token}]}
+        result = box.run(task, student, Limits())
+    print(json.dumps({"forked": box.forked, "replies": result.replies}))
+    return 0
+short_lived(grade)
 """
 
 
@@ -73,13 +78,15 @@ def run_fresh(code: str, *args: str, python: str = PYTHON, stdin: str = "", env:
 def test_a_forked_zygote_keeps_nothing_of_the_grader_a_student_could_list():
     """The student's code, below a zygote forked from a grader that holds a token in its environment, its command
     line and an open file's name, finds none of it, nor a module of the grader or of another installed package,
-    nor the grader's folder on its path: as below a fresh `python -I` zygote."""
+    nor the grader's folder on its path; and it runs with the garbage collector that the grader ran without: as below
+    a fresh `python -I` zygote."""
     token = f"rnn-token-{secrets.token_hex(8)}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RNN_TEST_TOKEN": token}
     found = json.loads(run_fresh(GRADER, token, stdin=STUDENT, env=env))
     assert found["forked"] is True
     report = found["replies"][0]["value"]
     assert report.pop("faulthandler") == 1.0  # as -X faulthandler gave it
+    assert report.pop("collector") == 1.0
     assert report.pop("in /proc/self/environ") <= 0  # -1: not even readable (the zygote is not dumpable)
     assert report == dict.fromkeys(report, 0.0)
 

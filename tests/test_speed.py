@@ -35,6 +35,35 @@ def test_the_grader_loads_numpy_with_one_blas_thread():
     assert threads(f"import autograder.engine; {THREADS}", {**clean, "OPENBLAS_NUM_THREADS": "2"}) == 2
 
 
+COLLECTOR = """
+import gc, sys
+from autograder import cli, grading, check
+def seen(**ignored):
+    return 10 * gc.isenabled() + (gc.get_freeze_count() > 0)
+grading.main = check.main = seen
+print(cli.main(sys.argv[2:], whole_process=sys.argv[1] == "whole"), gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv, whole, said",
+    [
+        (["grade", ".", "--results", "-"], "whole", "0 False True"),  # no collector, then all frozen for the exit
+        (["check", "."], "whole", "0 False True"),
+        (["grade", ".", "--results", "-"], "called", "10 True False"),  # in a process that lives on: untouched
+    ],
+)
+def test_one_submissions_process_runs_without_the_garbage_collector(argv, whole, said):
+    """`python -m autograder grade` and `check` (and the kit's check.py) are a process's whole life: no cyclic
+    collector (its passes over every module's objects cost tens of ms), and what is left is frozen at the end, so
+    the interpreter's exit passes it by; a caller that lives on (the batch's pool, the tests) keeps its own."""
+    done = subprocess.run([sys.executable, "-c", COLLECTOR, whole, *argv], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == said.split()
+    assert "short_lived(" in (ROOT / "kit" / "check.py").read_text()
+    assert "whole_process=True" in (ROOT / "autograder" / "__main__.py").read_text()
+
+
 def test_setup_compiles_the_graders_bytecode_before_closing_its_folder():
     """setup.sh compiles the package (Gradescope's first grading would else compile it), before `chmod go-rwx`."""
     setup = (ROOT / "setup.sh").read_text()

@@ -56,6 +56,10 @@ def serve(control_fd: int) -> None:
     except seccomp.Unavailable as why:
         found["seccomp"] = str(why)
     gc.freeze()  # forked children then do not touch (and copy) every page of the zygote
+    # A zygote forked from the grader starts without the collector (startup.short_lived), so that its start does not
+    # pass over (and copy) every page it shares with the grader; from here on it runs as a fresh interpreter does, and
+    # so do the students' processes.
+    gc.enable()
     control.sendall(json.dumps({"ready": os.getpid(), "layers": found}).encode())
     while True:
         try:
