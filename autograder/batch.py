@@ -18,7 +18,6 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,6 +29,7 @@ from autograder.judge.mistakes import load_mistakes
 from autograder.kinds import load_config
 from autograder.locate import locate
 from autograder.protection import ExposedError, check_private, check_protected, protected
+from autograder.record import Record
 from autograder.report.changes import COLUMNS as CHANGE_COLUMNS
 from autograder.report.changes import Snapshot, changed_rows, read_snapshot
 from autograder.report.classreport import render_report
@@ -70,8 +70,7 @@ FULL = "no space"  # an Outcome's kind: its results could not be written; the ru
 EXIT_NO_SPACE = 74  # sysexits.h's EX_IOERR: the disk filled; what fitted is kept and the same command resumes
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Record):
     """What happened to one submission in this run: `graded`, `resumed` (already graded), `failed`, or FULL
     (its results did not fit on the disk: it is graded again by the next run)."""
 
@@ -555,8 +554,7 @@ def _replace(outcomes: list[Outcome], outcome: Outcome) -> None:
     outcomes[:] = [earlier for earlier in outcomes if earlier.id != outcome.id] + [outcome]
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(Record):
     """What write_reports wrote: the gradebook's submissions, the changes since an earlier run (if compared), who
     a file left out and why (file -> lines), and the files that did not fit on the disk (removed, not stale)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from autograder import built
 from autograder.check import SHOWN, not_visible, not_visible_by_question
 from autograder.config import PARSED_SUFFIX, QUESTIONS, VISIBILITIES, Config, ConfigError, TestSpec, parsed_twin
 from autograder.kinds import KINDS, load_config
+from autograder.record import MISSING, fields, is_record
 from autograder.worker.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -314,9 +314,9 @@ def _question_name(question: str) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A configuration value as plain data: dataclasses become mappings, tuples lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """A configuration value as plain data: records become mappings, tuples lists."""
+    if is_record(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (tuple, list)):
         return [plain(item) for item in value]
     if isinstance(value, Path):
@@ -329,7 +329,7 @@ def config_json(config: Config) -> str:
     written."""
     tests = []
     for spec in config.tests:
-        entry = {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(TestSpec) if f.name != "params"}
+        entry = {f.name: plain(getattr(spec, f.name)) for f in fields(TestSpec) if f.name != "params"}
         if spec.params is not None:
             entry["params"] = plain(spec.params)
         tests.append(entry)
@@ -349,7 +349,7 @@ def _check_round_trip(text: bytes, config: Config) -> None:
 
 
 def configuration_reference() -> str:
-    """docs/configuration.md: every key of a configuration file, from the dataclasses' field documentation."""
+    """docs/configuration.md: every key of a configuration file, from the records' field documentation."""
     lines = [
         "# Configuration reference",
         "",
@@ -389,21 +389,21 @@ def configuration_reference() -> str:
 
 def _doc_of(cls: type) -> str:
     doc = (cls.__doc__ or "").strip()
-    if not doc or doc.startswith(cls.__name__ + "("):  # the dataclass's generated signature says nothing new
+    if not doc:
         return ""
     return " ".join(doc.split("\n\n")[0].split())
 
 
 def _fields_table(cls: type) -> list[str]:
-    fields = dataclasses.fields(cls)
-    if not fields:
+    known = fields(cls)
+    if not known:
         return ["No parameters."]
     hints = typing.get_type_hints(cls)
     rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
-    for f in fields:
-        if f.default is not dataclasses.MISSING:
+    for f in known:
+        if f.default is not MISSING:
             default = f"`{_yaml_value(f.default)}`"
-        elif f.default_factory is not dataclasses.MISSING:
+        elif f.default_factory is not MISSING:
             default = f"`{_yaml_value(f.default_factory())}`"
         else:
             default = "required"
@@ -435,7 +435,7 @@ def _type_name(hint: Any) -> str:
         return "any"
     if hint is type(None):
         return "null"
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and is_record(hint):
         return "mapping"
     return {"str": "text", "float": "number", "int": "integer", "bool": "true/false"}.get(
         getattr(hint, "__name__", ""), getattr(hint, "__name__", str(hint))

@@ -12,7 +12,6 @@ key names a check's parameters (every field), so that tests sharing problems sha
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -20,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from autograder.judge.lstm_problem import Problem
+from autograder.record import asdict
 
 BUILT = Path(__file__).with_name("problems.json")
 
 
 def key(params: Any) -> str:
     """The identity of a check's parameters: their type and every field, as canonical JSON."""
-    return json.dumps({"type": type(params).__name__, **dataclasses.asdict(params)}, sort_keys=True)
+    return json.dumps({"type": type(params).__name__, **asdict(params)}, sort_keys=True)
 
 
 def problems(params: Any, *, path: Path = BUILT) -> tuple[Problem, ...] | None:

@@ -14,15 +14,14 @@ never decides anything a student sees. answers.tex and data files run no student
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from autograder.datafile import read_data_file
 from autograder.locate import Located
+from autograder.record import Record, field, replace
 from autograder.text import literal, literal_block
 from autograder.worker.limits import Limits
 from autograder.worker.sandbox import Sandbox, TaskResult
@@ -39,8 +38,7 @@ HIDDEN_RUN = "run again for the hidden tests' calls"  # a file or notebook, in t
 ONLY_DEFINITIONS = "Only the definitions are needed (U, V, W, b_h, b_y, lstm_bptt), not training or downloads."
 
 
-@dataclass(frozen=True)
-class Collected:
+class Collected(Record):
     """One form's answers, as plain data, or why it has none (in the student's terms)."""
 
     adder: Mapping[str, Any] | str
@@ -89,7 +87,7 @@ def collect(
     shown = {key for key, _ in unique}
     hidden = [(key, call) for key, call in unique_calls(hidden_calls) if key not in shown]
     answer_files = [form for form, (name, _) in ANSWER_FILES.items() if name in located.files]
-    with ThreadPoolExecutor(max_workers=2 + len(answer_files)) as pool:
+    with _Threads() as pool:
         adder = pool.submit(_collect_adder, located, sandbox, limits)
         lstm = pool.submit(_collect_calls, located, unique, sandbox, limits)
         # answers.tex runs no student code: its reader answers every call at once.
@@ -111,9 +109,7 @@ def collect(
         hidden_replies, _, hidden_output = python_hidden.result() if python_hidden else ({}, None, "")
         for index, future in notebooks_hidden:
             more, printed = future.result()
-            forms[index] = dataclasses.replace(
-                forms[index], replies={**forms[index].replies, **more}, hidden_output=printed
-            )
+            forms[index] = replace(forms[index], replies={**forms[index].replies, **more}, hidden_output=printed)
     adder_file = located.first("adder") or "adder.py"
     python = Collected(
         adder=adder_data,
@@ -127,8 +123,54 @@ def collect(
     # Where answers are not read (a Markdown cell's LaTeX) is worth saying only while a question has no answer.
     answered = {question for form in [python, *forms] for question in form.answers}
     if not {"1", "2"} <= answered:
-        forms = [dataclasses.replace(form, notes=(*form.notes, *form.unread)) for form in forms]
+        forms = [replace(form, notes=(*form.notes, *form.unread)) for form in forms]
     return [python, *forms]
+
+
+T = TypeVar("T")
+
+
+class _Started(Generic[T]):
+    """A function running in a thread of its own: `result()` waits for it and returns what it returned (or raises
+    what it raised)."""
+
+    def __init__(self, function: Callable[..., T], *args: Any) -> None:
+        self._outcome: tuple[bool, Any] = (False, None)
+        self._thread = threading.Thread(target=self._run, args=(function, args), name=f"collect-{function.__name__}")
+        self._thread.start()
+
+    def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+        try:
+            self._outcome = (True, function(*args))
+        except BaseException as error:  # noqa: BLE001 - raised again in the thread that asks for the result
+            self._outcome = (False, error)
+
+    def result(self) -> T:
+        self._thread.join()
+        finished, value = self._outcome
+        if not finished:
+            raise value
+        return value
+
+
+class _Threads:
+    """Functions run side by side, a thread each; leaving the block waits for every one of them. (What
+    concurrent.futures' pool does here, without loading it and logging at every grading.)"""
+
+    def __init__(self) -> None:
+        self._started: list[_Started[Any]] = []
+
+    def __enter__(self) -> _Threads:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for started in self._started:
+            started._thread.join()
+
+    def submit(self, function: Callable[..., T], *args: Any) -> _Started[T]:
+        started = _Started(function, *args)
+        self._started.append(started)
+        return started
 
 
 def _python_answers(located: Located) -> frozenset[str]:

@@ -1,8 +1,7 @@
-"""The test configuration: YAML (or the kit's JSON) in, frozen dataclasses out; errors name the file, line and key."""
+"""The test configuration: YAML (or the kit's JSON) in, frozen records out; errors name the file, line and key."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -10,10 +9,10 @@ import types
 import typing
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.record import MISSING, Record, field, fields, replace
 from autograder.worker.limits import Limits
 
 # The course's YAML; in the student kit, the JSON that `build kit` writes from it (read without PyYAML).
@@ -33,13 +32,12 @@ class ConfigError(Exception):
     """The configuration file is wrong; the message names the file, the line and the key."""
 
 
-def doc(text: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
-    """A dataclass field with its one-line documentation (the configuration reference is made from these)."""
+def doc(text: str, default: Any = MISSING, **kwargs: Any) -> Any:
+    """A record field with its one-line documentation (the configuration reference is made from these)."""
     return field(default=default, metadata={"doc": text}, **kwargs)
 
 
-@dataclass(frozen=True)
-class TestSpec:
+class TestSpec(Record):
     """One graded test, as results.json will show it."""
 
     __test__ = False  # not a pytest test class
@@ -53,8 +51,7 @@ class TestSpec:
     params: Any = doc("The check kind's parameters (listed under it below).", None)
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record):
     """A loaded configuration: the tests in order, the worker's limits, and the file's identity."""
 
     tests: tuple[TestSpec, ...]
@@ -64,7 +61,7 @@ class Config:
 
     def visible_only(self) -> Config:
         """The same configuration without the tests a student may not see before the deadline."""
-        return dataclasses.replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
+        return replace(self, tests=tuple(t for t in self.tests if t.visibility == "visible"))
 
 
 def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config:
@@ -72,7 +69,7 @@ def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config
 
     A `.json` file is read without PyYAML (the student kit's configuration, written by `build kit`);
     any other file is YAML. Both are checked by the same rules. `kinds` maps each check kind's name to the
-    dataclass of its parameters: the caller passes it (`autograder.kinds.load_config` passes the registry),
+    record class of its parameters: the caller passes it (`autograder.kinds.load_config` passes the registry),
     so the configuration sits below the judges and knows none of them.
     """
     path = Path(path) if path is not None else DEFAULT_CONFIG
@@ -83,7 +80,7 @@ def read_config(path: Path | str | None, *, kinds: Mapping[str, type]) -> Config
     sha256 = hashlib.sha256(data).hexdigest()
     root, lines = _read_json(path, data) if path.suffix == ".json" else _read_yaml(path, data, sha256)
     tests = _Where(path, lines).tests(root, kinds)
-    limits = _Where(path, lines).dataclass(Limits, root.get("limits"), "limits")
+    limits = _Where(path, lines).record(Limits, root.get("limits"), "limits")
     return Config(tests=tests, limits=limits, path=path, sha256=sha256)
 
 
@@ -230,8 +227,8 @@ class _Where:
         tests = []
         for index, entry in enumerate(top["tests"]):
             key = f"tests[{index + 1}]"  # the first test is tests[1], as people count
-            spec = self.dataclass(TestSpec, entry, key, skip={"params"})
-            items = self.mapping(entry, key, set(f.name for f in dataclasses.fields(TestSpec)))
+            spec = self.record(TestSpec, entry, key, skip={"params"})
+            items = self.mapping(entry, key, set(f.name for f in fields(TestSpec)))
             if spec.question not in QUESTIONS:
                 raise self.error(f"{key}.question", f"must be one of {', '.join(QUESTIONS)}, not {spec.question!r}")
             if spec.visibility not in VISIBILITIES:
@@ -242,8 +239,8 @@ class _Where:
                 raise self.error(
                     f"{key}.check", f"unknown check kind {spec.check!r}; known: {', '.join(sorted(kinds))}"
                 )
-            params = self.dataclass(kinds[spec.check], items.get("params"), f"{key}.params")
-            tests.append(dataclasses.replace(spec, params=params))
+            params = self.record(kinds[spec.check], items.get("params"), f"{key}.params")
+            tests.append(replace(spec, params=params))
         numbers = [t.number for t in tests]
         duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
         if duplicates:
@@ -267,15 +264,15 @@ class _Where:
                 raise self.error(inner, f"is not a known key here; known keys: {', '.join(sorted(allowed))}")
         return value
 
-    def dataclass(self, cls: type, value: Any, key: str, skip: AbstractSet[str] = frozenset()) -> Any:
+    def record(self, cls: type, value: Any, key: str, skip: AbstractSet[str] = frozenset()) -> Any:
         """Build `cls` from a mapping, checking every key and the type of every value."""
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+        known = {f.name: f for f in fields(cls) if f.name not in skip}
         hints = _type_hints(cls)
-        items = self.mapping(value, key, set(fields) | set(skip))
+        items = self.mapping(value, key, set(known) | set(skip))
         values = {}
-        for name, f in fields.items():
+        for name, f in known.items():
             if name not in items:
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                if f.default is MISSING and f.default_factory is MISSING:
                     raise self.error(key, f"needs the key `{name}`")
                 continue
             values[name] = self.convert(items[name], hints[name], f"{key}.{name}")

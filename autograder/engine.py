@@ -11,7 +11,6 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,13 @@ from autograder.judge.verdict import Verdict
 from autograder.kinds import KINDS
 from autograder.locate import Located, locate
 from autograder.precedence import choose
+from autograder.record import Record
 from autograder.report.view import NOT_YOUR_FAULT
 from autograder.worker.isolation import Isolation
 from autograder.worker.sandbox import Sandbox
 
 
-@dataclass(frozen=True)
-class Evaluated:
+class Evaluated(Record):
     """One submission judged: each configured test with its verdict (of the answer form that counted), the
     notes on the upload, which form counted per question, and what the student's code printed (never part
     of the results: it could carry hidden test data). `visible_printed`: whether the tasks that feed visible

@@ -16,7 +16,6 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,6 +23,7 @@ import yaml
 
 from autograder.config import safe_yaml_loader
 from autograder.locate import is_wanted
+from autograder.record import Record, field
 
 METADATA = "submission_metadata.yml"
 JUNK = ("__MACOSX", ".DS_Store")
@@ -43,8 +43,7 @@ class ExportError(Exception):
     """The export cannot be read; the message says why in the TA's terms."""
 
 
-@dataclass(frozen=True)
-class Submitter:
+class Submitter(Record):
     """A student named in a Gradescope export's `submission_metadata.yml` (any field may be unknown)."""
 
     name: str = ""
@@ -52,8 +51,7 @@ class Submitter:
     sid: str = ""
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(Record):
     """One submission of an export: its id (the folder name), where it is (None: no folder), who made it,
     why it cannot be graded when it cannot, and notes on how it was read."""
 
@@ -65,8 +63,7 @@ class Submission:
     listed: bool = True  # False: the export's metadata, read, does not list this folder (no one is known)
 
 
-@dataclass
-class Export:
+class Export(Record, frozen=False):
     """An export as a folder: where its submissions are, and what went wrong unpacking which of them."""
 
     root: Path

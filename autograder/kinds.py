@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from autograder.collect import Collected
 from autograder.config import Config, read_config
 from autograder.judge import adder, lstm
 from autograder.judge.verdict import Verdict
+from autograder.record import Record
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A kind of test: the dataclass of its YAML `params`, the student calls it needs, and its judge; for question 2,
+class Kind(Record):
+    """A kind of test: the record class of its YAML `params`, the student calls it needs, and its judge; for question 2,
     how its problems are computed (`build` writes them ahead into autograder/problems.json)."""
 
     params: type

@@ -21,12 +21,12 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from autograder.record import Record, field
 from autograder.text import literal
 
 # The files a submission may hold, by form; the first name of a group wins when several exist.
@@ -54,8 +54,7 @@ MAX_NAME = 1024  # characters in a path; longer ones are not looked at
 MAX_INNER_ZIP_BYTES = 100 * 2**20  # a zip inside the upload: Gradescope's whole upload may be 100 MB
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(Record):
     """The student's files found in a submission: canonical name -> bytes, notes for the student, and the name
     clashes among them in plain words, for a TA's gradebook row (the notes say the same to the student)."""
 
@@ -69,8 +68,7 @@ class Located:
         return next((name for name in WANTED[group] if name in self.files), None)
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(Record):
     path: PurePosixPath
     size: int
     open: Callable[[], IO[bytes]]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from autograder.collect import FORM_NAMES, PYTHON, Collected
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
 from autograder.points import format_points
+from autograder.record import Record
 from autograder.text import literal
 
 TIE = 1e-9  # points that differ by less are equal (sums of floats)
 
 
-@dataclass(frozen=True)
-class Chosen:
+class Chosen(Record):
     """Each test's verdict from the form that counted for its question, notes on the other forms, and which counted."""
 
     outcomes: list[tuple[TestSpec, Verdict]]

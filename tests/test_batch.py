@@ -1,7 +1,6 @@
 """Tests of the TA's batch run: a 200-submission export into a gradebook and a report, resumable and reproducible."""
 
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -25,6 +24,7 @@ from autograder import batch
 from autograder.export import Submission, Submitter, find_submissions
 from autograder.judge.mistakes import load_mistakes
 from autograder.kinds import load_config
+from autograder.record import replace
 from autograder.report.feedback_html import VISIBILITY
 from autograder.report.gradebook import COLUMNS, NOT_LISTED
 from autograder.worker import Sandbox, SandboxError
@@ -299,7 +299,7 @@ def starving_serve(connection, config_path, hide=()):
             def simulated(record, starved=starved):
                 usage = real(record)
                 wall = usage.wall_seconds or config.limits.wall_seconds
-                return usage and dataclasses.replace(usage, run_delay_seconds=wall * starved, wall_seconds=wall)
+                return usage and replace(usage, run_delay_seconds=wall * starved, wall_seconds=wall)
 
             sandbox_module.TaskUsage.read = simulated
             try:

@@ -1,8 +1,6 @@
-"""Tests of the configuration loader: YAML in, checked dataclasses out, errors that point at the line."""
+"""Tests of the configuration loader: YAML in, checked records out, errors that point at the line."""
 
-import dataclasses
 import json
-from dataclasses import dataclass
 from textwrap import dedent
 
 import pytest
@@ -10,11 +8,11 @@ import yaml
 
 from autograder.config import DEFAULT_CONFIG, PARSED_SUFFIX, ConfigError, parsed_twin, read_config
 from autograder.kinds import PARAMS, load_config
+from autograder.record import Record, fields
 from autograder.worker import Limits
 
 
-@dataclass(frozen=True)
-class ToyParams:
+class ToyParams(Record):
     max_bits: int = 10
     convention: str = "either"
     seeds: tuple[int, ...] = (1, 2)
@@ -173,9 +171,9 @@ def test_the_default_configuration_writes_out_every_number():
     """default.yaml sets every field of Limits and of each test's check parameters itself: none is left to a
     dataclass default in the code, where an instructor reading the file would not see it."""
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    assert set(raw["limits"]) == {f.name for f in dataclasses.fields(Limits)}
+    assert set(raw["limits"]) == {f.name for f in fields(Limits)}
     for test in raw["tests"]:
-        wanted = {f.name for f in dataclasses.fields(PARAMS[test["check"]])}
+        wanted = {f.name for f in fields(PARAMS[test["check"]])}
         assert set(test.get("params") or {}) == wanted, (
             f"test {test['number']} leaves out {wanted - set(test['params'])}"
         )

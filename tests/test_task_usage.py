@@ -1,6 +1,5 @@
 """The whole task tree's CPU and memory are measured: by its supervisor, and by whoever waits for the grader."""
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -8,6 +7,7 @@ import textwrap
 
 import pytest
 
+from autograder.record import replace
 from conftest import ROOT
 
 # A student file whose work happens in an orphan: the importing process forks a child that forks
@@ -99,8 +99,8 @@ def test_only_a_timeout_of_a_starved_task_counts_as_starved():
     ]
     for result in timeouts:
         assert result.timed_out
-        assert dataclasses.replace(result, usage=starved).starved_timeout
-        assert not dataclasses.replace(result, usage=fed).starved_timeout
+        assert replace(result, usage=starved).starved_timeout
+        assert not replace(result, usage=fed).starved_timeout
         assert not result.starved_timeout  # no usage record
     finished = TaskResult([{"value": 1.0}], "", None, usage=starved)
     assert not finished.timed_out and not finished.starved_timeout
@@ -124,7 +124,7 @@ def test_the_sandbox_counts_its_starved_timeouts(monkeypatch):
         monkeypatch.setattr(
             sandbox_module.TaskUsage,
             "read",
-            lambda record: dataclasses.replace(real(record), run_delay_seconds=2.0, wall_seconds=2.0),
+            lambda record: replace(real(record), run_delay_seconds=2.0, wall_seconds=2.0),
         )
         box.run(sleeper, {"sleeper.py": b"import time\ntime.sleep(30)\n"}, limits)
         box.run(TASK, {"orphan.py": b"R = 1.0\n"}, limits)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +20,7 @@ from autograder.judge.adder_machine import (
 )
 from autograder.judge.adder_weights import AdderWeights, read_adder_weights
 from autograder.judge.verdict import Verdict
+from autograder.record import Record, field
 
 __all__ = ["AdderWeights", "ExhaustiveParams", "ProofParams", "check_exhaustive", "check_proof", "read_adder_weights"]
 
@@ -45,8 +45,7 @@ def _check_convention(convention: str) -> None:
         raise ValueError(f"convention must be fires, silent or either, got {convention!r}")
 
 
-@dataclass(frozen=True)
-class ExhaustiveParams:
+class ExhaustiveParams(Record):
     """Parameters of `check: adder_exhaustive`."""
 
     max_bits: int = field(
@@ -64,8 +63,7 @@ class ExhaustiveParams:
         _check_convention(self.convention)
 
 
-@dataclass(frozen=True)
-class ProofParams:
+class ProofParams(Record):
     """Parameters of `check: adder_proof`."""
 
     convention: str = _convention_field()
@@ -74,8 +72,7 @@ class ProofParams:
         _check_convention(self.convention)
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(Record):
     """The machine a verdict is about, its shortest failing pair, and what to say about phi(0)."""
 
     machine: Machine

@@ -9,7 +9,6 @@ its incoming weights are named by whether a different bias alone would do. An ex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -32,6 +31,7 @@ from autograder.judge.adder_machine import (
 )
 from autograder.judge.adder_weights import AdderWeights
 from autograder.judge.causes import CAUSES
+from autograder.record import Record
 
 Cell = tuple[int, int]  # (h^(t-1) as a state number, x^(t) as an input number)
 UNITS = ("h1", "h2", "h3")
@@ -123,8 +123,7 @@ def _hint(weights: AdderWeights, machine: Machine, steps: Sequence[Step]) -> tup
 # ---- one hidden unit, one column sum ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Flip:
+class _Flip(Record):
     """Unit `unit` keeps the value `value` in every cell the network reaches with column sum `column`, and the
     network would be right (with its own output weights when `own`) if it took the other value there."""
 

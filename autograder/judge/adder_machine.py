@@ -6,11 +6,11 @@ import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from autograder.judge.numbers import exact
+from autograder.record import Record
 
 # A hidden state h = (h1, h2, h3) is the integer h1 + 2 h2 + 4 h3; an input x = (x1, x2) is x1 + 2 x2.
 # A node of the product with grade-school addition is 2 * state + carry.
@@ -42,8 +42,7 @@ def input_bits(x: int) -> tuple[int, int]:
     return x & 1, x >> 1
 
 
-@dataclass(frozen=True, eq=False)
-class Signs:
+class Signs(Record, eq=False):
     """The exact sign (-1, 0, +1) of every pre-activation the network can ever compute.
 
     `hidden[s, x, i]` is the sign of (U x + W h + b_h)_i for h^(t-1) = state s and input x;
@@ -89,8 +88,7 @@ def compute_signs(U: np.ndarray, W: np.ndarray, V: np.ndarray, b_h: np.ndarray, 
     return Signs(hidden=hidden, output=output)
 
 
-@dataclass(frozen=True, eq=False)
-class Machine:
+class Machine(Record, eq=False):
     """The network's transition table under one reading of phi(0), and its product with the carry."""
 
     signs: Signs
@@ -126,8 +124,7 @@ def build_machine(signs: Signs, convention: str) -> Machine:
     return Machine(signs, convention, next_state, output, next_node, wrong)
 
 
-@dataclass(frozen=True)
-class FailingPair:
+class FailingPair(Record):
     """The shortest failing pair: two `bits`-bit numbers, run for bits + 1 steps (one padding zero)."""
 
     bits: int
@@ -135,8 +132,7 @@ class FailingPair:
     b: int
 
 
-@dataclass(frozen=True)
-class Proof:
+class Proof(Record):
     """The reachable part of the product machine, and the shortest failing pair if there is one."""
 
     reachable_nodes: int
@@ -272,8 +268,7 @@ def _smallest(prefixes: np.ndarray, bits: int) -> FailingPair:
     return FailingPair(bits, int(a[best]), int(b[best]))
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Record):
     """One row of a run: input, hidden state, output, the right bit, and the units exactly at 0."""
 
     t: int

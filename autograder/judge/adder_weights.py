@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
 from autograder.judge import numbers
+from autograder.record import Record, field
 from autograder.text import literal
 
 # name -> accepted shapes (the canonical one first), in the specification's order
@@ -53,8 +53,7 @@ def printed(value: object) -> tuple[str, Fraction] | None:
     return None if decimal == numbers.exact(value) else (width, decimal)
 
 
-@dataclass(frozen=True, eq=False)
-class AdderWeights:
+class AdderWeights(Record, eq=False):
     """The network's weights exactly as written (arrays of Fractions) in the specification's canonical shapes.
 
     `printed` keeps, for every float whose printed decimal differs from its exact binary value, that

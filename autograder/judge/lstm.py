@@ -10,7 +10,6 @@ saying why a value cannot be read, is lstm_answer.py's job.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from autograder.judge.lstm_problem import (
     calls_of,
 )
 from autograder.judge.verdict import Verdict
+from autograder.record import Record
 from autograder.text import literal_block
 
 __all__ = [
@@ -101,8 +101,7 @@ def _children_text(problem: Problem, quantity: str) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@dataclass(frozen=True)
-class _Graded:
+class _Graded(Record):
     """One quantity across the problems: what was given, the truth, each problem's tolerance, which steps
     are right, which follow from the student's own bars (None: a bar it is built from is unusable), and
     whether the part carried through the student's bars shows anywhere."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograder.judge import numbers
 from autograder.judge.lstm_problem import CALL_ORDER, QUANTITIES, Problem
+from autograder.record import Record
 from autograder.text import literal, literal_block
 
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
@@ -26,8 +26,7 @@ SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
 _TIMEOUT = re.compile(r"timed out after ([0-9.]+) s")
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(Record):
     """One reply, read: each usable key's value (a float64 array over t = 0..T, index 0 set to 0, or
     w_ix's number), and for every other key why it cannot be used (a sentence naming the problem)."""
 

@@ -5,12 +5,12 @@ edit a known mistake makes to one link. lstm_model.py computes with it; mistakes
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autograder.judge.lstm_problem import GRADED
+from autograder.record import Record, field
 
 
 def _sigmoid(z: Any) -> Any:
@@ -22,8 +22,7 @@ ACTIVATIONS: Mapping[str, Callable[[Any], Any]] = {"sigmoid": _sigmoid, "tanh": 
 Read = Callable[[str, int], Any]  # read(name, lag): the value of a node or input at step t + lag
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(Record):
     """One forward equation, evaluated at step t: `equation(read, weights, activations)`."""
 
     name: str
@@ -48,8 +47,7 @@ GRAPH: tuple[Node, ...] = (
 NODES: Mapping[str, Node] = {node.name: node for node in GRAPH}
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Record):
     """An edge of the graph: `child` at step s reads `parent` at step s - offset (a weight at every step)."""
 
     parent: str
@@ -101,8 +99,7 @@ def _trace_paths(start: str) -> tuple[tuple[Link, ...], ...]:
 PATHS: Mapping[str, tuple[tuple[Link, ...], ...]] = {name: _trace_paths(name) for name in GRADED + ("w_ix",)}
 
 
-@dataclass(frozen=True)
-class LinkEdit:
+class LinkEdit(Record):
     """A change to one link of the graph, as a known mistake makes it (see mistakes.yaml).
 
     `drop` removes the link; `power` raises its local partial to a power (0: the factor is

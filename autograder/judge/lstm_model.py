@@ -21,9 +21,7 @@ takes about 3 ms, of one problem with T = 1000 about 0.3 s and under 1 MB of arr
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -33,12 +31,12 @@ from autograder.judge import lstm_problem as judged
 from autograder.judge.lstm_graph import ACTIVATIONS, GRAPH, LINKS, NO_EDIT, NODES, PATHS, Link, LinkEdit
 from autograder.judge.lstm_problem import FORWARD_KEYS, GRADED, WEIGHT_NAMES, DemoParams, LstmParams
 from autograder.judge.mistakes import load_mistakes
+from autograder.record import Record, field, fields, replace
 
 COMPLEX_STEP = 1e-20  # a complex-step derivative has no cancellation: any tiny step is exact
 
 
-@dataclass(frozen=True, eq=False)
-class Problem:
+class Problem(Record, eq=False):
     """One call of the student's function, with everything the judge measured about it.
 
     Arrays are indexed by time t = 0..T like the student's. `values` holds every node of the
@@ -121,7 +119,7 @@ def build_problem(
 def with_truth(problem: Problem, fd_step: float) -> Problem:
     """The problem with its finite-difference truth attached."""
     bars, w_ix = finite_difference_bars(problem, fd_step)
-    return dataclasses.replace(problem, truth=bars, truth_w_ix=w_ix)
+    return replace(problem, truth=bars, truth_w_ix=w_ix)
 
 
 def run_forward(
@@ -345,7 +343,7 @@ def _with_initial(problem: Problem, initial: Mapping[str, float]) -> Problem:
     for node in GRAPH:
         if node.name.startswith("z_"):
             values[node.name][1] = node.equation(read, problem.weights, ACTIVATIONS)
-    return dataclasses.replace(problem, values=values)
+    return replace(problem, values=values)
 
 
 def judged_problem(problem: Problem, mistakes: Sequence[Any] = (), *, equations: bool = True) -> judged.Problem:
@@ -374,7 +372,7 @@ def judged_problems(params: LstmParams) -> tuple[judged.Problem, ...]:
 
 def make_problems_key(params: LstmParams) -> tuple:
     """What the problems depend on: every parameter but the grading rule's."""
-    settings = {f.name: getattr(params, f.name) for f in dataclasses.fields(LstmParams)}
+    settings = {f.name: getattr(params, f.name) for f in fields(LstmParams)}
     for name in ("carried_forward_credit", "rtol", "atol"):
         settings.pop(name)
     return tuple(sorted(settings.items()))

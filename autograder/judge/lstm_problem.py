@@ -30,10 +30,11 @@ parameters, which the judge and the builder share.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autograder.record import Record, field
 
 GRADED = ("h", "c", "g", "o", "f", "i")  # the bars of question 2(a), in the order of the handout
 QUANTITIES = GRADED + ("w_ix",)  # every graded quantity: the bars, then w_ix of question 2(b)
@@ -46,8 +47,7 @@ def _param(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"doc": doc})
 
 
-@dataclass(frozen=True)
-class LstmParams:
+class LstmParams(Record):
     """The YAML `params` of the LSTM checks: the problems and the grading rule (every default here)."""
 
     seeds: tuple[int, ...] = _param(
@@ -101,8 +101,7 @@ class LstmParams:
                 raise ValueError(f"`{name}` must be two numbers 0 <= low <= high")
 
 
-@dataclass(frozen=True, kw_only=True)
-class BarParams(LstmParams):
+class BarParams(LstmParams, kw_only=True):
     """The YAML `params` of an `lstm_bar` test: the problems and grading rule, and which bar it grades."""
 
     quantity: str = field(metadata={"doc": "The bar this test grades: one of " + ", ".join(GRADED) + "."})
@@ -113,8 +112,7 @@ class BarParams(LstmParams):
             raise ValueError(f"`quantity` must be one of {', '.join(GRADED)}, not {self.quantity!r}")
 
 
-@dataclass(frozen=True)
-class DemoParams:
+class DemoParams(Record):
     """The YAML `params` of the part (c) demonstration."""
 
     length: int = _param(60, "The sequence length T of the demonstration.")
@@ -140,8 +138,7 @@ def _listed(array: np.ndarray) -> list[float]:
     return [float(value) for value in array]
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Record):
     """One term of an affine equation: coef[t] * bar_child[t + offset] for t = 1..T."""
 
     child: str
@@ -152,8 +149,7 @@ class Term:
         object.__setattr__(self, "coef", _floats(self.coef))
 
 
-@dataclass(frozen=True)
-class Affine:
+class Affine(Record):
     """An equation for a fixed problem: direct[t] + sum of the terms, over t = 1..T (summed over t if `total`)."""
 
     direct: np.ndarray
@@ -216,8 +212,7 @@ class Affine:
         )
 
 
-@dataclass(frozen=True)
-class MistakeEquation:
+class MistakeEquation(Record):
     """A catalogued mistake as the judge needs it: its name, its quantity, its hint, its equation here."""
 
     name: str
@@ -226,8 +221,7 @@ class MistakeEquation:
     equation: Affine
 
 
-@dataclass(frozen=True, eq=False)
-class Problem:
+class Problem(Record, eq=False):
     """One call of the student's function and everything the judge needs to judge the reply (numbers only).
 
     `x`, `forward[key]` and `dL_dh` are the call's arrays over t = 0..T; `truth[bar]` the measured bars

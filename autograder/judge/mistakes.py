@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import yaml
 from autograder.config import safe_yaml_loader
 from autograder.judge.lstm_graph import LINK_KEYS, LinkEdit
 from autograder.judge.lstm_problem import GRADED
+from autograder.record import Record, field
 
 CATALOGUE = Path(__file__).with_name("mistakes.yaml")
 QUANTITIES = GRADED + ("w_ix",)
@@ -28,8 +28,7 @@ def _cubic(z: Any) -> Any:
 SUBSTITUTES: Mapping[str, Callable[[Any], Any]] = {"cubic": _cubic, "identity": lambda z: z}
 
 
-@dataclass(frozen=True)
-class Mistake:
+class Mistake(Record):
     """A known wrong equation: the quantity it is in, how it differs from the chain rule, the hint shown."""
 
     name: str

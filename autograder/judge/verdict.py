@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.record import Record, field
 
-@dataclass(frozen=True)
-class Verdict:
+
+class Verdict(Record):
     """What a judge decided for one test.
 
     `fraction` is the share of the test's points earned (0 to 1); the test passes only at 1.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import QUESTIONS
+from autograder.record import Record
 from autograder.report.gradebook import ENCODING, GRADED, NO_FILES, NO_SUBMISSION, STOPPED
 
 SCORES = (*QUESTIONS, "total")
@@ -25,8 +25,7 @@ COLUMNS = (
 MAX_GRADEBOOK_BYTES = 256 * 2**20
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """An earlier run as read before this one writes anything: its gradebook rows, and what graded each submission."""
 
     folder: Path

@@ -11,12 +11,12 @@ student kit's check uses it too.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 
 from autograder.config import TestSpec
 from autograder.judge.verdict import Verdict
+from autograder.record import replace
 
 PRINTED = (
     "What your code prints is not shown to you on Gradescope (only the course staff see it): "
@@ -60,7 +60,7 @@ def say_once(
         if pending:
             kept.append(_reference(pending, source))
         text = "\n\n".join(kept) if kept != blocks else verdict.output
-        said.append((spec, dataclasses.replace(verdict, output=text)))
+        said.append((spec, replace(verdict, output=text)))
     if not printed or PRINTED in output:  # said once, also if the output is put through here again
         return said, output
     return said, (f"{output.rstrip()}\n\n{PRINTED}" if output.strip() else PRINTED)

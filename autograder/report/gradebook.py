@@ -8,12 +8,12 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from autograder.config import QUESTIONS, TestSpec
 from autograder.export import Submitter
 from autograder.points import format_points
+from autograder.record import Record
 from autograder.report.summary import question_scores
 from autograder.text import printable
 
@@ -36,8 +36,7 @@ _CODE_SPAN = re.compile(r"(`+) ?(.*?) ?\1")
 ENCODING = "utf-8-sig"  # with a BOM: Excel reads "García", not "GarcÃ­a"
 
 
-@dataclass(frozen=True)
-class GradedSubmission:
+class GradedSubmission(Record):
     """One submission of a batch run: who handed it in, its results.json, and what kept it from a plain grade.
 
     `problem`: why the grader did not grade it (its scores are 0), and `cause`, whose side that is
@@ -184,8 +183,7 @@ def gradebook_csv(submissions: Sequence[GradedSubmission]) -> str:
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
-@dataclass(frozen=True)
-class LeftOut:
+class LeftOut(Record):
     """A student (or a submission with no known student) a file leaves out, or leaves blank, and why."""
 
     who: str

@@ -13,10 +13,10 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.record import Record
 from autograder.similarity.behaviour import adder_design, wrong_numbers
 from autograder.similarity.fingerprints import fingerprint_files
 
@@ -24,8 +24,7 @@ EVIDENCE = "similarity.json"
 VERSION = 1
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(Record):
     """One submission's record, read back: `numbers` per test, `adder` (written, design), and per file its
     channel, fingerprints and text."""
 

@@ -14,7 +14,8 @@ import json
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from autograder.record import Record
 
 CODE, LATEX = "code", "latex"  # the channels: a notebook copied from a classmate's .py still matches it
 MAX_BYTES = 256 * 1024  # of one file's text (a notebook's code cells together); past it, the rest is not read
@@ -37,8 +38,7 @@ class Unavailable(Exception):
     """The TA's tools for code (Pygments) are not installed."""
 
 
-@dataclass(frozen=True)
-class Fingerprinted:
+class Fingerprinted(Record):
     """One file's fingerprints: (hash, first line, last line) of each kept k-gram; its channel; its text (kept
     for the report); and why it was cut short (a bound), if it was."""
 
@@ -49,8 +49,7 @@ class Fingerprinted:
     cut: str | None = None
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(Record):
     text: str
     line: int
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from autograder.record import Record, field
 from autograder.similarity.evidence import Evidence
 from autograder.similarity.fingerprints import CODE, LATEX, lines_of
 
@@ -27,8 +27,7 @@ DIGITS = 9  # numbers are indexed by this many significant digits; the pair's re
 FULL_DIGITS = 16.0  # equal floats agree to every digit a float64 holds
 
 
-@dataclass(frozen=True)
-class Numbers:
+class Numbers(Record):
     """Wrong numbers two submissions share: per test (its quantity), how many values agree, to how many
     digits at worst, and how many submissions of the class show that pattern."""
 
@@ -40,8 +39,7 @@ class Numbers:
     first: tuple[tuple[float, float], ...]  # a few agreeing values, side by side
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(Record):
     """Fingerprints two submissions share in one channel (code or LaTeX): how many, their share of the smaller
     submission's rare ones, and which (the report finds their lines for the pairs it shows)."""
 
@@ -51,8 +49,7 @@ class Text:
     prints: frozenset[int]
 
 
-@dataclass
-class Pair:
+class Pair(Record, frozen=False):
     """Two parties (a submission, a group's one submission, or an earlier term's), with every signal found."""
 
     a: str

@@ -10,11 +10,11 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograder.judge.adder_weights import AdderWeights, read_adder_weights
+from autograder.record import Record, field
 from autograder.similarity.behaviour import canonical_design
 from autograder.similarity.evidence import Evidence, read_evidence, write_private
 from autograder.similarity.fingerprints import fingerprint_files
@@ -57,8 +57,7 @@ DISMISSED_HEADER = (
 )
 
 
-@dataclass(frozen=True)
-class Screening:
+class Screening(Record):
     """What the similarity section shows: the pairs (strongest first), the records they come from, the class's
     size, the parties compared, and notes (submissions without a record, an earlier term read)."""
 

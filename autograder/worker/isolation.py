@@ -10,8 +10,9 @@ saying so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from autograder.record import Record, field
 
 # The layers, in the order they are listed, with what each gives in a few words.
 LAYERS = {
@@ -29,8 +30,7 @@ STANDING_IN = (
 )
 
 
-@dataclass(frozen=True)
-class Isolation:
+class Isolation(Record):
     """The layers of one sandbox: those in force, and those missing with the reason for each."""
 
     mode: str

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from autograder.record import Record, field
 from autograder.worker.isolation import LAYERS, check_names
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Record):
     """What one task may use. Times are seconds."""
 
     call_seconds: float = field(

@@ -38,9 +38,9 @@ import threading
 import time
 import typing
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.record import Record, field
 from autograder.worker.collector import Collector
 from autograder.worker.forked import Forked, can_fork, fork_zygote
 from autograder.worker.host import (
@@ -96,8 +96,7 @@ ENVIRONMENT = {
 }
 
 
-@dataclass(frozen=True)
-class TaskResult:
+class TaskResult(Record):
     """What came back from one task. Everything in it is the student's data: untrusted."""
 
     replies: list[Reply]  # one per answered request, plain JSON data only
@@ -124,8 +123,7 @@ class TaskResult:
         return self.usage is not None and self.usage.starved and self.timed_out
 
 
-@dataclass(frozen=True)
-class TaskUsage:
+class TaskUsage(Record):
     """The resources of every process of one task, as its (trusted) supervisor measured them."""
 
     cpu_seconds: float  # user + system, all processes of the task
