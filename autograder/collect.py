@@ -65,8 +65,21 @@ class Collected(Record):
 
 
 def call_key(call: Mapping[str, Any]) -> str:
-    """A call's identity: calls with equal arguments are made once."""
-    return json.dumps(call, sort_keys=True)
+    """A call's identity: calls with equal arguments are made once. Remembered per call object: the calls prepared
+    for a configuration (kinds.py keeps them) are keyed again by every judge that reads their replies, and a key
+    writes out every number of the call. A call is never changed once made."""
+    known = _KEYS.get(id(call))
+    if known is not None and known[0] is call:  # the entry holds the call: its id is not another's
+        return known[1]
+    key = json.dumps(call, sort_keys=True)
+    if len(_KEYS) >= KEYS_KEPT:
+        _KEYS.clear()
+    _KEYS[id(call)] = (call, key)
+    return key
+
+
+KEYS_KEPT = 4096
+_KEYS: dict[int, tuple[Mapping[str, Any], str]] = {}
 
 
 def collect(

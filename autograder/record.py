@@ -93,11 +93,16 @@ class Record:
     """The base of record classes (see the module's docstring)."""
 
     __slots__ = ()
+    if TYPE_CHECKING:  # declared for type checkers only: typing.get_type_hints of a record then reads its fields alone
+        __record_fields__: ClassVar[tuple[Field, ...]]
+        __record_positional__: ClassVar[tuple[str, ...]]
+        __record_init__: ClassVar[frozenset[str]]
+        __record_frozen__: ClassVar[bool]
     # Set on each subclass by __init_subclass__.
-    __record_fields__: ClassVar[tuple[Field, ...]] = ()
-    __record_positional__: ClassVar[tuple[str, ...]] = ()
-    __record_init__: ClassVar[frozenset[str]] = frozenset()
-    __record_frozen__: ClassVar[bool] = True
+    __record_fields__ = ()
+    __record_positional__ = ()
+    __record_init__ = frozenset()
+    __record_frozen__ = True
 
     def __init_subclass__(cls, *, frozen: bool = True, eq: bool = True, kw_only: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

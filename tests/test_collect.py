@@ -39,3 +39,18 @@ def test_an_adder_that_gave_no_weights_is_never_said_to_have_failed_to_load(resu
     assert python.adder.startswith("The weights (U, V, W, b_h, b_y) could not be read from your `adder.py`:")
     assert says in python.adder
     assert "could not be loaded" not in python.adder
+
+
+def test_a_call_is_keyed_by_its_arguments_once_per_call_object(monkeypatch):
+    """Equal arguments, one key; a prepared call asked again (every judge does) is not written out again."""
+    from autograder import collect as module
+
+    written = []
+    monkeypatch.setattr(module.json, "dumps", lambda value, **options: written.append(value) or repr(sorted(value)))
+    call = {"x": [1.0, 2.0], "weights": {"w_ix": 0.5}}
+    first = module.call_key(call)
+    assert module.call_key(call) == first and len(written) == 1
+    assert module.call_key(dict(call)) == first and len(written) == 2  # another object: keyed on its own
+    monkeypatch.setattr(module, "KEYS_KEPT", 0)  # full: a new call's key clears what is kept
+    module.call_key({"x": [3.0]})
+    assert module.call_key(call) == first and len(written) == 4

@@ -352,3 +352,27 @@ def test_batch_says_the_layers_with_its_summary(tmp_path):
     line = Isolation.from_record(record["extra_data"]["isolation"]).line()
     assert stdout.getvalue().splitlines()[0] == line
     assert ("batch: not root: the students' code runs as you" in stderr.getvalue()) == (os.geteuid() != 0)
+
+
+def test_the_clean_up_finds_a_users_live_processes_and_not_its_zombies():
+    """processes_of reads the state and the ids from /proc/PID/status: a live process of the user (by any of its
+    real, effective, saved or filesystem ids) is found, a zombie (dead, its parent reaps it) and another user's
+    process are not."""
+    from autograder.worker.inside.cleanup import processes_of
+
+    sleeping = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(500):  # until it is a zombie (ended, not yet waited for)
+            with open(f"/proc/{dead.pid}/stat", "rb") as stat:
+                if stat.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    break
+            __import__("time").sleep(0.01)
+        mine = processes_of(os.getuid())
+        assert sleeping.pid in mine and os.getpid() in mine
+        assert dead.pid not in mine
+        assert sleeping.pid not in processes_of(os.getuid() + 4242)
+    finally:
+        sleeping.kill()
+        sleeping.wait()
+        dead.wait()
