@@ -6,7 +6,6 @@ and shows the tests as `report.view` makes them, never through gradescope-utils 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
@@ -22,13 +21,9 @@ from typing import TextIO
 from autograder.config import VISIBILITIES, Config, ConfigError
 from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
-from autograder.worker.sandbox import Sandbox
 
 # Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
-# The kit runs the student's code as the current user, by design (docs/spec.md 5.4): an explicit mode.
-# (A sandbox without modes, before `mode="self"` was added to it, runs code as the current user
-# unless it runs as root: `user=None` is that sandbox's nearest.)
-AS_CURRENT_USER = {"mode": "self"} if "mode" in inspect.signature(Sandbox).parameters else {"user": None}
+AS_CURRENT_USER = {"mode": "self"}  # the kit runs the student's code as the current user, by design (docs/spec.md 5.4)
 KIT_NOTE = Path(__file__).with_name(KIT_MARKER)
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {

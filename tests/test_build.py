@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from test_check import needs_self_mode
 
 from autograder import build, built
 from autograder.check import closing_lines
@@ -343,7 +342,6 @@ def test_the_handout_says_the_one_command_and_nothing_that_pep_668_refuses():
 
 def test_the_kits_check_runs_from_the_unzipped_kit(kit_zip, tmp_path):
     """`python3 check.py SAMPLE` grades the visible tests; `python3 check.py` alone grades the kit's starter files."""
-    needs_self_mode()
     kit = unzip(kit_zip, tmp_path / "kit") / KIT_FOLDER
     python = str((ROOT / ".venv" / "bin" / "python").absolute())
     case = ROOT / "submissions_sample" / "lstm_c_bar_without_carry"
@@ -510,7 +508,6 @@ def no_worker_users(tmp_path_factory):
 
 def run_kit(python: Path, kit: Path, case: Path, out: Path, prefix: list[str]) -> tuple[str, dict]:
     """`python check.py CASE --json OUT` in the kit, with a student's bare environment; (what it printed, the JSON)."""
-    needs_self_mode()
     done = subprocess.run(
         [*prefix, str(python), "check.py", str(case), "--json", str(out)],
         cwd=kit,

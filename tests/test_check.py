@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from autograder.check import (
-    AS_CURRENT_USER,
     as_you,
     check,
     closing_lines,
@@ -88,16 +87,9 @@ def test_the_check_gives_gradescopes_scores_and_feedback_for_visible_tests(case,
         assert_golden(case, graded, texts=False)  # hidden tests change what the visible ones say (points, "above")
 
 
-def needs_self_mode():
-    """Skip, saying why, where the sandbox cannot yet run code as root itself (its `mode="self"`)."""
-    if os.geteuid() == 0 and AS_CURRENT_USER != {"mode": "self"}:
-        pytest.skip("the sandbox has no mode='self' yet, so the check cannot run code as root (helper security's part)")
-
-
 def test_the_check_command_grades_the_reference_and_says_what_it_leaves_out():
     """`python3 -m autograder check reference` says whose rights the code runs with, prints the full score and
     ends with what Gradescope will show."""
-    needs_self_mode()
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "check", "reference"],
         cwd=ROOT,
@@ -182,7 +174,6 @@ def test_the_check_counts_the_tests_it_leaves_out(mixed_config, tmp_path):
 
 def test_the_check_prints_visible_tests_only(mixed_config):
     """The summary names no test that is not visible, and closes with the count of the others."""
-    needs_self_mode()
     out, err = io.StringIO(), io.StringIO()
     assert main(folder=ROOT / "reference", config_path=mixed_config, stdout=out, stderr=err) == 0
     text = out.getvalue()
@@ -213,7 +204,6 @@ def test_on_windows_the_check_says_to_use_wsl_or_colab(monkeypatch):
 
 def test_the_check_starts_its_worker_while_it_imports_numpy(tmp_path):
     """The worker's start overlaps the import of numpy (issue 15): it begins before numpy has finished importing."""
-    needs_self_mode()
     probe = tmp_path / "probe.py"
     probe.write_text(
         textwrap.dedent("""
