@@ -16,14 +16,15 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from autograder.config import VISIBILITIES, Config, ConfigError
 from autograder.locate import KIT_MARKER, is_wanted
 from autograder.startup import early_sandbox
 
+# The kit runs the student's code as the current user, by design (docs/spec.md 5.4).
+AS_CURRENT_USER: dict[str, Any] = {"mode": "self"}
 # Written into the student kit by `build kit`: the tests of each visibility its configuration left out.
-AS_CURRENT_USER = {"mode": "self"}  # the kit runs the student's code as the current user, by design (docs/spec.md 5.4)
 KIT_NOTE = Path(__file__).with_name(KIT_MARKER)
 KIT_FILES = ("autograder", "check.py")  # what the kit adds beside the student's files; never graded
 SHOWN = {

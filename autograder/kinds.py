@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import built
-from autograder.collect import Collected
+from autograder.collect import LATEX, Collected
 from autograder.config import Config, read_config
 from autograder.judge import adder, lstm
 from autograder.judge.verdict import Verdict
@@ -94,6 +94,15 @@ def _lstm_check(
     return run
 
 
+def _demo_check(params: Any, collected: Collected) -> Verdict:
+    """Part (c)'s demonstration: the student's bars, from their function or from their equations (answers.tex)."""
+    if collected.lstm_problem is not None:
+        return Verdict(0.0, collected.lstm_problem)
+    source = "your equations" if collected.form == LATEX else "your function"
+    reply = collected.reply(_demo_calls(params)[0])
+    return lstm.check_vanishing_demo(_demo_problems(params)[0], reply, params, source=source)
+
+
 KINDS: dict[str, Kind] = {
     "adder_exhaustive": Kind(adder.ExhaustiveParams, _no_calls, _adder_check(adder.check_exhaustive)),
     "adder_proof": Kind(adder.ProofParams, _no_calls, _adder_check(adder.check_proof)),
@@ -104,14 +113,7 @@ KINDS: dict[str, Kind] = {
         _compute_problems,
     ),
     "lstm_weight": Kind(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
-    "lstm_vanishing_demo": Kind(
-        lstm.DemoParams,
-        _demo_calls,
-        _lstm_check(
-            _demo_problems, _demo_calls, lambda p, r, params, memo: lstm.check_vanishing_demo(p[0], r[0], params)
-        ),
-        _compute_demo_problems,
-    ),
+    "lstm_vanishing_demo": Kind(lstm.DemoParams, _demo_calls, _demo_check, _compute_demo_problems),
 }
 PARAMS: dict[str, type] = {name: kind.params for name, kind in KINDS.items()}
 

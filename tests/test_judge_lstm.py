@@ -769,6 +769,31 @@ def test_a_timeout_says_what_usually_causes_it():
     assert "timed out after 5 s on" not in later  # it did not time out itself
 
 
+@pytest.mark.parametrize(
+    "error, said",
+    [
+        (
+            "Importing lstm_bptt.py failed:\n  File \"lstm_bptt.py\", line 2\nSyntaxError: expected ':'",
+            "Your file could not be imported, so your function was never called:\n\n```text\nImporting lstm_bptt.py",
+        ),
+        (
+            "lstm_bptt.py defines no function named 'lstm_bptt'.",
+            "Your function was never called:\n\n```text\nlstm_bptt.py defines no function named 'lstm_bptt'.\n```",
+        ),
+        (
+            "'lstm_bptt' in lstm_bptt.py is not a function (it is of type 'int').",
+            "Your function was never called:\n\n```text\n'lstm_bptt' in lstm_bptt.py is not a function",
+        ),
+    ],
+)
+def test_a_file_that_gave_no_function_says_so_not_a_problem(error, said):
+    """A file that could not be imported, or that holds no function of that name, never reached a problem: the
+    message says what happened to the file, and names no problem it "failed on"."""
+    output = lstm.check_bar("h", PROBLEMS, [{"error": error}] * len(PROBLEMS), PARAMS).output
+    assert said in output
+    assert "problem 1" not in output and "failed on" not in output
+
+
 def test_a_call_that_does_not_fit_the_signature_says_what_it_must_be():
     """A TypeError raised at the call itself (no frame of the student's file) names the signature."""
     error = "TypeError: lstm_bptt() takes 3 positional arguments but 4 were given"
@@ -802,6 +827,23 @@ def test_replies_must_pair_with_problems():
 HEADER = (
     "   t  |h_bar| yours  |h_bar| true  |c_bar| yours  |c_bar| true   h factor   c factor  f^(t+1)  i^(t+1)  o^(t+1)"
 )
+
+
+@pytest.mark.parametrize("form, named", [("PYTHON", "your function"), ("LATEX", "your equations")])
+def test_the_demo_names_what_gave_the_students_bars(form, named):
+    """Part (c)'s table shows the bars of the student's function, or of their equations when answers.tex gave them."""
+    from autograder import collect
+    from autograder.kinds import KINDS, _demo_calls, _demo_problems
+
+    params = lstm.DemoParams()
+    problem, demo_call = _demo_problems(params)[0], _demo_calls(params)[0]
+    collected = collect.Collected(
+        adder={}, form=getattr(collect, form), replies={collect.call_key(demo_call): call(REFERENCE, problem)}
+    )
+    output = KINDS["lstm_vanishing_demo"].run(params, collected).output
+    assert f"(no points; part (c) is graded by hand): {named} on a problem" in output
+    broken = collect.Collected(adder={}, form=getattr(collect, form), replies={collect.call_key(demo_call): {}})
+    assert f"{named.capitalize()} could not be shown here" in KINDS["lstm_vanishing_demo"].run(params, broken).output
 
 
 def test_demo_shows_numbers_only_beside_the_truth():

@@ -403,11 +403,14 @@ def _cell(value: float | None, width: int) -> str:
     return f"{'-':>{width}}" if value is None or not np.isfinite(value) else f"{value:>{width}.3e}"
 
 
-def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: DemoParams | None = None) -> Verdict:
+def check_vanishing_demo(
+    problem: Problem, reply: Mapping[str, Any], params: DemoParams | None = None, *, source: str = "your function"
+) -> Verdict:
     """Part (c), for information only: |h_bar| and |c_bar| back in time, the student's beside the truth, the true
     per-step factors (how much one step back multiplies each) and the gates that set them. Numbers only: part (c)
     asks why the gradient does not explode there, and is graded by hand, so the explanation is shown only with
-    `explain` (a test for after the due date). It never passes or fails."""
+    `explain` (a test for after the due date). It never passes or fails. `source` names what gave the student's bars
+    ("your equations" for answers.tex)."""
     length = problem.length
     truth = {q: problem.truth[q] for q in ("h", "c")}  # over t = 1..T
     factors = {q: _ratios(truth[q]) for q in ("h", "c")}  # index t - 1: |bar^(t) / bar^(t+1)|
@@ -442,7 +445,7 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: Dem
             f"{_cell(data['c_bar']['factor'][row], 10)} " + " ".join(gates)
         )
     lines = [
-        f"For information (no points; part (c) is graded by hand): your function on a problem with forget "
+        f"For information (no points; part (c) is graded by hand): {source} on a problem with forget "
         f"gates near 1 (f about {mean['f']:.3f}) and input and output gates near 0 (i about {mean['i']:.3f}, "
         f"o about {mean['o']:.3f}), over T = {length} steps, where the loss depends on h^({length}) only. "
         f"Yours beside the truth; the factors are the truth's, one step back: h factor = |h_bar^(t) / "
@@ -451,7 +454,8 @@ def check_vanishing_demo(problem: Problem, reply: Mapping[str, Any], params: Dem
     ]
     unusable = [q for q in ("h", "c") if not usable[q]]
     if len(unusable) == 2 and answer.problems["h"] == answer.problems["c"]:  # one reason for both: said once
-        lines.insert(1, f"Your function could not be shown here (the table has the truth only): {answer.problems['h']}")
+        why = answer.problems["h"]
+        lines.insert(1, f"{source.capitalize()} could not be shown here (the table has the truth only): {why}")
     else:
         for quantity in unusable:
             reason = answer.problems[quantity]

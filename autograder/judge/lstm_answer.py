@@ -24,6 +24,7 @@ from autograder.text import literal, literal_block
 KEYS_TEXT = "h, c, g, o, f, i and w_ix"
 SIGNATURE = "lstm_bptt(" + ", ".join(CALL_ORDER) + ")"
 _TIMEOUT = re.compile(r"timed out after ([0-9.]+) s")
+_NOT_FOUND = re.compile(r"\S+ defines no function named '|'[^']*' in \S+ is not a function \(")  # child.py's words
 
 
 class Answer(Record):
@@ -95,21 +96,25 @@ def read_answer(problem: Problem, reply: Mapping[str, Any], place: str) -> Answe
 
 
 def _failure(text: str, place: str, length: int) -> str:
-    """Why a call gave no value, in the student's terms: a timeout and a call that does not fit the
-    signature say what usually causes them; the worker's text is always shown literally."""
+    """Why a call gave no value, in the student's terms: a file that could not be imported or holds no such
+    function is said as such (no problem was reached), a timeout and a call that does not fit the signature say
+    what usually causes them; the worker's text is always shown literally."""
     timeout = _TIMEOUT.search(text)
-    if timeout:
+    if timeout:  # the worker's words, for the import and for a call alike: "timed out after 5 s"
         if text.startswith("not called"):
             what = f"your function was not called on {place}: an earlier call timed out after {timeout.group(1)} s"
         else:
-            what = "importing your file" if text.startswith("Importing") else "your code"
-            what += f" timed out after {timeout.group(1)} s on {place}"
+            what = f"your code timed out after {timeout.group(1)} s on {place}"
         return (
             f"{what}: it did not finish. This usually "
             f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
             f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
             f"each loop, and what runs when the file is imported (everything outside a function)."
         )
+    if text.startswith("Importing "):  # the worker's words when the import itself failed
+        return f"your file could not be imported, so your function was never called:\n\n{literal_block(text)}"
+    if _NOT_FOUND.match(text):
+        return f"your function was never called:\n\n{literal_block(text)}"
     if text.startswith("TypeError:"):  # raised at the call itself: the worker shows no frame of the student's file
         return (
             f"your function could not be called as `{SIGNATURE}` on {place}:\n\n{literal_block(text)}\n\n"
