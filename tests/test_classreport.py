@@ -21,6 +21,7 @@ from autograder.export import Submitter
 from autograder.judge import lstm
 from autograder.judge.verdict import Verdict
 from autograder.kinds import load_config
+from autograder.record import replace
 from autograder.report.classreport import (
     CAUSES,
     attention,
@@ -397,6 +398,39 @@ def test_the_header_states_the_date_the_configuration_and_the_versions():
     text = re.sub(r"<[^>]+>", "", html)
     assert "Generated 2026-12-01 09:30 UTC" in text and config.sha256 in text and "default.yaml" in text
     assert re.search(r"versions: autograder \S+, python \S+, numpy \S+", text)
+
+
+def test_the_header_says_the_layers_of_isolation_the_gradings_had():
+    """As the batch's summary does (docs/spec.md 6.1): every layer in force in a note, a missing one in a banner;
+    nothing when no grading recorded them."""
+    from autograder.worker.isolation import Isolation
+
+    def graded_under(found):
+        record = Isolation.of(found, mode="dedicated", private=True).record()
+        return [replace(s, results={**s.results, "extra_data": {"isolation": record}}) for s in CLASS]
+
+    everything = {
+        "root": True,
+        "cap_sys_admin": True,
+        "user_namespace": True,
+        "mount_namespace": True,
+        "ipc_namespace": True,
+        "network_namespace": True,
+        "seccomp": None,
+    }
+    full = render_report(graded_under(everything), tests=TESTS, title="t")
+    assert '<p id="isolation" class="note">Isolation: every layer in force' in full
+    docker = {
+        **everything,
+        "cap_sys_admin": False,
+        "mount_namespace": False,
+        "ipc_namespace": False,
+        "network_namespace": False,
+        "user_namespace": False,
+    }
+    container = render_report(graded_under(docker), tests=TESTS, title="t")
+    assert '<p id="isolation" class="banner">Isolation: missing' in container and "CAP_SYS_ADMIN" in container
+    assert 'id="isolation"' not in render_report(CLASS, tests=TESTS, title="t")
 
 
 def test_a_partial_report_says_so_at_the_top():

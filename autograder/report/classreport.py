@@ -23,6 +23,7 @@ from autograder.points import format_points
 from autograder.report.feedback_html import Pieces
 from autograder.report.gradebook import BAD_UPLOAD, GRADER_FAILED, STOPPED, GradedSubmission, plural
 from autograder.text import printable
+from autograder.worker.isolation import isolation_of
 
 STATIC = Path(__file__).with_name("static")
 SCRIPT = (STATIC / "report.js").read_text(encoding="utf-8")
@@ -185,6 +186,10 @@ def _header(
             "and run the same command again.</p>\n"
         )
     ran = f'<p id="run" class="note">{escape(run)}.</p>' if run else ""
+    # The layers of isolation the gradings had (one machine for the run), as the batch's summary says them.
+    isolation = next((found for s in submissions if s.graded and (found := isolation_of(s.results))), None)
+    if isolation is not None:
+        ran += f'<p id="isolation" class="{"banner" if isolation.missing else "note"}">{escape(isolation.line())}</p>'
     return f'{banner}<p id="provenance" class="note">{"; ".join(facts)}.</p>{ran}'
 
 
