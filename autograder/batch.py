@@ -9,8 +9,10 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -57,6 +59,7 @@ from autograder.similarity import Screening, keeper, screen_class
 from autograder.text import printable
 from autograder.worker.host import grader_mode, worker_users
 from autograder.worker.isolation import isolation_of
+from autograder.worker.phases import Phases
 from autograder.worker.sandbox import Sandbox
 
 SUBMISSIONS = "submissions"  # OUT/submissions/<id>/: no submission's name can collide with OUT's own files
@@ -132,16 +135,19 @@ def capped_jobs(jobs: int, stderr: TextIO) -> int:
     return jobs
 
 
-def _serve(connection: Connection, config_path: str | None, hide: tuple[str, ...] = ()) -> None:
+def _serve(
+    connection: Connection, config_path: str | None, hide: tuple[str, ...] = (), phases: str | None = None
+) -> None:
     """A pool process: one Sandbox for its whole life, one submission graded per message, until told to stop.
-    The folders in `hide` (the export's and the results') are out of every task's sight."""
+    The folders in `hide` (the export's and the results') are out of every task's sight; `phases` is the folder of
+    the lock that keeps every pool process's hidden tasks apart from the others' visible ones (worker/phases.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool in order
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # leave through `with Sandbox()`, which cleans up
     config = load_config(config_path)
     try:
         # As root, it leases a worker user no other grading on the machine holds, and refuses while that user
         # could read the configuration (main checked it first, with the fix in the TA's terms).
-        sandbox = Sandbox(protect=protected(config_path), hide=hide)
+        sandbox = Sandbox(protect=protected(config_path), hide=hide, phases=Phases(phases) if phases else None)
     except Exception as error:  # noqa: BLE001 - a setup problem: every submission sent here says so
         problem = f"the worker that runs student code could not start ({type(error).__name__}: {error})"
         while (job := _next_job(connection)) is not None:
@@ -230,10 +236,13 @@ class _Pool:
         timeout: float,
         serve: Callable[..., None] = _serve,
         hide: tuple[str, ...] = (),
+        phases: str | None = None,
     ):
         self.context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or state
         self.config_path, self.serve = config_path, serve
-        self.options = {"hide": hide} if hide else {}
+        self.options: dict[str, Any] = {"hide": hide} if hide else {}
+        if phases is not None:
+            self.options["phases"] = phases
         self.timeout = timeout
         self.idle: list[tuple[Any, Connection]] = []
         self.busy: dict[Connection, tuple[Any, Mapping[str, Any], float]] = {}
@@ -508,7 +517,9 @@ def run_batch(
     folders = [*first, *sorted({str(Path(job["path"]).parent) for job in todo} - set(first))]
     hidden = tuple(dict.fromkeys(folders))[:MAX_HIDDEN]
     size = min(jobs, len(todo))
-    pool = _Pool(size, str(config.path), timeout=timeout, serve=serve, hide=hidden)
+    # Side by side, one process's hidden tasks run while no other's visible task does (worker/phases.py).
+    phases = tempfile.mkdtemp(prefix="autograder-phases-")  # private: the worker users cannot take the lock
+    pool = _Pool(size, str(config.path), timeout=timeout, serve=serve, hide=hidden, phases=phases)
 
     def done(outcome: Outcome, again: bool = False) -> None:
         if outcome.kind == FULL:
@@ -529,7 +540,7 @@ def run_batch(
             again = [job for job in todo if _starved(Path(job["out"]) / "results.json")]
             if again:
                 pool.close()
-                pool = _Pool(1, str(config.path), timeout=timeout, serve=serve, hide=hidden)
+                pool = _Pool(1, str(config.path), timeout=timeout, serve=serve, hide=hidden, phases=phases)
                 pool.run(again, lambda outcome: done(outcome, again=True))
     except KeyboardInterrupt:
         raise Interrupted(outcomes) from None
@@ -538,6 +549,7 @@ def run_batch(
     finally:
         pool.close()
         progress.close()
+        shutil.rmtree(phases, ignore_errors=True)
     return outcomes
 
 

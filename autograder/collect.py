@@ -113,7 +113,7 @@ def collect(
         (adder_data, adder_output), (replies, lstm_problem, lstm_output) = adder.result(), lstm.result()
         forms = [future.result() for future in others]
         # Every task that feeds visible feedback has ended here: only now do the hidden calls run.
-        python_hidden = pool.submit(_collect_calls, located, hidden, sandbox, limits) if hidden else None
+        python_hidden = pool.submit(_collect_calls, located, hidden, sandbox, limits, True) if hidden else None
         notebooks_hidden = [
             (index, pool.submit(_collect_hidden_notebook, located, form.form, hidden, sandbox, limits))
             for index, form in enumerate(forms)
@@ -213,8 +213,13 @@ def _collect_adder(located: Located, sandbox: Sandbox, limits: Limits) -> tuple[
 
 
 def _collect_calls(
-    located: Located, unique: Sequence[tuple[str, Mapping[str, Any]]], sandbox: Sandbox, limits: Limits
+    located: Located,
+    unique: Sequence[tuple[str, Mapping[str, Any]]],
+    sandbox: Sandbox,
+    limits: Limits,
+    hidden: bool = False,
 ) -> tuple[dict[str, Mapping[str, Any]], str | None, str]:
+    """lstm_bptt.py's replies to `unique` calls, in one task (`hidden`: calls of hidden tests alone)."""
     name = located.first("lstm")
     if name is None:
         return {}, "No `lstm_bptt.py` was found in your submission.", ""
@@ -227,7 +232,7 @@ def _collect_calls(
         "call_seconds": limits.call_seconds,
         "calls": [call for _, call in unique],
     }
-    result = sandbox.run(task, {name: located.files[name]}, limits)
+    result = sandbox.run(task, {name: located.files[name]}, limits, hidden=hidden)
     return _replies(unique, result.replies, _task_problem(name, result)), None, result.output
 
 
@@ -304,7 +309,7 @@ def _collect_hidden_notebook(
     located_as, run_as = ANSWER_FILES[form]
     shown = _shown(located, form)
     task = _answer_task(run_as, hidden, limits, names=False)
-    result = sandbox.run(task, {run_as: located.files[located_as]}, limits)
+    result = sandbox.run(task, {run_as: located.files[located_as]}, limits, hidden=True)
     notes = [note for raw in result.notes if (note := _cell_note(raw, limits, task["cells_seconds"])) is not None]
     problem = (
         f"Your {FORM_NAMES[form]} {literal(shown)} was {HIDDEN_RUN} (its cells again within "

@@ -745,7 +745,9 @@ def figure_batch(quick: bool, scratch: Path, grades: dict[str, list[Finished]]) 
     )
 
 
-def canned_serve(connection: Connection, config_path: str | None, hide: tuple[str, ...] = ()) -> None:
+def canned_serve(
+    connection: Connection, config_path: str | None, hide: tuple[str, ...] = (), phases: str | None = None
+) -> None:
     """A pool process of figure 7: writes the same real results.json for every submission it is sent. Takes
     what the pool passes to batch._serve (`same_parameters` checks it before the figure runs)."""
     results = json.loads(Path(os.environ[CANNED]).read_text(encoding="utf-8"))

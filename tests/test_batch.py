@@ -263,7 +263,7 @@ def test_a_changed_submission_or_configuration_is_graded_again(tmp_path):
 class BrokenSandbox:
     """A sandbox that cannot work: the grader's own failure, as when the worker user is missing."""
 
-    def run(self, task, files, limits):
+    def run(self, task, files, limits, **options):
         raise SandboxError("the worker user rnn-worker does not exist")
 
 
@@ -280,7 +280,7 @@ def faulty_serve(connection, config_path, user="auto", **_):
             connection.send(batch.grade_into(job, config=config, sandbox=chosen))
 
 
-def starving_serve(connection, config_path, hide=()):
+def starving_serve(connection, config_path, hide=(), **_):
     """A pool process whose tasks' usage records are simulated: the first grading of `*_starved` waited for the CPU
     all its wall time (a neighbour's busy processes); every other task had the CPU when it was runnable. Each
     grading leaves a line in OUT/tries."""
@@ -1151,3 +1151,38 @@ def test_a_full_disk_stops_with_a_message_keeps_what_was_graded_and_resumes(tmp_
         assert [row["total"] for row in read_csv(out / "gradebook.csv")] == ["10"] * 4
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def phases_serve(connection, config_path, hide=(), phases=None):
+    """A pool process that only writes down the phases folder it was given, in each job's folder."""
+    while (job := connection.recv()) is not None:
+        Path(job["out"]).mkdir(parents=True, exist_ok=True)
+        (Path(job["out"]) / "phases").write_text(str(phases))
+        connection.send(batch.write_failure(job, "recorded"))
+
+
+def test_a_batch_gives_its_pool_processes_one_private_phases_lock(tmp_path):
+    """Every pool process of a run gets the same folder for the phases lock (worker/phases.py: a hidden task runs
+    while no other process's visible task does), closed to other users, and gone once the run ends."""
+    submissions = []
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "adder.py").write_text("U = 1\n")
+        submissions.append(Submission(name, tmp_path / name, (Submitter(name.upper()),)))
+    out, seen = tmp_path / "graded", []
+    progress = batch.Progress(len(submissions), io.StringIO(), tty=False)
+    real_pool = batch._Pool
+
+    def pool(*args, **kwargs):
+        made = real_pool(*args, **kwargs)
+        seen.append(os.stat(kwargs["phases"]).st_mode & 0o777)
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch, "_Pool", pool)
+        batch.run_batch(
+            submissions, out=out, config=load_config(), jobs=2, regrade=False, progress=progress, serve=phases_serve
+        )
+    folders = {path.read_text() for path in out.rglob("phases")}
+    assert len(folders) == 1 and seen == [0o700]
+    assert not os.path.exists(folders.pop())

@@ -90,7 +90,7 @@ def test_figure_7s_stand_in_grader_takes_what_the_pool_passes():
         run.same_parameters(drifted, batch._serve)
 
 
-def dying_serve(connection, config_path, hide=()):
+def dying_serve(connection, config_path, hide=(), phases=None):
     """A pool process that dies at its first submission."""
     connection.recv()
     os._exit(3)

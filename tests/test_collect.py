@@ -16,7 +16,7 @@ class Replying:
     def __init__(self, result: TaskResult):
         self.result = result
 
-    def run(self, task, files, limits):
+    def run(self, task, files, limits, **options):
         return self.result
 
 

@@ -76,10 +76,10 @@ class Recording:
         self.hidden = hidden
         self.barrier = threading.Barrier(meeting, timeout=30)
 
-    def run(self, task: dict, files: dict, limits: Limits) -> TaskResult:
+    def run(self, task: dict, files: dict, limits: Limits, *, hidden: bool = False) -> TaskResult:
         keys = {call_key(call) for call in task.get("calls", [])}
         with self.lock:
-            record = {"module": task["module"], "keys": keys, "start": self.events}
+            record = {"module": task["module"], "keys": keys, "start": self.events, "hidden": hidden}
             self.tasks.append(record)
             self.events += 1
         if task["module"] != ANSWER_FILES[LATEX][1] and not keys & self.hidden:
@@ -108,6 +108,7 @@ def test_hidden_calls_run_in_their_own_task_after_every_visible_one(tmp_path, hi
     assert sorted(t["module"] for t in alone) == ["lstm_bptt.py", ANSWER_FILES[NOTEBOOK][1]]
     assert all(t["keys"] == hidden_keys for t in alone)
     assert min(t["start"] for t in alone) > max(t["end"] for t in sandbox.tasks if t not in alone)
+    assert [t["hidden"] for t in run] == [t in alone for t in run]  # said to the sandbox: a batch's phases.py
     python, *answer_files = forms
     assert set(python.replies) == everything
     assert {form.form for form in answer_files} == {LATEX, NOTEBOOK}
@@ -200,10 +201,10 @@ def test_the_worker_user_is_cleaned_between_the_visible_tasks_and_the_hidden(hid
         events.append("clean")
         clean()
 
-    def recording_run(task, files, limits):
+    def recording_run(task, files, limits, **options):
         hidden = any(len(call["x"]["__array__"]) in HIDDEN_LENGTHS for call in task.get("calls", []))
         events.append("hidden" if hidden and task["module"] != "answers.tex" else "visible")
-        return run(task, files, limits)
+        return run(task, files, limits, **options)
 
     monkeypatch.setattr(sandbox, "_clean", recording_clean)
     monkeypatch.setattr(sandbox, "run", recording_run)
@@ -230,3 +231,41 @@ def test_which_form_counts_never_depends_on_a_hidden_test(hidden_config):
     chosen = choose(tests, [python, notebook], judge)
     assert chosen.forms == {"2": "lstm_bptt.py"}
     assert [verdict.fraction for spec, verdict in chosen.outcomes if spec.visibility == "hidden"] == [0.5]
+
+
+STAMPED = """
+import time
+print("start", time.time(), flush=True)
+time.sleep({seconds})
+print("end", time.time(), flush=True)
+R = 1.0
+"""
+
+
+def test_a_batchs_hidden_task_runs_while_no_visible_task_does(tmp_path):
+    """With a batch's phases lock (worker/phases.py), a hidden task waits until the visible task running has
+    ended, and a visible task asked for meanwhile waits until the hidden one has ended and its worker user is
+    clean: writer first, so visible tasks arriving all the time cannot keep a hidden one waiting."""
+    from autograder.worker.phases import Phases
+
+    stamps: dict[str, dict[str, float]] = {}
+
+    def run(box, name, seconds, hidden):
+        task = {"task": "names", "module": f"{name}.py", "names": ["R"]}
+        files = {f"{name}.py": STAMPED.format(seconds=seconds).encode()}
+        output = box.run(task, files, Limits(wall_seconds=20), hidden=hidden).output
+        stamps[name] = {word: float(value) for word, value in (line.split() for line in output.split("\n") if line)}
+
+    with Sandbox(phases=Phases(str(tmp_path))) as box:
+        first = threading.Thread(target=run, args=(box, "visible1", 1.0, False))
+        first.start()
+        __import__("time").sleep(0.4)  # the visible task has started
+        hidden = threading.Thread(target=run, args=(box, "hidden", 0.5, True))
+        hidden.start()
+        __import__("time").sleep(0.2)  # the hidden task waits for the lock
+        second = threading.Thread(target=run, args=(box, "visible2", 0.1, False))
+        second.start()
+        for thread in (first, hidden, second):
+            thread.join(60)
+    assert stamps["hidden"]["start"] >= stamps["visible1"]["end"]
+    assert stamps["visible2"]["start"] >= stamps["hidden"]["end"]

@@ -62,6 +62,7 @@ from autograder.worker.inside.cleanup import remove_tree
 from autograder.worker.inside.wire import CHUNK, CleanJob, Job, Reply, check_task, frame, parse_reply
 from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
+from autograder.worker.phases import Phases
 
 try:
     import pwd
@@ -163,6 +164,8 @@ class Sandbox:
     The folders in `hide` (a batch's export and results) are covered by an empty tmpfs in each task's
     private namespaces, so no student sees another's upload or results. `fork` forks the first zygote from
     this process where forked.py allows it: only for a process that has loaded nothing of a grading yet.
+    `phases`, shared by a batch's sandboxes, keeps their hidden tasks apart in time from every other task
+    (phases.py).
     """
 
     def __init__(
@@ -177,6 +180,7 @@ class Sandbox:
         hide: tuple[str, ...] = (),
         wait: bool = True,
         fork: bool = False,
+        phases: Phases | None = None,
     ):
         if pwd is None or not hasattr(socket, "send_fds"):
             raise SandboxError("the worker needs Linux or macOS (fork, setrlimit); on Windows use WSL")
@@ -190,6 +194,7 @@ class Sandbox:
         self._uid: int | None = None
         self._gid: int | None = None
         self._private = private
+        self._phases = phases
         self.isolation = Isolation.of({}, mode=self.mode, private=private)  # until the zygote says what it found
         if self.mode == "dedicated":
             names = dedicated_users(user)
@@ -285,8 +290,10 @@ class Sandbox:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def run(self, task: dict[str, Any], files: dict[str, bytes], limits: Limits) -> TaskResult:
-        """Run one task on `files` (plain names to bytes); every process of it is gone on return.
+    def run(self, task: dict[str, Any], files: dict[str, bytes], limits: Limits, *, hidden: bool = False) -> TaskResult:
+        """Run one task on `files` (plain names to bytes); every process of it is gone on return. `hidden`: the task
+        makes hidden tests' calls only; with the `phases` of a batch, it runs while no task whose output a student
+        sees does, and returns once its worker user is clean (phases.py).
 
         Tasks (the file named by "module" is imported from its own path, SystemExit included):
           {"task": "names", "module": "adder.py", "names": ["U", ...]}
@@ -308,6 +315,16 @@ class Sandbox:
         """
         expected = check_task(task, files)
         self.ready()
+        if self._phases is None:
+            return self._run_task(task, files, limits, expected)
+        with self._phases.hidden() if hidden else self._phases.visible():
+            result = self._run_task(task, files, limits, expected)
+            if hidden:  # its worker user is clean before a visible task may run again (phases.py)
+                with self._tasks:
+                    self._tasks.wait_for(lambda: not self._cleaning)
+            return result
+
+    def _run_task(self, task: dict[str, Any], files: dict[str, bytes], limits: Limits, expected: int) -> TaskResult:
         with self._tasks:
             self._tasks.wait_for(lambda: not self._cleaning)
             if self._clean_error is not None:
