@@ -721,3 +721,17 @@ def test_an_object_array_of_exact_numbers_is_read_exactly():
     v = np.array([Fraction(1, 3), -(2**70), 1], dtype=object)
     w = read_adder_weights({**REFERENCE, "V": crossed(v)})
     assert isinstance(w, AdderWeights) and w.V.tolist() == [[Fraction(1, 3), -(2**70), 1]]
+
+
+def test_a_weight_too_large_for_a_narrow_float_is_read_without_a_warning():
+    """1e300 does not fit a float16 or a float32: a float64 that prints as 1e+300, read quietly (a warning would
+    reach the staff's log of every grading with such a weight)."""
+    import warnings
+    from fractions import Fraction
+
+    from autograder.judge.adder_weights import printed
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert printed(1e300) == ("float64", Fraction(10) ** 300)
+        assert printed(np.float16(0.1)) == ("float16", Fraction("0.1"))  # still found where it fits

@@ -45,7 +45,8 @@ def printed(value: object) -> tuple[str, Fraction] | None:
         return None
     width, text = "float64", repr(float(value))
     for name, kind in _NARROW:
-        narrow = kind(value)
+        with np.errstate(over="ignore"):  # too large for this width: infinity, which is not the value
+            narrow = kind(value)
         if float(narrow) == float(value):
             width, text = name, np.format_float_positional(narrow, unique=True, trim="0")
             break
