@@ -158,8 +158,11 @@ class _Started(Generic[T]):
         except BaseException as error:  # noqa: BLE001 - raised again in the thread that asks for the result
             self._outcome = (False, error)
 
-    def result(self) -> T:
+    def wait(self) -> None:
         self._thread.join()
+
+    def result(self) -> T:
+        self.wait()
         finished, value = self._outcome
         if not finished:
             raise value
@@ -178,7 +181,7 @@ class _Threads:
 
     def __exit__(self, *exc_info: object) -> None:
         for started in self._started:
-            started._thread.join()
+            started.wait()
 
     def submit(self, function: Callable[..., T], *args: Any) -> _Started[T]:
         started = _Started(function, *args)

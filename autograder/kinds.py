@@ -89,18 +89,15 @@ def _lstm_check(
     def run(params: Any, collected: Collected) -> Verdict:
         if collected.lstm_problem is not None:
             return Verdict(0.0, collected.lstm_problem)
-        return judge(problems(params), [collected.reply(call) for call in calls(params)], params, collected.memo)
+        return judge(problems(params), [collected.reply(call) for call in calls(params)], params, collected)
 
     return run
 
 
-def _demo_check(params: Any, collected: Collected) -> Verdict:
+def _demo(problems: Sequence[Any], replies: Sequence[Any], params: Any, collected: Collected) -> Verdict:
     """Part (c)'s demonstration: the student's bars, from their function or from their equations (answers.tex)."""
-    if collected.lstm_problem is not None:
-        return Verdict(0.0, collected.lstm_problem)
     source = "your equations" if collected.form == LATEX else "your function"
-    reply = collected.reply(_demo_calls(params)[0])
-    return lstm.check_vanishing_demo(_demo_problems(params)[0], reply, params, source=source)
+    return lstm.check_vanishing_demo(problems[0], replies[0], params, source=source)
 
 
 KINDS: dict[str, Kind] = {
@@ -109,11 +106,18 @@ KINDS: dict[str, Kind] = {
     "lstm_bar": Kind(
         lstm.BarParams,
         _calls,
-        _lstm_check(_problems, _calls, lambda p, r, params, memo: lstm.check_bar(params.quantity, p, r, params, memo)),
+        _lstm_check(_problems, _calls, lambda p, r, params, c: lstm.check_bar(params.quantity, p, r, params, c.memo)),
         _compute_problems,
     ),
-    "lstm_weight": Kind(lstm.LstmParams, _calls, _lstm_check(_problems, _calls, lstm.check_weight), _compute_problems),
-    "lstm_vanishing_demo": Kind(lstm.DemoParams, _demo_calls, _demo_check, _compute_demo_problems),
+    "lstm_weight": Kind(
+        lstm.LstmParams,
+        _calls,
+        _lstm_check(_problems, _calls, lambda p, r, params, c: lstm.check_weight(p, r, params, c.memo)),
+        _compute_problems,
+    ),
+    "lstm_vanishing_demo": Kind(
+        lstm.DemoParams, _demo_calls, _lstm_check(_demo_problems, _demo_calls, _demo), _compute_demo_problems
+    ),
 }
 PARAMS: dict[str, type] = {name: kind.params for name, kind in KINDS.items()}
 

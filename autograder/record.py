@@ -21,7 +21,7 @@ lists, tuples and dicts; other values are shared, not deep-copied).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -50,26 +50,18 @@ class FrozenInstanceError(AttributeError):
 
 class Field:
     """One field of a record class: its name and type (the annotation, as written), its default, and what it takes
-    part in."""
+    part in. Made by `field()`, or by the class for a field with a plain default."""
 
     __slots__ = ("name", "type", "default", "default_factory", "init", "repr", "compare", "kw_only", "metadata")
-
-    def __init__(
-        self,
-        default: Any = MISSING,
-        default_factory: Any = MISSING,
-        init: bool = True,
-        repr: bool = True,
-        compare: bool = True,
-        kw_only: bool = False,
-        metadata: Any = None,
-    ) -> None:
-        if default is not MISSING and default_factory is not MISSING:
-            raise ValueError("cannot specify both default and default_factory")
-        self.name, self.type = "", None
-        self.default, self.default_factory = default, default_factory
-        self.init, self.repr, self.compare, self.kw_only = init, repr, compare, kw_only
-        self.metadata = MappingProxyType(dict(metadata or {}))
+    name: str
+    type: Any
+    default: Any
+    default_factory: Any
+    init: bool
+    repr: bool
+    compare: bool
+    kw_only: bool
+    metadata: Mapping[str, Any]
 
     def __repr__(self) -> str:
         return f"Field(name={self.name!r}, default={self.default!r}, metadata={dict(self.metadata)!r})"
@@ -86,10 +78,17 @@ def field(
     metadata: Any = None,
 ) -> Any:
     """A field with more than a default, as `dataclasses.field`."""
-    return Field(default, default_factory, init, repr, compare, kw_only, metadata)
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    made = Field()
+    made.name, made.type = "", None
+    made.default, made.default_factory = default, default_factory
+    made.init, made.repr, made.compare, made.kw_only = init, repr, compare, kw_only
+    made.metadata = MappingProxyType(dict(metadata or {}))
+    return made
 
 
-@dataclass_transform(field_specifiers=(field, Field), frozen_default=True)
+@dataclass_transform(field_specifiers=(field,), frozen_default=True)
 class Record:
     """The base of record classes (see the module's docstring)."""
 
@@ -112,7 +111,7 @@ class Record:
             if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
                 continue
             value = cls.__dict__.get(name, MISSING)
-            made = value if isinstance(value, Field) else Field(default=value)
+            made = value if isinstance(value, Field) else field(default=value)
             made.name, made.type, made.kw_only = name, annotation, made.kw_only or kw_only
             if isinstance(made.default, (list, dict, set)):
                 raise ValueError(

@@ -784,11 +784,16 @@ def test_a_timeout_says_what_usually_causes_it():
             "'lstm_bptt' in lstm_bptt.py is not a function (it is of type 'int').",
             "Your function was never called:\n\n```text\n'lstm_bptt' in lstm_bptt.py is not a function",
         ),
+        (
+            "Importing lstm_bptt.py failed:\ntimed out after 5 s",
+            "Importing your file timed out after 5 s, before any call of your function: it did not finish.",
+        ),
     ],
 )
 def test_a_file_that_gave_no_function_says_so_not_a_problem(error, said):
-    """A file that could not be imported, or that holds no function of that name, never reached a problem: the
-    message says what happened to the file, and names no problem it "failed on"."""
+    """A file that could not be imported (or timed out importing, where the worker says so), or that holds no
+    function of that name, never reached a problem: the message says what happened to the file, and names no
+    problem it "failed on"."""
     output = lstm.check_bar("h", PROBLEMS, [{"error": error}] * len(PROBLEMS), PARAMS).output
     assert said in output
     assert "problem 1" not in output and "failed on" not in output

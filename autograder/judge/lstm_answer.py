@@ -99,19 +99,23 @@ def _failure(text: str, place: str, length: int) -> str:
     """Why a call gave no value, in the student's terms: a file that could not be imported or holds no such
     function is said as such (no problem was reached), a timeout and a call that does not fit the signature say
     what usually causes them; the worker's text is always shown literally."""
+    importing = text.startswith("Importing ")  # the worker's words when the import itself failed
     timeout = _TIMEOUT.search(text)
-    if timeout:  # the worker's words, for the import and for a call alike: "timed out after 5 s"
+    if timeout:
+        seconds = timeout.group(1)
         if text.startswith("not called"):
-            what = f"your function was not called on {place}: an earlier call timed out after {timeout.group(1)} s"
-        else:
-            what = f"your code timed out after {timeout.group(1)} s on {place}"
+            what = f"your function was not called on {place}: an earlier call timed out after {seconds} s"
+        elif importing:
+            what = f"importing your file timed out after {seconds} s, before any call of your function"
+        else:  # the worker's words for the import and for a call alike ("timed out after 5 s")
+            what = f"your code timed out after {seconds} s on {place}"
         return (
             f"{what}: it did not finish. This usually "
             f"means an endless loop (a `while` whose condition never changes), a loop over a huge range (here "
             f"`len(x)` is T+1 = {length + 1}), or waiting for input (`input()` waits forever). Check the bounds of "
             f"each loop, and what runs when the file is imported (everything outside a function)."
         )
-    if text.startswith("Importing "):  # the worker's words when the import itself failed
+    if importing:
         return f"your file could not be imported, so your function was never called:\n\n{literal_block(text)}"
     if _NOT_FOUND.match(text):
         return f"your function was never called:\n\n{literal_block(text)}"
